@@ -1,0 +1,106 @@
+// Import boundaries from STYLE.md: apps import libs, libs never import apps, NestJS, the DOM or
+// process.env; each vendor library has exactly one owner folder. A crossing fails `npm run lint`.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const vendorOwners = [
+  { name: 'dcmjs', owner: 'libs/dicom' },
+  { name: 'onnxruntime-node', owner: 'libs/segmentation/src/inference' },
+  { name: 'onnxruntime-common', owner: 'libs/segmentation/src/inference' },
+  { name: 'cornerstone-core', owner: 'apps/viewer/src/rendering' },
+  { name: 'cornerstone-math', owner: 'apps/viewer/src/rendering' },
+  { name: 'better-sqlite3', owner: 'apps/server/src/repositories' },
+];
+
+const restrict = (paths, patterns = []) => ['error', { paths, patterns }];
+const vendorRule = (name, owner) => ({ name, message: `${name} belongs to ${owner} (STYLE.md: one owner folder per vendor library).` });
+
+/** Vendor libraries a file outside their owner folder may not import. */
+function vendorsNotOwnedBy(folder) {
+  return vendorOwners.filter((v) => !folder.startsWith(v.owner)).map((v) => vendorRule(v.name, v.owner));
+}
+
+const libForbidden = {
+  patterns: [
+    { group: ['@nestjs/*'], message: 'Libraries never import NestJS.' },
+    { group: ['**/apps/**', 'apps/*'], message: 'Libraries never import apps.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'apps/viewer/dist/**', 'training/**', 'coverage/**', '.var/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-throw-literal': 'error',
+    },
+  },
+  {
+    files: ['libs/dicom/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(
+        [...vendorsNotOwnedBy('libs/dicom'), { name: '@covseg/segmentation', message: 'libs/dicom and libs/segmentation are independent.' }],
+        libForbidden.patterns,
+      ),
+      'no-restricted-globals': ['error', { name: 'window', message: 'Libraries never touch the DOM.' }, { name: 'document', message: 'Libraries never touch the DOM.' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Libraries take options, not process.env.' }],
+    },
+  },
+  {
+    files: ['libs/segmentation/src/**/*.ts'],
+    ignores: ['libs/segmentation/src/inference/**', 'libs/segmentation/src/cli/**'],
+    rules: {
+      'no-restricted-imports': restrict(
+        [...vendorsNotOwnedBy('libs/segmentation/src/preprocess'), { name: '@covseg/dicom', message: 'libs/segmentation works on typed arrays and geometry, not DICOM (STYLE.md).' }],
+        libForbidden.patterns,
+      ),
+      'no-restricted-globals': ['error', { name: 'window', message: 'Libraries never touch the DOM.' }, { name: 'document', message: 'Libraries never touch the DOM.' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Libraries take options, not process.env.' }],
+    },
+  },
+  {
+    files: ['libs/segmentation/src/inference/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(
+        [...vendorsNotOwnedBy('libs/segmentation/src/inference'), { name: '@covseg/dicom', message: 'libs/segmentation does not import libs/dicom.' }],
+        libForbidden.patterns,
+      ),
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Libraries take options, not process.env.' }],
+    },
+  },
+  {
+    files: ['apps/server/src/**/*.ts'],
+    ignores: ['apps/server/src/repositories/**'],
+    rules: {
+      'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src/services')),
+    },
+  },
+  {
+    files: ['apps/server/src/repositories/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src/repositories')),
+    },
+  },
+  {
+    files: ['apps/viewer/src/**/*.ts'],
+    ignores: ['apps/viewer/src/rendering/**'],
+    rules: {
+      'no-restricted-imports': restrict(
+        [...vendorsNotOwnedBy('apps/viewer/src/api'), { name: '@covseg/dicom', message: 'The viewer reaches the server only over HTTP.' }],
+        [{ group: ['**/apps/server/**', '**/libs/**'], message: 'The viewer reaches the server only over HTTP.' }],
+      ),
+    },
+  },
+  {
+    files: ['apps/viewer/src/rendering/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/viewer/src/rendering')),
+    },
+  },
+  {
+    files: ['tests/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', '**/*.spec.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+);

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Start or stop a project-local Orthanc PACS with its DICOMweb plugin on loopback.
+#
+#   scripts/orthanc.sh start   [--http-port N] [--dicom-port N] [--dir DIR]
+#   scripts/orthanc.sh stop    [--dir DIR]
+#   scripts/orthanc.sh status  [--dir DIR]
+#
+# Defaults: HTTP 8042, DICOM 4242, storage in .var/orthanc (the project's own folder).
+# Env overrides: ORTHANC_HTTP_PORT, ORTHANC_DICOM_PORT, ORTHANC_DIR.
+# Two instances can run side by side with different ports and dirs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cmd="${1:-}"; shift || true
+http_port="${ORTHANC_HTTP_PORT:-8042}"
+dicom_port="${ORTHANC_DICOM_PORT:-4242}"
+dir="${ORTHANC_DIR:-.var/orthanc}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --http-port) http_port="$2"; shift 2 ;;
+    --dicom-port) dicom_port="$2"; shift 2 ;;
+    --dir) dir="$2"; shift 2 ;;
+    *) echo "orthanc.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+plugin=/usr/share/orthanc/plugins/libOrthancDicomWeb.so
+
+ensure_installed() {
+  if command -v Orthanc >/dev/null 2>&1 && [ -f "$plugin" ]; then return 0; fi
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "orthanc.sh: installing Debian packages orthanc and orthanc-dicomweb" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends orthanc orthanc-dicomweb >&2 \
+      || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends orthanc orthanc-dicomweb >&2; }
+    return 0
+  fi
+  echo "orthanc.sh: Orthanc with its DICOMweb plugin is missing. Install it as root: apt-get install orthanc orthanc-dicomweb" >&2
+  exit 1
+}
+
+pidfile() { echo "$dir/orthanc.pid"; }
+
+case "$cmd" in
+  start)
+    ensure_installed
+    mkdir -p "$dir/db"
+    abs_dir="$(cd "$dir" && pwd)"
+    if [ -f "$(pidfile)" ] && kill -0 "$(cat "$(pidfile)")" 2>/dev/null; then
+      echo "orthanc.sh: already running (pid $(cat "$(pidfile)")) in $dir" >&2
+      echo "http://127.0.0.1:$(cat "$dir/http-port")/dicom-web"
+      exit 0
+    fi
+    cat > "$dir/orthanc.json" <<JSON
+{
+  "Name": "covseg-local",
+  "StorageDirectory": "$abs_dir/db",
+  "IndexDirectory": "$abs_dir/db",
+  "HttpPort": $http_port,
+  "DicomPort": $dicom_port,
+  "RemoteAccessAllowed": false,
+  "AuthenticationEnabled": false,
+  "HttpBindAddress": "127.0.0.1",
+  "DicomBindAddress": "127.0.0.1",
+  "HttpTimeout": 60,
+  "StableAge": 5,
+  "Plugins": ["$plugin"],
+  "DicomWeb": { "Enable": true, "Root": "/dicom-web/", "EnableWado": true, "StudiesMetadata": "Full", "SeriesMetadata": "Full" }
+}
+JSON
+    echo "$http_port" > "$dir/http-port"
+    setsid Orthanc "$dir/orthanc.json" > "$dir/orthanc.log" 2>&1 < /dev/null &
+    echo $! > "$(pidfile)"
+    for _ in $(seq 1 100); do
+      if curl -fsS "http://127.0.0.1:$http_port/system" >/dev/null 2>&1; then
+        echo "http://127.0.0.1:$http_port/dicom-web"
+        exit 0
+      fi
+      if ! kill -0 "$(cat "$(pidfile)")" 2>/dev/null; then
+        echo "orthanc.sh: Orthanc exited during start; see $dir/orthanc.log" >&2; tail -20 "$dir/orthanc.log" >&2; exit 1
+      fi
+      sleep 0.1
+    done
+    echo "orthanc.sh: Orthanc did not answer on port $http_port within 10 s; see $dir/orthanc.log" >&2
+    exit 1
+    ;;
+  stop)
+    if [ -f "$(pidfile)" ]; then
+      pid="$(cat "$(pidfile)")"
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+      rm -f "$(pidfile)"
+    fi
+    ;;
+  status)
+    if [ -f "$(pidfile)" ] && kill -0 "$(cat "$(pidfile)")" 2>/dev/null; then echo running; else echo stopped; exit 1; fi
+    ;;
+  *) echo "usage: scripts/orthanc.sh start|stop|status [--http-port N] [--dicom-port N] [--dir DIR]" >&2; exit 2 ;;
+esac

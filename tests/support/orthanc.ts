@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const script = resolve(__dirname, '../../scripts/orthanc.sh');
+
+/** Asks the kernel for a free loopback TCP port. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * A real Orthanc with the DICOMweb plugin, on loopback ports of its own and a temporary storage folder.
+ * Each medium test file starts its own, so tests can stop and restart it (PACS outage) without
+ * disturbing each other.
+ */
+export class OrthancInstance {
+  private constructor(
+    readonly httpPort: number,
+    readonly dicomPort: number,
+    readonly dir: string,
+  ) {}
+
+  static async start(): Promise<OrthancInstance> {
+    const dir = mkdtempSync(join(tmpdir(), 'covseg-orthanc-'));
+    const instance = new OrthancInstance(await freePort(), await freePort(), dir);
+    instance.start();
+    return instance;
+  }
+
+  /** Base URL of the DICOMweb root, e.g. http://127.0.0.1:8042/dicom-web */
+  get dicomwebUrl(): string {
+    return `http://127.0.0.1:${this.httpPort}/dicom-web`;
+  }
+
+  /** Base URL of Orthanc's own REST API. */
+  get restUrl(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  start(): void {
+    execFileSync('bash', [script, 'start', '--http-port', String(this.httpPort), '--dicom-port', String(this.dicomPort), '--dir', this.dir], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+
+  stop(): void {
+    execFileSync('bash', [script, 'stop', '--dir', this.dir], { stdio: 'ignore' });
+  }
+
+  /** Stops the server and deletes its storage. */
+  destroy(): void {
+    this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Uploads DICOM files through Orthanc's REST API (not STOW), so tests seed the PACS independently of our client. */
+  async upload(files: Array<string | Uint8Array>): Promise<void> {
+    for (const file of files) {
+      const body = typeof file === 'string' ? readFileSync(file) : file;
+      const response = await fetch(`${this.restUrl}/instances`, { method: 'POST', body });
+      if (!response.ok) throw new Error(`Orthanc upload failed with status ${response.status}`);
+    }
+  }
+
+  /** Lists the SOP Instance UIDs of every instance of a modality, via Orthanc's REST API. */
+  async findInstances(query: Record<string, string>): Promise<string[]> {
+    const response = await fetch(`${this.restUrl}/tools/find`, {
+      method: 'POST',
+      body: JSON.stringify({ Level: 'Instance', Query: query, Expand: true }),
+    });
+    if (!response.ok) throw new Error(`Orthanc find failed with status ${response.status}`);
+    const found = (await response.json()) as Array<{ MainDicomTags: { SOPInstanceUID: string } }>;
+    return found.map((i) => i.MainDicomTags.SOPInstanceUID);
+  }
+
+  async downloadInstance(sopInstanceUID: string): Promise<Uint8Array> {
+    const ids = (await (await fetch(`${this.restUrl}/tools/lookup`, { method: 'POST', body: sopInstanceUID })).json()) as Array<{ ID: string }>;
+    if (ids.length !== 1) throw new Error(`Orthanc lookup of ${sopInstanceUID} found ${ids.length} resources`);
+    return new Uint8Array(await (await fetch(`${this.restUrl}/instances/${ids[0].ID}/file`)).arrayBuffer());
+  }
+}
+
+export function readPortFile(dir: string): number {
+  return Number(readFileSync(join(dir, 'http-port'), 'utf8').trim());
+}
