@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the demo or the tests need, when they are missing.
+#   scripts/setup-system.sh demo   -> Orthanc + DICOMweb plugin
+#   scripts/setup-system.sh test   -> + dicom3tools (dciodvfy), Chromium, Python/PyTorch for training tests
+# Only Debian's archive is used; nothing is downloaded from elsewhere.
+set -euo pipefail
+profile="${1:-test}"
+
+need=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_py() { /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
+
+have_cmd Orthanc || need+=(orthanc)
+[ -f /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need+=(orthanc-dicomweb)
+have_cmd curl || need+=(curl)
+have_cmd xz || need+=(xz-utils)
+if [ "$profile" = "test" ]; then
+  have_cmd dciodvfy || need+=(dicom3tools)
+  have_cmd chromium || need+=(chromium)
+  fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+  have_py torch || need+=(python3-torch)
+  have_py onnx || need+=(python3-onnx)
+  have_py PIL || need+=(python3-pil)
+  have_py numpy || need+=(python3-numpy)
+  have_py scipy || need+=(python3-scipy)
+  have_py matplotlib || need+=(python3-matplotlib)
+  have_py tqdm || need+=(python3-tqdm)
+  have_py pytest || need+=(python3-pytest)
+fi
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != "0" ]; then
+  echo "setup-system: missing Debian packages: ${need[*]}" >&2
+  echo "setup-system: install them as root: apt-get install ${need[*]}" >&2
+  exit 1
+fi
+echo "setup-system: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y --no-install-recommends "${need[@]}" >&2 \
+  || { apt-get update >&2 && apt-get install -y --no-install-recommends "${need[@]}" >&2; }
