@@ -1,0 +1,29 @@
+import { ValidationPipe } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { APP_CONFIG, AppConfig } from './repositories/config.repository';
+import { ErrorFilter } from './middleware/error.filter';
+import { serveViewer } from './middleware/viewer-static.middleware';
+
+/**
+ * Applies what every instance of the server needs, whether started by main.ts or in-process by tests:
+ * DTO validation, the one exception filter, OpenAPI at /api/docs and the viewer at /.
+ */
+export function configureApp(app: NestExpressApplication): AppConfig {
+  const config = app.get<AppConfig>(APP_CONFIG);
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalFilters(new ErrorFilter());
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('covseg server')
+      .setDescription('COVID-19 chest CT infection segmentation over DICOMweb: PACS endpoints, segmentation jobs, health')
+      .setVersion('0.1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  serveViewer(app, config.viewerDist);
+  return config;
+}

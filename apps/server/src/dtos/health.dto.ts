@@ -1,0 +1,24 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export class PacsReachabilityDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() baseUrl!: string;
+  @ApiProperty() reachable!: boolean;
+  @ApiPropertyOptional({ description: 'Round-trip of the QIDO probe in ms' }) latencyMs?: number;
+  @ApiPropertyOptional({ description: 'Why the PACS is unreachable' }) error?: string;
+}
+
+export class ModelHealthDto {
+  @ApiProperty() name!: string;
+  @ApiProperty() version!: string;
+  @ApiProperty({ description: 'False when the ONNX metadata says covseg.trained=untrained' }) trained!: boolean;
+  @ApiProperty({ enum: ['cpu', 'cuda', 'webgpu'] }) provider!: string;
+  @ApiProperty() path!: string;
+}
+
+export class HealthDto {
+  @ApiProperty({ enum: ['ok', 'degraded'] }) status!: 'ok' | 'degraded';
+  @ApiProperty({ type: [PacsReachabilityDto] }) pacsEndpoints!: PacsReachabilityDto[];
+  @ApiProperty({ type: ModelHealthDto, nullable: true }) model!: ModelHealthDto | null;
+}

@@ -1,0 +1,63 @@
+/**
+ * Versioned schema migrations. Entry i brings the schema to version i + 1 (`PRAGMA user_version`).
+ * Never edit a migration that has shipped; append a new one, or existing databases diverge.
+ * Teammates' modules append their own tables here too (one entry each).
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE pacs_endpoints (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    base_url TEXT NOT NULL,
+    auth_type TEXT NOT NULL CHECK (auth_type IN ('none', 'basic', 'bearer')),
+    username TEXT,
+    sealed_secret TEXT,
+    timeout_ms INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    pacs_endpoint_id TEXT NOT NULL REFERENCES pacs_endpoints(id) ON DELETE RESTRICT,
+    study_instance_uid TEXT NOT NULL,
+    requested_series_instance_uid TEXT,
+    series_instance_uid TEXT,
+    force INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+    stage TEXT,
+    slices_done INTEGER NOT NULL DEFAULT 0,
+    slices_total INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    model_name TEXT,
+    model_version TEXT,
+    series_selection TEXT,
+    timings TEXT NOT NULL DEFAULT '{}',
+    result TEXT,
+    error_code TEXT,
+    error_message TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+  );
+  CREATE INDEX jobs_status ON jobs(status, created_at);
+  CREATE TABLE seg_outbox (
+    id TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    pacs_endpoint_id TEXT NOT NULL,
+    study_instance_uid TEXT NOT NULL,
+    source_series_instance_uid TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    seg_series_instance_uid TEXT NOT NULL,
+    seg_sop_instance_uid TEXT NOT NULL,
+    file_path TEXT NOT NULL,
+    byte_length INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered')),
+    created_at TEXT NOT NULL,
+    delivered_at TEXT
+  );
+  CREATE UNIQUE INDEX seg_outbox_job ON seg_outbox(job_id);
+  CREATE INDEX seg_outbox_series ON seg_outbox(pacs_endpoint_id, source_series_instance_uid, model_name, model_version);
+  `,
+];
