@@ -1,0 +1,52 @@
+"""Command line: export a checkpoint (or an untrained network) to ONNX and check it against ONNX Runtime.
+
+    /usr/bin/python3 -m covseg_training.export_cli --checkpoint runs/final/best.pt --out ../models/covseg-unet.onnx
+    /usr/bin/python3 -m covseg_training.export_cli --untrained --base-width 16 --input-size 256 --out ...
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import torch
+
+from .export_onnx import build_metadata, export_onnx, load_checkpoint, write_parity_sample
+from .parity import check_parity
+from .unet import UNet, UNetConfig
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", type=Path, help="best.pt written by train_cli")
+    source.add_argument("--untrained", action="store_true", help="export random weights, marked untrained")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--base-width", type=int, default=16)
+    parser.add_argument("--depth", type=int, default=4)
+    parser.add_argument("--input-size", type=int, default=256)
+    parser.add_argument("--input-channels", type=int, default=1)
+    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--cv-metrics", type=Path, help="JSON file whose content goes into covseg.cv_metrics")
+    parser.add_argument("--version", default="1.0.0")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    torch.manual_seed(args.seed)
+    if args.untrained:
+        model = UNet(UNetConfig(args.base_width, args.depth, args.input_channels, args.input_size))
+    else:
+        model = load_checkpoint(args.checkpoint)
+    cv_metrics = json.loads(args.cv_metrics.read_text(encoding="utf-8")) if args.cv_metrics else {}
+    metadata = build_metadata(
+        model.config, trained=not args.untrained, threshold=args.threshold, cv_metrics=cv_metrics, version=args.version
+    )
+    export_onnx(model, args.out, metadata)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = check_parity(args.out, write_parity_sample(model, Path(tmp)))
+    print(json.dumps({"exported": str(args.out), "parity": report}))
+
+
+if __name__ == "__main__":
+    main()
