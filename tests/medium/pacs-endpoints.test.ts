@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lidcSlices } from '../support/lidc-fixture';
+import { OrthancInstance, freePort } from '../support/orthanc';
+import { TestServer, startTestServer } from '../support/server';
+
+describe('PACS endpoints API', () => {
+  let orthanc: OrthancInstance;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    orthanc = await OrthancInstance.start();
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    orthanc?.destroy();
+  });
+
+  const post = (body: unknown) => server.request('/api/pacs-endpoints', { method: 'POST', body: JSON.stringify(body) });
+
+  it('creates an endpoint and never returns its secret, only hasSecret', async () => {
+    const response = await post({ name: 'secret-pacs', baseUrl: orthanc.dicomwebUrl, authType: 'bearer', secret: 's3cr3t-token' });
+    expect(response.status).toBe(201);
+    const text = await response.text();
+    expect(text).not.toContain('s3cr3t-token');
+    const created = JSON.parse(text);
+    expect(created).toMatchObject({ name: 'secret-pacs', authType: 'bearer', hasSecret: true, timeoutMs: 30000 });
+    const listed = await (await server.request('/api/pacs-endpoints')).text();
+    expect(listed).toContain(created.id);
+    expect(listed).not.toContain('s3cr3t-token');
+    const fetched = await server.json<Record<string, unknown>>(`/api/pacs-endpoints/${created.id}`);
+    expect(fetched).not.toHaveProperty('secret');
+    expect(fetched.hasSecret).toBe(true);
+  });
+
+  it('rejects a baseUrl that is not an http(s) URL, naming the field', async () => {
+    const response = await post({ name: 'bad-url', baseUrl: 'ftp://example.org/dicom-web', authType: 'none' });
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(await response.json())).toContain('baseUrl must be an http(s) URL');
+  });
+
+  it('rejects properties that are not part of the DTO', async () => {
+    const response = await post({ name: 'extra', baseUrl: orthanc.dicomwebUrl, authType: 'none', isAdmin: true });
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(await response.json())).toContain('property isAdmin should not exist');
+  });
+
+  it('rejects basic auth without a username', async () => {
+    const response = await post({ name: 'basic-no-user', baseUrl: orthanc.dicomwebUrl, authType: 'basic', secret: 'pw' });
+    expect(response.status).toBe(400);
+    expect((await response.json()).message).toContain('basic needs a username');
+  });
+
+  it('refuses a second endpoint with the same name with 409', async () => {
+    expect((await post({ name: 'twin', baseUrl: orthanc.dicomwebUrl })).status).toBe(201);
+    const second = await post({ name: 'twin', baseUrl: orthanc.dicomwebUrl });
+    expect(second.status).toBe(409);
+  });
+
+  it('updates an endpoint and forgets the secret when auth becomes none', async () => {
+    const created = await (await post({ name: 'to-update', baseUrl: orthanc.dicomwebUrl, authType: 'bearer', secret: 'tok' })).json();
+    const updated = await server.json<Record<string, unknown>>(`/api/pacs-endpoints/${created.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ authType: 'none', timeoutMs: 5000 }),
+    });
+    expect(updated).toMatchObject({ authType: 'none', hasSecret: false, timeoutMs: 5000, baseUrl: orthanc.dicomwebUrl });
+  });
+
+  it('deletes an endpoint, after which it is a 404', async () => {
+    const created = await (await post({ name: 'to-delete', baseUrl: orthanc.dicomwebUrl })).json();
+    expect((await server.request(`/api/pacs-endpoints/${created.id}`, { method: 'DELETE' })).status).toBe(204);
+    const gone = await server.request(`/api/pacs-endpoints/${created.id}`);
+    expect(gone.status).toBe(404);
+    expect((await gone.json()).message).toContain(created.id);
+  });
+
+  it('reports QIDO, WADO and STOW reachable on a real Orthanc that holds a study', async () => {
+    await orthanc.upload(lidcSlices(1, 60));
+    const created = await (await post({ name: 'orthanc', baseUrl: orthanc.dicomwebUrl })).json();
+    const result = await server.json<Record<string, { ok: boolean; status?: number; error?: string }>>(`/api/pacs-endpoints/${created.id}/test`, { method: 'POST' });
+    expect(result.qido).toMatchObject({ ok: true, status: 200 });
+    expect(result.wado).toMatchObject({ ok: true, status: 200 });
+    expect(result.stow.ok).toBe(true);
+  });
+
+  it('reports every service unreachable, with the reason, when nothing listens on the port', async () => {
+    const deadUrl = `http://127.0.0.1:${await freePort()}/dicom-web`;
+    const created = await (await post({ name: 'dead', baseUrl: deadUrl, timeoutMs: 2000 })).json();
+    const result = await server.json<Record<string, { ok: boolean; error?: string }>>(`/api/pacs-endpoints/${created.id}/test`, { method: 'POST' });
+    expect(result.qido.ok).toBe(false);
+    expect(result.qido.error).toContain('ECONNREFUSED');
+    expect(result.stow.ok).toBe(false);
+  });
+});

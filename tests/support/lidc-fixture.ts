@@ -1,0 +1,38 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const archive = resolve(__dirname, '../fixtures/ct/lidc-idri-0001/lidc-idri-0001.tar.xz');
+const cacheDir = join(tmpdir(), 'covseg-lidc-idri-0001');
+
+/**
+ * Unpacks the committed LIDC-IDRI-0001 series (133 axial CT slices, CC BY 3.0, see the ATTRIBUTION file
+ * beside the archive) once per machine into the temp folder and returns the slice paths in file-name
+ * order, which is InstanceNumber order, head to feet along the table.
+ */
+export function lidcSlicePaths(): string[] {
+  const folder = join(cacheDir, 'lidc-idri-0001-chest-ct');
+  if (!existsSync(folder)) {
+    mkdirSync(tmpdir(), { recursive: true });
+    const staging = mkdtempSync(join(tmpdir(), 'covseg-lidc-unpack-'));
+    execFileSync('tar', ['-xJf', archive, '-C', staging]);
+    try {
+      renameSync(staging, cacheDir);
+    } catch {
+      // Another test file unpacked it at the same time; theirs is as good as ours.
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  return readdirSync(folder)
+    .filter((name) => name.endsWith('.dcm'))
+    .sort()
+    .map((name) => join(folder, name));
+}
+
+/** `count` contiguous slices starting at `start` (file-name order), as bytes. */
+export function lidcSlices(count: number, start = 0): Uint8Array[] {
+  const paths = lidcSlicePaths();
+  if (start + count > paths.length) throw new Error(`LIDC-IDRI-0001 has ${paths.length} slices; asked for ${count} from ${start}`);
+  return paths.slice(start, start + count).map((path) => new Uint8Array(readFileSync(path)));
+}
