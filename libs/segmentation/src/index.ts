@@ -1,1 +1,59 @@
-export {};
+// Public API of @covseg/segmentation (docs/CONTRACTS.md §4). Typed arrays plus geometry only.
+export {
+  SegmentationError,
+  ModelLoadError,
+  ModelContractError,
+  InferenceError,
+  InvalidInputError,
+  ImageDecodeError,
+  ImageTooLargeError,
+} from './errors';
+export { type ModelContract, parseModelContract } from './inference/model-contract';
+export { readOnnxMetadataProps } from './inference/onnx-metadata';
+export {
+  SegmentationModel,
+  type SegmentationModelOptions,
+  type ExecutionProvider,
+  MODEL_INPUT_NAME,
+  MODEL_OUTPUT_NAME,
+} from './inference/segmentation-model';
+export { windowToUint8, buildWindowLut } from './preprocess/window';
+export { resizeBilinear, type PixelRect } from './preprocess/resize';
+export { computeLungFrame, type FramingParams, type PlaneSpacing } from './preprocess/frame';
+export { writeModelInput } from './preprocess/model-input';
+export { placeProbability } from './postprocess/place-probability';
+export {
+  computeLungMask,
+  type LungMask,
+  type LungMaskOptions,
+  type VolumeDims,
+  type VolumeSpacing,
+  LUNG_SIDE_NONE,
+  LUNG_SIDE_RIGHT,
+  LUNG_SIDE_LEFT,
+} from './lung/lung-mask';
+export { quantify, type Quantification, type RegionQuantification } from './quantify/quantify';
+export {
+  confusion,
+  dice,
+  iou,
+  precision,
+  recall,
+  specificity,
+  overlapMetrics,
+  summarizeMetrics,
+  type Confusion,
+  type OverlapMetrics,
+  type DatasetMetrics,
+} from './metrics/metrics';
+export { segmentGrayImage, type GrayImage, type GrayImageSegmentation } from './pipeline/segment-gray-image';
+export {
+  segmentVolume,
+  type CtVolumeInput,
+  type SegmentVolumeOptions,
+  type SegmentVolumeProgress,
+  type SegmentVolumeTimings,
+  type VolumeSegmentation,
+} from './pipeline/segment-volume';
+export { decodeGrayImage, encodePng, type ImageLimits } from './image-io/gray-image-io';
+export { readImageHeader, type ImageFormat } from './image-io/image-header';

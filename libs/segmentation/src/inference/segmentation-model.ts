@@ -1,0 +1,146 @@
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { InferenceError, InvalidInputError, ModelLoadError } from '../errors';
+import { type ModelContract, parseModelContract } from './model-contract';
+import { readOnnxMetadataProps } from './onnx-metadata';
+
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+
+export interface SegmentationModelOptions {
+  /** Default 'cpu'. 'cuda'/'webgpu' need an onnxruntime build that ships them; load fails otherwise. */
+  executionProvider?: ExecutionProvider;
+  /** onnxruntime intra-op threads; default: onnxruntime's choice (all cores). */
+  intraOpThreads?: number;
+  /** Slices per `run` call in `predictBatched`; default 8. */
+  batchSize?: number;
+}
+
+/** The contract's fixed tensor names (docs/CONTRACTS.md §2). */
+export const MODEL_INPUT_NAME = 'input';
+export const MODEL_OUTPUT_NAME = 'prob';
+
+/**
+ * A loaded U-Net plus the preprocessing contract read from its own metadata. The only owner of an
+ * onnxruntime session. Call `release()` when done: the native session holds memory outside the JS heap.
+ */
+export class SegmentationModel {
+  private released = false;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly contract: ModelContract,
+    readonly path: string,
+    readonly batchSize: number,
+    readonly executionProvider: ExecutionProvider,
+  ) {}
+
+  get name(): string {
+    return this.contract.name;
+  }
+
+  get version(): string {
+    return this.contract.version;
+  }
+
+  get trained(): boolean {
+    return this.contract.trained;
+  }
+
+  /**
+   * Loads an ONNX model and validates its metadata against docs/CONTRACTS.md §2.
+   * @throws ModelLoadError (missing/corrupt file, runtime refusal, wrong tensor names),
+   *         ModelContractError (missing or invalid metadata key).
+   */
+  static async load(path: string, options: SegmentationModelOptions = {}): Promise<SegmentationModel> {
+    const executionProvider = options.executionProvider ?? 'cpu';
+    const batchSize = options.batchSize ?? 8;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new ModelLoadError(`Loading model failed (batchSize must be a positive integer, got ${batchSize}): ${path}`, path);
+    }
+    if (options.intraOpThreads !== undefined && (!Number.isInteger(options.intraOpThreads) || options.intraOpThreads < 1)) {
+      throw new ModelLoadError(`Loading model failed (intraOpThreads must be a positive integer, got ${options.intraOpThreads}): ${path}`, path);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (cause) {
+      throw new ModelLoadError(`Loading model failed (cannot read the file): ${path}`, path, { cause });
+    }
+    // The contract is checked before the session is created, so a model without metadata fails
+    // with the key it lacks rather than after seconds of graph optimisation.
+    const contract = parseModelContract(readOnnxMetadataProps(bytes, path), path);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        executionProviders: [executionProvider],
+        graphOptimizationLevel: 'all',
+        ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
+        interOpNumThreads: 1,
+      });
+    } catch (cause) {
+      throw new ModelLoadError(`Loading model failed (onnxruntime refused it with execution provider ${executionProvider}): ${path}`, path, { cause });
+    }
+    if (!session.inputNames.includes(MODEL_INPUT_NAME) || !session.outputNames.includes(MODEL_OUTPUT_NAME)) {
+      await session.release();
+      throw new ModelLoadError(
+        `Loading model failed (expected input "${MODEL_INPUT_NAME}" and output "${MODEL_OUTPUT_NAME}", found ${session.inputNames.join(',')} -> ${session.outputNames.join(',')}): ${path}`,
+        path,
+      );
+    }
+    return new SegmentationModel(session, contract, path, batchSize, executionProvider);
+  }
+
+  /**
+   * Runs one batch.
+   * @param batch n x C x S x S float32, NCHW (see `contract`); not modified, not retained.
+   * @returns n x 1 x S x S probabilities in [0, 1]; a new array owned by the caller.
+   */
+  async predict(batch: Float32Array, n: number): Promise<Float32Array> {
+    if (this.released) throw new InferenceError(`Inference failed (model was released): ${this.path}`);
+    const { inputSize: s, inputChannels: c } = this.contract;
+    if (!Number.isInteger(n) || n < 1 || batch.length !== n * c * s * s) {
+      throw new InvalidInputError(`Inference input has ${batch.length} values, expected ${n} x ${c} x ${s} x ${s}: ${this.path}`);
+    }
+    let output: ort.Tensor | undefined;
+    try {
+      const input = new ort.Tensor('float32', batch, [n, c, s, s]);
+      const result = await this.session.run({ [MODEL_INPUT_NAME]: input });
+      output = result[MODEL_OUTPUT_NAME];
+    } catch (cause) {
+      throw new InferenceError(`Inference failed (onnxruntime run of ${n} slices): ${this.path}`, { cause });
+    }
+    if (!output || output.type !== 'float32' || output.data.length !== n * s * s) {
+      throw new InferenceError(`Inference failed (output "${MODEL_OUTPUT_NAME}" is not ${n} x 1 x ${s} x ${s} float32): ${this.path}`);
+    }
+    return output.data as Float32Array;
+  }
+
+  /**
+   * Runs `n` slices in chunks of `batchSize`.
+   * @param batch n x C x S x S float32 NCHW; not retained.
+   * @returns n x S x S probabilities, a new array owned by the caller.
+   */
+  async predictBatched(batch: Float32Array, n: number, onChunk?: (done: number) => void): Promise<Float32Array> {
+    const { inputSize: s, inputChannels: c } = this.contract;
+    const inPlane = c * s * s;
+    const outPlane = s * s;
+    if (batch.length !== n * inPlane) {
+      throw new InvalidInputError(`Inference input has ${batch.length} values, expected ${n} x ${c} x ${s} x ${s}: ${this.path}`);
+    }
+    const out = new Float32Array(n * outPlane);
+    for (let start = 0; start < n; start += this.batchSize) {
+      const count = Math.min(this.batchSize, n - start);
+      const prob = await this.predict(batch.subarray(start * inPlane, (start + count) * inPlane), count);
+      out.set(prob, start * outPlane);
+      onChunk?.(start + count);
+    }
+    return out;
+  }
+
+  /** Frees the native session. Idempotent. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.session.release();
+  }
+}

@@ -1,0 +1,129 @@
+import { performance } from 'node:perf_hooks';
+import { InvalidInputError } from '../errors';
+import type { SegmentationModel } from '../inference/segmentation-model';
+import { computeLungMask, type LungMaskOptions } from '../lung/lung-mask';
+import { placeProbability } from '../postprocess/place-probability';
+import { computeLungFrame } from '../preprocess/frame';
+import { writeModelInput } from '../preprocess/model-input';
+import type { PixelRect } from '../preprocess/resize';
+import { buildWindowLut, windowToUint8 } from '../preprocess/window';
+import { type Quantification, quantify } from '../quantify/quantify';
+
+/** A CT volume as typed arrays plus geometry (no DICOM). */
+export interface CtVolumeInput {
+  /** HU, slice-major: `z * rows * columns + y * columns + x`. Not modified, not retained. */
+  hu: Int16Array;
+  rows: number;
+  columns: number;
+  slices: number;
+  /** mm between adjacent rows (y), columns (x), slices (z). */
+  rowSpacingMm: number;
+  columnSpacingMm: number;
+  sliceSpacingMm: number;
+  /** True (default) when increasing column points to patient Left (+x in LPS), as for a row direction of [1, 0, 0]. */
+  columnsIncreaseTowardPatientLeft?: boolean;
+}
+
+export interface SegmentVolumeProgress {
+  stage: 'lung' | 'segment';
+  /** Slices done in this stage, and the total. */
+  done: number;
+  total: number;
+}
+
+export interface SegmentVolumeOptions {
+  onProgress?: (progress: SegmentVolumeProgress) => void;
+  lung?: Omit<LungMaskOptions, 'columnsIncreaseTowardPatientLeft'>;
+}
+
+/** Wall-clock milliseconds per stage. */
+export interface SegmentVolumeTimings {
+  lungMs: number;
+  preprocessMs: number;
+  inferMs: number;
+  postprocessMs: number;
+  totalMs: number;
+}
+
+export interface VolumeSegmentation {
+  /** 0/1 infection, slice-major like `hu`; always inside `lung`. Caller owns it. */
+  infection: Uint8Array;
+  /** 0/1 lung, slice-major. Caller owns it. */
+  lung: Uint8Array;
+  /** 0 none, 1 patient right lung, 2 patient left lung. Caller owns it. */
+  lungSide: Uint8Array;
+  quantification: Quantification;
+  timings: SegmentVolumeTimings;
+  /** Per slice: the model frame (pixels), or null when the slice had too little lung to run. */
+  frames: (PixelRect | null)[];
+  /** How many slices went through the model. */
+  slicesInferred: number;
+}
+
+/**
+ * The whole DICOM-path pipeline of docs/CONTRACTS.md §1 on one volume: lung mask, per-slice
+ * window → lung frame → resize → model (in batches of `model.batchSize`) → resize back → threshold,
+ * infection clipped to the lung, then quantification.
+ */
+export async function segmentVolume(model: SegmentationModel, volume: CtVolumeInput, options: SegmentVolumeOptions = {}): Promise<VolumeSegmentation> {
+  const { hu, rows, columns, slices } = volume;
+  const plane = rows * columns;
+  if (!(rows > 0 && columns > 0 && slices > 0) || hu.length !== plane * slices) {
+    throw new InvalidInputError(`Segmenting a volume failed: ${hu.length} voxels do not make ${columns} x ${rows} x ${slices}`);
+  }
+  const c = model.contract;
+  const spacing = { rowSpacingMm: volume.rowSpacingMm, columnSpacingMm: volume.columnSpacingMm, sliceSpacingMm: volume.sliceSpacingMm };
+  const start = performance.now();
+  const timings: SegmentVolumeTimings = { lungMs: 0, preprocessMs: 0, inferMs: 0, postprocessMs: 0, totalMs: 0 };
+
+  options.onProgress?.({ stage: 'lung', done: 0, total: slices });
+  const lungMask = computeLungMask(hu, { columns, rows, slices }, spacing, {
+    ...options.lung,
+    columnsIncreaseTowardPatientLeft: volume.columnsIncreaseTowardPatientLeft ?? true,
+  });
+  timings.lungMs = performance.now() - start;
+  options.onProgress?.({ stage: 'lung', done: slices, total: slices });
+
+  let t = performance.now();
+  const frames: (PixelRect | null)[] = [];
+  const todo: number[] = [];
+  for (let z = 0; z < slices; z++) {
+    const frame = computeLungFrame(lungMask.mask.subarray(z * plane, (z + 1) * plane), columns, rows, spacing, c);
+    frames.push(frame ?? null);
+    if (frame) todo.push(z);
+  }
+  const lut = buildWindowLut(c.windowCenter, c.windowWidth);
+  const grey = new Uint8Array(plane);
+  const s = c.inputSize;
+  const batch = new Float32Array(model.batchSize * c.inputChannels * s * s);
+  const scratch = new Float32Array(plane);
+  const infection = new Uint8Array(hu.length);
+  timings.preprocessMs += performance.now() - t;
+
+  options.onProgress?.({ stage: 'segment', done: 0, total: todo.length });
+  for (let first = 0; first < todo.length; first += model.batchSize) {
+    const chunk = todo.slice(first, first + model.batchSize);
+    t = performance.now();
+    chunk.forEach((z, k) => {
+      windowToUint8(hu.subarray(z * plane, (z + 1) * plane), c.windowCenter, c.windowWidth, grey, lut);
+      writeModelInput(grey, columns, frames[z]!, batch, k, s, c.inputChannels);
+    });
+    timings.preprocessMs += performance.now() - t;
+
+    t = performance.now();
+    const prob = await model.predict(batch.subarray(0, chunk.length * c.inputChannels * s * s), chunk.length);
+    timings.inferMs += performance.now() - t;
+
+    t = performance.now();
+    chunk.forEach((z, k) => {
+      const range = [z * plane, (z + 1) * plane] as const;
+      placeProbability(prob.subarray(k * s * s, (k + 1) * s * s), s, frames[z]!, c.threshold, scratch, infection.subarray(...range), columns, lungMask.mask.subarray(...range));
+    });
+    timings.postprocessMs += performance.now() - t;
+    options.onProgress?.({ stage: 'segment', done: Math.min(first + chunk.length, todo.length), total: todo.length });
+  }
+
+  const quantification = quantify(infection, lungMask.mask, spacing, lungMask.side);
+  timings.totalMs = performance.now() - start;
+  return { infection, lung: lungMask.mask, lungSide: lungMask.side, quantification, timings, frames, slicesInferred: todo.length };
+}

@@ -1,0 +1,64 @@
+import { InvalidInputError } from '../errors';
+import { LUNG_SIDE_LEFT, LUNG_SIDE_RIGHT, type VolumeSpacing } from '../lung/lung-mask';
+
+export interface RegionQuantification {
+  /** Lung volume, mL. */
+  lungMl: number;
+  /** Infection volume inside that lung region, mL. */
+  infectionMl: number;
+  /** infectionMl / lungMl * 100; 0 when there is no lung. */
+  percentInvolved: number;
+}
+
+export interface Quantification extends RegionQuantification {
+  /** mm³ per voxel / 1000. */
+  voxelMl: number;
+  /** Infection voxels outside the lung mask, mL (0 when the pipeline clips infection to the lung). */
+  infectionOutsideLungMl: number;
+  /** Patient right and left lungs; present when a side map was given. */
+  right?: RegionQuantification;
+  left?: RegionQuantification;
+}
+
+function region(lungVoxels: number, infectionVoxels: number, voxelMl: number): RegionQuantification {
+  return {
+    lungMl: lungVoxels * voxelMl,
+    infectionMl: infectionVoxels * voxelMl,
+    percentInvolved: lungVoxels === 0 ? 0 : (infectionVoxels / lungVoxels) * 100,
+  };
+}
+
+/**
+ * Infection and lung volumes. Voxel volume = rowSpacingMm * columnSpacingMm * sliceSpacingMm / 1000 mL.
+ * @param infection non-zero = infection; @param lung non-zero = lung; @param side optional
+ *        0/1 (right)/2 (left) map; all the same length, any layout; not modified.
+ */
+export function quantify(infection: Uint8Array, lung: Uint8Array, spacing: VolumeSpacing, side?: Uint8Array): Quantification {
+  if (infection.length !== lung.length || (side && side.length !== lung.length)) {
+    throw new InvalidInputError(`Quantification failed: infection (${infection.length}), lung (${lung.length}) and side (${side?.length ?? '-'}) masks differ in size`);
+  }
+  const voxelMl = (spacing.rowSpacingMm * spacing.columnSpacingMm * spacing.sliceSpacingMm) / 1000;
+  let lungN = 0, infN = 0, outsideN = 0;
+  let rightLung = 0, rightInf = 0, leftLung = 0, leftInf = 0;
+  for (let i = 0; i < lung.length; i++) {
+    const inLung = lung[i] !== 0;
+    const inf = infection[i] !== 0;
+    if (inLung) {
+      lungN++;
+      if (inf) infN++;
+      if (side) {
+        const s = side[i];
+        if (s === LUNG_SIDE_RIGHT) { rightLung++; if (inf) rightInf++; }
+        else if (s === LUNG_SIDE_LEFT) { leftLung++; if (inf) leftInf++; }
+      }
+    } else if (inf) {
+      outsideN++;
+    }
+  }
+  return {
+    ...region(lungN, infN, voxelMl),
+    voxelMl,
+    infectionOutsideLungMl: outsideN * voxelMl,
+    ...(side ? { right: region(rightLung, rightInf, voxelMl), left: region(leftLung, leftInf, voxelMl) } : {}),
+  };
+}
