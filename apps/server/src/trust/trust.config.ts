@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { TrustConfigError } from './errors';
 
 export type Role = 'admin' | 'user';
@@ -17,7 +16,7 @@ export interface OidcConfig {
 }
 
 export interface TrustConfig {
-  /** Folder of the server's persistent state; `secret.key` lives here when no env key is given. */
+  /** Absolute folder of the server's state (the core config's DATA_DIR); `secret.key` lives here. */
   dataDir: string;
   bootstrapAdminToken?: string;
   /** AES-256 key (32 bytes) from `COVSEG_SECRET_KEY`; undefined means "use or create the key file". */
@@ -48,8 +47,7 @@ function parseUrl(name: string, value: string): string {
  * Reads and validates the trust settings once, at boot. Every failure names the variable, never its
  * value (the value may be a secret).
  */
-export function loadTrustConfig(env: NodeJS.ProcessEnv): TrustConfig {
-  const dataDir = resolve(env.COVSEG_DATA_DIR ?? env.DATA_DIR ?? '.var/data');
+export function loadTrustConfig(env: Record<string, string | undefined>, dataDir: string): TrustConfig {
   const bootstrapAdminToken = env.COVSEG_BOOTSTRAP_ADMIN_TOKEN || undefined;
   // A guessable bootstrap token would be an open door: demand at least 128 bits worth of characters.
   if (bootstrapAdminToken !== undefined && bootstrapAdminToken.length < 32) {

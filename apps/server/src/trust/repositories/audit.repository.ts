@@ -1,5 +1,5 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { SqlDatabase, TRUST_DATABASE } from './sql-database';
+import { Inject, Injectable } from '@nestjs/common';
+import { DatabaseRepository } from '../../repositories/database.repository';
 
 export interface AuditEntry {
   id: number;
@@ -12,18 +12,11 @@ export interface AuditEntry {
 
 /** Append-only audit trail: there is deliberately no update or delete here. */
 @Injectable()
-export class AuditRepository implements OnModuleInit {
-  constructor(@Inject(TRUST_DATABASE) private readonly db: SqlDatabase) {}
+export class AuditRepository {
+  private readonly db: DatabaseRepository['db'];
 
-  onModuleInit(): void {
-    this.db.exec(`CREATE TABLE IF NOT EXISTS audit_log (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      at TEXT NOT NULL,
-      actor TEXT NOT NULL,
-      action TEXT NOT NULL,
-      target TEXT NOT NULL,
-      details TEXT NOT NULL
-    )`);
+  constructor(@Inject(DatabaseRepository) database: DatabaseRepository) {
+    this.db = database.db;
   }
 
   append(entry: Omit<AuditEntry, 'id'>): void {

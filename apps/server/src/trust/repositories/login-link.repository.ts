@@ -1,6 +1,6 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Role } from '../trust.config';
-import { SqlDatabase, TRUST_DATABASE } from './sql-database';
+import { DatabaseRepository } from '../../repositories/database.repository';
 
 export interface LoginLinkRow {
   codeSha256: string;
@@ -13,19 +13,11 @@ export interface LoginLinkRow {
 
 /** Single-use login codes, stored as SHA-256 hashes like tokens. */
 @Injectable()
-export class LoginLinkRepository implements OnModuleInit {
-  constructor(@Inject(TRUST_DATABASE) private readonly db: SqlDatabase) {}
+export class LoginLinkRepository {
+  private readonly db: DatabaseRepository['db'];
 
-  onModuleInit(): void {
-    this.db.exec(`CREATE TABLE IF NOT EXISTS login_links (
-      code_sha256 TEXT PRIMARY KEY,
-      role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
-      next TEXT NOT NULL,
-      created_by TEXT NOT NULL,
-      created_at TEXT NOT NULL,
-      expires_at TEXT NOT NULL,
-      used_at TEXT
-    )`);
+  constructor(@Inject(DatabaseRepository) database: DatabaseRepository) {
+    this.db = database.db;
   }
 
   insert(row: LoginLinkRow): void {

@@ -1,6 +1,6 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Role } from '../trust.config';
-import { SqlDatabase, TRUST_DATABASE } from './sql-database';
+import { DatabaseRepository } from '../../repositories/database.repository';
 
 export interface TokenRow {
   id: string;
@@ -31,20 +31,11 @@ const toRow = (r: DbTokenRow): TokenRow => ({
 
 /** Bearer tokens, stored only as SHA-256 hashes (see TokenService for why a plain hash suffices). */
 @Injectable()
-export class TokenRepository implements OnModuleInit {
-  constructor(@Inject(TRUST_DATABASE) private readonly db: SqlDatabase) {}
+export class TokenRepository {
+  private readonly db: DatabaseRepository['db'];
 
-  onModuleInit(): void {
-    this.db.exec(`CREATE TABLE IF NOT EXISTS auth_tokens (
-      id TEXT PRIMARY KEY,
-      token_sha256 TEXT NOT NULL UNIQUE,
-      role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
-      label TEXT NOT NULL,
-      created_by TEXT NOT NULL,
-      created_at TEXT NOT NULL,
-      expires_at TEXT,
-      revoked_at TEXT
-    )`);
+  constructor(@Inject(DatabaseRepository) database: DatabaseRepository) {
+    this.db = database.db;
   }
 
   insert(row: TokenRow & { tokenSha256: string }): void {

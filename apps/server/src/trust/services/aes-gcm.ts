@@ -15,7 +15,7 @@ const TAG_BYTES = 16;
  *
  * The key buffer is copied; the caller keeps ownership of its own.
  */
-export class SecretCipher {
+export class AesGcm {
   private readonly key: Buffer;
 
   constructor(key: Uint8Array) {

@@ -1,0 +1,50 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_CONFIG, AppConfig } from '../repositories/config.repository';
+import { AuditController } from './controllers/audit.controller';
+import { AuthController } from './controllers/auth.controller';
+import { LoginPageController } from './controllers/login-page.controller';
+import { MetricsController } from './controllers/metrics.controller';
+import { AuditInterceptor } from './guards/audit.interceptor';
+import { AuthGuard } from './guards/auth.guard';
+import { HttpMetricsInterceptor } from './guards/http-metrics.interceptor';
+import { AuditRepository } from './repositories/audit.repository';
+import { LoginLinkRepository } from './repositories/login-link.repository';
+import { TokenRepository } from './repositories/token.repository';
+import { AuditService } from './services/audit.service';
+import { BootstrapAdminService, STDERR_WRITER, StderrWriter } from './services/bootstrap-admin.service';
+import { LoginLinkService } from './services/login-link.service';
+import { MetricsService } from './services/metrics.service';
+import { OidcService } from './services/oidc.service';
+import { TokenService } from './services/token.service';
+import { loadTrustConfig, TRUST_CONFIG } from './trust.config';
+
+const writeStderr: StderrWriter = (text) => process.stderr.write(text);
+
+/**
+ * Authentication (tokens, login links, optional OIDC) with a global deny-by-default guard, the audit
+ * log, and `/metrics`. Import it once in AppModule. Global, so the core job runner can inject MetricsService. Exports AuditService, MetricsService and
+ * LoginLinkService for the other modules (job runner metrics, demo login links).
+ */
+@Global()
+@Module({
+  controllers: [AuthController, AuditController, MetricsController, LoginPageController],
+  providers: [
+    { provide: TRUST_CONFIG, useFactory: (config: AppConfig) => loadTrustConfig(process.env, config.dataDir), inject: [APP_CONFIG] },
+    { provide: STDERR_WRITER, useValue: writeStderr },
+    TokenRepository,
+    LoginLinkRepository,
+    AuditRepository,
+    TokenService,
+    LoginLinkService,
+    AuditService,
+    OidcService,
+    MetricsService,
+    BootstrapAdminService,
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+  ],
+  exports: [AuditService, MetricsService, LoginLinkService, TokenService],
+})
+export class TrustModule {}
