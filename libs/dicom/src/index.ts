@@ -1,1 +1,5 @@
 export {};
+export { DicomwebError, DicomwebHttpError, DicomwebNetworkError, DicomwebResponseError, DicomwebStoreError, DicomwebTimeoutError } from './dicomweb/dicomweb-errors';
+export { DicomwebClient, type DicomwebClientOptions, type QidoQuery, type RetrieveOptions, type StoreResult } from './dicomweb/dicomweb-client';
+export { type DicomwebAuth } from './dicomweb/dicomweb-transport';
+export { type DicomJsonAttribute, type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, getJsonValues, requireJsonString, tagOfKeyword } from './dicomweb/dicom-json';

@@ -1,0 +1,199 @@
+import { DicomwebError, DicomwebResponseError, DicomwebStoreError } from './dicomweb-errors';
+import { type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, parseDicomJsonArray } from './dicom-json';
+import { DicomwebTransport, type DicomwebTransportOptions, type TransportResponse } from './dicomweb-transport';
+import { buildMultipart, getMultipartBoundary, parseMultipart } from './multipart';
+
+export type DicomwebClientOptions = DicomwebTransportOptions;
+
+/**
+ * QIDO-RS query: attribute keywords or tags as keys (`PatientID`, `0020000D`), plus the PS3.18 8.3.4
+ * parameters `limit`, `offset`, `fuzzymatching` and `includefield` (an array sends the key repeatedly).
+ */
+export type QidoQuery = Record<string, string | number | boolean | string[] | undefined>;
+
+export interface RetrieveOptions {
+  /** Transfer syntax UID asked for, or `*` for "as stored" (default: no transcoding by the PACS). */
+  transferSyntax?: string;
+  signal?: AbortSignal;
+}
+
+/** What STOW-RS reports for a successful store (PS3.18 10.5.3). */
+export interface StoreResult {
+  status: number;
+  /** SOP Instance UIDs the server lists in ReferencedSOPSequence. */
+  storedSopInstanceUIDs: string[];
+  /** RetrieveURL (0008,1190) of the study, when the server gives it. */
+  retrieveUrl: string | undefined;
+}
+
+const DICOM_JSON = 'application/dicom+json';
+
+/**
+ * A DICOMweb client for one endpoint (PS3.18): QIDO-RS search, WADO-RS retrieve, STOW-RS store.
+ * Reads are retried on transient failures; STOW is not (see {@link DicomwebTransport}).
+ * Every error is a DicomwebError whose message names the operation and the URL, never credentials.
+ */
+export class DicomwebClient {
+  private readonly transport: DicomwebTransport;
+
+  constructor(options: DicomwebClientOptions) {
+    this.transport = new DicomwebTransport(options);
+  }
+
+  get baseUrl(): string {
+    return this.transport.baseUrl;
+  }
+
+  /** QIDO-RS `GET /studies` (PS3.18 10.6). An empty array when nothing matches. */
+  searchStudies(query: QidoQuery = {}, signal?: AbortSignal): Promise<DicomJsonDataset[]> {
+    return this.qido('/studies', query, signal);
+  }
+
+  /** QIDO-RS `GET /studies/{study}/series`. */
+  searchSeries(studyInstanceUID: string, query: QidoQuery = {}, signal?: AbortSignal): Promise<DicomJsonDataset[]> {
+    return this.qido(`/studies/${uid(studyInstanceUID)}/series`, query, signal);
+  }
+
+  /** QIDO-RS `GET /studies/{study}/series/{series}/instances`. */
+  searchInstances(studyInstanceUID: string, seriesInstanceUID: string, query: QidoQuery = {}, signal?: AbortSignal): Promise<DicomJsonDataset[]> {
+    return this.qido(`/studies/${uid(studyInstanceUID)}/series/${uid(seriesInstanceUID)}/instances`, query, signal);
+  }
+
+  /** WADO-RS `GET .../series/{series}/metadata`: one DICOM JSON dataset per instance, bulk data by URI. */
+  async retrieveSeriesMetadata(studyInstanceUID: string, seriesInstanceUID: string, signal?: AbortSignal): Promise<DicomJsonDataset[]> {
+    const response = await this.transport.request({
+      operation: 'WADO-RS',
+      method: 'GET',
+      path: `/studies/${uid(studyInstanceUID)}/series/${uid(seriesInstanceUID)}/metadata`,
+      headers: { Accept: DICOM_JSON },
+      idempotent: true,
+      signal,
+    });
+    return parseDicomJsonArray(response.body, `WADO-RS metadata of series ${seriesInstanceUID}`);
+  }
+
+  /**
+   * WADO-RS retrieve of one instance as a Part 10 file (PS3.18 10.4.1.1.1).
+   * @returns the file bytes, owned by the caller.
+   */
+  async retrieveInstance(studyInstanceUID: string, seriesInstanceUID: string, sopInstanceUID: string, options: RetrieveOptions = {}): Promise<Uint8Array> {
+    const path = `/studies/${uid(studyInstanceUID)}/series/${uid(seriesInstanceUID)}/instances/${uid(sopInstanceUID)}`;
+    const parts = await this.retrieveMultipart(path, 'application/dicom', options);
+    if (parts.length !== 1) throw new DicomwebResponseError(`WADO-RS returned ${parts.length} parts for instance ${sopInstanceUID}, expected 1`);
+    return parts[0];
+  }
+
+  /**
+   * WADO-RS retrieve of every instance of a series as Part 10 files, in the order the server sends them
+   * (not necessarily slice order). The returned arrays are views into one response buffer.
+   * @throws DicomwebHttpError 404 for an unknown study or series.
+   */
+  async retrieveSeries(studyInstanceUID: string, seriesInstanceUID: string, options: RetrieveOptions = {}): Promise<Uint8Array[]> {
+    const parts = await this.retrieveMultipart(`/studies/${uid(studyInstanceUID)}/series/${uid(seriesInstanceUID)}`, 'application/dicom', options);
+    if (parts.length === 0) throw new DicomwebResponseError(`WADO-RS returned no instances for series ${seriesInstanceUID}`);
+    return parts;
+  }
+
+  /**
+   * WADO-RS retrieve of frames of one instance (PS3.18 10.4.1.1.3), 1-based frame numbers.
+   * Uncompressed frames come as raw little-endian pixel bytes; compressed ones as their codestream.
+   */
+  async retrieveFrames(
+    studyInstanceUID: string,
+    seriesInstanceUID: string,
+    sopInstanceUID: string,
+    frameNumbers: number[],
+    options: RetrieveOptions = {},
+  ): Promise<Uint8Array[]> {
+    if (frameNumbers.length === 0 || frameNumbers.some((n) => !Number.isInteger(n) || n < 1)) {
+      throw new DicomwebError(`WADO-RS frame numbers must be integers >= 1, got [${frameNumbers.join(',')}]`, { transient: false });
+    }
+    const path = `/studies/${uid(studyInstanceUID)}/series/${uid(seriesInstanceUID)}/instances/${uid(sopInstanceUID)}/frames/${frameNumbers.join(',')}`;
+    const parts = await this.retrieveMultipart(path, 'application/octet-stream', options);
+    if (parts.length !== frameNumbers.length) {
+      throw new DicomwebResponseError(`WADO-RS returned ${parts.length} frames of instance ${sopInstanceUID}, asked for ${frameNumbers.length}`);
+    }
+    return parts;
+  }
+
+  /**
+   * STOW-RS store (PS3.18 10.5) of Part 10 files in one multipart/related request.
+   * Not retried: a repeated POST after an unclear outcome is for the caller to decide.
+   * @throws DicomwebStoreError when the response lists failed instances (status 409, or 202 with failures).
+   */
+  async store(instances: Uint8Array[], studyInstanceUID?: string, signal?: AbortSignal): Promise<StoreResult> {
+    if (instances.length === 0) throw new DicomwebError('STOW-RS needs at least one instance to store', { transient: false });
+    const { body, contentType } = buildMultipart(instances, 'application/dicom');
+    const response = await this.transport.request({
+      operation: 'STOW-RS',
+      method: 'POST',
+      path: studyInstanceUID ? `/studies/${uid(studyInstanceUID)}` : '/studies',
+      headers: { 'Content-Type': contentType, Accept: DICOM_JSON },
+      body,
+      idempotent: false,
+      acceptStatuses: [409],
+      signal,
+    });
+    return readStoreResponse(response);
+  }
+
+  private async qido(path: string, query: QidoQuery, signal: AbortSignal | undefined): Promise<DicomJsonDataset[]> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value === undefined) continue;
+      for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
+    }
+    const response = await this.transport.request({ operation: 'QIDO-RS', method: 'GET', path, query: params, headers: { Accept: DICOM_JSON }, idempotent: true, signal });
+    return parseDicomJsonArray(response.body, `QIDO-RS ${path}`);
+  }
+
+  private async retrieveMultipart(path: string, partType: string, options: RetrieveOptions): Promise<Uint8Array[]> {
+    const response = await this.transport.request({
+      operation: 'WADO-RS',
+      method: 'GET',
+      path,
+      headers: { Accept: `multipart/related; type="${partType}"; transfer-syntax=${options.transferSyntax ?? '*'}` },
+      idempotent: true,
+      signal: options.signal,
+    });
+    const boundary = getMultipartBoundary(response.headers.get('content-type'));
+    if (!boundary) throw new DicomwebResponseError(`WADO-RS answered ${response.headers.get('content-type') ?? 'no Content-Type'} instead of multipart/related: GET ${response.url}`);
+    try {
+      return parseMultipart(response.body, boundary).map((part) => part.body);
+    } catch (cause) {
+      throw new DicomwebResponseError(`WADO-RS returned a malformed multipart body: GET ${response.url}`, { cause });
+    }
+  }
+}
+
+function readStoreResponse(response: TransportResponse): StoreResult {
+  const text = Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength).toString('utf8');
+  let dataset: DicomJsonDataset = {};
+  if (text.trim()) {
+    try {
+      const parsed = JSON.parse(text) as DicomJsonDataset | DicomJsonDataset[];
+      dataset = Array.isArray(parsed) ? (parsed[0] ?? {}) : parsed;
+    } catch (cause) {
+      throw new DicomwebResponseError(`STOW-RS answered ${response.status} with a body that is not DICOM JSON: POST ${response.url}`, { cause });
+    }
+  }
+  const failed = getJsonSequence(dataset, 'FailedSOPSequence').map((item) => ({
+    sopInstanceUID: getJsonString(item, 'ReferencedSOPInstanceUID') ?? '(unknown)',
+    failureReason: getJsonNumber(item, 'FailureReason'),
+  }));
+  if (response.status === 409 || failed.length > 0) {
+    const reasons = failed.map((f) => `${f.sopInstanceUID} (reason ${f.failureReason ?? 'unknown'})`).join(', ');
+    throw new DicomwebStoreError(`STOW-RS failed with status ${response.status}: POST ${response.url}${reasons ? `; failed instances: ${reasons}` : ''}`, response.status, failed);
+  }
+  return {
+    status: response.status,
+    storedSopInstanceUIDs: getJsonSequence(dataset, 'ReferencedSOPSequence').map((item) => getJsonString(item, 'ReferencedSOPInstanceUID') ?? ''),
+    retrieveUrl: getJsonString(dataset, 'RetrieveURL'),
+  };
+}
+
+/** UIDs are only digits and dots (PS3.5 9.1); refusing anything else keeps paths from being rewritten. */
+function uid(value: string): string {
+  if (!/^[0-9.]{1,64}$/.test(value)) throw new DicomwebError(`not a DICOM UID: ${JSON.stringify(value.slice(0, 70))}`, { transient: false });
+  return value;
+}
