@@ -83,17 +83,21 @@ function parseHeaders(block: string): Record<string, string> {
  *
  * @returns the body (a new buffer) and the Content-Type header value to send with it.
  */
-export function buildMultipart(parts: Uint8Array[], partContentType: string): { body: Buffer; contentType: string } {
+export function buildMultipart(parts: Uint8Array[], partContentType: string): { body: Uint8Array<ArrayBuffer>; contentType: string } {
   let boundary = newBoundary();
   while (parts.some((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength).includes(boundary))) boundary = newBoundary();
-  const chunks: Buffer[] = [];
+  const chunks: Uint8Array[] = [];
   for (const part of parts) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: ${partContentType}\r\n\r\n`, 'latin1'));
-    chunks.push(Buffer.from(part.buffer, part.byteOffset, part.byteLength));
-    chunks.push(CRLF);
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: ${partContentType}\r\n\r\n`, 'latin1'), part, CRLF);
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`, 'latin1'));
-  return { body: Buffer.concat(chunks), contentType: `multipart/related; type="${partContentType}"; boundary=${boundary}` };
+  const body = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { body, contentType: `multipart/related; type="${partContentType}"; boundary=${boundary}` };
 }
 
 function newBoundary(): string {
