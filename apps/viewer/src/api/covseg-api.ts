@@ -1,0 +1,44 @@
+import { apiFetch, apiJson, withQuery } from './http-client';
+import type { ConnectionCheck, Job, OverlaysResponse, PacsEndpoint, PacsEndpointInput, SegmentImageResult, SeriesSummary, StudySummary } from './types';
+import type { Me } from '../state/session';
+
+export interface StudyQuery {
+  endpointId: string;
+  patientId?: string;
+  patientName?: string;
+  studyDate?: string;
+  accessionNumber?: string;
+}
+
+/** Root of the server's DICOMweb proxy for one endpoint; the browser never sees the PACS URL. */
+export function dicomwebRoot(endpointId: string): string {
+  return `/api/dicomweb/${encodeURIComponent(endpointId)}`;
+}
+
+export const api = {
+  me: () => apiJson<Me>('/api/auth/me'),
+  studies: (query: StudyQuery) => apiJson<StudySummary[]>(withQuery('/api/studies', { ...query })),
+  series: (endpointId: string, study: string) => apiJson<SeriesSummary[]>(withQuery('/api/series', { endpointId, study })),
+  overlays: (endpointId: string, study: string, series: string) => apiJson<OverlaysResponse>(withQuery('/api/overlays', { endpointId, study, series })),
+  jobs: () => apiJson<Job[] | { items: Job[] }>('/api/jobs').then((body) => (Array.isArray(body) ? body : body.items)),
+  job: (id: string) => apiJson<Job>(`/api/jobs/${encodeURIComponent(id)}`),
+  createJob: (endpointId: string, study: string, series: string, force = false) =>
+    apiJson<Job>('/api/jobs', {
+      method: 'POST',
+      body: JSON.stringify({ pacsEndpointId: endpointId, studyInstanceUID: study, seriesInstanceUID: series, force }),
+    }),
+  endpoints: () => apiJson<PacsEndpoint[] | { items: PacsEndpoint[] }>('/api/pacs-endpoints').then((body) => (Array.isArray(body) ? body : body.items)),
+  createEndpoint: (input: PacsEndpointInput) => apiJson<PacsEndpoint>('/api/pacs-endpoints', { method: 'POST', body: JSON.stringify(input) }),
+  updateEndpoint: (id: string, input: Partial<PacsEndpointInput>) =>
+    apiJson<PacsEndpoint>(`/api/pacs-endpoints/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(input) }),
+  deleteEndpoint: (id: string) => apiFetch(`/api/pacs-endpoints/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined),
+  testEndpoint: (id: string) =>
+    apiJson<ConnectionCheck[] | { checks: ConnectionCheck[] }>(`/api/pacs-endpoints/${encodeURIComponent(id)}/test`, { method: 'POST' }).then((body) =>
+      Array.isArray(body) ? body : body.checks,
+    ),
+  segmentImage: (file: File) => {
+    const form = new FormData();
+    form.append('file', file);
+    return apiJson<SegmentImageResult>('/api/segment-image', { method: 'POST', body: form });
+  },
+};

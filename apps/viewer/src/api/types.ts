@@ -1,0 +1,128 @@
+/**
+ * Shapes of the server's JSON answers, as the viewer uses them. The viewer reaches the server only over
+ * HTTP (STYLE.md), so these mirror the server DTOs instead of importing them.
+ */
+
+export type SegStatus = 'seg' | 'running' | 'none';
+
+export interface StudySummary {
+  studyInstanceUID: string;
+  patientId: string;
+  patientName: string;
+  studyDate: string;
+  accessionNumber: string;
+  studyDescription: string;
+  modalities: string[];
+  segStatus: SegStatus;
+  jobId?: string;
+}
+
+export interface SeriesSummary {
+  seriesInstanceUID: string;
+  modality: string;
+  seriesNumber: string;
+  seriesDescription: string;
+  numberOfInstances: number;
+}
+
+export interface OverlaySliceMask {
+  /** SOP Instance UID of the source CT slice this mask lies on. */
+  sopInstanceUID: string;
+  /** Run lengths (alternating 0-runs and 1-runs, starting with 0) over rows x columns, base64 of uint32 LE. */
+  rle: string;
+}
+
+export interface OverlaySegment {
+  segmentNumber: number;
+  label: string;
+  color: [number, number, number];
+  voxelCount: number;
+  volumeMl: number;
+  slices: OverlaySliceMask[];
+}
+
+export interface Quantification {
+  infectionMl: number;
+  lungMl: number | null;
+  involvementPercent: number | null;
+  modelName: string;
+  modelVersion: string;
+}
+
+export interface OverlaySeg {
+  segSeriesInstanceUID: string;
+  segSopInstanceUID: string;
+  seriesDescription: string;
+  manufacturer: string;
+  ours: boolean;
+  rows: number;
+  columns: number;
+  segments: OverlaySegment[];
+  quantification: Quantification | null;
+}
+
+export interface OverlaysResponse {
+  seriesInstanceUID: string;
+  segs: OverlaySeg[];
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface Job {
+  id: string;
+  pacsEndpointId: string;
+  studyInstanceUID: string;
+  seriesInstanceUID?: string | null;
+  requestedSeriesInstanceUID?: string | null;
+  status: JobStatus;
+  stage?: string | null;
+  slicesDone?: number;
+  slicesTotal?: number;
+  timings?: Record<string, number>;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  createdAt?: string;
+  finishedAt?: string | null;
+  result?: unknown;
+}
+
+export interface SegmentImageResult {
+  width: number;
+  height: number;
+  infectedFraction: number;
+  /** The 8-bit grey image the model saw, as a PNG data URL. */
+  imagePng: string;
+  /** The binary mask (0/255), same size, as a PNG data URL. */
+  maskPng: string;
+  modelName: string;
+  modelVersion: string;
+}
+
+export type AuthType = 'none' | 'basic' | 'bearer';
+
+export interface PacsEndpoint {
+  id: string;
+  name: string;
+  baseUrl: string;
+  authType: AuthType;
+  username?: string | null;
+  hasSecret?: boolean;
+  timeoutMs: number;
+}
+
+export interface PacsEndpointInput {
+  name: string;
+  baseUrl: string;
+  authType: AuthType;
+  username?: string;
+  secret?: string;
+  timeoutMs: number;
+}
+
+export interface ConnectionCheck {
+  name: string;
+  ok: boolean;
+  status?: number;
+  detail?: string;
+  ms?: number;
+}

@@ -1,0 +1,240 @@
+import * as cornerstone from 'cornerstone-core';
+import { OverlayLayer, type OverlayMask } from './overlay-layer';
+import { registerImageLoader } from './image-loader';
+
+export interface ViewState {
+  index: number;
+  count: number;
+  windowWidth: number;
+  windowCenter: number;
+  scale: number;
+}
+
+export type RenderListener = (state: ViewState) => void;
+export type OverlaySource = (index: number) => readonly OverlayMask[];
+
+const PREFETCH_CONCURRENCY = 6;
+
+/**
+ * One cornerstone-enabled element showing a stack of image ids, with an overlay layer on top.
+ * What it sets up (cornerstone enable, listeners, resize observer, overlay canvas), {@link destroy} tears down.
+ * Coordinates: `panBy` takes canvas pixels; W/L in HU (cornerstone applies slope/intercept).
+ */
+export class StackViewport {
+  private imageIds: string[] = [];
+  private current = -1;
+  private requested = -1;
+  private displayed = false;
+  private overlaySource: OverlaySource = () => [];
+  private readonly overlay: OverlayLayer;
+  private readonly listeners = new Set<RenderListener>();
+  private readonly loaded = new Set<number>();
+  private readonly failed = new Map<number, unknown>();
+  private prefetchQueue: number[] = [];
+  private inFlight = 0;
+  private destroyed = false;
+  private readonly resizeObserver: ResizeObserver;
+  private readonly onRenderedEvent = () => this.afterRender();
+  private onLoadError: (index: number, error: unknown) => void = () => undefined;
+  private onProgress: (loaded: number, total: number) => void = () => undefined;
+  private initialVoi: cornerstone.Voi | undefined;
+
+  constructor(private readonly element: HTMLElement) {
+    registerImageLoader();
+    cornerstone.enable(element);
+    this.overlay = new OverlayLayer(element);
+    element.addEventListener(cornerstone.EVENTS.IMAGE_RENDERED, this.onRenderedEvent);
+    this.resizeObserver = new ResizeObserver(() => {
+      if (this.displayed) cornerstone.resize(element, false);
+    });
+    this.resizeObserver.observe(element);
+  }
+
+  /** Replaces the stack. `initialVoi` (HU) applies to the first image shown. */
+  setStack(imageIds: string[], options: { initialVoi?: cornerstone.Voi } = {}): void {
+    this.imageIds = imageIds;
+    this.current = -1;
+    this.requested = -1;
+    this.loaded.clear();
+    this.failed.clear();
+    this.prefetchQueue = [];
+    this.initialVoi = options.initialVoi;
+  }
+
+  setHandlers(handlers: { onLoadError?: (index: number, error: unknown) => void; onProgress?: (loaded: number, total: number) => void }): void {
+    if (handlers.onLoadError) this.onLoadError = handlers.onLoadError;
+    if (handlers.onProgress) this.onProgress = handlers.onProgress;
+  }
+
+  get count(): number {
+    return this.imageIds.length;
+  }
+
+  get index(): number {
+    return this.current;
+  }
+
+  get loadedCount(): number {
+    return this.loaded.size;
+  }
+
+  /** Shows slice `index` (clamped). Resolves once it is displayed, or when a later request supersedes it. */
+  async show(index: number): Promise<void> {
+    if (this.imageIds.length === 0) return;
+    const target = Math.min(this.imageIds.length - 1, Math.max(0, Math.round(index)));
+    this.requested = target;
+    let image: cornerstone.Image;
+    try {
+      image = await cornerstone.loadAndCacheImage(this.imageIds[target]);
+    } catch (error) {
+      this.failed.set(target, error);
+      if (this.requested === target) this.onLoadError(target, error);
+      return;
+    }
+    this.markLoaded(target);
+    if (this.destroyed || this.requested !== target) return;
+    const first = !this.displayed;
+    cornerstone.displayImage(this.element, image);
+    this.displayed = true;
+    this.current = target;
+    if (first && this.initialVoi) cornerstone.setViewport(this.element, { voi: { ...this.initialVoi } });
+    this.prefetchAround(target);
+  }
+
+  scrollBy(delta: number): Promise<void> {
+    const from = this.requested >= 0 ? this.requested : this.current;
+    return this.show(from + delta);
+  }
+
+  setVoi(windowWidth: number, windowCenter: number): void {
+    if (!this.displayed) {
+      this.initialVoi = { windowWidth, windowCenter };
+      return;
+    }
+    cornerstone.setViewport(this.element, { voi: { windowWidth: Math.max(1, windowWidth), windowCenter } });
+  }
+
+  /** Drag W/L: `dx`, `dy` in canvas pixels; 1 px changes width or level by ~0.4% of the width. */
+  adjustVoi(dx: number, dy: number): void {
+    const viewport = cornerstone.getViewport(this.element);
+    if (!viewport) return;
+    const step = Math.max(1, viewport.voi.windowWidth / 250);
+    this.setVoi(viewport.voi.windowWidth + dx * step, viewport.voi.windowCenter + dy * step);
+  }
+
+  zoomBy(factor: number): void {
+    const viewport = cornerstone.getViewport(this.element);
+    if (!viewport) return;
+    cornerstone.setViewport(this.element, { scale: Math.min(40, Math.max(0.05, viewport.scale * factor)) });
+  }
+
+  /** Pans by canvas pixels. */
+  panBy(dx: number, dy: number): void {
+    const viewport = cornerstone.getViewport(this.element);
+    if (!viewport) return;
+    cornerstone.setViewport(this.element, {
+      translation: { x: viewport.translation.x + dx / viewport.scale, y: viewport.translation.y + dy / viewport.scale },
+    });
+  }
+
+  /** Back to fit-to-window and the image's own VOI. */
+  reset(): void {
+    if (this.displayed) cornerstone.reset(this.element);
+  }
+
+  setOverlaySource(source: OverlaySource): void {
+    this.overlaySource = source;
+    this.redraw();
+  }
+
+  /** Re-renders the current image (and so the overlay). */
+  redraw(): void {
+    if (this.displayed) cornerstone.updateImage(this.element);
+  }
+
+  state(): ViewState {
+    const viewport = this.displayed ? cornerstone.getViewport(this.element) : undefined;
+    return {
+      index: this.current,
+      count: this.imageIds.length,
+      windowWidth: viewport?.voi.windowWidth ?? this.initialVoi?.windowWidth ?? 0,
+      windowCenter: viewport?.voi.windowCenter ?? this.initialVoi?.windowCenter ?? 0,
+      scale: viewport?.scale ?? 1,
+    };
+  }
+
+  onRendered(listener: RenderListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** See {@link OverlayLayer.readBack}. */
+  readOverlay(): ReturnType<OverlayLayer['readBack']> {
+    return this.overlay.readBack();
+  }
+
+  /** Pixels of the cornerstone canvas (RGBA), for tests that compare renders. */
+  readImagePixels(): Uint8ClampedArray | undefined {
+    if (!this.displayed) return undefined;
+    const canvas = cornerstone.getEnabledElement(this.element).canvas;
+    return canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.prefetchQueue = [];
+    this.listeners.clear();
+    this.resizeObserver.disconnect();
+    this.element.removeEventListener(cornerstone.EVENTS.IMAGE_RENDERED, this.onRenderedEvent);
+    this.overlay.destroy();
+    cornerstone.disable(this.element);
+  }
+
+  private afterRender(): void {
+    const enabled = cornerstone.getEnabledElement(this.element);
+    this.overlay.paint(enabled, this.current >= 0 ? this.overlaySource(this.current) : []);
+    const state = this.state();
+    for (const listener of this.listeners) listener(state);
+  }
+
+  private markLoaded(index: number): void {
+    if (this.loaded.has(index)) return;
+    this.loaded.add(index);
+    this.onProgress(this.loaded.size, this.imageIds.length);
+  }
+
+  /** Loads every slice, nearest first, a few at a time, so scrolling stays smooth. */
+  private prefetchAround(center: number): void {
+    const order: number[] = [];
+    for (let d = 1; d < this.imageIds.length; d++) {
+      for (const i of [center + d, center - d]) {
+        if (i >= 0 && i < this.imageIds.length && !this.loaded.has(i) && !this.failed.has(i)) order.push(i);
+      }
+    }
+    this.prefetchQueue = order;
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.destroyed && this.inFlight < PREFETCH_CONCURRENCY && this.prefetchQueue.length > 0) {
+      const index = this.prefetchQueue.shift() as number;
+      if (this.loaded.has(index)) continue;
+      this.inFlight++;
+      const ids = this.imageIds;
+      cornerstone
+        .loadAndCacheImage(ids[index])
+        .then(
+          () => {
+            if (ids === this.imageIds) this.markLoaded(index);
+          },
+          (error: unknown) => {
+            if (ids === this.imageIds) this.failed.set(index, error);
+          },
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import type { OverlaySeg, OverlaysResponse } from '../api/types';
+import { decodeRunLengths } from '../loaders/mask-codec';
+
+export interface SegmentEntry {
+  key: string;
+  seg: OverlaySeg;
+  segmentNumber: number;
+  label: string;
+  color: [number, number, number];
+  visible: boolean;
+  opacity: number;
+  /** slice index → RLE text, decoded on first use. */
+  encoded: Map<number, string>;
+  decoded: Map<number, Uint8Array>;
+}
+
+export interface SliceMask {
+  mask: Uint8Array;
+  color: readonly [number, number, number];
+  opacity: number;
+}
+
+/**
+ * The overlays of the open series, mapped onto the viewer's slice order by the source SOP Instance UID
+ * each SEG frame references (so SEGs whose frames are not in source order still land on the right slice).
+ */
+export class OverlayState {
+  readonly segments: SegmentEntry[] = [];
+  allHidden = false;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    response: OverlaysResponse,
+    sliceIndexBySop: ReadonlyMap<string, number>,
+    private readonly pixelsPerSlice: number,
+  ) {
+    for (const seg of response.segs) {
+      for (const segment of seg.segments) {
+        const encoded = new Map<number, string>();
+        for (const slice of segment.slices) {
+          const index = sliceIndexBySop.get(slice.sopInstanceUID);
+          if (index !== undefined) encoded.set(index, slice.rle);
+        }
+        this.segments.push({
+          key: `${seg.segSopInstanceUID}#${segment.segmentNumber}`,
+          seg,
+          segmentNumber: segment.segmentNumber,
+          label: segment.label,
+          color: segment.color,
+          visible: true,
+          opacity: 0.5,
+          encoded,
+          decoded: new Map(),
+        });
+      }
+    }
+  }
+
+  /** Masks to draw on slice `index`, in segment order. The arrays belong to this state; do not modify. */
+  masksFor(index: number): SliceMask[] {
+    if (this.allHidden) return [];
+    const masks: SliceMask[] = [];
+    for (const segment of this.segments) {
+      if (!segment.visible) continue;
+      const mask = this.maskOf(segment, index);
+      if (mask) masks.push({ mask, color: segment.color, opacity: segment.opacity });
+    }
+    return masks;
+  }
+
+  maskOf(segment: SegmentEntry, index: number): Uint8Array | undefined {
+    const cached = segment.decoded.get(index);
+    if (cached) return cached;
+    const rle = segment.encoded.get(index);
+    if (rle === undefined) return undefined;
+    const mask = decodeRunLengths(rle, this.pixelsPerSlice);
+    segment.decoded.set(index, mask);
+    return mask;
+  }
+
+  /** The slice where the first segment (ours first) covers the most pixels, or undefined if all are empty. */
+  bestSlice(): number | undefined {
+    const ordered = [...this.segments].sort((a, b) => Number(b.seg.ours) - Number(a.seg.ours));
+    for (const segment of ordered) {
+      let best: number | undefined;
+      let bestCount = 0;
+      for (const index of segment.encoded.keys()) {
+        const mask = this.maskOf(segment, index) as Uint8Array;
+        let count = 0;
+        for (let i = 0; i < mask.length; i++) count += mask[i];
+        if (count > bestCount) {
+          bestCount = count;
+          best = index;
+        }
+      }
+      if (best !== undefined) return best;
+    }
+    return undefined;
+  }
+
+  update(key: string, change: Partial<Pick<SegmentEntry, 'visible' | 'opacity'>>): void {
+    const segment = this.segments.find((s) => s.key === key);
+    if (!segment) return;
+    Object.assign(segment, change);
+    this.emit();
+  }
+
+  toggleAll(): void {
+    this.allHidden = !this.allHidden;
+    this.emit();
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

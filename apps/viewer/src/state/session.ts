@@ -1,0 +1,61 @@
+/**
+ * The signed-in session: the bearer token lives in localStorage (key `covseg.token`) so a pasted token or a
+ * one-time login link survives reloads. Nothing else about the user is persisted.
+ */
+const TOKEN_KEY = 'covseg.token';
+
+export type Role = 'admin' | 'user';
+
+export interface Me {
+  readonly id?: string;
+  readonly name?: string;
+  readonly role: Role;
+}
+
+type Listener = () => void;
+
+class Session {
+  private me: Me | undefined;
+  private readonly listeners = new Set<Listener>();
+
+  getToken(): string | undefined {
+    return localStorage.getItem(TOKEN_KEY) ?? undefined;
+  }
+
+  setToken(token: string): void {
+    localStorage.setItem(TOKEN_KEY, token.trim());
+    this.me = undefined;
+    this.emit();
+  }
+
+  clear(): void {
+    localStorage.removeItem(TOKEN_KEY);
+    this.me = undefined;
+    this.emit();
+  }
+
+  getMe(): Me | undefined {
+    return this.me;
+  }
+
+  setMe(me: Me | undefined): void {
+    this.me = me;
+    this.emit();
+  }
+
+  isAdmin(): boolean {
+    return this.me?.role === 'admin';
+  }
+
+  /** Returns an unsubscribe function; views call it in their teardown. */
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+export const session = new Session();

@@ -1,0 +1,57 @@
+import type { SliceMeta } from '../loaders/series-metadata';
+import type { StackViewport } from '../rendering/stack-viewport';
+import type { OverlayState } from '../state/overlay-state';
+
+/** What end-to-end tests and the benchmark read from the page (`window.__covseg`). Read-only views. */
+export interface CovsegTestHooks {
+  /** Slice index, count, W/L and zoom of the viewport. */
+  viewState(): ReturnType<StackViewport['state']>;
+  /** SOP Instance UIDs of the open series, in display order. */
+  sliceUids(): string[];
+  /** How many slices are decoded and cached. */
+  loadedCount(): number;
+  /** Shows a slice; resolves when it is displayed. */
+  show(index: number): Promise<void>;
+  /** The overlay canvas read back into CT pixel space; see OverlayLayer.readBack (states as a plain array). */
+  overlayReadBack(): { rows: number; columns: number; states: number[] } | undefined;
+  /** Indices of slices where any overlay segment has pixels. */
+  overlaySlices(): number[];
+  /** A cheap checksum of the rendered CT canvas, to see that a render changed. */
+  imageChecksum(): number;
+}
+
+declare global {
+  interface Window {
+    __covseg?: CovsegTestHooks;
+  }
+}
+
+export function installTestHooks(viewport: StackViewport, slices: () => SliceMeta[], overlays: () => OverlayState | undefined): () => void {
+  window.__covseg = {
+    viewState: () => viewport.state(),
+    sliceUids: () => slices().map((s) => s.sopInstanceUID),
+    loadedCount: () => viewport.loadedCount,
+    show: (index) => viewport.show(index),
+    overlayReadBack: () => {
+      const read = viewport.readOverlay();
+      return read && { rows: read.rows, columns: read.columns, states: Array.from(read.states) };
+    },
+    overlaySlices: () => {
+      const state = overlays();
+      if (!state) return [];
+      const indices = new Set<number>();
+      for (const segment of state.segments) for (const index of segment.encoded.keys()) if (state.maskOf(segment, index)?.some((v) => v)) indices.add(index);
+      return [...indices].sort((a, b) => a - b);
+    },
+    imageChecksum: () => {
+      const pixels = viewport.readImagePixels();
+      if (!pixels) return 0;
+      let sum = 0;
+      for (let i = 0; i < pixels.length; i += 4) sum = (sum * 31 + pixels[i]) >>> 0;
+      return sum;
+    },
+  };
+  return () => {
+    delete window.__covseg;
+  };
+}

@@ -1,0 +1,141 @@
+import { api, dicomwebRoot } from '../api/covseg-api';
+import { apiJson } from '../api/http-client';
+import { imageIdOf, registerSlices, unregisterSlices } from '../loaders/frame-loader';
+import { parseSeriesMetadata, type SliceMeta } from '../loaders/series-metadata';
+import { StackViewport, type ViewState } from '../rendering/stack-viewport';
+import { OverlayState } from '../state/overlay-state';
+import { attachDragTools, type DragMode } from '../tools/drag.tool';
+import { attachKeyboard } from '../tools/keyboard.tool';
+import { attachWheelScroll } from '../tools/stack-scroll.tool';
+import { PRESETS } from '../tools/viewport-controls';
+import { h, type Teardown } from './dom';
+import { jobPanel } from './job-panel';
+import { overlayPanel } from './overlay-panel';
+import { showError } from './toast';
+import { installTestHooks } from './test-hooks';
+
+/**
+ * `#/viewer?endpoint=ID&study=UID&series=UID`: the series in a stack viewport with every SEG that
+ * references it, opened on the slice where the overlay shows most.
+ */
+export async function viewerView(container: HTMLElement, params: URLSearchParams): Promise<Teardown> {
+  const endpointId = params.get('endpoint') ?? '';
+  const study = params.get('study') ?? '';
+  const series = params.get('series') ?? '';
+  if (!endpointId || !study || !series) {
+    container.append(h('p', { class: 'error' }, 'This viewer link lacks endpoint, study or series.'));
+    return () => undefined;
+  }
+  const teardowns: Array<() => void> = [];
+  let mode: DragMode = 'wl';
+  const element = h('div', { class: 'viewport-element', 'data-testid': 'viewport', tabindex: 0 });
+  const corner = {
+    topLeft: h('div', { class: 'corner top-left', 'data-testid': 'corner-slice' }),
+    topRight: h('div', { class: 'corner top-right' }),
+    bottomLeft: h('div', { class: 'corner bottom-left', 'data-testid': 'corner-wl' }),
+    bottomRight: h('div', { class: 'corner bottom-right', 'data-testid': 'corner-loading' }),
+  };
+  const loadingBar = h('progress', { class: 'loading-bar', max: 1, value: 0 });
+  const slider = h('input', { type: 'range', min: 0, max: 0, value: 0, class: 'slice-slider', 'aria-label': 'Slice', 'data-testid': 'slice-slider' });
+  const overlayHost = h('div', { class: 'overlay-host', 'data-testid': 'overlay-panel' }, h('p', { class: 'muted' }, 'Loading overlays…'));
+  const modeButtons = (['wl', 'zoom', 'pan'] as const).map((m) =>
+    h('button', { type: 'button', class: m === mode ? 'active' : '', 'data-mode': m, onclick: () => setMode(m) }, { wl: 'W/L', zoom: 'Zoom', pan: 'Pan' }[m]),
+  );
+  const viewport = new StackViewport(element);
+  teardowns.push(() => viewport.destroy());
+  const toolbar = h(
+    'div',
+    { class: 'toolbar' },
+    h('button', { type: 'button', onclick: () => viewport.setVoi(PRESETS.lung.windowWidth, PRESETS.lung.windowCenter), title: 'Lung window (1)' }, 'Lung'),
+    h('button', { type: 'button', onclick: () => viewport.setVoi(PRESETS.mediastinum.windowWidth, PRESETS.mediastinum.windowCenter), title: 'Mediastinum window (2)' }, 'Mediastinum'),
+    h('span', { class: 'separator' }),
+    ...modeButtons,
+    h('button', { type: 'button', onclick: () => viewport.reset(), title: 'Reset (r)' }, 'Reset'),
+    h('button', { type: 'button', onclick: () => overlays?.toggleAll(), title: 'Overlays on/off (o)' }, 'Overlays'),
+  );
+  const jobs = jobPanel(endpointId, study, series, () => void loadOverlays(false));
+  teardowns.push(jobs.destroy);
+  container.append(
+    h(
+      'section',
+      { class: 'viewer-layout' },
+      h('div', { class: 'viewer-main' }, toolbar, h('div', { class: 'viewport-frame' }, element, corner.topLeft, corner.topRight, corner.bottomLeft, corner.bottomRight, loadingBar), slider),
+      h('aside', { class: 'viewer-side' }, h('h3', {}, 'Overlays'), overlayHost, jobs.element),
+    ),
+  );
+
+  let slices: SliceMeta[] = [];
+  let overlays: OverlayState | undefined;
+
+  function setMode(next: DragMode): void {
+    mode = next;
+    for (const button of modeButtons) button.classList.toggle('active', button.dataset.mode === next);
+  }
+
+  function renderCorners(state: ViewState): void {
+    const slice = slices[state.index];
+    const position = slice?.position ? `${slice.location.toFixed(1)} mm` : '';
+    corner.topLeft.textContent = `Slice ${state.index + 1}/${state.count}${position ? `  ·  ${position}` : ''}`;
+    corner.bottomLeft.textContent = `W ${Math.round(state.windowWidth)}  L ${Math.round(state.windowCenter)}`;
+    corner.topRight.textContent = `Zoom ${(state.scale * 100).toFixed(0)}%`;
+    slider.value = String(state.index);
+  }
+
+  async function loadOverlays(jump: boolean): Promise<void> {
+    try {
+      const response = await api.overlays(endpointId, study, series);
+      const bySop = new Map(slices.map((s, i) => [s.sopInstanceUID, i]));
+      overlays = new OverlayState(response, bySop, (slices[0]?.rows ?? 0) * (slices[0]?.columns ?? 0));
+      const state = overlays;
+      teardowns.push(state.subscribe(() => viewport.redraw()));
+      viewport.setOverlaySource((index) => state.masksFor(index));
+      overlayHost.replaceChildren(overlayPanel(state));
+      const best = state.bestSlice();
+      if (jump && best !== undefined) await viewport.show(best);
+      else if (!jump && best !== undefined && viewport.state().index !== best) await viewport.show(best);
+    } catch (error) {
+      overlayHost.replaceChildren(h('p', { class: 'error' }, 'Overlays could not be loaded.'));
+      showError(error, 'Loading overlays');
+    }
+  }
+
+  teardowns.push(installTestHooks(viewport, () => slices, () => overlays));
+  teardowns.push(viewport.onRendered(renderCorners));
+  viewport.setHandlers({
+    onProgress: (loaded, total) => {
+      loadingBar.value = total ? loaded / total : 0;
+      loadingBar.hidden = loaded >= total;
+      corner.bottomRight.textContent = loaded >= total ? '' : `Loading ${loaded}/${total}`;
+    },
+    onLoadError: (index, error) => showError(error, `Slice ${index + 1}`),
+  });
+  teardowns.push(attachWheelScroll(element, viewport), attachDragTools(element, viewport, () => mode));
+  teardowns.push(attachKeyboard(document, viewport, (key) => (key === 'o' ? (overlays?.toggleAll(), true) : false)));
+  const onSlider = () => void viewport.show(Number(slider.value));
+  slider.addEventListener('input', onSlider);
+
+  try {
+    const metadata = await apiJson<Array<Record<string, { vr: string; Value?: unknown[] }>>>(
+      `${dicomwebRoot(endpointId)}/studies/${encodeURIComponent(study)}/series/${encodeURIComponent(series)}/metadata`,
+      { headers: { Accept: 'application/dicom+json' } },
+    );
+    slices = parseSeriesMetadata(metadata, dicomwebRoot(endpointId), study, series);
+  } catch (error) {
+    showError(error, 'Opening series');
+    overlayHost.replaceChildren();
+    return () => teardowns.forEach((t) => t());
+  }
+  registerSlices(slices);
+  teardowns.push(() => unregisterSlices(slices));
+  slider.max = String(slices.length - 1);
+  viewport.setStack(slices.map(imageIdOf), { initialVoi: { ...PRESETS.lung } });
+  // Overlays decide the first slice (deep link: open where the SEG shows); start loading the middle meanwhile.
+  const overlaysReady = loadOverlays(true);
+  const middle = viewport.show(Math.floor(slices.length / 2));
+  await Promise.all([overlaysReady, middle]);
+  element.focus();
+  return () => {
+    slider.removeEventListener('input', onSlider);
+    for (const teardown of teardowns.reverse()) teardown();
+  };
+}
