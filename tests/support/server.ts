@@ -38,9 +38,12 @@ export interface TestServer {
  * Headers every test request carries. The trust module adds its admin token here (from `env`), so that
  * every medium and e2e test authenticates the same way.
  */
-export function authHeaders(_env: Record<string, string>): Record<string, string> {
-  return {};
+export function authHeaders(env: Record<string, string>): Record<string, string> {
+  return env.COVSEG_BOOTSTRAP_ADMIN_TOKEN ? { authorization: `Bearer ${env.COVSEG_BOOTSTRAP_ADMIN_TOKEN}` } : {};
 }
+
+/** The bootstrap admin token every test server starts with (COVSEG_BOOTSTRAP_ADMIN_TOKEN); test-only. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnopqrstuvwxyz';
 
 /** The environment a test server runs with: a free port, a temp DATA_DIR, quiet job polling. */
 async function testEnv(options: TestServerOptions): Promise<Record<string, string>> {
@@ -51,6 +54,7 @@ async function testEnv(options: TestServerOptions): Promise<Record<string, strin
     DATA_DIR: dataDir,
     JOB_POLL_MS: '200',
     PACS_RETRY_BASE_MS: '50',
+    COVSEG_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     ...options.env,
   };
 }

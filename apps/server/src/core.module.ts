@@ -1,10 +1,11 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_CONFIG, loadConfig } from './repositories/config.repository';
+import { APP_CONFIG, AppConfig, loadConfig } from './repositories/config.repository';
 import { DatabaseRepository } from './repositories/database.repository';
 import { PacsEndpointRepository } from './repositories/pacs-endpoint.repository';
 import { PacsProbeRepository } from './repositories/pacs-probe.repository';
 import { PacsEndpointService } from './services/pacs-endpoint.service';
-import { PassThroughSecretCipher, SecretCipher } from './services/secret-cipher';
+import { SecretCipher } from './services/secret-cipher';
+import { AesGcmSecretCipher } from './trust/services/aes-gcm-secret-cipher';
 
 const shared = [DatabaseRepository, PacsEndpointRepository, PacsProbeRepository, PacsEndpointService];
 
@@ -17,7 +18,8 @@ const shared = [DatabaseRepository, PacsEndpointRepository, PacsProbeRepository,
 @Module({
   providers: [
     { provide: APP_CONFIG, useFactory: () => loadConfig(process.env) },
-    { provide: SecretCipher, useClass: PassThroughSecretCipher },
+    // AES-256-GCM at rest; key from COVSEG_SECRET_KEY or DATA_DIR/secret.key (trust module).
+    { provide: SecretCipher, useFactory: (config: AppConfig) => AesGcmSecretCipher.fromEnvironment(process.env, config.dataDir), inject: [APP_CONFIG] },
     ...shared,
   ],
   exports: [APP_CONFIG, SecretCipher, ...shared],

@@ -7,6 +7,8 @@ import {
   UpdatePacsEndpointDto,
 } from '../dtos/pacs-endpoint.dto';
 import { PacsEndpointService } from '../services/pacs-endpoint.service';
+import { Audited } from '../trust/decorators/audited.decorator';
+import { Roles } from '../trust/decorators/auth.decorators';
 
 @ApiTags('pacs-endpoints')
 @Controller('api/pacs-endpoints')
@@ -20,6 +22,8 @@ export class PacsEndpointController {
   }
 
   @Post()
+  @Roles('admin')
+  @Audited('pacs-endpoint.create', 'pacs-endpoint')
   @ApiCreatedResponse({ type: PacsEndpointResponseDto })
   create(@Body() dto: CreatePacsEndpointDto): PacsEndpointResponseDto {
     return this.service.create(dto);
@@ -32,12 +36,16 @@ export class PacsEndpointController {
   }
 
   @Patch(':id')
+  @Roles('admin')
+  @Audited('pacs-endpoint.update', 'pacs-endpoint')
   @ApiOkResponse({ type: PacsEndpointResponseDto })
   update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdatePacsEndpointDto): PacsEndpointResponseDto {
     return this.service.update(id, dto);
   }
 
   @Delete(':id')
+  @Roles('admin')
+  @Audited('pacs-endpoint.delete', 'pacs-endpoint')
   @HttpCode(204)
   @ApiNoContentResponse()
   delete(@Param('id', ParseUUIDPipe) id: string): void {
@@ -45,6 +53,7 @@ export class PacsEndpointController {
   }
 
   @Post(':id/test')
+  @Roles('admin')
   @HttpCode(200)
   @ApiOkResponse({ type: PacsEndpointTestResultDto })
   test(@Param('id', ParseUUIDPipe) id: string): Promise<PacsEndpointTestResultDto> {

@@ -1,3 +1,5 @@
+import { TRUST_MIGRATION } from '../trust/repositories/trust.migration';
+
 /**
  * Versioned schema migrations. Entry i brings the schema to version i + 1 (`PRAGMA user_version`).
  * Never edit a migration that has shipped; append a new one, or existing databases diverge.
@@ -60,4 +62,6 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX seg_outbox_job ON seg_outbox(job_id);
   CREATE INDEX seg_outbox_series ON seg_outbox(pacs_endpoint_id, source_series_instance_uid, model_name, model_version);
   `,
+  // 2: the trust module's tables (tokens, login links, audit log, study watcher state).
+  TRUST_MIGRATION,
 ];

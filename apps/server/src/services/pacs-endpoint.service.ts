@@ -8,6 +8,7 @@ import {
 import { PacsEndpointFields, PacsEndpointRecord, PacsEndpointRepository } from '../repositories/pacs-endpoint.repository';
 import { PacsProbeRepository, PacsTarget } from '../repositories/pacs-probe.repository';
 import { SecretCipher } from './secret-cipher';
+import { requireValidPacsBaseUrl } from '../trust/services/pacs-url.policy';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -38,7 +39,7 @@ export class PacsEndpointService {
     this.requireUniqueName(dto.name);
     const fields: PacsEndpointFields = {
       name: dto.name,
-      baseUrl: dto.baseUrl,
+      baseUrl: requireValidPacsBaseUrl(dto.baseUrl),
       authType: dto.authType ?? 'none',
       username: dto.username ?? null,
       sealedSecret: dto.secret === undefined ? null : this.cipher.seal(dto.secret),
@@ -54,7 +55,7 @@ export class PacsEndpointService {
     const authType = dto.authType ?? current.authType;
     const fields: PacsEndpointFields = {
       name: dto.name ?? current.name,
-      baseUrl: dto.baseUrl ?? current.baseUrl,
+      baseUrl: dto.baseUrl !== undefined ? requireValidPacsBaseUrl(dto.baseUrl) : current.baseUrl,
       authType,
       username: authType === 'basic' ? (dto.username ?? current.username) : null,
       // Switching to `none` forgets the secret, so a stale credential is never sent anywhere later.

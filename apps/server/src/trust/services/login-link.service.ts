@@ -33,7 +33,7 @@ export interface RedeemedLogin {
  * URLs to browsers, so a login link could otherwise bounce a fresh session to another site.
  */
 export function requireSafeNextPath(next: string): string {
-  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\u0000-\u001f]/.test(next)) {
+  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || [...next].some((c) => c.charCodeAt(0) < 0x20)) {
     throw new BadRequestException('Creating a login link failed: next must be a same-origin path starting with a single /');
   }
   return next;
