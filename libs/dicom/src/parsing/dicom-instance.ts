@@ -1,0 +1,75 @@
+import { DicomParseError } from '../errors';
+import type { DicomDataset, StoredPixels } from './dicom-dataset';
+import { decodeEncodedFrame } from './decode-frame';
+import { nativeFrameBits, type PixelDescription } from './pixel-description';
+import { toStoredValues, unpackBits } from './stored-values';
+import type { PixelEncoding } from './transfer-syntax';
+
+/** Where the frames of an instance live: one native little-endian buffer, or one buffer per encapsulated frame. */
+export type FrameStore =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'native'; readonly data: Uint8Array }
+  | { readonly kind: 'encapsulated'; readonly encoding: Exclude<PixelEncoding, 'native' | 'native-big-endian'>; readonly frames: readonly Uint8Array[] };
+
+/**
+ * One parsed DICOM instance. `dataset` is the naturalized dataset without PixelData (so it can be
+ * logged, copied into a SEG or sent as JSON without dragging megabytes along); the pixel data stays
+ * private and is decoded frame by frame.
+ */
+export class DicomInstance {
+  constructor(
+    readonly dataset: DicomDataset,
+    readonly transferSyntaxUID: string,
+    readonly sopInstanceUID: string,
+    readonly sopClassUID: string,
+    /** The validated Image Pixel Module; undefined when the instance has no PixelData. */
+    readonly pixel: PixelDescription | undefined,
+    private readonly store: FrameStore,
+  ) {}
+
+  hasPixelData(): boolean {
+    return this.store.kind !== 'none';
+  }
+
+  /** Number of frames; 0 when the instance has no pixel data. */
+  frames(): number {
+    return this.pixel && this.store.kind !== 'none' ? this.pixel.numberOfFrames : 0;
+  }
+
+  /**
+   * Decodes frame `index` (0-based) to stored values, row-major (`y * columns + x`), before the
+   * Modality LUT: Int16Array when PixelRepresentation is 1, Uint16Array for unsigned 16-bit,
+   * Uint8Array for unsigned 8-bit and for 1-bit frames (one 0/1 byte per pixel). Each call returns a
+   * new buffer the caller owns. Async because the JPEG-LS/JPEG 2000/JPEG codecs are WebAssembly that
+   * is compiled on first use.
+   */
+  async decodeFrame(index: number): Promise<StoredPixels> {
+    const pixel = this.pixel;
+    if (!pixel || this.store.kind === 'none') {
+      throw new DicomParseError(`Decoding frame ${index} of SOP Instance ${this.sopInstanceUID} failed: the instance has no pixel data`, this.sopInstanceUID);
+    }
+    if (!Number.isInteger(index) || index < 0 || index >= pixel.numberOfFrames) {
+      throw new DicomParseError(
+        `Decoding frame ${index} of SOP Instance ${this.sopInstanceUID} failed: the instance has ${pixel.numberOfFrames} frame(s)`,
+        this.sopInstanceUID,
+      );
+    }
+    if (this.store.kind === 'encapsulated') {
+      return decodeEncodedFrame({
+        encoding: this.store.encoding,
+        transferSyntaxUID: this.transferSyntaxUID,
+        sopInstanceUID: this.sopInstanceUID,
+        pixel,
+        bytes: this.store.frames[index]!,
+      });
+    }
+    const pixels = pixel.rows * pixel.columns;
+    const bitOffset = nativeFrameBits(pixel) * index;
+    if (pixel.bitsAllocated === 1) return unpackBits(this.store.data, bitOffset, pixels);
+    const byteOffset = bitOffset / 8;
+    const bytes = this.store.data.subarray(byteOffset, byteOffset + (pixels * pixel.bitsAllocated) / 8);
+    if (pixel.bitsAllocated === 8) return toStoredValues(bytes, pixel);
+    // Copy before viewing as 16-bit words: the frame may start at an odd offset inside dcmjs's buffer.
+    return toStoredValues(new Uint16Array(bytes.slice().buffer), pixel);
+  }
+}

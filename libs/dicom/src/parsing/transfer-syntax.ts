@@ -1,0 +1,65 @@
+/**
+ * Transfer Syntax UIDs (PS3.6 Annex A) and what this library does with each. Keywords follow the
+ * PS3.6 names so a grep for the standard's name finds the code.
+ */
+export const TransferSyntaxUID = {
+  ImplicitVRLittleEndian: '1.2.840.10008.1.2',
+  ExplicitVRLittleEndian: '1.2.840.10008.1.2.1',
+  DeflatedExplicitVRLittleEndian: '1.2.840.10008.1.2.1.99',
+  ExplicitVRBigEndian: '1.2.840.10008.1.2.2',
+  JPEGBaseline8Bit: '1.2.840.10008.1.2.4.50',
+  JPEGExtended12Bit: '1.2.840.10008.1.2.4.51',
+  JPEGSpectralSelectionNonHierarchical68: '1.2.840.10008.1.2.4.53',
+  JPEGFullProgressionNonHierarchical1012: '1.2.840.10008.1.2.4.55',
+  JPEGLossless: '1.2.840.10008.1.2.4.57',
+  JPEGLosslessSV1: '1.2.840.10008.1.2.4.70',
+  JPEGLSLossless: '1.2.840.10008.1.2.4.80',
+  JPEGLSNearLossless: '1.2.840.10008.1.2.4.81',
+  JPEG2000Lossless: '1.2.840.10008.1.2.4.90',
+  JPEG2000: '1.2.840.10008.1.2.4.91',
+  RLELossless: '1.2.840.10008.1.2.5',
+} as const;
+
+/** How the frames of a transfer syntax are stored and which decoder reads them. */
+export type PixelEncoding =
+  | 'native'
+  | 'native-big-endian'
+  | 'rle'
+  | 'jpeg-lossless'
+  | 'jpeg-ls'
+  | 'jpeg-2000'
+  | 'jpeg-baseline';
+
+interface TransferSyntaxInfo {
+  readonly encoding: PixelEncoding;
+  /** True when decoding gives back exactly the stored values that were encoded. */
+  readonly lossless: boolean;
+}
+
+const known: Record<string, TransferSyntaxInfo> = {
+  [TransferSyntaxUID.ImplicitVRLittleEndian]: { encoding: 'native', lossless: true },
+  [TransferSyntaxUID.ExplicitVRLittleEndian]: { encoding: 'native', lossless: true },
+  // dcmjs inflates the whole dataset while reading (PS3.5 A.5), so the pixel data is native by then.
+  [TransferSyntaxUID.DeflatedExplicitVRLittleEndian]: { encoding: 'native', lossless: true },
+  [TransferSyntaxUID.ExplicitVRBigEndian]: { encoding: 'native-big-endian', lossless: true },
+  [TransferSyntaxUID.RLELossless]: { encoding: 'rle', lossless: true },
+  [TransferSyntaxUID.JPEGLossless]: { encoding: 'jpeg-lossless', lossless: true },
+  [TransferSyntaxUID.JPEGLosslessSV1]: { encoding: 'jpeg-lossless', lossless: true },
+  [TransferSyntaxUID.JPEGLSLossless]: { encoding: 'jpeg-ls', lossless: true },
+  [TransferSyntaxUID.JPEGLSNearLossless]: { encoding: 'jpeg-ls', lossless: false },
+  [TransferSyntaxUID.JPEG2000Lossless]: { encoding: 'jpeg-2000', lossless: true },
+  [TransferSyntaxUID.JPEG2000]: { encoding: 'jpeg-2000', lossless: false },
+  // Process 2/4 (12-bit) shares the UID of process 1; the 8-bit codec refuses 12-bit frames at decode.
+  [TransferSyntaxUID.JPEGBaseline8Bit]: { encoding: 'jpeg-baseline', lossless: false },
+  [TransferSyntaxUID.JPEGExtended12Bit]: { encoding: 'jpeg-baseline', lossless: false },
+};
+
+/** The decoder family of a transfer syntax, or undefined when none here can read it. */
+export function getTransferSyntaxInfo(transferSyntaxUID: string): TransferSyntaxInfo | undefined {
+  return known[transferSyntaxUID];
+}
+
+/** True for transfer syntaxes whose pixel data is encapsulated in fragments (PS3.5 A.4). */
+export function isEncapsulated(encoding: PixelEncoding): boolean {
+  return encoding !== 'native' && encoding !== 'native-big-endian';
+}
