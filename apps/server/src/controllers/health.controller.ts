@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HealthDto } from '../dtos/health.dto';
 import { HealthService } from '../services/health.service';
+import { Public } from '../trust/decorators/auth.decorators';
 
 @ApiTags('health')
 @Controller('api/health')
@@ -10,6 +11,7 @@ export class HealthController {
 
   /** Unauthenticated: PACS reachability per endpoint and the loaded model. */
   @Get()
+  @Public()
   @ApiOkResponse({ type: HealthDto })
   getHealth(): Promise<HealthDto> {
     return this.service.getHealth();
