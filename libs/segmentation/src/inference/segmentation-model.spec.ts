@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InvalidInputError, ModelContractError, ModelLoadError } from '../errors';
+import { SegmentationModel } from './segmentation-model';
+
+const support = join(__dirname, '../../test-support');
+const scratch = mkdtempSync(join(tmpdir(), 'covseg-model-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** The tiny model computes sigmoid(40 * (mean3x3(x) - 0.6)). */
+const expected = (x: number) => 1 / (1 + Math.exp(-40 * (x - 0.6)));
+
+describe('SegmentationModel', () => {
+  it('loads the contract from the ONNX metadata', async () => {
+    const model = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1, batchSize: 3 });
+    expect(model.name).toBe('tiny-bright-blob');
+    expect(model.version).toBe('0.0.1-test');
+    expect(model.trained).toBe(false);
+    expect(model.contract).toMatchObject({ inputSize: 64, inputChannels: 1, windowCenter: -600, windowWidth: 1500, frameMargin: 0.05, minFrameMm: 160, minLungAreaMm2: 500, threshold: 0.5 });
+    await model.release();
+  });
+
+  it('predicts per-slice probabilities in batches, including a partial last batch', async () => {
+    const model = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1, batchSize: 2 });
+    const plane = 64 * 64;
+    const levels = [0.2, 0.7, 0.55, 0.9, 0.62];
+    const input = new Float32Array(levels.length * plane);
+    levels.forEach((v, k) => input.fill(v, k * plane, (k + 1) * plane));
+    const chunks: number[] = [];
+    const prob = await model.predictBatched(input, levels.length, (done) => chunks.push(done));
+    expect(chunks).toEqual([2, 4, 5]);
+    levels.forEach((v, k) => {
+      expect(prob[k * plane]).toBeCloseTo(expected(v), 4);
+      expect(prob[k * plane + 2080]).toBeCloseTo(expected(v), 4);
+    });
+    await model.release();
+  });
+
+  it('feeds 3 channels when the contract says so', async () => {
+    const model = await SegmentationModel.load(join(support, 'tiny-covseg-3ch.onnx'));
+    expect(model.contract.inputChannels).toBe(3);
+    const prob = await model.predict(new Float32Array(3 * 32 * 32).fill(0.8), 1);
+    expect(prob).toHaveLength(32 * 32);
+    expect(prob[100]).toBeCloseTo(expected(0.8), 4);
+    await model.release();
+  });
+
+  it('rejects an input whose size does not match the batch count', async () => {
+    const model = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'));
+    await expect(model.predict(new Float32Array(64 * 64), 2)).rejects.toThrow(InvalidInputError);
+    await model.release();
+  });
+
+  it('fails with ModelLoadError naming the path when the file is missing', async () => {
+    const missing = join(scratch, 'nope.onnx');
+    await expect(SegmentationModel.load(missing)).rejects.toThrow(ModelLoadError);
+    await expect(SegmentationModel.load(missing)).rejects.toThrow(missing);
+  });
+
+  it('fails with ModelLoadError when the file is not a model', async () => {
+    const corrupt = join(scratch, 'corrupt.onnx');
+    writeFileSync(corrupt, Buffer.from('this is not a protobuf at all'));
+    await expect(SegmentationModel.load(corrupt)).rejects.toThrow(ModelLoadError);
+  });
+
+  it('fails with ModelLoadError when the metadata is intact but the graph is corrupt', async () => {
+    const bytes = readFileSync(join(support, 'tiny-covseg.onnx'));
+    const damaged = Buffer.from(bytes);
+    // Overwrite the start of the graph bytes but keep the protobuf framing: onnxruntime must refuse it.
+    const graphAt = damaged.indexOf(Buffer.from('Conv'));
+    damaged.write('Xonv', graphAt);
+    const path = join(scratch, 'damaged.onnx');
+    writeFileSync(path, damaged);
+    await expect(SegmentationModel.load(path)).rejects.toThrow(/onnxruntime refused it/);
+  });
+
+  it('fails with ModelContractError naming the key when a metadata key is missing', async () => {
+    const path = join(support, 'tiny-covseg-no-threshold.onnx');
+    await expect(SegmentationModel.load(path)).rejects.toThrow(ModelContractError);
+    await expect(SegmentationModel.load(path)).rejects.toThrow(/covseg\.threshold is missing/);
+  });
+});

@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../errors';
+import { SegmentationModel } from '../inference/segmentation-model';
+import { confusion, dice } from '../metrics/metrics';
+import { segmentGrayImage } from './segment-gray-image';
+
+let model: SegmentationModel;
+beforeAll(async () => {
+  model = await SegmentationModel.load(join(__dirname, '../../test-support/tiny-covseg.onnx'), { intraOpThreads: 1 });
+});
+afterAll(() => model.release());
+
+/** Grey 60 background with a 240 disk; the tiny model calls a pixel infected when its neighbourhood is brighter than 0.6 * 255. */
+function diskImage(width: number, height: number, cx: number, cy: number, r: number) {
+  const pixels = new Uint8Array(width * height).fill(60);
+  const truth = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) {
+        pixels[y * width + x] = 240;
+        truth[y * width + x] = 1;
+      }
+    }
+  }
+  return { pixels, width, height, truth };
+}
+
+describe('segmentGrayImage', () => {
+  it('finds a bright disk in a non-square image of another size than the model input', async () => {
+    const img = diskImage(150, 110, 50, 60, 20);
+    const result = await segmentGrayImage(model, img);
+    expect(result.mask).toHaveLength(150 * 110);
+    expect(result.probability).toHaveLength(150 * 110);
+    expect(dice(confusion(result.mask, img.truth))).toBeGreaterThan(0.9);
+    expect(result.mask[60 * 150 + 50]).toBe(1);
+    expect(result.mask[5 * 150 + 140]).toBe(0);
+    const count = result.mask.reduce((a, v) => a + v, 0);
+    expect(result.infectedFraction).toBeCloseTo(count / (150 * 110), 12);
+  });
+
+  it('thresholds the probability at the contract threshold', async () => {
+    const img = diskImage(64, 64, 32, 32, 12);
+    const { mask, probability } = await segmentGrayImage(model, img);
+    for (let i = 0; i < mask.length; i++) expect(mask[i]).toBe(probability[i]! >= model.contract.threshold ? 1 : 0);
+  });
+
+  it('returns an empty mask for a dark image', async () => {
+    const { infectedFraction } = await segmentGrayImage(model, { pixels: new Uint8Array(40 * 30).fill(20), width: 40, height: 30 });
+    expect(infectedFraction).toBe(0);
+  });
+
+  it('rejects pixels that do not match the stated size', async () => {
+    await expect(segmentGrayImage(model, { pixels: new Uint8Array(10), width: 4, height: 4 })).rejects.toThrow(InvalidInputError);
+  });
+});

@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildChestPhantom } from '../../test-support/chest-phantom';
+import { SegmentationModel } from '../inference/segmentation-model';
+import { quantify } from '../quantify/quantify';
+import { segmentVolume, type SegmentVolumeProgress, type VolumeSegmentation } from './segment-volume';
+
+const phantom = buildChestPhantom();
+const plane = phantom.rows * phantom.columns;
+const at = (x: number, y: number, z: number) => z * plane + y * phantom.columns + x;
+let model: SegmentationModel;
+let result: VolumeSegmentation;
+const progress: SegmentVolumeProgress[] = [];
+
+beforeAll(async () => {
+  model = await SegmentationModel.load(join(__dirname, '../../test-support/tiny-covseg.onnx'), { intraOpThreads: 1, batchSize: 5 });
+  // The tiny model marks anything brighter than the lung window's 0.6 (about -250 HU) as infection:
+  // here the vessel, the lesion and the chest wall. Only what lies inside the lung may survive.
+  result = await segmentVolume(model, phantom, { onProgress: (p) => progress.push(p) });
+});
+afterAll(() => model.release());
+
+describe('segmentVolume', () => {
+  it('runs the model only on slices with enough lung, and frames them', () => {
+    const [first, last] = phantom.lungSlices;
+    expect(result.slicesInferred).toBe(last - first + 1);
+    expect(result.frames[0]).toBeNull();
+    expect(result.frames[10]).toMatchObject({ x: expect.any(Number), width: expect.any(Number) });
+  });
+
+  it('keeps infection inside the lung mask', () => {
+    for (let i = 0; i < result.infection.length; i++) if (result.infection[i]) expect(result.lung[i]).toBe(1);
+    expect(result.quantification.infectionOutsideLungMl).toBe(0);
+  });
+
+  it('marks the dense vessel and lesion inside the lung, not the aerated parenchyma', () => {
+    expect(result.infection[at(phantom.vessel.cx, phantom.vessel.cy, 10)]).toBe(1);
+    expect(result.infection[at(phantom.lesion.cx - 3, phantom.lesion.cy, 10)]).toBe(1);
+    expect(result.infection[at(phantom.rightLung.cx, phantom.rightLung.cy - 15, 10)]).toBe(0);
+    expect(result.infection[at(phantom.leftLung.cx - 6, phantom.leftLung.cy + 10, 10)]).toBe(0);
+  });
+
+  it('quantifies the returned masks with the volume spacing', () => {
+    const q = quantify(result.infection, result.lung, phantom, result.lungSide);
+    expect(result.quantification).toEqual(q);
+    expect(q.voxelMl).toBeCloseTo((2 * 2 * 5) / 1000, 12);
+    expect(q.lungMl).toBeGreaterThan(500);
+    expect(q.percentInvolved).toBeGreaterThan(0);
+    expect(q.percentInvolved).toBeLessThan(10);
+    expect(q.right!.lungMl + q.left!.lungMl).toBeCloseTo(q.lungMl, 9);
+  });
+
+  it('reports timings per stage and progress to the last slice', () => {
+    const t = result.timings;
+    for (const v of [t.lungMs, t.preprocessMs, t.inferMs, t.postprocessMs]) expect(v).toBeGreaterThanOrEqual(0);
+    expect(t.totalMs).toBeGreaterThanOrEqual(t.lungMs + t.inferMs);
+    const segment = progress.filter((p) => p.stage === 'segment');
+    expect(segment.map((p) => p.done)).toEqual([0, 5, 10, 15, 16]);
+    expect(segment.at(-1)!.total).toBe(16);
+  });
+});

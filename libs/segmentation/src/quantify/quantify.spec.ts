@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../errors';
+import { quantify } from './quantify';
+
+describe('quantify', () => {
+  // 0.5 x 0.8 x 2.5 mm = 1 mm³ = 0.001 mL per voxel.
+  const spacing = { rowSpacingMm: 0.5, columnSpacingMm: 0.8, sliceSpacingMm: 2.5 };
+
+  it('computes lung and infection volumes in mL and the percentage involved, per side', () => {
+    const lung = new Uint8Array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
+    const side = new Uint8Array([1, 1, 1, 1, 2, 2, 2, 2, 0, 0]);
+    const infection = new Uint8Array([1, 0, 0, 0, 1, 1, 1, 0, 0, 1]);
+    const q = quantify(infection, lung, spacing, side);
+    expect(q.voxelMl).toBeCloseTo(0.001, 12);
+    expect(q.lungMl).toBeCloseTo(0.008, 12);
+    expect(q.infectionMl).toBeCloseTo(0.004, 12);
+    expect(q.percentInvolved).toBeCloseTo(50, 10);
+    expect(q.infectionOutsideLungMl).toBeCloseTo(0.001, 12);
+    expect(q.right).toEqual({ lungMl: expect.closeTo(0.004, 12), infectionMl: expect.closeTo(0.001, 12), percentInvolved: 25 });
+    expect(q.left?.percentInvolved).toBe(75);
+  });
+
+  it('reports 0 % involvement when there is no lung', () => {
+    const q = quantify(new Uint8Array(4), new Uint8Array(4), spacing);
+    expect(q.percentInvolved).toBe(0);
+    expect(q.right).toBeUndefined();
+  });
+
+  it('rejects masks of different sizes', () => {
+    expect(() => quantify(new Uint8Array(3), new Uint8Array(4), spacing)).toThrow(InvalidInputError);
+  });
+});
