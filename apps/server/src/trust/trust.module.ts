@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { APP_CONFIG, AppConfig } from '../repositories/config.repository';
 import { AuditController } from './controllers/audit.controller';
@@ -7,7 +7,7 @@ import { LoginPageController } from './controllers/login-page.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { AuditInterceptor } from './guards/audit.interceptor';
 import { AuthGuard } from './guards/auth.guard';
-import { HttpMetricsInterceptor } from './guards/http-metrics.interceptor';
+import { HttpMetricsMiddleware } from './guards/http-metrics.middleware';
 import { AuditRepository } from './repositories/audit.repository';
 import { LoginLinkRepository } from './repositories/login-link.repository';
 import { TokenRepository } from './repositories/token.repository';
@@ -42,9 +42,12 @@ const writeStderr: StderrWriter = (text) => process.stderr.write(text);
     MetricsService,
     BootstrapAdminService,
     { provide: APP_GUARD, useClass: AuthGuard },
-    { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
     { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
   ],
   exports: [AuditService, MetricsService, LoginLinkService, TokenService],
 })
-export class TrustModule {}
+export class TrustModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
+  }
+}
