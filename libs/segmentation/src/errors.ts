@@ -61,3 +61,8 @@ export class ImageTooLargeError extends SegmentationError {
     super(message, options);
   }
 }
+
+/** `npm run evaluate` input is unusable: a missing folder, an image without its mask, mismatched sizes. */
+export class EvaluationInputError extends SegmentationError {
+  override name = 'EvaluationInputError';
+}
