@@ -62,6 +62,7 @@ export type SeriesRejectionReason =
   | 'gantry-tilt'
   | 'missing-pixel-data'
   | 'duplicate-position'
+  | 'missing-rescale'
   | 'unsupported-transfer-syntax';
 
 /** The series cannot become a CT volume; `reason` is a stable code the server and viewer can show. */

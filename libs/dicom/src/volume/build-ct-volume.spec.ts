@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { SeriesFactory } from '../../../../tests/factories/series.factory';
+import { SeriesRejectedError, type SeriesRejectionReason } from '../errors';
+import { parseDicom } from '../parsing/parse-dicom';
+import { buildCtVolume } from './build-ct-volume';
+
+const parseAll = (files: Uint8Array[]) => files.map((file) => parseDicom(file));
+
+async function rejection(factory: SeriesFactory, minSlices?: number): Promise<SeriesRejectionReason> {
+  const error = await buildCtVolume(parseAll(factory.build().files), { minSlices }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SeriesRejectedError);
+  return (error as SeriesRejectedError).reason;
+}
+
+describe('buildCtVolume', () => {
+  it('stacks slices in HU, slice-major, with the geometry of the series', async () => {
+    const series = SeriesFactory.ct().slices(8).size(16, 24).pixelSpacingMm(0.5, 0.75).sliceSpacingMm(2.5).origin([10, 20, -50]).build();
+    const volume = await buildCtVolume(parseAll(series.files));
+    expect(Array.from(volume.hu)).toEqual(Array.from(series.hu));
+    expect(volume.geometry).toMatchObject({ rows: 16, columns: 24, slices: 8, rowSpacingMm: 0.5, columnSpacingMm: 0.75, origin: [10, 20, -50], normal: [0, 0, 1] });
+    expect(volume.geometry.sliceSpacingMm).toBeCloseTo(2.5, 9);
+    expect(volume.seriesInstanceUID).toBe(series.seriesInstanceUID);
+    expect(volume.frameOfReferenceUID).toBe(series.frameOfReferenceUID);
+    expect(volume.header.PixelData).toBeUndefined();
+    expect(volume.header.PatientID).toBe('FACTORY-0001');
+  });
+
+  it('sorts by position along the normal, not by InstanceNumber or file order', async () => {
+    const series = SeriesFactory.ct().slices(9).withHu((x, y, z) => z * 100 - 1000).shuffled().build();
+    expect(series.instances.map((i) => i.sliceIndex)).not.toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const volume = await buildCtVolume(parseAll(series.files));
+    const bySlice = [...series.instances].sort((a, b) => a.sliceIndex - b.sliceIndex);
+    expect(volume.slices.map((s) => s.sopInstanceUID)).toEqual(bySlice.map((i) => i.sopInstanceUID));
+    expect(volume.geometry.positions.map((p) => p[2])).toEqual(bySlice.map((i) => i.imagePositionPatient[2]));
+    expect(volume.hu[volume.geometry.rows * volume.geometry.columns * 4]).toBe(-600);
+  });
+
+  it('sorts a sagittal stack along its own normal', async () => {
+    // Row along +y (posterior), column along -z (feet): normal = row x column = (-1, 0, 0), towards the patient's right.
+    const series = SeriesFactory.ct().orientedAs([0, 1, 0, 0, 0, -1]).slices(8).shuffled().build();
+    const volume = await buildCtVolume(parseAll(series.files));
+    expect(volume.geometry.normal).toEqual([-1, 0, 0]);
+    const xs = volume.geometry.positions.map((p) => p[0]);
+    expect(xs).toEqual([...xs].sort((a, b) => b - a)); // increasing along -x
+  });
+
+  it('applies a non-unit RescaleSlope and rounds to whole HU', async () => {
+    const series = SeriesFactory.ct().rescale(0.5, -1000).withHu((x) => x * 3 - 900).build();
+    const volume = await buildCtVolume(parseAll(series.files));
+    expect(Array.from(volume.hu)).toEqual(Array.from(series.hu));
+  });
+
+  it('clamps HU beyond the int16 range instead of wrapping around', async () => {
+    const series = SeriesFactory.ct().unsigned().rescale(1, 0).withHu(() => 65000).build();
+    const volume = await buildCtVolume(parseAll(series.files));
+    expect(volume.hu.every((v) => v === 32767)).toBe(true);
+  });
+
+  it('rejects an MR series as not-ct', async () => {
+    expect(await rejection(SeriesFactory.ct().withModality('MR'))).toBe('not-ct');
+  });
+
+  it('rejects a series containing a LOCALIZER image', async () => {
+    expect(await rejection(SeriesFactory.ct().modify((ds, z) => z === 3 && (ds.ImageType = ['ORIGINAL', 'PRIMARY', 'LOCALIZER'])))).toBe('localizer');
+  });
+
+  it('rejects a series with fewer slices than asked for', async () => {
+    expect(await rejection(SeriesFactory.ct().slices(5))).toBe('too-few-slices');
+    expect(await rejection(SeriesFactory.ct().slices(5), 6)).toBe('too-few-slices');
+  });
+
+  it('accepts a short series when minSlices allows it', async () => {
+    const volume = await buildCtVolume(parseAll(SeriesFactory.ct().slices(3).build().files), { minSlices: 3 });
+    expect(volume.geometry.slices).toBe(3);
+  });
+
+  it('rejects slices of different size as mixed-geometry', async () => {
+    expect(await rejection(SeriesFactory.ct().modify((ds, z) => z === 2 && Object.assign(ds, { Rows: 16, PixelData: new Int16Array(16 * 32).buffer })))).toBe('mixed-geometry');
+  });
+
+  it('rejects slices of different pixel spacing or orientation as mixed-geometry', async () => {
+    expect(await rejection(SeriesFactory.ct().modify((ds, z) => z === 2 && (ds.PixelSpacing = [0.9, 1])))).toBe('mixed-geometry');
+    expect(await rejection(SeriesFactory.ct().modify((ds, z) => z === 2 && (ds.ImageOrientationPatient = [1, 0, 0, 0, 0.98, 0.199])))).toBe('mixed-geometry');
+  });
+
+  it('rejects a series with a missing slice (uneven spacing) as mixed-geometry', async () => {
+    expect(await rejection(SeriesFactory.ct().modify((ds, z) => z >= 4 && ((ds.ImagePositionPatient as number[])[2] += 2.5)))).toBe('mixed-geometry');
+  });
+
+  it('rejects two slices at the same position', async () => {
+    expect(await rejection(SeriesFactory.ct().modify((ds, z) => z === 4 && ((ds.ImagePositionPatient as number[])[2] -= 2.5)))).toBe('duplicate-position');
+  });
+
+  it('rejects a tilted stack whose positions shift in-plane', async () => {
+    expect(await rejection(SeriesFactory.ct().modify((ds, z) => ((ds.ImagePositionPatient as number[])[1] += z * 0.5)))).toBe('gantry-tilt');
+  });
+
+  it('rejects a declared GantryDetectorTilt', async () => {
+    expect(await rejection(SeriesFactory.ct().modify((ds) => (ds.GantryDetectorTilt = 15)))).toBe('gantry-tilt');
+  });
+
+  it('rejects a slice without pixel data', async () => {
+    expect(await rejection(SeriesFactory.ct().modify((ds, z) => z === 1 && delete ds.PixelData))).toBe('missing-pixel-data');
+  });
+
+  it('rejects a slice without RescaleIntercept rather than guessing 0', async () => {
+    expect(await rejection(SeriesFactory.ct().modify((ds, z) => z === 1 && delete ds.RescaleIntercept))).toBe('missing-rescale');
+  });
+
+  it('stacks 133 slices of 512 x 512 in well under a second', async () => {
+    const instances = parseAll(SeriesFactory.ct().slices(133).size(512, 512).withHu(() => -1000).build().files);
+    const started = performance.now();
+    const volume = await buildCtVolume(instances);
+    expect(volume.hu.length).toBe(133 * 512 * 512);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
