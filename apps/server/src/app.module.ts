@@ -3,6 +3,14 @@ import { CoreModule } from './core.module';
 import { HealthController } from './controllers/health.controller';
 import { PacsEndpointController } from './controllers/pacs-endpoint.controller';
 import { HealthService } from './services/health.service';
+import { JobController } from './controllers/job.controller';
+import { JobService } from './services/job.service';
+import { JobRepository } from './repositories/job.repository';
+import { OutboxRepository } from './repositories/outbox.repository';
+import { ModelRepository } from './repositories/model.repository';
+import { DicomwebRepository } from './repositories/dicomweb.repository';
+import { JobWorker } from './jobs/job-worker';
+import { SegmentationPipeline } from './jobs/segmentation.pipeline';
 import { TrustModule } from './trust/trust.module';
 
 /**
@@ -12,7 +20,7 @@ import { TrustModule } from './trust/trust.module';
  */
 @Module({
   imports: [CoreModule, TrustModule],
-  controllers: [HealthController, PacsEndpointController],
-  providers: [HealthService],
+  controllers: [HealthController, PacsEndpointController, JobController],
+  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, JobWorker, SegmentationPipeline],
 })
 export class AppModule {}

@@ -1,5 +1,17 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
+import {
+  DicomError,
+  DicomParseError,
+  DicomwebError,
+  DicomwebHttpError,
+  DicomwebTimeoutError,
+  PixelDecodeError,
+  SeriesRejectedError,
+  UnsupportedTransferSyntaxError,
+} from '@covseg/dicom';
+import { ImageDecodeError, ImageTooLargeError, InvalidInputError, SegmentationError } from '@covseg/segmentation';
+import { JobError } from '../jobs/job.errors';
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -31,13 +43,34 @@ export class ErrorFilter implements ExceptionFilter {
     }
     const status = statusOf(exception);
     const error = exception instanceof Error ? exception.name : 'Error';
-    const message = exception instanceof Error && status < 500 ? exception.message : status === 500 ? 'Internal server error' : (exception as Error).message;
+    // 5xx of ours say nothing of internals; 502/504 messages name the PACS operation and URL, which helps.
+    const message = status === HttpStatus.INTERNAL_SERVER_ERROR ? 'Internal server error' : (exception as Error).message;
     return { statusCode: status, error, message };
   }
 }
 
-/** HTTP status of a library error, by its class name (the libraries export one class per failure). */
+/**
+ * HTTP status of a library error, by class (the libraries export one class per failure):
+ * bad bytes or a series we refuse → 422, bad image input → 400 (413 when too large), the PACS said 404
+ * → 404, the PACS failed or answered nonsense → 502, the PACS timed out → 504. Model and inference
+ * failures are ours → 500.
+ */
 export function statusOf(exception: unknown): number {
-  if (!(exception instanceof Error)) return HttpStatus.INTERNAL_SERVER_ERROR;
+  if (exception instanceof DicomwebTimeoutError) return HttpStatus.GATEWAY_TIMEOUT;
+  if (exception instanceof DicomwebHttpError && exception.status === 404) return HttpStatus.NOT_FOUND;
+  if (exception instanceof DicomwebError) return HttpStatus.BAD_GATEWAY;
+  if (
+    exception instanceof SeriesRejectedError ||
+    exception instanceof DicomParseError ||
+    exception instanceof UnsupportedTransferSyntaxError ||
+    exception instanceof PixelDecodeError
+  ) {
+    return HttpStatus.UNPROCESSABLE_ENTITY;
+  }
+  if (exception instanceof DicomError) return HttpStatus.UNPROCESSABLE_ENTITY;
+  if (exception instanceof ImageTooLargeError) return HttpStatus.PAYLOAD_TOO_LARGE;
+  if (exception instanceof ImageDecodeError || exception instanceof InvalidInputError) return HttpStatus.BAD_REQUEST;
+  if (exception instanceof SegmentationError) return HttpStatus.INTERNAL_SERVER_ERROR;
+  if (exception instanceof JobError) return HttpStatus.UNPROCESSABLE_ENTITY;
   return HttpStatus.INTERNAL_SERVER_ERROR;
 }

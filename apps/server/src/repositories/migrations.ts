@@ -56,6 +56,7 @@ export const MIGRATIONS: readonly string[] = [
     file_path TEXT NOT NULL,
     byte_length INTEGER NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('pending', 'delivered')),
+    result TEXT NOT NULL,
     created_at TEXT NOT NULL,
     delivered_at TEXT
   );

@@ -19,6 +19,8 @@ export interface OutboxEntry {
   filePath: string;
   byteLength: number;
   status: 'pending' | 'delivered';
+  /** The job result to report once delivered (quantification etc.), stored with the SEG so a resumed job reports it too. */
+  result: unknown;
   createdAt: string;
   deliveredAt: string | null;
 }
@@ -36,6 +38,7 @@ interface Row {
   file_path: string;
   byte_length: number;
   status: 'pending' | 'delivered';
+  result: string;
   created_at: string;
   delivered_at: string | null;
 }
@@ -53,6 +56,7 @@ const toEntry = (row: Row): OutboxEntry => ({
   filePath: row.file_path,
   byteLength: row.byte_length,
   status: row.status,
+  result: JSON.parse(row.result),
   createdAt: row.created_at,
   deliveredAt: row.delivered_at,
 });
@@ -111,8 +115,8 @@ export class OutboxRepository {
     this.db
       .prepare(
         `INSERT INTO seg_outbox (id, job_id, pacs_endpoint_id, study_instance_uid, source_series_instance_uid, model_name, model_version,
-           seg_series_instance_uid, seg_sop_instance_uid, file_path, byte_length, status, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+           seg_series_instance_uid, seg_sop_instance_uid, file_path, byte_length, status, result, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
       )
       .run(
         id,
@@ -126,6 +130,7 @@ export class OutboxRepository {
         entry.segSopInstanceUID,
         filePath,
         bytes.byteLength,
+        JSON.stringify(entry.result),
         new Date().toISOString(),
       );
     return this.getForJob(entry.jobId)!;

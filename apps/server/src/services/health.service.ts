@@ -1,9 +1,38 @@
-import { Injectable } from '@nestjs/common';
-import { HealthDto } from '../dtos/health.dto';
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthDto, PacsReachabilityDto } from '../dtos/health.dto';
+import { APP_CONFIG, AppConfig } from '../repositories/config.repository';
+import { ModelRepository } from '../repositories/model.repository';
+import { PacsEndpointRepository } from '../repositories/pacs-endpoint.repository';
+import { PacsProbeRepository } from '../repositories/pacs-probe.repository';
+import { PacsEndpointService } from './pacs-endpoint.service';
+
+/** A health probe must answer quickly even when a PACS hangs. */
+const PROBE_TIMEOUT_MS = 3_000;
 
 @Injectable()
 export class HealthService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly models: ModelRepository,
+    private readonly endpoints: PacsEndpointRepository,
+    private readonly endpointService: PacsEndpointService,
+    private readonly probes: PacsProbeRepository,
+  ) {}
+
+  /** QIDO reachability of every PACS endpoint (in parallel) and the loaded model; `degraded` if any is missing. */
   async getHealth(): Promise<HealthDto> {
-    return { status: 'ok', pacsEndpoints: [], model: null };
+    const pacsEndpoints = await Promise.all(
+      this.endpoints.list().map(async (record): Promise<PacsReachabilityDto> => {
+        const target = this.endpointService.getTarget(record);
+        const probe = await this.probes.probeQido({ ...target, timeoutMs: Math.min(target.timeoutMs, PROBE_TIMEOUT_MS) });
+        return { id: record.id, name: record.name, baseUrl: record.baseUrl, reachable: probe.ok, latencyMs: probe.latencyMs, ...(probe.error ? { error: probe.error } : {}) };
+      }),
+    );
+    const model = this.models.getModel();
+    return {
+      status: model && pacsEndpoints.every((p) => p.reachable) ? 'ok' : 'degraded',
+      pacsEndpoints,
+      model: model ? { name: model.name, version: model.version, trained: model.trained, provider: this.config.executionProvider, path: this.config.modelPath } : null,
+    };
   }
 }

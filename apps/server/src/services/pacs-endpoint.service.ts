@@ -1,3 +1,4 @@
+import { DicomwebAuth } from '@covseg/dicom';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import {
   CreatePacsEndpointDto,
@@ -85,6 +86,18 @@ export class PacsEndpointService {
   /** The URL, Authorization header and timeout of an endpoint, with its secret opened. */
   getTarget(record: PacsEndpointRecord): PacsTarget {
     return { baseUrl: record.baseUrl, timeoutMs: record.timeoutMs, authorization: this.getAuthorization(record) };
+  }
+
+  /** Options for a DicomwebClient of this endpoint, with its secret opened. Never log them. */
+  getClientOptions(record: PacsEndpointRecord): { baseUrl: string; timeoutMs: number; auth: DicomwebAuth } {
+    const secret = record.sealedSecret === null ? undefined : this.cipher.open(record.sealedSecret);
+    const auth: DicomwebAuth =
+      record.authType === 'basic' && secret !== undefined
+        ? { type: 'basic', username: record.username ?? '', password: secret }
+        : record.authType === 'bearer' && secret !== undefined
+          ? { type: 'bearer', token: secret }
+          : { type: 'none' };
+    return { baseUrl: record.baseUrl, timeoutMs: record.timeoutMs, auth };
   }
 
   getAuthorization(record: PacsEndpointRecord): string | undefined {

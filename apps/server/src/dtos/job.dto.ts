@@ -1,0 +1,105 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+
+/** PS3.5 9.1: a UID is digits and dots, at most 64 characters. */
+const UID = /^[0-9]+(\.[0-9]+)*$/;
+
+export class CreateJobDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  pacsEndpointId!: string;
+
+  @ApiProperty({ example: '1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178' })
+  @Matches(UID, { message: 'studyInstanceUID must be a DICOM UID (digits and dots)' })
+  @MaxLength(64)
+  studyInstanceUID!: string;
+
+  @ApiPropertyOptional({ description: 'Omit to let the server pick the best axial CT series by the rules in the job result' })
+  @IsOptional()
+  @Matches(UID, { message: 'seriesInstanceUID must be a DICOM UID (digits and dots)' })
+  @MaxLength(64)
+  seriesInstanceUID?: string;
+
+  @ApiPropertyOptional({ description: 'Segment and store again even when a SEG of this series and model version exists', default: false })
+  @IsOptional()
+  @IsBoolean()
+  force?: boolean;
+}
+
+export class ListJobsQueryDto {
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+export class JobCreatedDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['queued'] }) status!: string;
+}
+
+export class RegionQuantificationDto {
+  @ApiProperty({ description: 'mL' }) infectionVolumeMl!: number;
+  @ApiProperty({ description: 'mL' }) lungVolumeMl!: number;
+  @ApiProperty({ description: 'infection / lung x 100' }) involvementPercent!: number;
+}
+
+export class QuantificationDto extends RegionQuantificationDto {
+  @ApiPropertyOptional({ type: RegionQuantificationDto, description: "Patient's right lung" }) right?: RegionQuantificationDto;
+  @ApiPropertyOptional({ type: RegionQuantificationDto, description: "Patient's left lung" }) left?: RegionQuantificationDto;
+}
+
+export class JobModelDto {
+  @ApiProperty() name!: string;
+  @ApiProperty() version!: string;
+  @ApiProperty() trained!: boolean;
+}
+
+export class JobResultDto {
+  @ApiProperty() segSeriesInstanceUID!: string;
+  @ApiProperty() segSopInstanceUID!: string;
+  @ApiProperty({ enum: ['none', 'database', 'pacs'], description: 'none: a new SEG was stored; otherwise the existing SEG found there is returned' })
+  reused!: 'none' | 'database' | 'pacs';
+  @ApiPropertyOptional({ description: 'Source slices segmented' }) slices?: number;
+  @ApiProperty({ type: JobModelDto }) model!: JobModelDto;
+  @ApiProperty({ type: QuantificationDto, nullable: true, description: 'null when an existing SEG found on the PACS was reused' })
+  quantification!: QuantificationDto | null;
+  @ApiPropertyOptional({ description: 'Size of the stored SEG in bytes' }) segBytes?: number;
+}
+
+export class JobErrorDto {
+  @ApiProperty({ description: 'Stable code, e.g. series-rejected:not-ct, study-not-found, pacs-unavailable, malformed-instance, timeout' }) code!: string;
+  @ApiProperty({ description: 'What happened and what to do about it' }) message!: string;
+}
+
+export class JobProgressDto {
+  @ApiProperty() slicesDone!: number;
+  @ApiProperty() slicesTotal!: number;
+}
+
+export class JobDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }) status!: string;
+  @ApiProperty() pacsEndpointId!: string;
+  @ApiProperty() studyInstanceUID!: string;
+  @ApiPropertyOptional({ description: 'The series segmented (requested or chosen)', nullable: true }) seriesInstanceUID!: string | null;
+  @ApiPropertyOptional({ nullable: true }) requestedSeriesInstanceUID!: string | null;
+  @ApiProperty() force!: boolean;
+  @ApiPropertyOptional({ nullable: true, enum: ['qido', 'retrieve', 'decode', 'preprocess', 'infer', 'postprocess', 'segEncode', 'stow'] }) stage!: string | null;
+  @ApiProperty({ type: JobProgressDto }) progress!: JobProgressDto;
+  @ApiProperty({ description: 'Wall time per stage in ms (qido, retrieve, decode, preprocess, infer, postprocess, segEncode, stow)', type: 'object', additionalProperties: { type: 'number' } })
+  timings!: Record<string, number>;
+  @ApiProperty() attempts!: number;
+  @ApiProperty() cancelRequested!: boolean;
+  @ApiPropertyOptional({ description: 'How the series was chosen: the rules and each candidate verdict', type: 'object', nullable: true, additionalProperties: true })
+  seriesSelection!: unknown;
+  @ApiPropertyOptional({ type: JobResultDto, nullable: true }) result!: JobResultDto | null;
+  @ApiPropertyOptional({ type: JobErrorDto, nullable: true }) error!: JobErrorDto | null;
+  @ApiProperty() createdAt!: string;
+  @ApiPropertyOptional({ nullable: true }) startedAt!: string | null;
+  @ApiPropertyOptional({ nullable: true }) finishedAt!: string | null;
+}

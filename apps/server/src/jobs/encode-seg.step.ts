@@ -1,0 +1,43 @@
+import { CtVolume, DefaultSegmentColors, SegWriteResult, SegmentCodes, writeBinarySeg } from '@covseg/dicom';
+import { SegmentationModel, VolumeSegmentation } from '@covseg/segmentation';
+import { segSeriesDescription } from './find-existing-seg.step';
+
+/** Segment 1 is the infection, segment 2 the lung (docs/CONTRACTS.md: the viewer relies on this order). */
+export const INFECTION_SEGMENT_LABEL = 'COVID-19 infection';
+export const LUNG_SEGMENT_LABEL = 'Lung';
+
+/**
+ * Builds the binary DICOM SEG (PS3.3 A.51) of both masks, one frame per source slice and segment,
+ * referencing every source slice. SeriesDescription names the model and version: the idempotency
+ * check on the PACS finds our earlier SEGs by it.
+ * @param segmentation masks slice-major in volume order (as segmentVolume returns them); only read.
+ */
+export function encodeSeg(volume: CtVolume, segmentation: VolumeSegmentation, model: SegmentationModel): SegWriteResult {
+  return writeBinarySeg({
+    sourceSlices: volume.slices,
+    header: volume.header,
+    algorithm: { name: model.name, version: model.version },
+    seriesDescription: segSeriesDescription(model.name, model.version),
+    seriesNumber: 9000,
+    contentLabel: 'COVSEG',
+    contentDescription: model.trained ? 'COVID-19 infection and lung, automatic' : 'UNTRAINED MODEL: not for any use',
+    contentCreatorName: 'covseg^automatic',
+    segments: [
+      {
+        label: INFECTION_SEGMENT_LABEL,
+        category: SegmentCodes.morphologicallyAbnormalStructure,
+        type: SegmentCodes.lesion,
+        anatomicRegion: SegmentCodes.lung,
+        recommendedDisplayRgb: DefaultSegmentColors.infection,
+        labelmap: segmentation.infection,
+      },
+      {
+        label: LUNG_SEGMENT_LABEL,
+        category: SegmentCodes.anatomicalStructure,
+        type: SegmentCodes.lung,
+        recommendedDisplayRgb: DefaultSegmentColors.lung,
+        labelmap: segmentation.lung,
+      },
+    ],
+  });
+}

@@ -1,0 +1,49 @@
+import { performance } from 'node:perf_hooks';
+import { DicomwebClient } from '@covseg/dicom';
+import { SegmentationModel } from '@covseg/segmentation';
+import { JobRecord, JobRepository, JobStage, JobTimings } from '../repositories/job.repository';
+import { RetryOptions } from './retry';
+
+/**
+ * What every pipeline step gets: the job, the PACS client, the model, the abort signal (cancel, timeout,
+ * shutdown) and the means to record stage timings and progress in the job's row.
+ */
+export class JobContext {
+  readonly timings: JobTimings = {};
+
+  constructor(
+    readonly job: JobRecord,
+    readonly client: DicomwebClient,
+    readonly model: SegmentationModel,
+    readonly signal: AbortSignal,
+    readonly retry: RetryOptions,
+    private readonly jobs: JobRepository,
+  ) {}
+
+  /** Throws the abort reason (JobCancelledError, JobTimeoutError, WorkerShutdownError) once aborted. */
+  checkpoint(): void {
+    if (this.signal.aborted) throw this.signal.reason;
+  }
+
+  /** Runs one stage, adding its wall time (ms) to `timings[stage]` and persisting the stage and timings. */
+  async time<T>(stage: JobStage, operation: () => Promise<T> | T): Promise<T> {
+    this.checkpoint();
+    this.jobs.setStage(this.job.id, stage);
+    const started = performance.now();
+    try {
+      return await operation();
+    } finally {
+      this.addTiming(stage, performance.now() - started);
+    }
+  }
+
+  /** Adds milliseconds measured elsewhere (the segmentation library reports its own stage times). */
+  addTiming(stage: JobStage, ms: number): void {
+    this.timings[stage] = Math.round(((this.timings[stage] ?? 0) + ms) * 10) / 10;
+    this.jobs.setTimings(this.job.id, this.timings);
+  }
+
+  progress(slicesDone: number, slicesTotal: number): void {
+    this.jobs.setProgress(this.job.id, slicesDone, slicesTotal);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Failures the pipeline itself detects. Each carries the stable `code` stored with the failed job and a
+ * message a person can act on (it names the UID concerned, never patient data).
+ */
+export class JobError extends Error {
+  override name = 'JobError';
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class StudyNotFoundError extends JobError {
+  override name = 'StudyNotFoundError';
+  constructor(studyInstanceUID: string, baseUrl: string) {
+    super(`Study ${studyInstanceUID} was not found on the PACS (QIDO-RS ${baseUrl}/studies/${studyInstanceUID}/series returned no series)`, 'study-not-found');
+  }
+}
+
+export class SeriesNotFoundError extends JobError {
+  override name = 'SeriesNotFoundError';
+  constructor(seriesInstanceUID: string, studyInstanceUID: string) {
+    super(`Series ${seriesInstanceUID} was not found in study ${studyInstanceUID} on the PACS`, 'series-not-found');
+  }
+}
+
+export class NoEligibleSeriesError extends JobError {
+  override name = 'NoEligibleSeriesError';
+  constructor(studyInstanceUID: string, reasons: string) {
+    super(`Study ${studyInstanceUID} has no axial CT series to segment: ${reasons}`, 'no-eligible-series');
+  }
+}
+
+export class JobTimeoutError extends JobError {
+  override name = 'JobTimeoutError';
+  constructor(timeoutMs: number) {
+    super(`The job ran longer than JOB_TIMEOUT_MS=${timeoutMs} ms and was stopped`, 'timeout');
+  }
+}
+
+export class JobCancelledError extends JobError {
+  override name = 'JobCancelledError';
+  constructor(jobId: string) {
+    super(`Job ${jobId} was cancelled`, 'cancelled');
+  }
+}
+
+/** The server is shutting down; the job goes back to the queue instead of failing. */
+export class WorkerShutdownError extends JobError {
+  override name = 'WorkerShutdownError';
+  constructor() {
+    super('The server is shutting down; the job will resume at the next start', 'shutdown');
+  }
+}

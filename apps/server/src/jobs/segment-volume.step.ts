@@ -1,0 +1,38 @@
+import { CtVolume } from '@covseg/dicom';
+import { VolumeSegmentation, segmentVolume } from '@covseg/segmentation';
+import { JobContext } from './job-context';
+
+/**
+ * Runs the U-Net over the volume (docs/CONTRACTS.md §1). The library times its own stages; the lung
+ * mask counts as preprocessing. Progress is written per batch, and the abort signal is honoured between
+ * batches by throwing from the progress callback.
+ */
+export async function segmentCtVolume(context: JobContext, volume: CtVolume): Promise<VolumeSegmentation> {
+  const { geometry } = volume;
+  context.checkpoint();
+  const result = await segmentVolume(
+    context.model,
+    {
+      hu: volume.hu,
+      rows: geometry.rows,
+      columns: geometry.columns,
+      slices: geometry.slices,
+      rowSpacingMm: geometry.rowSpacingMm,
+      columnSpacingMm: geometry.columnSpacingMm,
+      sliceSpacingMm: geometry.sliceSpacingMm,
+      // LPS: a row direction with positive x means columns run toward the patient's left.
+      columnsIncreaseTowardPatientLeft: geometry.rowDirection[0] >= 0,
+    },
+    {
+      onProgress: ({ stage, done, total }) => {
+        context.checkpoint();
+        if (stage === 'segment') context.progress(done, total);
+      },
+    },
+  );
+  context.addTiming('preprocess', result.timings.lungMs + result.timings.preprocessMs);
+  context.addTiming('infer', result.timings.inferMs);
+  context.addTiming('postprocess', result.timings.postprocessMs);
+  context.progress(geometry.slices, geometry.slices);
+  return result;
+}

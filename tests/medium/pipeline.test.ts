@@ -1,0 +1,145 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCtVolume, parseDicom, readSeg } from '@covseg/dicom';
+import { SegmentationModel, segmentVolume } from '@covseg/segmentation';
+import { lidcSlices } from '../support/lidc-fixture';
+import { OrthancInstance } from '../support/orthanc';
+import { TestServer, repoRoot, startTestServer } from '../support/server';
+import { waitForJob } from '../support/jobs';
+
+/** 30 contiguous slices through the middle of the chest of LIDC-IDRI-0001 (both lungs present). */
+const FIRST_SLICE = 50;
+const SLICES = 30;
+
+describe('segmentation pipeline against a real Orthanc', () => {
+  let orthanc: OrthancInstance;
+  let server: TestServer;
+  let files: Uint8Array[];
+  let studyInstanceUID: string;
+  let seriesInstanceUID: string;
+  const segSopUIDs = () => orthanc.findInstances({ Modality: 'SEG' });
+
+  beforeAll(async () => {
+    orthanc = await OrthancInstance.start();
+    files = lidcSlices(SLICES, FIRST_SLICE);
+    await orthanc.upload(files);
+    const first = parseDicom(files[0]).dataset as { StudyInstanceUID: string; SeriesInstanceUID: string };
+    studyInstanceUID = first.StudyInstanceUID;
+    seriesInstanceUID = first.SeriesInstanceUID;
+    server = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    orthanc?.destroy();
+  });
+
+  const runJob = async (target: TestServer, body: Record<string, unknown>) => {
+    const { id } = await target.json<{ id: string }>('/api/jobs', { method: 'POST', body: JSON.stringify({ pacsEndpointId: target.pacsEndpointId, studyInstanceUID, ...body }), expectStatus: 202 });
+    return waitForJob(target, id);
+  };
+
+  it('picks the CT series itself, stores a SEG that passes dciodvfy and whose labelmaps are exactly what the model produced', async () => {
+    const job = await runJob(server, {});
+    expect(job.error).toBeNull();
+    expect(job.status).toBe('succeeded');
+    expect(job.seriesInstanceUID).toBe(seriesInstanceUID);
+    expect(job.seriesSelection.candidates).toHaveLength(1);
+    expect(job.progress).toEqual({ slicesDone: SLICES, slicesTotal: SLICES });
+    for (const stage of ['qido', 'retrieve', 'decode', 'preprocess', 'infer', 'postprocess', 'segEncode', 'stow']) expect(job.timings[stage]).toBeGreaterThanOrEqual(0);
+    const result = job.result;
+    expect(result.reused).toBe('none');
+    expect(result.slices).toBe(SLICES);
+    expect(result.quantification.lungVolumeMl).toBeGreaterThan(100);
+
+    expect(await segSopUIDs()).toEqual([result.segSopInstanceUID]);
+    const segBytes = await orthanc.downloadInstance(result.segSopInstanceUID);
+
+    const dir = mkdtempSync(join(tmpdir(), 'covseg-dciodvfy-'));
+    try {
+      writeFileSync(join(dir, 'seg.dcm'), segBytes);
+      const report = dciodvfy(join(dir, 'seg.dcm'));
+      expect(report.split('\n').filter((line) => line.startsWith('Error'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    // The same model on the same slices, outside the server: the SEG must hold exactly these masks.
+    const volume = await buildCtVolume(files.map((f) => parseDicom(f)));
+    const model = await SegmentationModel.load(join(repoRoot, 'models/covseg-unet.onnx'));
+    const expected = await segmentVolume(model, {
+      hu: volume.hu,
+      rows: volume.geometry.rows,
+      columns: volume.geometry.columns,
+      slices: volume.geometry.slices,
+      rowSpacingMm: volume.geometry.rowSpacingMm,
+      columnSpacingMm: volume.geometry.columnSpacingMm,
+      sliceSpacingMm: volume.geometry.sliceSpacingMm,
+      columnsIncreaseTowardPatientLeft: volume.geometry.rowDirection[0] >= 0,
+    });
+    await model.release();
+    const seg = readSeg(segBytes, volume.slices);
+    expect(seg.slices.map((s) => s.sopInstanceUID)).toEqual(volume.slices.map((s) => s.sopInstanceUID));
+    const [infection, lung] = seg.segments;
+    expect(infection.label).toBe('COVID-19 infection');
+    expect(lung.label).toBe('Lung');
+    expect(Buffer.from(infection.labelmap).equals(Buffer.from(expected.infection))).toBe(true);
+    expect(Buffer.from(lung.labelmap).equals(Buffer.from(expected.lung))).toBe(true);
+    const voxelMl = (volume.geometry.rowSpacingMm * volume.geometry.columnSpacingMm * volume.geometry.sliceSpacingMm) / 1000;
+    expect(result.quantification.lungVolumeMl).toBeCloseTo(count(lung.labelmap) * voxelMl, 1);
+
+    // Every source slice is referenced (PS3.3 C.8.20.1 ReferencedSeriesSequence).
+    const dataset = parseDicom(segBytes).dataset as { ReferencedSeriesSequence: Array<{ SeriesInstanceUID: string; ReferencedInstanceSequence: Array<{ ReferencedSOPInstanceUID: string }> }> };
+    const referenced = dataset.ReferencedSeriesSequence[0];
+    expect(referenced.SeriesInstanceUID).toBe(seriesInstanceUID);
+    expect(new Set(referenced.ReferencedInstanceSequence.map((i) => i.ReferencedSOPInstanceUID))).toEqual(new Set(volume.slices.map((s) => s.sopInstanceUID)));
+  });
+
+  it('returns the stored SEG instead of storing a second one when the same series runs again', async () => {
+    const before = await segSopUIDs();
+    const job = await runJob(server, { seriesInstanceUID });
+    expect(job.status).toBe('succeeded');
+    expect(job.result.reused).toBe('database');
+    expect(job.result.segSopInstanceUID).toBe(before[0]);
+    expect(await segSopUIDs()).toEqual(before);
+  });
+
+  it('finds the SEG on the PACS when a server with an empty database runs the same series', async () => {
+    const before = await segSopUIDs();
+    const fresh = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl });
+    try {
+      const job = await runJob(fresh, { seriesInstanceUID });
+      expect(job.status).toBe('succeeded');
+      expect(job.result.reused).toBe('pacs');
+      expect(job.result.segSopInstanceUID).toBe(before[0]);
+      expect(await segSopUIDs()).toEqual(before);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it('stores a second SEG when asked to force', async () => {
+    const before = await segSopUIDs();
+    const job = await runJob(server, { seriesInstanceUID, force: true });
+    expect(job.status).toBe('succeeded');
+    expect(job.result.reused).toBe('none');
+    const after = await segSopUIDs();
+    expect(after).toHaveLength(before.length + 1);
+    expect(after).toContain(job.result.segSopInstanceUID);
+  });
+});
+
+function count(mask: Uint8Array): number {
+  let n = 0;
+  for (const v of mask) n += v ? 1 : 0;
+  return n;
+}
+
+/** dciodvfy prints its findings on stderr, and its exit code does not say whether there were errors. */
+function dciodvfy(path: string): string {
+  const run = spawnSync('/usr/bin/dciodvfy', [path], { encoding: 'utf8' });
+  if (run.error) throw run.error;
+  return `${run.stdout}${run.stderr}`;
+}
