@@ -1,0 +1,70 @@
+"""Cross-validation figures: mean +- sd over images and across folds, a threshold sweep and epoch choice."""
+from __future__ import annotations
+
+import numpy as np
+
+from .dataset import Slice
+from .metrics import METRIC_NAMES, overlap_metrics
+
+SWEEP = [round(t, 2) for t in np.arange(0.3, 0.951, 0.05)]
+
+
+def per_image(slices: list[Slice], probabilities: dict[str, np.ndarray], threshold: float) -> dict[str, dict]:
+    missing = [s.name for s in slices if s.name not in probabilities]
+    if missing:
+        raise ValueError(f"summarise cross-validation: no out-of-fold prediction for slices {missing[:5]}")
+    return {s.name: overlap_metrics(probabilities[s.name].astype(np.float32) >= threshold, s.mask) for s in slices}
+
+
+def spread(rows: dict[str, dict], fold_of: dict[str, int]) -> dict[str, dict[str, float]]:
+    """For each metric: mean and sd over images, and mean and sd of the per-fold means."""
+    out = {}
+    folds = sorted(set(fold_of.values()))
+    for name in METRIC_NAMES:
+        values = np.array([row[name] for row in rows.values()])
+        fold_means = np.array([np.mean([rows[k][name] for k in rows if fold_of[k] == f]) for f in folds])
+        out[name] = {
+            "mean": round(float(values.mean()), 4),
+            "sd_over_images": round(float(values.std(ddof=1)), 4),
+            "sd_across_folds": round(float(fold_means.std(ddof=1)), 4),
+            "fold_means": [round(float(v), 4) for v in fold_means],
+        }
+    return out
+
+
+def epoch_curve(histories: dict[str, list[dict[str, float]]]) -> list[float]:
+    """Mean over folds of the validation Dice at each epoch."""
+    length = min(len(h) for h in histories.values())
+    return [float(np.mean([h[e]["val_dice"] for h in histories.values()])) for e in range(length)]
+
+
+def summarise(
+    slices: list[Slice],
+    probabilities: dict[str, np.ndarray],
+    fold_of: dict[str, int],
+    histories: dict[str, list[dict[str, float]]],
+    threshold: float,
+) -> dict:
+    rows = per_image(slices, probabilities, threshold)
+    sweep = {}
+    for t in SWEEP:
+        values = [r["dice"] for r in per_image(slices, probabilities, t).values()]
+        sweep[str(t)] = round(float(np.mean(values)), 4)
+    curve = epoch_curve(histories)
+    figures = spread(rows, fold_of)
+    return {
+        "headline": {
+            "folds": len(set(fold_of.values())),
+            "images": len(slices),
+            "threshold": threshold,
+            "epochs": len(curve),
+            **{f"{m}_mean": figures[m]["mean"] for m in METRIC_NAMES},
+            "dice_sd_over_images": figures["dice"]["sd_over_images"],
+            "dice_sd_across_folds": figures["dice"]["sd_across_folds"],
+        },
+        "metrics_last_epoch": figures,
+        "dice_by_threshold": sweep,
+        "val_dice_by_epoch_mean_over_folds": [round(v, 4) for v in curve],
+        "best_epoch_by_mean_val_dice": int(np.argmax(curve)) + 1,
+        "per_image": {k: {m: round(v, 4) for m, v in r.items()} | {"fold": fold_of[k]} for k, r in rows.items()},
+    }
