@@ -30,11 +30,19 @@ function asWords(bytes: Uint8Array, bitsAllocated: number): Uint8Array | Uint16A
  * decoded, because the decoder stops after Rows x Columns pixels; so they make the look-ahead safe.
  */
 function padBeforeEoi(bytes: Uint8Array): Uint8Array {
-  const end = bytes.length >= 2 && bytes[bytes.length - 2] === 0xff && bytes[bytes.length - 1] === 0xd9 ? bytes.length - 2 : -1;
-  if (end < 0) return bytes;
-  const padded = new Uint8Array(bytes.length + 4);
-  padded.set(bytes.subarray(0, end), 0);
-  padded.set([0xff, 0xd9], end + 4);
+  // Fragments are padded to even length (PS3.5 A.4) and some encoders add more after EOI (NEMA WG04
+  // CT2_JPLL ends FF D9 FF), so look for EOI among the last few bytes rather than at the very end.
+  let eoi = -1;
+  for (let i = bytes.length - 2; i >= Math.max(0, bytes.length - 8); i--) {
+    if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) {
+      eoi = i;
+      break;
+    }
+  }
+  if (eoi < 0) return bytes;
+  const padded = new Uint8Array(eoi + 6);
+  padded.set(bytes.subarray(0, eoi), 0);
+  padded.set([0xff, 0xd9], eoi + 4);
   return padded;
 }
 
