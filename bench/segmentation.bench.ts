@@ -1,0 +1,74 @@
+// Segmentation benchmark on the real 133-slice LIDC-IDRI-0001 series (not part of `npm test`).
+//   node scripts/run-ts.mjs bench/segmentation.bench.ts [--model FILE] [--threads N] [--batch N] [--ep cpu|cuda|webgpu]
+// Prints the time of each stage: lung mask, preprocessing, inference, postprocessing, and the whole
+// segmentVolume; the model target is <= 0.1 s per 512 x 512 source slice.
+import { parseArgs } from 'node:util';
+import { buildWindowLut, computeLungFrame, computeLungMask, type ExecutionProvider, SegmentationModel, segmentVolume, windowToUint8, writeModelInput } from '@covseg/segmentation';
+import { loadLidcVolume } from './segmentation-lidc-volume';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'models/covseg-unet.onnx' },
+    threads: { type: 'string' },
+    batch: { type: 'string', default: '8' },
+    ep: { type: 'string', default: 'cpu' },
+  },
+});
+const ms = (t: number) => `${t.toFixed(1)} ms`;
+
+async function main(): Promise<void> {
+  let t = performance.now();
+  const volume = await loadLidcVolume();
+  const plane = volume.rows * volume.columns;
+  console.log(`series: ${volume.columns} x ${volume.rows} x ${volume.slices}, ${volume.columnSpacingMm} mm pixels, ${volume.sliceSpacingMm} mm slices; decoded in ${ms(performance.now() - t)}`);
+
+  t = performance.now();
+  const model = await SegmentationModel.load(values.model!, {
+    executionProvider: values.ep as ExecutionProvider,
+    batchSize: Number(values.batch),
+    ...(values.threads ? { intraOpThreads: Number(values.threads) } : {}),
+  });
+  const c = model.contract;
+  console.log(`model: ${model.name} ${model.version} (${model.trained ? 'trained' : 'UNTRAINED'}), input ${c.inputChannels} x ${c.inputSize}², ep ${values.ep}, batch ${model.batchSize}, threads ${values.threads ?? 'default'}; loaded in ${ms(performance.now() - t)}`);
+
+  // Lung mask alone, three runs (the first warms up the JIT).
+  const lungRuns: number[] = [];
+  let lung = computeLungMask(volume.hu, volume, volume);
+  for (let r = 0; r < 3; r++) {
+    t = performance.now();
+    lung = computeLungMask(volume.hu, volume, volume);
+    lungRuns.push(performance.now() - t);
+  }
+  console.log(`lung mask: ${lungRuns.map(ms).join(', ')} for ${volume.slices} slices (${lung.components} component(s))`);
+
+  // Preprocessing alone: window + frame + resize + normalise for every slice with lung.
+  const lut = buildWindowLut(c.windowCenter, c.windowWidth);
+  const grey = new Uint8Array(plane);
+  const input = new Float32Array(c.inputChannels * c.inputSize * c.inputSize);
+  t = performance.now();
+  let framed = 0;
+  for (let z = 0; z < volume.slices; z++) {
+    const frame = computeLungFrame(lung.mask.subarray(z * plane, (z + 1) * plane), volume.columns, volume.rows, volume, c);
+    if (!frame) continue;
+    windowToUint8(volume.hu.subarray(z * plane, (z + 1) * plane), c.windowCenter, c.windowWidth, grey, lut);
+    writeModelInput(grey, volume.columns, frame, input, 0, c.inputSize, c.inputChannels);
+    framed++;
+  }
+  const pre = performance.now() - t;
+  console.log(`preprocessing: ${ms(pre)} for ${volume.slices} slices (${framed} framed), ${ms(pre / volume.slices)} per slice`);
+
+  // Whole pipeline.
+  const result = await segmentVolume(model, volume);
+  const tm = result.timings;
+  const n = result.slicesInferred;
+  console.log(`segmentVolume: total ${ms(tm.totalMs)}; lung ${ms(tm.lungMs)}, preprocess ${ms(tm.preprocessMs)}, infer ${ms(tm.inferMs)} (${ms(tm.inferMs / n)} per slice over ${n} slices), postprocess ${ms(tm.postprocessMs)}`);
+  const q = result.quantification;
+  console.log(`quantification: lung ${q.lungMl.toFixed(0)} mL (R ${q.right?.lungMl.toFixed(0)}, L ${q.left?.lungMl.toFixed(0)}), infection ${q.infectionMl.toFixed(1)} mL = ${q.percentInvolved.toFixed(2)} %`);
+  console.log(JSON.stringify({ lungMs: Math.min(...lungRuns), preprocessMsPerSlice: pre / volume.slices, inferMsPerSlice: tm.inferMs / n, postprocessMs: tm.postprocessMs, totalMs: tm.totalMs }));
+  await model.release();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
