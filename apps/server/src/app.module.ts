@@ -12,6 +12,7 @@ import { DicomwebRepository } from './repositories/dicomweb.repository';
 import { JobWorker } from './jobs/job-worker';
 import { SegmentationPipeline } from './jobs/segmentation.pipeline';
 import { TrustModule } from './trust/trust.module';
+import { ViewerModule } from './viewer/viewer.module';
 
 /**
  * The server's root module. Teammates plug their feature modules into `imports` with one-line edits
@@ -19,7 +20,7 @@ import { TrustModule } from './trust/trust.module';
  * (config, database, cipher, PACS endpoints) live in the global CoreModule so those modules can inject them.
  */
 @Module({
-  imports: [CoreModule, TrustModule],
+  imports: [CoreModule, TrustModule, ViewerModule],
   controllers: [HealthController, PacsEndpointController, JobController],
   providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, JobWorker, SegmentationPipeline],
 })

@@ -1,0 +1,55 @@
+import { All, Controller, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { DicomwebProxyService } from '../services/dicomweb-proxy.service';
+import { ProxyPathRejectedError } from '../viewer.errors';
+
+const PREFIX = '/api/dicomweb/';
+
+@ApiTags('viewer')
+@Controller()
+export class DicomwebProxyController {
+  constructor(private readonly proxy: DicomwebProxyService) {}
+
+  /**
+   * `GET /api/dicomweb/:endpointId/<QIDO or WADO path>`: forwarded to that endpoint with its credentials,
+   * streamed back. The raw URL is read (not the decoded params) so encoded separators are caught.
+   */
+  @All('api/dicomweb/:endpointId/*path')
+  @ApiOperation({ summary: 'Read-only DICOMweb proxy (QIDO-RS/WADO-RS) to one configured PACS endpoint; the PACS credentials stay on the server' })
+  @ApiParam({ name: 'endpointId', description: 'PACS endpoint id' })
+  @ApiParam({ name: 'path', description: 'DICOMweb path below the endpoint root, e.g. studies/<uid>/series/<uid>/metadata' })
+  async forward(@Req() request: Request, @Res() response: Response): Promise<void> {
+    const { endpointId, rawPath, rawQuery } = splitProxyUrl(request.originalUrl);
+    const aborted = new AbortController();
+    response.on('close', () => aborted.abort());
+    const answer = await this.proxy.forward({ method: request.method, endpointId, rawPath, rawQuery, accept: request.headers.accept, signal: aborted.signal });
+    response.status(answer.status).set(answer.headers);
+    if (!answer.body || request.method === 'HEAD') {
+      await answer.body?.cancel();
+      response.end();
+      return;
+    }
+    const body = Readable.fromWeb(answer.body as NodeReadableStream<Uint8Array>);
+    // An upstream failure mid-body cannot change the status any more; cut the connection so the
+    // browser sees a truncated answer rather than a silently short one.
+    body.on('error', () => response.destroy());
+    body.pipe(response);
+  }
+}
+
+/** Splits `/api/dicomweb/<id>/<path>?<query>` without decoding anything. */
+export function splitProxyUrl(originalUrl: string): { endpointId: string; rawPath: string; rawQuery: string } {
+  const queryAt = originalUrl.indexOf('?');
+  const pathPart = queryAt < 0 ? originalUrl : originalUrl.slice(0, queryAt);
+  const rawQuery = queryAt < 0 ? '' : originalUrl.slice(queryAt + 1);
+  if (!pathPart.startsWith(PREFIX)) throw new ProxyPathRejectedError('Proxying to the PACS refused: unexpected URL prefix');
+  const rest = pathPart.slice(PREFIX.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0) throw new ProxyPathRejectedError('Proxying to the PACS refused: no endpoint id');
+  const endpointId = rest.slice(0, slash);
+  if (!/^[0-9a-f-]{36}$/i.test(endpointId)) throw new ProxyPathRejectedError('Proxying to the PACS refused: the endpoint id is not a UUID');
+  return { endpointId, rawPath: rest.slice(slash + 1), rawQuery };
+}

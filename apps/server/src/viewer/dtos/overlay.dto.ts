@@ -1,0 +1,68 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsNotEmpty, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { UID_PATTERN } from './study.dto';
+
+export class OverlayQueryDto {
+  @ApiProperty() @IsUUID() endpointId!: string;
+
+  @ApiProperty({ description: 'StudyInstanceUID' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  @Matches(UID_PATTERN, { message: 'study must be a DICOM UID' })
+  study!: string;
+
+  @ApiProperty({ description: 'SeriesInstanceUID of the image series the overlays go on' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  @Matches(UID_PATTERN, { message: 'series must be a DICOM UID' })
+  series!: string;
+}
+
+export class OverlaySliceMaskDto {
+  @ApiProperty({ description: 'SOP Instance UID of the source image this mask lies on' }) sopInstanceUID!: string;
+  @ApiProperty({ description: 'Run lengths over rows x columns (row-major), alternating 0-runs and 1-runs starting with 0; uint32 LE, base64' })
+  rle!: string;
+}
+
+export class OverlaySegmentDto {
+  @ApiProperty() segmentNumber!: number;
+  @ApiProperty() label!: string;
+  @ApiProperty({ type: [Number], description: 'sRGB 0..255 from RecommendedDisplayCIELabValue, or a default palette colour' }) color!: [number, number, number];
+  @ApiProperty() voxelCount!: number;
+  @ApiProperty({ description: 'voxelCount x voxel volume of the source series, mL' }) volumeMl!: number;
+  @ApiProperty({ type: [OverlaySliceMaskDto], description: 'Only slices with foreground' }) slices!: OverlaySliceMaskDto[];
+}
+
+export class OverlayQuantificationDto {
+  @ApiProperty() infectionMl!: number;
+  @ApiPropertyOptional({ nullable: true }) lungMl!: number | null;
+  @ApiPropertyOptional({ nullable: true, description: 'infection / lung x 100' }) involvementPercent!: number | null;
+  @ApiProperty() modelName!: string;
+  @ApiProperty() modelVersion!: string;
+}
+
+export class OverlaySegDto {
+  @ApiProperty() segSeriesInstanceUID!: string;
+  @ApiProperty() segSopInstanceUID!: string;
+  @ApiProperty() seriesDescription!: string;
+  @ApiProperty() manufacturer!: string;
+  @ApiProperty({ description: 'Written by covseg (ContentLabel COVSEG)' }) ours!: boolean;
+  @ApiProperty() rows!: number;
+  @ApiProperty() columns!: number;
+  @ApiProperty({ type: [OverlaySegmentDto] }) segments!: OverlaySegmentDto[];
+  @ApiPropertyOptional({ type: OverlayQuantificationDto, nullable: true }) quantification!: OverlayQuantificationDto | null;
+}
+
+export class OverlayErrorDto {
+  @ApiProperty() segSopInstanceUID!: string;
+  @ApiProperty() message!: string;
+}
+
+export class OverlaysDto {
+  @ApiProperty() seriesInstanceUID!: string;
+  @ApiProperty({ description: 'Voxel volume of the source series, mm³' }) voxelVolumeMm3!: number;
+  @ApiProperty({ type: [OverlaySegDto] }) segs!: OverlaySegDto[];
+  @ApiProperty({ type: [OverlayErrorDto], description: 'SEGs that reference the series but could not be read, with the reason' }) errors!: OverlayErrorDto[];
+}

@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { DicomJsonDataset, DicomwebError, getJsonNumber, getJsonString, getJsonValues } from '@covseg/dicom';
+import { JobRecord, JobRepository } from '../../repositories/job.repository';
+import { PacsEndpointService } from '../../services/pacs-endpoint.service';
+import { SeriesQueryDto, SeriesSummaryDto, StudySearchQueryDto, StudySummaryDto } from '../dtos/study.dto';
+import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
+import { PacsAnswerError, PacsUnreachableError } from '../viewer.errors';
+
+const STUDY_LIMIT = 200;
+/** How many recent jobs are scanned for each study's status (the jobs table is small and indexed by time). */
+const JOB_WINDOW = 1000;
+
+/** Study search for the viewer: QIDO-RS on the chosen endpoint, joined with our jobs table. */
+@Injectable()
+export class StudyBrowserService {
+  constructor(
+    private readonly endpoints: PacsEndpointService,
+    private readonly pacs: ViewerPacsRepository,
+    private readonly jobs: JobRepository,
+  ) {}
+
+  async searchStudies(query: StudySearchQueryDto): Promise<StudySummaryDto[]> {
+    const client = this.pacs.clientFor(this.endpoints.getRecordOrFail(query.endpointId));
+    const qido: Record<string, string | number | string[]> = {
+      limit: STUDY_LIMIT,
+      includefield: ['ModalitiesInStudy', 'StudyDescription', 'AccessionNumber', 'PatientName', 'PatientID', 'StudyDate'],
+    };
+    if (query.patientId) qido.PatientID = query.patientId;
+    if (query.patientName) qido.PatientName = /[*?]/.test(query.patientName) ? query.patientName : `${query.patientName}*`;
+    if (query.studyDate) qido.StudyDate = query.studyDate;
+    if (query.accessionNumber) qido.AccessionNumber = query.accessionNumber;
+    const studies = await this.query(() => client.searchStudies(qido), `QIDO-RS studies on endpoint ${query.endpointId}`);
+    const jobsByStudy = groupByStudy(this.jobs.list(JOB_WINDOW).filter((j) => j.pacsEndpointId === query.endpointId));
+    return studies.map((study) => toStudySummary(study, jobsByStudy));
+  }
+
+  async listSeries(query: SeriesQueryDto): Promise<SeriesSummaryDto[]> {
+    const client = this.pacs.clientFor(this.endpoints.getRecordOrFail(query.endpointId));
+    const series = await this.query(
+      () => client.searchSeries(query.study, { includefield: ['SeriesDescription', 'NumberOfSeriesRelatedInstances', 'SeriesNumber', 'Modality'] }),
+      `QIDO-RS series of study ${query.study}`,
+    );
+    return series
+      .map((s) => ({
+        seriesInstanceUID: getJsonString(s, 'SeriesInstanceUID') ?? '',
+        modality: getJsonString(s, 'Modality') ?? '',
+        seriesNumber: getJsonString(s, 'SeriesNumber') ?? '',
+        seriesDescription: getJsonString(s, 'SeriesDescription') ?? '',
+        numberOfInstances: getJsonNumber(s, 'NumberOfSeriesRelatedInstances') ?? 0,
+      }))
+      .filter((s) => s.seriesInstanceUID !== '')
+      .sort((a, b) => Number(a.seriesNumber || 0) - Number(b.seriesNumber || 0));
+  }
+
+  /** Runs a PACS query, turning library errors into gateway errors that name the operation. */
+  private async query<T>(run: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof DicomwebError) throw new PacsUnreachableError(`${what} failed: ${error.message}`, { cause: error });
+      throw new PacsAnswerError(`${what} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+function groupByStudy(jobs: JobRecord[]): Map<string, JobRecord[]> {
+  const map = new Map<string, JobRecord[]>();
+  for (const job of jobs) map.set(job.studyInstanceUID, [...(map.get(job.studyInstanceUID) ?? []), job]);
+  return map;
+}
+
+/**
+ * A study's status: `running` when one of our jobs is queued or running; `seg` when one of our jobs
+ * succeeded on it (its SEG was stored in this PACS); otherwise `none`. Jobs come newest first.
+ */
+export function toStudySummary(study: DicomJsonDataset, jobsByStudy: Map<string, JobRecord[]>): StudySummaryDto {
+  const uid = getJsonString(study, 'StudyInstanceUID') ?? '';
+  const jobs = jobsByStudy.get(uid) ?? [];
+  const active = jobs.find((j) => j.status === 'queued' || j.status === 'running');
+  const succeeded = jobs.find((j) => j.status === 'succeeded');
+  return {
+    studyInstanceUID: uid,
+    patientId: getJsonString(study, 'PatientID') ?? '',
+    patientName: getJsonString(study, 'PatientName') ?? '',
+    studyDate: getJsonString(study, 'StudyDate') ?? '',
+    accessionNumber: getJsonString(study, 'AccessionNumber') ?? '',
+    studyDescription: getJsonString(study, 'StudyDescription') ?? '',
+    modalities: getJsonValues(study, 'ModalitiesInStudy').map(String),
+    segStatus: active ? 'running' : succeeded ? 'seg' : 'none',
+    ...(active ? { jobId: active.id } : succeeded ? { jobId: succeeded.id } : {}),
+  };
+}

@@ -1,0 +1,54 @@
+import { BadGatewayException, BadRequestException, GatewayTimeoutException, HttpException, HttpStatus, PayloadTooLargeException, UnprocessableEntityException, UnsupportedMediaTypeException } from '@nestjs/common';
+
+/**
+ * Errors of the viewer module, one class per failure. They extend Nest's HTTP exceptions so the one
+ * ErrorFilter turns them into their status with the message; `name` becomes the body's `error`.
+ */
+
+/** The DICOMweb proxy refused a path: traversal, encoded separators, absolute URLs, odd characters. */
+export class ProxyPathRejectedError extends BadRequestException {
+  override name = 'ProxyPathRejectedError';
+}
+
+/** The DICOMweb proxy only reads (GET/HEAD). */
+export class ProxyMethodNotAllowedError extends HttpException {
+  override name = 'ProxyMethodNotAllowedError';
+  constructor(method: string) {
+    super(`The DICOMweb proxy only reads: ${method} is not allowed (use GET or HEAD)`, HttpStatus.METHOD_NOT_ALLOWED);
+  }
+}
+
+/** The PACS did not answer (connection refused, DNS, reset). The message never includes credentials. */
+export class PacsUnreachableError extends BadGatewayException {
+  override name = 'PacsUnreachableError';
+}
+
+/** The PACS did not answer within the endpoint's timeout. */
+export class PacsTimeoutError extends GatewayTimeoutException {
+  override name = 'PacsTimeoutError';
+}
+
+/** The PACS answered a query with something that is not DICOM JSON. */
+export class PacsAnswerError extends BadGatewayException {
+  override name = 'PacsAnswerError';
+}
+
+/** An uploaded slice is missing, empty or of a type we do not read. */
+export class UploadRejectedError extends UnsupportedMediaTypeException {
+  override name = 'UploadRejectedError';
+}
+
+/** An uploaded slice is over the size or pixel limits. */
+export class UploadTooLargeError extends PayloadTooLargeException {
+  override name = 'UploadTooLargeError';
+}
+
+/** An uploaded slice has the right type but cannot be decoded or segmented (corrupt, multi-frame, not CT-like). */
+export class UploadUnreadableError extends UnprocessableEntityException {
+  override name = 'UploadUnreadableError';
+}
+
+/** A SEG in the PACS that references the series cannot be read; the overlay request names it. */
+export class OverlayReadError extends BadGatewayException {
+  override name = 'OverlayReadError';
+}

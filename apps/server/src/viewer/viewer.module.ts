@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { JobRepository } from '../repositories/job.repository';
+import { DicomwebProxyController } from './controllers/dicomweb-proxy.controller';
+import { SegmentImageController } from './controllers/segment-image.controller';
+import { StudyBrowserController } from './controllers/study-browser.controller';
+import { PacsHttpRepository } from './repositories/pacs-http.repository';
+import { ViewerModelRepository } from './repositories/viewer-model.repository';
+import { ViewerPacsRepository } from './repositories/viewer-pacs.repository';
+import { DicomwebProxyService } from './services/dicomweb-proxy.service';
+import { SegmentImageService } from './services/segment-image.service';
+import { StudyBrowserService } from './services/study-browser.service';
+
+/**
+ * The viewer's server side: the read-only DICOMweb proxy, study search with segmentation status,
+ * overlays from every SEG of a series, and the one-slice upload. Every route sits behind the trust
+ * module's global guard. JobRepository is stateless over the shared database, so providing it here
+ * too is safe (AppModule does not export its providers).
+ */
+@Module({
+  controllers: [DicomwebProxyController, StudyBrowserController, SegmentImageController],
+  providers: [
+    DicomwebProxyService,
+    StudyBrowserService,
+    SegmentImageService,
+    PacsHttpRepository,
+    ViewerPacsRepository,
+    ViewerModelRepository,
+    JobRepository,
+  ],
+})
+export class ViewerModule {}
