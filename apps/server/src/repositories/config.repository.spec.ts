@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.repository';
+
+describe('loadConfig', () => {
+  it('fills the documented defaults and resolves paths against the root', () => {
+    const config = loadConfig({}, '/srv/covseg');
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      dataDir: '/srv/covseg/.var/server',
+      databasePath: '/srv/covseg/.var/server/covseg.sqlite',
+      modelPath: '/srv/covseg/models/covseg-unet.onnx',
+      executionProvider: 'cpu',
+      ortThreads: undefined,
+      jobConcurrency: 1,
+      viewerDist: '/srv/covseg/apps/viewer/dist',
+    });
+  });
+
+  it('keeps absolute paths as given', () => {
+    expect(loadConfig({ DATA_DIR: '/data/covseg' }, '/srv').dataDir).toBe('/data/covseg');
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['JOB_CONCURRENCY', '0'],
+    ['ORT_THREADS', '1.5'],
+    ['JOB_TIMEOUT_MS', '-1'],
+  ])('refuses %s=%s with a message naming the variable', (key, value) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`^Invalid environment variable ${key}=`));
+  });
+
+  it('refuses an execution provider onnxruntime-node does not know, listing the valid ones', () => {
+    expect(() => loadConfig({ ORT_EXECUTION_PROVIDER: 'tensorrt' })).toThrow('ORT_EXECUTION_PROVIDER="tensorrt": expected one of cpu, cuda, webgpu');
+  });
+
+  it('refuses a path variable that is set but empty', () => {
+    expect(() => loadConfig({ MODEL_PATH: ' ' })).toThrow('Invalid environment variable MODEL_PATH: it is set but empty');
+  });
+});
