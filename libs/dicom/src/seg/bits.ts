@@ -1,0 +1,69 @@
+/**
+ * 1-bit pixel packing of PS3.5 8.1.1: pixel k of the whole Pixel Data stream is bit (k % 8) of byte
+ * floor(k / 8), least significant bit first. Frames follow each other without padding, so when
+ * Rows x Columns is not a multiple of 8 a frame starts in the middle of a byte. Never pad frames to a
+ * byte boundary here: readers that follow the standard would shift every later frame.
+ */
+
+/**
+ * Writes `values` (one byte per pixel, 0 or 1) into `packed` starting at bit `bitOffset`.
+ * @returns the index of the first value that is neither 0 nor 1, or -1 when all are valid.
+ */
+export function packBitsInto(values: Uint8Array, packed: Uint8Array, bitOffset: number): number {
+  let i = 0;
+  let invalid = 0;
+  const n = values.length;
+  // Unaligned head: bit by bit until the stream reaches a byte boundary.
+  for (; i < n && (bitOffset + i) % 8 !== 0; i++) {
+    const v = values[i];
+    invalid |= v;
+    if (v) packed[(bitOffset + i) >> 3] |= 1 << ((bitOffset + i) & 7);
+  }
+  // Aligned body: eight pixels per output byte.
+  let byte = (bitOffset + i) >> 3;
+  for (; i + 8 <= n; i += 8, byte++) {
+    const v0 = values[i], v1 = values[i + 1], v2 = values[i + 2], v3 = values[i + 3];
+    const v4 = values[i + 4], v5 = values[i + 5], v6 = values[i + 6], v7 = values[i + 7];
+    invalid |= v0 | v1 | v2 | v3 | v4 | v5 | v6 | v7;
+    packed[byte] = v0 | (v1 << 1) | (v2 << 2) | (v3 << 3) | (v4 << 4) | (v5 << 5) | (v6 << 6) | (v7 << 7);
+  }
+  for (; i < n; i++) {
+    const v = values[i];
+    invalid |= v;
+    if (v) packed[(bitOffset + i) >> 3] |= 1 << ((bitOffset + i) & 7);
+  }
+  // Only values 0 and 1 keep every bit above bit 0 clear; find the culprit only on the error path.
+  if ((invalid & 0xfe) === 0) return -1;
+  return values.findIndex((v) => v > 1);
+}
+
+/**
+ * Reads `count` 1-bit pixels starting at bit `bitOffset` of `packed` into `out` (one byte per pixel,
+ * 0 or 1) at `outOffset`. The target range of `out` must be zero on entry (only set bits are
+ * written, which makes empty mask regions nearly free). `packed` is not modified.
+ */
+export function unpackBits(packed: Uint8Array, bitOffset: number, count: number, out: Uint8Array, outOffset: number): void {
+  let i = 0;
+  for (; i < count && (bitOffset + i) % 8 !== 0; i++) out[outOffset + i] = (packed[(bitOffset + i) >> 3] >> ((bitOffset + i) & 7)) & 1;
+  let byte = (bitOffset + i) >> 3;
+  for (; i + 8 <= count; i += 8, byte++) {
+    const b = packed[byte];
+    if (b === 0) continue; // `out` is zero-filled by the caller; most of a mask is empty
+    const o = outOffset + i;
+    out[o] = b & 1;
+    out[o + 1] = (b >> 1) & 1;
+    out[o + 2] = (b >> 2) & 1;
+    out[o + 3] = (b >> 3) & 1;
+    out[o + 4] = (b >> 4) & 1;
+    out[o + 5] = (b >> 5) & 1;
+    out[o + 6] = (b >> 6) & 1;
+    out[o + 7] = (b >> 7) & 1;
+  }
+  for (; i < count; i++) out[outOffset + i] = (packed[(bitOffset + i) >> 3] >> ((bitOffset + i) & 7)) & 1;
+}
+
+/** Bytes needed for `bits` packed bits, rounded up to an even length as PS3.5 7.1.1 requires of every value. */
+export function packedByteLength(bits: number): number {
+  const bytes = Math.ceil(bits / 8);
+  return bytes + (bytes % 2);
+}

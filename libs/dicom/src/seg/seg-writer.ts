@@ -1,0 +1,243 @@
+import { packBitsInto, packedByteLength } from './bits';
+import { rgbToDicomLab } from './cielab';
+import { DerivationCodes } from './seg-codes';
+import { SegWriteError } from './seg-errors';
+import { sliceNormal, spacingBetweenSlices } from './seg-geometry';
+import { encodePart10, tagOf } from './part10-encoder';
+import type { SegSegmentInput, SegWriteInput, SegWriteResult } from './seg-types';
+import { isValidUid, newUid } from './uid';
+
+export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
+const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+/** Our implementation's UID (PS3.7 D.3.3.2), made once under 2.25; never change it between releases. */
+const IMPLEMENTATION_CLASS_UID = '2.25.178452374593485719026382946101183466512';
+
+/** Patient and study attributes copied from the source (PS3.3 C.7.1.1 Patient, C.7.2.1 General Study; type 2 ones are written empty when absent). */
+const COPIED_TYPE_2 = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber'];
+const COPIED_IF_PRESENT = ['SpecificCharacterSet', 'IssuerOfPatientID', 'PatientIdentityRemoved', 'DeidentificationMethod', 'StudyDescription', 'PatientAge'];
+
+/**
+ * Encodes a BINARY DICOM Segmentation (PS3.3 A.51, C.8.20) of `input.segments` over the source series.
+ *
+ * Layout: one frame per source slice per segment, empty frames included, segment-major
+ * (frame = segmentIndex * slices + sliceIndex), so every frame lines up with its source image even in
+ * viewers that ignore the dimension index. Pixel data are 1 bit per pixel, packed across frame
+ * boundaries (PS3.5 8.1.1), Explicit VR Little Endian. We build the dataset ourselves instead of using
+ * dcmjs's derivations API: its default path RLE-encodes and silently writes FRACTIONAL SEGs. We encode
+ * it with our own Part 10 encoder (see part10-encoder.ts for why not dcmjs's writer).
+ *
+ * Geometry is copied, not computed: PlanePositionSequence carries each source slice's
+ * ImagePositionPatient (LPS, mm), the shared groups carry its orientation and pixel spacing.
+ *
+ * @throws SegWriteError when a labelmap's size or values, the slice order, a UID or a required header
+ *   attribute is wrong. Messages carry UIDs, never patient attributes.
+ */
+export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
+  const header = input.header;
+  const rows = requireNumber(header, 'Rows');
+  const columns = requireNumber(header, 'Columns');
+  const orientation = requireNumbers(header, 'ImageOrientationPatient', 6);
+  const pixelSpacing = requireNumbers(header, 'PixelSpacing', 2);
+  const studyInstanceUID = requireUid(header, 'StudyInstanceUID');
+  const sourceSeriesUID = requireUid(header, 'SeriesInstanceUID');
+  const frameOfReferenceUID = requireUid(header, 'FrameOfReferenceUID');
+  const slices = input.sourceSlices;
+  if (slices.length === 0) throw new SegWriteError(`SEG of series ${sourceSeriesUID} needs at least one source slice`);
+  if (input.segments.length === 0) throw new SegWriteError(`SEG of series ${sourceSeriesUID} needs at least one segment`);
+  const spacing = checkSpacing(input, orientation, sourceSeriesUID);
+  const sliceThickness = Number(header.SliceThickness) > 0 ? Number(header.SliceThickness) : spacing;
+
+  const seriesInstanceUID = input.seriesInstanceUID ?? newUid();
+  const sopInstanceUID = input.sopInstanceUID ?? newUid();
+  for (const [name, uid] of [['seriesInstanceUID', seriesInstanceUID], ['sopInstanceUID', sopInstanceUID]]) {
+    if (!isValidUid(uid)) throw new SegWriteError(`SEG ${name} is not a valid UID: ${uid.slice(0, 70)}`);
+  }
+
+  const pixelsPerFrame = rows * columns;
+  const voxels = slices.length * pixelsPerFrame;
+  const numberOfFrames = input.segments.length * slices.length;
+  const pixelData = new Uint8Array(packedByteLength(numberOfFrames * pixelsPerFrame));
+  input.segments.forEach((segment, s) => {
+    if (segment.labelmap.length !== voxels) {
+      throw new SegWriteError(`SEG segment ${s + 1} labelmap has ${segment.labelmap.length} voxels, expected ${slices.length} x ${rows} x ${columns} = ${voxels}`);
+    }
+    // Segment s's frames are contiguous and in slice order, so its labelmap is exactly its bit stream.
+    const invalid = packBitsInto(segment.labelmap, pixelData, s * voxels);
+    if (invalid >= 0) throw new SegWriteError(`SEG segment ${s + 1} labelmap holds ${segment.labelmap[invalid]} at voxel ${invalid}; a BINARY segment takes only 0 and 1`);
+  });
+
+  const now = input.now ?? new Date();
+  const date = now.toISOString().slice(0, 10).replace(/-/g, '');
+  const time = now.toISOString().slice(11, 19).replace(/:/g, '');
+  const dimensionOrganizationUID = newUid();
+
+  const dataset: Record<string, unknown> = {
+    SOPClassUID: SEGMENTATION_STORAGE,
+    SOPInstanceUID: sopInstanceUID,
+    InstanceCreationDate: date,
+    InstanceCreationTime: time,
+    TimezoneOffsetFromUTC: '+0000',
+    ...copyPatientAndStudy(header),
+    StudyInstanceUID: studyInstanceUID,
+    Modality: 'SEG',
+    SeriesInstanceUID: seriesInstanceUID,
+    SeriesNumber: input.seriesNumber ?? 901,
+    SeriesDate: date,
+    SeriesTime: time,
+    SeriesDescription: input.seriesDescription ?? `${input.algorithm.name} ${input.algorithm.version} segmentation`,
+    FrameOfReferenceUID: frameOfReferenceUID,
+    PositionReferenceIndicator: '',
+    Manufacturer: input.equipment?.manufacturer ?? 'covseg',
+    ManufacturerModelName: input.equipment?.manufacturerModelName ?? input.algorithm.name,
+    DeviceSerialNumber: input.equipment?.deviceSerialNumber ?? '0',
+    SoftwareVersions: input.equipment?.softwareVersions ?? input.algorithm.version,
+    ContributingEquipmentSequence: [
+      {
+        PurposeOfReferenceCodeSequence: [DerivationCodes.processingEquipment],
+        Manufacturer: input.equipment?.manufacturer ?? 'covseg',
+        ManufacturerModelName: input.algorithm.name,
+        SoftwareVersions: input.algorithm.version,
+        ContributionDateTime: `${date}${time}+0000`,
+        ContributionDescription: `Automatic segmentation by ${input.algorithm.name} ${input.algorithm.version}`,
+      },
+    ],
+    InstanceNumber: input.instanceNumber ?? 1,
+    ContentDate: date,
+    ContentTime: time,
+    ContentLabel: input.contentLabel ?? 'SEGMENTATION',
+    ContentDescription: input.contentDescription ?? `${input.algorithm.name} ${input.algorithm.version}`,
+    ContentCreatorName: input.contentCreatorName ?? 'covseg^automatic',
+    ImageType: ['DERIVED', 'PRIMARY'],
+    // Research output: PS3.3 C.7.6.1 ImageComments is where viewers show free text to the reader.
+    ImageComments: 'NOT FOR CLINICAL USE',
+    SamplesPerPixel: 1,
+    PhotometricInterpretation: 'MONOCHROME2',
+    Rows: rows,
+    Columns: columns,
+    BitsAllocated: 1,
+    BitsStored: 1,
+    HighBit: 0,
+    PixelRepresentation: 0,
+    LossyImageCompression: '00',
+    SegmentationType: 'BINARY',
+    SegmentSequence: input.segments.map((segment, s) => segmentItem(segment, s + 1, input)),
+    NumberOfFrames: numberOfFrames,
+    DimensionOrganizationType: '3D',
+    DimensionOrganizationSequence: [{ DimensionOrganizationUID: dimensionOrganizationUID }],
+    DimensionIndexSequence: [
+      // PS3.3 C.7.6.17.1: the pointers name the attribute and the functional group that holds it.
+      { DimensionOrganizationUID: dimensionOrganizationUID, DimensionIndexPointer: tagOf('ReferencedSegmentNumber'), FunctionalGroupPointer: tagOf('SegmentIdentificationSequence'), DimensionDescriptionLabel: 'ReferencedSegmentNumber' },
+      { DimensionOrganizationUID: dimensionOrganizationUID, DimensionIndexPointer: tagOf('ImagePositionPatient'), FunctionalGroupPointer: tagOf('PlanePositionSequence'), DimensionDescriptionLabel: 'ImagePositionPatient' },
+    ],
+    SharedFunctionalGroupsSequence: [
+      {
+        PlaneOrientationSequence: [{ ImageOrientationPatient: orientation }],
+        PixelMeasuresSequence: [{ PixelSpacing: pixelSpacing, SliceThickness: sliceThickness, SpacingBetweenSlices: spacing }],
+      },
+    ],
+    PerFrameFunctionalGroupsSequence: perFrameGroups(input),
+    ReferencedSeriesSequence: [
+      {
+        SeriesInstanceUID: sourceSeriesUID,
+        ReferencedInstanceSequence: slices.map((slice) => ({ ReferencedSOPClassUID: slice.sopClassUID, ReferencedSOPInstanceUID: slice.sopInstanceUID })),
+      },
+    ],
+  };
+
+  const meta = {
+    FileMetaInformationVersion: new Uint8Array([0, 1]),
+    MediaStorageSOPClassUID: SEGMENTATION_STORAGE,
+    MediaStorageSOPInstanceUID: sopInstanceUID,
+    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
+    ImplementationVersionName: 'COVSEG_1',
+  };
+  return { bytes: encodePart10(meta, dataset, pixelData), seriesInstanceUID, sopInstanceUID, numberOfFrames };
+}
+
+function segmentItem(segment: SegSegmentInput, segmentNumber: number, input: SegWriteInput): Record<string, unknown> {
+  const lab = segment.recommendedDisplayCIELab ?? (segment.recommendedDisplayRgb ? rgbToDicomLab(segment.recommendedDisplayRgb) : undefined);
+  const name = segment.algorithmName ?? input.algorithm.name;
+  const version = segment.algorithmVersion ?? input.algorithm.version;
+  return {
+    SegmentNumber: segmentNumber,
+    SegmentLabel: segment.label,
+    ...(segment.description ? { SegmentDescription: segment.description } : {}),
+    SegmentedPropertyCategoryCodeSequence: [segment.category],
+    SegmentedPropertyTypeCodeSequence: [segment.type],
+    ...(segment.anatomicRegion ? { AnatomicRegionSequence: [segment.anatomicRegion] } : {}),
+    SegmentAlgorithmType: 'AUTOMATIC',
+    SegmentAlgorithmName: `${name} ${version}`,
+    ...(lab ? { RecommendedDisplayCIELabValue: [...lab] } : {}),
+  };
+}
+
+function perFrameGroups(input: SegWriteInput): Record<string, unknown>[] {
+  const groups: Record<string, unknown>[] = [];
+  input.segments.forEach((_, s) => {
+    input.sourceSlices.forEach((slice, z) => {
+      groups.push({
+        DerivationImageSequence: [
+          {
+            DerivationCodeSequence: [DerivationCodes.segmentation],
+            SourceImageSequence: [
+              {
+                ReferencedSOPClassUID: slice.sopClassUID,
+                ReferencedSOPInstanceUID: slice.sopInstanceUID,
+                PurposeOfReferenceCodeSequence: [DerivationCodes.sourceImageForProcessing],
+              },
+            ],
+          },
+        ],
+        FrameContentSequence: [{ DimensionIndexValues: [s + 1, z + 1] }],
+        PlanePositionSequence: [{ ImagePositionPatient: [...slice.imagePositionPatient] }],
+        SegmentIdentificationSequence: [{ ReferencedSegmentNumber: s + 1 }],
+      });
+    });
+  });
+  return groups;
+}
+
+function copyPatientAndStudy(header: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const copied: Record<string, unknown> = {};
+  for (const keyword of COPIED_TYPE_2) copied[keyword] = header[keyword] ?? '';
+  for (const keyword of COPIED_IF_PRESENT) if (header[keyword] !== undefined && header[keyword] !== '') copied[keyword] = header[keyword];
+  return copied;
+}
+
+function checkSpacing(input: SegWriteInput, orientation: number[], seriesUID: string): number {
+  const positions = input.sourceSlices.map((slice, i) => {
+    const p = slice.imagePositionPatient;
+    if (p.length !== 3 || p.some((v) => !Number.isFinite(v))) throw new SegWriteError(`SEG source slice ${i} (${slice.sopInstanceUID}) has no valid ImagePositionPatient`);
+    return p;
+  });
+  if (positions.length === 1) {
+    const thickness = Number(input.header.SliceThickness);
+    if (thickness > 0) return thickness;
+    throw new SegWriteError(`SEG of the single-slice series ${seriesUID} needs SliceThickness in the header`);
+  }
+  const spacing = spacingBetweenSlices(positions, sliceNormal(orientation));
+  if (spacing === undefined) throw new SegWriteError(`SEG source slices of series ${seriesUID} are not in volume order (positions along the normal must step one way without duplicates)`);
+  return spacing;
+}
+
+function requireNumber(header: Readonly<Record<string, unknown>>, keyword: string): number {
+  const value = Number(Array.isArray(header[keyword]) ? (header[keyword] as unknown[])[0] : header[keyword]);
+  if (!Number.isInteger(value) || value <= 0) throw new SegWriteError(`SEG source header lacks a positive ${keyword}`);
+  return value;
+}
+
+function requireNumbers(header: Readonly<Record<string, unknown>>, keyword: string, count: number): number[] {
+  const value = header[keyword];
+  const numbers = Array.isArray(value) ? value.map(Number) : [];
+  if (numbers.length !== count || numbers.some((n) => !Number.isFinite(n))) throw new SegWriteError(`SEG source header lacks ${keyword} with ${count} numbers`);
+  return numbers;
+}
+
+function requireUid(header: Readonly<Record<string, unknown>>, keyword: string): string {
+  const value = header[keyword];
+  if (typeof value !== 'string' || !isValidUid(value)) throw new SegWriteError(`SEG source header lacks a valid ${keyword}`);
+  return value;
+}
+
+
