@@ -1,8 +1,16 @@
+import { deflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IMPLICIT_VR_LITTLE_ENDIAN, SeriesFactory } from '../../../../tests/factories/series.factory';
 import { DicomError, DicomParseError, UnsupportedTransferSyntaxError } from '../errors';
 import { parseDicom } from './parse-dicom';
+
+/** Deflates the dataset after the file meta group, as PS3.5 A.5 says (dcmjs writes it uncompressed). */
+function deflated(factory: SeriesFactory): Uint8Array {
+  const bytes = factory.withTransferSyntax('1.2.840.10008.1.2.1.99').slices(1).build().files[0]!;
+  const metaEnd = 132 + 12 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(132 + 8, true);
+  return Buffer.concat([bytes.subarray(0, metaEnd), deflateRawSync(bytes.subarray(metaEnd))]);
+}
 
 function oneSlice(factory = SeriesFactory.ct()) {
   const series = factory.slices(1).build();
@@ -54,6 +62,18 @@ describe('parseDicom', () => {
     expect(Array.from(await parseDicom(bytes).decodeFrame(0))).toEqual([-2048, 2047, 1, -1]);
   });
 
+  it('decodes Deflated Explicit VR Little Endian', async () => {
+    const bytes = deflated(SeriesFactory.ct().size(16, 16).withHu((x, y) => x * 10 + y - 1000));
+    const stored = await parseDicom(bytes).decodeFrame(0);
+    expect(stored[3 * 16 + 5]! - 1024).toBe(5 * 10 + 3 - 1000);
+  });
+
+  it('stops inflating a deflate bomb at maxInflatedBytes', () => {
+    const bytes = deflated(SeriesFactory.ct().size(1024, 1024).withHu(() => -1024));
+    expect(bytes.length).toBeLessThan(10_000);
+    expect(() => parseDicom(bytes, { limits: { maxInflatedBytes: 1024 * 1024 } })).toThrow(/Inflating a deflated DICOM dataset failed/);
+  });
+
   it('refuses bytes without the DICM prefix', () => {
     expect(() => parseDicom(new TextEncoder().encode('not a dicom file at all'))).toThrow(DicomParseError);
   });
@@ -86,8 +106,21 @@ describe('parseDicom', () => {
     expect(() => parseDicom(bytes)).toThrow(DicomParseError);
   });
 
-  it('parses an instance without pixel data but refuses to decode a frame of it', async () => {
+  it('refuses an image whose PixelData is missing', () => {
     const { bytes } = oneSlice(SeriesFactory.ct().modify((ds) => delete ds.PixelData));
+    expect(() => parseDicom(bytes)).toThrow(/has Rows\/Columns\/BitsAllocated but no PixelData/);
+  });
+
+  it('refuses an element with a VR that PS3.5 does not define', () => {
+    const { bytes } = oneSlice();
+    const damaged = bytes.slice();
+    const bitsAllocated = Buffer.from(damaged).indexOf(Buffer.from([0x28, 0x00, 0x00, 0x01, 0x55, 0x53]));
+    damaged.set([0x58, 0x58], bitsAllocated + 4); // "US" -> "XX"
+    expect(() => parseDicom(damaged)).toThrow(/\(0028,0100\) at offset \d+ has the unknown VR "XX"/);
+  });
+
+  it('parses a non-image instance but refuses to decode a frame of it', async () => {
+    const { bytes } = oneSlice(SeriesFactory.ct().modify((ds) => ['PixelData', 'Rows', 'Columns', 'BitsAllocated'].forEach((k) => delete ds[k])));
     const instance = parseDicom(bytes);
     expect(instance.hasPixelData()).toBe(false);
     expect(instance.frames()).toBe(0);

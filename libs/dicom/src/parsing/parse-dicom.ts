@@ -21,9 +21,10 @@ function readPart10(bytes: Uint8Array, limits: ParseLimits): dcmjs.data.DicomDic
     throw new DicomParseError(`Parsing a DICOM file of ${bytes.length} bytes failed: no "DICM" prefix at byte 128 (not a PS3.10 file)`);
   }
   // Never remove this check: dcmjs zero-fills values that run past the end of the file.
-  checkPart10Structure(bytes, limits.maxPixelDataBytes * 2);
-  // dcmjs reads from an ArrayBuffer; copy only when the view does not span its whole buffer.
-  const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+  checkPart10Structure(bytes, limits.maxInflatedBytes);
+  // dcmjs reads a whole ArrayBuffer; copy when the view does not span its buffer. Never use
+  // bytes.slice() here: on a Node Buffer (pooled for small files) slice is a view, not a copy.
+  const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : new Uint8Array(bytes).buffer;
   try {
     return dcmjs.data.DicomMessage.readFile(buffer, { ignoreErrors: false });
   } catch (error) {
@@ -97,7 +98,13 @@ export function parseDicom(bytes: Uint8Array, options: ParseOptions = {}): Dicom
   if (!sopClassUID) throw new DicomParseError(`Parsing SOP Instance ${sopInstanceUID} failed: SOPClassUID is missing`, sopInstanceUID);
 
   const { PixelData: pixelData, ...header } = dataset;
-  if (pixelData === undefined) return new DicomInstance(header, transferSyntaxUID, sopInstanceUID, sopClassUID, undefined, { kind: 'none' });
+  if (pixelData === undefined) {
+    // An image (it has the Image Pixel Module) without its pixels is broken, not a non-image object.
+    if (dataset.Rows !== undefined || dataset.Columns !== undefined || dataset.BitsAllocated !== undefined) {
+      throw new DicomParseError(`Parsing SOP Instance ${sopInstanceUID} failed: it has Rows/Columns/BitsAllocated but no PixelData`, sopInstanceUID);
+    }
+    return new DicomInstance(header, transferSyntaxUID, sopInstanceUID, sopClassUID, undefined, { kind: 'none' });
+  }
 
   const info = getTransferSyntaxInfo(transferSyntaxUID);
   if (!info) {

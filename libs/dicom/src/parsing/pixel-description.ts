@@ -26,12 +26,15 @@ export interface ParseLimits {
   readonly maxPixelDataBytes: number;
   /** Smallest Rows and Columns accepted; default 2 (a 1 x 1 "image" has no in-plane geometry). */
   readonly minDimension: number;
+  /** Largest inflated dataset of Deflated Explicit VR Little Endian; default 64 MiB (a deflate bomb stops here). */
+  readonly maxInflatedBytes: number;
 }
 
 export const defaultParseLimits: ParseLimits = {
   maxPixelsPerFrame: 4096 * 4096,
   maxPixelDataBytes: 1024 * 1024 * 1024,
   minDimension: 2,
+  maxInflatedBytes: 64 * 1024 * 1024,
 };
 
 function requireInteger(dataset: DicomDataset, keyword: string, sopInstanceUID: string, fallback?: number): number {

@@ -19,6 +19,8 @@ const pixelDataTag = 0x7fe00010;
 const maxDepth = 16;
 // PS3.5 7.1.2: these VRs have a 2-byte reserved field and a 4-byte length in explicit VR.
 const longVRs = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+// PS3.5 6.2: every VR the standard defines. dcmjs reads an unknown VR as UN and carries on; we refuse.
+const knownVRs = new Set([...longVRs, 'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FD', 'FL', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS', 'ST', 'TM', 'UI', 'UL', 'US']);
 
 interface Syntax {
   readonly explicit: boolean;
@@ -73,7 +75,7 @@ class Walker {
     let valueStart: number;
     if (this.syntax.explicit && tag >>> 16 !== 0xfffe) {
       vr = String.fromCharCode(this.bytes[offset + 4]!, this.bytes[offset + 5]!);
-      if (!/^[A-Z]{2}$/.test(vr)) fail(`element ${hex(tag)} at offset ${offset} has no valid VR`);
+      if (!knownVRs.has(vr)) fail(`element ${hex(tag)} at offset ${offset} has the unknown VR "${vr.replace(/[^ -~]/g, '?')}"`);
       if (longVRs.has(vr)) {
         if (end - offset < 12) fail(`element ${hex(tag)} at offset ${offset} is cut short`);
         length = this.view.getUint32(offset + 8, le);

@@ -102,8 +102,9 @@ describe('buildCtVolume', () => {
     expect(await rejection(SeriesFactory.ct().modify((ds) => (ds.GantryDetectorTilt = 15)))).toBe('gantry-tilt');
   });
 
-  it('rejects a slice without pixel data', async () => {
-    expect(await rejection(SeriesFactory.ct().modify((ds, z) => z === 1 && delete ds.PixelData))).toBe('missing-pixel-data');
+  it('rejects a series with an instance that has no pixel data', async () => {
+    const noImage = (ds: Record<string, unknown>) => ['PixelData', 'Rows', 'Columns', 'BitsAllocated'].forEach((k) => delete ds[k]);
+    expect(await rejection(SeriesFactory.ct().modify((ds, z) => z === 1 && noImage(ds)))).toBe('missing-pixel-data');
   });
 
   it('rejects a slice without RescaleIntercept rather than guessing 0', async () => {
