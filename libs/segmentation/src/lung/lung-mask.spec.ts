@@ -60,6 +60,20 @@ describe('computeLungMask', () => {
     expect(r.side[at(phantom.leftLung.cx, 60, 10)]).toBe(LUNG_SIDE_LEFT);
   });
 
+  it('removes the trachea where it joins the lungs into one component, but keeps it when asked', () => {
+    // Trachea tube at (48, 30) down to slice 6, joined to both lungs by an air bridge on slice 5.
+    const joined = phantom.hu.slice();
+    for (let z = 0; z <= 6; z++) for (let y = 27; y <= 33; y++) for (let x = 45; x <= 51; x++) if ((x - 48) ** 2 + (y - 30) ** 2 <= 9) joined[at(x, y, z)] = -1000;
+    for (let x = 34; x <= 62; x++) joined[at(x, 30, 5)] = -1000;
+    const r = computeLungMask(joined, { columns, rows, slices }, spacing);
+    expect(r.components).toBe(1);
+    expect(r.mask[at(48, 30, 1)]).toBe(0);
+    expect(r.mask[at(48, 30, 4)]).toBe(0);
+    expect(r.mask[at(phantom.leftLung.cx, 48, 4)]).toBe(1);
+    const kept = computeLungMask(joined, { columns, rows, slices }, spacing, { removeAirways: false });
+    expect(kept.mask[at(48, 30, 1)]).toBe(1);
+  });
+
   it('returns an empty mask for a volume without air inside the body', () => {
     const solid = new Int16Array(phantom.hu.length).fill(40);
     const r = computeLungMask(solid, { columns, rows, slices }, spacing);

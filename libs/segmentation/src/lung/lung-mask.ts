@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../errors';
+import { removeMidlineAirways } from './airway-filter';
 import { labelComponents3d } from './connected-components-3d';
 import { clearBorderConnected, closeSquare, fillHoles } from './morphology-2d';
 
@@ -23,6 +24,8 @@ export interface LungMaskOptions {
   closingRadiusMm?: number;
   /** A second component is kept as lung when at least this fraction of the largest (default 0.15). */
   secondComponentRatio?: number;
+  /** Drop small 2-D lung blobs at the midline (the trachea) per slice; default true. */
+  removeAirways?: boolean;
   /**
    * Whether increasing column index points to the patient's left. True for the usual axial
    * orientation (row direction cosine +x in LPS, where +x is patient Left). Default true.
@@ -47,7 +50,8 @@ export interface LungMask {
  * Classical lung mask of a CT volume: HU threshold, removal of the air outside the body (per slice,
  * air 4-connected to the image border), the one or two largest 6-connected 3-D air components
  * (drops trachea when separate, bowel gas, noise), a right/left split (by component, else by the
- * emptiest column near the middle), then per slice and side a square closing and hole filling so
+ * emptiest column near the middle), removal of the trachea where it joins the lungs (small midline
+ * blobs per slice, see removeMidlineAirways), then per slice and side a square closing and hole filling so
  * that vessels, nodules and consolidation surrounded by lung count as lung.
  * @param hu HU, slice-major (`z * rows * columns + y * columns + x`); not modified.
  * @param spacing mm; only in-plane spacing drives the closing radius.
@@ -98,6 +102,7 @@ export function computeLungMask(hu: Int16Array, dims: VolumeDims, spacing: Volum
     splitByMidline(labels, kept[0]!.label, columns, side, leftIsHighColumn);
   }
 
+  if (options.removeAirways ?? true) removeMidlineAirways(side, dims, spacing);
   const mask = new Uint8Array(hu.length);
   closeAndFillPerSlice(side, mask, dims, radius);
   return { mask, side, components: kept.length };
