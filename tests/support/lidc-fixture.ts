@@ -2,14 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseDicom } from '@covseg/dicom';
 
 const archive = resolve(__dirname, '../fixtures/ct/lidc-idri-0001/lidc-idri-0001.tar.xz');
 const cacheDir = join(tmpdir(), 'covseg-lidc-idri-0001');
 
 /**
  * Unpacks the committed LIDC-IDRI-0001 series (133 axial CT slices, CC BY 3.0, see the ATTRIBUTION file
- * beside the archive) once per machine into the temp folder and returns the slice paths in file-name
- * order, which is InstanceNumber order, head to feet along the table.
+ * beside the archive) once per machine into the temp folder and returns the slice paths sorted along
+ * the table (ImagePositionPatient z; the file names are NOT in slice order).
  */
 export function lidcSlicePaths(): string[] {
   const folder = join(cacheDir, 'lidc-idri-0001-chest-ct');
@@ -26,11 +27,13 @@ export function lidcSlicePaths(): string[] {
   }
   return readdirSync(folder)
     .filter((name) => name.endsWith('.dcm'))
-    .sort()
-    .map((name) => join(folder, name));
+    .map((name) => join(folder, name))
+    .map((path) => ({ path, z: (parseDicom(new Uint8Array(readFileSync(path))).dataset as { ImagePositionPatient: number[] }).ImagePositionPatient[2] }))
+    .sort((a, b) => a.z - b.z)
+    .map((slice) => slice.path);
 }
 
-/** `count` contiguous slices starting at `start` (file-name order), as bytes. */
+/** `count` contiguous slices starting at `start` (in z order), as bytes. */
 export function lidcSlices(count: number, start = 0): Uint8Array[] {
   const paths = lidcSlicePaths();
   if (start + count > paths.length) throw new Error(`LIDC-IDRI-0001 has ${paths.length} slices; asked for ${count} from ${start}`);
