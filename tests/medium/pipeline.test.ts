@@ -61,6 +61,7 @@ describe('segmentation pipeline against a real Orthanc', () => {
     try {
       writeFileSync(join(dir, 'seg.dcm'), segBytes);
       const report = dciodvfy(join(dir, 'seg.dcm'));
+      expect(report).toMatch(/^Segmentation$/m);
       expect(report.split('\n').filter((line) => line.startsWith('Error'))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
