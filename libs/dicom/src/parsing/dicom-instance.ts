@@ -69,7 +69,8 @@ export class DicomInstance {
     const byteOffset = bitOffset / 8;
     const bytes = this.store.data.subarray(byteOffset, byteOffset + (pixels * pixel.bitsAllocated) / 8);
     if (pixel.bitsAllocated === 8) return toStoredValues(bytes, pixel);
-    // Copy before viewing as 16-bit words: the frame may start at an odd offset inside dcmjs's buffer.
-    return toStoredValues(new Uint16Array(bytes.slice().buffer), pixel);
+    // `data` is our own copy starting at offset 0 and 16-bit frames are whole words, so the view is
+    // aligned; toStoredValues copies it into the caller's buffer.
+    return toStoredValues(new Uint16Array(bytes.buffer, bytes.byteOffset, pixels), pixel);
   }
 }
