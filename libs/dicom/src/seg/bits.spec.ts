@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+
+import { packBitsInto, packedByteLength, unpackBits } from './bits';
+
+const random = (n: number, seed: number) => {
+  let s = seed;
+  return Uint8Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 16) & 1);
+};
+
+describe('1-bit packing', () => {
+  it('puts the first pixel in the least significant bit (PS3.5 8.1.1)', () => {
+    const packed = new Uint8Array(2);
+    packBitsInto(Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 1, 0, 1), packed, 0);
+    expect(Array.from(packed)).toEqual([0b10000001, 0b10]);
+  });
+
+  it('runs frames on across byte boundaries without padding', () => {
+    // Two 3x3 frames: the second starts at bit 9, in the middle of byte 1.
+    const packed = new Uint8Array(packedByteLength(18));
+    packBitsInto(Uint8Array.of(1, 1, 1, 1, 1, 1, 1, 1, 1), packed, 0);
+    packBitsInto(Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 1), packed, 9);
+    expect(Array.from(packed)).toEqual([0xff, 0b00000011, 0b00000010, 0]);
+  });
+
+  it('unpacks exactly what it packed at any bit offset', () => {
+    for (const offset of [0, 1, 7, 8, 13]) {
+      const values = random(1001, offset + 1);
+      const packed = new Uint8Array(packedByteLength(offset + values.length));
+      expect(packBitsInto(values, packed, offset)).toBe(-1);
+      const out = new Uint8Array(values.length);
+      unpackBits(packed, offset, values.length, out, 0);
+      expect(out).toEqual(values);
+    }
+  });
+
+  it('reports the first value that is neither 0 nor 1', () => {
+    const values = new Uint8Array(100);
+    values[42] = 255;
+    values[70] = 2;
+    expect(packBitsInto(values, new Uint8Array(13), 0)).toBe(42);
+  });
+
+  it('rounds packed lengths up to an even number of bytes', () => {
+    expect([packedByteLength(8), packedByteLength(9), packedByteLength(17), packedByteLength(510 * 510 * 3)]).toEqual([2, 2, 4, 97538]);
+  });
+});
