@@ -4,11 +4,15 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { loadConfig } from './repositories/config.repository';
 
 async function bootstrap(): Promise<void> {
   // JSON logs, one object a line. Log UIDs, never patient names (STYLE.md: no PHI).
   const logger = new ConsoleLogger({ json: true });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger, bufferLogs: true });
+  // Validate the environment before Nest starts, so a bad variable is one plain line, not a DI stack trace.
+  loadConfig(process.env);
+  // abortOnError false: boot failures (model missing, bad key) reach the catch below with their message.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger, bufferLogs: true, abortOnError: false });
   const config = configureApp(app);
   await app.listen(config.port, config.host);
   Logger.log(`covseg server listening on http://${config.host}:${config.port}`, 'Bootstrap');
