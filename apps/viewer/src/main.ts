@@ -40,7 +40,7 @@ async function refreshMe(): Promise<void> {
 session.subscribe(() => {
   const me = session.getMe();
   (document.getElementById('nav-admin') as HTMLElement).hidden = me?.role !== 'admin';
-  (document.getElementById('whoami') as HTMLElement).textContent = me ? `${me.name ?? 'signed in'} (${me.role})` : '';
+  (document.getElementById('whoami') as HTMLElement).textContent = me ? `signed in as ${me.role}` : '';
 });
 
 setUnauthorizedHandler(() =>

@@ -23,6 +23,17 @@ export class PacsUnreachableError extends BadGatewayException {
   override name = 'PacsUnreachableError';
 }
 
+/**
+ * The browser went away (closed the page, cancelled a prefetch) before the PACS answered. Not a server
+ * fault: 499 (nginx's "client closed request"), so the filter does not log it as an error.
+ */
+export class ProxyClientGoneError extends HttpException {
+  override name = 'ProxyClientGoneError';
+  constructor(what: string) {
+    super(`${what}: the client closed the request`, 499);
+  }
+}
+
 /** The PACS did not answer within the endpoint's timeout. */
 export class PacsTimeoutError extends GatewayTimeoutException {
   override name = 'PacsTimeoutError';

@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { JobRepository } from '../repositories/job.repository';
 import { DicomwebProxyController } from './controllers/dicomweb-proxy.controller';
+import { OverlayController } from './controllers/overlay.controller';
 import { SegmentImageController } from './controllers/segment-image.controller';
 import { StudyBrowserController } from './controllers/study-browser.controller';
 import { PacsHttpRepository } from './repositories/pacs-http.repository';
 import { ViewerModelRepository } from './repositories/viewer-model.repository';
 import { ViewerPacsRepository } from './repositories/viewer-pacs.repository';
 import { DicomwebProxyService } from './services/dicomweb-proxy.service';
+import { OverlayService } from './services/overlay.service';
 import { SegmentImageService } from './services/segment-image.service';
 import { StudyBrowserService } from './services/study-browser.service';
 
@@ -17,10 +19,11 @@ import { StudyBrowserService } from './services/study-browser.service';
  * too is safe (AppModule does not export its providers).
  */
 @Module({
-  controllers: [DicomwebProxyController, StudyBrowserController, SegmentImageController],
+  controllers: [DicomwebProxyController, StudyBrowserController, OverlayController, SegmentImageController],
   providers: [
     DicomwebProxyService,
     StudyBrowserService,
+    OverlayService,
     SegmentImageService,
     PacsHttpRepository,
     ViewerPacsRepository,

@@ -1,5 +1,5 @@
 import { apiFetch, apiJson, withQuery } from './http-client';
-import type { ConnectionCheck, Job, OverlaysResponse, PacsEndpoint, PacsEndpointInput, SegmentImageResult, SeriesSummary, StudySummary } from './types';
+import type { ConnectionTest, Job, OverlaysResponse, PacsEndpoint, PacsEndpointInput, SegmentImageResult, SeriesSummary, StudySummary } from './types';
 import type { Me } from '../state/session';
 
 export interface StudyQuery {
@@ -20,22 +20,19 @@ export const api = {
   studies: (query: StudyQuery) => apiJson<StudySummary[]>(withQuery('/api/studies', { ...query })),
   series: (endpointId: string, study: string) => apiJson<SeriesSummary[]>(withQuery('/api/series', { endpointId, study })),
   overlays: (endpointId: string, study: string, series: string) => apiJson<OverlaysResponse>(withQuery('/api/overlays', { endpointId, study, series })),
-  jobs: () => apiJson<Job[] | { items: Job[] }>('/api/jobs').then((body) => (Array.isArray(body) ? body : body.items)),
+  jobs: () => apiJson<Job[]>('/api/jobs?limit=100'),
   job: (id: string) => apiJson<Job>(`/api/jobs/${encodeURIComponent(id)}`),
   createJob: (endpointId: string, study: string, series: string, force = false) =>
-    apiJson<Job>('/api/jobs', {
+    apiJson<Pick<Job, 'id' | 'status'>>('/api/jobs', {
       method: 'POST',
       body: JSON.stringify({ pacsEndpointId: endpointId, studyInstanceUID: study, seriesInstanceUID: series, force }),
     }),
-  endpoints: () => apiJson<PacsEndpoint[] | { items: PacsEndpoint[] }>('/api/pacs-endpoints').then((body) => (Array.isArray(body) ? body : body.items)),
+  endpoints: () => apiJson<PacsEndpoint[]>('/api/pacs-endpoints'),
   createEndpoint: (input: PacsEndpointInput) => apiJson<PacsEndpoint>('/api/pacs-endpoints', { method: 'POST', body: JSON.stringify(input) }),
   updateEndpoint: (id: string, input: Partial<PacsEndpointInput>) =>
     apiJson<PacsEndpoint>(`/api/pacs-endpoints/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(input) }),
   deleteEndpoint: (id: string) => apiFetch(`/api/pacs-endpoints/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined),
-  testEndpoint: (id: string) =>
-    apiJson<ConnectionCheck[] | { checks: ConnectionCheck[] }>(`/api/pacs-endpoints/${encodeURIComponent(id)}/test`, { method: 'POST' }).then((body) =>
-      Array.isArray(body) ? body : body.checks,
-    ),
+  testEndpoint: (id: string) => apiJson<ConnectionTest>(`/api/pacs-endpoints/${encodeURIComponent(id)}/test`, { method: 'POST' }),
   segmentImage: (file: File) => {
     const form = new FormData();
     form.append('file', file);

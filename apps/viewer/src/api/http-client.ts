@@ -52,7 +52,8 @@ export async function apiFetch(path: string, init: RequestInit = {}): Promise<Re
   }
   if (response.ok) return response;
   const reason = await readReason(response);
-  const message = `${method} ${path} failed with status ${response.status}${reason ? `: ${reason}` : ''}`;
+  // The path without its query: messages reach the user, and the query holds long UIDs.
+  const message = `${method} ${path.split('?')[0]} failed with status ${response.status}${reason ? `: ${reason}` : ''}`;
   if (response.status === 401) {
     onUnauthorized();
     throw new UnauthorizedError(message, 401);

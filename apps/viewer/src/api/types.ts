@@ -63,7 +63,10 @@ export interface OverlaySeg {
 
 export interface OverlaysResponse {
   seriesInstanceUID: string;
+  voxelVolumeMm3: number;
   segs: OverlaySeg[];
+  /** SEGs that reference the series but could not be read. */
+  errors: Array<{ segSopInstanceUID: string; message: string }>;
 }
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -76,11 +79,9 @@ export interface Job {
   requestedSeriesInstanceUID?: string | null;
   status: JobStatus;
   stage?: string | null;
-  slicesDone?: number;
-  slicesTotal?: number;
+  progress?: { slicesDone: number; slicesTotal: number };
   timings?: Record<string, number>;
-  errorCode?: string | null;
-  errorMessage?: string | null;
+  error?: { code: string; message: string } | null;
   createdAt?: string;
   finishedAt?: string | null;
   result?: unknown;
@@ -120,9 +121,15 @@ export interface PacsEndpointInput {
 }
 
 export interface ConnectionCheck {
-  name: string;
   ok: boolean;
   status?: number;
-  detail?: string;
-  ms?: number;
+  latencyMs: number;
+  error?: string;
+}
+
+/** `POST /api/pacs-endpoints/:id/test`: one probe per DICOMweb service. */
+export interface ConnectionTest {
+  qido: ConnectionCheck;
+  wado: ConnectionCheck;
+  stow: ConnectionCheck;
 }

@@ -44,9 +44,8 @@ export class StackViewport {
     cornerstone.enable(element);
     this.overlay = new OverlayLayer(element);
     element.addEventListener(cornerstone.EVENTS.IMAGE_RENDERED, this.onRenderedEvent);
-    this.resizeObserver = new ResizeObserver(() => {
-      if (this.displayed) cornerstone.resize(element, false);
-    });
+    // Keeps the canvas the size of the element (fixed by CSS, so loading images never moves the layout).
+    this.resizeObserver = new ResizeObserver(() => cornerstone.resize(element, !this.displayed));
     this.resizeObserver.observe(element);
   }
 

@@ -6,9 +6,10 @@ const TOKEN_KEY = 'covseg.token';
 
 export type Role = 'admin' | 'user';
 
+/** `GET /api/auth/me`: `subject` is a token id or OIDC subject, never a person's name. */
 export interface Me {
-  readonly id?: string;
-  readonly name?: string;
+  readonly kind: 'token' | 'oidc' | 'system';
+  readonly subject: string;
   readonly role: Role;
 }
 

@@ -48,10 +48,11 @@ export async function adminView(container: HTMLElement): Promise<Teardown> {
   async function test(endpoint: PacsEndpoint): Promise<void> {
     checks.replaceChildren(h('p', { class: 'muted' }, `Testing ${endpoint.name}…`));
     try {
-      const results = await api.testEndpoint(endpoint.id);
+      const result = await api.testEndpoint(endpoint.id);
+      const services = [['QIDO-RS', result.qido], ['WADO-RS', result.wado], ['STOW-RS', result.stow]] as const;
       checks.replaceChildren(
         h('h3', {}, `Connection test: ${endpoint.name}`),
-        h('ul', { class: 'checks' }, ...results.map((c) => h('li', { class: c.ok ? 'ok' : 'error' }, `${c.ok ? '✔' : '✘'} ${c.name}${c.status ? ` (HTTP ${c.status})` : ''}${c.ms !== undefined ? ` ${c.ms} ms` : ''}${c.detail ? `: ${c.detail}` : ''}`))),
+        h('ul', { class: 'checks' }, ...services.map(([name, c]) => h('li', { class: c.ok ? 'ok' : 'error', 'data-service': name }, `${c.ok ? '✔' : '✘'} ${name}${c.status ? ` (HTTP ${c.status})` : ''} ${c.latencyMs} ms${c.error ? `: ${c.error}` : ''}`))),
       );
     } catch (error) {
       checks.replaceChildren();

@@ -19,9 +19,9 @@ export function jobPanel(endpointId: string, study: string, series: string, onSu
   async function start(): Promise<void> {
     button.disabled = true;
     try {
-      const job = await api.createJob(endpointId, study, series);
-      showInfo(`Job ${job.id} queued`);
-      follow(job);
+      const created = await api.createJob(endpointId, study, series);
+      showInfo(`Job ${created.id} queued`);
+      follow(await api.job(created.id));
     } catch (error) {
       button.disabled = false;
       showError(error, 'Starting segmentation');
@@ -33,7 +33,7 @@ export function jobPanel(endpointId: string, study: string, series: string, onSu
     if (TERMINAL.has(job.status)) {
       button.disabled = false;
       if (job.status === 'succeeded') onSucceeded(job);
-      if (job.status === 'failed') showError(`${job.errorCode ?? 'failed'}: ${job.errorMessage ?? 'no reason given'}`, `Job ${job.id}`);
+      if (job.status === 'failed') showError(`${job.error?.code ?? 'failed'}: ${job.error?.message ?? 'no reason given'}`, `Job ${job.id}`);
       return;
     }
     button.disabled = true;
@@ -49,14 +49,15 @@ export function jobPanel(endpointId: string, study: string, series: string, onSu
   }
 
   function render(job: Job): void {
-    const total = job.slicesTotal ?? 0;
+    const total = job.progress?.slicesTotal ?? 0;
+    const done = job.progress?.slicesDone ?? 0;
     progress.hidden = TERMINAL.has(job.status);
-    progress.value = total > 0 ? (job.slicesDone ?? 0) / total : 0;
+    progress.value = total > 0 ? done / total : 0;
     const stage = job.stage ? ` — ${job.stage}` : '';
-    const slices = total > 0 ? ` (${job.slicesDone ?? 0}/${total} slices)` : '';
+    const slices = total > 0 ? ` (${done}/${total} slices)` : '';
     status.textContent = `Job ${job.id}: ${job.status}${stage}${slices}`;
     status.dataset.status = job.status;
-    if (job.status === 'failed') status.textContent += `: ${job.errorMessage ?? job.errorCode ?? ''}`;
+    if (job.status === 'failed') status.textContent += `: ${job.error?.message ?? job.error?.code ?? ''}`;
     timings.replaceChildren(...(job.status === 'succeeded' ? timingRows(job.timings ?? {}) : []));
   }
 

@@ -39,8 +39,8 @@ export async function jobsView(container: HTMLElement): Promise<Teardown> {
 function jobRow(job: Job): HTMLElement {
   const series = job.seriesInstanceUID ?? job.requestedSeriesInstanceUID ?? '';
   const href = series ? `#/viewer?${new URLSearchParams({ endpoint: job.pacsEndpointId, study: job.studyInstanceUID, series })}` : undefined;
-  const progress = job.slicesTotal ? `${job.slicesDone ?? 0}/${job.slicesTotal}` : '';
-  const details = job.status === 'failed' ? h('span', { class: 'error' }, `${job.errorCode ?? ''} ${job.errorMessage ?? ''}`.trim()) : h('div', {}, ...timingRows(job.timings ?? {}));
+  const progress = job.progress?.slicesTotal ? `${job.progress.slicesDone}/${job.progress.slicesTotal}` : '';
+  const details = job.status === 'failed' ? h('span', { class: 'error' }, `${job.error?.code ?? ''}: ${job.error?.message ?? ''}`) : h('div', {}, ...timingRows(job.timings ?? {}));
   return h(
     'tr',
     { 'data-status': job.status },

@@ -41,8 +41,6 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
   const modeButtons = (['wl', 'zoom', 'pan'] as const).map((m) =>
     h('button', { type: 'button', class: m === mode ? 'active' : '', 'data-mode': m, onclick: () => setMode(m) }, { wl: 'W/L', zoom: 'Zoom', pan: 'Pan' }[m]),
   );
-  const viewport = new StackViewport(element);
-  teardowns.push(() => viewport.destroy());
   const toolbar = h(
     'div',
     { class: 'toolbar' },
@@ -63,6 +61,9 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
       h('aside', { class: 'viewer-side' }, h('h3', {}, 'Overlays'), overlayHost, jobs.element),
     ),
   );
+  // Enable cornerstone only once the element is in the document: it sizes its canvas from the element.
+  const viewport = new StackViewport(element);
+  teardowns.push(() => viewport.destroy());
 
   let slices: SliceMeta[] = [];
   let overlays: OverlayState | undefined;
@@ -84,6 +85,7 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
   async function loadOverlays(jump: boolean): Promise<void> {
     try {
       const response = await api.overlays(endpointId, study, series);
+      for (const failure of response.errors) showError(failure.message, `SEG ${failure.segSopInstanceUID} cannot be shown`);
       const bySop = new Map(slices.map((s, i) => [s.sopInstanceUID, i]));
       overlays = new OverlayState(response, bySop, (slices[0]?.rows ?? 0) * (slices[0]?.columns ?? 0));
       const state = overlays;

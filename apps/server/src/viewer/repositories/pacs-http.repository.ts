@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PacsTimeoutError, PacsUnreachableError } from '../viewer.errors';
+import { PacsTimeoutError, PacsUnreachableError, ProxyClientGoneError } from '../viewer.errors';
 
 export interface UpstreamRequest {
   method: 'GET' | 'HEAD';
@@ -40,6 +40,7 @@ export class PacsHttpRepository {
       return await fetch(request.url, { method: request.method, headers, signal: controller.signal, redirect: 'manual' });
     } catch (cause) {
       request.signal.removeEventListener('abort', onCallerAbort);
+      if (request.signal.aborted) throw new ProxyClientGoneError(`Proxying ${request.describe}`);
       if (timedOut) throw new PacsTimeoutError(`Proxying ${request.describe} to the PACS timed out after ${request.timeoutMs} ms`, { cause });
       throw new PacsUnreachableError(`Proxying ${request.describe} to the PACS failed: ${(cause as Error).message}`, { cause });
     } finally {

@@ -1,0 +1,141 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DicomError, DicomwebClient, DicomwebError, getJsonSequence, getJsonString, readSeg, type SegReadResult } from '@covseg/dicom';
+import { PacsEndpointService } from '../../services/pacs-endpoint.service';
+import { OverlayQueryDto, OverlaySegDto, OverlaySegmentDto, OverlaysDto } from '../dtos/overlay.dto';
+import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
+import { PacsUnreachableError } from '../viewer.errors';
+import { encodeSliceRuns } from './mask-rle';
+import { sourceGeometryOf, type SourceGeometry } from './source-geometry';
+
+/** ContentLabel our SEGs carry (apps/server/src/jobs/encode-seg.step.ts). */
+const OUR_CONTENT_LABEL = 'COVSEG';
+const INFECTION_LABEL = 'COVID-19 infection';
+const LUNG_LABEL = 'Lung';
+/** Colours for segments without RecommendedDisplayCIELabValue. */
+const PALETTE: ReadonlyArray<[number, number, number]> = [[230, 25, 75], [60, 180, 75], [0, 130, 200], [245, 130, 48], [145, 30, 180], [70, 240, 240]];
+
+/**
+ * Every SEG in the PACS that references a series, read with readSeg against the series' own slices
+ * (so frames out of source order land on the right slice), encoded per slice for the viewer, with
+ * volumes from voxel counts × the source voxel volume.
+ */
+@Injectable()
+export class OverlayService {
+  private readonly logger = new Logger(OverlayService.name);
+
+  constructor(
+    private readonly endpoints: PacsEndpointService,
+    private readonly pacs: ViewerPacsRepository,
+  ) {}
+
+  async getOverlays(query: OverlayQueryDto): Promise<OverlaysDto> {
+    const client = this.pacs.clientFor(this.endpoints.getRecordOrFail(query.endpointId));
+    const geometry = sourceGeometryOf(await this.pacsCall(() => client.retrieveSeriesMetadata(query.study, query.series), `WADO-RS metadata of series ${query.series}`));
+    const candidates = await this.findReferencingSegs(client, query);
+    const result: OverlaysDto = { seriesInstanceUID: query.series, voxelVolumeMm3: geometry.voxelVolumeMm3, segs: [], errors: [] };
+    for (const candidate of candidates) {
+      const bytes = await this.pacsCall(
+        () => client.retrieveInstance(query.study, candidate.seriesInstanceUID, candidate.sopInstanceUID),
+        `WADO-RS retrieve of SEG ${candidate.sopInstanceUID}`,
+      );
+      try {
+        result.segs.push(toOverlay(readSeg(bytes, geometry.slices), geometry, candidate));
+      } catch (error) {
+        if (!(error instanceof DicomError)) throw error;
+        // Reported to the user next to the overlays that did load; one broken SEG must not hide the others.
+        this.logger.warn(`SEG ${candidate.sopInstanceUID} referencing series ${query.series} cannot be read: ${error.message}`);
+        result.errors.push({ segSopInstanceUID: candidate.sopInstanceUID, message: `${error.name}: ${error.message}` });
+      }
+    }
+    return result;
+  }
+
+  /** SEG instances of the study whose ReferencedSeriesSequence (PS3.3 §C.8.20.1) names the series. */
+  private async findReferencingSegs(client: DicomwebClient, query: OverlayQueryDto): Promise<SegCandidate[]> {
+    const segSeries = await this.pacsCall(() => client.searchSeries(query.study, { Modality: 'SEG' }), `QIDO-RS SEG series of study ${query.study}`);
+    const found: SegCandidate[] = [];
+    for (const series of segSeries) {
+      const seriesInstanceUID = getJsonString(series, 'SeriesInstanceUID');
+      if (!seriesInstanceUID) continue;
+      const instances = await this.pacsCall(() => client.retrieveSeriesMetadata(query.study, seriesInstanceUID), `WADO-RS metadata of SEG series ${seriesInstanceUID}`);
+      for (const instance of instances) {
+        const sopInstanceUID = getJsonString(instance, 'SOPInstanceUID');
+        const references = getJsonSequence(instance, 'ReferencedSeriesSequence').some((item) => getJsonString(item, 'SeriesInstanceUID') === query.series);
+        if (!sopInstanceUID || !references) continue;
+        found.push({
+          seriesInstanceUID,
+          sopInstanceUID,
+          seriesDescription: getJsonString(instance, 'SeriesDescription') ?? '',
+          manufacturer: getJsonString(instance, 'Manufacturer') ?? '',
+          ours: getJsonString(instance, 'ContentLabel') === OUR_CONTENT_LABEL,
+        });
+      }
+    }
+    return found;
+  }
+
+  private async pacsCall<T>(run: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof DicomwebError) throw new PacsUnreachableError(`${what} failed: ${error.message}`, { cause: error });
+      throw error;
+    }
+  }
+}
+
+interface SegCandidate {
+  seriesInstanceUID: string;
+  sopInstanceUID: string;
+  seriesDescription: string;
+  manufacturer: string;
+  ours: boolean;
+}
+
+function toOverlay(seg: SegReadResult, geometry: SourceGeometry, candidate: SegCandidate): OverlaySegDto {
+  const perSlice = seg.rows * seg.columns;
+  const segments: OverlaySegmentDto[] = seg.segments.map((segment, i) => {
+    const slices = [];
+    let voxelCount = 0;
+    for (let k = 0; k < seg.slices.length; k++) {
+      const rle = encodeSliceRuns(segment.labelmap, k * perSlice, perSlice);
+      if (rle) slices.push({ sopInstanceUID: seg.slices[k]!.sopInstanceUID, rle });
+    }
+    for (let v = 0; v < segment.labelmap.length; v++) voxelCount += segment.labelmap[v] ? 1 : 0;
+    return {
+      segmentNumber: segment.segmentNumber,
+      label: segment.label,
+      color: segment.recommendedDisplayRgb ?? PALETTE[i % PALETTE.length]!,
+      voxelCount,
+      volumeMl: (voxelCount * geometry.voxelVolumeMm3) / 1000,
+      slices,
+    };
+  });
+  return {
+    segSeriesInstanceUID: candidate.seriesInstanceUID,
+    segSopInstanceUID: candidate.sopInstanceUID,
+    seriesDescription: candidate.seriesDescription,
+    manufacturer: candidate.manufacturer,
+    ours: candidate.ours,
+    rows: seg.rows,
+    columns: seg.columns,
+    segments,
+    quantification: candidate.ours ? quantificationOf(segments, seg, candidate.seriesDescription) : null,
+  };
+}
+
+/** Infection and lung mL from our two segments, and the model from our SeriesDescription `<name> <version> infection+lung`. */
+function quantificationOf(segments: OverlaySegmentDto[], seg: SegReadResult, description: string): OverlaySegDto['quantification'] {
+  const infection = segments.find((s) => s.label === INFECTION_LABEL);
+  if (!infection) return null;
+  const lung = segments.find((s) => s.label === LUNG_LABEL);
+  const match = /^(\S+) (\S+) infection\+lung$/.exec(description);
+  const algorithm = seg.segments.find((s) => s.label === INFECTION_LABEL)?.algorithmName;
+  return {
+    infectionMl: infection.volumeMl,
+    lungMl: lung ? lung.volumeMl : null,
+    involvementPercent: lung && lung.volumeMl > 0 ? (infection.volumeMl / lung.volumeMl) * 100 : null,
+    modelName: match?.[1] ?? algorithm ?? 'unknown',
+    modelVersion: match?.[2] ?? 'unknown',
+  };
+}

@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lidcSlicePaths } from '../support/lidc-fixture';
+import { artifactsDir, startViewerStack, viewerUrl, waitForFirstImage, type ViewerStack } from './support/viewer-stack';
+
+const STUDY = '1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178';
+const SERIES = '1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192';
+
+describe('the viewer on the 133-slice LIDC chest CT', () => {
+  let stack: ViewerStack;
+
+  beforeAll(async () => {
+    stack = await startViewerStack((orthanc) => orthanc.upload(lidcSlicePaths()));
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('lists the study with its patient ID and opens its series from the study list', async () => {
+    const { page, errors } = await stack.newPage();
+    await page.goto(`${stack.server.baseUrl}/#/studies`);
+    const row = page.locator(`tr.study-row[data-study="${STUDY}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain('CT');
+    await row.click();
+    await page.locator(`a[data-series="${SERIES}"]`).click();
+    await waitForFirstImage(page);
+    expect(await page.evaluate(() => window.__covseg!.viewState().count)).toBe(133);
+    await page.screenshot({ path: join(artifactsDir, 'study-list-to-viewer.png') });
+    expect(errors).toEqual([]);
+  });
+
+  it('changes the slice with the mouse wheel, the arrow keys and the slider', async () => {
+    const { page, errors } = await stack.newPage();
+    await page.goto(viewerUrl(stack.server, STUDY, SERIES));
+    await waitForFirstImage(page);
+    const index = () => page.evaluate(() => window.__covseg!.viewState().index);
+    const start = await index();
+    const viewport = page.getByTestId('viewport');
+    await viewport.hover();
+    await page.mouse.wheel(0, 100);
+    await expect.poll(index).toBe(start + 2);
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(index).toBe(start + 1);
+    await page.keyboard.press('Home');
+    await expect.poll(index).toBe(0);
+    await page.getByTestId('slice-slider').fill('100');
+    await expect.poll(index).toBe(100);
+    expect(await page.getByTestId('corner-slice').textContent()).toMatch(/^Slice 101\/133/);
+    expect(errors).toEqual([]);
+  });
+
+  it('changes the rendered pixels and the W/L corner text when the window is dragged', async () => {
+    const { page, errors } = await stack.newPage();
+    await page.goto(viewerUrl(stack.server, STUDY, SERIES));
+    await waitForFirstImage(page);
+    const before = await page.evaluate(() => window.__covseg!.imageChecksum());
+    const wlBefore = await page.getByTestId('corner-wl').textContent();
+    expect(wlBefore).toBe('W 1500  L -600');
+    const box = (await page.getByTestId('viewport').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 - 120, box.y + box.height / 2 + 60, { steps: 6 });
+    await page.mouse.up();
+    await expect.poll(() => page.evaluate(() => window.__covseg!.imageChecksum())).not.toBe(before);
+    expect(await page.getByTestId('corner-wl').textContent()).not.toBe(wlBefore);
+    await page.keyboard.press('2');
+    await expect.poll(() => page.getByTestId('corner-wl').textContent()).toBe('W 350  L 50');
+    await page.screenshot({ path: join(artifactsDir, 'viewer-mediastinum.png') });
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the keyboard help with ? and closes it with Escape', async () => {
+    const { page } = await stack.newPage();
+    await page.goto(viewerUrl(stack.server, STUDY, SERIES));
+    await waitForFirstImage(page);
+    await page.keyboard.press('?');
+    await page.getByTestId('help-overlay').waitFor();
+    await page.screenshot({ path: join(artifactsDir, 'help-overlay.png') });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('help-overlay').waitFor({ state: 'detached' });
+  });
+});
