@@ -1,0 +1,100 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { IncomingMessage, ServerResponse, createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDicom } from '@covseg/dicom';
+import { waitForJob } from '../support/jobs';
+import { lidcSlices } from '../support/lidc-fixture';
+import { OrthancInstance, freePort } from '../support/orthanc';
+import { ServerProcess, spawnServerProcess } from '../support/server';
+
+/**
+ * A loopback proxy in front of Orthanc's DICOMweb that can swallow STOW-RS requests (never answer),
+ * so a job can be caught after its SEG is in the outbox and before the PACS has it.
+ */
+async function startStowTrap(target: string) {
+  const state = { hangStow: true, held: [] as ServerResponse[] };
+  const port = await freePort();
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST' && state.hangStow) {
+      state.held.push(res);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && k !== 'host' && k !== 'content-length')) as Record<string, string>;
+    const upstream = await fetch(`${target}${req.url!.replace(/^\/dicom-web/, '')}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+    res.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([k]) => k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'content-length')));
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}/dicom-web`,
+    state,
+    close: () => {
+      for (const res of state.held) res.destroy();
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+describe('segmentation jobs survive a crash', () => {
+  let orthanc: OrthancInstance;
+  let trap: Awaited<ReturnType<typeof startStowTrap>>;
+  let dataDir: string;
+  let server: ServerProcess | undefined;
+  let files: Uint8Array[];
+
+  beforeAll(async () => {
+    orthanc = await OrthancInstance.start();
+    files = lidcSlices(16, 60);
+    await orthanc.upload(files);
+    trap = await startStowTrap(orthanc.dicomwebUrl);
+    dataDir = mkdtempSync(join(tmpdir(), 'covseg-durable-'));
+  });
+  afterAll(async () => {
+    await server?.stop();
+    trap?.close();
+    orthanc?.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('delivers the SEG built before a kill -9 after restart, without building a second one', async () => {
+    const { StudyInstanceUID, SeriesInstanceUID } = parseDicom(files[0]).dataset as { StudyInstanceUID: string; SeriesInstanceUID: string };
+    server = await spawnServerProcess({ dicomwebUrl: trap.url, dataDir });
+    const { id } = await server.json<{ id: string }>('/api/jobs', {
+      method: 'POST',
+      body: JSON.stringify({ pacsEndpointId: server.pacsEndpointId, studyInstanceUID: StudyInstanceUID, seriesInstanceUID: SeriesInstanceUID }),
+      expectStatus: 202,
+    });
+    const deadline = Date.now() + 90_000;
+    while ((await server.json<any>(`/api/jobs/${id}`)).stage !== 'stow') {
+      if (Date.now() > deadline) throw new Error('the job never reached STOW');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await server.kill();
+    server = undefined;
+
+    const outbox = join(dataDir, 'outbox');
+    expect(existsSync(outbox)).toBe(true);
+    const built = readdirSync(outbox).filter((f) => f.endsWith('.dcm'));
+    expect(built).toHaveLength(1);
+    const builtSopInstanceUID = built[0].replace(/\.dcm$/, '');
+    expect(await orthanc.findInstances({ Modality: 'SEG' })).toEqual([]);
+
+    trap.state.hangStow = false;
+    server = await spawnServerProcess({ dicomwebUrl: trap.url, dataDir });
+    const job = await waitForJob(server, id);
+    expect(job.status).toBe('succeeded');
+    expect(job.attempts).toBe(2);
+    expect(job.result.segSopInstanceUID).toBe(builtSopInstanceUID);
+    // The resumed attempt only stored: no inference, no new SEG encoding.
+    expect(job.timings.infer).toBeUndefined();
+    expect(job.timings.segEncode).toBeUndefined();
+    expect(job.timings.stow).toBeGreaterThan(0);
+    expect(await orthanc.findInstances({ Modality: 'SEG' })).toEqual([builtSopInstanceUID]);
+    expect(server.output()).toContain(`Requeued 1 job(s) left running by a previous process: ${id}`);
+  });
+});
