@@ -1,0 +1,152 @@
+import { data } from 'dcmjs';
+import { describe, expect, it } from 'vitest';
+
+import { SegmentCodes } from './seg-codes';
+import { SegWriteError } from './seg-errors';
+import { readSeg } from './seg-reader';
+import type { SegWriteInput } from './seg-types';
+import { SEGMENTATION_STORAGE, writeBinarySeg } from './seg-writer';
+
+const CT = '1.2.840.10008.5.1.4.1.1.2';
+// 5 x 7 = 35 pixels per frame: not a multiple of 8, so frames after the first start mid-byte.
+const ROWS = 5;
+const COLUMNS = 7;
+const SLICES = 4;
+
+function input(overrides: Partial<SegWriteInput> = {}): SegWriteInput {
+  const voxels = SLICES * ROWS * COLUMNS;
+  const infection = Uint8Array.from({ length: voxels }, (_, i) => (i % 5 === 0 && i < 2 * ROWS * COLUMNS ? 1 : 0));
+  const lung = Uint8Array.from({ length: voxels }, (_, i) => (i % 3 === 1 ? 1 : 0));
+  return {
+    sourceSlices: Array.from({ length: SLICES }, (_, z) => ({ sopInstanceUID: `1.2.826.0.1.3.${z + 10}`, sopClassUID: CT, imagePositionPatient: [-100, -120.5, -50 + 2.5 * z] })),
+    header: {
+      PatientName: 'Test^Patient',
+      PatientID: 'P-1',
+      StudyInstanceUID: '1.2.826.0.1.1',
+      SeriesInstanceUID: '1.2.826.0.1.2',
+      FrameOfReferenceUID: '1.2.826.0.1.4',
+      StudyDate: '20200101',
+      Rows: ROWS,
+      Columns: COLUMNS,
+      PixelSpacing: [0.7, 0.8],
+      ImageOrientationPatient: [1, 0, 0, 0, 1, 0],
+      SliceThickness: 2.5,
+    },
+    segments: [
+      { label: 'COVID-19 infection', category: SegmentCodes.morphologicallyAbnormalStructure, type: SegmentCodes.lesion, recommendedDisplayRgb: [230, 80, 60], labelmap: infection },
+      { label: 'Lung', category: SegmentCodes.anatomicalStructure, type: SegmentCodes.lung, recommendedDisplayRgb: [80, 160, 230], labelmap: lung },
+    ],
+    algorithm: { name: 'covseg-unet', version: '1.2.3' },
+    now: new Date('2026-01-02T03:04:05Z'),
+    ...overrides,
+  };
+}
+
+function naturalized(bytes: Uint8Array): Record<string, any> {
+  const dict = data.DicomMessage.readFile(bytes.slice().buffer as ArrayBuffer);
+  return { ...data.DicomMetaDictionary.naturalizeDataset(dict.dict), _meta: data.DicomMetaDictionary.naturalizeDataset(dict.meta) };
+}
+const list = (value: unknown): any[] => (Array.isArray(value) ? value : [value]);
+
+describe('writeBinarySeg', () => {
+  it('reads back exactly the labelmaps it wrote, with frames starting mid-byte', () => {
+    const written = input();
+    const result = readSeg(writeBinarySeg(written).bytes, written.sourceSlices);
+    expect(result.segmentationType).toBe('BINARY');
+    result.segments.forEach((segment, s) => expect(Array.from(segment.labelmap)).toEqual(Array.from(written.segments[s].labelmap)));
+  });
+
+  it('writes one frame per source slice per segment, empty slices included, each referencing its source image', () => {
+    const written = input();
+    const ds = naturalized(writeBinarySeg(written).bytes);
+    expect(ds.NumberOfFrames).toBe(2 * SLICES);
+    const frames = list(ds.PerFrameFunctionalGroupsSequence);
+    frames.forEach((frame, f) => {
+      const z = f % SLICES;
+      const source = list(list(frame.DerivationImageSequence)[0].SourceImageSequence)[0];
+      expect(source.ReferencedSOPInstanceUID).toBe(written.sourceSlices[z].sopInstanceUID);
+      expect(list(source.PurposeOfReferenceCodeSequence)[0]).toMatchObject({ CodeValue: '121322', CodingSchemeDesignator: 'DCM' });
+      expect(list(frame.PlanePositionSequence)[0].ImagePositionPatient).toEqual(written.sourceSlices[z].imagePositionPatient);
+      expect(list(frame.SegmentIdentificationSequence)[0].ReferencedSegmentNumber).toBe(Math.floor(f / SLICES) + 1);
+      expect(list(frame.FrameContentSequence)[0].DimensionIndexValues).toEqual([Math.floor(f / SLICES) + 1, z + 1]);
+    });
+  });
+
+  it('writes the SEG modules: BINARY 1-bit, Explicit VR Little Endian, source study, patient and frame of reference', () => {
+    const ds = naturalized(writeBinarySeg(input()).bytes);
+    expect(ds._meta.TransferSyntaxUID).toBe('1.2.840.10008.1.2.1');
+    expect(ds).toMatchObject({
+      SOPClassUID: SEGMENTATION_STORAGE,
+      Modality: 'SEG',
+      SegmentationType: 'BINARY',
+      BitsAllocated: 1,
+      BitsStored: 1,
+      HighBit: 0,
+      StudyInstanceUID: '1.2.826.0.1.1',
+      FrameOfReferenceUID: '1.2.826.0.1.4',
+      PatientID: 'P-1',
+      ImageComments: 'NOT FOR CLINICAL USE',
+      SeriesDescription: 'covseg-unet 1.2.3 segmentation',
+      ContentLabel: 'SEGMENTATION',
+      ContentDate: '20260102',
+      ContentTime: '030405',
+    });
+    const shared = list(ds.SharedFunctionalGroupsSequence)[0];
+    expect(list(shared.PixelMeasuresSequence)[0]).toMatchObject({ PixelSpacing: [0.7, 0.8], SliceThickness: 2.5, SpacingBetweenSlices: 2.5 });
+    expect(list(ds.ReferencedSeriesSequence)[0].SeriesInstanceUID).toBe('1.2.826.0.1.2');
+    expect(list(ds.DimensionIndexSequence).map((d) => d.DimensionIndexPointer)).toEqual([0x0062000b, 0x00200032]);
+  });
+
+  it('describes each segment with its codes, AUTOMATIC algorithm name and version, and colour', () => {
+    const result = readSeg(writeBinarySeg(input()).bytes);
+    expect(result.segments.map((s) => [s.label, s.type?.CodeValue, s.category?.CodeValue, s.algorithmType, s.algorithmName])).toEqual([
+      ['COVID-19 infection', '52988006', '49755003', 'AUTOMATIC', 'covseg-unet 1.2.3'],
+      ['Lung', '39607008', '123037004', 'AUTOMATIC', 'covseg-unet 1.2.3'],
+    ]);
+    expect(result.segments[0].recommendedDisplayRgb).toEqual([230, 80, 60]);
+  });
+
+  it('generates 2.25 UIDs, or keeps the ones it is given', () => {
+    const generated = writeBinarySeg(input());
+    expect(generated.sopInstanceUID).toMatch(/^2\.25\.[1-9]\d{0,38}$/);
+    expect(generated.seriesInstanceUID).not.toBe(generated.sopInstanceUID);
+    const given = writeBinarySeg(input({ seriesInstanceUID: '1.2.3.4', sopInstanceUID: '1.2.3.5' }));
+    expect([given.seriesInstanceUID, given.sopInstanceUID]).toEqual(['1.2.3.4', '1.2.3.5']);
+    expect(naturalized(given.bytes).SOPInstanceUID).toBe('1.2.3.5');
+  });
+
+  it('rejects a labelmap whose size differs from slices x rows x columns', () => {
+    const bad = input();
+    const segments = [{ ...bad.segments[0], labelmap: new Uint8Array(10) }];
+    expect(() => writeBinarySeg({ ...bad, segments })).toThrow(new SegWriteError('SEG segment 1 labelmap has 10 voxels, expected 4 x 5 x 7 = 140'));
+  });
+
+  it('rejects a labelmap value other than 0 or 1', () => {
+    const bad = input();
+    const labelmap = new Uint8Array(SLICES * ROWS * COLUMNS);
+    labelmap[17] = 255;
+    expect(() => writeBinarySeg({ ...bad, segments: [{ ...bad.segments[0], labelmap }] })).toThrow(/holds 255 at voxel 17/);
+  });
+
+  it('rejects source slices that are not in volume order', () => {
+    const bad = input();
+    const sourceSlices = [bad.sourceSlices[1], bad.sourceSlices[0], ...bad.sourceSlices.slice(2)];
+    expect(() => writeBinarySeg({ ...bad, sourceSlices })).toThrow(/not in volume order/);
+  });
+
+  it('rejects a header without FrameOfReferenceUID, naming the attribute', () => {
+    const bad = input();
+    expect(() => writeBinarySeg({ ...bad, header: { ...bad.header, FrameOfReferenceUID: undefined } })).toThrow(/lacks a valid FrameOfReferenceUID/);
+  });
+
+  it('never puts the patient name in an error message', () => {
+    const bad = input();
+    try {
+      writeBinarySeg({ ...bad, header: { ...bad.header, PixelSpacing: undefined } });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(SegWriteError);
+      expect((error as Error).message).not.toContain('Test^Patient');
+    }
+  });
+});
