@@ -1,14 +1,19 @@
 """Command line: k-fold cross-validation on an images/ + masks/ dataset.
 
-    nice -n 5 /usr/bin/python3 -m covseg_training.cv_cli --data ../../shared/data/covid-infection/train \
-        --out runs/cv --folds 5 --epochs 60 --loss bce_dice
+    # all folds in one process:
+    nice -n 5 /usr/bin/python3 -m covseg_training.cv_cli --data DATA --out runs/cv --folds 5 --epochs 50
+    # or one process per fold (1 thread each: on a busy 2-core machine OpenMP threads spin and waste CPU),
+    # then gather:
+    nice -n 5 /usr/bin/python3 -m covseg_training.cv_cli --data DATA --out runs/cv --only-fold 3 --threads 1
+    /usr/bin/python3 -m covseg_training.cv_cli --data DATA --out runs/cv --summarise
 
-Writes per fold `fold-<k>/history.csv` and checkpoints, `oof-probabilities.npz` (last-epoch validation
-probabilities at native size, every slice exactly once), `cv-summary.json` and `cv-curves.png`.
+Writes per fold `fold-<k>/history.csv`, checkpoints and `fold-<k>/val-probabilities.npz` (last-epoch
+validation probabilities at native size, float16), then `cv-summary.json` and `cv-curves.png`.
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import time
 from pathlib import Path
@@ -18,14 +23,19 @@ import numpy as np
 from .cv_summary import summarise
 from .dataset import k_fold_indices, load_slices
 from .plots import plot_histories
-from .train import TrainConfig, train
+from .train import TrainConfig, TrainingError, train
 from .unet import UNetConfig
+
+
+class MissingFoldError(TrainingError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, required=True, help="folder with images/ and masks/")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--loss", choices=["dice", "bce_dice"], default="dice")
@@ -34,7 +44,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--base-width", type=int, default=16)
     parser.add_argument("--depth", type=int, default=4)
-    parser.add_argument("--input-size", type=int, default=256)
+    parser.add_argument("--input-size", type=int, default=192)
     parser.add_argument("--input-channels", type=int, default=1)
 
 
@@ -49,31 +59,56 @@ def configs(args: argparse.Namespace) -> tuple[UNetConfig, TrainConfig]:
     return model, training
 
 
+def read_history(path: Path) -> list[dict[str, float]]:
+    with open(path, encoding="utf-8") as handle:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+def gather(args: argparse.Namespace, slices) -> dict:
+    """Builds cv-summary.json and cv-curves.png from the fold folders."""
+    histories, fold_of, probabilities = {}, {}, {}
+    for fold, (_, val_idx) in enumerate(k_fold_indices(len(slices), args.folds, args.seed)):
+        folder = args.out / f"fold-{fold}"
+        if not (folder / "val-probabilities.npz").is_file():
+            raise MissingFoldError(f"summarise cross-validation: fold {fold} has not finished ({folder})")
+        histories[f"fold {fold}"] = read_history(folder / "history.csv")
+        with np.load(folder / "val-probabilities.npz") as saved:
+            probabilities.update({k: saved[k] for k in saved.files})
+        fold_of.update({slices[i].name: fold for i in val_idx})
+    summary = summarise(slices, probabilities, fold_of, histories, args.threshold)
+    summary["train_seconds_per_fold"] = [round(sum(r["seconds"] for r in h), 1) for h in histories.values()]
+    summary["model"] = {"base_width": args.base_width, "depth": args.depth, "input_channels": args.input_channels,
+                        "input_size": args.input_size}
+    summary["training"] = {k: v for k, v in vars(args).items() if k not in ("data", "out", "only_fold", "summarise")}
+    (args.out / "cv-summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    plot_histories(histories, args.out / "cv-curves.png", f"{args.folds}-fold cross-validation")
+    return summary
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(parser)
     parser.add_argument("--folds", type=int, default=5)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--only-fold", type=int, help="train this fold only (0-based)")
+    mode.add_argument("--summarise", action="store_true", help="only gather finished folds")
     args = parser.parse_args(argv)
     model_config, train_config = configs(args)
     slices = load_slices(args.data)
-    started = time.time()
-    histories, fold_of, probabilities = {}, {}, {}
-    for fold, (train_idx, val_idx) in enumerate(k_fold_indices(len(slices), args.folds, args.seed)):
-        result = train(
-            model_config, [slices[i] for i in train_idx], [slices[i] for i in val_idx], train_config,
-            args.out / f"fold-{fold}", description=f"fold {fold}",
-        )
-        histories[f"fold {fold}"] = result.history
-        probabilities.update(result.val_probabilities)
-        fold_of.update({slices[i].name: fold for i in val_idx})
-        np.savez_compressed(args.out / "oof-probabilities.npz", **probabilities)
-    summary = summarise(slices, probabilities, fold_of, histories, args.threshold)
-    summary["seconds"] = round(time.time() - started, 1)
-    summary["model"] = vars(model_config)
-    summary["training"] = {k: v for k, v in vars(args).items() if k not in ("data", "out")}
-    (args.out / "cv-summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    plot_histories(histories, args.out / "cv-curves.png", f"{args.folds}-fold cross-validation")
-    print(json.dumps(summary["headline"], indent=2))
+    splits = k_fold_indices(len(slices), args.folds, args.seed)
+    if not args.summarise:
+        folds = range(args.folds) if args.only_fold is None else [args.only_fold]
+        for fold in folds:
+            train_idx, val_idx = splits[fold]
+            started = time.time()
+            result = train(
+                model_config, [slices[i] for i in train_idx], [slices[i] for i in val_idx], train_config,
+                args.out / f"fold-{fold}", description=f"fold {fold}",
+            )
+            np.savez_compressed(args.out / f"fold-{fold}" / "val-probabilities.npz", **result.val_probabilities)
+            print(json.dumps({"fold": fold, "seconds": round(time.time() - started, 1), "last": result.history[-1]}))
+    if args.only_fold is None:
+        print(json.dumps(gather(args, slices)["headline"], indent=2))
 
 
 if __name__ == "__main__":

@@ -68,3 +68,17 @@ def summarise(
         "best_epoch_by_mean_val_dice": int(np.argmax(curve)) + 1,
         "per_image": {k: {m: round(v, 4) for m, v in r.items()} | {"fold": fold_of[k]} for k, r in rows.items()},
     }
+
+
+def cv_metrics_for_metadata(summary: dict) -> dict:
+    """The compact CV figures for covseg.cv_metrics (the per-image detail stays in cv-summary.json)."""
+    figures = summary["metrics_last_epoch"]
+    return {
+        "folds": summary["headline"]["folds"],
+        "images": summary["headline"]["images"],
+        "epochs": summary["headline"]["epochs"],
+        "threshold": summary["headline"]["threshold"],
+        "averaging": "per-image metrics of out-of-fold predictions at native size, last epoch; mean over images",
+        **{name: {k: v for k, v in figures[name].items() if k != "fold_means"} for name in figures},
+        "dice_fold_means": figures["dice"]["fold_means"],
+    }

@@ -1,6 +1,7 @@
 """Command line: export a checkpoint (or an untrained network) to ONNX and check it against ONNX Runtime.
 
-    /usr/bin/python3 -m covseg_training.export_cli --checkpoint runs/final/best.pt --out ../models/covseg-unet.onnx
+    /usr/bin/python3 -m covseg_training.export_cli --checkpoint runs/final/epoch-50.pt --out ../models/covseg-unet.onnx \
+        --cv-summary runs/cv/cv-summary.json --threshold 0.5
     /usr/bin/python3 -m covseg_training.export_cli --untrained --base-width 16 --input-size 256 --out ...
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from .cv_summary import cv_metrics_for_metadata
 from .export_onnx import build_metadata, export_onnx, load_checkpoint, write_parity_sample
 from .parity import check_parity
 from .unet import UNet, UNetConfig
@@ -28,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--input-size", type=int, default=256)
     parser.add_argument("--input-channels", type=int, default=1)
     parser.add_argument("--threshold", type=float, default=0.5)
-    parser.add_argument("--cv-metrics", type=Path, help="JSON file whose content goes into covseg.cv_metrics")
+    parser.add_argument("--cv-summary", type=Path, help="cv-summary.json; its figures go into covseg.cv_metrics")
     parser.add_argument("--version", default="1.0.0")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -38,7 +40,11 @@ def main(argv: list[str] | None = None) -> None:
         model = UNet(UNetConfig(args.base_width, args.depth, args.input_channels, args.input_size))
     else:
         model = load_checkpoint(args.checkpoint)
-    cv_metrics = json.loads(args.cv_metrics.read_text(encoding="utf-8")) if args.cv_metrics else {}
+    cv_metrics = {}
+    if args.cv_summary:
+        cv_metrics = cv_metrics_for_metadata(json.loads(args.cv_summary.read_text(encoding="utf-8")))
+        # The CV figures were measured at the CV threshold; say which threshold the model ships with.
+        cv_metrics["decision_threshold"] = args.threshold
     metadata = build_metadata(
         model.config, trained=not args.untrained, threshold=args.threshold, cv_metrics=cv_metrics, version=args.version
     )

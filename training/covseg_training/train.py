@@ -105,9 +105,11 @@ def train(
     config: TrainConfig,
     out_dir: Path,
     description: str = "train",
+    snapshot_every: int = 0,
 ) -> TrainResult:
     """Trains a fresh U-Net; writes `history.csv`, `best.pt` (best validation loss, or best training loss
-    when `val_slices` is empty) and `last.pt` into `out_dir`. Returns the model of the LAST epoch."""
+    when `val_slices` is empty), `last.pt` and, when `snapshot_every` > 0, `epoch-<e>.pt` every that many
+    epochs into `out_dir`. Returns the model of the LAST epoch."""
     config.validate()
     if not train_slices:
         raise TrainingConfigError("start training: no training slices")
@@ -164,6 +166,8 @@ def train(
             if monitored < best_loss:
                 best_loss, best_epoch = monitored, epoch
                 torch.save({**checkpoint, "epoch": epoch, "state_dict": model.state_dict()}, out_dir / "best.pt")
+            if snapshot_every > 0 and epoch % snapshot_every == 0:
+                torch.save({**checkpoint, "epoch": epoch, "state_dict": model.state_dict()}, out_dir / f"epoch-{epoch}.pt")
             row["seconds"] = round(time.time() - started, 2)
             writer.writerow(row)
             handle.flush()
