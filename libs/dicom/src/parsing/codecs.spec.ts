@@ -56,3 +56,11 @@ describe.each([
     expect(Array.from(await parseDicom(read(file)).decodeFrame(0))).toEqual(Array.from(good));
   });
 });
+
+describe('initCodecs', () => {
+  it('loads the three WebAssembly codecs once and can be called again', async () => {
+    const { initCodecs } = await import('./codecs');
+    await expect(initCodecs()).resolves.toBeUndefined();
+    await expect(initCodecs()).resolves.toBeUndefined();
+  });
+});
