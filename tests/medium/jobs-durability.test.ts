@@ -25,7 +25,8 @@ async function startStowTrap(target: string) {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && k !== 'host' && k !== 'content-length')) as Record<string, string>;
     const upstream = await fetch(`${target}${req.url!.replace(/^\/dicom-web/, '')}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
-    res.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([k]) => k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'content-length')));
+    const contentType = upstream.headers.get('content-type');
+    res.writeHead(upstream.status, contentType ? { 'content-type': contentType } : {});
     res.end(Buffer.from(await upstream.arrayBuffer()));
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -37,6 +37,11 @@ export class JobContext {
     }
   }
 
+  /** Records the stage a library call is in (segmentVolume reports its own stages through progress). */
+  setStage(stage: JobStage): void {
+    this.jobs.setStage(this.job.id, stage);
+  }
+
   /** Adds milliseconds measured elsewhere (the segmentation library reports its own stage times). */
   addTiming(stage: JobStage, ms: number): void {
     this.timings[stage] = Math.round(((this.timings[stage] ?? 0) + ms) * 10) / 10;

@@ -1,5 +1,5 @@
 import { CtVolume } from '@covseg/dicom';
-import { VolumeSegmentation, segmentVolume } from '@covseg/segmentation';
+import { SegmentVolumeProgress, VolumeSegmentation, segmentVolume } from '@covseg/segmentation';
 import { JobContext } from './job-context';
 
 /**
@@ -10,6 +10,8 @@ import { JobContext } from './job-context';
 export async function segmentCtVolume(context: JobContext, volume: CtVolume): Promise<VolumeSegmentation> {
   const { geometry } = volume;
   context.checkpoint();
+  context.setStage('preprocess');
+  let stage: SegmentVolumeProgress['stage'] = 'lung';
   const result = await segmentVolume(
     context.model,
     {
@@ -24,9 +26,14 @@ export async function segmentCtVolume(context: JobContext, volume: CtVolume): Pr
       columnsIncreaseTowardPatientLeft: geometry.rowDirection[0] >= 0,
     },
     {
-      onProgress: ({ stage, done, total }) => {
+      onProgress: (progress) => {
         context.checkpoint();
-        if (stage === 'segment') context.progress(done, total);
+        if (progress.stage !== stage) {
+          stage = progress.stage;
+          context.setStage('infer');
+        }
+        // Slices with too little lung skip the model (CONTRACTS §1); they count as done from the start.
+        if (progress.stage === 'segment') context.progress(geometry.slices - progress.total + progress.done, geometry.slices);
       },
     },
   );
