@@ -47,6 +47,13 @@ describe('DicomwebClient on the wire', () => {
     expect(JSON.stringify(error) + String((error as Error).stack)).not.toMatch(/s3cret-pw|czNjcmV0LXB3/);
   });
 
+  it('keeps QIDO query values such as PatientName out of error messages', async () => {
+    handler = (_request, response) => response.writeHead(400).end();
+    const error = await new DicomwebClient({ baseUrl, retries: 0 }).searchStudies({ PatientName: 'Doe^Jane', PatientID: 'MRN-7' }).catch((e: unknown) => e);
+    expect(requests[0].url).toBe('/dicom-web/studies?PatientName=Doe%5EJane&PatientID=MRN-7');
+    expect((error as Error).message).toBe(`QIDO-RS failed with status 400: GET ${baseUrl}/studies`);
+  });
+
   it('sends a bearer token', async () => {
     const client = new DicomwebClient({ baseUrl, auth: { type: 'bearer', token: 'tok-123' } });
     await client.searchStudies({ PatientID: 'X', includefield: ['00081030', 'StudyDate'] });
