@@ -1,4 +1,5 @@
 import type { VolumeDims, VolumeSpacing } from './lung-mask';
+import { LUNG_SIDE_LEFT, LUNG_SIDE_RIGHT } from './lung-side';
 
 /**
  * Removes the trachea (and other small midline airways) from a lung side map, per slice: a 4-connected
@@ -13,9 +14,8 @@ export function removeMidlineAirways(side: Uint8Array, dims: VolumeDims, spacing
   const plane = columns * rows;
   let minX = columns;
   let maxX = -1;
-  for (let i = 0; i < side.length; i++) {
+  for (let i = 0, x = 0; i < side.length; i++, x = x === columns - 1 ? 0 : x + 1) {
     if (side[i] === 0) continue;
-    const x = i % columns;
     if (x < minX) minX = x;
     if (x > maxX) maxX = x;
   }
@@ -29,6 +29,7 @@ export function removeMidlineAirways(side: Uint8Array, dims: VolumeDims, spacing
   const members = new Int32Array(plane);
   for (let z = 0; z < slices; z++) {
     const s = side.subarray(z * plane, (z + 1) * plane);
+    if (s.indexOf(LUNG_SIDE_RIGHT) < 0 && s.indexOf(LUNG_SIDE_LEFT) < 0) continue; // native scan, no per-pixel callback
     visited.fill(0);
     for (let seed = 0; seed < plane; seed++) {
       if (s[seed] === 0 || visited[seed] !== 0) continue;

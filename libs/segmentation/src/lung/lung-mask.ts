@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../errors';
 import { removeMidlineAirways } from './airway-filter';
-import { labelComponents3d } from './connected-components-3d';
+import { LUNG_SIDE_LEFT, LUNG_SIDE_NONE, LUNG_SIDE_RIGHT } from './lung-side';
+import { KEPT_COMPONENT_BASE, keepLargestComponents3d } from './connected-components-3d';
 import { clearBorderConnected, closeSquare, fillHoles } from './morphology-2d';
 
 /** Volume size in voxels; arrays are slice-major: `z * rows * columns + y * columns + x`. */
@@ -33,9 +34,7 @@ export interface LungMaskOptions {
   columnsIncreaseTowardPatientLeft?: boolean;
 }
 
-export const LUNG_SIDE_NONE = 0;
-export const LUNG_SIDE_RIGHT = 1;
-export const LUNG_SIDE_LEFT = 2;
+export { LUNG_SIDE_LEFT, LUNG_SIDE_NONE, LUNG_SIDE_RIGHT };
 
 export interface LungMask {
   /** 0/1, slice-major like the HU volume. Caller owns it. */
@@ -75,43 +74,46 @@ export function computeLungMask(hu: Int16Array, dims: VolumeDims, spacing: Volum
   const stack = new Int32Array(plane);
   for (let z = 0; z < slices; z++) clearBorderConnected(air.subarray(z * plane, (z + 1) * plane), columns, rows, stack);
 
-  const { labels, sizes } = labelComponents3d(air, columns, rows, slices);
-  const ranked = sizes.map((size, label) => ({ size, label })).filter((c) => c.label > 0 && c.size > 0).sort((a, b) => b.size - a.size);
-  const kept = ranked.slice(0, 2).filter((c, i) => i === 0 || c.size >= ratio * ranked[0]!.size);
+  // air becomes: 0 background, 2 dropped air, 3 / 4 the kept components (largest first).
+  const keptSizes = keepLargestComponents3d(air, columns, rows, 2, ratio);
+  const first = KEPT_COMPONENT_BASE;
+  const second = KEPT_COMPONENT_BASE + 1;
 
   const side = new Uint8Array(hu.length);
-  if (kept.length === 2) {
+  if (keptSizes.length === 2) {
     // Two separate lungs: the one whose mean column is higher lies toward +column.
-    const meanColumn = kept.map(() => 0);
-    for (let i = 0; i < labels.length; i++) {
-      const l = labels[i]!;
-      if (l === kept[0]!.label) meanColumn[0]! += i % columns;
-      else if (l === kept[1]!.label) meanColumn[1]! += i % columns;
+    let sumFirst = 0;
+    let sumSecond = 0;
+    // A running column counter instead of i % columns: this loop visits every voxel.
+    for (let i = 0, x = 0; i < air.length; i++, x = x === columns - 1 ? 0 : x + 1) {
+      const v = air[i];
+      if (v === first) sumFirst += x;
+      else if (v === second) sumSecond += x;
     }
-    const highColumnIsFirst = meanColumn[0]! / kept[0]!.size > meanColumn[1]! / kept[1]!.size;
+    const firstIsHighColumn = sumFirst / keptSizes[0]! > sumSecond / keptSizes[1]!;
     const highSide = leftIsHighColumn ? LUNG_SIDE_LEFT : LUNG_SIDE_RIGHT;
     const lowSide = leftIsHighColumn ? LUNG_SIDE_RIGHT : LUNG_SIDE_LEFT;
-    const first = highColumnIsFirst ? highSide : lowSide;
-    const second = highColumnIsFirst ? lowSide : highSide;
-    for (let i = 0; i < labels.length; i++) {
-      const l = labels[i]!;
-      if (l === kept[0]!.label) side[i] = first;
-      else if (l === kept[1]!.label) side[i] = second;
+    const firstSide = firstIsHighColumn ? highSide : lowSide;
+    const secondSide = firstIsHighColumn ? lowSide : highSide;
+    for (let i = 0; i < air.length; i++) {
+      const v = air[i];
+      if (v === first) side[i] = firstSide;
+      else if (v === second) side[i] = secondSide;
     }
-  } else if (kept.length === 1) {
-    splitByMidline(labels, kept[0]!.label, columns, side, leftIsHighColumn);
+  } else if (keptSizes.length === 1) {
+    splitByMidline(air, first, columns, side, leftIsHighColumn);
   }
 
   if (options.removeAirways ?? true) removeMidlineAirways(side, dims, spacing);
   const mask = new Uint8Array(hu.length);
   closeAndFillPerSlice(side, mask, dims, radius);
-  return { mask, side, components: kept.length };
+  return { mask, side, components: keptSizes.length };
 }
 
 /** One component holding both lungs (joined through the trachea): split at the emptiest column of its middle third. */
-function splitByMidline(labels: Int32Array, label: number, columns: number, side: Uint8Array, leftIsHighColumn: boolean): void {
+function splitByMidline(labels: Uint8Array, label: number, columns: number, side: Uint8Array, leftIsHighColumn: boolean): void {
   const histogram = new Float64Array(columns);
-  for (let i = 0; i < labels.length; i++) if (labels[i] === label) histogram[i % columns]!++;
+  for (let i = 0, x = 0; i < labels.length; i++, x = x === columns - 1 ? 0 : x + 1) if (labels[i] === label) histogram[x]!++;
   let minX = 0;
   while (minX < columns && histogram[minX] === 0) minX++;
   let maxX = columns - 1;
@@ -121,7 +123,7 @@ function splitByMidline(labels: Int32Array, label: number, columns: number, side
   for (let x = minX + third; x <= maxX - third; x++) if (histogram[x]! < histogram[mid]!) mid = x;
   const low = leftIsHighColumn ? LUNG_SIDE_RIGHT : LUNG_SIDE_LEFT;
   const high = leftIsHighColumn ? LUNG_SIDE_LEFT : LUNG_SIDE_RIGHT;
-  for (let i = 0; i < labels.length; i++) if (labels[i] === label) side[i] = i % columns < mid ? low : high;
+  for (let i = 0, x = 0; i < labels.length; i++, x = x === columns - 1 ? 0 : x + 1) if (labels[i] === label) side[i] = x < mid ? low : high;
 }
 
 /** Per slice and side: close then fill holes inside the side's bounding box; writes side labels and the 0/1 mask. */
@@ -136,17 +138,21 @@ function closeAndFillPerSlice(side: Uint8Array, mask: Uint8Array, dims: VolumeDi
   const tmp = new Uint8Array(paddedSize);
   for (let z = 0; z < slices; z++) {
     const base = z * plane;
-    for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
-      let x0 = columns, x1 = -1, y0 = rows, y1 = -1;
-      for (let y = 0, i = base; y < rows; y++) {
-        for (let x = 0; x < columns; x++, i++) {
-          if (side[i] !== s) continue;
-          if (x < x0) x0 = x;
-          if (x > x1) x1 = x;
-          if (y < y0) y0 = y;
-          if (y > y1) y1 = y;
-        }
+    // Bounding boxes of both sides in one pass over the slice: [x0, x1, y0, y1] per side.
+    const box = [[0, 0, 0, 0], [columns, -1, rows, -1], [columns, -1, rows, -1]];
+    for (let y = 0, i = base; y < rows; y++) {
+      for (let x = 0; x < columns; x++, i++) {
+        const v = side[i]!;
+        if (v === 0) continue;
+        const b = box[v]!;
+        if (x < b[0]!) b[0] = x;
+        if (x > b[1]!) b[1] = x;
+        if (y < b[2]!) b[2] = y;
+        if (y > b[3]!) b[3] = y;
       }
+    }
+    for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
+      const [x0, x1, y0, y1] = box[s] as [number, number, number, number];
       if (x1 < 0) continue;
       // Closing never grows a set beyond its bounding box, so working on the crop is exact.
       const w = x1 - x0 + 1;

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../errors';
-import { LUNG_SIDE_LEFT, LUNG_SIDE_RIGHT, type VolumeSpacing } from '../lung/lung-mask';
+import type { VolumeSpacing } from '../lung/lung-mask';
+import { LUNG_SIDE_LEFT, LUNG_SIDE_RIGHT } from '../lung/lung-side';
 
 export interface RegionQuantification {
   /** Lung volume, mL. */
