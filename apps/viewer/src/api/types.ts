@@ -47,6 +47,8 @@ export interface Quantification {
   involvementPercent: number | null;
   modelName: string;
   modelVersion: string;
+  /** False when the SEG says it came from an untrained model export. */
+  modelTrained: boolean;
 }
 
 export interface OverlaySeg {

@@ -12,6 +12,7 @@ export interface SegmentEntry {
   /** slice index → RLE text, decoded on first use. */
   encoded: Map<number, string>;
   decoded: Map<number, Uint8Array>;
+  voxelCount: number;
 }
 
 export interface SliceMask {
@@ -27,6 +28,7 @@ export interface SliceMask {
 export class OverlayState {
   readonly segments: SegmentEntry[] = [];
   allHidden = false;
+  private readonly paintOrder: SegmentEntry[];
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -51,16 +53,21 @@ export class OverlayState {
           opacity: 0.5,
           encoded,
           decoded: new Map(),
+          voxelCount: segment.voxelCount,
         });
       }
     }
+    this.paintOrder = [...this.segments].sort((a, b) => b.voxelCount - a.voxelCount);
   }
 
-  /** Masks to draw on slice `index`, in segment order. The arrays belong to this state; do not modify. */
+  /**
+   * Masks to draw on slice `index`, largest segment first, so small structures (lesions inside the lung)
+   * are painted last and stay visible where segments overlap. The arrays belong to this state; do not modify.
+   */
   masksFor(index: number): SliceMask[] {
     if (this.allHidden) return [];
     const masks: SliceMask[] = [];
-    for (const segment of this.segments) {
+    for (const segment of this.paintOrder) {
       if (!segment.visible) continue;
       const mask = this.maskOf(segment, index);
       if (mask) masks.push({ mask, color: segment.color, opacity: segment.opacity });

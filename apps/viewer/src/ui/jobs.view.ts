@@ -1,7 +1,6 @@
 import { api } from '../api/covseg-api';
 import type { Job } from '../api/types';
 import { h, type Teardown } from './dom';
-import { timingRows } from './job-panel';
 import { showError } from './toast';
 
 const REFRESH_MS = 3000;
@@ -40,7 +39,7 @@ function jobRow(job: Job): HTMLElement {
   const series = job.seriesInstanceUID ?? job.requestedSeriesInstanceUID ?? '';
   const href = series ? `#/viewer?${new URLSearchParams({ endpoint: job.pacsEndpointId, study: job.studyInstanceUID, series })}` : undefined;
   const progress = job.progress?.slicesTotal ? `${job.progress.slicesDone}/${job.progress.slicesTotal}` : '';
-  const details = job.status === 'failed' ? h('span', { class: 'error' }, `${job.error?.code ?? ''}: ${job.error?.message ?? ''}`) : h('div', {}, ...timingRows(job.timings ?? {}));
+  const details = job.status === 'failed' ? h('span', { class: 'error' }, `${job.error?.code ?? ''}: ${job.error?.message ?? ''}`) : h('span', { class: 'muted' }, Object.entries(job.timings ?? {}).map(([stage, ms]) => `${stage} ${(ms / 1000).toFixed(2)} s`).join(' · '));
   return h(
     'tr',
     { 'data-status': job.status },

@@ -43,5 +43,6 @@ export function quantificationPanel(q: Quantification): HTMLElement {
       row('Involvement', q.involvementPercent === null ? '—' : `${q.involvementPercent.toFixed(2)} %`),
       row('Model', `${q.modelName} ${q.modelVersion}`),
     ),
+    q.modelTrained ? false : h('p', { class: 'error', 'data-testid': 'untrained-warning' }, 'This SEG comes from an UNTRAINED model: the figures are meaningless.'),
   );
 }

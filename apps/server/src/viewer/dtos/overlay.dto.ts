@@ -41,6 +41,7 @@ export class OverlayQuantificationDto {
   @ApiPropertyOptional({ nullable: true, description: 'infection / lung x 100' }) involvementPercent!: number | null;
   @ApiProperty() modelName!: string;
   @ApiProperty() modelVersion!: string;
+  @ApiProperty({ description: 'False when the SEG says it came from an untrained model (ContentDescription)' }) modelTrained!: boolean;
 }
 
 export class OverlaySegDto {

@@ -68,6 +68,8 @@ export class OverlayService {
           seriesDescription: getJsonString(instance, 'SeriesDescription') ?? '',
           manufacturer: getJsonString(instance, 'Manufacturer') ?? '',
           ours: getJsonString(instance, 'ContentLabel') === OUR_CONTENT_LABEL,
+          // encode-seg.step.ts writes this ContentDescription for an untrained export.
+          untrained: (getJsonString(instance, 'ContentDescription') ?? '').startsWith('UNTRAINED'),
         });
       }
     }
@@ -90,6 +92,7 @@ interface SegCandidate {
   seriesDescription: string;
   manufacturer: string;
   ours: boolean;
+  untrained: boolean;
 }
 
 function toOverlay(seg: SegReadResult, geometry: SourceGeometry, candidate: SegCandidate): OverlaySegDto {
@@ -120,16 +123,16 @@ function toOverlay(seg: SegReadResult, geometry: SourceGeometry, candidate: SegC
     rows: seg.rows,
     columns: seg.columns,
     segments,
-    quantification: candidate.ours ? quantificationOf(segments, seg, candidate.seriesDescription) : null,
+    quantification: candidate.ours ? quantificationOf(segments, seg, candidate) : null,
   };
 }
 
 /** Infection and lung mL from our two segments, and the model from our SeriesDescription `<name> <version> infection+lung`. */
-function quantificationOf(segments: OverlaySegmentDto[], seg: SegReadResult, description: string): OverlaySegDto['quantification'] {
+function quantificationOf(segments: OverlaySegmentDto[], seg: SegReadResult, candidate: SegCandidate): OverlaySegDto['quantification'] {
   const infection = segments.find((s) => s.label === INFECTION_LABEL);
   if (!infection) return null;
   const lung = segments.find((s) => s.label === LUNG_LABEL);
-  const match = /^(\S+) (\S+) infection\+lung$/.exec(description);
+  const match = /^(\S+) (\S+) infection\+lung$/.exec(candidate.seriesDescription);
   const algorithm = seg.segments.find((s) => s.label === INFECTION_LABEL)?.algorithmName;
   return {
     infectionMl: infection.volumeMl,
@@ -137,5 +140,6 @@ function quantificationOf(segments: OverlaySegmentDto[], seg: SegReadResult, des
     involvementPercent: lung && lung.volumeMl > 0 ? (infection.volumeMl / lung.volumeMl) * 100 : null,
     modelName: match?.[1] ?? algorithm ?? 'unknown',
     modelVersion: match?.[2] ?? 'unknown',
+    modelTrained: !candidate.untrained,
   };
 }
