@@ -71,6 +71,11 @@ async function main(): Promise<void> {
     t = performance.now();
     await model.predictBatched(input, files.length);
     const modelMs = performance.now() - t;
+    // The pipeline skips slices with too little lung, so also time the model on just as many slices as it ran.
+    const inferred = job.result.slicesInferred as number;
+    t = performance.now();
+    await model.predictBatched(input.subarray(0, inferred * c * s * s), inferred);
+    const modelInferredMs = performance.now() - t;
     await model.release();
 
     const segBytes = await orthanc.downloadInstance(job.result.segSopInstanceUID);
@@ -93,9 +98,10 @@ async function main(): Promise<void> {
       `  model alone    ${ms(modelMs)}   (session.run over ${files.length} slices, batch ${model.batchSize})`,
       `  STOW ${(segBytes.byteLength / 1e6).toFixed(1)} MB   ${ms(stowMs)}`,
       `  floor          ${ms(floorMs)}`,
+      `  model alone on the ${inferred} slices the pipeline ran: ${ms(modelInferredMs).trim()}; floor with it ${ms(retrieveMs + modelInferredMs + stowMs).trim()}`,
       '',
       `target PACS -> stored SEG < ${TARGET_SECONDS} s: ${totalMs / 1000 < TARGET_SECONDS ? 'MET' : 'MISSED'} (${(totalMs / 1000).toFixed(2)} s)`,
-      `target total <= ${TARGET_FLOOR_RATIO} x floor: ${totalMs <= TARGET_FLOOR_RATIO * floorMs ? 'MET' : 'MISSED'} (${(totalMs / floorMs).toFixed(2)} x)`,
+      `target total <= ${TARGET_FLOOR_RATIO} x floor: ${totalMs <= TARGET_FLOOR_RATIO * floorMs ? 'MET' : 'MISSED'} (${(totalMs / floorMs).toFixed(2)} x; ${(totalMs / (retrieveMs + modelInferredMs + stowMs)).toFixed(2)} x the floor over the inferred slices only)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

@@ -65,6 +65,7 @@ export class JobResultDto {
   @ApiProperty({ enum: ['none', 'database', 'pacs'], description: 'none: a new SEG was stored; otherwise the existing SEG found there is returned' })
   reused!: 'none' | 'database' | 'pacs';
   @ApiPropertyOptional({ description: 'Source slices segmented' }) slices?: number;
+  @ApiPropertyOptional({ description: 'Slices that went through the model (the others had too little lung to run)' }) slicesInferred?: number;
   @ApiProperty({ type: JobModelDto }) model!: JobModelDto;
   @ApiProperty({ type: QuantificationDto, nullable: true, description: 'null when an existing SEG found on the PACS was reused' })
   quantification!: QuantificationDto | null;

@@ -22,6 +22,8 @@ export interface JobResult {
   /** none: a SEG was stored by this job; database/pacs: an existing SEG was found there and returned. */
   reused: 'none' | 'database' | 'pacs';
   slices?: number;
+  /** Slices that went through the model; the others had too little lung (CONTRACTS §1) and are 0. */
+  slicesInferred?: number;
   model: { name: string; version: string; trained: boolean };
   quantification: JobQuantification | null;
   segBytes?: number;

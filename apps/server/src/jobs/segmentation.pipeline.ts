@@ -68,6 +68,7 @@ export class SegmentationPipeline {
       segSopInstanceUID: seg.sopInstanceUID,
       reused: 'none',
       slices: volume.geometry.slices,
+      slicesInferred: segmentation.slicesInferred,
       model: describeModel(model),
       quantification: toQuantification(segmentation),
       segBytes: seg.bytes.byteLength,
