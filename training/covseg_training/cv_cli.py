@@ -7,7 +7,7 @@
     nice -n 5 /usr/bin/python3 -m covseg_training.cv_cli --data DATA --out runs/cv --only-fold 3 --threads 1
     /usr/bin/python3 -m covseg_training.cv_cli --data DATA --out runs/cv --summarise
 
-Writes per fold `fold-<k>/history.csv`, checkpoints and `fold-<k>/val-probabilities.npz` (last-epoch
+Creating `<out>/STOP` ends every fold after its current epoch (to meet a CPU budget). Writes per fold `fold-<k>/history.csv`, checkpoints and `fold-<k>/val-probabilities.npz` (last-epoch
 validation probabilities at native size, float16), then `cv-summary.json` and `cv-curves.png`.
 """
 from __future__ import annotations
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
             started = time.time()
             result = train(
                 model_config, [slices[i] for i in train_idx], [slices[i] for i in val_idx], train_config,
-                args.out / f"fold-{fold}", description=f"fold {fold}",
+                args.out / f"fold-{fold}", description=f"fold {fold}", stop_file=args.out / "STOP",
             )
             np.savez_compressed(args.out / f"fold-{fold}" / "val-probabilities.npz", **result.val_probabilities)
             print(json.dumps({"fold": fold, "seconds": round(time.time() - started, 1), "last": result.history[-1]}))

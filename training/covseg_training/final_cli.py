@@ -27,9 +27,10 @@ def main(argv: list[str] | None = None) -> None:
     model_config, train_config = configs(args)
     slices = load_slices(args.data)
     started = time.time()
-    result = train(model_config, slices, [], train_config, args.out, "final", snapshot_every=args.snapshot_every)
+    result = train(model_config, slices, [], train_config, args.out, "final", snapshot_every=args.snapshot_every,
+                   stop_file=args.out / "STOP")
     plot_histories({"final (all slices)": result.history}, args.out / "final-curves.png", "final training")
-    report = {"slices": len(slices), "epochs": args.epochs, "train_seconds": round(time.time() - started, 1),
+    report = {"slices": len(slices), "epochs": len(result.history), "train_seconds": round(time.time() - started, 1),
               "last": result.history[-1]}
     (args.out / "final-report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(json.dumps(report))

@@ -106,10 +106,12 @@ def train(
     out_dir: Path,
     description: str = "train",
     snapshot_every: int = 0,
+    stop_file: Path | None = None,
 ) -> TrainResult:
     """Trains a fresh U-Net; writes `history.csv`, `best.pt` (best validation loss, or best training loss
     when `val_slices` is empty), `last.pt` and, when `snapshot_every` > 0, `epoch-<e>.pt` every that many
-    epochs into `out_dir`. Returns the model of the LAST epoch."""
+    epochs into `out_dir`. Returns the model of the LAST epoch; when `stop_file` appears, the current epoch
+    is the last one."""
     config.validate()
     if not train_slices:
         raise TrainingConfigError("start training: no training slices")
@@ -173,7 +175,9 @@ def train(
             handle.flush()
             history.append(row)
             bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_dice=f"{row.get('val_dice', float('nan')):.3f}")
-    torch.save({**checkpoint, "epoch": config.epochs, "state_dict": model.state_dict()}, out_dir / "last.pt")
+            if stop_file is not None and stop_file.exists():
+                break  # asked to end early (a CPU budget ran out): finish as if `epochs` were this epoch
+    torch.save({**checkpoint, "epoch": len(history), "state_dict": model.state_dict()}, out_dir / "last.pt")
     return TrainResult(model, best_epoch, history, {k: v.astype(np.float16) for k, v in val_probabilities.items()})
 
 
