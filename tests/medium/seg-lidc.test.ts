@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { data } from 'dcmjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { DefaultSegmentColors, DicomwebClient, getJsonString, readSeg, SegmentCodes, type SegSourceSlice, type SegWriteInput, writeBinarySeg } from '@covseg/dicom';
+import { buildCtVolume, DefaultSegmentColors, DicomwebClient, getJsonString, parseDicom, readSeg, SegmentCodes, type SegSourceSlice, type SegWriteInput, writeBinarySeg } from '@covseg/dicom';
 
 import { OrthancInstance } from '../support/orthanc';
 import { unpackLidc } from './dicomweb-support';
@@ -98,6 +98,15 @@ describe('DICOM SEG for the real 133-slice LIDC chest CT', () => {
     delete dict.dict['00620001'];
     const { errors } = dciodvfy(new Uint8Array(dict.write()), work);
     expect(errors).toContain('Error - Missing attribute Type 1 Required Element=<SegmentationType> Module=<SegmentationImage>');
+  });
+
+  it('encodes a dciodvfy-clean SEG from the header and slices buildCtVolume gives the server pipeline', async () => {
+    const volume = await buildCtVolume(lidc.files.map((file) => parseDicom(new Uint8Array(readFileSync(file)))));
+    const segments = input.segments.map((segment) => ({ ...segment, labelmap: new Uint8Array(volume.geometry.slices * volume.geometry.rows * volume.geometry.columns) }));
+    segments[0].labelmap.fill(1, 0, volume.geometry.rows * volume.geometry.columns);
+    const written = writeBinarySeg({ ...input, sourceSlices: volume.slices, header: volume.header, segments });
+    expect(dciodvfy(written.bytes, work).errors).toEqual([]);
+    expect(readSeg(written.bytes, volume.slices).segments[0].labelmap.reduce((n, v) => n + v, 0)).toBe(512 * 512);
   });
 
   it('loads back through dcmjs with every frame referencing its source slice', () => {
