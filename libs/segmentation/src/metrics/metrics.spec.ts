@@ -22,8 +22,12 @@ describe('metrics', () => {
     expect(overlapMetrics({ tp: 0, fp: 0, fn: 0, tn: 9 })).toEqual({ dice: 1, iou: 1, precision: 1, recall: 1, specificity: 1 });
   });
 
-  it('scores an empty prediction of an infected image as zero, not undefined', () => {
-    expect(overlapMetrics({ tp: 0, fp: 0, fn: 5, tn: 4 })).toMatchObject({ dice: 0, iou: 0, precision: 0, recall: 0, specificity: 1 });
+  it('scores an empty prediction of an infected image 0 on Dice, IoU and recall, and 1 on precision (zero denominator)', () => {
+    expect(overlapMetrics({ tp: 0, fp: 0, fn: 5, tn: 4 })).toEqual({ dice: 0, iou: 0, precision: 1, recall: 0, specificity: 1 });
+  });
+
+  it('scores a prediction on an empty truth 0 on Dice, IoU and precision, and 1 on recall (zero denominator)', () => {
+    expect(overlapMetrics({ tp: 0, fp: 3, fn: 0, tn: 6 })).toEqual({ dice: 0, iou: 0, precision: 0, recall: 1, specificity: 6 / 9 });
   });
 
   it('averages per image the Inf-Net way and adds the pooled Dice', () => {

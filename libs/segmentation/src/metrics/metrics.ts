@@ -36,22 +36,21 @@ export function confusion(prediction: Uint8Array, truth: Uint8Array): Confusion 
 }
 
 /*
- * Zero denominators, stated once for every metric: a ratio whose denominator is 0 is 1 when the
- * prediction has no error (fp = fn = 0, e.g. an empty prediction of an empty truth: nothing to
- * find, nothing wrongly found) and 0 otherwise (e.g. precision of an empty prediction of a
- * non-empty truth). So an empty-vs-empty image scores Dice 1, and a model cannot earn a perfect
- * score by predicting nothing on infected images.
+ * Zero denominators, one rule for every metric, the same as training/covseg_training/metrics.py so
+ * that `npm run evaluate` and the model's covseg.cv_metrics are comparable: a ratio whose
+ * denominator is 0 is 1 ("nothing to find, nothing found"). So an empty prediction of an empty truth
+ * scores 1 everywhere; an empty prediction of an infected image keeps precision 1 but scores Dice,
+ * IoU and recall 0, so predicting nothing never earns a good Dice.
  */
-function ratio(numerator: number, denominator: number, c: Confusion): number {
-  if (denominator === 0) return c.fp === 0 && c.fn === 0 ? 1 : 0;
-  return numerator / denominator;
+function ratio(numerator: number, denominator: number): number {
+  return denominator === 0 ? 1 : numerator / denominator;
 }
 
-export const dice = (c: Confusion): number => ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn, c);
-export const iou = (c: Confusion): number => ratio(c.tp, c.tp + c.fp + c.fn, c);
-export const precision = (c: Confusion): number => ratio(c.tp, c.tp + c.fp, c);
-export const recall = (c: Confusion): number => ratio(c.tp, c.tp + c.fn, c);
-export const specificity = (c: Confusion): number => ratio(c.tn, c.tn + c.fp, c);
+export const dice = (c: Confusion): number => ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn);
+export const iou = (c: Confusion): number => ratio(c.tp, c.tp + c.fp + c.fn);
+export const precision = (c: Confusion): number => ratio(c.tp, c.tp + c.fp);
+export const recall = (c: Confusion): number => ratio(c.tp, c.tp + c.fn);
+export const specificity = (c: Confusion): number => ratio(c.tn, c.tn + c.fp);
 
 /** All five per-image metrics of one confusion. */
 export function overlapMetrics(c: Confusion): OverlapMetrics {
