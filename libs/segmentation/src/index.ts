@@ -14,6 +14,7 @@ export {
   SegmentationModel,
   type SegmentationModelOptions,
   type ExecutionProvider,
+  EXECUTION_PROVIDERS,
   MODEL_INPUT_NAME,
   MODEL_OUTPUT_NAME,
 } from './inference/segmentation-model';

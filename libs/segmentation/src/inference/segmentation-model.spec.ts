@@ -53,6 +53,13 @@ describe('SegmentationModel', () => {
     await model.release();
   });
 
+  it('refuses an unknown execution provider or batch size before touching the file', async () => {
+    const path = join(support, 'tiny-covseg.onnx');
+    await expect(SegmentationModel.load(path, { executionProvider: 'gpu' as never })).rejects.toThrow(/unknown execution provider "gpu"/);
+    await expect(SegmentationModel.load(path, { batchSize: 0 })).rejects.toThrow(ModelLoadError);
+    await expect(SegmentationModel.load(path, { intraOpThreads: 1.5 })).rejects.toThrow(/intraOpThreads must be a positive integer/);
+  });
+
   it('fails with ModelLoadError naming the path when the file is missing', async () => {
     const missing = join(scratch, 'nope.onnx');
     await expect(SegmentationModel.load(missing)).rejects.toThrow(ModelLoadError);

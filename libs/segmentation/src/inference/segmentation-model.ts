@@ -4,7 +4,8 @@ import { InferenceError, InvalidInputError, ModelLoadError } from '../errors';
 import { type ModelContract, parseModelContract } from './model-contract';
 import { readOnnxMetadataProps } from './onnx-metadata';
 
-export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 export interface SegmentationModelOptions {
   /** Default 'cpu'. 'cuda'/'webgpu' need an onnxruntime build that ships them; load fails otherwise. */
@@ -53,6 +54,9 @@ export class SegmentationModel {
    */
   static async load(path: string, options: SegmentationModelOptions = {}): Promise<SegmentationModel> {
     const executionProvider = options.executionProvider ?? 'cpu';
+    if (!EXECUTION_PROVIDERS.includes(executionProvider)) {
+      throw new ModelLoadError(`Loading model failed (unknown execution provider "${String(executionProvider)}", expected ${EXECUTION_PROVIDERS.join(', ')}): ${path}`, path);
+    }
     const batchSize = options.batchSize ?? 8;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new ModelLoadError(`Loading model failed (batchSize must be a positive integer, got ${batchSize}): ${path}`, path);
