@@ -83,6 +83,19 @@ describe.each(groups)('decoding $name', ({ reference, lossless, lossy }) => {
   });
 });
 
+describe('8-bit pixels in big endian', () => {
+  it('decodes an 8-bit OW PixelData in Explicit VR Big Endian like its little-endian twin (PS3.5 A.3 swaps OW words)', async () => {
+    const little = await load('derived/8bit-explicit-little-endian.dcm').decodeFrame(0);
+    const big = load('derived/8bit-explicit-big-endian-ow.dcm');
+    expect(big.transferSyntaxUID).toBe('1.2.840.10008.1.2.2');
+    expect(big.pixel?.bitsAllocated).toBe(8);
+    const decoded = await big.decodeFrame(0);
+    expect(decoded.length).toBe(little.length);
+    expect(decoded.filter((v, i) => v !== little[i]).length).toBe(0);
+    expect(new Set(little).size).toBeGreaterThan(50); // a real image, so a missed swap would show
+  });
+});
+
 describe('transfer syntaxes without a decoder', () => {
   it('refuses 12-bit lossy JPEG (process 2/4) at decode with UnsupportedTransferSyntaxError', async () => {
     const instance = load('cornerstone-ctimage/JPEGProcess2_4TransferSyntax_1.2.840.10008.1.2.4.51.dcm');
