@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCtVolume, parseDicom, readSeg } from '@covseg/dicom';
 import { SegmentationModel, segmentVolume } from '@covseg/segmentation';
+import { SeriesFactory } from '../factories/series.factory';
 import { lidcSlices } from '../support/lidc-fixture';
 import { OrthancInstance } from '../support/orthanc';
 import { TestServer, repoRoot, startTestServer } from '../support/server';
@@ -129,6 +130,27 @@ describe('segmentation pipeline against a real Orthanc', () => {
     const after = await segSopUIDs();
     expect(after).toHaveLength(before.length + 1);
     expect(after).toContain(job.result.segSopInstanceUID);
+  });
+});
+
+describe('segmentation jobs running side by side', () => {
+  it('stores one SEG when two jobs for the same series run at the same time', async () => {
+    const orthanc = await OrthancInstance.start();
+    const server = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl, env: { JOB_CONCURRENCY: '2' } });
+    try {
+      const phantom = SeriesFactory.ct().size(128, 128).pixelSpacingMm(2.5, 2.5).slices(10).build();
+      await orthanc.upload(phantom.files);
+      const body = JSON.stringify({ pacsEndpointId: server.pacsEndpointId, studyInstanceUID: phantom.studyInstanceUID, seriesInstanceUID: phantom.seriesInstanceUID });
+      const ids = await Promise.all([1, 2].map(() => server.json<{ id: string }>('/api/jobs', { method: 'POST', body, expectStatus: 202 })));
+      const jobs = await Promise.all(ids.map(({ id }) => waitForJob(server, id)));
+      expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded']);
+      expect(jobs.map((j) => j.result.reused).sort()).toEqual(['database', 'none']);
+      expect(jobs[0].result.segSopInstanceUID).toBe(jobs[1].result.segSopInstanceUID);
+      expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: phantom.studyInstanceUID })).toEqual([jobs[0].result.segSopInstanceUID]);
+    } finally {
+      await server.stop();
+      orthanc.destroy();
+    }
   });
 });
 

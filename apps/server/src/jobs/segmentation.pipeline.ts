@@ -22,6 +22,9 @@ import { deliverSeg } from './store-seg.step';
  */
 @Injectable()
 export class SegmentationPipeline {
+  /** Jobs of the same series and model run one after the other, so the second finds the first's SEG. */
+  private readonly seriesLocks = new Map<string, Promise<unknown>>();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly jobs: JobRepository,
@@ -52,6 +55,13 @@ export class SegmentationPipeline {
     const seriesInstanceUID = resolved.seriesInstanceUID;
     this.jobs.setSeries(job.id, seriesInstanceUID, resolved.selection ?? null);
 
+    return this.serialized(`${job.pacsEndpointId}|${seriesInstanceUID}|${model.name}|${model.version}`, signal, () =>
+      this.segmentAndStore(context, seriesInstanceUID),
+    );
+  }
+
+  private async segmentAndStore(context: JobContext, seriesInstanceUID: string): Promise<JobResult> {
+    const { job, client, model, signal } = context;
     if (!job.force) {
       const existing = await this.findExisting(context, seriesInstanceUID);
       if (existing) return existing;
@@ -89,6 +99,22 @@ export class SegmentationPipeline {
     );
     await deliverSeg(context, this.outbox, entry);
     return result;
+  }
+
+  /** Runs `operation` after every earlier operation with the same key has settled (with JOB_CONCURRENCY > 1). */
+  private async serialized<T>(key: string, signal: AbortSignal, operation: () => Promise<T>): Promise<T> {
+    const previous = this.seriesLocks.get(key);
+    const current = (async () => {
+      if (previous) await previous.catch(() => undefined);
+      if (signal.aborted) throw signal.reason;
+      return operation();
+    })();
+    this.seriesLocks.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (this.seriesLocks.get(key) === current) this.seriesLocks.delete(key);
+    }
   }
 
   /** Idempotent write-back: a SEG of this series by this model version, in our outbox or on the PACS. */
