@@ -92,3 +92,48 @@ describe('PACS endpoints API', () => {
     expect(result.stow.ok).toBe(false);
   });
 });
+
+describe('health, docs and the viewer page', () => {
+  let orthanc: OrthancInstance;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    orthanc = await OrthancInstance.start();
+    server = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    orthanc?.destroy();
+  });
+
+  it('answers /api/health without a token, with each PACS reachability and the loaded model', async () => {
+    const deadUrl = `http://127.0.0.1:${await freePort()}/dicom-web`;
+    await server.json('/api/pacs-endpoints', { method: 'POST', body: JSON.stringify({ name: 'dead', baseUrl: deadUrl, timeoutMs: 1000 }) });
+    const response = await fetch(`${server.baseUrl}/api/health`);
+    expect(response.status).toBe(200);
+    const health = await response.json();
+    expect(health.status).toBe('degraded');
+    expect(health.model).toMatchObject({ name: 'covseg-unet', provider: 'cpu' });
+    expect(typeof health.model.trained).toBe('boolean');
+    const byName = Object.fromEntries(health.pacsEndpoints.map((p: { name: string }) => [p.name, p]));
+    expect(byName['test-pacs'].reachable).toBe(true);
+    expect(byName.dead.reachable).toBe(false);
+    expect(byName.dead.error).toContain('ECONNREFUSED');
+  });
+
+  it('publishes the OpenAPI document with the jobs and PACS endpoint routes', async () => {
+    const document = await (await fetch(`${server.baseUrl}/api/docs-json`)).json();
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/jobs', '/api/jobs/{id}', '/api/jobs/{id}/cancel', '/api/pacs-endpoints/{id}/test', '/api/health']));
+    expect(document.components.schemas.CreatePacsEndpointDto.properties.secret.writeOnly).toBe(true);
+  });
+
+  it('serves an HTML page at / and falls back to it for client-side routes, but not for unknown API paths', async () => {
+    const root = await fetch(`${server.baseUrl}/`, { headers: { accept: 'text/html' } });
+    expect(root.status).toBe(200);
+    expect(await root.text()).toMatch(/<html/i);
+    const deep = await fetch(`${server.baseUrl}/viewer/anything`, { headers: { accept: 'text/html' } });
+    expect(deep.status).toBe(200);
+    const api = await server.request('/api/no-such-route');
+    expect(api.status).toBe(404);
+  });
+});
