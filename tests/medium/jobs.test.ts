@@ -119,4 +119,26 @@ describe('segmentation jobs that must be refused', () => {
       silent.close();
     }
   });
+
+  it('fails a job that runs past JOB_TIMEOUT_MS with the reason timeout', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    const silentPort = await freePort();
+    await new Promise<void>((resolve) => silent.listen(silentPort, '127.0.0.1', resolve));
+    const impatient = await startTestServer({ env: { JOB_TIMEOUT_MS: '1000' } });
+    try {
+      const endpoint = await impatient.json<{ id: string }>('/api/pacs-endpoints', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'silent', baseUrl: `http://127.0.0.1:${silentPort}/dicom-web`, timeoutMs: 30_000 }),
+      });
+      const { id } = await impatient.json<{ id: string }>('/api/jobs', { method: 'POST', body: JSON.stringify({ pacsEndpointId: endpoint.id, studyInstanceUID: '1.2.3' }), expectStatus: 202 });
+      const job = await waitForJob(impatient, id, 15_000);
+      expect(job.status).toBe('failed');
+      expect(job.error).toEqual({ code: 'timeout', message: 'The job ran longer than JOB_TIMEOUT_MS=1000 ms and was stopped' });
+    } finally {
+      await impatient.stop();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
 });
