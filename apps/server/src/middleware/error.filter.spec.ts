@@ -18,7 +18,7 @@ describe('statusOf', () => {
     ['a refused connection', new DicomwebNetworkError('QIDO-RS failed without a response (ECONNREFUSED)'), 502],
     ['a PACS timeout', new DicomwebTimeoutError('QIDO-RS timed out after 1000 ms', 1000), 504],
     ['an image that does not decode', new ImageDecodeError('Decoding the image failed: not a PNG'), 400],
-    ['an image that is too large', new ImageTooLargeError('Decoding the image failed: 20000 x 20000 is too large'), 413],
+    ['an image that is too large', new ImageTooLargeError('Decoding the image failed: 20000 x 20000 is too large', 20000, 20000), 413],
     ['a model that cannot load', new ModelLoadError('Loading model failed: /m.onnx', '/m.onnx'), 500],
     ['an unknown error', new Error('boom'), 500],
   ])('maps %s to %i', (_what, error, status) => {
