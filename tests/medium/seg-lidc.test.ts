@@ -124,7 +124,10 @@ describe('DICOM SEG for the real 133-slice LIDC chest CT', () => {
   });
 
   it('reads back exactly the labelmaps it wrote', () => {
-    const result = readSeg(writeBinarySeg(input).bytes, input.sourceSlices);
+    const bytes = writeBinarySeg(input).bytes;
+    const started = performance.now();
+    const result = readSeg(bytes, input.sourceSlices);
+    console.info(`readSeg: 266 frames in ${(performance.now() - started).toFixed(0)} ms`);
     expect(result.segments.map((s) => s.label)).toEqual(['COVID-19 infection', 'Lung']);
     result.segments.forEach((segment, s) => expect(same(segment.labelmap, input.segments[s].labelmap)).toBe(true));
   });

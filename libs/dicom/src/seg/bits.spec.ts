@@ -33,6 +33,20 @@ describe('1-bit packing', () => {
     }
   });
 
+  it('packs the same bits on the word-at-a-time path as bit by bit', () => {
+    const values = random(8 * 1000 + 5, 99); // the 5-voxel tail is packed bit by bit
+    const fast = new Uint8Array(packedByteLength(values.length));
+    packBitsInto(values, fast, 0);
+    const slow = new Uint8Array(packedByteLength(values.length + 1));
+    packBitsInto(values, slow, 1); // an odd offset takes the byte-by-byte path
+    const out = new Uint8Array(values.length);
+    unpackBits(fast, 0, values.length, out, 0);
+    expect(out).toEqual(values);
+    const shifted = new Uint8Array(values.length);
+    unpackBits(slow, 1, values.length, shifted, 0);
+    expect(shifted).toEqual(values);
+  });
+
   it('reports the first value that is neither 0 nor 1', () => {
     const values = new Uint8Array(100);
     values[42] = 255;

@@ -97,6 +97,13 @@ describe('writeBinarySeg', () => {
     expect(list(ds.DimensionIndexSequence).map((d) => d.DimensionIndexPointer)).toEqual([0x0062000b, 0x00200032]);
   });
 
+  it('says whether segments overlap (SegmentsOverlap)', () => {
+    expect(naturalized(writeBinarySeg(input()).bytes).SegmentsOverlap).toBe('YES');
+    const disjoint = input();
+    const lung = Uint8Array.from(disjoint.segments[0].labelmap, (v) => 1 - v);
+    expect(naturalized(writeBinarySeg({ ...disjoint, segments: [disjoint.segments[0], { ...disjoint.segments[1], labelmap: lung }] }).bytes).SegmentsOverlap).toBe('NO');
+  });
+
   it('describes each segment with its codes, AUTOMATIC algorithm name and version, and colour', () => {
     const result = readSeg(writeBinarySeg(input()).bytes);
     expect(result.segments.map((s) => [s.label, s.type?.CodeValue, s.category?.CodeValue, s.algorithmType, s.algorithmName])).toEqual([

@@ -120,6 +120,8 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
     PixelRepresentation: 0,
     LossyImageCompression: '00',
     SegmentationType: 'BINARY',
+    // PS3.3 C.8.20.2: tells viewers whether they may draw the segments as one labelmap (they may not: infection lies in lung).
+    SegmentsOverlap: segmentsOverlap(input.segments, pixelData, voxels) ? 'YES' : 'NO',
     SegmentSequence: input.segments.map((segment, s) => segmentItem(segment, s + 1, input)),
     NumberOfFrames: numberOfFrames,
     DimensionOrganizationType: '3D',
@@ -153,6 +155,36 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
     ImplementationVersionName: 'COVSEG_1',
   };
   return { bytes: encodePart10(meta, dataset, pixelData), seriesInstanceUID, sopInstanceUID, numberOfFrames };
+}
+
+/**
+ * True when some voxel is in two segments. Works on the packed bits (8 voxels per byte, ~5 ms for two
+ * 133-slice segments) when each segment starts on a byte boundary, else voxel by voxel.
+ */
+function segmentsOverlap(segments: readonly SegSegmentInput[], packed: Uint8Array, voxels: number): boolean {
+  if (segments.length < 2) return false;
+  if (voxels % 8 === 0) {
+    const bytes = voxels / 8;
+    const seen = packed.slice(0, bytes);
+    for (let s = 1; s < segments.length; s++) {
+      const offset = s * bytes;
+      for (let i = 0; i < bytes; i++) {
+        const b = packed[offset + i];
+        if (seen[i] & b) return true;
+        seen[i] |= b;
+      }
+    }
+    return false;
+  }
+  const seen = new Uint8Array(voxels);
+  for (const { labelmap } of segments) {
+    for (let i = 0; i < voxels; i++) {
+      if (labelmap[i] === 0) continue;
+      if (seen[i]) return true;
+      seen[i] = 1;
+    }
+  }
+  return false;
 }
 
 function segmentItem(segment: SegSegmentInput, segmentNumber: number, input: SegWriteInput): Record<string, unknown> {
