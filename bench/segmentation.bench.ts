@@ -1,7 +1,8 @@
 // Segmentation benchmark on the real 133-slice LIDC-IDRI-0001 series (not part of `npm test`).
-//   node scripts/run-ts.mjs bench/segmentation.bench.ts [--model FILE] [--threads N] [--batch N] [--ep cpu|cuda|webgpu]
+//   node scripts/run-ts.mjs bench/segmentation.bench.ts [--model FILE] [--threads N] [--batch N] [--ep cpu|cuda|webgpu] [--thread main|worker]
 // Prints the time of each stage: lung mask, preprocessing, inference, postprocessing, and the whole
 // segmentVolume; the model target is <= 0.1 s per 512 x 512 source slice.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { buildWindowLut, computeLungFrame, computeLungMask, type ExecutionProvider, SegmentationModel, segmentVolume, windowToUint8, writeModelInput } from '@covseg/segmentation';
 import { loadLidcVolume } from './segmentation-lidc-volume';
@@ -12,6 +13,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     batch: { type: 'string', default: '8' },
     ep: { type: 'string', default: 'cpu' },
+    thread: { type: 'string', default: 'main' },
   },
 });
 const ms = (t: number) => `${t.toFixed(1)} ms`;
@@ -26,10 +28,11 @@ async function main(): Promise<void> {
   const model = await SegmentationModel.load(values.model!, {
     executionProvider: values.ep as ExecutionProvider,
     batchSize: Number(values.batch),
+    thread: values.thread as 'main' | 'worker',
     ...(values.threads ? { intraOpThreads: Number(values.threads) } : {}),
   });
   const c = model.contract;
-  console.log(`model: ${model.name} ${model.version} (${model.trained ? 'trained' : 'UNTRAINED'}), input ${c.inputChannels} x ${c.inputSize}², ep ${values.ep}, batch ${model.batchSize}, threads ${values.threads ?? 'default'}; loaded in ${ms(performance.now() - t)}`);
+  console.log(`model: ${model.name} ${model.version} (${model.trained ? 'trained' : 'UNTRAINED'}), input ${c.inputChannels} x ${c.inputSize}², ep ${values.ep}, thread ${values.thread}, batch ${model.batchSize}, threads ${values.threads ?? 'default'}; loaded in ${ms(performance.now() - t)}`);
 
   // Lung mask alone, three runs (the first warms up the JIT).
   // CPU time is printed beside wall time: on a shared, loaded machine it is the steadier figure.
@@ -65,11 +68,16 @@ async function main(): Promise<void> {
   const preCpuMs = (preUsed.user + preUsed.system) / 1000;
   console.log(`preprocessing: wall ${ms(pre)}, cpu ${ms(preCpuMs)} for ${volume.slices} slices (${framed} framed), ${ms(pre / volume.slices)} per slice`);
 
-  // Whole pipeline.
+  // Whole pipeline, watching how long the event loop is blocked at a time (what an HTTP server would feel).
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  await new Promise((resolve) => setTimeout(resolve, 50)); // let the monitor's timer start before the synchronous lung stage
   const result = await segmentVolume(model, volume);
+  loop.disable();
   const tm = result.timings;
   const n = result.slicesInferred;
   console.log(`segmentVolume: total ${ms(tm.totalMs)}; lung ${ms(tm.lungMs)}, preprocess ${ms(tm.preprocessMs)}, infer ${ms(tm.inferMs)} (${ms(tm.inferMs / n)} per slice over ${n} slices), postprocess ${ms(tm.postprocessMs)}`);
+  console.log(`event loop during segmentVolume: max delay ${ms(loop.max / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}`);
   const q = result.quantification;
   console.log(`quantification: lung ${q.lungMl.toFixed(0)} mL (R ${q.right?.lungMl.toFixed(0)}, L ${q.left?.lungMl.toFixed(0)}), infection ${q.infectionMl.toFixed(1)} mL = ${q.percentInvolved.toFixed(2)} %`);
   console.log(JSON.stringify({ lungMs: Math.min(...lungRuns), lungCpuMs: Math.min(...lungCpu), preprocessMsPerSlice: pre / volume.slices, inferMsPerSlice: tm.inferMs / n, postprocessMs: tm.postprocessMs, totalMs: tm.totalMs }));

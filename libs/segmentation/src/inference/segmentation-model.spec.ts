@@ -47,6 +47,29 @@ describe('SegmentationModel', () => {
     await model.release();
   });
 
+  it('gives the same probabilities when inference runs in a worker thread', async () => {
+    const main = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1 });
+    const worker = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1, thread: 'worker', batchSize: 2 });
+    const input = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => ((i * 7919) % 256) / 255);
+    const a = await main.predictBatched(input, 3);
+    const b = await worker.predictBatched(input, 3);
+    expect(b).toHaveLength(a.length);
+    expect(Array.from(b)).toEqual(Array.from(a));
+    // The caller's buffer is copied to the worker, not detached.
+    expect(input.length).toBe(3 * 64 * 64);
+    await main.release();
+    await worker.release();
+    await expect(worker.predict(input.subarray(0, 64 * 64), 1)).rejects.toThrow(/released/);
+  });
+
+  it('reports a model onnxruntime refuses in the worker thread as ModelLoadError', async () => {
+    const corrupt = join(scratch, 'corrupt-for-worker.onnx');
+    const damaged = Buffer.from(readFileSync(join(support, 'tiny-covseg.onnx')));
+    damaged.write('Xonv', damaged.indexOf(Buffer.from('Conv')));
+    writeFileSync(corrupt, damaged);
+    await expect(SegmentationModel.load(corrupt, { thread: 'worker' })).rejects.toThrow(/onnxruntime refused it/);
+  });
+
   it('rejects an input whose size does not match the batch count', async () => {
     const model = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'));
     await expect(model.predict(new Float32Array(64 * 64), 2)).rejects.toThrow(InvalidInputError);

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
 import { InferenceError, InvalidInputError, ModelLoadError } from '../errors';
 import { type ModelContract, parseModelContract } from './model-contract';
 import { readOnnxMetadataProps } from './onnx-metadata';
+import { createMainThreadRunner, type OrtRunner } from './ort-runner';
+import { createWorkerRunner } from './ort-worker-runner';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
@@ -12,8 +13,14 @@ export interface SegmentationModelOptions {
   executionProvider?: ExecutionProvider;
   /** onnxruntime intra-op threads; default: onnxruntime's choice (all cores). */
   intraOpThreads?: number;
-  /** Slices per `run` call in `predictBatched`; default 8. */
+  /** Slices per `run` call in `predictBatched` and `segmentVolume`; default 8. */
   batchSize?: number;
+  /**
+   * Where inference runs. 'main' (default): on the calling thread; onnxruntime-node's run is
+   * synchronous native work, so the event loop is blocked for each batch. 'worker': in a worker
+   * thread owned by this model, so a server stays responsive while a batch runs.
+   */
+  thread?: 'main' | 'worker';
 }
 
 /** The contract's fixed tensor names (docs/CONTRACTS.md §2). */
@@ -28,7 +35,7 @@ export class SegmentationModel {
   private released = false;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly runner: OrtRunner,
     readonly contract: ModelContract,
     readonly path: string,
     readonly batchSize: number,
@@ -73,14 +80,14 @@ export class SegmentationModel {
     // The contract is checked before the session is created, so a model without metadata fails
     // with the key it lacks rather than after seconds of graph optimisation.
     const contract = parseModelContract(readOnnxMetadataProps(bytes, path), path);
-    let session: ort.InferenceSession;
+    const thread = options.thread ?? 'main';
+    if (thread !== 'main' && thread !== 'worker') {
+      throw new ModelLoadError(`Loading model failed (thread must be 'main' or 'worker', got "${String(thread)}"): ${path}`, path);
+    }
+    let session: OrtRunner;
     try {
-      session = await ort.InferenceSession.create(bytes, {
-        executionProviders: [executionProvider],
-        graphOptimizationLevel: 'all',
-        ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
-        interOpNumThreads: 1,
-      });
+      const runnerOptions = { executionProviders: [executionProvider], ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}) };
+      session = thread === 'worker' ? await createWorkerRunner(bytes, runnerOptions) : await createMainThreadRunner(bytes, runnerOptions);
     } catch (cause) {
       throw new ModelLoadError(`Loading model failed (onnxruntime refused it with execution provider ${executionProvider}): ${path}`, path, { cause });
     }
@@ -105,18 +112,16 @@ export class SegmentationModel {
     if (!Number.isInteger(n) || n < 1 || batch.length !== n * c * s * s) {
       throw new InvalidInputError(`Inference input has ${batch.length} values, expected ${n} x ${c} x ${s} x ${s}: ${this.path}`);
     }
-    let output: ort.Tensor | undefined;
+    let output: { data: Float32Array } | undefined;
     try {
-      const input = new ort.Tensor('float32', batch, [n, c, s, s]);
-      const result = await this.session.run({ [MODEL_INPUT_NAME]: input });
-      output = result[MODEL_OUTPUT_NAME];
+      output = await this.runner.run(MODEL_INPUT_NAME, MODEL_OUTPUT_NAME, batch, [n, c, s, s]);
     } catch (cause) {
       throw new InferenceError(`Inference failed (onnxruntime run of ${n} slices): ${this.path}`, { cause });
     }
-    if (!output || output.type !== 'float32' || output.data.length !== n * s * s) {
+    if (!output || output.data.length !== n * s * s) {
       throw new InferenceError(`Inference failed (output "${MODEL_OUTPUT_NAME}" is not ${n} x 1 x ${s} x ${s} float32): ${this.path}`);
     }
-    return output.data as Float32Array;
+    return output.data;
   }
 
   /**
@@ -145,6 +150,6 @@ export class SegmentationModel {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    await this.session.release();
+    await this.runner.release();
   }
 }

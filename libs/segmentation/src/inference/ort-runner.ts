@@ -1,0 +1,50 @@
+import * as ort from 'onnxruntime-node';
+
+/** What SegmentationModel needs from an onnxruntime session, wherever that session lives. */
+export interface OrtRunner {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /**
+   * Runs one float32 input and returns one output as a new Float32Array owned by the caller
+   * (undefined when the output is missing or not float32).
+   * @param data the input, not retained.
+   */
+  run(input: string, output: string, data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] } | undefined>;
+  release(): Promise<void>;
+}
+
+/** Session options shared by both runners (plain data: they cross the worker boundary). */
+export interface OrtRunnerOptions {
+  executionProviders: string[];
+  intraOpNumThreads?: number;
+}
+
+/** onnxruntime session options from ours; omits unset values (they also cross postMessage). */
+export function sessionOptions(options: OrtRunnerOptions): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: options.executionProviders,
+    graphOptimizationLevel: 'all',
+    interOpNumThreads: 1,
+    ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+  };
+}
+
+/**
+ * Runs the session on the calling thread. Note: onnxruntime-node 1.23's `session.run` is synchronous
+ * native work wrapped in a promise, so it blocks the event loop for the whole batch; see
+ * createWorkerRunner for the alternative.
+ */
+export async function createMainThreadRunner(bytes: Uint8Array, options: OrtRunnerOptions): Promise<OrtRunner> {
+  const session = await ort.InferenceSession.create(bytes, sessionOptions(options));
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(input, output, data, dims) {
+      const result = await session.run({ [input]: new ort.Tensor('float32', data, dims) });
+      const tensor = result[output];
+      if (!tensor || tensor.type !== 'float32') return undefined;
+      return { data: tensor.data as Float32Array, dims: tensor.dims };
+    },
+    release: () => session.release(),
+  };
+}
