@@ -40,7 +40,12 @@ export function getJsonValues(dataset: DicomJsonDataset, keyword: string): unkno
 export function getJsonString(dataset: DicomJsonDataset, keyword: string): string | undefined {
   const value = getJsonValues(dataset, keyword)[0];
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'object' && 'Alphabetic' in value) return String((value as { Alphabetic: unknown }).Alphabetic);
+  if (typeof value === 'object') {
+    // PN in DICOM JSON is an object of component groups (PS3.18 F.2.2).
+    const name = value as { Alphabetic?: unknown; Ideographic?: unknown; Phonetic?: unknown };
+    const first = name.Alphabetic ?? name.Ideographic ?? name.Phonetic;
+    return first === undefined ? undefined : String(first);
+  }
   return String(value);
 }
 

@@ -13,7 +13,8 @@ type Dataset = Record<string, unknown>;
 
 /** Where one frame goes: which segment, and the source image it was derived from or lies on. */
 interface FrameInfo {
-  segmentNumber: number;
+  /** Undefined when neither the frame's nor the shared groups carry SegmentIdentificationSequence. */
+  segmentNumber: number | undefined;
   referencedSopInstanceUID: string | undefined;
   referencedSopClassUID: string | undefined;
   position: number[] | undefined;
@@ -88,12 +89,15 @@ export function readSeg(bytes: Uint8Array, source?: readonly SegSourceSlice[]): 
   const filled = new Set<string>();
 
   frames.forEach((frame, f) => {
-    const labelmap = labelmaps.get(frame.segmentNumber);
-    if (!labelmap) fail(`frame ${f + 1} references segment ${frame.segmentNumber}, which SegmentSequence does not define`);
+    // A SEG of one segment may leave SegmentIdentificationSequence out; with more, guessing would be silent corruption.
+    if (frame.segmentNumber === undefined && segmentItems.length > 1) fail(`frame ${f + 1} has no SegmentIdentificationSequence`);
+    const segmentNumber = frame.segmentNumber ?? Number(segmentItems[0].SegmentNumber);
+    const labelmap = labelmaps.get(segmentNumber);
+    if (!labelmap) fail(`frame ${f + 1} references segment ${segmentNumber}, which SegmentSequence does not define`);
     const z = locate(frame);
     if (z === undefined) fail(`frame ${f + 1} matches no source slice (referenced SOP ${frame.referencedSopInstanceUID ?? 'none'}, position ${frame.position?.join('\\') ?? 'none'})`);
-    const key = `${frame.segmentNumber}/${z}`;
-    if (filled.has(key)) fail(`has two frames of segment ${frame.segmentNumber} on slice ${z}`);
+    const key = `${segmentNumber}/${z}`;
+    if (filled.has(key)) fail(`has two frames of segment ${segmentNumber} on slice ${z}`);
     filled.add(key);
     decodeFrame(f, labelmap!, z! * pixels);
   });
@@ -124,7 +128,7 @@ function frameInfo(frame: Dataset, shared: Dataset): FrameInfo {
   }
   const position = numbers(group(frame, shared, 'PlanePositionSequence')?.ImagePositionPatient);
   return {
-    segmentNumber: Number(group(frame, shared, 'SegmentIdentificationSequence')?.ReferencedSegmentNumber ?? 1),
+    segmentNumber: optionalNumber(group(frame, shared, 'SegmentIdentificationSequence')?.ReferencedSegmentNumber),
     referencedSopInstanceUID,
     referencedSopClassUID,
     position: position.length === 3 ? position : undefined,
@@ -204,6 +208,11 @@ function group(frame: Dataset, shared: Dataset, name: string, whole = false): Da
 function items(value: unknown): Dataset[] {
   if (value === undefined || value === null) return [];
   return (Array.isArray(value) ? value : [value]) as Dataset[];
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === null ? undefined : Number(first);
 }
 
 function numbers(value: unknown): number[] {

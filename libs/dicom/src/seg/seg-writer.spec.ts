@@ -157,3 +157,34 @@ describe('writeBinarySeg', () => {
     }
   });
 });
+
+describe('readSeg on SEGs that break the rules', () => {
+  /** Our SEG, edited through dcmjs the way a faulty writer would have produced it. */
+  function edited(edit: (ds: Record<string, any>) => void): Uint8Array {
+    const dict = data.DicomMessage.readFile(writeBinarySeg(input()).bytes.slice().buffer as ArrayBuffer);
+    const ds = data.DicomMetaDictionary.naturalizeDataset(dict.dict) as Record<string, any>;
+    edit(ds);
+    dict.dict = data.DicomMetaDictionary.denaturalizeDataset(ds);
+    return new Uint8Array(dict.write());
+  }
+
+  it('rejects a two-segment SEG whose frames do not say which segment they belong to', () => {
+    const bytes = edited((ds) => list(ds.PerFrameFunctionalGroupsSequence).forEach((frame) => delete frame.SegmentIdentificationSequence));
+    expect(() => readSeg(bytes, input().sourceSlices)).toThrow(/frame 1 has no SegmentIdentificationSequence/);
+  });
+
+  it('rejects two frames of one segment on the same slice', () => {
+    const bytes = edited((ds) => {
+      const frames = list(ds.PerFrameFunctionalGroupsSequence);
+      frames[1].DerivationImageSequence = frames[0].DerivationImageSequence;
+    });
+    expect(() => readSeg(bytes, input().sourceSlices)).toThrow(/has two frames of segment 1 on slice 0/);
+  });
+
+  it('rejects a frame that names a segment SegmentSequence does not define', () => {
+    const bytes = edited((ds) => {
+      list(list(ds.PerFrameFunctionalGroupsSequence)[3].SegmentIdentificationSequence)[0].ReferencedSegmentNumber = 7;
+    });
+    expect(() => readSeg(bytes, input().sourceSlices)).toThrow(/frame 4 references segment 7/);
+  });
+});
