@@ -58,4 +58,7 @@ if (linkToken) {
   session.setToken(linkToken);
   history.replaceState(null, '', '#/studies');
 }
-void refreshMe().finally(() => router.start());
+// The first view starts loading at once (a deep link should not wait for /api/auth/me); views that
+// depend on the role await session.known.
+void refreshMe();
+router.start();

@@ -18,6 +18,9 @@ type Listener = () => void;
 class Session {
   private me: Me | undefined;
   private readonly listeners = new Set<Listener>();
+  private markKnown: () => void = () => undefined;
+  /** Resolves once the first `GET /api/auth/me` has answered (or failed), so role checks are not guesses. */
+  readonly known: Promise<void> = new Promise((resolve) => (this.markKnown = resolve));
 
   getToken(): string | undefined {
     return localStorage.getItem(TOKEN_KEY) ?? undefined;
@@ -41,6 +44,7 @@ class Session {
 
   setMe(me: Me | undefined): void {
     this.me = me;
+    this.markKnown();
     this.emit();
   }
 

@@ -6,6 +6,7 @@ import { showError, showInfo } from './toast';
 
 /** PACS endpoints: list, add, edit, remove, test. Admins only; the secret is write-only. */
 export async function adminView(container: HTMLElement): Promise<Teardown> {
+  await session.known;
   if (!session.isAdmin()) {
     container.append(h('section', { class: 'page' }, h('h1', {}, 'PACS endpoints'), h('p', { class: 'error', 'data-testid': 'admins-only' }, 'Admins only.')));
     return () => undefined;

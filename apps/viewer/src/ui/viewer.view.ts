@@ -131,11 +131,11 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
   teardowns.push(() => unregisterSlices(slices));
   slider.max = String(slices.length - 1);
   viewport.setStack(slices.map(imageIdOf), { initialVoi: { ...PRESETS.lung } });
-  // Overlays decide the first slice (deep link: open where the SEG shows); start loading the middle meanwhile.
-  const overlaysReady = loadOverlays(true);
-  const middle = viewport.show(Math.floor(slices.length / 2));
-  await Promise.all([overlaysReady, middle]);
+  // The middle slice first, so an image is on screen fast; the overlays request (server-side SEG reads)
+  // starts only then, so it does not compete with the first frame, and jumps to where the SEG shows.
+  await viewport.show(Math.floor(slices.length / 2));
   element.focus();
+  await loadOverlays(true);
   return () => {
     slider.removeEventListener('input', onSlider);
     for (const teardown of teardowns.reverse()) teardown();

@@ -1,0 +1,114 @@
+// Viewer benchmark (not part of npm test): a real Orthanc with the 133-slice LIDC series, the real server,
+// the built viewer in the Debian chromium, all on loopback.
+//   node scripts/run-ts.mjs bench/viewer.bench.ts [--with-seg]
+// Prints: time until the first CT image is drawn after opening the deep link (cold page and in-app
+// navigation), time until every slice is cached, and scrolling frame rate through all slices once loaded.
+// Targets (issue): first image < 1 s, scrolling > 20 fps. --with-seg first runs a segmentation job so the
+// overlay (two segments) is drawn on every frame too.
+import { cpus, loadavg } from 'node:os';
+import { OrthancInstance } from '../tests/support/orthanc';
+import { lidcSlicePaths } from '../tests/support/lidc-fixture';
+import { startTestServer } from '../tests/support/server';
+import { ensureViewerBuilt, launchChromium, viewerUrl } from '../tests/e2e/support/viewer-stack';
+
+const STUDY = '1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178';
+const SERIES = '1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192';
+const RUNS = 3;
+
+async function main(): Promise<void> {
+  const withSeg = process.argv.includes('--with-seg');
+  ensureViewerBuilt();
+  const orthanc = await OrthancInstance.start();
+  const server = await (async () => {
+    await orthanc.upload(lidcSlicePaths());
+    return startTestServer({ dicomwebUrl: orthanc.dicomwebUrl });
+  })();
+  const browser = await launchChromium();
+  try {
+    if (withSeg) {
+      const job = await server.json<{ id: string }>('/api/jobs', { method: 'POST', body: JSON.stringify({ pacsEndpointId: server.pacsEndpointId, studyInstanceUID: STUDY, seriesInstanceUID: SERIES }), expectStatus: 202 });
+      for (;;) {
+        const state = await server.json<{ status: string }>(`/api/jobs/${job.id}`);
+        if (state.status === 'succeeded') break;
+        if (state.status === 'failed' || state.status === 'cancelled') throw new Error(`The segmentation job ${job.id} ended ${state.status}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    const url = viewerUrl(server, STUDY, SERIES);
+    const loadBefore = loadavg().map((x) => x.toFixed(1)).join(' ');
+    const cold: number[] = [];
+    const warm: number[] = [];
+    const allLoaded: number[] = [];
+    const fps: number[] = [];
+    const breakdowns: string[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      await context.addInitScript((t) => localStorage.setItem('covseg.token', t), server.env.COVSEG_BOOTSTRAP_ADMIN_TOKEN!);
+      const page = await context.newPage();
+      // Cold: a fresh page (bundle, metadata, first frame).
+      let start = Date.now();
+      await page.goto(url);
+      await page.waitForFunction(() => (window.__covseg?.viewState().index ?? -1) >= 0);
+      cold.push(Date.now() - start);
+      breakdowns.push(
+        await page.evaluate(() => {
+          const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+          const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+          const metadata = resources.find((r) => r.name.endsWith('/metadata'));
+          const frame = resources.find((r) => r.name.includes('/frames/'));
+          const ms = (x: number | undefined) => (x === undefined ? '?' : x.toFixed(0));
+          return `page ready ${ms(nav.domContentLoadedEventEnd)} ms, metadata ${ms(metadata?.startTime)}→${ms(metadata?.responseEnd)} ms, first frame ${ms(frame?.startTime)}→${ms(frame?.responseEnd)} ms`;
+        }),
+      );
+      await page.waitForFunction(() => window.__covseg!.loadedCount() === window.__covseg!.viewState().count, undefined, { timeout: 120_000 });
+      allLoaded.push(Date.now() - start);
+      // Scrolling: show every slice in turn, one animation frame each, as a held arrow key would.
+      fps.push(
+        await page.evaluate(async () => {
+          const hooks = window.__covseg!;
+          const count = hooks.viewState().count;
+          const t0 = performance.now();
+          for (let i = 0; i < count; i++) {
+            await hooks.show(i);
+            await new Promise((resolve) => requestAnimationFrame(resolve));
+          }
+          return (count / (performance.now() - t0)) * 1000;
+        }),
+      );
+      // Warm: in-app navigation to the studies page and back (bundle already loaded, frames cached by cornerstone).
+      await page.goto(`${server.baseUrl}/#/studies`);
+      start = Date.now();
+      await page.evaluate((hash) => (location.hash = hash), new URL(url).hash);
+      await page.waitForFunction(() => (window.__covseg?.viewState().index ?? -1) >= 0);
+      warm.push(Date.now() - start);
+      await context.close();
+    }
+    const show = (xs: number[], unit: string, digits = 0) => `median ${median(xs).toFixed(digits)} ${unit} (runs: ${xs.map((x) => x.toFixed(digits)).join(', ')})`;
+    process.stdout.write(
+      [
+        `viewer benchmark: LIDC-IDRI-0001, 133 slices 512x512, loopback, chromium ${browser.version()}, 1280x720${withSeg ? ', with our 2-segment SEG overlay' : ''}`,
+        `  load average before/after: ${loadBefore} / ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`,
+        `  first image after opening the deep link (fresh page): ${show(cold, 'ms')}  target < 1000 ms`,
+        ...breakdowns.map((b, i) => `    run ${i + 1}: ${b}`),
+        `  first image after in-app navigation:                 ${show(warm, 'ms')}`,
+        `  all 133 slices cached after opening:                 ${show(allLoaded, 'ms')}`,
+        `  scrolling through all slices once loaded:            ${show(fps, 'fps', 1)}  target > 20 fps`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await browser.close();
+    await server.stop();
+    orthanc.destroy();
+  }
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`viewer benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
