@@ -12,16 +12,18 @@ import type { SegSourceSlice } from './seg-types';
 const fixtures = resolve(__dirname, '../../../../tests/fixtures/seg');
 const read = (path: string) => new Uint8Array(readFileSync(join(fixtures, path)));
 
+function sliceOf(path: string): SegSourceSlice {
+  const bytes = readFileSync(path);
+  const ds = data.DicomMetaDictionary.naturalizeDataset(data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer).dict);
+  return { sopInstanceUID: String(ds.SOPInstanceUID), sopClassUID: String(ds.SOPClassUID), imagePositionPatient: (ds.ImagePositionPatient as number[]).map(Number) };
+}
+
 /** The source slices of a CT folder, sorted by z (these series are axial). */
 function sourceOf(folder: string): SegSourceSlice[] {
   const dir = join(fixtures, folder);
   return readdirSync(dir)
     .filter((name) => !name.startsWith('LICENSE'))
-    .map((name) => {
-      const bytes = readFileSync(join(dir, name));
-      const ds = data.DicomMetaDictionary.naturalizeDataset(data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer).dict);
-      return { sopInstanceUID: String(ds.SOPInstanceUID), sopClassUID: String(ds.SOPClassUID), imagePositionPatient: (ds.ImagePositionPatient as number[]).map(Number) };
-    })
+    .map((name) => sliceOf(join(dir, name)))
     .sort((a, b) => a.imagePositionPatient[2] - b.imagePositionPatient[2]);
 }
 
@@ -130,5 +132,12 @@ describe('readSeg', () => {
     const result = readSeg(read('highdicom/seg_image_ct_binary_overlap.dcm'), sourceOf('highdicom/referenced-ct-16x16'));
     expect(result.segments.map((s) => s.label)).toEqual(['first segment', 'second segment']);
     expect(result.segments.every((s) => count(s.labelmap) > 0)).toBe(true);
+  });
+
+  it('reads the highdicom single-frame SEG onto the one CT image it references', () => {
+    const source = [sliceOf(join(fixtures, 'highdicom/ct_image.dcm'))];
+    const result = readSeg(read('highdicom/seg_image_ct_binary_single_frame.dcm'), source);
+    expect([result.rows, result.columns, result.slices.length]).toEqual([128, 128, 1]);
+    expect(count(result.segments[0].labelmap)).toBeGreaterThan(0);
   });
 });
