@@ -33,6 +33,7 @@ export {
   LUNG_SIDE_RIGHT,
   LUNG_SIDE_LEFT,
 } from './lung/lung-mask';
+export { computeLungHulls } from './lung/lung-hull';
 export { quantify, type Quantification, type RegionQuantification } from './quantify/quantify';
 export {
   confusion,

@@ -24,7 +24,8 @@ export interface ChestPhantom {
 const inEllipse = (x: number, y: number, cx: number, cy: number, rx: number, ry: number): boolean =>
   ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1;
 
-export function buildChestPhantom(): ChestPhantom {
+/** @param options.lesionRadius radius (px) of the pleura-based lesion; default 5 (small enough for the closing). */
+export function buildChestPhantom(options: { lesionRadius?: number } = {}): ChestPhantom {
   const columns = 96;
   const rows = 96;
   const slices = 24;
@@ -33,7 +34,7 @@ export function buildChestPhantom(): ChestPhantom {
   const leftLung = { cx: 66, cy: 48, rx: 14, ry: 22 };
   const vessel = { cx: 30, cy: 48, r: 3 };
   // Centred on the left lung's lateral wall: half inside the lung, half in the chest wall.
-  const lesion = { cx: 79, cy: 48, r: 5 };
+  const lesion = { cx: 79, cy: 48, r: options.lesionRadius ?? 5 };
   const lungSlices: [number, number] = [3, 18];
   for (let z = 0; z < slices; z++) {
     for (let y = 0; y < rows; y++) {

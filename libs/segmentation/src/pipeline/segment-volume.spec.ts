@@ -59,3 +59,33 @@ describe('segmentVolume', () => {
     expect(segment.at(-1)!.total).toBe(16);
   });
 });
+
+describe('segmentVolume with a consolidation too wide for the lung mask closing', () => {
+  // A 9 px (18 mm) radius dense lesion centred on the left lung's lateral wall: the mask's 10 mm
+  // closing cannot bridge it, so the classical mask has a notch there.
+  const big = buildChestPhantom({ lesionRadius: 9 });
+  const insideLesion = at(big.lesion.cx - 6, big.lesion.cy, 10);
+  const chestWall = at(big.lesion.cx + 6, big.lesion.cy, 10);
+
+  it('misses the notch when infection is confined to the lung mask', async () => {
+    const r = await segmentVolume(model, big);
+    expect(r.lung[insideLesion]).toBe(0);
+    expect(r.infection[insideLesion]).toBe(0);
+  });
+
+  it('counts the consolidation as infected left lung with infectionRegion lung-hull, but not the chest wall', async () => {
+    const confined = await segmentVolume(model, big);
+    const r = await segmentVolume(model, big, { infectionRegion: 'lung-hull' });
+    expect(r.infection[insideLesion]).toBe(1);
+    expect(r.lung[insideLesion]).toBe(1);
+    expect(r.lungSide[insideLesion]).toBe(2);
+    expect(r.infection[chestWall]).toBe(0);
+    expect(r.quantification.infectionOutsideLungMl).toBe(0);
+    expect(r.quantification.lungMl).toBeGreaterThan(confined.quantification.lungMl);
+    expect(r.quantification.left!.infectionMl).toBeGreaterThan(confined.quantification.left!.infectionMl);
+  });
+
+  it('rejects an unknown infection region', async () => {
+    await expect(segmentVolume(model, big, { infectionRegion: 'body' as never })).rejects.toThrow(/unknown infectionRegion "body"/);
+  });
+});

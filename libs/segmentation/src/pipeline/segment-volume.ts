@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { InvalidInputError } from '../errors';
 import type { SegmentationModel } from '../inference/segmentation-model';
+import { computeLungHulls } from '../lung/lung-hull';
 import { computeLungMask, type LungMaskOptions } from '../lung/lung-mask';
 import { placeProbability } from '../postprocess/place-probability';
 import { computeLungFrame } from '../preprocess/frame';
@@ -34,6 +35,14 @@ export interface SegmentVolumeProgress {
 export interface SegmentVolumeOptions {
   onProgress?: (progress: SegmentVolumeProgress) => void;
   lung?: Omit<LungMaskOptions, 'columnsIncreaseTowardPatientLeft'>;
+  /**
+   * Where infection may be: 'lung' (default) keeps it inside the classical lung mask. 'lung-hull'
+   * allows it anywhere in the per-slice convex hull of each lung and adds it to the lung, so a large
+   * pleura-based consolidation (as dense as the chest wall, too wide for the mask's 10 mm closing)
+   * counts as infected lung; the price is that whatever the model calls infection in the hull's
+   * non-lung parts (the cardiac notch of the left lung) counts too.
+   */
+  infectionRegion?: 'lung' | 'lung-hull';
 }
 
 /** Wall-clock milliseconds per stage. */
@@ -46,7 +55,7 @@ export interface SegmentVolumeTimings {
 }
 
 export interface VolumeSegmentation {
-  /** 0/1 infection, slice-major like `hu`; always inside `lung`. Caller owns it. */
+  /** 0/1 infection, slice-major like `hu`; always inside `lung` (which grows by it with 'lung-hull'). Caller owns it. */
   infection: Uint8Array;
   /** 0/1 lung, slice-major. Caller owns it. */
   lung: Uint8Array;
@@ -92,6 +101,10 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
     frames.push(frame ?? null);
     if (frame) todo.push(z);
   }
+  const region = options.infectionRegion ?? 'lung';
+  if (region !== 'lung' && region !== 'lung-hull') throw new InvalidInputError(`Segmenting a volume failed: unknown infectionRegion "${String(region)}"`);
+  const hulls = region === 'lung-hull' ? computeLungHulls(lungMask.side, { columns, rows, slices }) : undefined;
+  const allowed = hulls ?? lungMask.mask;
   const lut = buildWindowLut(c.windowCenter, c.windowWidth);
   const grey = new Uint8Array(plane);
   const s = c.inputSize;
@@ -117,12 +130,23 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
     t = performance.now();
     chunk.forEach((z, k) => {
       const range = [z * plane, (z + 1) * plane] as const;
-      placeProbability(prob.subarray(k * s * s, (k + 1) * s * s), s, frames[z]!, c.threshold, scratch, infection.subarray(...range), columns, lungMask.mask.subarray(...range));
+      placeProbability(prob.subarray(k * s * s, (k + 1) * s * s), s, frames[z]!, c.threshold, scratch, infection.subarray(...range), columns, allowed.subarray(...range));
     });
     timings.postprocessMs += performance.now() - t;
     options.onProgress?.({ stage: 'segment', done: Math.min(first + chunk.length, todo.length), total: todo.length });
   }
 
+  if (hulls) {
+    // Infection inside a lung's hull is lung too (consolidated lung), on that hull's side.
+    t = performance.now();
+    for (let i = 0; i < infection.length; i++) {
+      if (infection[i] !== 0 && lungMask.mask[i] === 0) {
+        lungMask.mask[i] = 1;
+        lungMask.side[i] = hulls[i]!;
+      }
+    }
+    timings.postprocessMs += performance.now() - t;
+  }
   const quantification = quantify(infection, lungMask.mask, spacing, lungMask.side);
   timings.totalMs = performance.now() - start;
   return { infection, lung: lungMask.mask, lungSide: lungMask.side, quantification, timings, frames, slicesInferred: todo.length };
