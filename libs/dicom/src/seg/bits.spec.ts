@@ -39,9 +39,12 @@ describe('1-bit packing', () => {
     packBitsInto(values, fast, 0);
     const slow = new Uint8Array(packedByteLength(values.length + 1));
     packBitsInto(values, slow, 1); // an odd offset takes the byte-by-byte path
-    const out = new Uint8Array(values.length);
-    unpackBits(fast, 0, values.length, out, 0);
-    expect(out).toEqual(values);
+    const out = new Uint8Array(values.length + 4);
+    unpackBits(fast, 0, values.length, out, 4); // word-aligned: the table path
+    expect(out.subarray(4)).toEqual(values);
+    const odd = new Uint8Array(values.length + 1);
+    unpackBits(fast, 0, values.length, odd, 1); // not word-aligned: byte by byte
+    expect(odd.subarray(1)).toEqual(values);
     const shifted = new Uint8Array(values.length);
     unpackBits(slow, 1, values.length, shifted, 0);
     expect(shifted).toEqual(values);

@@ -73,6 +73,10 @@ function packAlignedWords(values: Uint8Array, packed: Uint8Array, byteOffset: nu
  * written, which makes empty mask regions nearly free). `packed` is not modified.
  */
 export function unpackBits(packed: Uint8Array, bitOffset: number, count: number, out: Uint8Array, outOffset: number): void {
+  if (bitOffset % 8 === 0 && (out.byteOffset + outOffset) % 4 === 0 && LITTLE_ENDIAN) {
+    unpackAlignedWords(packed, bitOffset >> 3, count, out, outOffset);
+    return;
+  }
   let i = 0;
   for (; i < count && (bitOffset + i) % 8 !== 0; i++) out[outOffset + i] = (packed[(bitOffset + i) >> 3] >> ((bitOffset + i) & 7)) & 1;
   let byte = (bitOffset + i) >> 3;
@@ -96,4 +100,27 @@ export function unpackBits(packed: Uint8Array, bitOffset: number, count: number,
 export function packedByteLength(bits: number): number {
   const bytes = Math.ceil(bits / 8);
   return bytes + (bytes % 2);
+}
+
+/** Each byte value's low and high nibble spread over four 0/1 bytes of a little-endian word. */
+const SPREAD_LOW = new Uint32Array(256);
+const SPREAD_HIGH = new Uint32Array(256);
+for (let b = 0; b < 256; b++) {
+  for (let bit = 0; bit < 4; bit++) {
+    SPREAD_LOW[b] |= ((b >> bit) & 1) << (8 * bit);
+    SPREAD_HIGH[b] |= ((b >> (bit + 4)) & 1) << (8 * bit);
+  }
+}
+
+/** The fast path of {@link unpackBits}: two 32-bit table writes per packed byte instead of eight byte writes. */
+function unpackAlignedWords(packed: Uint8Array, byteOffset: number, count: number, out: Uint8Array, outOffset: number): void {
+  const fullBytes = count >>> 3;
+  const words = new Uint32Array(out.buffer, out.byteOffset + outOffset, fullBytes * 2);
+  for (let k = 0; k < fullBytes; k++) {
+    const b = packed[byteOffset + k];
+    if (b === 0) continue;
+    words[2 * k] = SPREAD_LOW[b];
+    words[2 * k + 1] = SPREAD_HIGH[b];
+  }
+  for (let i = fullBytes * 8; i < count; i++) out[outOffset + i] = (packed[byteOffset + (i >> 3)] >> (i & 7)) & 1;
 }
