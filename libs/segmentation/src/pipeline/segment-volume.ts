@@ -40,7 +40,9 @@ export interface SegmentVolumeOptions {
    * allows it anywhere in the per-slice convex hull of each lung and adds it to the lung, so a large
    * pleura-based consolidation (as dense as the chest wall, too wide for the mask's 10 mm closing)
    * counts as infected lung; the price is that whatever the model calls infection in the hull's
-   * non-lung parts (the cardiac notch of the left lung) counts too.
+   * non-lung parts counts too: on LIDC-IDRI-0001 the hulls hold 5.1 L against 3.9 L of lung, the
+   * difference being the heart in the cardiac notch and the liver dome under the basal crescents.
+   * Hence not the default.
    */
   infectionRegion?: 'lung' | 'lung-hull';
 }
