@@ -50,6 +50,22 @@ describe('segmentVolume', () => {
     expect(q.right!.lungMl + q.left!.lungMl).toBeCloseTo(q.lungMl, 9);
   });
 
+  it('stops between batches when its signal is aborted', async () => {
+    const controller = new AbortController();
+    const reason = new Error('job cancelled');
+    const seen: number[] = [];
+    const run = segmentVolume(model, phantom, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.stage !== 'segment') return;
+        seen.push(p.done);
+        if (p.done >= 5) controller.abort(reason);
+      },
+    });
+    await expect(run).rejects.toBe(reason);
+    expect(seen).toEqual([0, 5]);
+  });
+
   it('reports timings per stage and progress to the last slice', () => {
     const t = result.timings;
     for (const v of [t.lungMs, t.preprocessMs, t.inferMs, t.postprocessMs]) expect(v).toBeGreaterThanOrEqual(0);

@@ -45,6 +45,8 @@ export interface SegmentVolumeOptions {
    * Hence not the default.
    */
   infectionRegion?: 'lung' | 'lung-hull';
+  /** Checked between stages and batches; an aborted signal rejects with `signal.reason`. */
+  signal?: AbortSignal;
 }
 
 /** Wall-clock milliseconds per stage. */
@@ -87,6 +89,7 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
   const start = performance.now();
   const timings: SegmentVolumeTimings = { lungMs: 0, preprocessMs: 0, inferMs: 0, postprocessMs: 0, totalMs: 0 };
 
+  options.signal?.throwIfAborted();
   options.onProgress?.({ stage: 'lung', done: 0, total: slices });
   const lungMask = computeLungMask(hu, { columns, rows, slices }, spacing, {
     ...options.lung,
@@ -117,6 +120,7 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
 
   options.onProgress?.({ stage: 'segment', done: 0, total: todo.length });
   for (let first = 0; first < todo.length; first += model.batchSize) {
+    options.signal?.throwIfAborted();
     const chunk = todo.slice(first, first + model.batchSize);
     t = performance.now();
     chunk.forEach((z, k) => {
