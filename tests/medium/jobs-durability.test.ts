@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom } from '@covseg/dicom';
+import { SeriesFactory } from '../factories/series.factory';
 import { waitForJob } from '../support/jobs';
 import { lidcSlices } from '../support/lidc-fixture';
 import { OrthancInstance, freePort } from '../support/orthanc';
@@ -97,5 +98,37 @@ describe('segmentation jobs survive a crash', () => {
     expect(job.timings.stow).toBeGreaterThan(0);
     expect(await orthanc.findInstances({ Modality: 'SEG' })).toEqual([builtSopInstanceUID]);
     expect(server.output()).toContain(`Requeued 1 job(s) left running by a previous process: ${id}`);
+  });
+
+  it('requeues a job stopped by SIGTERM mid-inference and finishes it after restart', async () => {
+    const phantom = SeriesFactory.ct().size(192, 192).pixelSpacingMm(2, 2).slices(40).build();
+    await orthanc.upload(phantom.files);
+    const dir = mkdtempSync(join(tmpdir(), 'covseg-sigterm-'));
+    try {
+      server = await spawnServerProcess({ dicomwebUrl: orthanc.dicomwebUrl, dataDir: dir });
+      const { id } = await server.json<{ id: string }>('/api/jobs', {
+        method: 'POST',
+        body: JSON.stringify({ pacsEndpointId: server.pacsEndpointId, studyInstanceUID: phantom.studyInstanceUID, seriesInstanceUID: phantom.seriesInstanceUID }),
+        expectStatus: 202,
+      });
+      const deadline = Date.now() + 60_000;
+      while ((await server.json<any>(`/api/jobs/${id}`)).stage !== 'infer') {
+        if (Date.now() > deadline) throw new Error('the job never reached inference');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await server.stop();
+      expect(server.child.exitCode ?? server.child.signalCode).not.toBeNull();
+      const requeued = server.output().includes(`Job ${id} requeued for the next start`);
+      expect(requeued, server.output().split('\n').filter((l) => l.includes(id)).join('\n')).toBe(true);
+
+      server = await spawnServerProcess({ dicomwebUrl: orthanc.dicomwebUrl, dataDir: dir });
+      const job = await waitForJob(server, id);
+      expect({ status: job.status, attempts: job.attempts, error: job.error }).toEqual({ status: 'succeeded', attempts: 2, error: null });
+      expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: phantom.studyInstanceUID })).toEqual([job.result.segSopInstanceUID]);
+      await server.stop();
+      server = undefined;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../repositories/config.repository';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { describeFailure } from './job-failure';
@@ -12,7 +12,7 @@ import { SegmentationPipeline } from './segmentation.pipeline';
  * aborted and put back in the queue rather than failed.
  */
 @Injectable()
-export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(JobWorker.name);
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private timer: NodeJS.Timeout | undefined;
@@ -46,7 +46,11 @@ export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown 
     this.running.get(id)?.controller.abort(new JobCancelledError(id));
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * First of the shutdown hooks (Nest runs every onModuleDestroy before any onApplicationShutdown), so
+   * running jobs are requeued while the model and the database, released in onApplicationShutdown, still work.
+   */
+  async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
     for (const { controller } of this.running.values()) controller.abort(new WorkerShutdownError());

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from './config.repository';
 import { MIGRATIONS } from './migrations';
 
@@ -14,7 +14,7 @@ export type SqlValue = string | number | bigint | null | Buffer;
  * written here survives a kill -9 of the server (the durability the job queue relies on).
  */
 @Injectable()
-export class DatabaseRepository implements OnModuleDestroy {
+export class DatabaseRepository implements OnApplicationShutdown {
   readonly db: Database.Database;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
@@ -44,7 +44,8 @@ export class DatabaseRepository implements OnModuleDestroy {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  onModuleDestroy(): void {
+  /** Last: every module's onModuleDestroy (the job worker requeues its jobs there) may still write. */
+  onApplicationShutdown(): void {
     if (this.db.open) this.db.close();
   }
 }

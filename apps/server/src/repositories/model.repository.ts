@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { SegmentationModel } from '@covseg/segmentation';
 import { APP_CONFIG, AppConfig } from './config.repository';
 
@@ -7,7 +7,7 @@ import { APP_CONFIG, AppConfig } from './config.repository';
  * with the path and the reason) and released at shutdown. Sessions are not shared across processes.
  */
 @Injectable()
-export class ModelRepository implements OnModuleInit, OnModuleDestroy {
+export class ModelRepository implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ModelRepository.name);
   private model: SegmentationModel | undefined;
 
@@ -32,7 +32,8 @@ export class ModelRepository implements OnModuleInit, OnModuleDestroy {
     return this.model;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the job worker stopped its jobs (its onModuleDestroy runs first). */
+  async onApplicationShutdown(): Promise<void> {
     await this.model?.release();
     this.model = undefined;
   }
