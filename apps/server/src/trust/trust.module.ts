@@ -5,17 +5,21 @@ import { AuditController } from './controllers/audit.controller';
 import { AuthController } from './controllers/auth.controller';
 import { LoginPageController } from './controllers/login-page.controller';
 import { MetricsController } from './controllers/metrics.controller';
+import { NotificationController, StudyWatcherController } from './controllers/study-watcher.controller';
 import { AuditInterceptor } from './guards/audit.interceptor';
 import { AuthGuard } from './guards/auth.guard';
 import { HttpMetricsMiddleware } from './guards/http-metrics.middleware';
 import { AuditRepository } from './repositories/audit.repository';
 import { LoginLinkRepository } from './repositories/login-link.repository';
+import { StudyWatcherRepository } from './repositories/study-watcher.repository';
 import { TokenRepository } from './repositories/token.repository';
 import { AuditService } from './services/audit.service';
 import { BootstrapAdminService, STDERR_WRITER, StderrWriter } from './services/bootstrap-admin.service';
 import { LoginLinkService } from './services/login-link.service';
 import { MetricsService } from './services/metrics.service';
 import { OidcService } from './services/oidc.service';
+import { StudyWatcherSettingsService } from './services/study-watcher-settings.service';
+import { StudyWatcherService } from './services/study-watcher.service';
 import { TokenService } from './services/token.service';
 import { loadTrustConfig, TRUST_CONFIG } from './trust.config';
 
@@ -23,12 +27,12 @@ const writeStderr: StderrWriter = (text) => process.stderr.write(text);
 
 /**
  * Authentication (tokens, login links, optional OIDC) with a global deny-by-default guard, the audit
- * log, and `/metrics`. Import it once in AppModule. Global, so the core job runner can inject MetricsService. Exports AuditService, MetricsService and
+ * log, `/metrics` and the study watcher (automatic processing). Import it once in AppModule. Global, so the core job runner can inject MetricsService. Exports AuditService, MetricsService and
  * LoginLinkService for the other modules (job runner metrics, demo login links).
  */
 @Global()
 @Module({
-  controllers: [AuthController, AuditController, MetricsController, LoginPageController],
+  controllers: [AuthController, AuditController, MetricsController, LoginPageController, StudyWatcherController, NotificationController],
   providers: [
     { provide: TRUST_CONFIG, useFactory: (config: AppConfig) => loadTrustConfig(process.env, config.dataDir), inject: [APP_CONFIG] },
     { provide: STDERR_WRITER, useValue: writeStderr },
@@ -41,6 +45,9 @@ const writeStderr: StderrWriter = (text) => process.stderr.write(text);
     OidcService,
     MetricsService,
     BootstrapAdminService,
+    StudyWatcherRepository,
+    StudyWatcherService,
+    StudyWatcherSettingsService,
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
   ],
