@@ -45,6 +45,14 @@ describe('segmentGrayImage', () => {
     for (let i = 0; i < mask.length; i++) expect(mask[i]).toBe(probability[i]! >= model.contract.threshold ? 1 : 0);
   });
 
+  it('feeds the grey plane to every channel of a 3-channel model', async () => {
+    const rgbModel = await SegmentationModel.load(join(__dirname, '../../test-support/tiny-covseg-3ch.onnx'), { intraOpThreads: 1 });
+    const img = diskImage(120, 100, 60, 50, 25);
+    const result = await segmentGrayImage(rgbModel, img);
+    await rgbModel.release();
+    expect(dice(confusion(result.mask, img.truth))).toBeGreaterThan(0.9);
+  });
+
   it('returns an empty mask for a dark image', async () => {
     const { infectedFraction } = await segmentGrayImage(model, { pixels: new Uint8Array(40 * 30).fill(20), width: 40, height: 30 });
     expect(infectedFraction).toBe(0);
