@@ -99,6 +99,13 @@ async function main(): Promise<void> {
   log(`stage timings (ms): ${JSON.stringify(job.timings)}`);
   const q = job.result.quantification;
   const params = new URLSearchParams({ endpoint: endpoint.id, study: first.StudyInstanceUID, series: job.seriesInstanceUID });
+  const viewerPath = `/#/viewer?${params.toString()}`;
+  // The API needs a token; a one-time login link (trust module) signs a browser in and lands on the viewer.
+  const login = await api<{ url: string; expiresAt: string }>('/api/auth/login-links', {
+    method: 'POST',
+    body: JSON.stringify({ role: 'user', next: viewerPath, ttlSeconds: 3600 }),
+  });
+  log(`open the viewer signed in (one-time link, valid until ${login.expiresAt}): ${login.url}`);
   process.stdout.write(
     `${JSON.stringify({
       pacs,
@@ -114,7 +121,8 @@ async function main(): Promise<void> {
       modelTrained: job.result.model.trained,
       seconds,
       jobId: id,
-      viewerUrl: `${server}/#/viewer?${params.toString()}`,
+      viewerUrl: `${server}${viewerPath}`,
+      viewerLoginUrl: login.url,
     })}\n`,
   );
 }

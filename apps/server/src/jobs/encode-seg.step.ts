@@ -5,6 +5,9 @@ import { segSeriesDescription } from './find-existing-seg.step';
 /** Segment 1 is the infection, segment 2 the lung (docs/CONTRACTS.md: the viewer relies on this order). */
 export const INFECTION_SEGMENT_LABEL = 'COVID-19 infection';
 export const LUNG_SEGMENT_LABEL = 'Lung';
+/** ContentDescription (LO) tells an untrained model's SEG apart; the viewer and the idempotency check read it. */
+export const UNTRAINED_CONTENT_DESCRIPTION = 'UNTRAINED MODEL: not for any use';
+export const TRAINED_CONTENT_DESCRIPTION = 'COVID-19 infection and lung, automatic';
 
 /**
  * Builds the binary DICOM SEG (PS3.3 A.51) of both masks, one frame per source slice and segment,
@@ -20,7 +23,7 @@ export function encodeSeg(volume: CtVolume, segmentation: VolumeSegmentation, mo
     seriesDescription: segSeriesDescription(model.name, model.version),
     seriesNumber: 9000,
     contentLabel: 'COVSEG',
-    contentDescription: model.trained ? 'COVID-19 infection and lung, automatic' : 'UNTRAINED MODEL: not for any use',
+    contentDescription: model.trained ? TRAINED_CONTENT_DESCRIPTION : UNTRAINED_CONTENT_DESCRIPTION,
     contentCreatorName: 'covseg^automatic',
     segments: [
       {

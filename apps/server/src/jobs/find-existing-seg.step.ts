@@ -13,7 +13,8 @@ export function segSeriesDescription(modelName: string, modelVersion: string): s
 
 /**
  * Looks on the PACS for a SEG series of the study whose SeriesDescription names this model and version
- * and which references the source series (ReferencedSeriesSequence, PS3.3 C.8.20.1). Found: the job
+ * and which references the source series (ReferencedSeriesSequence, PS3.3 C.8.20.1), written by a model
+ * as trained as ours (ContentDescription marks untrained exports). Found: the job
  * returns it instead of storing a duplicate. Catches SEGs stored by another server or a lost database.
  */
 export async function findSegOnPacs(context: JobContext, sourceSeriesInstanceUID: string): Promise<ExistingSeg | undefined> {
@@ -28,7 +29,9 @@ export async function findSegOnPacs(context: JobContext, sourceSeriesInstanceUID
     for (const instance of instances) {
       const referenced = getJsonSequence(instance, 'ReferencedSeriesSequence').some((item) => getJsonString(item, 'SeriesInstanceUID') === sourceSeriesInstanceUID);
       const segSopInstanceUID = getJsonString(instance, 'SOPInstanceUID');
-      if (referenced && segSopInstanceUID) return { segSeriesInstanceUID, segSopInstanceUID };
+      // A trained export may keep the untrained placeholder's version; never hand back the placeholder's SEG.
+      const untrained = (getJsonString(instance, 'ContentDescription') ?? '').startsWith('UNTRAINED');
+      if (referenced && segSopInstanceUID && untrained === !model.trained) return { segSeriesInstanceUID, segSopInstanceUID };
     }
   }
   return undefined;

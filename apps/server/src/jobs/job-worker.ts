@@ -4,6 +4,7 @@ import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { describeFailure } from './job-failure';
 import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './job.errors';
 import { SegmentationPipeline } from './segmentation.pipeline';
+import { JobOutcome, MetricsService } from '../trust/services/metrics.service';
 
 /**
  * Claims queued jobs from SQLite and runs them, at most JOB_CONCURRENCY at a time, each under
@@ -22,6 +23,7 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly jobs: JobRepository,
     private readonly pipeline: SegmentationPipeline,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -61,6 +63,7 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(new JobTimeoutError(this.config.jobTimeoutMs)), this.config.jobTimeoutMs);
     this.logger.log(`Job ${job.id} started (attempt ${job.attempts}): study ${job.studyInstanceUID}`);
+    this.metrics.jobsStarted.inc();
     const done = this.run(job, controller.signal).finally(() => {
       clearTimeout(timeout);
       this.running.delete(job.id);
@@ -75,6 +78,7 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
       const result = await this.pipeline.run(job, signal);
       // A cancel that arrives after the last checkpoint loses: the SEG is stored, so say so.
       this.jobs.succeed(job.id, result);
+      this.recordMetrics(job, 'succeeded');
       this.logger.log(`Job ${job.id} succeeded: SEG ${result.segSopInstanceUID} (reused: ${result.reused})`);
     } catch (thrown) {
       const error = signal.aborted ? signal.reason : thrown;
@@ -83,12 +87,22 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.log(`Job ${job.id} requeued for the next start`);
       } else if (error instanceof JobCancelledError || this.jobs.isCancelRequested(job.id)) {
         this.jobs.markCancelled(job.id);
+        this.recordMetrics(job, 'cancelled');
         this.logger.log(`Job ${job.id} cancelled`);
       } else {
         const failure = describeFailure(error);
         this.jobs.fail(job.id, failure.code, failure.message);
+        this.recordMetrics(job, 'failed');
+        if (failure.code.startsWith('pacs-')) this.metrics.pacsError(job.pacsEndpointId, failure.code);
         this.logger.warn(`Job ${job.id} failed (${failure.code}): ${failure.message}`);
       }
     }
+  }
+
+  /** Outcome and per-stage durations (the job row keeps ms per stage; Prometheus wants seconds). */
+  private recordMetrics(job: JobRecord, outcome: JobOutcome): void {
+    this.metrics.jobFinished(outcome);
+    const timings = (this.jobs.get(job.id)?.timings ?? {}) as Record<string, number>;
+    for (const [stage, ms] of Object.entries(timings)) if (Number.isFinite(ms)) this.metrics.stageDuration(stage, ms / 1000);
   }
 }

@@ -121,7 +121,8 @@ export class SegmentationPipeline {
   private async findExisting(context: JobContext, seriesInstanceUID: string): Promise<JobResult | undefined> {
     const { job, model } = context;
     const delivered = this.outbox.findDelivered(job.pacsEndpointId, seriesInstanceUID, model.name, model.version);
-    if (delivered) return { ...(delivered.result as JobResult), reused: 'database' };
+    // A trained export may keep the untrained placeholder's version; never hand back the placeholder's SEG.
+    if (delivered && (delivered.result as JobResult).model.trained === model.trained) return { ...(delivered.result as JobResult), reused: 'database' };
     const onPacs = await context.time('qido', () => findSegOnPacs(context, seriesInstanceUID));
     if (onPacs) return { ...onPacs, reused: 'pacs', model: describeModel(model), quantification: null };
     return undefined;
