@@ -76,6 +76,7 @@ describe('segmentation jobs that must be refused', () => {
     const job = await waitForJob(server, id);
     expect(job.status).toBe('failed');
     expect(job.error.code).toBe('pacs-unavailable');
+    expect(job.error.message).toContain('The PACS did not answer after 3 attempts');
     expect(job.error.message).toContain('ECONNREFUSED');
     await expectServerUp();
   });

@@ -21,7 +21,7 @@ export interface JobFailure {
  * Turns whatever stopped a job into a failure a person can act on. Library messages already name the
  * operation and target (STYLE.md), so they are kept and prefixed with what it means for the job.
  */
-export function describeFailure(error: unknown): JobFailure {
+export function describeFailure(error: unknown, context: { pacsRetries?: number } = {}): JobFailure {
   if (error instanceof JobError) return { code: error.code, message: error.message };
   if (error instanceof SeriesRejectedError) return { code: `series-rejected:${error.reason}`, message: `The series cannot be segmented (${error.reason}): ${error.message}` };
   if (error instanceof UnsupportedTransferSyntaxError) return { code: 'unsupported-transfer-syntax', message: `An instance uses a transfer syntax we cannot decode: ${error.message}` };
@@ -32,7 +32,8 @@ export function describeFailure(error: unknown): JobFailure {
     return { code: 'pacs-auth', message: `The PACS refused our credentials; check the endpoint's auth settings: ${error.message}` };
   }
   if (error instanceof DicomwebError && error.transient) {
-    return { code: 'pacs-unavailable', message: `The PACS did not answer after retries; check that it is running and reachable: ${error.message}` };
+    const attempts = context.pacsRetries === undefined ? 'several attempts' : `${context.pacsRetries + 1} attempts`;
+    return { code: 'pacs-unavailable', message: `The PACS did not answer after ${attempts}; check that it is running and reachable: ${error.message}` };
   }
   if (error instanceof DicomwebError) return { code: 'pacs-error', message: `The PACS answered in a way we cannot use: ${error.message}` };
   if (error instanceof DicomError) return { code: 'dicom-error', message: error.message };

@@ -90,7 +90,7 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
         this.recordMetrics(job, 'cancelled');
         this.logger.log(`Job ${job.id} cancelled`);
       } else {
-        const failure = describeFailure(error);
+        const failure = describeFailure(error, { pacsRetries: this.config.pacsRetries });
         this.jobs.fail(job.id, failure.code, failure.message);
         this.recordMetrics(job, 'failed');
         if (failure.code.startsWith('pacs-')) this.metrics.pacsError(job.pacsEndpointId, failure.code);
