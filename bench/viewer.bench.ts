@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       // Cold: a fresh page (bundle, metadata, first frame).
       let start = Date.now();
       await page.goto(url);
-      await page.waitForFunction(() => (window.__covseg?.viewState().index ?? -1) >= 0);
+      await page.waitForFunction(() => (window.__covseg?.viewState().rendered ?? -1) >= 0);
       cold.push(Date.now() - start);
       breakdowns.push(
         await page.evaluate(() => {
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       await page.goto(`${server.baseUrl}/#/studies`);
       start = Date.now();
       await page.evaluate((hash) => (location.hash = hash), new URL(url).hash);
-      await page.waitForFunction(() => (window.__covseg?.viewState().index ?? -1) >= 0);
+      await page.waitForFunction(() => (window.__covseg?.viewState().rendered ?? -1) >= 0);
       warm.push(Date.now() - start);
       await context.close();
     }

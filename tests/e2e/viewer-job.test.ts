@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom, readSeg, type SegReadResult } from '@covseg/dicom';
 import { lidcSlicePaths } from '../support/lidc-fixture';
-import { artifactsDir, startViewerStack, viewerUrl, waitForFirstImage, type ViewerStack } from './support/viewer-stack';
+import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
 import { compareOverlayOnSlice, unionOnSlice } from './support/overlay-check';
 
 const STUDY = '1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178';
@@ -23,7 +23,7 @@ describe('segmenting the demo-like LIDC series from the viewer', () => {
   it('runs a job with live progress, then shows our SEG exactly where its frames are non-zero, with its quantification', async () => {
     const { page, errors } = await stack.newPage();
     await page.goto(viewerUrl(stack.server, STUDY, SERIES));
-    await waitForFirstImage(page);
+    await waitForViewerReady(page);
     await page.getByTestId('no-overlays').waitFor();
 
     await page.getByTestId('segment-button').click();

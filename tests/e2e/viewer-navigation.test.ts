@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lidcSlicePaths } from '../support/lidc-fixture';
-import { artifactsDir, startViewerStack, viewerUrl, waitForFirstImage, type ViewerStack } from './support/viewer-stack';
+import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
 
 const STUDY = '1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178';
 const SERIES = '1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192';
@@ -25,7 +25,7 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
     expect(await row.textContent()).toContain('CT');
     await row.click();
     await page.locator(`a[data-series="${SERIES}"]`).click();
-    await waitForFirstImage(page);
+    await waitForViewerReady(page);
     expect(await page.evaluate(() => window.__covseg!.viewState().count)).toBe(133);
     await page.screenshot({ path: join(artifactsDir, 'study-list-to-viewer.png') });
     expect(errors).toEqual([]);
@@ -34,7 +34,7 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
   it('changes the slice with the mouse wheel, the arrow keys and the slider', async () => {
     const { page, errors } = await stack.newPage();
     await page.goto(viewerUrl(stack.server, STUDY, SERIES));
-    await waitForFirstImage(page);
+    await waitForViewerReady(page);
     const index = () => page.evaluate(() => window.__covseg!.viewState().index);
     const start = await index();
     const viewport = page.getByTestId('viewport');
@@ -54,7 +54,7 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
   it('changes the rendered pixels and the W/L corner text when the window is dragged', async () => {
     const { page, errors } = await stack.newPage();
     await page.goto(viewerUrl(stack.server, STUDY, SERIES));
-    await waitForFirstImage(page);
+    await waitForViewerReady(page);
     const before = await page.evaluate(() => window.__covseg!.imageChecksum());
     const wlBefore = await page.getByTestId('corner-wl').textContent();
     expect(wlBefore).toBe('W 1500  L -600');
@@ -74,7 +74,7 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
   it('shows the keyboard help with ? and closes it with Escape', async () => {
     const { page } = await stack.newPage();
     await page.goto(viewerUrl(stack.server, STUDY, SERIES));
-    await waitForFirstImage(page);
+    await waitForViewerReady(page);
     await page.keyboard.press('?');
     await page.getByTestId('help-overlay').waitFor();
     await page.screenshot({ path: join(artifactsDir, 'help-overlay.png') });

@@ -2,15 +2,23 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom, readSeg, type SegReadResult } from '@covseg/dicom';
-import { artifactsDir, startViewerStack, viewerUrl, waitForFirstImage, type ViewerStack } from './support/viewer-stack';
+import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
 import { compareOverlayOnSlice, unionOnSlice } from './support/overlay-check';
 
 // dcmqi's liver SEG (BSD-3, tests/fixtures/seg/dcmqi/LICENSE.txt) and the 3-slice CT it references.
 const fixtures = resolve(__dirname, '../fixtures/seg/dcmqi');
 const ctPaths = readdirSync(join(fixtures, 'ct-3slice')).sort().map((name) => join(fixtures, 'ct-3slice', name));
-const segPath = join(fixtures, 'liver.dcm');
 
-describe('overlays of a SEG written by another tool (dcmqi liver)', () => {
+/**
+ * `liver.dcm`: one segment, frames in slice order. `partial_overlaps.dcm`: five overlapping segments whose
+ * seven frames are NOT in source order (z -127.7, -127.7, -128.7, -127.7, -126.7, -128.7, -128.7) and
+ * leave slices out.
+ */
+describe.each([
+  ['liver.dcm', 'dcmqi liver, frames in source order'],
+  ['partial_overlaps.dcm', 'dcmqi partial overlaps, frames out of source order'],
+])('overlays of a SEG written by another tool: %s (%s)', (segFile) => {
+  const segPath = join(fixtures, segFile);
   let stack: ViewerStack;
   let study: string;
   let series: string;
@@ -36,19 +44,19 @@ describe('overlays of a SEG written by another tool (dcmqi liver)', () => {
   it('opens the deep link on a slice where the SEG has pixels, with one toggle per segment', async () => {
     const { page, errors } = await stack.newPage();
     await page.goto(viewerUrl(stack.server, study, series));
-    await waitForFirstImage(page);
+    await waitForViewerReady(page);
     await page.getByTestId('segment-row').first().waitFor();
     expect(await page.getByTestId('segment-row').count()).toBe(seg.segments.length);
     const shown = await page.evaluate(() => window.__covseg!.viewState().index);
     expect(await page.evaluate(() => window.__covseg!.overlaySlices())).toContain(shown);
-    await page.screenshot({ path: join(artifactsDir, 'overlay-dcmqi-liver.png') });
+    await page.screenshot({ path: join(artifactsDir, `overlay-dcmqi-${segFile.replace('.dcm', '')}.png`) });
     expect(errors).toEqual([]);
   });
 
   it('paints overlay exactly on the CT pixels the SEG labels, slice by slice, and nowhere else', async () => {
     const { page } = await stack.newPage();
     await page.goto(viewerUrl(stack.server, study, series));
-    await waitForFirstImage(page);
+    await waitForViewerReady(page);
     await page.getByTestId('segment-row').first().waitFor();
     const uids = await page.evaluate(() => window.__covseg!.sliceUids());
     const perSlice = seg.rows * seg.columns;
@@ -72,7 +80,7 @@ describe('overlays of a SEG written by another tool (dcmqi liver)', () => {
   it('hides a segment when its toggle is cleared', async () => {
     const { page } = await stack.newPage();
     await page.goto(viewerUrl(stack.server, study, series));
-    await waitForFirstImage(page);
+    await waitForViewerReady(page);
     await page.getByTestId('segment-row').first().waitFor();
     const painted = async () => (await page.evaluate(() => window.__covseg!.overlayReadBack()))!.states.filter((s) => s === 2).length;
     expect(await painted()).toBeGreaterThan(0);
@@ -80,3 +88,4 @@ describe('overlays of a SEG written by another tool (dcmqi liver)', () => {
     await expect.poll(painted).toBe(0);
   });
 });
+

@@ -16,10 +16,11 @@ export interface OverlayComparison {
  * with `expected` (rows x columns, 0/1, e.g. the union of the SEG's segments on that slice).
  */
 export async function compareOverlayOnSlice(page: Page, index: number, expected: Uint8Array): Promise<OverlayComparison> {
+  // Read back only once the canvas shows the slice (cornerstone draws on the next animation frame).
   await page.evaluate((i) => window.__covseg!.show(i), index);
-  await page.waitForFunction((i) => window.__covseg!.viewState().index === i, index);
+  await page.waitForFunction((i) => window.__covseg!.overlayReadBack()?.index === i, index);
   const read = await page.evaluate(() => window.__covseg!.overlayReadBack());
-  if (!read) throw new Error(`The overlay of slice ${index} could not be read back`);
+  if (!read || read.index !== index) throw new Error(`The overlay of slice ${index} could not be read back`);
   if (read.states.length !== expected.length) throw new Error(`Overlay read back ${read.states.length} pixels, the SEG has ${expected.length}`);
   const result: OverlayComparison = { paintedInside: 0, paintedOutside: 0, missingInside: 0, mixed: 0 };
   for (let i = 0; i < expected.length; i++) {

@@ -88,19 +88,28 @@ export function viewerUrl(server: TestServer, study: string, series: string): st
   return `${server.baseUrl}/#/viewer?${new URLSearchParams({ endpoint: server.pacsEndpointId!, study, series })}`;
 }
 
-/** Waits until the viewer shows a slice (the corner text is filled by the first render). */
+/** Waits until the canvas shows a first slice. */
 export async function waitForFirstImage(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window.__covseg?.viewState().index ?? -1) >= 0, undefined, { timeout: 60_000 });
+  await page.waitForFunction(() => (window.__covseg?.viewState().rendered ?? -1) >= 0, undefined, { timeout: 60_000 });
+}
+
+/** Waits until the viewer finished opening: first image, overlays loaded, and the jump to the SEG's slice drawn. */
+export async function waitForViewerReady(page: Page): Promise<void> {
+  await page.locator('[data-testid=viewport][data-ready=true]').waitFor({ timeout: 60_000 });
+  await page.waitForFunction(() => {
+    const state = window.__covseg!.viewState();
+    return state.rendered === state.index;
+  });
 }
 
 declare global {
   interface Window {
     __covseg?: {
-      viewState(): { index: number; count: number; windowWidth: number; windowCenter: number; scale: number };
+      viewState(): { index: number; rendered: number; count: number; windowWidth: number; windowCenter: number; scale: number };
       sliceUids(): string[];
       loadedCount(): number;
       show(index: number): Promise<void>;
-      overlayReadBack(): { rows: number; columns: number; states: number[] } | undefined;
+      overlayReadBack(): { index: number; rows: number; columns: number; states: number[] } | undefined;
       overlaySlices(): number[];
       imageChecksum(): number;
     };

@@ -3,7 +3,9 @@ import { OverlayLayer, type OverlayMask } from './overlay-layer';
 import { registerImageLoader } from './image-loader';
 
 export interface ViewState {
+  /** The slice displayed (requested and decoded); `rendered` is the one the canvas shows. */
   index: number;
+  rendered: number;
   count: number;
   windowWidth: number;
   windowCenter: number;
@@ -23,6 +25,8 @@ const PREFETCH_CONCURRENCY = 6;
 export class StackViewport {
   private imageIds: string[] = [];
   private current = -1;
+  /** The slice the canvases show now (cornerstone draws on the next animation frame after displayImage). */
+  private rendered = -1;
   private requested = -1;
   private displayed = false;
   private overlaySource: OverlaySource = () => [];
@@ -155,6 +159,7 @@ export class StackViewport {
     const viewport = this.displayed ? cornerstone.getViewport(this.element) : undefined;
     return {
       index: this.current,
+      rendered: this.rendered,
       count: this.imageIds.length,
       windowWidth: viewport?.voi.windowWidth ?? this.initialVoi?.windowWidth ?? 0,
       windowCenter: viewport?.voi.windowCenter ?? this.initialVoi?.windowCenter ?? 0,
@@ -167,9 +172,10 @@ export class StackViewport {
     return () => this.listeners.delete(listener);
   }
 
-  /** See {@link OverlayLayer.readBack}. */
-  readOverlay(): ReturnType<OverlayLayer['readBack']> {
-    return this.overlay.readBack();
+  /** See {@link OverlayLayer.readBack}; `index` is the slice the canvas shows. */
+  readOverlay(): (NonNullable<ReturnType<OverlayLayer['readBack']>> & { index: number }) | undefined {
+    const read = this.overlay.readBack();
+    return read && { ...read, index: this.rendered };
   }
 
   /** Pixels of the cornerstone canvas (RGBA), for tests that compare renders. */
@@ -190,6 +196,7 @@ export class StackViewport {
   }
 
   private afterRender(): void {
+    this.rendered = this.current;
     const enabled = cornerstone.getEnabledElement(this.element);
     this.overlay.paint(enabled, this.current >= 0 ? this.overlaySource(this.current) : []);
     const state = this.state();

@@ -13,7 +13,7 @@ export interface CovsegTestHooks {
   /** Shows a slice; resolves when it is displayed. */
   show(index: number): Promise<void>;
   /** The overlay canvas read back into CT pixel space; see OverlayLayer.readBack (states as a plain array). */
-  overlayReadBack(): { rows: number; columns: number; states: number[] } | undefined;
+  overlayReadBack(): { index: number; rows: number; columns: number; states: number[] } | undefined;
   /** Indices of slices where any overlay segment has pixels. */
   overlaySlices(): number[];
   /** A cheap checksum of the rendered CT canvas, to see that a render changed. */
@@ -34,7 +34,7 @@ export function installTestHooks(viewport: StackViewport, slices: () => SliceMet
     show: (index) => viewport.show(index),
     overlayReadBack: () => {
       const read = viewport.readOverlay();
-      return read && { rows: read.rows, columns: read.columns, states: Array.from(read.states) };
+      return read && { index: read.index, rows: read.rows, columns: read.columns, states: Array.from(read.states) };
     },
     overlaySlices: () => {
       const state = overlays();

@@ -136,6 +136,8 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
   await viewport.show(Math.floor(slices.length / 2));
   element.focus();
   await loadOverlays(true);
+  // Marks the end of the opening sequence (first image, overlays, jump to the SEG) for tests and the bench.
+  element.dataset.ready = 'true';
   return () => {
     slider.removeEventListener('input', onSlider);
     for (const teardown of teardowns.reverse()) teardown();
