@@ -98,6 +98,8 @@ describe('segmentation jobs survive a crash', () => {
     expect(job.timings.stow).toBeGreaterThan(0);
     expect(await orthanc.findInstances({ Modality: 'SEG' })).toEqual([builtSopInstanceUID]);
     expect(server.output()).toContain(`Requeued 1 job(s) left running by a previous process: ${id}`);
+    await server.stop();
+    server = undefined;
   });
 
   it('requeues a job stopped by SIGTERM mid-inference and finishes it after restart', async () => {

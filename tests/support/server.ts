@@ -162,7 +162,15 @@ export async function spawnServerProcess(options: TestServerOptions = {}): Promi
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const baseUrl = `http://127.0.0.1:${env.PORT}`;
-  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  // If the test process ends without stopping the server (a failed test, a crash), take it along.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolveExit) =>
+    child.once('exit', () => {
+      process.removeListener('exit', killOnExit);
+      resolveExit();
+    }),
+  );
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`The server exited with code ${child.exitCode} during start:\n${output}`);
