@@ -1,4 +1,4 @@
-import { DicomwebError, DicomwebResponseError, DicomwebStoreError } from './dicomweb-errors';
+import { DicomwebError, DicomwebNetworkError, DicomwebResponseError, DicomwebStoreError } from './dicomweb-errors';
 import { type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, parseDicomJsonArray } from './dicom-json';
 import { DicomwebTransport, type DicomwebTransportOptions, type TransportResponse } from './dicomweb-transport';
 import { buildMultipart, getMultipartBoundary, parseMultipart } from './multipart';
@@ -154,6 +154,7 @@ export class DicomwebClient {
       path,
       headers: { Accept: `multipart/related; type="${partType}"; transfer-syntax=${options.transferSyntax ?? '*'}` },
       idempotent: true,
+      checkComplete: requireClosingDelimiter,
       signal: options.signal,
     });
     const boundary = getMultipartBoundary(response.headers.get('content-type'));
@@ -196,4 +197,21 @@ function readStoreResponse(response: TransportResponse): StoreResult {
 function uid(value: string): string {
   if (!/^[0-9.]{1,64}$/.test(value)) throw new DicomwebError(`not a DICOM UID: ${JSON.stringify(value.slice(0, 70))}`, { transient: false });
   return value;
+}
+
+/**
+ * A multipart body must end with `--boundary--` (RFC 2046 5.1.1, optionally followed by CRLF). One
+ * that does not was cut in transit: a chunked response whose connection closed mid-series reads as
+ * complete in undici. Report it as a network failure (transient) so the request is retried instead of
+ * failing the job as a malformed answer.
+ */
+function requireClosingDelimiter(body: Uint8Array, headers: Headers): void {
+  const boundary = getMultipartBoundary(headers.get('content-type'));
+  if (!boundary) return;
+  let end = body.length;
+  while (end > 0 && (body[end - 1] === 0x0a || body[end - 1] === 0x0d || body[end - 1] === 0x20 || body[end - 1] === 0x09)) end -= 1;
+  const delimiter = Buffer.from(`--${boundary}--`, 'latin1');
+  if (end < delimiter.length || Buffer.compare(Buffer.from(body.buffer, body.byteOffset + end - delimiter.length, delimiter.length), delimiter) !== 0) {
+    throw new DicomwebNetworkError(`WADO-RS body ended after ${body.length} bytes without its closing multipart delimiter (connection dropped mid-transfer?)`);
+  }
 }

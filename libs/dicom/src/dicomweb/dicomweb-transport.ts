@@ -30,6 +30,11 @@ export interface TransportRequest {
   idempotent: boolean;
   /** Statuses that are answers, not failures (STOW's 409 carries a FailedSOPSequence to read). */
   acceptStatuses?: number[];
+  /**
+   * Throws a transient error when a 2xx body is visibly incomplete, so the retry loop covers it. Needed
+   * because Node's fetch (undici) ends a chunked body cut by a closing connection without an error.
+   */
+  checkComplete?: (body: Uint8Array, headers: Headers) => void;
   signal?: AbortSignal;
 }
 
@@ -99,6 +104,7 @@ export class DicomwebTransport {
       if (!response.ok && !request.acceptStatuses?.includes(response.status)) {
         throw new DicomwebHttpError(`${request.operation} failed with status ${response.status}: ${target}`, response.status, { retryAfter: response.headers.get('retry-after') ?? undefined });
       }
+      if (response.ok) request.checkComplete?.(body, response.headers);
       return { status: response.status, headers: response.headers, body, url: safeUrl };
     } catch (error) {
       if (error instanceof DicomwebError) throw error;

@@ -1,0 +1,73 @@
+import { createServer, request, Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { freePort } from '../support/orthanc';
+
+/**
+ * An HTTP proxy in front of a real PACS that a test can cut, to make an outage land at an exact
+ * moment (e.g. in the middle of a WADO-RS series retrieval). While the PACS is down, the proxy drops
+ * the client connection, as the network would.
+ */
+export class CuttableProxy {
+  private readonly sockets = new Set<Socket>();
+  private holdNextRetrieve?: () => void;
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+    private readonly target: URL,
+  ) {}
+
+  static async start(targetRestUrl: string): Promise<CuttableProxy> {
+    const port = await freePort();
+    const proxy: CuttableProxy = new CuttableProxy(createServer((req, res) => proxy.forward(req, res)), port, new URL(targetRestUrl));
+    proxy.server.on('connection', (socket) => {
+      proxy.sockets.add(socket);
+      socket.once('close', () => proxy.sockets.delete(socket));
+    });
+    await new Promise<void>((r) => proxy.server.listen(port, '127.0.0.1', () => r()));
+    return proxy;
+  }
+
+  get dicomwebUrl(): string {
+    return `http://127.0.0.1:${this.port}/dicom-web`;
+  }
+
+  /**
+   * Resolves when the next WADO-RS series retrieval has sent its headers and first bytes; the proxy
+   * then stops forwarding that response, so the client is left mid-transfer until `cutAll()`.
+   */
+  holdRetrieval(): Promise<void> {
+    return new Promise((resolve) => (this.holdNextRetrieve = resolve));
+  }
+
+  /** Drops every open client connection at once. */
+  cutAll(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.cutAll();
+    await new Promise((r) => this.server.close(r));
+  }
+
+  private forward(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+    const upstream = request(
+      { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        const isRetrieve = req.method === 'GET' && /\/studies\/[^/]+\/series\/[^/?]+(\?|$)/.test(req.url ?? '') && answer.statusCode === 200;
+        const hold = isRetrieve ? this.holdNextRetrieve : undefined;
+        if (!hold) return void answer.pipe(res);
+        this.holdNextRetrieve = undefined;
+        answer.once('data', (chunk: Buffer) => {
+          res.write(chunk);
+          answer.pause();
+          hold();
+        });
+      },
+    );
+    // PACS down: the client sees its connection dropped, not a friendly 502.
+    upstream.on('error', () => req.socket.destroy());
+    req.pipe(upstream);
+  }
+}
