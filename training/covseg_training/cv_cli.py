@@ -23,7 +23,7 @@ import numpy as np
 from .cv_summary import summarise
 from .dataset import k_fold_indices, load_slices
 from .plots import plot_histories
-from .train import TrainConfig, TrainingError, train
+from .train import TrainConfig, TrainingError, start_point, train
 from .unet import UNetConfig
 
 
@@ -46,6 +46,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--input-size", type=int, default=192)
     parser.add_argument("--input-channels", type=int, default=1)
+    parser.add_argument("--continue-from", type=Path, help="a finished run (CV: its fold-<k> folders) to continue")
 
 
 def configs(args: argparse.Namespace) -> tuple[UNetConfig, TrainConfig]:
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
             result = train(
                 model_config, [slices[i] for i in train_idx], [slices[i] for i in val_idx], train_config,
                 args.out / f"fold-{fold}", description=f"fold {fold}", stop_file=args.out / "STOP",
+                start=start_point(args.continue_from / f"fold-{fold}") if args.continue_from else None,
             )
             np.savez_compressed(args.out / f"fold-{fold}" / "val-probabilities.npz", **result.val_probabilities)
             print(json.dumps({"fold": fold, "seconds": round(time.time() - started, 1), "last": result.history[-1]}))

@@ -57,7 +57,7 @@ def summarise(
             "folds": len(set(fold_of.values())),
             "images": len(slices),
             "threshold": threshold,
-            "epochs": len(curve),
+            "epochs": int(min(h[-1]["epoch"] for h in histories.values())),
             **{f"{m}_mean": figures[m]["mean"] for m in METRIC_NAMES},
             "dice_sd_over_images": figures["dice"]["sd_over_images"],
             "dice_sd_across_folds": figures["dice"]["sd_across_folds"],
@@ -65,7 +65,8 @@ def summarise(
         "metrics_last_epoch": figures,
         "dice_by_threshold": sweep,
         "val_dice_by_epoch_mean_over_folds": [round(v, 4) for v in curve],
-        "best_epoch_by_mean_val_dice": int(np.argmax(curve)) + 1,
+        "first_epoch": int(min(h[0]["epoch"] for h in histories.values())),
+        "best_epoch_by_mean_val_dice": int(min(h[0]["epoch"] for h in histories.values())) + int(np.argmax(curve)),
         "per_image": {k: {m: round(v, 4) for m, v in r.items()} | {"fold": fold_of[k]} for k, r in rows.items()},
     }
 

@@ -16,19 +16,21 @@ import time
 from .cv_cli import add_model_arguments, configs
 from .dataset import load_slices
 from .plots import plot_histories
-from .train import train
+from .train import start_point, train
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_model_arguments(parser)
     parser.add_argument("--snapshot-every", type=int, default=5)
+    parser.add_argument("--continue-epoch", type=int, help="with --continue-from: start from its epoch-<e>.pt")
     args = parser.parse_args(argv)
     model_config, train_config = configs(args)
     slices = load_slices(args.data)
     started = time.time()
     result = train(model_config, slices, [], train_config, args.out, "final", snapshot_every=args.snapshot_every,
-                   stop_file=args.out / "STOP")
+                   stop_file=args.out / "STOP",
+                   start=start_point(args.continue_from, args.continue_epoch) if args.continue_from else None)
     plot_histories({"final (all slices)": result.history}, args.out / "final-curves.png", "final training")
     report = {"slices": len(slices), "epochs": len(result.history), "train_seconds": round(time.time() - started, 1),
               "last": result.history[-1]}

@@ -60,6 +60,29 @@ class TrainConfig:
             raise TrainingConfigError(f"configure training: epochs {self.epochs}, batch {self.batch_size} must be >= 1")
 
 
+@dataclass(frozen=True)
+class StartPoint:
+    """Where a second training stage starts: weights after `epoch` epochs and the LR it ended with."""
+
+    state_dict: dict
+    epoch: int
+    learning_rate: float
+
+
+def start_point(run_dir: Path, epoch: int | None = None) -> StartPoint:
+    """Reads `last.pt` (or the snapshot `epoch-<epoch>.pt`) and the matching row of `history.csv` of a run."""
+    path = run_dir / ("last.pt" if epoch is None else f"epoch-{epoch}.pt")
+    if not path.is_file():
+        raise TrainingConfigError(f"continue training: checkpoint {path} does not exist")
+    checkpoint = torch.load(str(path), map_location="cpu")
+    with open(run_dir / "history.csv", encoding="utf-8") as handle:
+        rows = {int(r["epoch"]): r for r in csv.DictReader(handle)}
+    row = rows.get(int(checkpoint["epoch"]))
+    if row is None:
+        raise TrainingConfigError(f"continue training: {run_dir}/history.csv has no epoch {checkpoint['epoch']}")
+    return StartPoint(checkpoint["state_dict"], int(checkpoint["epoch"]), float(row["lr"]))
+
+
 @dataclass
 class TrainResult:
     model: UNet
@@ -107,11 +130,13 @@ def train(
     description: str = "train",
     snapshot_every: int = 0,
     stop_file: Path | None = None,
+    start: "StartPoint | None" = None,
 ) -> TrainResult:
     """Trains a fresh U-Net; writes `history.csv`, `best.pt` (best validation loss, or best training loss
     when `val_slices` is empty), `last.pt` and, when `snapshot_every` > 0, `epoch-<e>.pt` every that many
     epochs into `out_dir`. Returns the model of the LAST epoch; when `stop_file` appears, the current epoch
-    is the last one."""
+    is the last one. With `start`, training continues a finished run (a second stage): its weights, its
+    last learning rate (fresh Adam moments and plateau counter) and its epoch numbering."""
     config.validate()
     if not train_slices:
         raise TrainingConfigError("start training: no training slices")
@@ -120,7 +145,11 @@ def train(
     rng = np.random.default_rng(config.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = UNet(model_config)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    first_epoch, learning_rate = 1, config.learning_rate
+    if start is not None:
+        model.load_state_dict(start.state_dict)
+        first_epoch, learning_rate = start.epoch + 1, start.learning_rate
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience,
         min_lr=config.min_learning_rate,
@@ -135,7 +164,7 @@ def train(
     with open(out_dir / "history.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
         writer.writeheader()
-        bar = tqdm(range(1, config.epochs + 1), desc=description, unit="epoch", mininterval=5)
+        bar = tqdm(range(first_epoch, first_epoch + config.epochs), desc=description, unit="epoch", mininterval=5)
         for epoch in bar:
             started = time.time()
             model.train()
@@ -177,7 +206,8 @@ def train(
             bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_dice=f"{row.get('val_dice', float('nan')):.3f}")
             if stop_file is not None and stop_file.exists():
                 break  # asked to end early (a CPU budget ran out): finish as if `epochs` were this epoch
-    torch.save({**checkpoint, "epoch": len(history), "state_dict": model.state_dict()}, out_dir / "last.pt")
+    last_epoch = int(history[-1]["epoch"])
+    torch.save({**checkpoint, "epoch": last_epoch, "state_dict": model.state_dict()}, out_dir / "last.pt")
     return TrainResult(model, best_epoch, history, {k: v.astype(np.float16) for k, v in val_probabilities.items()})
 
 

@@ -45,6 +45,8 @@ class TrainingEndToEndTest(unittest.TestCase):
         cv_cli.main(["--data", str(cls.tmp / "data"), "--out", str(cls.tmp / "cv"), "--folds", "2", "--epochs", "12", *TINY])
         final_cli.main(["--data", str(cls.tmp / "data"), "--out", str(cls.tmp / "final"), "--epochs", "20",
                         "--snapshot-every", "10", *TINY])
+        final_cli.main(["--data", str(cls.tmp / "data"), "--out", str(cls.tmp / "stage2"), "--epochs", "4",
+                        "--continue-from", str(cls.tmp / "final"), "--continue-epoch", "10", *TINY])
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             export_cli.main(["--checkpoint", str(cls.tmp / "final" / "epoch-20.pt"), "--out", str(cls.tmp / "model.onnx"),
@@ -77,6 +79,12 @@ class TrainingEndToEndTest(unittest.TestCase):
         self.assertEqual(len(summary["per_image"]), 12)
         self.assertEqual(summary["headline"]["folds"], 2)
         self.assertEqual(len(summary["metrics_last_epoch"]["dice"]["fold_means"]), 2)
+
+    def test_a_second_stage_continues_the_epoch_numbering_and_the_learning_rate_of_its_snapshot(self):
+        rows = self.history("stage2")
+        self.assertEqual([int(r["epoch"]) for r in rows], [11, 12, 13, 14])
+        first_stage = {int(r["epoch"]): r for r in self.history("final")}
+        self.assertEqual(float(rows[0]["lr"]), float(first_stage[10]["lr"]))
 
     def test_exports_an_onnx_model_with_the_contract_metadata_and_names(self):
         model = onnx.load(str(self.tmp / "model.onnx"))
