@@ -67,7 +67,8 @@ export class OrthancInstance {
   /** Uploads DICOM files through Orthanc's REST API (not STOW), so tests seed the PACS independently of our client. */
   async upload(files: Array<string | Uint8Array>): Promise<void> {
     for (const file of files) {
-      const body = typeof file === 'string' ? readFileSync(file) : file;
+      // A copy typed Uint8Array<ArrayBuffer>: fetch's BodyInit refuses views that may sit on a SharedArrayBuffer.
+      const body = new Uint8Array(typeof file === 'string' ? readFileSync(file) : file);
       const response = await fetch(`${this.restUrl}/instances`, { method: 'POST', body });
       if (!response.ok) throw new Error(`Orthanc upload failed with status ${response.status}`);
     }
