@@ -34,7 +34,9 @@ export async function prepareDicomSlice(bytes: Uint8Array, contract: ModelContra
   }
   const { rows, columns } = instance.pixel;
   const dataset = instance.dataset as Record<string, unknown>;
-  if (instance.sopClassUID !== CT_IMAGE_STORAGE && dataset.Modality !== 'CT') {
+  // Modality, when present, decides (a CT Image Storage object saying MR is not HU we can trust);
+  // without it, the SOP class must be CT Image Storage.
+  if (dataset.Modality !== undefined ? dataset.Modality !== 'CT' : instance.sopClassUID !== CT_IMAGE_STORAGE) {
     throw new UploadUnreadableError(`Segmenting an uploaded DICOM slice failed: it is ${String(dataset.Modality ?? 'not CT')}, the model reads CT (HU)`);
   }
   const slope = numberOf(dataset.RescaleSlope, 1);
