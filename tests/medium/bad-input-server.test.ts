@@ -20,7 +20,7 @@ describe('hostile inputs fed to the running server', () => {
   const output = captureOutput();
   const upload = (bytes: Uint8Array, name: string) => {
     const form = new FormData();
-    form.append('file', new Blob([bytes]), name);
+    form.append('file', new Blob([new Uint8Array(bytes)]), name);
     return server.request('/api/segment-image', { method: 'POST', body: form });
   };
   const expectHealthy = async () => expect((await server.request('/api/health')).status).toBe(200);
@@ -60,7 +60,7 @@ describe('hostile inputs fed to the running server', () => {
   });
 
   it.each(manifest.filter((e) => e.kind === 'dicom').map((e) => [e.file]))('stores %s in the PACS if the PACS takes it, and the job fails with a reason', async (file) => {
-    const stored = await fetch(`${orthanc.restUrl}/instances`, { method: 'POST', body: bytesOf(file) });
+    const stored = await fetch(`${orthanc.restUrl}/instances`, { method: 'POST', body: Buffer.from(bytesOf(file)) });
     if (!stored.ok) {
       // The PACS refused it: the server never sees it. Still fine, as long as we stay up.
       expect(stored.status).toBeGreaterThanOrEqual(400);
