@@ -112,6 +112,7 @@ declare global {
       overlayReadBack(): { index: number; rows: number; columns: number; states: number[] } | undefined;
       overlaySlices(): number[];
       imageChecksum(): number;
+      storedPixelSum(): { sum: number; count: number } | undefined;
     };
   }
 }

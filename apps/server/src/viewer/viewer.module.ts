@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { JobRepository } from '../repositories/job.repository';
+import { DecodedFrameController } from './controllers/decoded-frame.controller';
 import { DicomwebProxyController } from './controllers/dicomweb-proxy.controller';
 import { OverlayController } from './controllers/overlay.controller';
 import { SegmentImageController } from './controllers/segment-image.controller';
@@ -7,6 +8,7 @@ import { StudyBrowserController } from './controllers/study-browser.controller';
 import { PacsHttpRepository } from './repositories/pacs-http.repository';
 import { ViewerModelRepository } from './repositories/viewer-model.repository';
 import { ViewerPacsRepository } from './repositories/viewer-pacs.repository';
+import { DecodedFrameService } from './services/decoded-frame.service';
 import { DicomwebProxyService } from './services/dicomweb-proxy.service';
 import { OverlayService } from './services/overlay.service';
 import { SegmentImageService } from './services/segment-image.service';
@@ -19,9 +21,10 @@ import { StudyBrowserService } from './services/study-browser.service';
  * too is safe (AppModule does not export its providers).
  */
 @Module({
-  controllers: [DicomwebProxyController, StudyBrowserController, OverlayController, SegmentImageController],
+  controllers: [DicomwebProxyController, DecodedFrameController, StudyBrowserController, OverlayController, SegmentImageController],
   providers: [
     DicomwebProxyService,
+    DecodedFrameService,
     StudyBrowserService,
     OverlayService,
     SegmentImageService,

@@ -53,25 +53,21 @@ export class FrameDecodeError extends Error {
 }
 
 /**
- * Fetches one frame through the server's DICOMweb proxy and wraps its stored values (before rescale)
- * in a new, aligned typed array that the returned image owns.
+ * Fetches one frame through the server's DICOMweb proxy, transcoded by the PACS to explicit little endian;
+ * when the PACS cannot transcode it (an error status, another transfer syntax, or a body of the wrong size),
+ * falls back to the server decoding the instance (`/api/decoded-frames/...`). The image owns a new,
+ * aligned typed array of stored values (before rescale).
  */
 export async function loadFrame(imageId: string, signal?: AbortSignal): Promise<LoadedImage> {
   const slice = registry.get(imageId);
   if (!slice) throw new FrameDecodeError(`Loading ${imageId} failed: its series is not open`);
-  let response: Response;
+  let pixels: Int16Array | Uint16Array | Uint8Array;
   try {
-    response = await fetch(slice.frameUrl, { headers: authHeaders({ Accept: FRAME_ACCEPT }), signal });
-  } catch (cause) {
-    if (signal?.aborted) throw cause;
-    throw new NetworkError(`GET ${slice.frameUrl} failed: the server did not answer`, 0, { cause });
+    pixels = await fetchTranscoded(slice, signal);
+  } catch (error) {
+    if (!(error instanceof TranscodingRefused)) throw error;
+    pixels = await fetchDecodedOnServer(slice, signal);
   }
-  if (response.status === 401) throw new UnauthorizedError(`GET ${slice.frameUrl} failed with status 401`, 401);
-  if (!response.ok) throw new ApiError(`Loading slice ${slice.sopInstanceUID} failed with status ${response.status}`, response.status);
-  const contentType = response.headers.get('content-type') ?? '';
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const body = contentType.toLowerCase().startsWith('multipart/') ? firstMultipartPart(bytes, contentType) : bytes;
-  const pixels = toPixels(body, slice);
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < pixels.length; i++) {
@@ -100,6 +96,57 @@ export async function loadFrame(imageId: string, signal?: AbortSignal): Promise<
     sizeInBytes: pixels.byteLength,
     getPixelData: () => pixels,
   };
+}
+
+/** The PACS answered, but not with an uncompressed frame; the server can decode the instance instead. */
+class TranscodingRefused extends Error {
+  override name = 'TranscodingRefused';
+}
+
+const EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+
+async function fetchTranscoded(slice: SliceMeta, signal: AbortSignal | undefined): Promise<Int16Array | Uint16Array | Uint8Array> {
+  const response = await send(slice.frameUrl, FRAME_ACCEPT, signal);
+  // 401/404 mean the same for the fallback; 5xx/406/400 from a PACS usually mean "cannot transcode".
+  if (response.status === 401) throw new UnauthorizedError(`GET ${slice.frameUrl} failed with status 401`, 401);
+  if (response.status === 404) throw new ApiError(`Loading slice ${slice.sopInstanceUID} failed with status 404: the PACS does not have it`, 404);
+  if (!response.ok) throw new TranscodingRefused(`status ${response.status}`);
+  const contentType = response.headers.get('content-type') ?? '';
+  const syntax = /transfer-syntax=([0-9.]+)/i.exec(contentType)?.[1];
+  if (syntax && syntax !== EXPLICIT_LITTLE_ENDIAN) {
+    await response.body?.cancel();
+    throw new TranscodingRefused(`transfer syntax ${syntax}`);
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const body = contentType.toLowerCase().startsWith('multipart/') ? firstMultipartPart(bytes, contentType) : bytes;
+  if (body.length < slice.rows * slice.columns * (slice.bitsAllocated / 8)) throw new TranscodingRefused(`${body.length} bytes`);
+  return toPixels(body, slice);
+}
+
+async function fetchDecodedOnServer(slice: SliceMeta, signal: AbortSignal | undefined): Promise<Int16Array | Uint16Array | Uint8Array> {
+  const url = slice.frameUrl.replace(/^\/api\/dicomweb\//, '/api/decoded-frames/').replace(/\/frames\/1$/, '?frame=1');
+  const response = await send(url, 'application/octet-stream', signal);
+  if (response.status === 401) throw new UnauthorizedError(`GET ${url} failed with status 401`, 401);
+  if (!response.ok) {
+    const reason = await response.text().then((t) => (JSON.parse(t) as { message?: string }).message ?? t).catch(() => '');
+    throw new ApiError(`Loading slice ${slice.sopInstanceUID} failed: the PACS cannot transcode it and the server could not decode it (status ${response.status}${reason ? `: ${reason}` : ''})`, response.status);
+  }
+  const bits = Number(response.headers.get('x-bits-allocated'));
+  const signed = response.headers.get('x-pixel-signed') === 'true';
+  const copy = new Uint8Array(await response.arrayBuffer());
+  const count = slice.rows * slice.columns;
+  if (copy.length !== count * (bits / 8)) throw new FrameDecodeError(`Decoding slice ${slice.sopInstanceUID} failed: the server sent ${copy.length} bytes for ${count} pixels`);
+  if (bits === 8) return copy;
+  return signed ? new Int16Array(copy.buffer) : new Uint16Array(copy.buffer);
+}
+
+async function send(url: string, accept: string, signal: AbortSignal | undefined): Promise<Response> {
+  try {
+    return await fetch(url, { headers: authHeaders({ Accept: accept }), signal });
+  } catch (cause) {
+    if (signal?.aborted) throw cause;
+    throw new NetworkError(`GET ${url} failed: the server did not answer`, 0, { cause });
+  }
 }
 
 function toPixels(body: Uint8Array, slice: SliceMeta): Int16Array | Uint16Array | Uint8Array {

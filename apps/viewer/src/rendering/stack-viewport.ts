@@ -178,6 +178,13 @@ export class StackViewport {
     return read && { ...read, index: this.rendered };
   }
 
+  /** Stored values of the displayed image (before rescale), as the loader produced them; for tests. */
+  readStoredPixels(): ArrayLike<number> | undefined {
+    if (!this.displayed) return undefined;
+    const image = cornerstone.getEnabledElement(this.element).image as (cornerstone.Image & { getPixelData(): ArrayLike<number> }) | undefined;
+    return image?.getPixelData();
+  }
+
   /** Pixels of the cornerstone canvas (RGBA), for tests that compare renders. */
   readImagePixels(): Uint8ClampedArray | undefined {
     if (!this.displayed) return undefined;

@@ -18,6 +18,8 @@ export interface CovsegTestHooks {
   overlaySlices(): number[];
   /** A cheap checksum of the rendered CT canvas, to see that a render changed. */
   imageChecksum(): number;
+  /** Sum and count of the displayed slice's stored values, to compare decoders. */
+  storedPixelSum(): { sum: number; count: number } | undefined;
 }
 
 declare global {
@@ -42,6 +44,13 @@ export function installTestHooks(viewport: StackViewport, slices: () => SliceMet
       const indices = new Set<number>();
       for (const segment of state.segments) for (const index of segment.encoded.keys()) if (state.maskOf(segment, index)?.some((v) => v)) indices.add(index);
       return [...indices].sort((a, b) => a - b);
+    },
+    storedPixelSum: () => {
+      const pixels = viewport.readStoredPixels();
+      if (!pixels) return undefined;
+      let sum = 0;
+      for (let i = 0; i < pixels.length; i++) sum += pixels[i];
+      return { sum, count: pixels.length };
     },
     imageChecksum: () => {
       const pixels = viewport.readImagePixels();
