@@ -7,6 +7,7 @@ export {
   InvalidInputError,
   ImageDecodeError,
   ImageTooLargeError,
+  EvaluationInputError,
 } from './errors';
 export { type ModelContract, parseModelContract } from './inference/model-contract';
 export { readOnnxMetadataProps } from './inference/onnx-metadata';
