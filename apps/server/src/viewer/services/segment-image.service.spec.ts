@@ -1,0 +1,49 @@
+import { describe, expect, it, vi } from 'vitest';
+import { encodePng } from '@covseg/segmentation';
+import type { ViewerModelRepository } from '../repositories/viewer-model.repository';
+import { UploadRejectedError, UploadTooLargeError, UploadUnreadableError } from '../viewer.errors';
+import { detectFormat, SegmentImageService } from './segment-image.service';
+
+/** The model is never needed for refused uploads; a call would fail the test. */
+const models = { getModelOrFail: vi.fn(() => {
+  throw new Error('the model must not be used for a refused upload');
+}) } as unknown as ViewerModelRepository;
+
+const upload = (bytes: Uint8Array) => ({ bytes, originalName: 'slice' });
+
+describe('SegmentImageService', () => {
+  it('recognises PNG, JPEG and DICOM Part 10 by their signatures, and nothing else', () => {
+    const dicom = new Uint8Array(200);
+    dicom.set([0x44, 0x49, 0x43, 0x4d], 128);
+    expect(detectFormat(dicom)).toBe('dicom');
+    expect(detectFormat(new Uint8Array(encodePng(new Uint8Array(4), 2, 2, 1)))).toBe('png');
+    expect(detectFormat(new TextEncoder().encode('just some text, not an image'))).toBeUndefined();
+  });
+
+  it('refuses a missing or empty file with 415 before touching the model', async () => {
+    const service = new SegmentImageService(models);
+    await expect(service.segment(undefined)).rejects.toBeInstanceOf(UploadRejectedError);
+    await expect(service.segment(upload(new Uint8Array(0)))).rejects.toBeInstanceOf(UploadRejectedError);
+    await expect(service.segment(upload(new TextEncoder().encode('hello')))).rejects.toThrow(/not PNG, JPEG or DICOM/);
+  });
+
+  it('refuses an oversized image from its header with 413 and a corrupt one with 422', async () => {
+    const model = { contract: { inputSize: 8, inputChannels: 1, threshold: 0.5 }, name: 'm', version: '1', trained: false, predict: vi.fn() };
+    const service = new SegmentImageService({ getModelOrFail: () => model } as unknown as ViewerModelRepository);
+    const huge = new Uint8Array(encodePng(new Uint8Array(4), 2, 2, 1));
+    // Rewrite the IHDR width to 5000 px: the header check refuses it without decoding.
+    new DataView(huge.buffer, huge.byteOffset).setUint32(16, 5000);
+    await expect(service.segment(upload(huge))).rejects.toBeInstanceOf(UploadTooLargeError);
+    const truncated = new Uint8Array(encodePng(new Uint8Array(64 * 64).fill(128), 64, 64, 1)).slice(0, 60);
+    await expect(service.segment(upload(truncated))).rejects.toBeInstanceOf(UploadUnreadableError);
+    expect(model.predict).not.toHaveBeenCalled();
+  });
+
+  it('refuses a DICOM file that is not a readable single-frame slice with 422', async () => {
+    const model = { contract: { windowCenter: -600, windowWidth: 1500 }, name: 'm', version: '1', trained: false };
+    const service = new SegmentImageService({ getModelOrFail: () => model } as unknown as ViewerModelRepository);
+    const dicom = new Uint8Array(300);
+    dicom.set([0x44, 0x49, 0x43, 0x4d], 128);
+    await expect(service.segment(upload(dicom))).rejects.toBeInstanceOf(UploadUnreadableError);
+  });
+});
