@@ -115,6 +115,7 @@ describe('health, docs and the viewer page', () => {
     expect(health.status).toBe('degraded');
     expect(health.model).toMatchObject({ name: 'covseg-unet', provider: 'cpu' });
     expect(typeof health.model.trained).toBe('boolean');
+    expect(health.jobs).toEqual({ queued: 0, running: 0 });
     const byName = Object.fromEntries(health.pacsEndpoints.map((p: { name: string }) => [p.name, p]));
     expect(byName['test-pacs'].reachable).toBe(true);
     expect(byName.dead.reachable).toBe(false);

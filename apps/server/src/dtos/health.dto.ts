@@ -17,8 +17,14 @@ export class ModelHealthDto {
   @ApiProperty() path!: string;
 }
 
+export class JobQueueHealthDto {
+  @ApiProperty() queued!: number;
+  @ApiProperty() running!: number;
+}
+
 export class HealthDto {
   @ApiProperty({ enum: ['ok', 'degraded'] }) status!: 'ok' | 'degraded';
   @ApiProperty({ type: [PacsReachabilityDto] }) pacsEndpoints!: PacsReachabilityDto[];
   @ApiProperty({ type: ModelHealthDto, nullable: true }) model!: ModelHealthDto | null;
+  @ApiProperty({ type: JobQueueHealthDto }) jobs!: JobQueueHealthDto;
 }

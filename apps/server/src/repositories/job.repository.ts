@@ -127,6 +127,13 @@ export class JobRepository {
     return (this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]).map(toRecord);
   }
 
+  /** How many jobs wait and run right now (health). */
+  countActive(): { queued: number; running: number } {
+    const rows = this.db.prepare(`SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') GROUP BY status`).all() as Array<{ status: JobStatus; n: number }>;
+    const count = (status: JobStatus) => rows.find((r) => r.status === status)?.n ?? 0;
+    return { queued: count('queued'), running: count('running') };
+  }
+
   /** Atomically takes the oldest queued job and marks it running; undefined when none is queued. */
   claimNext(): JobRecord | undefined {
     const row = this.db

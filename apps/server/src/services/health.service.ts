@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthDto, PacsReachabilityDto } from '../dtos/health.dto';
 import { APP_CONFIG, AppConfig } from '../repositories/config.repository';
+import { JobRepository } from '../repositories/job.repository';
 import { ModelRepository } from '../repositories/model.repository';
 import { PacsEndpointRepository } from '../repositories/pacs-endpoint.repository';
 import { PacsProbeRepository } from '../repositories/pacs-probe.repository';
@@ -17,9 +18,10 @@ export class HealthService {
     private readonly endpoints: PacsEndpointRepository,
     private readonly endpointService: PacsEndpointService,
     private readonly probes: PacsProbeRepository,
+    private readonly jobs: JobRepository,
   ) {}
 
-  /** QIDO reachability of every PACS endpoint (in parallel) and the loaded model; `degraded` if any is missing. */
+  /** QIDO reachability of every PACS endpoint (in parallel), the loaded model and the job queue; `degraded` if a PACS or the model is missing. */
   async getHealth(): Promise<HealthDto> {
     const pacsEndpoints = await Promise.all(
       this.endpoints.list().map(async (record): Promise<PacsReachabilityDto> => {
@@ -32,6 +34,7 @@ export class HealthService {
     return {
       status: model && pacsEndpoints.every((p) => p.reachable) ? 'ok' : 'degraded',
       pacsEndpoints,
+      jobs: this.jobs.countActive(),
       model: model ? { name: model.name, version: model.version, trained: model.trained, provider: this.config.executionProvider, path: this.config.modelPath } : null,
     };
   }
