@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom, readSeg, type SegReadResult } from '@covseg/dicom';
 import { lidcSlicePaths } from '../support/lidc-fixture';
-import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
+import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack, poll } from './support/viewer-stack';
 import { compareOverlayOnSlice, unionOnSlice } from './support/overlay-check';
 
 const STUDY = '1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178';
@@ -68,7 +68,7 @@ describe('segmenting the demo-like LIDC series from the viewer', () => {
     await page.screenshot({ path: join(artifactsDir, 'jobs-page.png') });
     await page.goto(`${stack.server.baseUrl}/#/studies`);
     const status = page.locator(`tr.study-row[data-study="${STUDY}"] [data-testid=seg-status]`);
-    await expect.poll(() => status.textContent()).toBe('SEG available');
+    await poll(() => status.textContent()).toBe('SEG available');
     await page.screenshot({ path: join(artifactsDir, 'study-list.png') });
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lidcSlicePaths } from '../support/lidc-fixture';
-import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
+import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack, poll } from './support/viewer-stack';
 
 const STUDY = '1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178';
 const SERIES = '1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192';
@@ -31,6 +31,39 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
     expect(errors).toEqual([]);
   });
 
+  it('filters the study list by patient ID, name, date and accession', async () => {
+    const { page, errors } = await stack.newPage();
+    await page.goto(`${stack.server.baseUrl}/#/studies`);
+    await page.locator(`tr.study-row[data-study="${STUDY}"]`).waitFor();
+    const search = async (field: string, value: string) => {
+      for (const name of ['patientId', 'patientName', 'studyDate', 'accessionNumber']) await page.locator(`input[name=${name}]`).fill(name === field ? value : '');
+      const answer = page.waitForResponse((r) => r.url().includes('/api/studies?'));
+      await page.getByRole('button', { name: 'Search' }).click();
+      await answer;
+      await poll(() => page.getByTestId('study-count').textContent()).not.toBe('Searching…');
+      return page.locator('tr.study-row').count();
+    };
+    expect(await search('patientId', 'LIDC-IDRI-0001')).toBe(1);
+    expect(await search('patientId', 'NOBODY-42')).toBe(0);
+    expect(await search('studyDate', '20000101')).toBe(1);
+    expect(await search('studyDate', '19990101-19991231')).toBe(0);
+    expect(await search('accessionNumber', '2819497684894126')).toBe(1);
+    expect(await search('accessionNumber', '1')).toBe(0);
+    expect(await search('patientName', 'ZZZ')).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('keeps the viewer usable on a large monitor', async () => {
+    const { page, errors } = await stack.newPage({ width: 2560, height: 1440 });
+    await page.goto(viewerUrl(stack.server, STUDY, SERIES));
+    await waitForViewerReady(page);
+    const box = (await page.getByTestId('viewport').boundingBox())!;
+    expect(box.width).toBeGreaterThan(1800);
+    expect(box.height).toBeGreaterThan(1200);
+    await page.screenshot({ path: join(artifactsDir, 'viewer-2560x1440.png') });
+    expect(errors).toEqual([]);
+  });
+
   it('changes the slice with the mouse wheel, the arrow keys and the slider', async () => {
     const { page, errors } = await stack.newPage();
     await page.goto(viewerUrl(stack.server, STUDY, SERIES));
@@ -40,13 +73,13 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
     const viewport = page.getByTestId('viewport');
     await viewport.hover();
     await page.mouse.wheel(0, 100);
-    await expect.poll(index).toBe(start + 2);
+    await poll(index).toBe(start + 2);
     await page.keyboard.press('ArrowUp');
-    await expect.poll(index).toBe(start + 1);
+    await poll(index).toBe(start + 1);
     await page.keyboard.press('Home');
-    await expect.poll(index).toBe(0);
+    await poll(index).toBe(0);
     await page.getByTestId('slice-slider').fill('100');
-    await expect.poll(index).toBe(100);
+    await poll(index).toBe(100);
     expect(await page.getByTestId('corner-slice').textContent()).toMatch(/^Slice 101\/133/);
     expect(errors).toEqual([]);
   });
@@ -63,10 +96,10 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2 - 120, box.y + box.height / 2 + 60, { steps: 6 });
     await page.mouse.up();
-    await expect.poll(() => page.evaluate(() => window.__covseg!.imageChecksum())).not.toBe(before);
+    await poll(() => page.evaluate(() => window.__covseg!.imageChecksum())).not.toBe(before);
     expect(await page.getByTestId('corner-wl').textContent()).not.toBe(wlBefore);
     await page.keyboard.press('2');
-    await expect.poll(() => page.getByTestId('corner-wl').textContent()).toBe('W 350  L 50');
+    await poll(() => page.getByTestId('corner-wl').textContent()).toBe('W 350  L 50');
     await page.screenshot({ path: join(artifactsDir, 'viewer-mediastinum.png') });
     expect(errors).toEqual([]);
   });

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom, readSeg, type SegReadResult } from '@covseg/dicom';
-import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
+import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack, poll } from './support/viewer-stack';
 import { compareOverlayOnSlice, unionOnSlice } from './support/overlay-check';
 
 // dcmqi's liver SEG (BSD-3, tests/fixtures/seg/dcmqi/LICENSE.txt) and the 3-slice CT it references.
@@ -85,7 +85,7 @@ describe.each([
     const painted = async () => (await page.evaluate(() => window.__covseg!.overlayReadBack()))!.states.filter((s) => s === 2).length;
     expect(await painted()).toBeGreaterThan(0);
     for (const checkbox of await page.getByTestId('segment-row').locator('input[type=checkbox]').all()) await checkbox.uncheck();
-    await expect.poll(painted).toBe(0);
+    await poll(painted).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom } from '@covseg/dicom';
 import { lidcSlicePaths } from '../support/lidc-fixture';
-import { artifactsDir, startViewerStack, type ViewerStack } from './support/viewer-stack';
+import { artifactsDir, startViewerStack, type ViewerStack, poll } from './support/viewer-stack';
 
 /** A LIDC slice through both lungs (CC BY 3.0, tests/fixtures/ct/lidc-idri-0001). */
 const slicePath = () => lidcSlicePaths()[60]!;
@@ -72,7 +72,7 @@ describe('slice upload and PACS endpoint administration in the browser', () => {
     const answer = page.waitForResponse((r) => r.url().endsWith('/api/segment-image'));
     await page.getByTestId('upload-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image at all\n') });
     expect((await answer).status()).toBe(415);
-    await expect.poll(() => page.getByTestId('upload-status').textContent()).toMatch(/not PNG, JPEG or DICOM/);
+    await poll(() => page.getByTestId('upload-status').textContent()).toMatch(/not PNG, JPEG or DICOM/);
     expect(await page.locator('.toast-error').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(artifactsDir, 'upload-refused.png') });
     await page.getByTestId('upload-input').setInputFiles(slicePath());
@@ -122,7 +122,7 @@ describe('slice upload and PACS endpoint administration in the browser', () => {
     const created = await stack.server.json<{ token: string }>('/api/auth/tokens', { method: 'POST', body: JSON.stringify({ role: 'user', label: 'e2e user' }) });
     const { page } = await stack.newPage({ token: created.token });
     await page.goto(`${stack.server.baseUrl}/#/studies`);
-    await expect.poll(() => page.locator('#whoami').textContent()).toBe('signed in as user');
+    await poll(() => page.locator('#whoami').textContent()).toBe('signed in as user');
     expect(await page.locator('#nav-admin').isHidden()).toBe(true);
     await page.goto(`${stack.server.baseUrl}/#/admin`);
     await page.getByTestId('admins-only').waitFor();
@@ -136,7 +136,7 @@ describe('slice upload and PACS endpoint administration in the browser', () => {
     await page.locator('#token-input').fill(stack.server.env.COVSEG_BOOTSTRAP_ADMIN_TOKEN!);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('login-prompt').waitFor({ state: 'detached' });
-    await expect.poll(() => page.locator('#whoami').textContent()).toBe('signed in as admin');
+    await poll(() => page.locator('#whoami').textContent()).toBe('signed in as admin');
     await page.getByTestId('study-count').filter({ hasText: /studies|study/ }).waitFor();
   });
 });
