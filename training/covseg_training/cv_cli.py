@@ -70,19 +70,26 @@ def gather(args: argparse.Namespace, slices) -> dict:
     histories, fold_of, probabilities = {}, {}, {}
     for fold, (_, val_idx) in enumerate(k_fold_indices(len(slices), args.folds, args.seed)):
         folder = args.out / f"fold-{fold}"
-        if not (folder / "val-probabilities.npz").is_file():
-            raise MissingFoldError(f"summarise cross-validation: fold {fold} has not finished ({folder})")
-        histories[f"fold {fold}"] = read_history(folder / "history.csv")
-        with np.load(folder / "val-probabilities.npz") as saved:
+        maps = folder / ("val-probabilities.npz" if args.at_epoch is None else f"val-probabilities-epoch-{args.at_epoch}.npz")
+        if not maps.is_file():
+            raise MissingFoldError(f"summarise cross-validation: fold {fold} has no {maps.name} in {folder}")
+        history = read_history(folder / "history.csv")
+        if args.at_epoch is not None:
+            history = [row for row in history if row["epoch"] <= args.at_epoch]
+        histories[f"fold {fold}"] = history
+        with np.load(maps) as saved:
             probabilities.update({k: saved[k] for k in saved.files})
         fold_of.update({slices[i].name: fold for i in val_idx})
     summary = summarise(slices, probabilities, fold_of, histories, args.threshold)
     summary["train_seconds_per_fold"] = [round(sum(r["seconds"] for r in h), 1) for h in histories.values()]
     summary["model"] = {"base_width": args.base_width, "depth": args.depth, "input_channels": args.input_channels,
                         "input_size": args.input_size}
-    summary["training"] = {k: v for k, v in vars(args).items() if k not in ("data", "out", "only_fold", "summarise")}
-    (args.out / "cv-summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    plot_histories(histories, args.out / "cv-curves.png", f"{args.folds}-fold cross-validation")
+    summary["training"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
+                           if k not in ("data", "out", "only_fold", "summarise")}
+    name = "cv-summary.json" if args.at_epoch is None else f"cv-summary-epoch-{args.at_epoch}.json"
+    (args.out / name).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    plot_histories(histories, args.out / name.replace("summary", "curves").replace(".json", ".png"),
+                   f"{args.folds}-fold cross-validation")
     return summary
 
 
@@ -93,6 +100,8 @@ def main(argv: list[str] | None = None) -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--only-fold", type=int, help="train this fold only (0-based)")
     mode.add_argument("--summarise", action="store_true", help="only gather finished folds")
+    parser.add_argument("--snapshot-every", type=int, default=0, help="also keep epoch-<e>.pt and its validation maps")
+    parser.add_argument("--at-epoch", type=int, help="with --summarise: use the snapshots of this epoch")
     args = parser.parse_args(argv)
     model_config, train_config = configs(args)
     slices = load_slices(args.data)
@@ -106,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
                 model_config, [slices[i] for i in train_idx], [slices[i] for i in val_idx], train_config,
                 args.out / f"fold-{fold}", description=f"fold {fold}", stop_file=args.out / "STOP",
                 start=start_point(args.continue_from / f"fold-{fold}") if args.continue_from else None,
+                snapshot_every=args.snapshot_every,
             )
             np.savez_compressed(args.out / f"fold-{fold}" / "val-probabilities.npz", **result.val_probabilities)
             print(json.dumps({"fold": fold, "seconds": round(time.time() - started, 1), "last": result.history[-1]}))

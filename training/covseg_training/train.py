@@ -199,6 +199,12 @@ def train(
                 torch.save({**checkpoint, "epoch": epoch, "state_dict": model.state_dict()}, out_dir / "best.pt")
             if snapshot_every > 0 and epoch % snapshot_every == 0:
                 torch.save({**checkpoint, "epoch": epoch, "state_dict": model.state_dict()}, out_dir / f"epoch-{epoch}.pt")
+                if val_probabilities:
+                    # Lets CV be summarised at any snapshot epoch, to match the final run's epoch count.
+                    np.savez_compressed(
+                        out_dir / f"val-probabilities-epoch-{epoch}.npz",
+                        **{k: v.astype(np.float16) for k, v in val_probabilities.items()},
+                    )
             row["seconds"] = round(time.time() - started, 2)
             writer.writerow(row)
             handle.flush()

@@ -42,7 +42,10 @@ class TrainingEndToEndTest(unittest.TestCase):
             raise RuntimeError("the ONNX parity check needs node on PATH")
         cls.tmp = Path(tempfile.mkdtemp(prefix="covseg-training-test-"))
         write_synthetic_dataset(cls.tmp / "data")
-        cv_cli.main(["--data", str(cls.tmp / "data"), "--out", str(cls.tmp / "cv"), "--folds", "2", "--epochs", "12", *TINY])
+        cv_cli.main(["--data", str(cls.tmp / "data"), "--out", str(cls.tmp / "cv"), "--folds", "2", "--epochs", "12",
+                     "--snapshot-every", "6", *TINY])
+        cv_cli.main(["--data", str(cls.tmp / "data"), "--out", str(cls.tmp / "cv"), "--folds", "2", "--epochs", "12",
+                     "--summarise", "--at-epoch", "6", *TINY])
         final_cli.main(["--data", str(cls.tmp / "data"), "--out", str(cls.tmp / "final"), "--epochs", "20",
                         "--snapshot-every", "10", *TINY])
         final_cli.main(["--data", str(cls.tmp / "data"), "--out", str(cls.tmp / "stage2"), "--epochs", "4",
@@ -85,6 +88,12 @@ class TrainingEndToEndTest(unittest.TestCase):
         self.assertEqual([int(r["epoch"]) for r in rows], [11, 12, 13, 14])
         first_stage = {int(r["epoch"]): r for r in self.history("final")}
         self.assertEqual(float(rows[0]["lr"]), float(first_stage[10]["lr"]))
+
+    def test_cross_validation_can_be_summarised_at_a_snapshot_epoch(self):
+        summary = json.loads((self.tmp / "cv" / "cv-summary-epoch-6.json").read_text())
+        self.assertEqual(summary["headline"]["epochs"], 6)
+        self.assertEqual(len(summary["val_dice_by_epoch_mean_over_folds"]), 6)
+        self.assertEqual(len(summary["per_image"]), 12)
 
     def test_exports_an_onnx_model_with_the_contract_metadata_and_names(self):
         model = onnx.load(str(self.tmp / "model.onnx"))
