@@ -128,6 +128,16 @@ describe('slice upload and PACS endpoint administration in the browser', () => {
     await page.getByTestId('admins-only').waitFor();
   });
 
+  it('signs a fresh browser in through a one-time login link and lands on the page it names', async () => {
+    const link = await stack.server.json<{ url: string }>('/api/auth/login-links', { method: 'POST', body: JSON.stringify({ role: 'user', next: '/#/jobs', ttlSeconds: 600 }) });
+    const { page, errors } = await stack.newPage({ token: null });
+    await page.goto(link.url);
+    await page.getByTestId('jobs-table').waitFor();
+    await poll(() => page.locator('#whoami').textContent()).toBe('signed in as user');
+    expect(await page.getByTestId('login-prompt').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it('asks for a token on 401 and continues once one is pasted', async () => {
     const { page } = await stack.newPage({ token: null });
     await page.goto(`${stack.server.baseUrl}/#/studies`);
