@@ -60,6 +60,21 @@ describe('segmenting the demo-like LIDC series from the viewer', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows why a job failed on the jobs page', async () => {
+    const job = await stack.server.json<{ id: string }>('/api/jobs', {
+      method: 'POST',
+      body: JSON.stringify({ pacsEndpointId: stack.server.pacsEndpointId, studyInstanceUID: STUDY, seriesInstanceUID: '1.2.3.4.5.6.7' }),
+      expectStatus: 202,
+    });
+    await poll(async () => (await stack.server.json<{ status: string }>(`/api/jobs/${job.id}`)).status).toBe('failed');
+    const failure = (await stack.server.json<{ error: { code: string; message: string } }>(`/api/jobs/${job.id}`)).error;
+    const { page } = await stack.newPage();
+    await page.goto(`${stack.server.baseUrl}/#/jobs`);
+    const row = page.locator('[data-testid=jobs-table] tr[data-status=failed]', { hasText: job.id });
+    await row.waitFor();
+    expect(await row.textContent()).toContain(`${failure.code}: ${failure.message}`);
+  });
+
   it('lists the finished job with its timings, and the study as having a SEG', async () => {
     const { page } = await stack.newPage();
     await page.goto(`${stack.server.baseUrl}/#/jobs`);
