@@ -1,0 +1,148 @@
+// node scripts/run-ts.mjs bench/load.bench.ts — load on loopback, not part of `npm test`.
+// A real Orthanc holds 4 CT studies (40 slices each, re-UIDed copies of LIDC-IDRI-0001); the built
+// server runs as a real process. While 4 segmentation jobs run concurrently, 50 concurrent viewer
+// requests go through the DICOMweb proxy (QIDO studies/series, WADO metadata, WADO instance). Prints
+// throughput and p50/p95 latency, then checks every job stored exactly one SEG.
+// Env: BENCH_SLICES (40), BENCH_STUDIES (4), BENCH_VIEWER_REQUESTS (50), JOB_CONCURRENCY (4).
+import dcmjs from 'dcmjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { waitForJob } from '../tests/support/jobs';
+import { lidcSlices } from '../tests/support/lidc-fixture';
+import { OrthancInstance } from '../tests/support/orthanc';
+import { spawnServerProcess } from '../tests/support/server';
+
+const SLICES = Number(process.env.BENCH_SLICES ?? 40);
+const STUDIES = Number(process.env.BENCH_STUDIES ?? 4);
+const VIEWER_REQUESTS = Number(process.env.BENCH_VIEWER_REQUESTS ?? 50);
+const CONCURRENCY = process.env.JOB_CONCURRENCY ?? '4';
+
+const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
+let lastServerOutput: (() => string) | undefined;
+
+/** A copy of `slices` with fresh Study/Series/SOP Instance UIDs (2.25 UUID-derived, PS3.5 B.2). */
+function reUid(slices: Uint8Array[], index: number): { files: Uint8Array[]; studyInstanceUID: string; seriesInstanceUID: string } {
+  const uid = () => `2.25.${BigInt(`0x${crypto.randomUUID().replace(/-/g, '')}`).toString()}`;
+  const studyInstanceUID = uid();
+  const seriesInstanceUID = uid();
+  const files = slices.map((bytes) => {
+    const dict = DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    // Private groups (odd) go: dcmjs warns on each unknown private tag, and we do not need them.
+    for (const tag of Object.keys(dict.dict)) if (parseInt(tag.slice(0, 4), 16) % 2 === 1) delete dict.dict[tag];
+    const ds = DicomMetaDictionary.naturalizeDataset(dict.dict) as Record<string, unknown>;
+    const sop = uid();
+    Object.assign(ds, { StudyInstanceUID: studyInstanceUID, SeriesInstanceUID: seriesInstanceUID, SOPInstanceUID: sop, AccessionNumber: `BENCH${index}` });
+    dict.dict = DicomMetaDictionary.denaturalizeDataset(ds);
+    dict.meta['00020003'] = { vr: 'UI', Value: [sop] };
+    return new Uint8Array(dict.write());
+  });
+  return { files, studyInstanceUID, seriesInstanceUID };
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+
+async function main(): Promise<void> {
+  const orthanc = await OrthancInstance.start();
+  const dataDir = mkdtempSync(join(tmpdir(), 'covseg-load-'));
+  let server: Awaited<ReturnType<typeof spawnServerProcess>> | undefined;
+  try {
+    const source = lidcSlices(SLICES, 45);
+    const studies = Array.from({ length: STUDIES }, (_, i) => reUid(source, i));
+    for (const s of studies) await orthanc.upload(s.files);
+    server = await spawnServerProcess({ dataDir, env: { JOB_CONCURRENCY: CONCURRENCY } });
+    lastServerOutput = server.output;
+    // The production default per-request timeout (30 s), not the test helper's 10 s.
+    const endpoint = await server.json<{ id: string }>('/api/pacs-endpoints', { method: 'POST', body: JSON.stringify({ name: 'bench-pacs', baseUrl: orthanc.dicomwebUrl }) });
+    server = { ...server, pacsEndpointId: endpoint.id };
+    const user = (await server.json<{ token: string }>('/api/auth/tokens', { method: 'POST', body: JSON.stringify({ role: 'user', label: 'load bench' }) })).token;
+    const proxy = `/api/dicomweb/${server.pacsEndpointId}`;
+    const firstSop = (await orthanc.findInstances({ StudyInstanceUID: studies[0].studyInstanceUID }))[0];
+    const viewerPaths = [
+      `${proxy}/studies?ModalitiesInStudy=CT`,
+      ...studies.map((s) => `${proxy}/studies/${s.studyInstanceUID}/series`),
+      ...studies.map((s) => `${proxy}/studies/${s.studyInstanceUID}/series/${s.seriesInstanceUID}/metadata`),
+      `${proxy}/studies/${studies[0].studyInstanceUID}/series/${studies[0].seriesInstanceUID}/instances/${firstSop}`,
+    ];
+
+    const jobsStarted = performance.now();
+    const jobIds = await Promise.all(
+      studies.map(async (s) => (await server!.json<{ id: string }>('/api/jobs', { method: 'POST', body: JSON.stringify({ pacsEndpointId: server!.pacsEndpointId, studyInstanceUID: s.studyInstanceUID }), expectStatus: 202 })).id),
+    );
+    // The viewer burst lands while the jobs are retrieving and inferring.
+    await new Promise((r) => setTimeout(r, 500));
+    const latencies: number[] = [];
+    let failures = 0;
+    const failureReasons = new Set<string>();
+    const burstStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: VIEWER_REQUESTS }, async (_, i) => {
+        const path = viewerPaths[i % viewerPaths.length];
+        const started = performance.now();
+        try {
+          const response = await fetch(`${server!.baseUrl}${path}`, { headers: { authorization: `Bearer ${user}`, accept: path.includes('/instances/') ? 'multipart/related; type="application/dicom"' : 'application/dicom+json' } });
+          await response.arrayBuffer();
+          if (!response.ok) {
+            failures += 1;
+            failureReasons.add(`${response.status} ${path.replace(proxy, '')}`);
+          }
+        } catch (error) {
+          failures += 1;
+          failureReasons.add(`${String(error)} ${path.replace(proxy, '')}`);
+        }
+        latencies.push(performance.now() - started);
+      }),
+    );
+    const burstSeconds = (performance.now() - burstStarted) / 1000;
+    const jobs = await Promise.all(jobIds.map((id) => waitForJob(server!, id, 900_000)));
+    const jobsSeconds = (performance.now() - jobsStarted) / 1000;
+    const jobDurations = jobs.map((j) => (Date.parse(j.finishedAt) - Date.parse(j.createdAt)) / 1000);
+    const segCounts = await Promise.all(studies.map((s) => orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: s.studyInstanceUID }).then((r) => r.length)));
+
+    const report = {
+      setup: { studies: STUDIES, slicesPerStudy: SLICES, jobConcurrency: Number(CONCURRENCY), viewerRequests: VIEWER_REQUESTS, cpus: (await import('node:os')).cpus().length },
+      jobs: {
+        statuses: jobs.map((j) => j.status),
+        wallSeconds: +jobsSeconds.toFixed(2),
+        throughputJobsPerMinute: +((STUDIES / jobsSeconds) * 60).toFixed(2),
+        throughputSlicesPerSecond: +((STUDIES * SLICES) / jobsSeconds).toFixed(1),
+        p50JobSeconds: +percentile(jobDurations, 50).toFixed(2),
+        p95JobSeconds: +percentile(jobDurations, 95).toFixed(2),
+      },
+      viewer: {
+        failures,
+        burstSeconds: +burstSeconds.toFixed(3),
+        throughputRequestsPerSecond: +(VIEWER_REQUESTS / burstSeconds).toFixed(1),
+        p50Ms: +percentile(latencies, 50).toFixed(1),
+        p95Ms: +percentile(latencies, 95).toFixed(1),
+        maxMs: +Math.max(...latencies).toFixed(1),
+      },
+      segPerStudy: segCounts,
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    const problems = [
+      ...jobs.filter((j) => j.status !== 'succeeded').map((j) => `job ${j.id} ${j.status}: ${JSON.stringify(j.error)}`),
+      ...segCounts.flatMap((n, i) => (n === 1 ? [] : [`study ${studies[i].studyInstanceUID} holds ${n} SEGs, expected exactly 1`])),
+      ...(failures > 0 ? [`${failures} viewer requests failed: ${[...failureReasons].join('; ')}`] : []),
+    ];
+    if (problems.length > 0) {
+      process.stderr.write(`load bench FAILED:\n${problems.join('\n')}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await server?.stop();
+    orthanc.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  // The server's last words, when it died under load.
+  if (lastServerOutput) process.stderr.write(`server output (tail):\n${lastServerOutput().slice(-3000)}\n`);
+  process.stderr.write(`load bench crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
