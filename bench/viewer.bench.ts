@@ -60,7 +60,13 @@ async function main(): Promise<void> {
           return `page ready ${ms(nav.domContentLoadedEventEnd)} ms, metadata ${ms(metadata?.startTime)}→${ms(metadata?.responseEnd)} ms, first frame ${ms(frame?.startTime)}→${ms(frame?.responseEnd)} ms`;
         }),
       );
-      await page.waitForFunction(() => window.__covseg!.loadedCount() === window.__covseg!.viewState().count, undefined, { timeout: 120_000 });
+      try {
+        await page.waitForFunction(() => window.__covseg!.loadedCount() === window.__covseg!.viewState().count, undefined, { timeout: 120_000 });
+      } catch (error) {
+        const state = await page.evaluate(() => ({ loaded: window.__covseg!.loadedCount(), ...window.__covseg!.viewState() }));
+        const toasts = await page.locator('.toast-error').allTextContents();
+        throw new Error(`Not every slice was cached: ${JSON.stringify(state)}; errors shown: ${JSON.stringify(toasts)}`, { cause: error });
+      }
       allLoaded.push(Date.now() - start);
       // Scrolling: show every slice in turn, one animation frame each, as a held arrow key would.
       fps.push(

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom, readSeg, type SegReadResult } from '@covseg/dicom';
-import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack, poll } from './support/viewer-stack';
+import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
+import { poll } from './support/poll';
 import { compareOverlayOnSlice, unionOnSlice } from './support/overlay-check';
 
 // dcmqi's liver SEG (BSD-3, tests/fixtures/seg/dcmqi/LICENSE.txt) and the 3-slice CT it references.

@@ -5,7 +5,8 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom } from '@covseg/dicom';
 import { lidcSlicePaths } from '../support/lidc-fixture';
-import { artifactsDir, startViewerStack, type ViewerStack, poll } from './support/viewer-stack';
+import { artifactsDir, startViewerStack, type ViewerStack } from './support/viewer-stack';
+import { poll } from './support/poll';
 
 /** A LIDC slice through both lungs (CC BY 3.0, tests/fixtures/ct/lidc-idri-0001). */
 const slicePath = () => lidcSlicePaths()[60]!;

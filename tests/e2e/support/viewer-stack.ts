@@ -1,4 +1,3 @@
-import { expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -118,7 +117,3 @@ declare global {
   }
 }
 
-/** expect.poll with a timeout that suits a browser, a server and a PACS sharing two busy CPUs. */
-export function poll<T>(read: () => T | Promise<T>) {
-  return expect.poll(read, { timeout: 20_000, interval: 100 });
-}

@@ -16,6 +16,7 @@ export type RenderListener = (state: ViewState) => void;
 export type OverlaySource = (index: number) => readonly OverlayMask[];
 
 const PREFETCH_CONCURRENCY = 6;
+const PREFETCH_TRIES = 3;
 
 /**
  * One cornerstone-enabled element showing a stack of image ids, with an overlay layer on top.
@@ -34,6 +35,8 @@ export class StackViewport {
   private readonly listeners = new Set<RenderListener>();
   private readonly loaded = new Set<number>();
   private readonly failed = new Map<number, unknown>();
+  /** Prefetch attempts per slice; a busy PACS may drop a request, so each slice gets a few tries. */
+  private readonly attempts = new Map<number, number>();
   private prefetchQueue: number[] = [];
   private inFlight = 0;
   private destroyed = false;
@@ -60,6 +63,7 @@ export class StackViewport {
     this.requested = -1;
     this.loaded.clear();
     this.failed.clear();
+    this.attempts.clear();
     this.prefetchQueue = [];
     this.initialVoi = options.initialVoi;
   }
@@ -241,7 +245,12 @@ export class StackViewport {
             if (ids === this.imageIds) this.markLoaded(index);
           },
           (error: unknown) => {
-            if (ids === this.imageIds) this.failed.set(index, error);
+            if (ids !== this.imageIds) return;
+            const tries = (this.attempts.get(index) ?? 0) + 1;
+            this.attempts.set(index, tries);
+            // cornerstone drops failed loads from its cache, so a later try really asks again.
+            if (tries < PREFETCH_TRIES) this.prefetchQueue.push(index);
+            else this.failed.set(index, error);
           },
         )
         .finally(() => {
