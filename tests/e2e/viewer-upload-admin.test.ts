@@ -63,6 +63,9 @@ describe('slice upload and PACS endpoint administration in the browser', () => {
     expect(painted).toBe(maskPixels(body.maskPng));
     expect(painted).toBe(Math.round(body.infectedFraction * body.width * body.height));
     expect(await page.getByTestId('infected-fraction').textContent()).toContain(`${(body.infectedFraction * 100).toFixed(2)} %`);
+    // Both downloads are PNGs: the composed overlay and the server's mask.
+    expect(await page.getByRole('link', { name: 'Download overlay PNG' }).getAttribute('href')).toMatch(/^data:image\/png;base64,/);
+    expect(await page.getByRole('link', { name: 'Download mask PNG' }).getAttribute('href')).toBe(body.maskPng);
     await page.screenshot({ path: join(artifactsDir, `upload-${body.width}x${body.height}-${_what.includes('PNG') ? 'png' : 'dicom'}.png`) });
     expect(errors).toEqual([]);
   });
@@ -116,6 +119,11 @@ describe('slice upload and PACS endpoint administration in the browser', () => {
     expect(bodies.length).toBeGreaterThan(3);
     for (const body of bodies) expect(body).not.toContain(secret);
     expect(await page.content()).not.toContain(secret);
+    // Remove it again (after the confirmation dialog).
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator('[data-testid=endpoint-table] tr', { hasText: 'Second PACS' }).getByRole('button', { name: 'Remove' }).click();
+    await page.locator('[data-testid=endpoint-table] tr', { hasText: 'Second PACS' }).waitFor({ state: 'detached' });
+    expect((await stack.server.json<Array<{ name: string }>>('/api/pacs-endpoints')).map((e) => e.name)).toEqual(['test-pacs']);
     expect(errors).toEqual([]);
   });
 
