@@ -30,6 +30,11 @@ export function setUnauthorizedHandler(handler: UnauthorizedHandler): void {
   onUnauthorized = handler;
 }
 
+/** Opens the login prompt; for callers that use fetch directly (the frame loader). */
+export function reportUnauthorized(): void {
+  onUnauthorized();
+}
+
 /** Adds `Authorization: Bearer <token>` from the session to a request's headers. */
 export function authHeaders(extra?: HeadersInit): Headers {
   const headers = new Headers(extra);

@@ -1,4 +1,4 @@
-import { authHeaders, UnauthorizedError, ApiError, NetworkError } from '../api/http-client';
+import { authHeaders, UnauthorizedError, ApiError, NetworkError, reportUnauthorized } from '../api/http-client';
 import { firstMultipartPart } from './multipart';
 import type { SliceMeta } from './series-metadata';
 
@@ -108,7 +108,10 @@ const EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 async function fetchTranscoded(slice: SliceMeta, signal: AbortSignal | undefined): Promise<Int16Array | Uint16Array | Uint8Array> {
   const response = await send(slice.frameUrl, FRAME_ACCEPT, signal);
   // 401/404 mean the same for the fallback; 5xx/406/400 from a PACS usually mean "cannot transcode".
-  if (response.status === 401) throw new UnauthorizedError(`GET ${slice.frameUrl} failed with status 401`, 401);
+  if (response.status === 401) {
+    reportUnauthorized();
+    throw new UnauthorizedError(`GET ${slice.frameUrl} failed with status 401`, 401);
+  }
   if (response.status === 404) throw new ApiError(`Loading slice ${slice.sopInstanceUID} failed with status 404: the PACS does not have it`, 404);
   if (!response.ok) throw new TranscodingRefused(`status ${response.status}`);
   const contentType = response.headers.get('content-type') ?? '';
@@ -126,7 +129,10 @@ async function fetchTranscoded(slice: SliceMeta, signal: AbortSignal | undefined
 async function fetchDecodedOnServer(slice: SliceMeta, signal: AbortSignal | undefined): Promise<Int16Array | Uint16Array | Uint8Array> {
   const url = slice.frameUrl.replace(/^\/api\/dicomweb\//, '/api/decoded-frames/').replace(/\/frames\/1$/, '?frame=1');
   const response = await send(url, 'application/octet-stream', signal);
-  if (response.status === 401) throw new UnauthorizedError(`GET ${url} failed with status 401`, 401);
+  if (response.status === 401) {
+    reportUnauthorized();
+    throw new UnauthorizedError(`GET ${url} failed with status 401`, 401);
+  }
   if (!response.ok) {
     const reason = await response.text().then((t) => (JSON.parse(t) as { message?: string }).message ?? t).catch(() => '');
     throw new ApiError(`Loading slice ${slice.sopInstanceUID} failed: the PACS cannot transcode it and the server could not decode it (status ${response.status}${reason ? `: ${reason}` : ''})`, response.status);
