@@ -105,6 +105,37 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
     expect(errors).toEqual([]);
   });
 
+  it('zooms with + and ctrl+drag, pans with shift+drag, and resets with r', async () => {
+    const { page, errors } = await stack.newPage();
+    await page.goto(viewerUrl(stack.server, STUDY, SERIES));
+    await waitForViewerReady(page);
+    const scale = () => page.evaluate(() => window.__covseg!.viewState().scale);
+    const fit = await scale();
+    await page.keyboard.press('+');
+    await poll(scale).toBeCloseTo(fit * 1.25, 5);
+    const box = (await page.getByTestId('viewport').boundingBox())!;
+    const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    await page.keyboard.down('Control');
+    await page.mouse.move(centre.x, centre.y);
+    await page.mouse.down();
+    await page.mouse.move(centre.x, centre.y - 80, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.up('Control');
+    await poll(scale).toBeGreaterThan(fit * 1.25 * 1.5);
+    const beforePan = await page.evaluate(() => window.__covseg!.imageChecksum());
+    await page.keyboard.down('Shift');
+    await page.mouse.move(centre.x, centre.y);
+    await page.mouse.down();
+    await page.mouse.move(centre.x + 90, centre.y + 40, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    await poll(() => page.evaluate(() => window.__covseg!.imageChecksum())).not.toBe(beforePan);
+    await page.screenshot({ path: join(artifactsDir, 'viewer-zoomed-panned.png') });
+    await page.keyboard.press('r');
+    await poll(scale).toBeCloseTo(fit, 5);
+    expect(errors).toEqual([]);
+  });
+
   it('shows the keyboard help with ? and closes it with Escape', async () => {
     const { page } = await stack.newPage();
     await page.goto(viewerUrl(stack.server, STUDY, SERIES));
