@@ -118,10 +118,10 @@ describe('the study watcher (automatic processing)', () => {
     const notify = () => server.request('/api/notifications/orthanc', { method: 'POST', body: JSON.stringify({ pacsEndpointId: server.pacsEndpointId, StudyInstanceUID: later.studyInstanceUID }) });
     const response = await notify();
     expect(response.status).toBe(202);
-    const summary = await response.json();
-    expect(summary.queued).toHaveLength(1);
-    expect((await waitForJob(server, summary.queued[0])).status).toBe('succeeded');
-    expect((await (await notify()).json()).queued).toEqual([]);
+    expect(await response.json()).toEqual({ accepted: true });
+    expect((await finishedJobFor(server, later.studyInstanceUID)).status).toBe('succeeded');
+    expect((await notify()).status).toBe(202);
+    await polledAfter(server, new Date().toISOString());
     expect(await jobsFor(server, later.studyInstanceUID)).toHaveLength(1);
   });
 

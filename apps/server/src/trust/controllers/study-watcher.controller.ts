@@ -33,8 +33,8 @@ export class StudyWatcherController {
 
 /**
  * `POST /api/notifications/orthanc`: Orthanc's `OnStableStudy` Lua callback tells us a study is
- * complete; we check that study at once (any date, so late priors are caught) and queue it once, or
- * poll the endpoint when no study is named. Needs a
+ * complete; we answer 202 at once and then check that study (any date, so late priors are caught) and
+ * queue it once, or poll the endpoint when no study is named. Needs a
  * token like any route (the Lua script sends `Authorization: Bearer <user token>`).
  */
 @Controller('api/notifications')
@@ -44,7 +44,7 @@ export class NotificationController {
 
   @Post('orthanc')
   @HttpCode(202)
-  async orthanc(@Body() dto: OrthancNotificationDto): Promise<PollSummary> {
+  orthanc(@Body() dto: OrthancNotificationDto): { accepted: true } {
     return this.settings.notify(dto.pacsEndpointId, dto.StudyInstanceUID);
   }
 }

@@ -52,10 +52,17 @@ export class StudyWatcherSettingsService {
     return this.watcher.pollNow(pacsEndpointId);
   }
 
-  /** A PACS notification: the named study is checked directly (whatever its date), else a poll runs. */
-  async notify(pacsEndpointId: string, studyInstanceUID: string | undefined): Promise<PollSummary> {
+  /**
+   * A PACS notification: the named study is checked directly (whatever its date), else a poll runs.
+   * Checked for opt-in now, processed in the background: Orthanc's Lua `HttpPost` blocks its Lua engine
+   * until we answer, and our QIDO back to Orthanc would wait on that same engine (a deadlock until the
+   * timeout). Failures land on the watcher row (`lastError`) and in metrics, as for polls.
+   */
+  notify(pacsEndpointId: string, studyInstanceUID: string | undefined): { accepted: true } {
     this.requireEnabled(pacsEndpointId);
-    return studyInstanceUID ? this.watcher.notifyStudy(pacsEndpointId, studyInstanceUID) : this.watcher.pollNow(pacsEndpointId);
+    const work = studyInstanceUID ? this.watcher.notifyStudy(pacsEndpointId, studyInstanceUID) : this.watcher.pollNow(pacsEndpointId);
+    work.catch(() => undefined); // recorded by the watcher service; nobody is waiting for it
+    return { accepted: true };
   }
 
   private requireEnabled(pacsEndpointId: string): void {

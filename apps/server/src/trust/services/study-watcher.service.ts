@@ -117,12 +117,16 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
       this.watchers.recordPoll(pacsEndpointId, watermark, new Date().toISOString());
       return summary;
     } catch (error) {
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      this.watchers.recordError(pacsEndpointId, message, new Date().toISOString());
-      this.metrics.pacsError(pacsEndpointId, 'watcher-poll');
-      this.logger.warn(`Polling PACS endpoint ${pacsEndpointId} for new studies failed: ${message}`);
+      this.recordFailure(pacsEndpointId, error);
       throw error;
     }
+  }
+
+  private recordFailure(pacsEndpointId: string, error: unknown): void {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.watchers.recordError(pacsEndpointId, message, new Date().toISOString());
+    this.metrics.pacsError(pacsEndpointId, 'watcher-poll');
+    this.logger.warn(`Looking for new studies on PACS endpoint ${pacsEndpointId} failed: ${message}`);
   }
 
   /**
@@ -134,6 +138,16 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
     const watcher = this.watchers.get(pacsEndpointId);
     const summary: PollSummary = { pacsEndpointId, matched: 0, queued: [], settling: 0 };
     if (!watcher || !watcher.enabled) return summary;
+    try {
+      return await this.checkNotifiedStudy(watcher, studyInstanceUID, summary);
+    } catch (error) {
+      this.recordFailure(pacsEndpointId, error);
+      throw error;
+    }
+  }
+
+  private async checkNotifiedStudy(watcher: StudyWatcherRecord, studyInstanceUID: string, summary: PollSummary): Promise<PollSummary> {
+    const pacsEndpointId = watcher.pacsEndpointId;
     const client = this.client(watcher);
     const found = (await Promise.all(watcher.modalities.map((m) => client.searchStudies({ StudyInstanceUID: studyInstanceUID, ModalitiesInStudy: m, includefield: ['StudyDate'] })))).flat();
     const study = found.find((s) => getJsonString(s, 'StudyInstanceUID') === studyInstanceUID);
