@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tagOfKeyword, type DicomJsonDataset } from '@covseg/dicom';
-import type { JobRecord, JobStatus } from '../../repositories/job.repository';
-import { toStudySummary } from './study-browser.service';
+import type { JobRecord, JobRepository, JobStatus } from '../../repositories/job.repository';
+import type { PacsEndpointService } from '../../services/pacs-endpoint.service';
+import type { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
+import { StudyBrowserService, toStudySummary } from './study-browser.service';
 
 const STUDY = '1.2.826.0.1.1';
 
@@ -33,5 +35,34 @@ describe('the segmentation status of a study in the study list', () => {
 
   it('carries the patient and study attributes the list shows', () => {
     expect(toStudySummary(study(), new Map())).toMatchObject({ studyInstanceUID: STUDY, patientId: 'P-1', patientName: 'DOE^JANE', modalities: ['CT', 'SEG'] });
+  });
+});
+
+describe('StudyBrowserService.searchStudies', () => {
+  function serviceWith(segDescriptions: string[], jobList: JobRecord[] = []) {
+    const client = {
+      searchStudies: vi.fn(async () => [study()]),
+      searchSeries: vi.fn(async () => segDescriptions.map((d) => ({ [tagOfKeyword('SeriesDescription')]: { vr: 'LO', Value: [d] } }) as DicomJsonDataset)),
+    };
+    const endpoints = { getRecordOrFail: vi.fn(() => ({ id: 'e' })) } as unknown as PacsEndpointService;
+    const pacs = { clientFor: vi.fn(() => client) } as unknown as ViewerPacsRepository;
+    const jobs = { list: vi.fn(() => jobList) } as unknown as JobRepository;
+    return { service: new StudyBrowserService(endpoints, pacs, jobs), client };
+  }
+
+  it('finds our SEG on the PACS by its SeriesDescription when no job here knows about it', async () => {
+    const { service } = serviceWith(['covseg-unet 1.0.0 infection+lung']);
+    expect((await service.searchStudies({ endpointId: 'e' }))[0]!.segStatus).toBe('seg');
+  });
+
+  it('does not count another tool’s SEG as ours', async () => {
+    const { service } = serviceWith(['Liver Segmentation']);
+    expect((await service.searchStudies({ endpointId: 'e' }))[0]!.segStatus).toBe('none');
+  });
+
+  it('sends the search fields as QIDO-RS matching keys, with a trailing wildcard on the name', async () => {
+    const { service, client } = serviceWith([]);
+    await service.searchStudies({ endpointId: 'e', patientId: 'P-1', patientName: 'DOE', studyDate: '20200101-20201231', accessionNumber: 'A7' });
+    expect(client.searchStudies).toHaveBeenCalledWith(expect.objectContaining({ PatientID: 'P-1', PatientName: 'DOE*', StudyDate: '20200101-20201231', AccessionNumber: 'A7' }));
   });
 });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DicomJsonDataset, DicomwebError, getJsonNumber, getJsonString, getJsonValues } from '@covseg/dicom';
+import { DicomJsonDataset, DicomwebClient, DicomwebError, getJsonNumber, getJsonString, getJsonValues } from '@covseg/dicom';
 import { JobRecord, JobRepository } from '../../repositories/job.repository';
 import { PacsEndpointService } from '../../services/pacs-endpoint.service';
 import { SeriesQueryDto, SeriesSummaryDto, StudySearchQueryDto, StudySummaryDto } from '../dtos/study.dto';
@@ -9,6 +9,11 @@ import { PacsAnswerError, PacsUnreachableError } from '../viewer.errors';
 const STUDY_LIMIT = 200;
 /** How many recent jobs are scanned for each study's status (the jobs table is small and indexed by time). */
 const JOB_WINDOW = 1000;
+/** At most this many studies per search get a PACS lookup for our SEG, this many at a time. */
+const SEG_LOOKUPS = 50;
+const SEG_LOOKUP_PARALLEL = 6;
+/** SeriesDescription of our SEGs: `<model name> <version> infection+lung`. */
+const OUR_SEG_DESCRIPTION = /^\S+ \S+ infection\+lung$/;
 
 /** Study search for the viewer: QIDO-RS on the chosen endpoint, joined with our jobs table. */
 @Injectable()
@@ -31,7 +36,29 @@ export class StudyBrowserService {
     if (query.accessionNumber) qido.AccessionNumber = query.accessionNumber;
     const studies = await this.query(() => client.searchStudies(qido), `QIDO-RS studies on endpoint ${query.endpointId}`);
     const jobsByStudy = groupByStudy(this.jobs.list(JOB_WINDOW).filter((j) => j.pacsEndpointId === query.endpointId));
-    return studies.map((study) => toStudySummary(study, jobsByStudy));
+    const summaries = studies.map((study) => toStudySummary(study, jobsByStudy));
+    await this.findOurSegsOnPacs(client, summaries);
+    return summaries;
+  }
+
+  /**
+   * A SEG of ours may be in the PACS without a job here (another server, a lost database): for studies
+   * that have SEG series but no status yet, look for our SeriesDescription (`<model> <version>
+   * infection+lung`, jobs/find-existing-seg.step.ts). Bounded, a few at a time.
+   */
+  private async findOurSegsOnPacs(client: DicomwebClient, summaries: StudySummaryDto[]): Promise<void> {
+    const candidates = summaries.filter((s) => s.segStatus === 'none' && s.modalities.includes('SEG')).slice(0, SEG_LOOKUPS);
+    for (let i = 0; i < candidates.length; i += SEG_LOOKUP_PARALLEL) {
+      await Promise.all(
+        candidates.slice(i, i + SEG_LOOKUP_PARALLEL).map(async (summary) => {
+          const series = await this.query(
+            () => client.searchSeries(summary.studyInstanceUID, { Modality: 'SEG', includefield: ['SeriesDescription'] }),
+            `QIDO-RS SEG series of study ${summary.studyInstanceUID}`,
+          );
+          if (series.some((s) => OUR_SEG_DESCRIPTION.test(getJsonString(s, 'SeriesDescription') ?? ''))) summary.segStatus = 'seg';
+        }),
+      );
+    }
   }
 
   async listSeries(query: SeriesQueryDto): Promise<SeriesSummaryDto[]> {
