@@ -142,7 +142,10 @@ describe('authentication, roles, audit and secrets at rest', () => {
     }
   });
 
-  it('audits who changed which endpoint, with field names but no secret', async () => {
+  it('audits who changed which endpoint, and who started and cancelled which job, with no secret', async () => {
+    const endpoint = (await server.json<Array<{ id: string; name: string }>>('/api/pacs-endpoints')).find((e) => e.name === 'guarded')!;
+    const job = await server.json<{ id: string }>('/api/jobs', { method: 'POST', body: JSON.stringify({ pacsEndpointId: endpoint.id, studyInstanceUID: '1.2.3' }), expectStatus: 202 });
+    await server.json(`/api/jobs/${job.id}/cancel`, { method: 'POST' });
     const audit = await server.json<Array<{ actor: string; action: string; target: string; details: Record<string, unknown> }>>('/api/audit');
     const update = audit.find((e) => e.action === 'pacs-endpoint.update' && (e.details.fields as string[]).includes('secret'));
     expect(update).toBeDefined();
@@ -151,6 +154,8 @@ describe('authentication, roles, audit and secrets at rest', () => {
     expect(update!.target).toMatch(/^pacs-endpoint:[0-9a-f-]{36}$/);
     expect(audit.some((e) => e.action === 'token.create')).toBe(true);
     expect(audit.some((e) => e.action === 'login-link.redeem')).toBe(true);
+    expect(audit.find((e) => e.action === 'job.create')).toMatchObject({ target: `job:${job.id}`, details: { pacsEndpointId: endpoint.id, studyInstanceUID: '1.2.3' } });
+    expect(audit.find((e) => e.action === 'job.cancel')).toMatchObject({ target: `job:${job.id}` });
   });
 
   it('serves Prometheus metrics to authenticated callers only', async () => {

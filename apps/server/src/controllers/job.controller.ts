@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } fr
 import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CreateJobDto, JobCreatedDto, JobDto, ListJobsQueryDto } from '../dtos/job.dto';
 import { JobService } from '../services/job.service';
+import { Audited } from '../trust/decorators/audited.decorator';
 
 @ApiTags('jobs')
 @Controller('api/jobs')
@@ -10,6 +11,7 @@ export class JobController {
 
   @Post()
   @HttpCode(202)
+  @Audited('job.create', 'job')
   @ApiAcceptedResponse({ type: JobCreatedDto })
   create(@Body() dto: CreateJobDto): JobCreatedDto {
     return this.service.create(dto);
@@ -28,6 +30,7 @@ export class JobController {
   }
 
   @Post(':id/cancel')
+  @Audited('job.cancel', 'job')
   @HttpCode(200)
   @ApiOkResponse({ type: JobDto })
   cancel(@Param('id', ParseUUIDPipe) id: string): JobDto {
