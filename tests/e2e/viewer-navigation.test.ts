@@ -69,7 +69,7 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
     const { page, errors } = await stack.newPage();
     await page.goto(viewerUrl(stack.server, STUDY, SERIES));
     await waitForViewerReady(page);
-    const index = () => page.evaluate(() => window.__covseg!.viewState().index);
+    const index = () => page.evaluate(() => window.__covseg!.viewState().rendered);
     const start = await index();
     const viewport = page.getByTestId('viewport');
     await viewport.hover();
@@ -81,7 +81,8 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
     await poll(index).toBe(0);
     await page.getByTestId('slice-slider').fill('100');
     await poll(index).toBe(100);
-    expect(await page.getByTestId('corner-slice').textContent()).toMatch(/^Slice 101\/133/);
+    // The corner text follows the render, one animation frame after the slice is displayed.
+    await poll(() => page.getByTestId('corner-slice').textContent()).toMatch(/^Slice 101\/133/);
     expect(errors).toEqual([]);
   });
 
