@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lidcSlices } from '../support/lidc-fixture';
-import { OrthancInstance } from '../support/orthanc';
+import { OrthancInstance, freePort } from '../support/orthanc';
 import { TestServer, startTestServer } from '../support/server';
 
 describe('the DICOMweb proxy under access control', () => {
@@ -37,6 +37,17 @@ describe('the DICOMweb proxy under access control', () => {
     const malformed = await raw('/api/dicomweb/not-an-id/studies', { token: userToken });
     expect(malformed.status).toBeGreaterThanOrEqual(400);
     expect(malformed.status).toBeLessThan(500);
+  });
+
+  it('counts a PACS that does not answer in covseg_pacs_errors_total, by endpoint', async () => {
+    const dead = await server.json<{ id: string }>('/api/pacs-endpoints', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'dead', baseUrl: `http://127.0.0.1:${await freePort()}/dicom-web`, timeoutMs: 1000 }),
+    });
+    const response = await raw(`/api/dicomweb/${dead.id}/studies`, { token: userToken });
+    expect(response.status).toBe(502);
+    const metrics = await (await raw('/metrics', { token: userToken })).text();
+    expect(metrics).toMatch(new RegExp(`covseg_pacs_errors_total\\{endpoint="${dead.id}",kind="proxy:[A-Za-z]+"\\} 1`));
   });
 
   it('refuses every write method, even for an admin, and stores nothing', async () => {

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { PacsEndpointService } from '../../services/pacs-endpoint.service';
 import { PacsHttpRepository } from '../repositories/pacs-http.repository';
 import { ProxyMethodNotAllowedError } from '../viewer.errors';
+import { MetricsService } from '../../trust/services/metrics.service';
 import { joinUnderBase, requireSafeProxyPath } from './proxy-path';
 
 /** Response headers the proxy passes on. Never Set-Cookie, WWW-Authenticate or Location (they belong to the PACS). */
@@ -22,6 +23,7 @@ export class DicomwebProxyService {
   constructor(
     private readonly endpoints: PacsEndpointService,
     private readonly http: PacsHttpRepository,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   async forward(input: { method: string; endpointId: string; rawPath: string; rawQuery: string; accept: string | undefined; signal: AbortSignal }): Promise<ProxiedResponse> {
@@ -30,15 +32,22 @@ export class DicomwebProxyService {
     const record = this.endpoints.getRecordOrFail(input.endpointId);
     const target = this.endpoints.getTarget(record);
     const url = joinUnderBase(target.baseUrl, path, query);
-    const upstream = await this.http.open({
-      method: input.method,
-      url,
-      authorization: target.authorization,
-      accept: input.accept,
-      timeoutMs: target.timeoutMs,
-      signal: input.signal,
-      describe: `${input.method} ${path}`,
-    });
+    const upstream = await this.http
+      .open({
+        method: input.method,
+        url,
+        authorization: target.authorization,
+        accept: input.accept,
+        timeoutMs: target.timeoutMs,
+        signal: input.signal,
+        describe: `${input.method} ${path}`,
+      })
+      .catch((error: unknown) => {
+        // /metrics: PACS errors by endpoint (the kind is the error class: a bounded label set).
+        if (!input.signal.aborted) this.metrics.pacsError(record.id, `proxy:${error instanceof Error ? error.name : 'unknown'}`);
+        throw error;
+      });
+    if (upstream.status >= 500 || upstream.status === 429) this.metrics.pacsError(record.id, `proxy:http-${upstream.status}`);
     const headers: Record<string, string> = {};
     for (const name of SAFE_HEADERS) {
       const value = upstream.headers.get(name);
