@@ -2,6 +2,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildChestPhantom } from '../../test-support/chest-phantom';
 import { SegmentationModel } from '../inference/segmentation-model';
+import { placeProbability } from '../postprocess/place-probability';
+import { writeModelInput } from '../preprocess/model-input';
+import { windowToUint8 } from '../preprocess/window';
 import { quantify } from '../quantify/quantify';
 import { segmentVolume, type SegmentVolumeProgress, type VolumeSegmentation } from './segment-volume';
 
@@ -38,6 +41,23 @@ describe('segmentVolume', () => {
     expect(result.infection[at(phantom.lesion.cx - 3, phantom.lesion.cy, 10)]).toBe(1);
     expect(result.infection[at(phantom.rightLung.cx, phantom.rightLung.cy - 15, 10)]).toBe(0);
     expect(result.infection[at(phantom.leftLung.cx - 6, phantom.leftLung.cy + 10, 10)]).toBe(0);
+  });
+
+  it('equals the contract steps composed by hand, slice by slice', async () => {
+    const c = model.contract;
+    const s = c.inputSize;
+    for (let z = 0; z < phantom.slices; z++) {
+      const frame = result.frames[z];
+      const expected = new Uint8Array(plane);
+      if (frame) {
+        const grey = windowToUint8(phantom.hu.subarray(z * plane, (z + 1) * plane), c.windowCenter, c.windowWidth);
+        const input = new Float32Array(s * s);
+        writeModelInput(grey, phantom.columns, frame, input, 0, s, 1);
+        const prob = await model.predict(input, 1);
+        placeProbability(prob, s, frame, c.threshold, new Float32Array(plane), expected, phantom.columns, result.lung.subarray(z * plane, (z + 1) * plane));
+      }
+      expect(result.infection.subarray(z * plane, (z + 1) * plane)).toEqual(expected);
+    }
   });
 
   it('quantifies the returned masks with the volume spacing', () => {

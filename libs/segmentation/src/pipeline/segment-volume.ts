@@ -124,8 +124,12 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
     const chunk = todo.slice(first, first + model.batchSize);
     t = performance.now();
     chunk.forEach((z, k) => {
-      windowToUint8(hu.subarray(z * plane, (z + 1) * plane), c.windowCenter, c.windowWidth, grey, lut);
-      writeModelInput(grey, columns, frames[z]!, batch, k, s, c.inputChannels);
+      // Only the frame's rows are windowed: the resize reads nothing else.
+      const f = frames[z]!;
+      const rowsStart = f.y * columns;
+      const rowsEnd = (f.y + f.height) * columns;
+      windowToUint8(hu.subarray(z * plane + rowsStart, z * plane + rowsEnd), c.windowCenter, c.windowWidth, grey.subarray(rowsStart, rowsEnd), lut);
+      writeModelInput(grey, columns, f, batch, k, s, c.inputChannels);
     });
     timings.preprocessMs += performance.now() - t;
 
