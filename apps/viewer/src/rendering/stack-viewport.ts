@@ -98,8 +98,9 @@ export class StackViewport {
       if (this.requested === target) this.onLoadError(target, error);
       return;
     }
+    if (this.destroyed) return;
     this.markLoaded(target);
-    if (this.destroyed || this.requested !== target) return;
+    if (this.requested !== target) return;
     const first = !this.displayed;
     cornerstone.displayImage(this.element, image);
     this.displayed = true;
@@ -123,6 +124,7 @@ export class StackViewport {
 
   /** Drag W/L: `dx`, `dy` in canvas pixels; 1 px changes width or level by ~0.4% of the width. */
   adjustVoi(dx: number, dy: number): void {
+    if (!this.displayed) return;
     const viewport = cornerstone.getViewport(this.element);
     if (!viewport) return;
     const step = Math.max(1, viewport.voi.windowWidth / 250);
@@ -130,6 +132,7 @@ export class StackViewport {
   }
 
   zoomBy(factor: number): void {
+    if (!this.displayed) return;
     const viewport = cornerstone.getViewport(this.element);
     if (!viewport) return;
     cornerstone.setViewport(this.element, { scale: Math.min(40, Math.max(0.05, viewport.scale * factor)) });
@@ -137,6 +140,7 @@ export class StackViewport {
 
   /** Pans by canvas pixels. */
   panBy(dx: number, dy: number): void {
+    if (!this.displayed) return;
     const viewport = cornerstone.getViewport(this.element);
     if (!viewport) return;
     cornerstone.setViewport(this.element, {
@@ -198,6 +202,8 @@ export class StackViewport {
 
   destroy(): void {
     this.destroyed = true;
+    // Every method that touches cornerstone checks `displayed`; a view torn down mid-load must not reach it.
+    this.displayed = false;
     this.prefetchQueue = [];
     this.listeners.clear();
     this.resizeObserver.disconnect();

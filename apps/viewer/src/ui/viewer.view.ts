@@ -51,7 +51,7 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
     h('button', { type: 'button', onclick: () => viewport.reset(), title: 'Reset (r)' }, 'Reset'),
     h('button', { type: 'button', onclick: () => overlays?.toggleAll(), title: 'Overlays on/off (o)' }, 'Overlays'),
   );
-  const jobs = jobPanel(endpointId, study, series, () => void loadOverlays(false));
+  const jobs = jobPanel(endpointId, study, series, () => void loadOverlays());
   teardowns.push(jobs.destroy);
   container.append(
     h(
@@ -82,7 +82,7 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
     slider.value = String(state.index);
   }
 
-  async function loadOverlays(jump: boolean): Promise<void> {
+  async function loadOverlays(): Promise<void> {
     try {
       const response = await api.overlays(endpointId, study, series);
       for (const failure of response.errors) showError(failure.message, `SEG ${failure.segSopInstanceUID} cannot be shown`);
@@ -92,9 +92,9 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
       teardowns.push(state.subscribe(() => viewport.redraw()));
       viewport.setOverlaySource((index) => state.masksFor(index));
       overlayHost.replaceChildren(overlayPanel(state));
+      // Deep link and finished job alike: go where the SEG shows most.
       const best = state.bestSlice();
-      if (jump && best !== undefined) await viewport.show(best);
-      else if (!jump && best !== undefined && viewport.state().index !== best) await viewport.show(best);
+      if (best !== undefined) await viewport.show(best);
     } catch (error) {
       overlayHost.replaceChildren(h('p', { class: 'error' }, 'Overlays could not be loaded.'));
       showError(error, 'Loading overlays');
@@ -135,7 +135,7 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
   // starts only then, so it does not compete with the first frame, and jumps to where the SEG shows.
   await viewport.show(Math.floor(slices.length / 2));
   element.focus();
-  await loadOverlays(true);
+  await loadOverlays();
   // Marks the end of the opening sequence (first image, overlays, jump to the SEG) for tests and the bench.
   element.dataset.ready = 'true';
   return () => {
