@@ -10,6 +10,7 @@ import { freePort } from '../support/orthanc';
 export class CuttableProxy {
   private readonly sockets = new Set<Socket>();
   private holdNextRetrieve?: () => void;
+  private swallowNextStowAnswer?: () => void;
 
   private constructor(
     private readonly server: Server,
@@ -40,6 +41,14 @@ export class CuttableProxy {
     return new Promise((resolve) => (this.holdNextRetrieve = resolve));
   }
 
+  /**
+   * Resolves when the next STOW-RS has been stored by the PACS; its answer is never passed on, so the
+   * client cannot know the store succeeded (the moment a crash hurts exactly-once delivery most).
+   */
+  swallowStowAnswer(): Promise<void> {
+    return new Promise((resolve) => (this.swallowNextStowAnswer = resolve));
+  }
+
   /** Drops every open client connection at once. */
   cutAll(): void {
     for (const socket of this.sockets) socket.destroy();
@@ -54,6 +63,12 @@ export class CuttableProxy {
     const upstream = request(
       { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
+        const swallow = req.method === 'POST' && /\/studies(\/[^/]+)?$/.test(req.url ?? '') ? this.swallowNextStowAnswer : undefined;
+        if (swallow) {
+          this.swallowNextStowAnswer = undefined;
+          answer.resume();
+          return swallow();
+        }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         const isRetrieve = req.method === 'GET' && /\/studies\/[^/]+\/series\/[^/?]+(\?|$)/.test(req.url ?? '') && answer.statusCode === 200;
         const hold = isRetrieve ? this.holdNextRetrieve : undefined;

@@ -70,6 +70,33 @@ describe('fault tolerance of segmentation jobs', () => {
     });
   });
 
+  describe('a server process killed after the PACS stored the SEG but before it heard so', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'covseg-faults-stow-'));
+    let proxy: CuttableProxy;
+    let server: ServerProcess | undefined;
+    afterAll(async () => {
+      await server?.stop();
+      await proxy?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('delivers the same SEG again after a restart, so the PACS still holds exactly one', async () => {
+      proxy = await CuttableProxy.start(orthanc.restUrl);
+      server = await spawnServerProcess({ dicomwebUrl: proxy.dicomwebUrl, dataDir });
+      const before = await segCount();
+      const stored = proxy.swallowStowAnswer();
+      const id = await submit(server);
+      await stored;
+      expect((await segCount()) - before).toBe(1);
+      await server.kill();
+      server = await spawnServerProcess({ dicomwebUrl: proxy.dicomwebUrl, dataDir });
+      const job = await waitForJob(server, id, 180_000);
+      expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+      expect(job.attempts).toBeGreaterThanOrEqual(2);
+      expect((await segCount()) - before).toBe(1);
+    });
+  });
+
   describe('a PACS outage', () => {
     let proxy: CuttableProxy;
     let server: TestServer;
