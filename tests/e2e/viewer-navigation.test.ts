@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lidcSlicePaths } from '../support/lidc-fixture';
-import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
+import { artifactsDir, startViewerStack, viewerUrl, waitForFirstImage, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
 import { poll } from './support/poll';
 
 const STUDY = '1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178';
@@ -134,6 +134,20 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
     await page.screenshot({ path: join(artifactsDir, 'viewer-zoomed-panned.png') });
     await page.keyboard.press('r');
     await poll(scale).toBeCloseTo(fit, 5);
+    expect(errors).toEqual([]);
+  });
+
+  it('tears the viewer down cleanly when the user leaves while slices are still loading', async () => {
+    const { page, errors } = await stack.newPage();
+    await page.goto(viewerUrl(stack.server, STUDY, SERIES));
+    await waitForFirstImage(page);
+    await page.evaluate(() => (location.hash = '#/jobs'));
+    await page.getByTestId('jobs-table').waitFor();
+    expect(await page.evaluate(() => window.__covseg)).toBeUndefined();
+    await page.waitForTimeout(1500);
+    await page.evaluate(() => history.back());
+    await waitForViewerReady(page);
+    expect(await page.locator('.toast-error').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 

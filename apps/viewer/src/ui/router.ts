@@ -1,15 +1,34 @@
 import type { Teardown } from './dom';
 import { showError } from './toast';
 
-export type View = (container: HTMLElement, params: URLSearchParams) => Teardown | Promise<Teardown>;
+/**
+ * What a view sets up while it is still loading: each teardown pushed here runs as soon as the user
+ * leaves, even before the view's promise settles. `closed` tells a loading view to stop.
+ */
+export class ViewScope {
+  private readonly teardowns: Teardown[] = [];
+  closed = false;
+
+  push(...teardowns: Teardown[]): void {
+    if (this.closed) teardowns.forEach((t) => t());
+    else this.teardowns.push(...teardowns);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const teardown of this.teardowns.reverse()) teardown();
+  }
+}
+
+export type View = (container: HTMLElement, params: URLSearchParams, scope: ViewScope) => Teardown | Promise<Teardown>;
 
 /**
  * Hash router: `#/<name>?<query>`. Before mounting a view it calls the previous view's teardown
  * (OHIF rule: what a view sets up, it tears down).
  */
 export class Router {
-  private teardown: Teardown | undefined;
-  private generation = 0;
+  private scope: ViewScope | undefined;
 
   constructor(
     private readonly container: HTMLElement,
@@ -37,15 +56,13 @@ export class Router {
       location.hash = `#/${this.fallback}`;
       return;
     }
-    const generation = ++this.generation;
-    this.teardown?.();
-    this.teardown = undefined;
+    this.scope?.close();
+    const scope = new ViewScope();
+    this.scope = scope;
     this.container.replaceChildren();
     this.onRoute(name);
     try {
-      const teardown = await view(this.container, params);
-      if (generation === this.generation) this.teardown = teardown;
-      else teardown();
+      scope.push(await view(this.container, params, scope));
     } catch (error) {
       showError(error, `Opening ${name}`);
     }

@@ -9,6 +9,7 @@ import { attachKeyboard } from '../tools/keyboard.tool';
 import { attachWheelScroll } from '../tools/stack-scroll.tool';
 import { PRESETS } from '../tools/viewport-controls';
 import { h, type Teardown } from './dom';
+import type { ViewScope } from './router';
 import { jobPanel } from './job-panel';
 import { overlayPanel } from './overlay-panel';
 import { showError } from './toast';
@@ -18,7 +19,7 @@ import { installTestHooks } from './test-hooks';
  * `#/viewer?endpoint=ID&study=UID&series=UID`: the series in a stack viewport with every SEG that
  * references it, opened on the slice where the overlay shows most.
  */
-export async function viewerView(container: HTMLElement, params: URLSearchParams): Promise<Teardown> {
+export async function viewerView(container: HTMLElement, params: URLSearchParams, scope: ViewScope): Promise<Teardown> {
   const endpointId = params.get('endpoint') ?? '';
   const study = params.get('study') ?? '';
   const series = params.get('series') ?? '';
@@ -26,7 +27,8 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
     container.append(h('p', { class: 'error' }, 'This viewer link lacks endpoint, study or series.'));
     return () => undefined;
   }
-  const teardowns: Array<() => void> = [];
+  // Teardowns go to the router's scope, so leaving mid-load undoes them at once.
+  const teardowns = scope;
   let mode: DragMode = 'wl';
   const element = h('div', { class: 'viewport-element', 'data-testid': 'viewport', tabindex: 0 });
   const corner = {
@@ -85,6 +87,7 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
   async function loadOverlays(): Promise<void> {
     try {
       const response = await api.overlays(endpointId, study, series);
+      if (scope.closed) return;
       for (const failure of response.errors) showError(failure.message, `SEG ${failure.segSopInstanceUID} cannot be shown`);
       const bySop = new Map(slices.map((s, i) => [s.sopInstanceUID, i]));
       overlays = new OverlayState(response, bySop, (slices[0]?.rows ?? 0) * (slices[0]?.columns ?? 0));
@@ -96,6 +99,7 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
       const best = state.bestSlice();
       if (best !== undefined) await viewport.show(best);
     } catch (error) {
+      if (scope.closed) return;
       overlayHost.replaceChildren(h('p', { class: 'error' }, 'Overlays could not be loaded.'));
       showError(error, 'Loading overlays');
     }
@@ -123,10 +127,11 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
     );
     slices = parseSeriesMetadata(metadata, dicomwebRoot(endpointId), study, series);
   } catch (error) {
-    showError(error, 'Opening series');
+    if (!scope.closed) showError(error, 'Opening series');
     overlayHost.replaceChildren();
-    return () => teardowns.forEach((t) => t());
+    return () => undefined;
   }
+  if (scope.closed) return () => undefined;
   registerSlices(slices);
   teardowns.push(() => unregisterSlices(slices));
   slider.max = String(slices.length - 1);
@@ -134,12 +139,10 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
   // The middle slice first, so an image is on screen fast; the overlays request (server-side SEG reads)
   // starts only then, so it does not compete with the first frame, and jumps to where the SEG shows.
   await viewport.show(Math.floor(slices.length / 2));
+  if (scope.closed) return () => undefined;
   element.focus();
   await loadOverlays();
   // Marks the end of the opening sequence (first image, overlays, jump to the SEG) for tests and the bench.
   element.dataset.ready = 'true';
-  return () => {
-    slider.removeEventListener('input', onSlider);
-    for (const teardown of teardowns.reverse()) teardown();
-  };
+  return () => slider.removeEventListener('input', onSlider);
 }
