@@ -42,8 +42,12 @@ describe('fault tolerance of segmentation jobs', () => {
   afterAll(() => orthanc?.destroy());
 
   describe('a server process killed with SIGKILL during a job', () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'covseg-faults-'));
+    let dataDir: string;
     let server: ServerProcess | undefined;
+    // Made in beforeAll, not at collection: a filtered run skips this block's afterAll.
+    beforeAll(() => {
+      dataDir = mkdtempSync(join(tmpdir(), 'covseg-faults-'));
+    });
     afterAll(async () => {
       await server?.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -71,9 +75,12 @@ describe('fault tolerance of segmentation jobs', () => {
   });
 
   describe('a server process killed after the PACS stored the SEG but before it heard so', () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'covseg-faults-stow-'));
+    let dataDir: string;
     let proxy: CuttableProxy;
     let server: ServerProcess | undefined;
+    beforeAll(() => {
+      dataDir = mkdtempSync(join(tmpdir(), 'covseg-faults-stow-'));
+    });
     afterAll(async () => {
       await server?.stop();
       await proxy?.close();

@@ -1,19 +1,22 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/orthanc';
 import { ServerProcess, spawnServerProcess } from '../support/server';
 
 const SECRET = 'Kx7-bootstrap-run-secret-41d9';
 
 describe('a fresh install started as a real process', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'covseg-bootstrap-'));
+  let dataDir: string;
   let server: ServerProcess | undefined;
   let adminToken = '';
   const asAdmin = (path: string, init: RequestInit = {}) =>
     fetch(`${server!.baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
 
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'covseg-bootstrap-'));
+  });
   afterAll(async () => {
     await server?.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -23,12 +23,13 @@ end
 `;
 
 describe('Orthanc notifying the server through a Lua OnStableStudy callback', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'covseg-orthanc-lua-'));
+  let dir: string;
   let orthanc: ChildProcess | undefined;
   let httpPort: number;
   let server: TestServer;
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'covseg-orthanc-lua-'));
     httpPort = await freePort();
     const dicomwebUrl = `http://127.0.0.1:${httpPort}/dicom-web`;
     server = await startTestServer({ dicomwebUrl });
