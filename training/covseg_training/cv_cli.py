@@ -44,7 +44,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--base-width", type=int, default=16)
     parser.add_argument("--depth", type=int, default=4)
-    parser.add_argument("--input-size", type=int, default=192)
+    parser.add_argument("--input-size", type=int, default=160)
     parser.add_argument("--input-channels", type=int, default=1)
     parser.add_argument("--continue-from", type=Path, help="a finished run (CV: its fold-<k> folders) to continue")
 
@@ -62,7 +62,8 @@ def configs(args: argparse.Namespace) -> tuple[UNetConfig, TrainConfig]:
 
 def read_history(path: Path) -> list[dict[str, float]]:
     with open(path, encoding="utf-8") as handle:
-        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+        # A run without validation leaves the val_* cells empty.
+        return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
 
 
 def gather(args: argparse.Namespace, slices) -> dict:

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--base-width", type=int, default=16)
     parser.add_argument("--depth", type=int, default=4)
-    parser.add_argument("--input-size", type=int, default=256)
+    parser.add_argument("--input-size", type=int, default=160)
     parser.add_argument("--input-channels", type=int, default=1)
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--cv-summary", type=Path, help="cv-summary.json; its figures go into covseg.cv_metrics")

@@ -18,10 +18,20 @@ from .metrics import METRIC_NAMES
 from .plots import plot_histories
 
 
+def _joined(stage1: Path | None, stage2: Path) -> list[dict[str, float]]:
+    """Stage 2's history, preceded by the stage-1 epochs before stage 2 started (its start snapshot)."""
+    second = read_history(stage2 / "history.csv")
+    if stage1 is None:
+        return second
+    return [row for row in read_history(stage1 / "history.csv") if row["epoch"] < second[0]["epoch"]] + second
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cv", type=Path, required=True)
+    parser.add_argument("--cv", type=Path, required=True, help="the CV run whose cv-summary.json is reported")
     parser.add_argument("--final", type=Path, required=True)
+    parser.add_argument("--cv-stage1", type=Path, help="first stage of a continued CV run, for the curves")
+    parser.add_argument("--final-stage1", type=Path, help="first stage of a continued final run, for the curves")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     summary = json.loads((args.cv / "cv-summary.json").read_text(encoding="utf-8"))
@@ -44,8 +54,10 @@ def main(argv: list[str] | None = None) -> None:
         writer = csv.writer(handle)
         writer.writerow(["threshold", "dice_mean_over_images"])
         writer.writerows(summary["dice_by_threshold"].items())
-    histories = {f"fold {k}": read_history(args.cv / f"fold-{k}" / "history.csv") for k in range(folds)}
-    histories["final (all 50, train only)"] = read_history(args.final / "history.csv")
+    histories = {
+        f"fold {k}": _joined(args.cv_stage1 and args.cv_stage1 / f"fold-{k}", args.cv / f"fold-{k}") for k in range(folds)
+    }
+    histories["final (all 50 slices)"] = _joined(args.final_stage1, args.final)
     plot_histories(histories, args.out / "training-curves.png", f"{folds}-fold CV (solid: validation) and final run")
     print("| metric | mean over images | sd over images | sd of fold means | fold means |")
     print("|---|---|---|---|---|")
