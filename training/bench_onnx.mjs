@@ -22,14 +22,9 @@ const session = await ort.InferenceSession.create(modelPath, {
   interOpNumThreads: 1,
   graphOptimizationLevel: 'all',
 });
-const meta = session.handler?.metadata ?? {};
-const size = Number(process.env.COVSEG_INPUT_SIZE ?? guessSize());
+// onnxruntime-node does not expose metadata_props, so S and C come from the environment (shipped: 160, 1).
+const size = Number(process.env.COVSEG_INPUT_SIZE ?? 160);
 const channels = Number(process.env.COVSEG_INPUT_CHANNELS ?? 1);
-
-function guessSize() {
-  // onnxruntime-node does not expose metadata_props; the bench takes S from the env or defaults to 256.
-  return meta.input_size ?? 256;
-}
 
 /** Bilinear resize of a side x side uint8 plane into out (S x S, float32 x/255), align_corners=False. */
 function resizeInto(src, side, out, offset) {
