@@ -4,7 +4,8 @@
 
 A Python re-implementation of the serving path of CONTRACTS.md section 1 (window, lung-bbox framing,
 resize, x/255), with a classical lung mask that approximates libs/segmentation/src/lung (HU < -320, air
-touching the border removed, the one or two largest 3-D components, per-slice closing and hole filling).
+touching the border removed, the one or two largest 3-D components, per-slice closing and hole filling;
+unlike the server it closes both lungs together, so lungs closer than 20 mm can be bridged).
 It is a check for the model, not the served figure: the server's own measurement is authoritative.
 Needs pydicom (Debian python3-pydicom); uncompressed transfer syntaxes only.
 """
