@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       modelPath: '/srv/covseg/models/covseg-unet.onnx',
       executionProvider: 'cpu',
       ortThreads: undefined,
+      inferenceThread: 'worker',
       jobConcurrency: 1,
       viewerDist: '/srv/covseg/apps/viewer/dist',
     });
@@ -27,6 +28,7 @@ describe('loadConfig', () => {
     ['JOB_CONCURRENCY', '0'],
     ['ORT_THREADS', '1.5'],
     ['JOB_TIMEOUT_MS', '-1'],
+    ['ORT_THREAD', 'gpu'],
   ])('refuses %s=%s with a message naming the variable', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`^Invalid environment variable ${key}=`));

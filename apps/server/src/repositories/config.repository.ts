@@ -17,6 +17,11 @@ export interface AppConfig {
   executionProvider: ExecutionProvider;
   /** onnxruntime intra-op threads; undefined lets onnxruntime decide. */
   ortThreads: number | undefined;
+  /**
+   * Where onnxruntime runs: 'worker' (default) keeps HTTP (viewer, proxy, health) answering while a
+   * batch runs, because onnxruntime-node 1.23's session.run blocks the calling thread.
+   */
+  inferenceThread: 'worker' | 'main';
   /** How many segmentation jobs run at the same time. */
   jobConcurrency: number;
   /** A job running longer than this (ms) fails with a timeout reason. */
@@ -77,6 +82,10 @@ export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
     throw new ConfigError(`Invalid environment variable ORT_EXECUTION_PROVIDER=${JSON.stringify(provider)}: expected one of ${EXECUTION_PROVIDERS.join(', ')}`);
   }
   const dataDir = path(env, 'DATA_DIR', '.var/server', root);
+  const inferenceThread = text(env, 'ORT_THREAD', 'worker');
+  if (inferenceThread !== 'worker' && inferenceThread !== 'main') {
+    throw new ConfigError(`Invalid environment variable ORT_THREAD=${JSON.stringify(inferenceThread)}: expected worker or main`);
+  }
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: text(env, 'HOST', '127.0.0.1'),
@@ -86,6 +95,7 @@ export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
     modelPath: path(env, 'MODEL_PATH', 'models/covseg-unet.onnx', root),
     executionProvider: provider as ExecutionProvider,
     ortThreads: optionalInteger(env, 'ORT_THREADS', 1, 256),
+    inferenceThread,
     jobConcurrency: integer(env, 'JOB_CONCURRENCY', 1, 1, 64),
     jobTimeoutMs: integer(env, 'JOB_TIMEOUT_MS', 15 * 60_000, 1_000, 24 * 3600_000),
     jobPollMs: integer(env, 'JOB_POLL_MS', 1_000, 10, 3600_000),

@@ -16,6 +16,7 @@ export class ModelRepository implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     this.model = await SegmentationModel.load(this.config.modelPath, {
       executionProvider: this.config.executionProvider,
+      thread: this.config.inferenceThread,
       ...(this.config.ortThreads !== undefined ? { intraOpThreads: this.config.ortThreads } : {}),
     });
     const { name, version, trained } = this.model;
