@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from scipy import ndimage
 
 from .export_onnx import load_checkpoint
+from .tta import TTA_CHOICES, with_tta
 from .unet import UNet
 
 
@@ -114,14 +115,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dicom-dir", type=Path, required=True)
     parser.add_argument("--checkpoint", type=Path, nargs="+", required=True)
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.5, 0.6, 0.7, 0.8, 0.9])
+    parser.add_argument("--tta", choices=TTA_CHOICES, default="none",
+                        help="test-time augmentation around the model (hflip: mean with the mirrored prediction)")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     hu, spacing = read_series(args.dicom_dir)
     lungs = lung_mask(hu, spacing)
     for checkpoint in args.checkpoint:
-        prob = infection_probability(load_checkpoint(checkpoint), hu, lungs, spacing)
+        prob = infection_probability(with_tta(load_checkpoint(checkpoint), args.tta), hu, lungs, spacing)
         fractions = {str(t): round(float(((prob >= t) & lungs).sum() / lungs.sum()), 5) for t in args.thresholds}
-        print(json.dumps({"checkpoint": str(checkpoint), "lung_voxels": int(lungs.sum()), "infected_fraction_of_lung_by_threshold": fractions}))
+        print(json.dumps({"checkpoint": str(checkpoint), "tta": args.tta, "lung_voxels": int(lungs.sum()), "infected_fraction_of_lung_by_threshold": fractions}))
 
 
 if __name__ == "__main__":

@@ -22,8 +22,10 @@ import numpy as np
 
 from .cv_summary import summarise
 from .dataset import k_fold_indices, load_slices
+from .export_onnx import load_checkpoint
 from .plots import plot_histories
-from .train import TrainConfig, TrainingError, start_point, train
+from .train import TrainConfig, TrainingError, predict_native, start_point, train
+from .tta import TTA_CHOICES, with_tta
 from .unet import UNetConfig
 
 
@@ -66,20 +68,37 @@ def read_history(path: Path) -> list[dict[str, float]]:
         return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
 
 
+def _recomputed(folder: Path, at_epoch: int | None, val_slices, tta: str) -> dict[str, np.ndarray]:
+    """Validation maps predicted again from the fold's checkpoint of the same epoch (last.pt or epoch-<E>.pt),
+    with test-time augmentation `tta`, stored as float16 like the maps saved by training."""
+    checkpoint = folder / ("last.pt" if at_epoch is None else f"epoch-{at_epoch}.pt")
+    if not checkpoint.is_file():
+        raise MissingFoldError(f"summarise cross-validation with --tta: no {checkpoint.name} in {folder}")
+    model = with_tta(load_checkpoint(checkpoint), tta)
+    return {k: v.astype(np.float16) for k, v in predict_native(model, val_slices).items()}
+
+
 def gather(args: argparse.Namespace, slices) -> dict:
-    """Builds cv-summary.json and cv-curves.png from the fold folders."""
+    """Builds cv-summary.json and cv-curves.png from the fold folders.
+
+    Without --tta the validation maps saved by training are used; with --tta (none or hflip) they are
+    predicted again from each fold's checkpoint of the same epoch, and the files get a `-tta-<tta>` suffix.
+    """
     histories, fold_of, probabilities = {}, {}, {}
     for fold, (_, val_idx) in enumerate(k_fold_indices(len(slices), args.folds, args.seed)):
         folder = args.out / f"fold-{fold}"
         maps = folder / ("val-probabilities.npz" if args.at_epoch is None else f"val-probabilities-epoch-{args.at_epoch}.npz")
-        if not maps.is_file():
+        if args.tta is None and not maps.is_file():
             raise MissingFoldError(f"summarise cross-validation: fold {fold} has no {maps.name} in {folder}")
         history = read_history(folder / "history.csv")
         if args.at_epoch is not None:
             history = [row for row in history if row["epoch"] <= args.at_epoch]
         histories[f"fold {fold}"] = history
-        with np.load(maps) as saved:
-            probabilities.update({k: saved[k] for k in saved.files})
+        if args.tta is None:
+            with np.load(maps) as saved:
+                probabilities.update({k: saved[k] for k in saved.files})
+        else:
+            probabilities.update(_recomputed(folder, args.at_epoch, [slices[i] for i in val_idx], args.tta))
         fold_of.update({slices[i].name: fold for i in val_idx})
     summary = summarise(slices, probabilities, fold_of, histories, args.threshold)
     summary["train_seconds_per_fold"] = [round(sum(r["seconds"] for r in h), 1) for h in histories.values()]
@@ -88,6 +107,9 @@ def gather(args: argparse.Namespace, slices) -> dict:
     summary["training"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
                            if k not in ("data", "out", "only_fold", "summarise")}
     name = "cv-summary.json" if args.at_epoch is None else f"cv-summary-epoch-{args.at_epoch}.json"
+    if args.tta is not None:
+        summary["tta"] = args.tta
+        name = name.replace(".json", f"-tta-{args.tta}.json")
     (args.out / name).write_text(json.dumps(summary, indent=2), encoding="utf-8")
     plot_histories(histories, args.out / name.replace("summary", "curves").replace(".json", ".png"),
                    f"{args.folds}-fold cross-validation")
@@ -103,6 +125,9 @@ def main(argv: list[str] | None = None) -> None:
     mode.add_argument("--summarise", action="store_true", help="only gather finished folds")
     parser.add_argument("--snapshot-every", type=int, default=0, help="also keep epoch-<e>.pt and its validation maps")
     parser.add_argument("--at-epoch", type=int, help="with --summarise: use the snapshots of this epoch")
+    parser.add_argument("--tta", choices=TTA_CHOICES,
+                        help="with --summarise: predict the validation slices again from the fold checkpoints, "
+                             "with this test-time augmentation (none: the same maps as training saved)")
     args = parser.parse_args(argv)
     model_config, train_config = configs(args)
     slices = load_slices(args.data)

@@ -16,6 +16,7 @@ import torch
 from .cv_summary import cv_metrics_for_metadata
 from .export_onnx import build_metadata, export_onnx, load_checkpoint, write_parity_sample
 from .parity import check_parity
+from .tta import TTA_CHOICES, with_tta
 from .unet import UNet, UNetConfig
 
 
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cv-summary", type=Path, help="cv-summary.json; its figures go into covseg.cv_metrics")
     parser.add_argument("--version", default="1.0.0")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tta", choices=TTA_CHOICES, default="none",
+                        help="bake test-time augmentation into the graph (hflip: mean with the mirrored prediction)")
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -40,13 +43,16 @@ def main(argv: list[str] | None = None) -> None:
         model = UNet(UNetConfig(args.base_width, args.depth, args.input_channels, args.input_size))
     else:
         model = load_checkpoint(args.checkpoint)
+    model = with_tta(model, args.tta)
     cv_metrics = {}
     if args.cv_summary:
         cv_metrics = cv_metrics_for_metadata(json.loads(args.cv_summary.read_text(encoding="utf-8")))
         # The CV figures were measured at the CV threshold; say which threshold the model ships with.
         cv_metrics["decision_threshold"] = args.threshold
+        cv_metrics["tta"] = args.tta
     metadata = build_metadata(
-        model.config, trained=not args.untrained, threshold=args.threshold, cv_metrics=cv_metrics, version=args.version
+        model.config, trained=not args.untrained, threshold=args.threshold, cv_metrics=cv_metrics, version=args.version,
+        tta=args.tta,
     )
     export_onnx(model, args.out, metadata)
     with tempfile.TemporaryDirectory() as tmp:

@@ -46,6 +46,7 @@ def build_metadata(
     min_frame_mm: float = 160,
     min_lung_area_mm2: float = 500,
     training_data: str = TRAINING_DATA,
+    tta: str = "none",
 ) -> dict[str, str]:
     """The `covseg.*` metadata_props of CONTRACTS.md section 2; window in HU, frame sizes in mm / mm^2."""
     if not 0.0 < threshold < 1.0:
@@ -68,6 +69,9 @@ def build_metadata(
         "covseg.training_data": training_data,
         "covseg.cv_metrics": json.dumps(dict(cv_metrics or {}), sort_keys=True),
         "covseg.trained": "trained" if trained else "untrained",
+        # Informative: test-time augmentation already inside the graph (hflip: mean with the mirrored
+        # prediction); callers run the graph as they would without it.
+        "covseg.tta": tta,
         "covseg.architecture": json.dumps(
             {"type": "unet", "base_width": config.base_width, "depth": config.depth}, sort_keys=True
         ),
@@ -78,8 +82,8 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def export_onnx(model: UNet, path: Path, metadata: Mapping[str, str]) -> None:
-    """Writes `model` (put in eval mode here) to `path` as an ONNX file with `metadata` as metadata_props."""
+def export_onnx(model: torch.nn.Module, path: Path, metadata: Mapping[str, str]) -> None:
+    """Writes `model` (a UNet, or a UNet wrapped by tta.with_tta; put in eval mode here) to `path` as an ONNX file with `metadata` as metadata_props."""
     config = model.config
     model.eval()
     dummy = torch.zeros(1, config.input_channels, config.input_size, config.input_size)

@@ -46,6 +46,9 @@ class TrainingEndToEndTest(unittest.TestCase):
                      "--snapshot-every", "6", *TINY])
         cv_cli.main(["--data", str(cls.tmp / "data"), "--out", str(cls.tmp / "cv"), "--folds", "2", "--epochs", "12",
                      "--summarise", "--at-epoch", "6", *TINY])
+        for tta in ("none", "hflip"):
+            cv_cli.main(["--data", str(cls.tmp / "data"), "--out", str(cls.tmp / "cv"), "--folds", "2", "--epochs", "12",
+                         "--summarise", "--tta", tta, *TINY])
         final_cli.main(["--data", str(cls.tmp / "data"), "--out", str(cls.tmp / "final"), "--epochs", "20",
                         "--snapshot-every", "10", *TINY])
         final_cli.main(["--data", str(cls.tmp / "data"), "--out", str(cls.tmp / "stage2"), "--epochs", "4",
@@ -95,6 +98,15 @@ class TrainingEndToEndTest(unittest.TestCase):
         self.assertEqual(len(summary["val_dice_by_epoch_mean_over_folds"]), 6)
         self.assertEqual(len(summary["per_image"]), 12)
 
+    def test_summary_with_tta_predicts_again_from_the_same_checkpoints(self):
+        saved = json.loads((self.tmp / "cv" / "cv-summary.json").read_text())
+        again = json.loads((self.tmp / "cv" / "cv-summary-tta-none.json").read_text())
+        hflip = json.loads((self.tmp / "cv" / "cv-summary-tta-hflip.json").read_text())
+        self.assertEqual((again["tta"], hflip["tta"]), ("none", "hflip"))
+        # --tta none predicts the saved last-epoch maps again from last.pt: the same figures.
+        self.assertAlmostEqual(again["headline"]["dice_mean"], saved["headline"]["dice_mean"], places=3)
+        self.assertEqual(len(hflip["per_image"]), 12)
+
     def test_exports_an_onnx_model_with_the_contract_metadata_and_names(self):
         model = onnx.load(str(self.tmp / "model.onnx"))
         self.assertEqual([i.name for i in model.graph.input], ["input"])
@@ -106,6 +118,7 @@ class TrainingEndToEndTest(unittest.TestCase):
         self.assertEqual(meta["covseg.input_size"], "32")
         self.assertEqual(meta["covseg.threshold"], "0.6")
         self.assertEqual(meta["covseg.framing"], "lung-bbox")
+        self.assertEqual(meta["covseg.tta"], "none")
         cv = json.loads(meta["covseg.cv_metrics"])
         self.assertEqual(cv["folds"], 2)
         self.assertEqual(cv["decision_threshold"], 0.6)
