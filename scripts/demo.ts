@@ -121,8 +121,10 @@ async function main(): Promise<void> {
       modelTrained: job.result.model.trained,
       seconds,
       jobId: id,
-      viewerUrl: `${server}${viewerPath}`,
-      viewerLoginUrl: login.url,
+      // viewerUrl must open the demo series without extra steps (a fresh browser has no token), so it
+      // is the one-time login link, which lands on the deep link; viewerDeepLink is for a signed-in browser.
+      viewerUrl: login.url,
+      viewerDeepLink: `${server}${viewerPath}`,
     })}\n`,
   );
 }
