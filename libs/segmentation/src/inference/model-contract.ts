@@ -25,6 +25,11 @@ export interface ModelContract {
   normalization: 'unit';
   /** A pixel is infection when `p >= threshold`. */
   threshold: number;
+  /**
+   * Volume path only: 3-D infection components smaller than this (mL) are dropped. Optional key
+   * `covseg.min_component_ml`; 0 (off) when absent. Slice (2-D) paths never apply it.
+   */
+  minComponentMl: number;
   trainingData: string;
   /** Parsed `covseg.cv_metrics` JSON (free-form object). */
   cvMetrics: Record<string, unknown>;
@@ -87,6 +92,7 @@ export function parseModelContract(meta: ReadonlyMap<string, string>, source: st
     minLungAreaMm2: requireNumber(meta, 'min_lung_area_mm2', source, (n) => n >= 0),
     normalization: requireOneOf(meta, 'normalization', source, ['unit'] as const),
     threshold: requireNumber(meta, 'threshold', source, (n) => n > 0 && n <= 1),
+    minComponentMl: meta.has(`${PREFIX}min_component_ml`) ? requireNumber(meta, 'min_component_ml', source, (n) => n >= 0) : 0,
     trainingData: requireKey(meta, 'training_data', source),
     cvMetrics,
     trained: requireOneOf(meta, 'trained', source, ['trained', 'untrained'] as const) === 'trained',

@@ -54,3 +54,34 @@ export function keepLargestComponents3d(mask: Uint8Array, columns: number, rows:
   kept.forEach((c, i) => flood(mask, columns, plane, c.seed, VISITED, KEPT_COMPONENT_BASE + i, stack));
   return kept.map((c) => c.size);
 }
+
+/**
+ * Removes the 6-connected components of a 0/1 volume that have fewer than `minVoxels` voxels, in place.
+ * Used on the infection mask (contract key `covseg.min_component_ml`): isolated specks a few voxels
+ * across are the model's typical false positives on healthy lung (partial volume at vessels and the
+ * diaphragm), while COVID-19 opacities span many slices.
+ * @param mask slice-major (`z * rows * columns + y * columns + x`), 0/1 on entry and on return.
+ * @returns the number of voxels removed.
+ */
+export function removeComponentsSmallerThan3d(mask: Uint8Array, columns: number, rows: number, minVoxels: number): number {
+  if (minVoxels <= 1) return 0;
+  const plane = columns * rows;
+  let foreground = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) foreground++;
+  if (foreground === 0) return 0;
+  const stack = new Int32Array(foreground);
+  const KEPT = 3;
+  let removed = 0;
+  for (let seed = 0; seed < mask.length; seed++) {
+    if (mask[seed] !== 1) continue;
+    const size = flood(mask, columns, plane, seed, 1, VISITED, stack);
+    if (size < minVoxels) {
+      flood(mask, columns, plane, seed, VISITED, 0, stack);
+      removed += size;
+    } else {
+      flood(mask, columns, plane, seed, VISITED, KEPT, stack);
+    }
+  }
+  for (let i = 0; i < mask.length; i++) if (mask[i] === KEPT) mask[i] = 1;
+  return removed;
+}

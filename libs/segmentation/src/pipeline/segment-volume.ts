@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { InvalidInputError } from '../errors';
 import type { SegmentationModel } from '../inference/segmentation-model';
 import { computeLungHulls } from '../lung/lung-hull';
+import { removeComponentsSmallerThan3d } from '../lung/connected-components-3d';
 import { computeLungMask, type LungMaskOptions } from '../lung/lung-mask';
 import { placeProbability } from '../postprocess/place-probability';
 import { computeLungFrame } from '../preprocess/frame';
@@ -155,6 +156,12 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
         lungMask.side[i] = hulls[i]!;
       }
     }
+    timings.postprocessMs += performance.now() - t;
+  }
+  if (c.minComponentMl > 0) {
+    t = performance.now();
+    const voxelMl = (spacing.rowSpacingMm * spacing.columnSpacingMm * spacing.sliceSpacingMm) / 1000;
+    removeComponentsSmallerThan3d(infection, columns, rows, Math.ceil(c.minComponentMl / voxelMl));
     timings.postprocessMs += performance.now() - t;
   }
   const quantification = quantify(infection, lungMask.mask, spacing, lungMask.side);
