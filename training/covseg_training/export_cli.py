@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tta", choices=TTA_CHOICES, default="none",
                         help="bake test-time augmentation into the graph (hflip: mean with the mirrored prediction)")
+    parser.add_argument("--min-component-ml", type=float, default=0.0,
+                        help="volume path: drop 3-D infection components below this volume (mL); 0 = off")
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -50,9 +52,10 @@ def main(argv: list[str] | None = None) -> None:
         # The CV figures were measured at the CV threshold; say which threshold the model ships with.
         cv_metrics["decision_threshold"] = args.threshold
         cv_metrics["tta"] = args.tta
+        cv_metrics["min_component_ml"] = args.min_component_ml
     metadata = build_metadata(
         model.config, trained=not args.untrained, threshold=args.threshold, cv_metrics=cv_metrics, version=args.version,
-        tta=args.tta,
+        tta=args.tta, min_component_ml=args.min_component_ml,
     )
     export_onnx(model, args.out, metadata)
     with tempfile.TemporaryDirectory() as tmp:

@@ -47,6 +47,7 @@ def build_metadata(
     min_lung_area_mm2: float = 500,
     training_data: str = TRAINING_DATA,
     tta: str = "none",
+    min_component_ml: float = 0.0,
 ) -> dict[str, str]:
     """The `covseg.*` metadata_props of CONTRACTS.md section 2; window in HU, frame sizes in mm / mm^2."""
     if not 0.0 < threshold < 1.0:
@@ -72,6 +73,8 @@ def build_metadata(
         # Informative: test-time augmentation already inside the graph (hflip: mean with the mirrored
         # prediction); callers run the graph as they would without it.
         "covseg.tta": tta,
+        # Volume path only (server): 3-D infection components below this volume are dropped; 0 = off.
+        "covseg.min_component_ml": _number(min_component_ml),
         "covseg.architecture": json.dumps(
             {"type": "unet", "base_width": config.base_width, "depth": config.depth}, sort_keys=True
         ),

@@ -29,3 +29,8 @@ class ParityTest(unittest.TestCase):
         self.assertEqual(build_metadata(config, trained=False)["covseg.trained"], "untrained")
         with self.assertRaises(Exception):
             build_metadata(config, trained=True, threshold=1.5)
+
+    def test_metadata_carries_the_volume_small_component_filter_off_by_default(self):
+        config = UNetConfig(base_width=4, depth=2, input_size=32)
+        self.assertEqual(build_metadata(config, trained=True)["covseg.min_component_ml"], "0")
+        self.assertEqual(build_metadata(config, trained=True, min_component_ml=0.5)["covseg.min_component_ml"], "0.5")
