@@ -1,5 +1,6 @@
 import type { VolumeDims, VolumeSpacing } from './lung-mask';
 import { LUNG_SIDE_LEFT, LUNG_SIDE_RIGHT } from './lung-side';
+import { forEachRun, RunStack, spanFill } from './runs';
 
 /**
  * Removes the trachea (and other small midline airways) from a lung side map, per slice: a 4-connected
@@ -14,42 +15,38 @@ export function removeMidlineAirways(side: Uint8Array, dims: VolumeDims, spacing
   const plane = columns * rows;
   let minX = columns;
   let maxX = -1;
-  for (let i = 0, x = 0; i < side.length; i++, x = x === columns - 1 ? 0 : x + 1) {
-    if (side[i] === 0) continue;
-    if (x < minX) minX = x;
-    if (x > maxX) maxX = x;
+  for (const value of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
+    forEachRun(side, value, columns, (start, end) => {
+      const x = start % columns;
+      if (x < minX) minX = x;
+      if (x + end - start - 1 > maxX) maxX = x + end - start - 1;
+    });
   }
   if (maxX < 0) return;
   const midline = (minX + maxX) / 2;
   const band = bandFraction * (maxX - minX + 1);
   const maxPixels = maxAreaMm2 / (spacing.rowSpacingMm * spacing.columnSpacingMm);
 
-  const visited = new Uint8Array(plane);
-  const stack = new Int32Array(plane);
-  const members = new Int32Array(plane);
+  // Blobs are found on a 0/1 copy of the slice (lung of either side = 1), filled 1 -> 2 by runs.
+  const blobs = new Uint8Array(plane);
+  const stack = new RunStack();
+  const runs = new RunStack();
   for (let z = 0; z < slices; z++) {
     const s = side.subarray(z * plane, (z + 1) * plane);
     if (s.indexOf(LUNG_SIDE_RIGHT) < 0 && s.indexOf(LUNG_SIDE_LEFT) < 0) continue; // native scan, no per-pixel callback
-    visited.fill(0);
-    for (let seed = 0; seed < plane; seed++) {
-      if (s[seed] === 0 || visited[seed] !== 0) continue;
-      let top = 0;
-      let count = 0;
+    blobs.fill(0);
+    for (const value of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) forEachRun(s, value, columns, (start, end) => blobs.fill(1, start, end));
+    for (let seed = blobs.indexOf(1); seed >= 0; seed = blobs.indexOf(1, seed + 1)) {
+      runs.top = 0;
+      const count = spanFill(blobs, columns, plane, seed, 1, 2, stack, runs);
+      // Integer sum of x over the blob, run by run (exact in float64).
       let sumX = 0;
-      visited[seed] = 1;
-      stack[top++] = seed;
-      while (top > 0) {
-        const i = stack[--top]!;
-        members[count++] = i;
-        const x = i % columns;
-        sumX += x;
-        if (x > 0 && s[i - 1] !== 0 && visited[i - 1] === 0) { visited[i - 1] = 1; stack[top++] = i - 1; }
-        if (x < columns - 1 && s[i + 1] !== 0 && visited[i + 1] === 0) { visited[i + 1] = 1; stack[top++] = i + 1; }
-        if (i >= columns && s[i - columns] !== 0 && visited[i - columns] === 0) { visited[i - columns] = 1; stack[top++] = i - columns; }
-        if (i < plane - columns && s[i + columns] !== 0 && visited[i + columns] === 0) { visited[i + columns] = 1; stack[top++] = i + columns; }
+      for (let k = 0; k < runs.top; k += 2) {
+        const length = runs.data[k + 1]! - runs.data[k]!;
+        sumX += length * (runs.data[k]! % columns) + (length * (length - 1)) / 2;
       }
       if (count < maxPixels && Math.abs(sumX / count - midline) < band) {
-        for (let k = 0; k < count; k++) s[members[k]!] = 0;
+        for (let k = 0; k < runs.top; k += 2) s.fill(0, runs.data[k]!, runs.data[k + 1]!);
       }
     }
   }

@@ -3,6 +3,7 @@ import { removeMidlineAirways } from './airway-filter';
 import { LUNG_SIDE_LEFT, LUNG_SIDE_NONE, LUNG_SIDE_RIGHT } from './lung-side';
 import { KEPT_COMPONENT_BASE, keepLargestComponents3d } from './connected-components-3d';
 import { clearBorderConnected, closeSquare, fillHoles } from './morphology-2d';
+import { forEachRun, RunStack } from './runs';
 
 /** Volume size in voxels; arrays are slice-major: `z * rows * columns + y * columns + x`. */
 export interface VolumeDims {
@@ -64,15 +65,22 @@ export function computeLungMask(hu: Int16Array, dims: VolumeDims, spacing: Volum
   if (!(spacing.rowSpacingMm > 0 && spacing.columnSpacingMm > 0 && spacing.sliceSpacingMm > 0)) {
     throw new InvalidInputError('Lung mask failed: voxel spacing must be positive');
   }
-  const thresholdHu = options.thresholdHu ?? -320;
+  // HU are integers, so hu < t exactly when hu < ceil(t); clamping to the int16 range changes no
+  // comparison and keeps hu - t within int32 for the branch-free test below.
+  const thresholdHu = Math.min(32768, Math.max(-32768, Math.ceil(options.thresholdHu ?? -320)));
   const ratio = options.secondComponentRatio ?? 0.15;
   const leftIsHighColumn = options.columnsIncreaseTowardPatientLeft ?? true;
   const radius = Math.round((options.closingRadiusMm ?? 10) / Math.min(spacing.rowSpacingMm, spacing.columnSpacingMm));
 
   const air = new Uint8Array(hu.length);
-  for (let i = 0; i < hu.length; i++) air[i] = hu[i]! < thresholdHu ? 1 : 0;
-  const stack = new Int32Array(plane);
-  for (let z = 0; z < slices; z++) clearBorderConnected(air.subarray(z * plane, (z + 1) * plane), columns, rows, stack);
+  const stack = new RunStack();
+  // Threshold and clear one slice at a time, while it is still in the cache.
+  for (let z = 0; z < slices; z++) {
+    const base = z * plane;
+    // (hu - threshold) >>> 31 is 1 exactly when hu < threshold (both fit int16, no overflow); branch-free.
+    for (let i = base, end = base + plane; i < end; i++) air[i] = (hu[i]! - thresholdHu) >>> 31;
+    clearBorderConnected(air.subarray(base, base + plane), columns, rows, stack);
+  }
 
   // air becomes: 0 background, 2 dropped air, 3 / 4 the kept components (largest first).
   const keptSizes = keepLargestComponents3d(air, columns, rows, 2, ratio);
@@ -82,24 +90,13 @@ export function computeLungMask(hu: Int16Array, dims: VolumeDims, spacing: Volum
   const side = new Uint8Array(hu.length);
   if (keptSizes.length === 2) {
     // Two separate lungs: the one whose mean column is higher lies toward +column.
-    let sumFirst = 0;
-    let sumSecond = 0;
-    // A running column counter instead of i % columns: this loop visits every voxel.
-    for (let i = 0, x = 0; i < air.length; i++, x = x === columns - 1 ? 0 : x + 1) {
-      const v = air[i];
-      if (v === first) sumFirst += x;
-      else if (v === second) sumSecond += x;
-    }
+    const sumFirst = sumColumns(air, first, columns);
+    const sumSecond = sumColumns(air, second, columns);
     const firstIsHighColumn = sumFirst / keptSizes[0]! > sumSecond / keptSizes[1]!;
     const highSide = leftIsHighColumn ? LUNG_SIDE_LEFT : LUNG_SIDE_RIGHT;
     const lowSide = leftIsHighColumn ? LUNG_SIDE_RIGHT : LUNG_SIDE_LEFT;
-    const firstSide = firstIsHighColumn ? highSide : lowSide;
-    const secondSide = firstIsHighColumn ? lowSide : highSide;
-    for (let i = 0; i < air.length; i++) {
-      const v = air[i];
-      if (v === first) side[i] = firstSide;
-      else if (v === second) side[i] = secondSide;
-    }
+    forEachRun(air, first, columns, (start, end) => side.fill(firstIsHighColumn ? highSide : lowSide, start, end));
+    forEachRun(air, second, columns, (start, end) => side.fill(firstIsHighColumn ? lowSide : highSide, start, end));
   } else if (keptSizes.length === 1) {
     splitByMidline(air, first, columns, side, leftIsHighColumn);
   }
@@ -113,7 +110,9 @@ export function computeLungMask(hu: Int16Array, dims: VolumeDims, spacing: Volum
 /** One component holding both lungs (joined through the trachea): split at the emptiest column of its middle third. */
 function splitByMidline(labels: Uint8Array, label: number, columns: number, side: Uint8Array, leftIsHighColumn: boolean): void {
   const histogram = new Float64Array(columns);
-  for (let i = 0, x = 0; i < labels.length; i++, x = x === columns - 1 ? 0 : x + 1) if (labels[i] === label) histogram[x]!++;
+  forEachRun(labels, label, columns, (start, end) => {
+    for (let x = start % columns, i = start; i < end; i++, x++) histogram[x]!++;
+  });
   let minX = 0;
   while (minX < columns && histogram[minX] === 0) minX++;
   let maxX = columns - 1;
@@ -123,7 +122,24 @@ function splitByMidline(labels: Uint8Array, label: number, columns: number, side
   for (let x = minX + third; x <= maxX - third; x++) if (histogram[x]! < histogram[mid]!) mid = x;
   const low = leftIsHighColumn ? LUNG_SIDE_RIGHT : LUNG_SIDE_LEFT;
   const high = leftIsHighColumn ? LUNG_SIDE_LEFT : LUNG_SIDE_RIGHT;
-  for (let i = 0, x = 0; i < labels.length; i++, x = x === columns - 1 ? 0 : x + 1) if (labels[i] === label) side[i] = x < mid ? low : high;
+  forEachRun(labels, label, columns, (start, end) => {
+    // The run's part left of `mid` is `low`, the rest `high`.
+    const split = Math.min(end, Math.max(start, start - (start % columns) + mid));
+    side.fill(low, start, split);
+    side.fill(high, split, end);
+  });
+}
+
+/** Sum of the column index over the voxels equal to `label`. */
+function sumColumns(labels: Uint8Array, label: number, columns: number): number {
+  let sum = 0;
+  // Integer sums, exact in float64: the same value as adding x voxel by voxel.
+  forEachRun(labels, label, columns, (start, end) => {
+    const x0 = start % columns;
+    const count = end - start;
+    sum += count * x0 + (count * (count - 1)) / 2;
+  });
+  return sum;
 }
 
 /** Per slice and side: close then fill holes inside the side's bounding box; writes side labels and the 0/1 mask. */
@@ -132,24 +148,26 @@ function closeAndFillPerSlice(side: Uint8Array, mask: Uint8Array, dims: VolumeDi
   const plane = columns * rows;
   const crop = new Uint8Array(plane);
   const scratch = new Uint8Array(plane);
-  const stack = new Int32Array(plane);
+  const stack = new RunStack();
   const paddedSize = (columns + 2 * radius) * (rows + 2 * radius);
   const padded = new Uint8Array(paddedSize);
   const tmp = new Uint8Array(paddedSize);
+  const none = LUNG_SIDE_NONE; // a local: the imported binding is a getter call per pixel once transpiled to CommonJS
   for (let z = 0; z < slices; z++) {
     const base = z * plane;
-    // Bounding boxes of both sides in one pass over the slice: [x0, x1, y0, y1] per side.
+    // Bounding boxes of both sides from their row runs: [x0, x1, y0, y1] per side.
     const box = [[0, 0, 0, 0], [columns, -1, rows, -1], [columns, -1, rows, -1]];
-    for (let y = 0, i = base; y < rows; y++) {
-      for (let x = 0; x < columns; x++, i++) {
-        const v = side[i]!;
-        if (v === 0) continue;
-        const b = box[v]!;
+    const sideSlice = side.subarray(base, base + plane);
+    for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
+      const b = box[s]!;
+      forEachRun(sideSlice, s, columns, (start, end) => {
+        const x = start % columns;
+        const y = (start - x) / columns;
         if (x < b[0]!) b[0] = x;
-        if (x > b[1]!) b[1] = x;
+        if (x + end - start - 1 > b[1]!) b[1] = x + end - start - 1;
         if (y < b[2]!) b[2] = y;
         if (y > b[3]!) b[3] = y;
-      }
+      });
     }
     for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
       const [x0, x1, y0, y1] = box[s] as [number, number, number, number];
@@ -168,7 +186,7 @@ function closeAndFillPerSlice(side: Uint8Array, mask: Uint8Array, dims: VolumeDi
         for (let x = 0; x < w; x++) {
           // A pixel already owned by the other lung stays there: closing must not bridge the lungs.
           const owner = side[row + x]!;
-          if (crop[y * w + x] === 0 || mask[row + x] !== 0 || (owner !== LUNG_SIDE_NONE && owner !== s)) continue;
+          if (crop[y * w + x] === 0 || mask[row + x] !== 0 || (owner !== none && owner !== s)) continue;
           mask[row + x] = 1;
           side[row + x] = s;
         }

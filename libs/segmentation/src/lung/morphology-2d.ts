@@ -2,44 +2,35 @@
  * 2-D binary morphology on one row-major plane (values 0/1). All functions work in place or into
  * caller-owned scratch buffers, so the per-slice loops of the lung mask allocate nothing.
  */
+import { forEachRun, RunStack, spanFill } from './runs';
 
 /**
- * Clears every pixel of `mask` (non-zero) that is 4-connected to the plane border: used to drop the
+ * Clears every pixel of `mask` (0/1) that is 4-connected to the plane border: used to drop the
  * air outside the body from a "below -320 HU" mask.
- * @param stack scratch of at least width*height int32s.
+ * @param stack scratch, reused between calls.
  */
-export function clearBorderConnected(mask: Uint8Array, width: number, height: number, stack: Int32Array): void {
-  let top = 0;
-  const push = (i: number): void => {
-    if (mask[i] !== 0) {
-      mask[i] = 0;
-      stack[top++] = i;
-    }
+export function clearBorderConnected(mask: Uint8Array, width: number, height: number, stack: RunStack = new RunStack()): void {
+  const plane = width * height;
+  const m = mask.subarray(0, plane);
+  const seed = (i: number): void => {
+    if (m[i] === 1) spanFill(m, width, plane, i, 1, 0, stack);
   };
   for (let x = 0; x < width; x++) {
-    push(x);
-    push((height - 1) * width + x);
+    seed(x);
+    seed((height - 1) * width + x);
   }
   for (let y = 0; y < height; y++) {
-    push(y * width);
-    push(y * width + width - 1);
-  }
-  while (top > 0) {
-    const i = stack[--top]!;
-    const x = i % width;
-    if (x > 0 && mask[i - 1] !== 0) { mask[i - 1] = 0; stack[top++] = i - 1; }
-    if (x < width - 1 && mask[i + 1] !== 0) { mask[i + 1] = 0; stack[top++] = i + 1; }
-    if (i >= width && mask[i - width] !== 0) { mask[i - width] = 0; stack[top++] = i - width; }
-    if (i < (height - 1) * width && mask[i + width] !== 0) { mask[i + width] = 0; stack[top++] = i + width; }
+    seed(y * width);
+    seed(y * width + width - 1);
   }
 }
 
 /**
  * Fills holes: sets to 1 every 0-pixel not 4-connected to the plane border (vessels, nodules and
  * consolidation enclosed by aerated lung become lung).
- * @param scratch at least width*height bytes; @param stack at least width*height int32s.
+ * @param scratch at least width*height bytes; @param stack scratch, reused between calls.
  */
-export function fillHoles(mask: Uint8Array, width: number, height: number, scratch: Uint8Array, stack: Int32Array): void {
+export function fillHoles(mask: Uint8Array, width: number, height: number, scratch: Uint8Array, stack: RunStack = new RunStack()): void {
   const n = width * height;
   // scratch = background; remove the background reachable from the border; what remains are holes.
   for (let i = 0; i < n; i++) scratch[i] = mask[i] === 0 ? 1 : 0;
@@ -54,30 +45,30 @@ export function fillHoles(mask: Uint8Array, width: number, height: number, scrat
  */
 export function squareMorphology(mask: Uint8Array, width: number, height: number, radius: number, erode: boolean, tmp: Uint8Array): void {
   const size = 2 * radius + 1;
-  // Horizontal pass: mask -> tmp.
+  // Horizontal pass: mask -> tmp, run by run. A pixel's (2r+1)-window meets a run [s, e) when it
+  // lies in [s - r, e + r) (dilation), and lies wholly inside it when in [s + r, e - r) (erosion;
+  // pixels outside the plane count as background, so a run never extends past its row).
+  tmp.fill(0, 0, width * height);
+  forEachRun(mask.subarray(0, width * height), 1, width, (start, end) => {
+    const rowStart = start - (start % width);
+    if (erode) {
+      if (end - start > 2 * radius) tmp.fill(1, start + radius, end - radius);
+    } else {
+      tmp.fill(1, Math.max(rowStart, start - radius), Math.min(rowStart + width, end + radius));
+    }
+  });
+  // Vertical pass: tmp -> mask, row by row with one running count per column, so that memory is
+  // read in order (a column-by-column walk strides a whole row per step and misses the cache).
+  const counts = new Int32Array(width);
+  for (let y = 0; y < Math.min(radius, height); y++) for (let x = 0; x < width; x++) counts[x] += tmp[y * width + x]!;
   for (let y = 0; y < height; y++) {
+    const add = y + radius;
+    const drop = y - radius - 1;
+    if (add < height) for (let x = 0, i = add * width; x < width; x++, i++) counts[x] += tmp[i]!;
+    if (drop >= 0) for (let x = 0, i = drop * width; x < width; x++, i++) counts[x] -= tmp[i]!;
     const row = y * width;
-    let count = 0;
-    for (let x = 0; x < Math.min(radius, width); x++) count += mask[row + x]!;
-    for (let x = 0; x < width; x++) {
-      const add = x + radius;
-      if (add < width) count += mask[row + add]!;
-      const drop = x - radius - 1;
-      if (drop >= 0) count -= mask[row + drop]!;
-      tmp[row + x] = erode ? (count === size ? 1 : 0) : count > 0 ? 1 : 0;
-    }
-  }
-  // Vertical pass: tmp -> mask.
-  for (let x = 0; x < width; x++) {
-    let count = 0;
-    for (let y = 0; y < Math.min(radius, height); y++) count += tmp[y * width + x]!;
-    for (let y = 0; y < height; y++) {
-      const add = y + radius;
-      if (add < height) count += tmp[add * width + x]!;
-      const drop = y - radius - 1;
-      if (drop >= 0) count -= tmp[drop * width + x]!;
-      mask[y * width + x] = erode ? (count === size ? 1 : 0) : count > 0 ? 1 : 0;
-    }
+    if (erode) for (let x = 0; x < width; x++) mask[row + x] = counts[x] === size ? 1 : 0;
+    else for (let x = 0; x < width; x++) mask[row + x] = counts[x]! > 0 ? 1 : 0;
   }
 }
 

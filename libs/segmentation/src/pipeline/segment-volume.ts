@@ -50,10 +50,14 @@ export interface SegmentVolumeOptions {
   signal?: AbortSignal;
 }
 
-/** Wall-clock milliseconds per stage. */
+/**
+ * Wall-clock milliseconds per stage. Pre- and post-processing of one chunk overlap the model's run of
+ * another, so the stages may add up to more than `totalMs`.
+ */
 export interface SegmentVolumeTimings {
   lungMs: number;
   preprocessMs: number;
+  /** Time spent waiting for the model (its run time not hidden behind pre- and post-processing). */
   inferMs: number;
   postprocessMs: number;
   totalMs: number;
@@ -114,17 +118,20 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
   const lut = buildWindowLut(c.windowCenter, c.windowWidth);
   const grey = new Uint8Array(plane);
   const s = c.inputSize;
-  const batch = new Float32Array(model.batchSize * c.inputChannels * s * s);
+  const inPlane = c.inputChannels * s * s;
+  // Two input buffers: batch i + 1 is written while the model may still read batch i.
+  const buffers = [new Float32Array(model.batchSize * inPlane), new Float32Array(model.batchSize * inPlane)] as const;
   const scratch = new Float32Array(plane);
   const infection = new Uint8Array(hu.length);
+  const chunks: number[][] = [];
+  for (let first = 0; first < todo.length; first += model.batchSize) chunks.push(todo.slice(first, first + model.batchSize));
   timings.preprocessMs += performance.now() - t;
 
-  options.onProgress?.({ stage: 'segment', done: 0, total: todo.length });
-  for (let first = 0; first < todo.length; first += model.batchSize) {
-    options.signal?.throwIfAborted();
-    const chunk = todo.slice(first, first + model.batchSize);
-    t = performance.now();
-    chunk.forEach((z, k) => {
+  /** Windows, frames and resizes the slices of chunk i into buffer i % 2. */
+  const prepare = (i: number): Float32Array => {
+    const started = performance.now();
+    const batch = buffers[i % 2];
+    chunks[i]!.forEach((z, k) => {
       // Only the frame's rows are windowed: the resize reads nothing else.
       const f = frames[z]!;
       const rowsStart = f.y * columns;
@@ -132,19 +139,38 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
       windowToUint8(hu.subarray(z * plane + rowsStart, z * plane + rowsEnd), c.windowCenter, c.windowWidth, grey.subarray(rowsStart, rowsEnd), lut);
       writeModelInput(grey, columns, f, batch, k, s, c.inputChannels);
     });
-    timings.preprocessMs += performance.now() - t;
+    timings.preprocessMs += performance.now() - started;
+    return batch.subarray(0, chunks[i]!.length * inPlane);
+  };
+  const predict = (i: number, input: Float32Array): Promise<Float32Array> => {
+    const running = model.predict(input, chunks[i]!.length);
+    // Marks the rejection handled if we stop before awaiting it (abort, or a failing prepare); an
+    // await below still receives the error.
+    running.catch(() => undefined);
+    return running;
+  };
 
+  options.onProgress?.({ stage: 'segment', done: 0, total: todo.length });
+  // Pipelined: while the model runs chunk i (in its worker thread when the model was loaded with
+  // thread 'worker'), this thread prepares chunk i + 1; chunk i + 1 is submitted as soon as chunk i
+  // returns, and chunk i is post-processed while it runs. So the model does not wait for JavaScript
+  // between chunks. With thread 'main' the order is in effect serial.
+  let running = chunks.length > 0 ? predict(0, prepare(0)) : undefined;
+  for (let i = 0; i < chunks.length; i++) {
+    options.signal?.throwIfAborted();
+    const next = i + 1 < chunks.length ? prepare(i + 1) : undefined;
     t = performance.now();
-    const prob = await model.predict(batch.subarray(0, chunk.length * c.inputChannels * s * s), chunk.length);
+    const prob = await running!;
     timings.inferMs += performance.now() - t;
+    running = next ? predict(i + 1, next) : undefined;
 
     t = performance.now();
-    chunk.forEach((z, k) => {
+    chunks[i]!.forEach((z, k) => {
       const range = [z * plane, (z + 1) * plane] as const;
       placeProbability(prob.subarray(k * s * s, (k + 1) * s * s), s, frames[z]!, c.threshold, scratch, infection.subarray(...range), columns, allowed.subarray(...range));
     });
     timings.postprocessMs += performance.now() - t;
-    options.onProgress?.({ stage: 'segment', done: Math.min(first + chunk.length, todo.length), total: todo.length });
+    options.onProgress?.({ stage: 'segment', done: Math.min((i + 1) * model.batchSize, todo.length), total: todo.length });
   }
 
   if (hulls) {
