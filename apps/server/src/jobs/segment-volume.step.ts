@@ -32,8 +32,8 @@ export async function segmentCtVolume(context: JobContext, volume: CtVolume): Pr
           stage = progress.stage;
           context.setStage('infer');
         }
-        // Slices with too little lung skip the model (CONTRACTS §1); they count as done from the start.
-        if (progress.stage === 'segment') context.progress(geometry.slices - progress.total + progress.done, geometry.slices);
+        // 'segment' counts every slice, those that skip the model for too little lung (CONTRACTS §1) included.
+        if (progress.stage === 'segment') context.progress(progress.done, geometry.slices);
       },
     },
   );

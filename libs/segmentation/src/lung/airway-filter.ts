@@ -8,10 +8,12 @@ import { forEachRun, RunStack, spanFill } from './runs';
  * overall width from their midline column. Lung apices are small too but lie laterally, so they stay.
  * The trachea matters because it usually joins both lungs into one 3-D air component, and dense
  * airway walls would otherwise count as lung (and the model could call them infection).
- * @param side 0/1/2 side map, slice-major; cleared in place.
+ * The midline and band come from the whole side map as it is when the filter is created, so create
+ * it before any slice is changed; then call the result once per slice (in any order).
+ * @param side 0/1/2 side map, slice-major; the returned function clears slice z of it in place.
  */
-export function removeMidlineAirways(side: Uint8Array, dims: VolumeDims, spacing: VolumeSpacing, maxAreaMm2 = 400, bandFraction = 0.12): void {
-  const { columns, rows, slices } = dims;
+export function createAirwayFilter(side: Uint8Array, dims: VolumeDims, spacing: VolumeSpacing, maxAreaMm2 = 400, bandFraction = 0.12): (z: number) => void {
+  const { columns, rows } = dims;
   const plane = columns * rows;
   let minX = columns;
   let maxX = -1;
@@ -22,7 +24,7 @@ export function removeMidlineAirways(side: Uint8Array, dims: VolumeDims, spacing
       if (x + end - start - 1 > maxX) maxX = x + end - start - 1;
     });
   }
-  if (maxX < 0) return;
+  if (maxX < 0) return () => undefined;
   const midline = (minX + maxX) / 2;
   const band = bandFraction * (maxX - minX + 1);
   const maxPixels = maxAreaMm2 / (spacing.rowSpacingMm * spacing.columnSpacingMm);
@@ -31,9 +33,9 @@ export function removeMidlineAirways(side: Uint8Array, dims: VolumeDims, spacing
   const blobs = new Uint8Array(plane);
   const stack = new RunStack();
   const runs = new RunStack();
-  for (let z = 0; z < slices; z++) {
+  return (z: number): void => {
     const s = side.subarray(z * plane, (z + 1) * plane);
-    if (s.indexOf(LUNG_SIDE_RIGHT) < 0 && s.indexOf(LUNG_SIDE_LEFT) < 0) continue; // native scan, no per-pixel callback
+    if (s.indexOf(LUNG_SIDE_RIGHT) < 0 && s.indexOf(LUNG_SIDE_LEFT) < 0) return; // native scan, no per-pixel callback
     blobs.fill(0);
     for (const value of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) forEachRun(s, value, columns, (start, end) => blobs.fill(1, start, end));
     for (let seed = blobs.indexOf(1); seed >= 0; seed = blobs.indexOf(1, seed + 1)) {
@@ -49,5 +51,5 @@ export function removeMidlineAirways(side: Uint8Array, dims: VolumeDims, spacing
         for (let k = 0; k < runs.top; k += 2) s.fill(0, runs.data[k]!, runs.data[k + 1]!);
       }
     }
-  }
+  };
 }

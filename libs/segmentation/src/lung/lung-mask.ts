@@ -1,8 +1,9 @@
 import { InvalidInputError } from '../errors';
-import { removeMidlineAirways } from './airway-filter';
+import { createAirwayFilter } from './airway-filter';
+import { createSliceCloser } from './close-and-fill';
 import { LUNG_SIDE_LEFT, LUNG_SIDE_NONE, LUNG_SIDE_RIGHT } from './lung-side';
 import { KEPT_COMPONENT_BASE, keepLargestComponents3d } from './connected-components-3d';
-import { clearBorderConnected, closeSquare, fillHoles } from './morphology-2d';
+import { clearBorderConnected } from './morphology-2d';
 import { forEachRun, RunStack } from './runs';
 
 /** Volume size in voxels; arrays are slice-major: `z * rows * columns + y * columns + x`. */
@@ -51,12 +52,30 @@ export interface LungMask {
  * air 4-connected to the image border), the one or two largest 6-connected 3-D air components
  * (drops trachea when separate, bowel gas, noise), a right/left split (by component, else by the
  * emptiest column near the middle), removal of the trachea where it joins the lungs (small midline
- * blobs per slice, see removeMidlineAirways), then per slice and side a square closing and hole filling so
+ * blobs per slice, see createAirwayFilter), then per slice and side a square closing and hole filling so
  * that vessels, nodules and consolidation surrounded by lung count as lung.
  * @param hu HU, slice-major (`z * rows * columns + y * columns + x`); not modified.
  * @param spacing mm; only in-plane spacing drives the closing radius.
  */
 export function computeLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeSpacing, options: LungMaskOptions = {}): LungMask {
+  const { finishSlice, ...lung } = startLungMask(hu, dims, spacing, options);
+  for (let z = 0; z < dims.slices; z++) finishSlice(z);
+  return lung;
+}
+
+/** A lung mask whose slices are final only once `finishSlice` ran on them (see startLungMask). */
+export interface LungMaskInProgress extends LungMask {
+  /** Removes the midline airways from slice z, then closes and fills it; once per slice, in any order. */
+  finishSlice(z: number): void;
+}
+
+/**
+ * computeLungMask in two parts, so that a caller can start work on the first slices (e.g. the model)
+ * while later ones are still being finished: the 3-D part runs here (threshold, outside air,
+ * components, right/left split); the per-slice rest runs in `finishSlice`. The mask and side of a
+ * slice are final after its `finishSlice`. Same parameters and result as computeLungMask.
+ */
+export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeSpacing, options: LungMaskOptions = {}): LungMaskInProgress {
   const { columns, rows, slices } = dims;
   const plane = columns * rows;
   if (!(columns > 0 && rows > 0 && slices > 0) || hu.length !== plane * slices) {
@@ -101,10 +120,18 @@ export function computeLungMask(hu: Int16Array, dims: VolumeDims, spacing: Volum
     splitByMidline(air, first, columns, side, leftIsHighColumn);
   }
 
-  if (options.removeAirways ?? true) removeMidlineAirways(side, dims, spacing);
+  const removeAirways = options.removeAirways ?? true ? createAirwayFilter(side, dims, spacing) : undefined;
   const mask = new Uint8Array(hu.length);
-  closeAndFillPerSlice(side, mask, dims, radius);
-  return { mask, side, components: keptSizes.length };
+  const closeAndFill = createSliceCloser(side, mask, dims, radius);
+  return {
+    mask,
+    side,
+    components: keptSizes.length,
+    finishSlice: (z) => {
+      removeAirways?.(z);
+      closeAndFill(z);
+    },
+  };
 }
 
 /** One component holding both lungs (joined through the trachea): split at the emptiest column of its middle third. */
@@ -140,57 +167,4 @@ function sumColumns(labels: Uint8Array, label: number, columns: number): number 
     sum += count * x0 + (count * (count - 1)) / 2;
   });
   return sum;
-}
-
-/** Per slice and side: close then fill holes inside the side's bounding box; writes side labels and the 0/1 mask. */
-function closeAndFillPerSlice(side: Uint8Array, mask: Uint8Array, dims: VolumeDims, radius: number): void {
-  const { columns, rows, slices } = dims;
-  const plane = columns * rows;
-  const crop = new Uint8Array(plane);
-  const scratch = new Uint8Array(plane);
-  const stack = new RunStack();
-  const paddedSize = (columns + 2 * radius) * (rows + 2 * radius);
-  const padded = new Uint8Array(paddedSize);
-  const tmp = new Uint8Array(paddedSize);
-  const none = LUNG_SIDE_NONE; // a local: the imported binding is a getter call per pixel once transpiled to CommonJS
-  for (let z = 0; z < slices; z++) {
-    const base = z * plane;
-    // Bounding boxes of both sides from their row runs: [x0, x1, y0, y1] per side.
-    const box = [[0, 0, 0, 0], [columns, -1, rows, -1], [columns, -1, rows, -1]];
-    const sideSlice = side.subarray(base, base + plane);
-    for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
-      const b = box[s]!;
-      forEachRun(sideSlice, s, columns, (start, end) => {
-        const x = start % columns;
-        const y = (start - x) / columns;
-        if (x < b[0]!) b[0] = x;
-        if (x + end - start - 1 > b[1]!) b[1] = x + end - start - 1;
-        if (y < b[2]!) b[2] = y;
-        if (y > b[3]!) b[3] = y;
-      });
-    }
-    for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
-      const [x0, x1, y0, y1] = box[s] as [number, number, number, number];
-      if (x1 < 0) continue;
-      // Closing never grows a set beyond its bounding box, so working on the crop is exact.
-      const w = x1 - x0 + 1;
-      const h = y1 - y0 + 1;
-      for (let y = 0; y < h; y++) {
-        const row = base + (y0 + y) * columns + x0;
-        for (let x = 0; x < w; x++) crop[y * w + x] = side[row + x] === s ? 1 : 0;
-      }
-      closeSquare(crop, w, h, radius, padded, tmp);
-      fillHoles(crop, w, h, scratch, stack);
-      for (let y = 0; y < h; y++) {
-        const row = base + (y0 + y) * columns + x0;
-        for (let x = 0; x < w; x++) {
-          // A pixel already owned by the other lung stays there: closing must not bridge the lungs.
-          const owner = side[row + x]!;
-          if (crop[y * w + x] === 0 || mask[row + x] !== 0 || (owner !== none && owner !== s)) continue;
-          mask[row + x] = 1;
-          side[row + x] = s;
-        }
-      }
-    }
-  }
 }

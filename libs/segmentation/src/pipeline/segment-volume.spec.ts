@@ -83,7 +83,8 @@ describe('segmentVolume', () => {
       },
     });
     await expect(run).rejects.toBe(reason);
-    expect(seen).toEqual([0, 5]);
+    // Progress counts slices settled in z order: the lung-free slices before the first chunk included.
+    expect(seen).toEqual([0, phantom.lungSlices[0] + 5]);
   });
 
   it('reports timings per stage and progress to the last slice', () => {
@@ -91,8 +92,10 @@ describe('segmentVolume', () => {
     for (const v of [t.lungMs, t.preprocessMs, t.inferMs, t.postprocessMs]) expect(v).toBeGreaterThanOrEqual(0);
     expect(t.totalMs).toBeGreaterThanOrEqual(t.lungMs + t.inferMs);
     const segment = progress.filter((p) => p.stage === 'segment');
-    expect(segment.map((p) => p.done)).toEqual([0, 5, 10, 15, 16]);
-    expect(segment.at(-1)!.total).toBe(16);
+    // Chunks of 5 lung slices; each settles the slices up to its last one, and the last settles them all.
+    const first = phantom.lungSlices[0];
+    expect(segment.map((p) => p.done)).toEqual([0, first + 5, first + 10, first + 15, phantom.slices]);
+    expect(segment.every((p) => p.total === phantom.slices)).toBe(true);
   });
 });
 

@@ -3,7 +3,7 @@ import { InvalidInputError } from '../errors';
 import type { SegmentationModel } from '../inference/segmentation-model';
 import { computeLungHulls } from '../lung/lung-hull';
 import { removeComponentsSmallerThan3d } from '../lung/connected-components-3d';
-import { computeLungMask, type LungMaskOptions } from '../lung/lung-mask';
+import { type LungMaskOptions, startLungMask } from '../lung/lung-mask';
 import { placeProbability } from '../postprocess/place-probability';
 import { computeLungFrame } from '../preprocess/frame';
 import { writeModelInput } from '../preprocess/model-input';
@@ -28,7 +28,10 @@ export interface CtVolumeInput {
 
 export interface SegmentVolumeProgress {
   stage: 'lung' | 'segment';
-  /** Slices done in this stage, and the total. */
+  /**
+   * Slices done in this stage, and the total (all slices). 'lung' is the 3-D part of the lung mask;
+   * 'segment' counts slices settled in z order: run through the model, or skipped for too little lung.
+   */
   done: number;
   total: number;
 }
@@ -94,44 +97,62 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
   const start = performance.now();
   const timings: SegmentVolumeTimings = { lungMs: 0, preprocessMs: 0, inferMs: 0, postprocessMs: 0, totalMs: 0 };
 
+  const region = options.infectionRegion ?? 'lung';
+  if (region !== 'lung' && region !== 'lung-hull') throw new InvalidInputError(`Segmenting a volume failed: unknown infectionRegion "${String(region)}"`);
   options.signal?.throwIfAborted();
   options.onProgress?.({ stage: 'lung', done: 0, total: slices });
-  const lungMask = computeLungMask(hu, { columns, rows, slices }, spacing, {
+  const lungMask = startLungMask(hu, { columns, rows, slices }, spacing, {
     ...options.lung,
     columnsIncreaseTowardPatientLeft: volume.columnsIncreaseTowardPatientLeft ?? true,
   });
+  // The hulls need every slice's final side map; the default region streams slices instead (below).
+  let finished = 0;
+  if (region === 'lung-hull') for (; finished < slices; finished++) lungMask.finishSlice(finished);
+  const hulls = region === 'lung-hull' ? computeLungHulls(lungMask.side, { columns, rows, slices }) : undefined;
+  const allowed = hulls ?? lungMask.mask;
   timings.lungMs = performance.now() - start;
   options.onProgress?.({ stage: 'lung', done: slices, total: slices });
 
   let t = performance.now();
-  const frames: (PixelRect | null)[] = [];
-  const todo: number[] = [];
-  for (let z = 0; z < slices; z++) {
-    const frame = computeLungFrame(lungMask.mask.subarray(z * plane, (z + 1) * plane), columns, rows, spacing, c);
-    frames.push(frame ?? null);
-    if (frame) todo.push(z);
-  }
-  const region = options.infectionRegion ?? 'lung';
-  if (region !== 'lung' && region !== 'lung-hull') throw new InvalidInputError(`Segmenting a volume failed: unknown infectionRegion "${String(region)}"`);
-  const hulls = region === 'lung-hull' ? computeLungHulls(lungMask.side, { columns, rows, slices }) : undefined;
-  const allowed = hulls ?? lungMask.mask;
+  const frames: (PixelRect | null)[] = new Array<PixelRect | null>(slices).fill(null);
+  let framed = 0;
   const lut = buildWindowLut(c.windowCenter, c.windowWidth);
   const grey = new Uint8Array(plane);
   const s = c.inputSize;
   const inPlane = c.inputChannels * s * s;
-  // Two input buffers: batch i + 1 is written while the model may still read batch i.
+  // Two input buffers: chunk i + 1 is written while the model may still read chunk i.
   const buffers = [new Float32Array(model.batchSize * inPlane), new Float32Array(model.batchSize * inPlane)] as const;
   const scratch = new Float32Array(plane);
   const infection = new Uint8Array(hu.length);
-  const chunks: number[][] = [];
-  for (let first = 0; first < todo.length; first += model.batchSize) chunks.push(todo.slice(first, first + model.batchSize));
   timings.preprocessMs += performance.now() - t;
 
-  /** Windows, frames and resizes the slices of chunk i into buffer i % 2. */
-  const prepare = (i: number): Float32Array => {
+  /**
+   * The next `batchSize` slices with enough lung, in z order (the same chunks as framing every slice
+   * first): finishes their lung mask slices just in time, and frames them.
+   */
+  const nextChunk = (): number[] => {
+    const chunk: number[] = [];
+    while (chunk.length < model.batchSize && framed < slices) {
+      const z = framed++;
+      let started = performance.now();
+      if (z >= finished) {
+        lungMask.finishSlice(z);
+        finished = z + 1;
+      }
+      timings.lungMs += performance.now() - started;
+      started = performance.now();
+      const frame = computeLungFrame(lungMask.mask.subarray(z * plane, (z + 1) * plane), columns, rows, spacing, c);
+      timings.preprocessMs += performance.now() - started;
+      frames[z] = frame ?? null;
+      if (frame) chunk.push(z);
+    }
+    return chunk;
+  };
+  /** Windows, frames and resizes the slices of a chunk into buffer `index` % 2. */
+  const prepare = (chunk: number[], index: number): Float32Array => {
     const started = performance.now();
-    const batch = buffers[i % 2];
-    chunks[i]!.forEach((z, k) => {
+    const batch = buffers[index % 2];
+    chunk.forEach((z, k) => {
       // Only the frame's rows are windowed: the resize reads nothing else.
       const f = frames[z]!;
       const rowsStart = f.y * columns;
@@ -140,38 +161,46 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
       writeModelInput(grey, columns, f, batch, k, s, c.inputChannels);
     });
     timings.preprocessMs += performance.now() - started;
-    return batch.subarray(0, chunks[i]!.length * inPlane);
+    return batch.subarray(0, chunk.length * inPlane);
   };
-  const predict = (i: number, input: Float32Array): Promise<Float32Array> => {
-    const running = model.predict(input, chunks[i]!.length);
+  const predict = (chunk: number[], input: Float32Array): Promise<Float32Array> => {
+    const running = model.predict(input, chunk.length);
     // Marks the rejection handled if we stop before awaiting it (abort, or a failing prepare); an
     // await below still receives the error.
     running.catch(() => undefined);
     return running;
   };
 
-  options.onProgress?.({ stage: 'segment', done: 0, total: todo.length });
   // Pipelined: while the model runs chunk i (in its worker thread when the model was loaded with
-  // thread 'worker'), this thread prepares chunk i + 1; chunk i + 1 is submitted as soon as chunk i
-  // returns, and chunk i is post-processed while it runs. So the model does not wait for JavaScript
-  // between chunks. With thread 'main' the order is in effect serial.
-  let running = chunks.length > 0 ? predict(0, prepare(0)) : undefined;
-  for (let i = 0; i < chunks.length; i++) {
+  // thread 'worker'), this thread finishes the lung mask of chunk i + 1's slices and prepares it;
+  // chunk i + 1 is submitted as soon as chunk i returns, and chunk i is post-processed while it runs.
+  // So the model does not wait for JavaScript between chunks. With thread 'main' the order is in
+  // effect serial. Progress counts slices settled in z order, those skipped for too little lung included.
+  options.onProgress?.({ stage: 'segment', done: 0, total: slices });
+  let slicesInferred = 0;
+  let current = nextChunk();
+  let running = current.length > 0 ? predict(current, prepare(current, 0)) : undefined;
+  for (let i = 0; running; i++) {
     options.signal?.throwIfAborted();
-    const next = i + 1 < chunks.length ? prepare(i + 1) : undefined;
+    const next = nextChunk();
+    const input = next.length > 0 ? prepare(next, i + 1) : undefined;
     t = performance.now();
-    const prob = await running!;
+    const prob = await running;
     timings.inferMs += performance.now() - t;
-    running = next ? predict(i + 1, next) : undefined;
+    running = input ? predict(next, input) : undefined;
 
     t = performance.now();
-    chunks[i]!.forEach((z, k) => {
+    current.forEach((z, k) => {
       const range = [z * plane, (z + 1) * plane] as const;
       placeProbability(prob.subarray(k * s * s, (k + 1) * s * s), s, frames[z]!, c.threshold, scratch, infection.subarray(...range), columns, allowed.subarray(...range));
     });
     timings.postprocessMs += performance.now() - t;
-    options.onProgress?.({ stage: 'segment', done: Math.min((i + 1) * model.batchSize, todo.length), total: todo.length });
+    slicesInferred += current.length;
+    options.onProgress?.({ stage: 'segment', done: running ? current.at(-1)! + 1 : slices, total: slices });
+    current = next;
   }
+  // No slice had enough lung: every slice is settled without the model.
+  if (slicesInferred === 0) options.onProgress?.({ stage: 'segment', done: slices, total: slices });
 
   if (hulls) {
     // Infection inside a lung's hull is lung too (consolidated lung), on that hull's side.
@@ -192,5 +221,5 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
   }
   const quantification = quantify(infection, lungMask.mask, spacing, lungMask.side);
   timings.totalMs = performance.now() - start;
-  return { infection, lung: lungMask.mask, lungSide: lungMask.side, quantification, timings, frames, slicesInferred: todo.length };
+  return { infection, lung: lungMask.mask, lungSide: lungMask.side, quantification, timings, frames, slicesInferred };
 }

@@ -1,0 +1,61 @@
+import type { VolumeDims } from './lung-mask';
+import { LUNG_SIDE_LEFT, LUNG_SIDE_NONE, LUNG_SIDE_RIGHT } from './lung-side';
+import { closeSquare, fillHoles } from './morphology-2d';
+import { forEachRun, RunStack } from './runs';
+
+/**
+ * Returns a function that closes and fills one slice, per side, inside that side's bounding box
+ * (the last step of computeLungMask): writes the slice's side labels and its 0/1 mask. Slices are
+ * independent, so they may be finished in any order; the scratch buffers are allocated once here.
+ */
+export function createSliceCloser(side: Uint8Array, mask: Uint8Array, dims: VolumeDims, radius: number): (z: number) => void {
+  const { columns, rows } = dims;
+  const plane = columns * rows;
+  const crop = new Uint8Array(plane);
+  const scratch = new Uint8Array(plane);
+  const stack = new RunStack();
+  const paddedSize = (columns + 2 * radius) * (rows + 2 * radius);
+  const padded = new Uint8Array(paddedSize);
+  const tmp = new Uint8Array(paddedSize);
+  const none = LUNG_SIDE_NONE; // a local: the imported binding is a getter call per pixel once transpiled to CommonJS
+  return (z: number): void => {
+    const base = z * plane;
+    // Bounding boxes of both sides from their row runs: [x0, x1, y0, y1] per side.
+    const box = [[0, 0, 0, 0], [columns, -1, rows, -1], [columns, -1, rows, -1]];
+    const sideSlice = side.subarray(base, base + plane);
+    for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
+      const b = box[s]!;
+      forEachRun(sideSlice, s, columns, (start, end) => {
+        const x = start % columns;
+        const y = (start - x) / columns;
+        if (x < b[0]!) b[0] = x;
+        if (x + end - start - 1 > b[1]!) b[1] = x + end - start - 1;
+        if (y < b[2]!) b[2] = y;
+        if (y > b[3]!) b[3] = y;
+      });
+    }
+    for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
+      const [x0, x1, y0, y1] = box[s] as [number, number, number, number];
+      if (x1 < 0) continue;
+      // Closing never grows a set beyond its bounding box, so working on the crop is exact.
+      const w = x1 - x0 + 1;
+      const h = y1 - y0 + 1;
+      for (let y = 0; y < h; y++) {
+        const row = base + (y0 + y) * columns + x0;
+        for (let x = 0; x < w; x++) crop[y * w + x] = side[row + x] === s ? 1 : 0;
+      }
+      closeSquare(crop, w, h, radius, padded, tmp);
+      fillHoles(crop, w, h, scratch, stack);
+      for (let y = 0; y < h; y++) {
+        const row = base + (y0 + y) * columns + x0;
+        for (let x = 0; x < w; x++) {
+          // A pixel already owned by the other lung stays there: closing must not bridge the lungs.
+          const owner = side[row + x]!;
+          if (crop[y * w + x] === 0 || mask[row + x] !== 0 || (owner !== none && owner !== s)) continue;
+          mask[row + x] = 1;
+          side[row + x] = s;
+        }
+      }
+    }
+  };
+}
