@@ -26,6 +26,24 @@ describe('quantify', () => {
     expect(q.right).toBeUndefined();
   });
 
+  it('counts every voxel whether or not the masks are 4-byte aligned, including a tail of fewer than 4', () => {
+    // 1 mL per 1000 voxels; lung on every 3rd voxel, infection on every 5th (inside and outside the lung).
+    const n = 1003;
+    const buffer = new ArrayBuffer(2 * (n + 1));
+    for (const offset of [0, 1]) {
+      const lung = new Uint8Array(buffer, offset, n);
+      const infection = new Uint8Array(buffer, n + 1 + offset, n);
+      lung.fill(0);
+      infection.fill(0);
+      for (let i = 0; i < n; i += 3) lung[i] = 1;
+      for (let i = 0; i < n; i += 5) infection[i] = 1;
+      const q = quantify(infection, lung, spacing);
+      expect(q.lungMl).toBeCloseTo(335 * 0.001, 12);
+      expect(q.infectionMl).toBeCloseTo(67 * 0.001, 12); // multiples of 15 below 1003
+      expect(q.infectionOutsideLungMl).toBeCloseTo((201 - 67) * 0.001, 12);
+    }
+  });
+
   it('rejects masks of different sizes', () => {
     expect(() => quantify(new Uint8Array(3), new Uint8Array(4), spacing)).toThrow(InvalidInputError);
   });

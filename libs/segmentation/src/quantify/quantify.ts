@@ -41,18 +41,36 @@ export function quantify(infection: Uint8Array, lung: Uint8Array, spacing: Volum
   const voxelMl = (spacing.rowSpacingMm * spacing.columnSpacingMm * spacing.sliceSpacingMm) / 1000;
   let lungN = 0, infN = 0, outsideN = 0;
   let rightLung = 0, rightInf = 0, leftLung = 0, leftInf = 0;
-  for (let i = 0; i < lung.length; i++) {
-    const inLung = lung[i] !== 0;
-    const inf = infection[i] !== 0;
-    if (inLung) {
+  // Locals, not the imported bindings: once transpiled to CommonJS those are getter calls per voxel.
+  const right = LUNG_SIDE_RIGHT;
+  const left = LUNG_SIDE_LEFT;
+  // Most of a CT volume is neither lung nor infection: skip it four voxels at a time through 32-bit
+  // views where both arrays are 4-byte aligned (they are when they own their buffers).
+  const aligned = lung.byteOffset % 4 === 0 && infection.byteOffset % 4 === 0;
+  const words = aligned ? lung.length >> 2 : 0;
+  const lung32 = aligned ? new Uint32Array(lung.buffer, lung.byteOffset, words) : new Uint32Array(0);
+  const infection32 = aligned ? new Uint32Array(infection.buffer, infection.byteOffset, words) : new Uint32Array(0);
+  for (let w = 0, i = 0; i < lung.length; i++) {
+    if (i === w << 2 && w < words) {
+      // At a word boundary: jump over empty words.
+      while (w < words && (lung32[w]! | infection32[w]!) === 0) w++;
+      i = w << 2;
+      w++;
+      if (i >= lung.length) break;
+    }
+    const l = lung[i]!;
+    const f = infection[i]!;
+    if ((l | f) === 0) continue;
+    const inf = f !== 0;
+    if (l !== 0) {
       lungN++;
       if (inf) infN++;
       if (side) {
         const s = side[i];
-        if (s === LUNG_SIDE_RIGHT) { rightLung++; if (inf) rightInf++; }
-        else if (s === LUNG_SIDE_LEFT) { leftLung++; if (inf) leftInf++; }
+        if (s === right) { rightLung++; if (inf) rightInf++; }
+        else if (s === left) { leftLung++; if (inf) leftInf++; }
       }
-    } else if (inf) {
+    } else {
       outsideN++;
     }
   }
