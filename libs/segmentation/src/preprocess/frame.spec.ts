@@ -33,4 +33,16 @@ describe('computeLungFrame', () => {
     expect(frame.width).toBe(80);
     expect(frame.height).toBe(160);
   });
+
+  it('finds the same frame whether or not it can skip empty 32-bit words', () => {
+    // Box edges on every position within a word: x = 5..402, y = 7..300 (area well above the minimum).
+    const aligned = maskWithBox(512, 512, 5, 7, 402, 300);
+    aligned[300 * 512 + 403] = 1; // a single pixel right of the box, in the middle of a word
+    const unaligned = new Uint8Array(new ArrayBuffer(aligned.length + 1), 1);
+    unaligned.set(aligned);
+    const spacing = { rowSpacingMm: 1, columnSpacingMm: 1 };
+    const frame = computeLungFrame(aligned, 512, 512, spacing, params);
+    expect(frame).toEqual(computeLungFrame(unaligned, 512, 512, spacing, params));
+    expect(frame!.x + frame!.width).toBe(Math.ceil(404 + 0.05 * 399));
+  });
 });
