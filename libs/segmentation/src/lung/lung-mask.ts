@@ -136,10 +136,14 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
 
 /** One component holding both lungs (joined through the trachea): split at the emptiest column of its middle third. */
 function splitByMidline(labels: Uint8Array, label: number, columns: number, side: Uint8Array, leftIsHighColumn: boolean): void {
-  const histogram = new Float64Array(columns);
+  // Voxels per column, from the runs: +1 where a run starts, -1 after it ends, then a running sum.
+  const histogram = new Float64Array(columns + 1);
   forEachRun(labels, label, columns, (start, end) => {
-    for (let x = start % columns, i = start; i < end; i++, x++) histogram[x]!++;
+    const x = start % columns;
+    histogram[x]!++;
+    histogram[x + end - start]!--;
   });
+  for (let x = 1; x < columns; x++) histogram[x]! += histogram[x - 1]!;
   let minX = 0;
   while (minX < columns && histogram[minX] === 0) minX++;
   let maxX = columns - 1;
