@@ -29,7 +29,7 @@ export class RunStack {
 
 /**
  * Fills the maximal run of `from` through index `i` within its row with `to`, pushes it on `stack`
- * (and `record`, when given) and returns its length.
+ * (and `record`, when given) and returns its end (exclusive); its start is the pair just pushed.
  */
 function fillRun(mask: Uint8Array, i: number, columns: number, from: number, to: number, stack: RunStack, record: RunStack | undefined): number {
   const rowStart = i - (i % columns);
@@ -41,7 +41,7 @@ function fillRun(mask: Uint8Array, i: number, columns: number, from: number, to:
   mask.fill(to, start, end);
   stack.push(start, end);
   record?.push(start, end);
-  return end - start;
+  return end;
 }
 
 /** Fills every run of `from` that overlaps [start, end) of one row; returns the voxels filled. */
@@ -49,10 +49,10 @@ function fillOverlapping(mask: Uint8Array, start: number, end: number, columns: 
   let size = 0;
   for (let j = start; j < end; j++) {
     if (mask[j] !== from) continue;
-    const length = fillRun(mask, j, columns, from, to, stack, record);
-    size += length;
-    // The run just filled ends at or after j + 1; skip to its end (its right part may lie beyond `end`).
-    while (j + 1 < end && mask[j + 1] === to) j++;
+    // The run may start before j (only when j === start) and end beyond `end`; scanning resumes after it.
+    const runEnd = fillRun(mask, j, columns, from, to, stack, record);
+    size += runEnd - (stack.data[stack.top - 2]!);
+    j = runEnd;
   }
   return size;
 }
@@ -68,7 +68,7 @@ function fillOverlapping(mask: Uint8Array, start: number, end: number, columns: 
 export function spanFill(mask: Uint8Array, columns: number, plane: number, seed: number, from: number, to: number, stack: RunStack, record?: RunStack): number {
   const n = mask.length;
   stack.top = 0;
-  let size = fillRun(mask, seed, columns, from, to, stack, record);
+  let size = fillRun(mask, seed, columns, from, to, stack, record) - stack.data[0]!;
   while (stack.top > 0) {
     const end = stack.data[--stack.top]!;
     const start = stack.data[--stack.top]!;
