@@ -17,17 +17,40 @@ const VISITED = 2;
  * @returns the sizes (voxels) of the kept components, largest first.
  */
 export function keepLargestComponents3d(mask: Uint8Array, columns: number, rows: number, keep: number, minRatio: number): number[] {
+  return findLargestComponents3d(mask, columns, rows, keep, minRatio).map((c) => c.size);
+}
+
+/** A kept component: its voxel count and its row runs, [start, end) index pairs in no particular order. */
+export interface KeptComponent {
+  size: number;
+  runs: Int32Array;
+}
+
+/**
+ * keepLargestComponents3d, also returning each kept component's row runs, so that callers can walk
+ * the lungs without scanning the volume again. Same rewriting of `mask`.
+ */
+export function findLargestComponents3d(mask: Uint8Array, columns: number, rows: number, keep: number, minRatio: number): KeptComponent[] {
   const plane = columns * rows;
   const stack = new RunStack();
-  const found: { seed: number; size: number }[] = [];
+  const runs = new RunStack();
+  // The `keep` largest so far, largest first; on equal sizes the first found ranks first.
+  const top: KeptComponent[] = [];
   // indexOf skips the background natively; flooding rewrites 1 to VISITED, so each seed is a new component.
   for (let seed = mask.indexOf(1); seed >= 0; seed = mask.indexOf(1, seed + 1)) {
-    found.push({ seed, size: spanFill(mask, columns, plane, seed, 1, VISITED, stack) });
+    runs.top = 0;
+    const size = spanFill(mask, columns, plane, seed, 1, VISITED, stack, runs);
+    if (top.length === keep && (keep === 0 || size <= top[keep - 1]!.size)) continue;
+    let at = top.length;
+    while (at > 0 && top[at - 1]!.size < size) at--;
+    top.splice(at, 0, { size, runs: runs.data.slice(0, runs.top) });
+    if (top.length > keep) top.pop();
   }
-  found.sort((a, b) => b.size - a.size);
-  const kept = found.slice(0, keep).filter((c, i) => i === 0 || c.size >= minRatio * found[0]!.size);
-  kept.forEach((c, i) => spanFill(mask, columns, plane, c.seed, VISITED, KEPT_COMPONENT_BASE + i, stack));
-  return kept.map((c) => c.size);
+  const kept = top.filter((c, i) => i === 0 || c.size >= minRatio * top[0]!.size);
+  kept.forEach((c, i) => {
+    for (let k = 0; k < c.runs.length; k += 2) mask.fill(KEPT_COMPONENT_BASE + i, c.runs[k]!, c.runs[k + 1]!);
+  });
+  return kept;
 }
 
 /**

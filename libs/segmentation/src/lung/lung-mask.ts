@@ -2,9 +2,9 @@ import { InvalidInputError } from '../errors';
 import { createAirwayFilter } from './airway-filter';
 import { createSliceCloser } from './close-and-fill';
 import { LUNG_SIDE_LEFT, LUNG_SIDE_NONE, LUNG_SIDE_RIGHT } from './lung-side';
-import { KEPT_COMPONENT_BASE, keepLargestComponents3d } from './connected-components-3d';
+import { findLargestComponents3d, type KeptComponent } from './connected-components-3d';
 import { clearBorderConnected } from './morphology-2d';
-import { forEachRun, RunStack } from './runs';
+import { RunStack } from './runs';
 
 /** Volume size in voxels; arrays are slice-major: `z * rows * columns + y * columns + x`. */
 export interface VolumeDims {
@@ -102,22 +102,19 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
   }
 
   // air becomes: 0 background, 2 dropped air, 3 / 4 the kept components (largest first).
-  const keptSizes = keepLargestComponents3d(air, columns, rows, 2, ratio);
-  const first = KEPT_COMPONENT_BASE;
-  const second = KEPT_COMPONENT_BASE + 1;
+  const kept = findLargestComponents3d(air, columns, rows, 2, ratio);
 
   const side = new Uint8Array(hu.length);
-  if (keptSizes.length === 2) {
+  if (kept.length === 2) {
     // Two separate lungs: the one whose mean column is higher lies toward +column.
-    const sumFirst = sumColumns(air, first, columns);
-    const sumSecond = sumColumns(air, second, columns);
-    const firstIsHighColumn = sumFirst / keptSizes[0]! > sumSecond / keptSizes[1]!;
+    const [first, second] = kept as [KeptComponent, KeptComponent];
+    const firstIsHighColumn = sumColumns(first.runs, columns) / first.size > sumColumns(second.runs, columns) / second.size;
     const highSide = leftIsHighColumn ? LUNG_SIDE_LEFT : LUNG_SIDE_RIGHT;
     const lowSide = leftIsHighColumn ? LUNG_SIDE_RIGHT : LUNG_SIDE_LEFT;
-    forEachRun(air, first, columns, (start, end) => side.fill(firstIsHighColumn ? highSide : lowSide, start, end));
-    forEachRun(air, second, columns, (start, end) => side.fill(firstIsHighColumn ? lowSide : highSide, start, end));
-  } else if (keptSizes.length === 1) {
-    splitByMidline(air, first, columns, side, leftIsHighColumn);
+    fillRuns(side, first.runs, firstIsHighColumn ? highSide : lowSide);
+    fillRuns(side, second.runs, firstIsHighColumn ? lowSide : highSide);
+  } else if (kept.length === 1) {
+    splitByMidline(kept[0]!.runs, columns, side, leftIsHighColumn);
   }
 
   const removeAirways = options.removeAirways ?? true ? createAirwayFilter(side, dims, spacing) : undefined;
@@ -126,7 +123,7 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
   return {
     mask,
     side,
-    components: keptSizes.length,
+    components: kept.length,
     finishSlice: (z) => {
       removeAirways?.(z);
       closeAndFill(z);
@@ -135,14 +132,14 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
 }
 
 /** One component holding both lungs (joined through the trachea): split at the emptiest column of its middle third. */
-function splitByMidline(labels: Uint8Array, label: number, columns: number, side: Uint8Array, leftIsHighColumn: boolean): void {
+function splitByMidline(runs: Int32Array, columns: number, side: Uint8Array, leftIsHighColumn: boolean): void {
   // Voxels per column, from the runs: +1 where a run starts, -1 after it ends, then a running sum.
   const histogram = new Float64Array(columns + 1);
-  forEachRun(labels, label, columns, (start, end) => {
-    const x = start % columns;
+  for (let k = 0; k < runs.length; k += 2) {
+    const x = runs[k]! % columns;
     histogram[x]!++;
-    histogram[x + end - start]!--;
-  });
+    histogram[x + runs[k + 1]! - runs[k]!]!--;
+  }
   for (let x = 1; x < columns; x++) histogram[x]! += histogram[x - 1]!;
   let minX = 0;
   while (minX < columns && histogram[minX] === 0) minX++;
@@ -153,22 +150,27 @@ function splitByMidline(labels: Uint8Array, label: number, columns: number, side
   for (let x = minX + third; x <= maxX - third; x++) if (histogram[x]! < histogram[mid]!) mid = x;
   const low = leftIsHighColumn ? LUNG_SIDE_RIGHT : LUNG_SIDE_LEFT;
   const high = leftIsHighColumn ? LUNG_SIDE_LEFT : LUNG_SIDE_RIGHT;
-  forEachRun(labels, label, columns, (start, end) => {
+  for (let k = 0; k < runs.length; k += 2) {
+    const start = runs[k]!;
+    const end = runs[k + 1]!;
     // The run's part left of `mid` is `low`, the rest `high`.
     const split = Math.min(end, Math.max(start, start - (start % columns) + mid));
     side.fill(low, start, split);
     side.fill(high, split, end);
-  });
+  }
 }
 
-/** Sum of the column index over the voxels equal to `label`. */
-function sumColumns(labels: Uint8Array, label: number, columns: number): number {
+/** Sum of the column index over the voxels of some row runs ([start, end) pairs). */
+function sumColumns(runs: Int32Array, columns: number): number {
   let sum = 0;
   // Integer sums, exact in float64: the same value as adding x voxel by voxel.
-  forEachRun(labels, label, columns, (start, end) => {
-    const x0 = start % columns;
-    const count = end - start;
-    sum += count * x0 + (count * (count - 1)) / 2;
-  });
+  for (let k = 0; k < runs.length; k += 2) {
+    const count = runs[k + 1]! - runs[k]!;
+    sum += count * (runs[k]! % columns) + (count * (count - 1)) / 2;
+  }
   return sum;
+}
+
+function fillRuns(values: Uint8Array, runs: Int32Array, value: number): void {
+  for (let k = 0; k < runs.length; k += 2) values.fill(value, runs[k]!, runs[k + 1]!);
 }
