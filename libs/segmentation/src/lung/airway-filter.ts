@@ -11,18 +11,30 @@ import { forEachRun, RunStack, spanFill } from './runs';
  * The midline and band come from the whole side map as it is when the filter is created, so create
  * it before any slice is changed; then call the result once per slice (in any order).
  * @param side 0/1/2 side map, slice-major; the returned function clears slice z of it in place.
+ * @param options.lungRuns when the caller has them: row runs ([start, end) pairs) covering exactly the
+ *        lung voxels of `side`, so that the lungs' column range needs no scan of the volume.
  */
-export function createAirwayFilter(side: Uint8Array, dims: VolumeDims, spacing: VolumeSpacing, maxAreaMm2 = 400, bandFraction = 0.12): (z: number) => void {
+export function createAirwayFilter(
+  side: Uint8Array,
+  dims: VolumeDims,
+  spacing: VolumeSpacing,
+  options: { maxAreaMm2?: number; bandFraction?: number; lungRuns?: readonly Int32Array[] } = {},
+): (z: number) => void {
   const { columns, rows } = dims;
   const plane = columns * rows;
+  const maxAreaMm2 = options.maxAreaMm2 ?? 400;
+  const bandFraction = options.bandFraction ?? 0.12;
   let minX = columns;
   let maxX = -1;
-  for (const value of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
-    forEachRun(side, value, columns, (start, end) => {
-      const x = start % columns;
-      if (x < minX) minX = x;
-      if (x + end - start - 1 > maxX) maxX = x + end - start - 1;
-    });
+  const addRun = (start: number, end: number): void => {
+    const x = start % columns;
+    if (x < minX) minX = x;
+    if (x + end - start - 1 > maxX) maxX = x + end - start - 1;
+  };
+  if (options.lungRuns) {
+    for (const runs of options.lungRuns) for (let k = 0; k < runs.length; k += 2) addRun(runs[k]!, runs[k + 1]!);
+  } else {
+    for (const value of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) forEachRun(side, value, columns, addRun);
   }
   if (maxX < 0) return () => undefined;
   const midline = (minX + maxX) / 2;

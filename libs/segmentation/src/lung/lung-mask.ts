@@ -117,7 +117,8 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
     splitByMidline(kept[0]!.runs, columns, side, leftIsHighColumn);
   }
 
-  const removeAirways = options.removeAirways ?? true ? createAirwayFilter(side, dims, spacing) : undefined;
+  // The kept components' runs are exactly the lung voxels of `side` at this point.
+  const removeAirways = options.removeAirways ?? true ? createAirwayFilter(side, dims, spacing, { lungRuns: kept.map((c) => c.runs) }) : undefined;
   const mask = new Uint8Array(hu.length);
   const closeAndFill = createSliceCloser(side, mask, dims, radius);
   return {
