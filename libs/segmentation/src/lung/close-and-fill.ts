@@ -14,7 +14,7 @@ export function createSliceCloser(side: Uint8Array, mask: Uint8Array, dims: Volu
   const crop = new Uint8Array(plane);
   const scratch = new Uint8Array(plane);
   const stack = new RunStack();
-  const paddedSize = (columns + 2 * radius) * (rows + 2 * radius);
+  const paddedSize = (((columns + 2 * radius + 3) & ~3) * (rows + 2 * radius)); // rows in whole words: see closeSquare
   const padded = new Uint8Array(paddedSize);
   const tmp = new Uint8Array(paddedSize);
   const none = LUNG_SIDE_NONE; // a local: the imported binding is a getter call per pixel once transpiled to CommonJS
