@@ -1,9 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
-
-/** PS3.5 9.1: a UID is digits and dots, at most 64 characters. */
-const UID = /^[0-9]+(\.[0-9]+)*$/;
+import { UID_PATTERN } from './dicom-uid';
 
 export class CreateJobDto {
   @ApiProperty({ format: 'uuid' })
@@ -11,13 +9,13 @@ export class CreateJobDto {
   pacsEndpointId!: string;
 
   @ApiProperty({ example: '1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178' })
-  @Matches(UID, { message: 'studyInstanceUID must be a DICOM UID (digits and dots)' })
+  @Matches(UID_PATTERN, { message: 'studyInstanceUID must be a DICOM UID (digits and dots)' })
   @MaxLength(64)
   studyInstanceUID!: string;
 
   @ApiPropertyOptional({ description: 'Omit to let the server pick the best axial CT series by the rules in the job result' })
   @IsOptional()
-  @Matches(UID, { message: 'seriesInstanceUID must be a DICOM UID (digits and dots)' })
+  @Matches(UID_PATTERN, { message: 'seriesInstanceUID must be a DICOM UID (digits and dots)' })
   @MaxLength(64)
   seriesInstanceUID?: string;
 

@@ -1,17 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { UID_PATTERN } from './study.dto';
+import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { SeriesQueryDto, UID_PATTERN } from './study.dto';
 
-export class OverlayQueryDto {
-  @ApiProperty() @IsUUID() endpointId!: string;
-
-  @ApiProperty({ description: 'StudyInstanceUID' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'study must be a DICOM UID' })
-  study!: string;
-
+export class OverlayQueryDto extends SeriesQueryDto {
   @ApiProperty({ description: 'SeriesInstanceUID of the image series the overlays go on' })
   @IsString()
   @IsNotEmpty()

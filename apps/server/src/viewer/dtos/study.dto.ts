@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 
-/** DICOM UI: digits and dots, at most 64 characters (PS3.5 §6.2). */
-export const UID_PATTERN = /^[0-9]+(\.[0-9]+)*$/;
+import { UID_PATTERN } from '../../dtos/dicom-uid';
+
+export { UID_PATTERN };
 
 export class StudySearchQueryDto {
   @ApiProperty({ description: 'PACS endpoint id' })
