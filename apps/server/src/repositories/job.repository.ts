@@ -212,15 +212,4 @@ export class JobRepository {
   markCancelled(id: string): void {
     this.db.prepare(`UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?`).run(now(), id);
   }
-
-  /** A succeeded job of the same series and model version, for idempotent write-back. */
-  findSucceeded(pacsEndpointId: string, seriesInstanceUID: string, modelName: string, modelVersion: string): JobRecord | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT * FROM jobs WHERE pacs_endpoint_id = ? AND series_instance_uid = ? AND model_name = ? AND model_version = ? AND status = 'succeeded'
-         ORDER BY finished_at DESC LIMIT 1`,
-      )
-      .get(pacsEndpointId, seriesInstanceUID, modelName, modelVersion) as Row | undefined;
-    return row && toRecord(row);
-  }
 }
