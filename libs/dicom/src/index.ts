@@ -12,3 +12,8 @@ export { SEGMENTATION_STORAGE, writeBinarySeg } from './seg/seg-writer';
 export { readSeg } from './seg/seg-reader';
 export { dicomLabToRgb, rgbToDicomLab } from './seg/cielab';
 export { newUid } from './seg/uid';
+export { type AiProvenance, deviceUidFromDigest, IHE_PROCESSING_ALGORITHM } from './provenance/ai-provenance';
+export { SrCodes } from './sr/sr-codes';
+export { type MeasurementGroup, type MeasurementGroupInput, type MeasurementReport, type MeasurementReportInput, type MeasurementReportResult, type PredecessorDocument } from './sr/sr-types';
+export { COMPREHENSIVE_3D_SR_STORAGE, writeMeasurementReport } from './sr/measurement-report-writer';
+export { readMeasurementReport, readMeasurementReportFile } from './sr/measurement-report-reader';

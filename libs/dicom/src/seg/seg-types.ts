@@ -1,3 +1,4 @@
+import type { AiProvenance } from '../provenance/ai-provenance';
 import type { CodedConcept } from './seg-codes';
 
 /** One source image of the segmented series, in volume order. */
@@ -50,6 +51,8 @@ export interface SegWriteInput {
   contentDescription?: string;
   /** PN, e.g. "covseg^automatic". */
   contentCreatorName?: string;
+  /** IHE AI Results provenance (Device UID, model name, versions); replaces `equipment` when given. */
+  provenance?: AiProvenance;
   equipment?: { manufacturer?: string; manufacturerModelName?: string; deviceSerialNumber?: string; softwareVersions?: string };
   /** Given UIDs are used as is (e.g. for idempotent re-runs); otherwise new 2.25 UIDs are generated. */
   seriesInstanceUID?: string;

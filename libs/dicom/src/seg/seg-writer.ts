@@ -4,6 +4,7 @@ import { DerivationCodes } from './seg-codes';
 import { SegWriteError } from './seg-errors';
 import { sliceNormal, spacingBetweenSlices } from './seg-geometry';
 import { encodePart10, tagOf } from './part10-encoder';
+import { provenanceAttributes, requireProvenance } from '../provenance/ai-provenance';
 import type { SegSegmentInput, SegWriteInput, SegWriteResult } from './seg-types';
 import { isValidUid, newUid } from './uid';
 
@@ -47,6 +48,7 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
   const spacing = checkSpacing(input, orientation, sourceSeriesUID);
   const sliceThickness = Number(header.SliceThickness) > 0 ? Number(header.SliceThickness) : spacing;
 
+  if (input.provenance) requireProvenance(input.provenance, `SEG of series ${sourceSeriesUID}`);
   const seriesInstanceUID = input.seriesInstanceUID ?? newUid();
   const sopInstanceUID = input.sopInstanceUID ?? newUid();
   for (const [name, uid] of [['seriesInstanceUID', seriesInstanceUID], ['sopInstanceUID', sopInstanceUID]]) {
@@ -87,20 +89,10 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
     SeriesDescription: input.seriesDescription ?? `${input.algorithm.name} ${input.algorithm.version} segmentation`,
     FrameOfReferenceUID: frameOfReferenceUID,
     PositionReferenceIndicator: '',
-    Manufacturer: input.equipment?.manufacturer ?? 'covseg',
-    ManufacturerModelName: input.equipment?.manufacturerModelName ?? input.algorithm.name,
-    DeviceSerialNumber: input.equipment?.deviceSerialNumber ?? '0',
-    SoftwareVersions: input.equipment?.softwareVersions ?? input.algorithm.version,
-    ContributingEquipmentSequence: [
-      {
-        PurposeOfReferenceCodeSequence: [DerivationCodes.processingEquipment],
-        Manufacturer: input.equipment?.manufacturer ?? 'covseg',
-        ManufacturerModelName: input.algorithm.name,
-        SoftwareVersions: input.algorithm.version,
-        ContributionDateTime: `${date}${time}+0000`,
-        ContributionDescription: `Automatic segmentation by ${input.algorithm.name} ${input.algorithm.version}`,
-      },
-    ],
+    // IHE AI Results: with a provenance, the algorithm's Contributing Equipment item and Device UID (ai-provenance.ts).
+    ...(input.provenance
+      ? provenanceAttributes(input.provenance, `${date}${time}+0000`, `Automatic segmentation by ${input.algorithm.name} ${input.algorithm.version}`)
+      : legacyEquipment(input, date, time)),
     InstanceNumber: input.instanceNumber ?? 1,
     ContentDate: date,
     ContentTime: time,
@@ -185,6 +177,26 @@ function segmentsOverlap(segments: readonly SegSegmentInput[], packed: Uint8Arra
     }
   }
   return false;
+}
+
+/** Equipment without a Device UID, for callers that give no `provenance` (tests, other tools). */
+function legacyEquipment(input: SegWriteInput, date: string, time: string): Record<string, unknown> {
+  return {
+    Manufacturer: input.equipment?.manufacturer ?? 'covseg',
+    ManufacturerModelName: input.equipment?.manufacturerModelName ?? input.algorithm.name,
+    DeviceSerialNumber: input.equipment?.deviceSerialNumber ?? '0',
+    SoftwareVersions: input.equipment?.softwareVersions ?? input.algorithm.version,
+    ContributingEquipmentSequence: [
+      {
+        PurposeOfReferenceCodeSequence: [DerivationCodes.processingEquipment],
+        Manufacturer: input.equipment?.manufacturer ?? 'covseg',
+        ManufacturerModelName: input.algorithm.name,
+        SoftwareVersions: input.algorithm.version,
+        ContributionDateTime: `${date}${time}+0000`,
+        ContributionDescription: `Automatic segmentation by ${input.algorithm.name} ${input.algorithm.version}`,
+      },
+    ],
+  };
 }
 
 function segmentItem(segment: SegSegmentInput, segmentNumber: number, input: SegWriteInput): Record<string, unknown> {
