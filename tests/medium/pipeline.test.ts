@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCtVolume, parseDicom, readSeg } from '@covseg/dicom';
+import { buildCtVolume, deviceUidFromDigest, parseDicom, readMeasurementReportFile, readSeg } from '@covseg/dicom';
 import { SegmentationModel, segmentVolume } from '@covseg/segmentation';
 import { SeriesFactory } from '../factories/series.factory';
 import { lidcSlices } from '../support/lidc-fixture';
@@ -22,6 +23,7 @@ describe('segmentation pipeline against a real Orthanc', () => {
   let studyInstanceUID: string;
   let seriesInstanceUID: string;
   const segSopUIDs = () => orthanc.findInstances({ Modality: 'SEG' });
+  const srSopUIDs = () => orthanc.findInstances({ Modality: 'SR' });
 
   beforeAll(async () => {
     orthanc = await OrthancInstance.start();
@@ -42,7 +44,7 @@ describe('segmentation pipeline against a real Orthanc', () => {
     return waitForJob(target, id);
   };
 
-  it('picks the CT series itself, stores a SEG that passes dciodvfy and whose labelmaps are exactly what the model produced', async () => {
+  it('picks the CT series itself, stores a SEG and an SR that pass dciodvfy, and the SEG holds exactly what the model produced', async () => {
     const job = await runJob(server, {});
     expect(job.error).toBeNull();
     expect(job.status).toBe('succeeded');
@@ -58,15 +60,35 @@ describe('segmentation pipeline against a real Orthanc', () => {
     expect(await segSopUIDs()).toEqual([result.segSopInstanceUID]);
     const segBytes = await orthanc.downloadInstance(result.segSopInstanceUID);
 
+    expect(await srSopUIDs()).toEqual([result.srSopInstanceUID]);
+    const srBytes = await orthanc.downloadInstance(result.srSopInstanceUID);
     const dir = mkdtempSync(join(tmpdir(), 'covseg-dciodvfy-'));
     try {
       writeFileSync(join(dir, 'seg.dcm'), segBytes);
       const report = dciodvfy(join(dir, 'seg.dcm'));
       expect(report).toMatch(/^Segmentation$/m);
       expect(report.split('\n').filter((line) => line.startsWith('Error'))).toEqual([]);
+      writeFileSync(join(dir, 'sr.dcm'), srBytes);
+      const srReport = dciodvfy(join(dir, 'sr.dcm'));
+      expect(srReport).toMatch(/^Comprehensive3DSR$/m);
+      expect(srReport.split('\n').filter((line) => line.startsWith('Error'))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+
+    // Both carry the Device UID of this model file (IHE AI Results), and the SR measures this SEG.
+    const modelDigest = createHash('sha256').update(readFileSync(join(repoRoot, 'models/covseg-unet.onnx'))).digest('hex');
+    const deviceUID = deviceUidFromDigest(modelDigest);
+    expect(result.deviceUID).toBe(deviceUID);
+    expect((parseDicom(segBytes).dataset as { DeviceUID: string }).DeviceUID).toBe(deviceUID);
+    const sr = readMeasurementReportFile(srBytes);
+    expect(sr.deviceObserverUid).toBe(deviceUID);
+    expect(sr.contributingDeviceUids).toEqual([deviceUID]);
+    expect(sr.sourceSeriesInstanceUIDs).toEqual([seriesInstanceUID]);
+    expect(new Set(sr.groups.map((g) => g.segSopInstanceUID))).toEqual(new Set([result.segSopInstanceUID]));
+    const infectionGroup = sr.groups.find((g) => g.trackingIdentifier === 'Infection')!;
+    expect([infectionGroup.volumeMl, infectionGroup.involvementPercent]).toEqual([result.quantification.infectionVolumeMl, result.quantification.involvementPercent]);
+    expect(sr.groups.find((g) => g.trackingIdentifier === 'Lung, left lung')!.volumeMl).toBe(result.quantification.left.lungVolumeMl);
 
     // The same model on the same slices, outside the server: the SEG must hold exactly these masks.
     const volume = await buildCtVolume(files.map((f) => parseDicom(f)));
@@ -99,37 +121,52 @@ describe('segmentation pipeline against a real Orthanc', () => {
     expect(new Set(referenced.ReferencedInstanceSequence.map((i) => i.ReferencedSOPInstanceUID))).toEqual(new Set(volume.slices.map((s) => s.sopInstanceUID)));
   });
 
-  it('returns the stored SEG instead of storing a second one when the same series runs again', async () => {
-    const before = await segSopUIDs();
+  it('returns the stored result instead of storing a second one when the same series runs again', async () => {
+    const [segsBefore, srsBefore] = [await segSopUIDs(), await srSopUIDs()];
     const job = await runJob(server, { seriesInstanceUID });
     expect(job.status).toBe('succeeded');
     expect(job.result.reused).toBe('database');
-    expect(job.result.segSopInstanceUID).toBe(before[0]);
-    expect(await segSopUIDs()).toEqual(before);
+    expect([job.result.segSopInstanceUID, job.result.srSopInstanceUID]).toEqual([segsBefore[0], srsBefore[0]]);
+    expect([await segSopUIDs(), await srSopUIDs()]).toEqual([segsBefore, srsBefore]);
   });
 
-  it('finds the SEG on the PACS when a server with an empty database runs the same series', async () => {
-    const before = await segSopUIDs();
+  it('finds the result on the PACS when a server with an empty database runs the same series, with the figures read from the SR', async () => {
+    const [segsBefore, srsBefore] = [await segSopUIDs(), await srSopUIDs()];
+    const first = (await server.json<any[]>('/api/jobs')).find((j) => j.result?.reused === 'none');
     const fresh = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl });
     try {
       const job = await runJob(fresh, { seriesInstanceUID });
       expect(job.status).toBe('succeeded');
       expect(job.result.reused).toBe('pacs');
-      expect(job.result.segSopInstanceUID).toBe(before[0]);
-      expect(await segSopUIDs()).toEqual(before);
+      expect([job.result.segSopInstanceUID, job.result.srSopInstanceUID]).toEqual([segsBefore[0], srsBefore[0]]);
+      expect(job.result.quantification).toEqual(first.result.quantification);
+      expect([await segSopUIDs(), await srSopUIDs()]).toEqual([segsBefore, srsBefore]);
     } finally {
       await fresh.stop();
     }
   });
 
-  it('stores a second SEG when asked to force', async () => {
-    const before = await segSopUIDs();
+  it('stores a new, distinguishable SEG and SR when asked to force, and the SR names the report it supersedes', async () => {
+    const [segsBefore, srsBefore] = [await segSopUIDs(), await srSopUIDs()];
     const job = await runJob(server, { seriesInstanceUID, force: true });
     expect(job.status).toBe('succeeded');
     expect(job.result.reused).toBe('none');
-    const after = await segSopUIDs();
-    expect(after).toHaveLength(before.length + 1);
-    expect(after).toContain(job.result.segSopInstanceUID);
+    expect(job.result.run).toBe(2);
+    expect(job.result.supersedes).toEqual(srsBefore);
+    expect((await segSopUIDs()).sort()).toEqual([...segsBefore, job.result.segSopInstanceUID].sort());
+    expect((await srSopUIDs()).sort()).toEqual([...srsBefore, job.result.srSopInstanceUID].sort());
+    const describe = async (sop: string) => {
+      const ds = parseDicom(await orthanc.downloadInstance(sop)).dataset as { SeriesDescription: string; SeriesNumber: number };
+      return [ds.SeriesDescription, Number(ds.SeriesNumber)];
+    };
+    expect(await describe(segsBefore[0])).toEqual(['covseg-unet 1.1.0 infection+lung', 9000]);
+    expect(await describe(job.result.segSopInstanceUID)).toEqual(['covseg-unet 1.1.0 infection+lung run 2', 9010]);
+    expect(await describe(job.result.srSopInstanceUID)).toEqual(['covseg-unet 1.1.0 measurements run 2', 9011]);
+    expect(readMeasurementReportFile(await orthanc.downloadInstance(job.result.srSopInstanceUID)).predecessorSopInstanceUIDs).toEqual(srsBefore);
+
+    // The next plain job reuses the newest run.
+    const again = await runJob(server, { seriesInstanceUID });
+    expect([again.result.reused, again.result.srSopInstanceUID]).toEqual(['database', job.result.srSopInstanceUID]);
   });
 });
 

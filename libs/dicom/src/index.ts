@@ -17,3 +17,4 @@ export { SrCodes } from './sr/sr-codes';
 export { type MeasurementGroup, type MeasurementGroupInput, type MeasurementReport, type MeasurementReportInput, type MeasurementReportResult, type PredecessorDocument } from './sr/sr-types';
 export { COMPREHENSIVE_3D_SR_STORAGE, writeMeasurementReport } from './sr/measurement-report-writer';
 export { readMeasurementReport, readMeasurementReportFile } from './sr/measurement-report-reader';
+export { type LungFigures, type LungRegionFigures, lungFiguresOf } from './sr/lung-figures';

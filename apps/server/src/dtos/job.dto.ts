@@ -19,7 +19,11 @@ export class CreateJobDto {
   @MaxLength(64)
   seriesInstanceUID?: string;
 
-  @ApiPropertyOptional({ description: 'Segment and store again even when a SEG of this series and model version exists', default: false })
+  @ApiPropertyOptional({
+    description:
+      'Segment and store a new result (SEG + SR run n+1) even when one of this series and model version exists. The new series are numbered and named apart (" run n") and the SR lists the reports it supersedes; nothing is deleted.',
+    default: false,
+  })
   @IsOptional()
   @IsBoolean()
   force?: boolean;
@@ -60,12 +64,18 @@ export class JobModelDto {
 export class JobResultDto {
   @ApiProperty() segSeriesInstanceUID!: string;
   @ApiProperty() segSopInstanceUID!: string;
-  @ApiProperty({ enum: ['none', 'database', 'pacs'], description: 'none: a new SEG was stored; otherwise the existing SEG found there is returned' })
+  @ApiPropertyOptional({ description: 'The TID 1500 measurement report (Comprehensive 3D SR) stored with the SEG' }) srSeriesInstanceUID?: string;
+  @ApiPropertyOptional() srSopInstanceUID?: string;
+  @ApiProperty({ enum: ['none', 'database', 'pacs'], description: 'none: a new SEG and SR were stored; otherwise the existing result found there is returned (figures read from its SR)' })
   reused!: 'none' | 'database' | 'pacs';
+  @ApiPropertyOptional({ description: '1 for the first result of this model version on the series, n for the n-th (forced) run' }) run?: number;
+  @ApiPropertyOptional({ type: [String], description: 'SOP Instance UIDs of the earlier SRs this result supersedes' }) supersedes?: string[];
+  @ApiPropertyOptional({ description: 'Device UID of the model build (changes whenever the model file changes)' }) deviceUID?: string;
+  @ApiPropertyOptional({ description: 'Secondary Capture key images stored with the result' }) keyImages?: number;
   @ApiPropertyOptional({ description: 'Source slices segmented' }) slices?: number;
   @ApiPropertyOptional({ description: 'Slices that went through the model (the others had too little lung to run)' }) slicesInferred?: number;
   @ApiProperty({ type: JobModelDto }) model!: JobModelDto;
-  @ApiProperty({ type: QuantificationDto, nullable: true, description: 'null when an existing SEG found on the PACS was reused' })
+  @ApiProperty({ type: QuantificationDto, nullable: true, description: 'null only for results stored before this server wrote SRs' })
   quantification!: QuantificationDto | null;
   @ApiPropertyOptional({ description: 'Size of the stored SEG in bytes' }) segBytes?: number;
 }

@@ -1,6 +1,7 @@
 import { CtVolume, DefaultSegmentColors, SegWriteResult, SegmentCodes, writeBinarySeg } from '@covseg/dicom';
 import { SegmentationModel, VolumeSegmentation } from '@covseg/segmentation';
-import { segSeriesDescription } from './find-existing-seg.step';
+import { modelProvenance } from './result-provenance';
+import { SEG_SERIES_NUMBER, segSeriesDescription, seriesNumberOfRun } from './result-series';
 
 /** Segment 1 is the infection, segment 2 the lung (docs/CONTRACTS.md: the viewer relies on this order). */
 export const INFECTION_SEGMENT_LABEL = 'COVID-19 infection';
@@ -12,16 +13,17 @@ export const TRAINED_CONTENT_DESCRIPTION = 'COVID-19 infection and lung, automat
 /**
  * Builds the binary DICOM SEG (PS3.3 A.51) of both masks, one frame per source slice and segment,
  * referencing every source slice. SeriesDescription names the model and version: the idempotency
- * check on the PACS finds our earlier SEGs by it.
+ * check on the PACS finds our earlier SEGs by it. `run` > 1 is a forced re-run (jobs/result-series.ts).
  * @param segmentation masks slice-major in volume order (as segmentVolume returns them); only read.
  */
-export function encodeSeg(volume: CtVolume, segmentation: VolumeSegmentation, model: SegmentationModel): SegWriteResult {
+export function encodeSeg(volume: CtVolume, segmentation: VolumeSegmentation, model: SegmentationModel, run = 1): SegWriteResult {
   return writeBinarySeg({
     sourceSlices: volume.slices,
     header: volume.header,
     algorithm: { name: model.name, version: model.version },
-    seriesDescription: segSeriesDescription(model.name, model.version),
-    seriesNumber: 9000,
+    provenance: modelProvenance(model),
+    seriesDescription: segSeriesDescription(model.name, model.version, run),
+    seriesNumber: seriesNumberOfRun(SEG_SERIES_NUMBER, run),
     contentLabel: 'COVSEG',
     contentDescription: model.trained ? TRAINED_CONTENT_DESCRIPTION : UNTRAINED_CONTENT_DESCRIPTION,
     contentCreatorName: 'covseg^automatic',

@@ -19,8 +19,19 @@ export interface JobQuantification extends RegionQuantificationResult {
 export interface JobResult {
   segSeriesInstanceUID: string;
   segSopInstanceUID: string;
-  /** none: a SEG was stored by this job; database/pacs: an existing SEG was found there and returned. */
+  /** The TID 1500 report that measures the SEG; absent on results from before SRs existed. */
+  srSeriesInstanceUID?: string;
+  srSopInstanceUID?: string;
+  /** none: a SEG and SR were stored by this job; database/pacs: an existing result was found there and returned. */
   reused: 'none' | 'database' | 'pacs';
+  /** 1 for the first result of this model version on the series; n for the n-th (forced) one (jobs/result-series.ts). */
+  run?: number;
+  /** SOP Instance UIDs of our earlier reports this result supersedes (a forced or new-build re-run). */
+  supersedes?: string[];
+  /** Device UID of the model build that made the result (IHE AI Results provenance). */
+  deviceUID?: string;
+  /** Secondary Capture key images stored with the result (endpoint option). */
+  keyImages?: number;
   slices?: number;
   /** Slices that went through the model; the others had too little lung (CONTRACTS §1) and are 0. */
   slicesInferred?: number;

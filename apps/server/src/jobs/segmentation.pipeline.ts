@@ -8,17 +8,19 @@ import { ModelRepository } from '../repositories/model.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import { PacsEndpointService } from '../services/pacs-endpoint.service';
 import { decodeSeries } from './decode-series.step';
+import { COMPREHENSIVE_3D_SR_STORAGE, LungRegionFigures, deviceUidFromDigest, lungFiguresOf } from '@covseg/dicom';
+import { deliverResult } from './deliver-result.step';
 import { encodeSeg } from './encode-seg.step';
-import { findSegOnPacs } from './find-existing-seg.step';
+import { encodeSr } from './encode-sr.step';
+import { ResultsOnPacs, findResultsOnPacs, nextRun } from './find-existing-result.step';
 import { JobContext } from './job-context';
 import { resolveSeries } from './select-series.step';
 import { segmentCtVolume } from './segment-volume.step';
-import { deliverSeg } from './store-seg.step';
 
 /**
- * The whole job: QIDO → (existing SEG? return it) → WADO-RS retrieve → parse + CT volume → U-Net →
- * SEG → outbox → STOW-RS. The outbox write comes BEFORE STOW and a resumed job looks there first, so
- * a crash after the SEG was built stores that SEG later and never builds a second one.
+ * The whole job: QIDO → (existing result? return it) → WADO-RS retrieve → parse + CT volume → U-Net →
+ * SEG + SR → outbox → STOW-RS. The outbox write comes BEFORE STOW and a resumed job looks there first, so
+ * a crash after the result was built stores that result later and never builds a second one.
  */
 @Injectable()
 export class SegmentationPipeline {
@@ -47,7 +49,7 @@ export class SegmentationPipeline {
 
     const pending = this.outbox.getForJob(job.id);
     if (pending) {
-      await deliverSeg(context, this.outbox, pending);
+      await deliverResult(context, this.outbox, pending);
       return pending.result as JobResult;
     }
 
@@ -63,24 +65,46 @@ export class SegmentationPipeline {
   private async segmentAndStore(context: JobContext, seriesInstanceUID: string): Promise<JobResult> {
     const { job, client, model, signal } = context;
     if (!job.force) {
-      const existing = await this.findExisting(context, seriesInstanceUID);
-      if (existing) return existing;
+      const delivered = this.findDelivered(context, seriesInstanceUID);
+      if (delivered) return delivered;
     }
+    const onPacs = await context.time('qido', () => findResultsOnPacs(context, seriesInstanceUID));
+    if (!job.force) {
+      const reusable = reusableResult(onPacs, model);
+      if (reusable) return reusable;
+    }
+    // force, or nothing of this exact model build to reuse: a new run that supersedes every earlier report.
+    const run = nextRun(onPacs);
+    const predecessors = onPacs.reports.map((r) => ({
+      studyInstanceUID: r.studyInstanceUID,
+      seriesInstanceUID: r.srSeriesInstanceUID,
+      sopInstanceUID: r.srSopInstanceUID,
+      sopClassUID: COMPREHENSIVE_3D_SR_STORAGE,
+    }));
 
     const files = await context.time('retrieve', () => client.retrieveSeries(job.studyInstanceUID, seriesInstanceUID, { signal }));
     const volume = await context.time('decode', () => decodeSeries(files, seriesInstanceUID));
     context.progress(0, volume.geometry.slices);
     const segmentation = await segmentCtVolume(context, volume);
-    const seg = await context.time('segEncode', () => encodeSeg(volume, segmentation, model));
+    const quantification = toQuantification(segmentation);
+    const { seg, sr } = await context.time('segEncode', () => {
+      const seg = encodeSeg(volume, segmentation, model, run);
+      return { seg, sr: encodeSr(volume, seg, quantification, model, run, predecessors) };
+    });
 
     const result: JobResult = {
       segSeriesInstanceUID: seg.seriesInstanceUID,
       segSopInstanceUID: seg.sopInstanceUID,
+      srSeriesInstanceUID: sr.seriesInstanceUID,
+      srSopInstanceUID: sr.sopInstanceUID,
       reused: 'none',
+      run,
+      supersedes: predecessors.map((p) => p.sopInstanceUID),
+      deviceUID: deviceUidFromDigest(model.sha256),
       slices: volume.geometry.slices,
       slicesInferred: segmentation.slicesInferred,
       model: describeModel(model),
-      quantification: toQuantification(segmentation),
+      quantification,
       segBytes: seg.bytes.byteLength,
     };
     const entry = this.outbox.add(
@@ -93,11 +117,16 @@ export class SegmentationPipeline {
         modelVersion: model.version,
         segSeriesInstanceUID: seg.seriesInstanceUID,
         segSopInstanceUID: seg.sopInstanceUID,
+        srSopInstanceUID: sr.sopInstanceUID,
         result,
       },
-      seg.bytes,
+      // The SR goes last: an SR on the PACS means the rest of its result got there first.
+      [
+        { sopInstanceUID: seg.sopInstanceUID, bytes: seg.bytes },
+        { sopInstanceUID: sr.sopInstanceUID, bytes: sr.bytes },
+      ],
     );
-    await deliverSeg(context, this.outbox, entry);
+    await deliverResult(context, this.outbox, entry);
     return result;
   }
 
@@ -117,17 +146,54 @@ export class SegmentationPipeline {
     }
   }
 
-  /** Idempotent write-back: a SEG of this series by this model version, in our outbox or on the PACS. */
-  private async findExisting(context: JobContext, seriesInstanceUID: string): Promise<JobResult | undefined> {
+  /** Idempotent write-back, first step: a result of this series by this model build that we delivered ourselves. */
+  private findDelivered(context: JobContext, seriesInstanceUID: string): JobResult | undefined {
     const { job, model } = context;
     const delivered = this.outbox.findDelivered(job.pacsEndpointId, seriesInstanceUID, model.name, model.version);
-    // A trained export may keep the untrained placeholder's version; never hand back the placeholder's SEG.
-    if (delivered && (delivered.result as JobResult).model.trained === model.trained) return { ...(delivered.result as JobResult), reused: 'database' };
-    const onPacs = await context.time('qido', () => findSegOnPacs(context, seriesInstanceUID));
-    if (onPacs) return { ...onPacs, reused: 'pacs', model: describeModel(model), quantification: null };
-    return undefined;
+    if (!delivered) return undefined;
+    const result = delivered.result as JobResult;
+    // A trained export may keep the untrained placeholder's version; never hand back the placeholder's result.
+    if (result.model.trained !== model.trained) return undefined;
+    // A result from before SRs (no SR) or from another build of this version is not reused: the job writes a new run.
+    if (!result.srSopInstanceUID || result.deviceUID !== deviceUidFromDigest(model.sha256)) return undefined;
+    return { ...result, reused: 'database' };
   }
 }
+
+/**
+ * Idempotent write-back, second step: the newest report on the PACS made by this exact model build
+ * (its Device Observer UID), whose SEG is on the PACS too and that has figures. Its figures come from
+ * the report, so a reused result always has them. Undefined sends the job on to write a new run.
+ */
+function reusableResult(onPacs: ResultsOnPacs, model: SegmentationModel): JobResult | undefined {
+  const deviceUID = deviceUidFromDigest(model.sha256);
+  const candidates = onPacs.reports.filter((r) => r.report.deviceObserverUid === deviceUID).sort((a, b) => b.run - a.run);
+  for (const candidate of candidates) {
+    const segSopInstanceUID = candidate.report.groups[0]?.segSopInstanceUID;
+    const seg = onPacs.segs.find((s) => s.segSopInstanceUID === segSopInstanceUID);
+    const figures = lungFiguresOf(candidate.report);
+    if (!seg || !figures) continue;
+    return {
+      segSeriesInstanceUID: seg.segSeriesInstanceUID,
+      segSopInstanceUID: seg.segSopInstanceUID,
+      srSeriesInstanceUID: candidate.srSeriesInstanceUID,
+      srSopInstanceUID: candidate.srSopInstanceUID,
+      reused: 'pacs',
+      run: candidate.run,
+      supersedes: candidate.report.predecessorSopInstanceUIDs,
+      deviceUID,
+      model: describeModel(model),
+      quantification: {
+        ...regionResult(figures),
+        ...(figures.right ? { right: regionResult(figures.right) } : {}),
+        ...(figures.left ? { left: regionResult(figures.left) } : {}),
+      },
+    };
+  }
+  return undefined;
+}
+
+const regionResult = (r: LungRegionFigures) => ({ infectionVolumeMl: r.infectionMl, lungVolumeMl: r.lungMl, involvementPercent: r.involvementPercent });
 
 function describeModel(model: SegmentationModel): JobResult['model'] {
   return { name: model.name, version: model.version, trained: model.trained };

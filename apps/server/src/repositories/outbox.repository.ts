@@ -5,7 +5,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from './config.repository';
 import { DatabaseRepository } from './database.repository';
 
-/** A SEG waiting for (or done with) STOW-RS. The bytes live in a file under DATA_DIR/outbox. */
+/**
+ * One job's result waiting for (or done with) delivery: the SEG, the key images and the SR, each a file
+ * under DATA_DIR/outbox, delivered as one unit (jobs/deliver-result.step.ts).
+ */
 export interface OutboxEntry {
   id: string;
   jobId: string;
@@ -16,7 +19,12 @@ export interface OutboxEntry {
   modelVersion: string;
   segSeriesInstanceUID: string;
   segSopInstanceUID: string;
+  /** The SR that measures the SEG; null for entries written before SRs existed. */
+  srSopInstanceUID: string | null;
+  /** The SEG's file. */
   filePath: string;
+  /** The other objects' files, in delivery order (key images, then the SR last). */
+  extraFilePaths: string[];
   byteLength: number;
   status: 'pending' | 'delivered';
   /** The job result to report once delivered (quantification etc.), stored with the SEG so a resumed job reports it too. */
@@ -35,7 +43,9 @@ interface Row {
   model_version: string;
   seg_series_instance_uid: string;
   seg_sop_instance_uid: string;
+  sr_sop_instance_uid: string | null;
   file_path: string;
+  extra_file_paths: string;
   byte_length: number;
   status: 'pending' | 'delivered';
   result: string;
@@ -53,7 +63,9 @@ const toEntry = (row: Row): OutboxEntry => ({
   modelVersion: row.model_version,
   segSeriesInstanceUID: row.seg_series_instance_uid,
   segSopInstanceUID: row.seg_sop_instance_uid,
+  srSopInstanceUID: row.sr_sop_instance_uid,
   filePath: row.file_path,
+  extraFilePaths: JSON.parse(row.extra_file_paths) as string[],
   byteLength: row.byte_length,
   status: row.status,
   result: JSON.parse(row.result),
@@ -61,7 +73,14 @@ const toEntry = (row: Row): OutboxEntry => ({
   deliveredAt: row.delivered_at,
 });
 
-export type NewOutboxEntry = Omit<OutboxEntry, 'id' | 'filePath' | 'byteLength' | 'status' | 'createdAt' | 'deliveredAt'>;
+export type NewOutboxEntry = Omit<OutboxEntry, 'id' | 'filePath' | 'extraFilePaths' | 'byteLength' | 'status' | 'createdAt' | 'deliveredAt'>;
+
+/** One Part 10 object of a result. */
+export interface OutboxObject {
+  sopInstanceUID: string;
+  /** Copied to disk, not retained. */
+  bytes: Uint8Array;
+}
 
 /**
  * The SEG outbox: a built SEG is made durable here BEFORE STOW-RS, so that a crash between building and
@@ -95,28 +114,34 @@ export class OutboxRepository {
   }
 
   /**
-   * Writes the SEG file (temp file, fsync, rename: never a half file under the final name), then the
-   * row. A crash between the two leaves an orphan file and no row, which only costs disk.
-   * @param bytes the Part 10 SEG; copied to disk, not retained.
+   * Writes every object's file (temp file, fsync, rename: never a half file under a final name), then
+   * the one row that makes them a pending result. A crash before the row leaves orphan files and no
+   * row, which only costs disk: the job runs again and nothing was sent. With the row, the whole set
+   * is delivered, never a part of it.
+   * @param objects the SEG first, then the others in delivery order (the SR last).
    */
-  add(entry: NewOutboxEntry, bytes: Uint8Array): OutboxEntry {
+  add(entry: NewOutboxEntry, objects: readonly OutboxObject[]): OutboxEntry {
+    if (objects.length === 0 || objects[0]!.sopInstanceUID !== entry.segSopInstanceUID) throw new Error(`Outbox entry of job ${entry.jobId} must start with its SEG`);
     mkdirSync(this.config.outboxDir, { recursive: true });
     const id = randomUUID();
-    const filePath = join(this.config.outboxDir, `${entry.segSopInstanceUID}.dcm`);
-    const temp = `${filePath}.${id}.tmp`;
-    const fd = openSync(temp, 'w');
-    try {
-      writeSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, filePath);
+    const paths = objects.map(({ sopInstanceUID, bytes }) => {
+      const filePath = join(this.config.outboxDir, `${sopInstanceUID}.dcm`);
+      const temp = `${filePath}.${id}.tmp`;
+      const fd = openSync(temp, 'w');
+      try {
+        writeSync(fd, bytes);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, filePath);
+      return filePath;
+    });
     this.db
       .prepare(
         `INSERT INTO seg_outbox (id, job_id, pacs_endpoint_id, study_instance_uid, source_series_instance_uid, model_name, model_version,
-           seg_series_instance_uid, seg_sop_instance_uid, file_path, byte_length, status, result, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+           seg_series_instance_uid, seg_sop_instance_uid, sr_sop_instance_uid, file_path, extra_file_paths, byte_length, status, result, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
       )
       .run(
         id,
@@ -128,17 +153,19 @@ export class OutboxRepository {
         entry.modelVersion,
         entry.segSeriesInstanceUID,
         entry.segSopInstanceUID,
-        filePath,
-        bytes.byteLength,
+        entry.srSopInstanceUID,
+        paths[0],
+        JSON.stringify(paths.slice(1)),
+        objects.reduce((sum, o) => sum + o.bytes.byteLength, 0),
         JSON.stringify(entry.result),
         new Date().toISOString(),
       );
     return this.getForJob(entry.jobId)!;
   }
 
-  /** The stored SEG bytes; a new buffer owned by the caller. */
-  readBytes(entry: OutboxEntry): Uint8Array {
-    return new Uint8Array(readFileSync(entry.filePath));
+  /** The stored objects in delivery order (SEG first, SR last); new buffers owned by the caller. */
+  readObjects(entry: OutboxEntry): Uint8Array[] {
+    return [entry.filePath, ...entry.extraFilePaths].map((path) => new Uint8Array(readFileSync(path)));
   }
 
   markDelivered(id: string): void {

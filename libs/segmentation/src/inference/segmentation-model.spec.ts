@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,9 @@ describe('SegmentationModel', () => {
     const b = await worker.predictBatched(input, 3);
     expect(b).toHaveLength(a.length);
     expect(Array.from(b)).toEqual(Array.from(a));
+    // Both know the file's SHA-256 (the worker runner detaches the file buffer, so it is hashed first).
+    const digest = createHash('sha256').update(readFileSync(join(support, 'tiny-covseg.onnx'))).digest('hex');
+    expect([main.sha256, worker.sha256]).toEqual([digest, digest]);
     // The caller's buffer is copied to the worker, not detached.
     expect(input.length).toBe(3 * 64 * 64);
     await main.release();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { InferenceError, InvalidInputError, ModelLoadError } from '../errors';
 import { type ModelContract, parseModelContract } from './model-contract';
@@ -40,6 +41,8 @@ export class SegmentationModel {
     readonly path: string,
     readonly batchSize: number,
     readonly executionProvider: ExecutionProvider,
+    /** SHA-256 of the model file, lower-case hex: what identifies this exact build (the SEG/SR Device UID derives from it). */
+    readonly sha256: string,
   ) {}
 
   get name(): string {
@@ -80,6 +83,8 @@ export class SegmentationModel {
     // The contract is checked before the session is created, so a model without metadata fails
     // with the key it lacks rather than after seconds of graph optimisation.
     const contract = parseModelContract(readOnnxMetadataProps(bytes, path), path);
+    // Hashed before the runner is created: the worker runner transfers (detaches) the buffer.
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
     const thread = options.thread ?? 'main';
     if (thread !== 'main' && thread !== 'worker') {
       throw new ModelLoadError(`Loading model failed (thread must be 'main' or 'worker', got "${String(thread)}"): ${path}`, path);
@@ -98,7 +103,7 @@ export class SegmentationModel {
         path,
       );
     }
-    return new SegmentationModel(session, contract, path, batchSize, executionProvider);
+    return new SegmentationModel(session, contract, path, batchSize, executionProvider, sha256);
   }
 
   /**

@@ -12,8 +12,8 @@ const JOB_WINDOW = 1000;
 /** At most this many studies per search get a PACS lookup for our SEG, this many at a time. */
 const SEG_LOOKUPS = 50;
 const SEG_LOOKUP_PARALLEL = 6;
-/** SeriesDescription of our SEGs: `<model name> <version> infection+lung`. */
-const OUR_SEG_DESCRIPTION = /^\S+ \S+ infection\+lung$/;
+/** SeriesDescription of our SEGs: `<model name> <version> infection+lung[ run <n>]` (jobs/result-series.ts). */
+const OUR_SEG_DESCRIPTION = /^\S+ \S+ infection\+lung(?: run [1-9][0-9]*)?$/;
 
 /** Study search for the viewer: QIDO-RS on the chosen endpoint, joined with our jobs table. */
 @Injectable()
