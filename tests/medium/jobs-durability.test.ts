@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { IncomingMessage, ServerResponse, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDicom } from '@covseg/dicom';
+import { parseDicom, readMeasurementReportFile } from '@covseg/dicom';
 import { SeriesFactory } from '../factories/series.factory';
 import { waitForJob } from '../support/jobs';
 import { lidcSlices } from '../support/lidc-fixture';
@@ -11,16 +11,19 @@ import { OrthancInstance, freePort } from '../support/orthanc';
 import { ServerProcess, spawnServerProcess } from '../support/server';
 
 /**
- * A loopback proxy in front of Orthanc's DICOMweb that can swallow STOW-RS requests (never answer),
- * so a job can be caught after its SEG is in the outbox and before the PACS has it.
+ * A loopback proxy in front of Orthanc's DICOMweb that can swallow STOW-RS requests (never answer)
+ * after letting `passStows` of them through, so a job can be caught between the stores of its result.
  */
 async function startStowTrap(target: string) {
-  const state = { hangStow: true, held: [] as ServerResponse[] };
+  const state = { hangStow: true, passStows: 0, held: [] as ServerResponse[] };
   const port = await freePort();
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'POST' && state.hangStow) {
-      state.held.push(res);
-      return;
+      if (state.passStows > 0) state.passStows--;
+      else {
+        state.held.push(res);
+        return;
+      }
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -63,8 +66,9 @@ describe('segmentation jobs survive a crash', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('delivers the SEG built before a kill -9 after restart, without building a second one', async () => {
+  it('completes a result killed -9 between the SEG and the SR store after restart: one SEG, one SR, nothing rebuilt', async () => {
     const { StudyInstanceUID, SeriesInstanceUID } = parseDicom(files[0]).dataset as { StudyInstanceUID: string; SeriesInstanceUID: string };
+    trap.state.passStows = 1; // the SEG reaches the PACS, the SR's store hangs
     server = await spawnServerProcess({ dicomwebUrl: trap.url, dataDir });
     const { id } = await server.json<{ id: string }>('/api/jobs', {
       method: 'POST',
@@ -72,31 +76,36 @@ describe('segmentation jobs survive a crash', () => {
       expectStatus: 202,
     });
     const deadline = Date.now() + 90_000;
-    while ((await server.json<any>(`/api/jobs/${id}`)).stage !== 'stow') {
-      if (Date.now() > deadline) throw new Error('the job never reached STOW');
+    while (trap.state.held.length === 0) {
+      if (Date.now() > deadline) throw new Error('the job never reached the second store');
       await new Promise((r) => setTimeout(r, 100));
     }
     await server.kill();
     server = undefined;
 
     const outbox = join(dataDir, 'outbox');
-    expect(existsSync(outbox)).toBe(true);
-    const built = readdirSync(outbox).filter((f) => f.endsWith('.dcm'));
-    expect(built).toHaveLength(1);
-    const builtSopInstanceUID = built[0].replace(/\.dcm$/, '');
-    expect(await orthanc.findInstances({ Modality: 'SEG' })).toEqual([]);
+    const built = readdirSync(outbox).filter((f) => f.endsWith('.dcm')).map((f) => f.replace(/\.dcm$/, ''));
+    expect(built).toHaveLength(2);
+    const [segSop] = await orthanc.findInstances({ Modality: 'SEG' });
+    expect(built).toContain(segSop);
+    const srSop = built.find((uid) => uid !== segSop)!;
+    // The half state the kill left: the SEG is on the PACS, its SR is not.
+    expect(await orthanc.findInstances({ Modality: 'SR' })).toEqual([]);
 
     trap.state.hangStow = false;
     server = await spawnServerProcess({ dicomwebUrl: trap.url, dataDir });
     const job = await waitForJob(server, id);
     expect(job.status).toBe('succeeded');
     expect(job.attempts).toBe(2);
-    expect(job.result.segSopInstanceUID).toBe(builtSopInstanceUID);
-    // The resumed attempt only stored: no inference, no new SEG encoding.
+    expect([job.result.segSopInstanceUID, job.result.srSopInstanceUID]).toEqual([segSop, srSop]);
+    // The resumed attempt only stored: no inference, no new encoding.
     expect(job.timings.infer).toBeUndefined();
     expect(job.timings.segEncode).toBeUndefined();
     expect(job.timings.stow).toBeGreaterThan(0);
-    expect(await orthanc.findInstances({ Modality: 'SEG' })).toEqual([builtSopInstanceUID]);
+    expect(await orthanc.findInstances({ Modality: 'SEG' })).toEqual([segSop]);
+    expect(await orthanc.findInstances({ Modality: 'SR' })).toEqual([srSop]);
+    const report = readMeasurementReportFile(await orthanc.downloadInstance(srSop));
+    expect(new Set(report.groups.map((g) => g.segSopInstanceUID))).toEqual(new Set([segSop]));
     expect(server.output()).toContain(`Requeued 1 job(s) left running by a previous process: ${id}`);
     await server.stop();
     server = undefined;
