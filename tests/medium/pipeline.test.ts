@@ -146,6 +146,30 @@ describe('segmentation pipeline against a real Orthanc', () => {
     }
   });
 
+  it("gives the viewer the SR's figures, per side, for a result this server has no job record of", async () => {
+    const first = (await server.json<any[]>('/api/jobs')).find((j) => j.result?.reused === 'none');
+    const fresh = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl });
+    try {
+      const overlays = await fresh.json<any>(`/api/overlays?endpointId=${fresh.pacsEndpointId}&study=${studyInstanceUID}&series=${seriesInstanceUID}`);
+      const ours = overlays.segs.filter((s: any) => s.ours);
+      expect(ours).toHaveLength(1);
+      const q = first.result.quantification;
+      expect(ours[0].superseded).toBe(false);
+      expect(ours[0].quantification).toMatchObject({
+        source: 'sr',
+        srSopInstanceUID: first.result.srSopInstanceUID,
+        infectionMl: q.infectionVolumeMl,
+        lungMl: q.lungVolumeMl,
+        involvementPercent: q.involvementPercent,
+        right: { infectionMl: q.right.infectionVolumeMl, lungMl: q.right.lungVolumeMl, involvementPercent: q.right.involvementPercent },
+        left: { infectionMl: q.left.infectionVolumeMl, lungMl: q.left.lungVolumeMl, involvementPercent: q.left.involvementPercent },
+        modelName: 'covseg-unet',
+      });
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it('stores a new, distinguishable SEG and SR when asked to force, and the SR names the report it supersedes', async () => {
     const [segsBefore, srsBefore] = [await segSopUIDs(), await srSopUIDs()];
     const job = await runJob(server, { seriesInstanceUID, force: true });
@@ -163,6 +187,11 @@ describe('segmentation pipeline against a real Orthanc', () => {
     expect(await describe(job.result.segSopInstanceUID)).toEqual(['covseg-unet 1.1.0 infection+lung run 2', 9010]);
     expect(await describe(job.result.srSopInstanceUID)).toEqual(['covseg-unet 1.1.0 measurements run 2', 9011]);
     expect(readMeasurementReportFile(await orthanc.downloadInstance(job.result.srSopInstanceUID)).predecessorSopInstanceUIDs).toEqual(srsBefore);
+
+    // The viewer lists both results and marks the first one superseded.
+    const overlays = await server.json<any>(`/api/overlays?endpointId=${server.pacsEndpointId}&study=${studyInstanceUID}&series=${seriesInstanceUID}`);
+    const bySop = new Map(overlays.segs.map((s: any) => [s.segSopInstanceUID, s]));
+    expect([(bySop.get(segsBefore[0]) as any).superseded, (bySop.get(job.result.segSopInstanceUID) as any).superseded]).toEqual([true, false]);
 
     // The next plain job reuses the newest run.
     const again = await runJob(server, { seriesInstanceUID });

@@ -41,7 +41,18 @@ export interface OverlaySegment {
   slices: OverlaySliceMask[];
 }
 
+export interface RegionFigures {
+  infectionMl: number;
+  lungMl: number;
+  involvementPercent: number;
+}
+
 export interface Quantification {
+  /** sr: read from our measurement report (SR); seg: counted from the SEG masks. */
+  source: 'sr' | 'seg';
+  srSopInstanceUID?: string;
+  right?: RegionFigures;
+  left?: RegionFigures;
   infectionMl: number;
   lungMl: number | null;
   involvementPercent: number | null;
@@ -61,6 +72,8 @@ export interface OverlaySeg {
   columns: number;
   segments: OverlaySegment[];
   quantification: Quantification | null;
+  /** A newer result of ours supersedes this one; hidden by default, selectable. */
+  superseded: boolean;
 }
 
 export interface OverlaysResponse {

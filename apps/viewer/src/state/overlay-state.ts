@@ -49,7 +49,8 @@ export class OverlayState {
           segmentNumber: segment.segmentNumber,
           label: segment.label,
           color: segment.color,
-          visible: true,
+          // A superseded result (forced re-run) stays listed and selectable, but the newest shows by default.
+          visible: !seg.superseded,
           opacity: 0.5,
           encoded,
           decoded: new Map(),

@@ -10,7 +10,8 @@ export function overlayPanel(state: OverlayState | undefined): HTMLElement {
     let group = groups.get(segment.seg.segSopInstanceUID);
     if (!group) {
       const title = segment.seg.ours ? `covseg ${segment.seg.quantification?.modelVersion ?? ''}` : segment.seg.manufacturer || 'other tool';
-      group = h('fieldset', { class: 'seg-group' }, h('legend', {}, `${title}: ${segment.seg.seriesDescription || 'SEG'}`));
+      const status = segment.seg.superseded ? ' (superseded)' : '';
+      group = h('fieldset', { class: 'seg-group', 'data-testid': 'seg-group' }, h('legend', {}, `${title}: ${segment.seg.seriesDescription || 'SEG'}${status}`));
       groups.set(segment.seg.segSopInstanceUID, group);
     }
     const [r, g, b] = segment.color;
@@ -24,7 +25,9 @@ export function overlayPanel(state: OverlayState | undefined): HTMLElement {
         slider),
     );
   }
-  const quantified = state.segments.find((s) => s.seg.ours && s.seg.quantification)?.seg.quantification;
+  // The newest of our results: not superseded, and figures from its SR ahead of figures counted from a SEG.
+  const ours = state.segments.filter((s) => s.seg.ours && s.seg.quantification && !s.seg.superseded).map((s) => s.seg.quantification!);
+  const quantified = ours.find((q) => q.source === 'sr') ?? ours[0] ?? state.segments.find((s) => s.seg.ours && s.seg.quantification)?.seg.quantification;
   return h('div', {}, ...groups.values(), quantified ? quantificationPanel(quantified) : false);
 }
 
@@ -41,6 +44,11 @@ export function quantificationPanel(q: Quantification): HTMLElement {
       row('Infection', `${q.infectionMl.toFixed(1)} mL`),
       row('Lungs', q.lungMl === null ? 'not segmented' : `${q.lungMl.toFixed(1)} mL`),
       row('Involvement', q.involvementPercent === null ? '—' : `${q.involvementPercent.toFixed(2)} %`),
+      ...(['right', 'left'] as const).flatMap((side) => {
+        const r = q[side];
+        return r ? [row(`${side === 'right' ? 'Right' : 'Left'} lung`, `${r.infectionMl.toFixed(1)} / ${r.lungMl.toFixed(1)} mL, ${r.involvementPercent.toFixed(2)} %`)] : [];
+      }),
+      row('Source', q.source === 'sr' ? 'measurement report (SR) in the PACS' : 'counted from the SEG'),
       row('Model', `${q.modelName} ${q.modelVersion}`),
     ),
     q.modelTrained ? false : h('p', { class: 'error', 'data-testid': 'untrained-warning' }, 'This SEG comes from an UNTRAINED model: the figures are meaningless.'),

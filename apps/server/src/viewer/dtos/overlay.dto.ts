@@ -26,7 +26,17 @@ export class OverlaySegmentDto {
   @ApiProperty({ type: [OverlaySliceMaskDto], description: 'Only slices with foreground' }) slices!: OverlaySliceMaskDto[];
 }
 
+export class OverlayRegionDto {
+  @ApiProperty() infectionMl!: number;
+  @ApiProperty() lungMl!: number;
+  @ApiProperty({ description: 'infection / lung x 100, same side' }) involvementPercent!: number;
+}
+
 export class OverlayQuantificationDto {
+  @ApiProperty({ enum: ['sr', 'seg'], description: 'sr: read from our TID 1500 report that measures this SEG; seg: counted from the SEG masks' }) source!: 'sr' | 'seg';
+  @ApiPropertyOptional({ description: 'The SR the figures come from' }) srSopInstanceUID?: string;
+  @ApiPropertyOptional({ type: OverlayRegionDto, description: "Patient's right lung (from the SR)" }) right?: OverlayRegionDto;
+  @ApiPropertyOptional({ type: OverlayRegionDto, description: "Patient's left lung (from the SR)" }) left?: OverlayRegionDto;
   @ApiProperty() infectionMl!: number;
   @ApiPropertyOptional({ nullable: true }) lungMl!: number | null;
   @ApiPropertyOptional({ nullable: true, description: 'infection / lung x 100' }) involvementPercent!: number | null;
@@ -45,6 +55,7 @@ export class OverlaySegDto {
   @ApiProperty() columns!: number;
   @ApiProperty({ type: [OverlaySegmentDto] }) segments!: OverlaySegmentDto[];
   @ApiPropertyOptional({ type: OverlayQuantificationDto, nullable: true }) quantification!: OverlayQuantificationDto | null;
+  @ApiProperty({ description: 'A newer result of ours supersedes this one (its SR is a predecessor of a newer SR); the viewer hides it by default' }) superseded!: boolean;
 }
 
 export class OverlayErrorDto {

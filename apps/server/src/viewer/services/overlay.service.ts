@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DicomError, DicomwebClient, DicomwebError, getJsonSequence, getJsonString, readSeg, type SegReadResult } from '@covseg/dicom';
+import { DicomError, DicomwebClient, DicomwebError, getJsonSequence, getJsonString, type LungFigures, lungFiguresOf, type MeasurementReport, readMeasurementReportFile, readSeg, type SegReadResult } from '@covseg/dicom';
 import { PacsEndpointService } from '../../services/pacs-endpoint.service';
 import { OverlayQueryDto, OverlaySegDto, OverlaySegmentDto, OverlaysDto } from '../dtos/overlay.dto';
 import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
@@ -7,6 +7,9 @@ import { PacsUnreachableError } from '../viewer.errors';
 import { encodeSliceRuns } from './mask-rle';
 import { sourceGeometryOf, type SourceGeometry } from './source-geometry';
 
+/** SeriesDescriptions of our SEGs and SRs (apps/server/src/jobs/result-series.ts). */
+const OUR_SEG_DESCRIPTION = /^(\S+) (\S+) infection\+lung(?: run [1-9][0-9]*)?$/;
+const OUR_SR_DESCRIPTION = /^\S+ \S+ measurements(?: run [1-9][0-9]*)?$/;
 /** ContentLabel our SEGs carry (apps/server/src/jobs/encode-seg.step.ts). */
 const OUR_CONTENT_LABEL = 'COVSEG';
 const INFECTION_LABEL = 'COVID-19 infection';
@@ -32,6 +35,7 @@ export class OverlayService {
     const client = this.pacs.clientFor(this.endpoints.getRecordOrFail(query.endpointId));
     const geometry = sourceGeometryOf(await this.pacsCall(() => client.retrieveSeriesMetadata(query.study, query.series), `WADO-RS metadata of series ${query.series}`));
     const candidates = await this.findReferencingSegs(client, query);
+    const reports = candidates.some((c) => c.ours) ? await this.findOurReports(client, query) : [];
     const result: OverlaysDto = { seriesInstanceUID: query.series, voxelVolumeMm3: geometry.voxelVolumeMm3, segs: [], errors: [] };
     for (const candidate of candidates) {
       const bytes = await this.pacsCall(
@@ -39,7 +43,7 @@ export class OverlayService {
         `WADO-RS retrieve of SEG ${candidate.sopInstanceUID}`,
       );
       try {
-        result.segs.push(toOverlay(readSeg(bytes, geometry.slices), geometry, candidate));
+        result.segs.push(toOverlay(readSeg(bytes, geometry.slices), geometry, candidate, reports));
       } catch (error) {
         if (!(error instanceof DicomError)) throw error;
         // Reported to the user next to the overlays that did load; one broken SEG must not hide the others.
@@ -76,6 +80,34 @@ export class OverlayService {
     return found;
   }
 
+  /**
+   * Our TID 1500 reports in the study (SeriesDescription `<model> <version> measurements[ run n]`) that
+   * measure the series. One that cannot be read is logged and skipped: the SEG still shows, with its
+   * figures counted from the masks.
+   */
+  private async findOurReports(client: DicomwebClient, query: OverlayQueryDto): Promise<MeasurementReport[]> {
+    const srSeries = await this.pacsCall(() => client.searchSeries(query.study, { Modality: 'SR', includefield: ['SeriesDescription'] }), `QIDO-RS SR series of study ${query.study}`);
+    const reports: MeasurementReport[] = [];
+    for (const series of srSeries) {
+      const seriesInstanceUID = getJsonString(series, 'SeriesInstanceUID');
+      if (!seriesInstanceUID || !OUR_SR_DESCRIPTION.test(getJsonString(series, 'SeriesDescription') ?? '')) continue;
+      const instances = await this.pacsCall(() => client.searchInstances(query.study, seriesInstanceUID), `QIDO-RS instances of SR series ${seriesInstanceUID}`);
+      for (const instance of instances) {
+        const sopInstanceUID = getJsonString(instance, 'SOPInstanceUID');
+        if (!sopInstanceUID) continue;
+        const bytes = await this.pacsCall(() => client.retrieveInstance(query.study, seriesInstanceUID, sopInstanceUID), `WADO-RS retrieve of SR ${sopInstanceUID}`);
+        try {
+          const report = readMeasurementReportFile(bytes);
+          if (report.sourceSeriesInstanceUIDs.includes(query.series)) reports.push(report);
+        } catch (error) {
+          if (!(error instanceof DicomError)) throw error;
+          this.logger.warn(`SR ${sopInstanceUID} in study ${query.study} cannot be read: ${error.message}`);
+        }
+      }
+    }
+    return reports;
+  }
+
   private async pacsCall<T>(run: () => Promise<T>, what: string): Promise<T> {
     try {
       return await run();
@@ -95,7 +127,7 @@ interface SegCandidate {
   untrained: boolean;
 }
 
-function toOverlay(seg: SegReadResult, geometry: SourceGeometry, candidate: SegCandidate): OverlaySegDto {
+function toOverlay(seg: SegReadResult, geometry: SourceGeometry, candidate: SegCandidate, reports: readonly MeasurementReport[]): OverlaySegDto {
   const perSlice = seg.rows * seg.columns;
   const segments: OverlaySegmentDto[] = seg.segments.map((segment, i) => {
     const slices = [];
@@ -123,18 +155,39 @@ function toOverlay(seg: SegReadResult, geometry: SourceGeometry, candidate: SegC
     rows: seg.rows,
     columns: seg.columns,
     segments,
-    quantification: candidate.ours ? quantificationOf(segments, seg, candidate) : null,
+    quantification: candidate.ours ? quantificationOf(segments, seg, candidate, reports) : null,
+    // A forced re-run's SR names the reports it supersedes (PredecessorDocumentsSequence); their SEGs are older results.
+    superseded: reports.some((r) => r.groups.some((g) => g.segSopInstanceUID === candidate.sopInstanceUID) && reports.some((newer) => newer.predecessorSopInstanceUIDs.includes(r.sopInstanceUID))),
   };
 }
 
-/** Infection and lung mL from our two segments, and the model from our SeriesDescription `<name> <version> infection+lung`. */
-function quantificationOf(segments: OverlaySegmentDto[], seg: SegReadResult, candidate: SegCandidate): OverlaySegDto['quantification'] {
+/**
+ * The figures of our SEG: from the SR that measures it when there is one (with right and left lung),
+ * else infection and lung mL counted from our two segments. The model comes from our SeriesDescription
+ * `<name> <version> infection+lung[ run n]`.
+ */
+function quantificationOf(segments: OverlaySegmentDto[], seg: SegReadResult, candidate: SegCandidate, reports: readonly MeasurementReport[]): OverlaySegDto['quantification'] {
+  const match = OUR_SEG_DESCRIPTION.exec(candidate.seriesDescription);
+  const algorithm = seg.segments.find((s) => s.label === INFECTION_LABEL)?.algorithmName;
+  const report = reports.find((r) => r.groups.some((g) => g.segSopInstanceUID === candidate.sopInstanceUID));
+  const figures = report && lungFiguresOf(report);
+  if (report && figures) {
+    return {
+      ...regionOf(figures),
+      ...(figures.right ? { right: regionOf(figures.right) } : {}),
+      ...(figures.left ? { left: regionOf(figures.left) } : {}),
+      modelName: report.algorithmName ?? match?.[1] ?? 'unknown',
+      modelVersion: report.algorithmVersion ?? match?.[2] ?? 'unknown',
+      modelTrained: !candidate.untrained,
+      source: 'sr',
+      srSopInstanceUID: report.sopInstanceUID,
+    };
+  }
   const infection = segments.find((s) => s.label === INFECTION_LABEL);
   if (!infection) return null;
   const lung = segments.find((s) => s.label === LUNG_LABEL);
-  const match = /^(\S+) (\S+) infection\+lung$/.exec(candidate.seriesDescription);
-  const algorithm = seg.segments.find((s) => s.label === INFECTION_LABEL)?.algorithmName;
   return {
+    source: 'seg',
     infectionMl: infection.volumeMl,
     lungMl: lung ? lung.volumeMl : null,
     involvementPercent: lung && lung.volumeMl > 0 ? (infection.volumeMl / lung.volumeMl) * 100 : null,
@@ -143,3 +196,5 @@ function quantificationOf(segments: OverlaySegmentDto[], seg: SegReadResult, can
     modelTrained: !candidate.untrained,
   };
 }
+
+const regionOf = (r: LungFigures | NonNullable<LungFigures['right']>) => ({ infectionMl: r.infectionMl, lungMl: r.lungMl, involvementPercent: r.involvementPercent });
