@@ -6,7 +6,7 @@
 #   npm run demo -- --stop    stop what an earlier demo left running
 #
 # The LAST line on stdout is one JSON object (pacs, studyInstanceUID, seriesInstanceUID, segSeriesInstanceUID,
-# segSopInstanceUID, slices, infectionVolumeMl, lungVolumeMl, involvementPercent, seconds, viewerUrl).
+# segSopInstanceUID, srSeriesInstanceUID, srSopInstanceUID, deviceUID, slices, infectionVolumeMl, lungVolumeMl, involvementPercent, seconds, viewerUrl).
 # Everything else goes to stderr. Ports: PORT (3000), ORTHANC_HTTP_PORT (8042), ORTHANC_DICOM_PORT (4242).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -18,3 +18,4 @@ export { type MeasurementGroup, type MeasurementGroupInput, type MeasurementRepo
 export { COMPREHENSIVE_3D_SR_STORAGE, writeMeasurementReport } from './sr/measurement-report-writer';
 export { readMeasurementReport, readMeasurementReportFile } from './sr/measurement-report-reader';
 export { type LungFigures, type LungRegionFigures, lungFiguresOf } from './sr/lung-figures';
+export { SECONDARY_CAPTURE_IMAGE_STORAGE, type SecondaryCaptureInput, writeSecondaryCapture } from './sc/secondary-capture-writer';

@@ -26,7 +26,14 @@ export class PacsProbeRepository {
   async probeQido(target: PacsTarget): Promise<ProbeResult> {
     const result = await this.request(target, 'GET', '/studies?limit=1', { accept: 'application/dicom+json' });
     if (!result.ok || !result.response) return result;
-    const text = await result.response.text();
+    let text: string;
+    try {
+      // The timeout signal still runs while the body streams: a slow body is a failed probe, not a 500.
+      text = await result.response.text();
+    } catch (error) {
+      const cause = (error as Error).name;
+      return { ok: false, status: result.status, latencyMs: result.latencyMs, error: `QIDO-RS body failed: ${cause === 'TimeoutError' ? `no answer within ${target.timeoutMs} ms` : cause}` };
+    }
     let studyInstanceUID: string | undefined;
     try {
       const body = text ? (JSON.parse(text) as Array<Record<string, { Value?: string[] }>>) : [];
