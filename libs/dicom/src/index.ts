@@ -19,3 +19,4 @@ export { COMPREHENSIVE_3D_SR_STORAGE, writeMeasurementReport } from './sr/measur
 export { readMeasurementReport, readMeasurementReportFile } from './sr/measurement-report-reader';
 export { type LungFigures, type LungRegionFigures, lungFiguresOf } from './sr/lung-figures';
 export { SECONDARY_CAPTURE_IMAGE_STORAGE, type SecondaryCaptureInput, writeSecondaryCapture } from './sc/secondary-capture-writer';
+export { readPart10Dataset } from './parsing/read-part10-dataset';

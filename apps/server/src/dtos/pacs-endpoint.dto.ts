@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Max, MaxLength, Min } from 'class-validator';
 
 export const PACS_AUTH_TYPES = ['none', 'basic', 'bearer'] as const;
 export type PacsAuthType = (typeof PACS_AUTH_TYPES)[number];
@@ -38,6 +38,11 @@ export class CreatePacsEndpointDto {
   @Min(100)
   @Max(600_000)
   timeoutMs?: number;
+
+  @ApiPropertyOptional({ description: 'Also store Secondary Capture key images (overlay burnt in, NOT FOR DIAGNOSIS) with each result, for PACS viewers that cannot show SEG', default: false })
+  @IsOptional()
+  @IsBoolean()
+  keyImages?: boolean;
 }
 
 export class UpdatePacsEndpointDto extends PartialType(CreatePacsEndpointDto) {}
@@ -50,6 +55,7 @@ export class PacsEndpointResponseDto {
   @ApiPropertyOptional() username?: string;
   @ApiProperty({ description: 'Whether a secret is stored; the secret itself is never returned' }) hasSecret!: boolean;
   @ApiProperty() timeoutMs!: number;
+  @ApiProperty({ description: 'Secondary Capture key images are stored with each result' }) keyImages!: boolean;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 }

@@ -12,6 +12,8 @@ import { COMPREHENSIVE_3D_SR_STORAGE, LungRegionFigures, deviceUidFromDigest, lu
 import { deliverResult } from './deliver-result.step';
 import { encodeSeg } from './encode-seg.step';
 import { encodeSr } from './encode-sr.step';
+import { renderKeyImages } from './key-images.step';
+import { modelProvenance } from './result-provenance';
 import { ResultsOnPacs, findResultsOnPacs, nextRun } from './find-existing-result.step';
 import { JobContext } from './job-context';
 import { resolveSeries } from './select-series.step';
@@ -58,11 +60,11 @@ export class SegmentationPipeline {
     this.jobs.setSeries(job.id, seriesInstanceUID, resolved.selection ?? null);
 
     return this.serialized(`${job.pacsEndpointId}|${seriesInstanceUID}|${model.name}|${model.version}`, signal, () =>
-      this.segmentAndStore(context, seriesInstanceUID),
+      this.segmentAndStore(context, seriesInstanceUID, endpoint.keyImages),
     );
   }
 
-  private async segmentAndStore(context: JobContext, seriesInstanceUID: string): Promise<JobResult> {
+  private async segmentAndStore(context: JobContext, seriesInstanceUID: string, withKeyImages: boolean): Promise<JobResult> {
     const { job, client, model, signal } = context;
     if (!job.force) {
       const delivered = this.findDelivered(context, seriesInstanceUID);
@@ -87,9 +89,10 @@ export class SegmentationPipeline {
     context.progress(0, volume.geometry.slices);
     const segmentation = await segmentCtVolume(context, volume);
     const quantification = toQuantification(segmentation);
-    const { seg, sr } = await context.time('segEncode', () => {
+    const { seg, sr, keyImages } = await context.time('segEncode', async () => {
       const seg = encodeSeg(volume, segmentation, model, run);
-      return { seg, sr: encodeSr(volume, seg, quantification, model, run, predecessors) };
+      const keyImages = withKeyImages ? await renderKeyImages(volume, segmentation, quantification, model, modelProvenance(model), run) : [];
+      return { seg, sr: encodeSr(volume, seg, quantification, model, run, predecessors), keyImages };
     });
 
     const result: JobResult = {
@@ -106,6 +109,7 @@ export class SegmentationPipeline {
       model: describeModel(model),
       quantification,
       segBytes: seg.bytes.byteLength,
+      ...(withKeyImages ? { keyImages: keyImages.length } : {}),
     };
     const entry = this.outbox.add(
       {
@@ -121,10 +125,7 @@ export class SegmentationPipeline {
         result,
       },
       // The SR goes last: an SR on the PACS means the rest of its result got there first.
-      [
-        { sopInstanceUID: seg.sopInstanceUID, bytes: seg.bytes },
-        { sopInstanceUID: sr.sopInstanceUID, bytes: sr.bytes },
-      ],
+      [{ sopInstanceUID: seg.sopInstanceUID, bytes: seg.bytes }, ...keyImages, { sopInstanceUID: sr.sopInstanceUID, bytes: sr.bytes }],
     );
     await deliverResult(context, this.outbox, entry);
     return result;

@@ -65,9 +65,11 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: the trust module's tables (tokens, login links, audit log, study watcher state).
   TRUST_MIGRATION,
-  // 3: an outbox entry is one result: the SEG (file_path) plus the SR and key images, delivered together.
+  // 3: an outbox entry is one result: the SEG (file_path) plus the SR and key images, delivered together;
+  // endpoints may ask for Secondary Capture key images.
   `
   ALTER TABLE seg_outbox ADD COLUMN extra_file_paths TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE pacs_endpoints ADD COLUMN key_images INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE seg_outbox ADD COLUMN sr_sop_instance_uid TEXT;
   `,
 ];

@@ -45,6 +45,7 @@ export class PacsEndpointService {
       username: dto.username ?? null,
       sealedSecret: dto.secret === undefined ? null : this.cipher.seal(dto.secret),
       timeoutMs: dto.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      keyImages: dto.keyImages ?? false,
     };
     requireCredentials(fields);
     return toResponse(this.repository.create(fields));
@@ -62,6 +63,7 @@ export class PacsEndpointService {
       // Switching to `none` forgets the secret, so a stale credential is never sent anywhere later.
       sealedSecret: authType === 'none' ? null : dto.secret !== undefined ? this.cipher.seal(dto.secret) : current.sealedSecret,
       timeoutMs: dto.timeoutMs ?? current.timeoutMs,
+      keyImages: dto.keyImages ?? current.keyImages,
     };
     requireCredentials(fields);
     return toResponse(this.repository.update(id, fields));
@@ -129,6 +131,7 @@ function toResponse(record: PacsEndpointRecord): PacsEndpointResponseDto {
     ...(record.username ? { username: record.username } : {}),
     hasSecret: record.sealedSecret !== null,
     timeoutMs: record.timeoutMs,
+    keyImages: record.keyImages,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

@@ -89,7 +89,12 @@ export function writeSecondaryCapture(input: SecondaryCaptureInput): { bytes: Ui
     SourceImageSequence: input.sources.map((s) => ({ ReferencedSOPClassUID: s.sopClassUID, ReferencedSOPInstanceUID: s.sopInstanceUID, PurposeOfReferenceCodeSequence: [DerivationCodes.sourceImageForProcessing] })),
     ImageComments: input.imageComments,
     BurnedInAnnotation: 'YES',
-    ...(input.pixelSpacing ? { NominalScannedPixelSpacing: [...input.pixelSpacing], PixelSpacingCalibrationType: 'GEOMETRY' } : {}),
+    // Type 2C; the picture shows both lungs, so no single laterality applies (PS3.3 C.7.3.1).
+    Laterality: '',
+    // Basic Pixel Spacing Calibration Macro (PS3.3 10.7): the picture keeps the CT's pixel grid.
+    ...(input.pixelSpacing
+      ? { PixelSpacing: [...input.pixelSpacing], PixelSpacingCalibrationType: 'GEOMETRY', PixelSpacingCalibrationDescription: 'Pixel spacing of the source CT image' }
+      : {}),
     LossyImageCompression: '00',
     SamplesPerPixel: 3,
     PhotometricInterpretation: 'RGB',
