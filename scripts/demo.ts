@@ -133,6 +133,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`demo: FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
+  // fetch's own message is only "fetch failed"; the cause says what (ECONNRESET, UND_ERR_HEADERS_TIMEOUT, …).
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  process.stderr.write(`demo: FAILED: ${error instanceof Error ? error.message : String(error)}${cause ? ` (${cause.code ?? cause.message})` : ''}\n`);
   process.exit(1);
 });

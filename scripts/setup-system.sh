@@ -14,10 +14,13 @@ have_cmd Orthanc || need+=(orthanc)
 [ -f /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need+=(orthanc-dicomweb)
 have_cmd curl || need+=(curl)
 have_cmd xz || need+=(xz-utils)
+# Key images draw their text with sharp (librsvg + fontconfig): they need a font.
+fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
 if [ "$profile" = "test" ]; then
   have_cmd dciodvfy || need+=(dicom3tools)
+  # dsrdump parses our SR in the tests.
+  have_cmd dsrdump || need+=(dcmtk)
   have_cmd chromium || need+=(chromium)
-  fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
   have_py torch || need+=(python3-torch)
   have_py onnx || need+=(python3-onnx)
   have_py PIL || need+=(python3-pil)

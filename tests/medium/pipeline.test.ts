@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCtVolume, deviceUidFromDigest, parseDicom, readMeasurementReportFile, readSeg } from '@covseg/dicom';
+import { buildCtVolume, deviceUidFromDigest, parseDicom, readMeasurementReportFile, readPart10Dataset, readSeg } from '@covseg/dicom';
 import { SegmentationModel, segmentVolume } from '@covseg/segmentation';
 import { SeriesFactory } from '../factories/series.factory';
 import { lidcSlices } from '../support/lidc-fixture';
@@ -80,6 +80,7 @@ describe('segmentation pipeline against a real Orthanc', () => {
     const modelDigest = createHash('sha256').update(readFileSync(join(repoRoot, 'models/covseg-unet.onnx'))).digest('hex');
     const deviceUID = deviceUidFromDigest(modelDigest);
     expect(result.deviceUID).toBe(deviceUID);
+    expect((await server.json<any>('/api/health')).model.deviceUID).toBe(deviceUID);
     expect((parseDicom(segBytes).dataset as { DeviceUID: string }).DeviceUID).toBe(deviceUID);
     const sr = readMeasurementReportFile(srBytes);
     expect(sr.deviceObserverUid).toBe(deviceUID);
@@ -196,6 +197,39 @@ describe('segmentation pipeline against a real Orthanc', () => {
     // The next plain job reuses the newest run.
     const again = await runJob(server, { seriesInstanceUID });
     expect([again.result.reused, again.result.srSopInstanceUID]).toEqual(['database', job.result.srSopInstanceUID]);
+  });
+
+  it('stores key images between the SEG and the SR when the endpoint asks for them: one per slice with >= 1 cm² infection, plus a summary', async () => {
+    await server.json(`/api/pacs-endpoints/${server.pacsEndpointId}`, { method: 'PATCH', body: JSON.stringify({ keyImages: true }) });
+    try {
+      const job = await runJob(server, { seriesInstanceUID, force: true });
+      expect(job.status).toBe('succeeded');
+      const volume = await buildCtVolume(files.map((f) => parseDicom(f)));
+      const seg = readSeg(await orthanc.downloadInstance(job.result.segSopInstanceUID), volume.slices);
+      const plane = volume.geometry.rows * volume.geometry.columns;
+      const pixelMm2 = volume.geometry.rowSpacingMm * volume.geometry.columnSpacingMm;
+      let keySlices = 0;
+      for (let z = 0; z < volume.geometry.slices; z++) if (count(seg.segments[0].labelmap.subarray(z * plane, (z + 1) * plane)) * pixelMm2 >= 100) keySlices++;
+      expect(job.result.keyImages).toBe(Math.min(keySlices, 24) + 1);
+      const keyImages = await orthanc.findInstances({ Modality: 'OT', StudyInstanceUID: studyInstanceUID });
+      expect(keyImages).toHaveLength(job.result.keyImages);
+      const dir = mkdtempSync(join(tmpdir(), 'covseg-key-'));
+      try {
+        for (const sop of keyImages) {
+          const bytes = await orthanc.downloadInstance(sop);
+          writeFileSync(join(dir, `${sop}.dcm`), bytes);
+          const report = dciodvfy(join(dir, `${sop}.dcm`));
+          expect(report).toMatch(/^SCImage$/m);
+          expect(report.split('\n').filter((line) => line.startsWith('Error'))).toEqual([]);
+          const ds = readPart10Dataset(bytes) as Record<string, any>;
+          expect([ds.BurnedInAnnotation, ds.ImageComments.startsWith('NOT FOR DIAGNOSIS'), ds.SeriesDescription]).toEqual(['YES', true, 'covseg-unet 1.1.0 key images run 3']);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    } finally {
+      await server.json(`/api/pacs-endpoints/${server.pacsEndpointId}`, { method: 'PATCH', body: JSON.stringify({ keyImages: false }) });
+    }
   });
 });
 

@@ -14,6 +14,7 @@ export class ModelHealthDto {
   @ApiProperty() version!: string;
   @ApiProperty({ description: 'False when the ONNX metadata says covseg.trained=untrained' }) trained!: boolean;
   @ApiProperty({ enum: ['cpu', 'cuda', 'webgpu'] }) provider!: string;
+  @ApiProperty({ description: 'DeviceUID our SEG, SR and key images carry for this model file (derived from its SHA-256)' }) deviceUID!: string;
   @ApiProperty() path!: string;
 }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { deviceUidFromDigest } from '@covseg/dicom';
 import { HealthDto, PacsReachabilityDto } from '../dtos/health.dto';
 import { APP_CONFIG, AppConfig } from '../repositories/config.repository';
 import { JobRepository } from '../repositories/job.repository';
@@ -35,7 +36,9 @@ export class HealthService {
       status: model && pacsEndpoints.every((p) => p.reachable) ? 'ok' : 'degraded',
       pacsEndpoints,
       jobs: this.jobs.countActive(),
-      model: model ? { name: model.name, version: model.version, trained: model.trained, provider: this.config.executionProvider, path: this.config.modelPath } : null,
+      model: model
+        ? { name: model.name, version: model.version, trained: model.trained, provider: this.config.executionProvider, path: this.config.modelPath, deviceUID: deviceUidFromDigest(model.sha256) }
+        : null,
     };
   }
 }
