@@ -25,10 +25,21 @@ const token = readFileSync(option('token-file'), 'utf8').trim();
 const log = (message: string) => process.stderr.write(`demo: ${message}\n`);
 
 async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(`${server}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
-  });
+  const request = () =>
+    fetch(`${server}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    });
+  let response: Response;
+  try {
+    response = await request();
+  } catch (error) {
+    // A reused keep-alive connection the server closed at the same moment (ECONNRESET) is likelier while
+    // the job keeps the server's event loop busy; a GET is safe to send again, once.
+    if ((init.method ?? 'GET') !== 'GET') throw error;
+    await new Promise((r) => setTimeout(r, 500));
+    response = await request();
+  }
   const text = await response.text();
   if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text) as T;

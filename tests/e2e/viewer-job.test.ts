@@ -37,6 +37,10 @@ describe('segmenting the demo-like LIDC series from the viewer', () => {
     const quantification = await page.getByTestId('quantification').textContent();
     expect(quantification).toMatch(/Infection\s*\d+\.\d mL/);
     expect(quantification).toMatch(/Lungs\s*\d+\.\d mL/);
+    // The figures come from our SR in the PACS, per side.
+    expect(quantification).toContain('measurement report (SR) in the PACS');
+    expect(quantification).toMatch(/Right lung\s*\d+\.\d \/ \d+\.\d mL, \d+\.\d\d %/);
+    expect(quantification).toMatch(/Left lung\s*\d+\.\d \/ \d+\.\d mL, \d+\.\d\d %/);
     expect(await page.getByTestId('job-timings').textContent()).toMatch(/infer\s*\d+\.\d\d s/);
     await page.screenshot({ path: join(artifactsDir, 'job-done-overlay.png') });
 
