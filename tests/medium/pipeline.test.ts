@@ -81,6 +81,12 @@ describe('segmentation pipeline against a real Orthanc', () => {
     const deviceUID = deviceUidFromDigest(modelDigest);
     expect(result.deviceUID).toBe(deviceUID);
     expect((await server.json<any>('/api/health')).model.deviceUID).toBe(deviceUID);
+    // "Which model made this", as the README tells a PACS user to ask it over QIDO-RS.
+    for (const series of [result.segSeriesInstanceUID, result.srSeriesInstanceUID]) {
+      const qido = await fetch(`${orthanc.dicomwebUrl}/studies/${studyInstanceUID}/series/${series}/instances?includefield=00081090&includefield=00181020&includefield=00181002`);
+      const [instance] = (await qido.json()) as Array<Record<string, { Value: string[] }>>;
+      expect([instance['00081090'].Value, instance['00181020'].Value, instance['00181002'].Value]).toEqual([['covseg-unet'], ['1.1.0', 'covseg-server 0.1.0'], [deviceUID]]);
+    }
     expect((parseDicom(segBytes).dataset as { DeviceUID: string }).DeviceUID).toBe(deviceUID);
     const sr = readMeasurementReportFile(srBytes);
     expect(sr.deviceObserverUid).toBe(deviceUID);
