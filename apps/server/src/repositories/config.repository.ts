@@ -34,6 +34,12 @@ export interface AppConfig {
   pacsRetryBaseMs: number;
   /** Absolute folder of the built viewer, served at `/`. */
   viewerDist: string;
+  /** Largest JSON or form body accepted (bytes); larger ones get 413 before they are parsed. */
+  maxJsonBodyBytes: number;
+  /** How long a delivered outbox payload (SEG, SR, …) is kept on disk (hours); 0 deletes it at delivery. */
+  outboxKeepDeliveredHours: number;
+  /** Deliveries of one pending outbox entry before it is marked failed (with its reason) instead of retried. */
+  outboxMaxAttempts: number;
 }
 
 /** Thrown at boot when an environment variable is malformed; the message names the variable. */
@@ -102,6 +108,9 @@ export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
     pacsRetries: integer(env, 'PACS_RETRIES', 4, 0, 20),
     pacsRetryBaseMs: integer(env, 'PACS_RETRY_BASE_MS', 500, 1, 60_000),
     viewerDist: path(env, 'VIEWER_DIST', 'apps/viewer/dist', root),
+    maxJsonBodyBytes: integer(env, 'MAX_JSON_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    outboxKeepDeliveredHours: integer(env, 'OUTBOX_KEEP_DELIVERED_HOURS', 0, 0, 24 * 365),
+    outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 1000),
   };
 }
 

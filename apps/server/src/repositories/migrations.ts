@@ -65,4 +65,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: the trust module's tables (tokens, login links, audit log, study watcher state).
   TRUST_MIGRATION,
+  // 3: disabling an endpoint (it stays for its job history, leaves health reports and takes no new jobs).
+  `ALTER TABLE pacs_endpoints ADD COLUMN disabled_at TEXT;`,
 ];
