@@ -17,7 +17,8 @@ const INTERCEPT_MAX = 1e6;
 const show = (raw: unknown) => JSON.stringify(Array.isArray(raw) ? raw.join('\\') : raw)?.slice(0, 60) ?? 'missing';
 
 function numbersOf(raw: unknown): number[] {
-  const values = Array.isArray(raw) ? raw : raw === undefined || raw === null || raw === '' ? [] : [raw];
+  // Only an absent attribute is "missing"; dcmjs turns an unparsable DS into null, which is invalid.
+  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
   // dcmjs gives DS values as numbers or numeric strings; anything else (text, NaN, Infinity) fails here.
   return values.map((v) => (typeof v === 'number' ? v : typeof v === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v) ? Number(v) : Number.NaN));
 }
