@@ -1,3 +1,4 @@
+import { OutboxDeliveryFailedError } from './job.errors';
 import { Inject, Injectable } from '@nestjs/common';
 import { SegmentationModel, VolumeSegmentation } from '@covseg/segmentation';
 import { JobQuantification, JobResult } from './job-result';
@@ -47,6 +48,7 @@ export class SegmentationPipeline {
 
     const pending = this.outbox.getForJob(job.id);
     if (pending) {
+      if (pending.status === 'failed') throw new OutboxDeliveryFailedError(pending.segSopInstanceUID, pending.attempts, pending.lastError);
       await deliverSeg(context, this.outbox, pending);
       return pending.result as JobResult;
     }

@@ -40,6 +40,10 @@ export interface AppConfig {
   outboxKeepDeliveredHours: number;
   /** Deliveries of one pending outbox entry before it is marked failed (with its reason) instead of retried. */
   outboxMaxAttempts: number;
+  /** First delay (ms) before a failed outbox delivery is tried again; doubles per attempt, at most 6 h. */
+  outboxRetryBaseMs: number;
+  /** How often (ms) the outbox sweeper retries due deliveries and deletes expired payloads. */
+  outboxSweepMs: number;
   /** Worker threads that parse uploaded DICOM slices (untrusted input) off the event loop. */
   uploadParseWorkers: number;
   /** Deadline of one upload parse (ms); the worker is terminated past it. */
@@ -117,6 +121,8 @@ export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
     maxJsonBodyBytes: integer(env, 'MAX_JSON_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     outboxKeepDeliveredHours: integer(env, 'OUTBOX_KEEP_DELIVERED_HOURS', 0, 0, 24 * 365),
     outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 1000),
+    outboxRetryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 60_000, 10, 24 * 3600_000),
+    outboxSweepMs: integer(env, 'OUTBOX_SWEEP_MS', 60_000, 10, 24 * 3600_000),
     uploadParseWorkers: integer(env, 'UPLOAD_PARSE_WORKERS', 2, 1, 32),
     uploadParseTimeoutMs: integer(env, 'UPLOAD_PARSE_TIMEOUT_MS', 10_000, 100, 600_000),
     uploadParseHeapMb: integer(env, 'UPLOAD_PARSE_HEAP_MB', 256, 32, 8192),
