@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 /** Execution providers onnxruntime-node may use; `cpu` is always available. */
@@ -50,6 +51,8 @@ export interface AppConfig {
   uploadParseTimeoutMs: number;
   /** V8 heap limit of one upload parse worker (MB). */
   uploadParseHeapMb: number;
+  /** Most data elements in one uploaded DICOM file (a CT slice has a few hundred). */
+  uploadParseMaxElements: number;
 }
 
 /** Thrown at boot when an environment variable is malformed; the message names the variable. */
@@ -123,9 +126,11 @@ export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
     outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 1000),
     outboxRetryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 60_000, 10, 24 * 3600_000),
     outboxSweepMs: integer(env, 'OUTBOX_SWEEP_MS', 60_000, 10, 24 * 3600_000),
-    uploadParseWorkers: integer(env, 'UPLOAD_PARSE_WORKERS', 2, 1, 32),
+    // One core stays with the event loop (HTTP, health, proxy): on 2 cores one parse worker.
+    uploadParseWorkers: integer(env, 'UPLOAD_PARSE_WORKERS', Math.max(1, Math.min(4, availableParallelism() - 1)), 1, 32),
     uploadParseTimeoutMs: integer(env, 'UPLOAD_PARSE_TIMEOUT_MS', 10_000, 100, 600_000),
-    uploadParseHeapMb: integer(env, 'UPLOAD_PARSE_HEAP_MB', 256, 32, 8192),
+    uploadParseHeapMb: integer(env, 'UPLOAD_PARSE_HEAP_MB', 256, 16, 8192),
+    uploadParseMaxElements: integer(env, 'UPLOAD_PARSE_MAX_ELEMENTS', 20_000, 100, 10_000_000),
   };
 }
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Inject, Injectable, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../repositories/config.repository';
 import { IsolatedWorkerPool, WorkerPoolBusyError, WorkerTaskError } from '../../workers/isolated-worker-pool';
-import type { PreparedDicomSlice, SlicePreparation } from '../services/dicom-slice';
+import { UPLOAD_PARSE_LIMITS, type PreparedDicomSlice, type SlicePreparation } from '../services/dicom-slice';
 import { UploadUnreadableError } from '../viewer.errors';
 
 /** All upload parsers are busy and the queue is full (503: retry shortly). */
@@ -21,7 +21,8 @@ type Reply = { ok: true; slice: PreparedDicomSlice } | { ok: false; rejected: bo
  * Parses and prepares uploaded DICOM slices (untrusted input) off the event loop, in worker threads
  * with a heap limit and a deadline (IsolatedWorkerPool): a hostile file (a million empty elements, a
  * parse that never ends, a heap bomb) costs one worker, never the server's responsiveness.
- * Limits: UPLOAD_PARSE_WORKERS workers, UPLOAD_PARSE_TIMEOUT_MS per file, UPLOAD_PARSE_HEAP_MB each.
+ * Limits: UPLOAD_PARSE_WORKERS workers, UPLOAD_PARSE_TIMEOUT_MS per file, UPLOAD_PARSE_HEAP_MB each,
+ * UPLOAD_PARSE_MAX_ELEMENTS data elements per file, and the upload size limit of the controller.
  */
 @Injectable()
 export class DicomSliceWorkerRepository implements OnModuleDestroy {
@@ -41,7 +42,8 @@ export class DicomSliceWorkerRepository implements OnModuleDestroy {
     const copy = bytes.slice();
     let reply: Reply;
     try {
-      reply = await this.pool.run<Reply>({ bytes: copy.buffer, preparation }, [copy.buffer]);
+      const limits = { ...UPLOAD_PARSE_LIMITS, maxElements: this.config.uploadParseMaxElements };
+      reply = await this.pool.run<Reply>({ bytes: copy.buffer, preparation, limits }, [copy.buffer]);
     } catch (error) {
       if (error instanceof WorkerPoolBusyError) throw new UploadParserBusyError(`Segmenting an uploaded DICOM slice refused: ${error.message}`, { cause: error });
       // Time and heap limits are the input's doing (a hostile or absurd file): a 422 naming the limit.

@@ -40,12 +40,12 @@ export class DicomSliceRejectedError extends Error {
  * Runs in a worker thread for uploads (DicomSliceWorkerRepository); pure and synchronous.
  * @throws DicomSliceRejectedError naming what is wrong (never a bare library error).
  */
-export async function prepareDicomSlice(bytes: Uint8Array, preparation: SlicePreparation): Promise<PreparedDicomSlice> {
+export async function prepareDicomSlice(bytes: Uint8Array, preparation: SlicePreparation, limits: Partial<ParseLimits> = UPLOAD_PARSE_LIMITS): Promise<PreparedDicomSlice> {
   const refuse = (why: string, cause?: unknown): never => {
     throw new DicomSliceRejectedError(`Segmenting an uploaded DICOM slice failed: ${why}`, cause === undefined ? undefined : { cause });
   };
   try {
-    const instance = parseDicom(bytes, { limits: UPLOAD_PARSE_LIMITS });
+    const instance = parseDicom(bytes, { limits });
     if (!instance.pixel) return refuse(`SOP Instance ${instance.sopInstanceUID} (SOP Class ${instance.sopClassUID.slice(0, 64)}) has no image`);
     if (instance.frames() !== 1) return refuse(`it has ${instance.frames()} frames; upload one single-frame slice`);
     if (instance.pixel.samplesPerPixel !== 1) return refuse('it is not a greyscale image');

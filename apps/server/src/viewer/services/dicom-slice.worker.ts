@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import type { ParseLimits } from '@covseg/dicom';
 import { DicomSliceRejectedError, prepareDicomSlice, type SlicePreparation } from './dicom-slice';
 
 /**
@@ -10,10 +11,11 @@ interface Request {
   id: number;
   bytes: ArrayBuffer;
   preparation: SlicePreparation;
+  limits: Partial<ParseLimits>;
 }
 
 parentPort!.on('message', (request: Request) => {
-  prepareDicomSlice(new Uint8Array(request.bytes), request.preparation).then(
+  prepareDicomSlice(new Uint8Array(request.bytes), request.preparation, request.limits).then(
     (slice) => parentPort!.postMessage({ id: request.id, ok: true, slice }, [slice.gray.buffer as ArrayBuffer]),
     (error: unknown) =>
       parentPort!.postMessage({

@@ -13,7 +13,7 @@ const models = { getModelOrFail: vi.fn(() => {
 
 const upload = (bytes: Uint8Array) => ({ bytes, originalName: 'slice' });
 // The real worker pool (one worker, TypeScript entry under vitest).
-const slices = new DicomSliceWorkerRepository({ uploadParseWorkers: 1, uploadParseTimeoutMs: 60_000, uploadParseHeapMb: 128 } as AppConfig);
+const slices = new DicomSliceWorkerRepository({ uploadParseWorkers: 1, uploadParseTimeoutMs: 60_000, uploadParseHeapMb: 128, uploadParseMaxElements: 20_000 } as AppConfig);
 afterAll(() => slices.onModuleDestroy());
 
 describe('SegmentImageService', () => {
