@@ -5,6 +5,7 @@ import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matche
  * No control characters (C0, DEL) in credentials: they end up in an HTTP header, where CR/LF would
  * split it (RFC 9110 §5.5) and fetch throws on every request; refuse them at input instead.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const NO_CONTROL_CHARACTERS = /^[^\x00-\x1f\x7f]*$/;
 
 export const PACS_AUTH_TYPES = ['none', 'basic', 'bearer'] as const;
@@ -34,6 +35,7 @@ export class CreatePacsEndpointDto {
   @IsString()
   @MaxLength(200)
   // RFC 7617 §2: the user-id of basic auth cannot contain a colon.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   @Matches(/^[^:\x00-\x1f\x7f]*$/, { message: 'username must not contain a colon or control characters' })
   username?: string;
 
