@@ -194,6 +194,21 @@ describe('the server process under the attacks of issue #10', () => {
       await expectHealthy();
     });
 
+    it('fails a job on a series with PixelSpacing 1e-300 with a reason, before the lung mask (the same library rule)', async () => {
+      const tiny = SeriesFactory.ct().size(64, 64).slices(8).modify((ds) => (ds.PixelSpacing = ['1e-300', '1e-300'])).build();
+      await orthanc.upload(tiny.files);
+      const { id } = await server.json<{ id: string }>('/api/jobs', {
+        method: 'POST',
+        body: JSON.stringify({ pacsEndpointId: server.pacsEndpointId, studyInstanceUID: tiny.studyInstanceUID, seriesInstanceUID: tiny.seriesInstanceUID }),
+        expectStatus: 202,
+      });
+      const job = await waitForJob(server, id);
+      expect(job.status).toBe('failed');
+      expect(job.error.code).toBe('series-rejected:implausible-geometry');
+      expect(job.error.message).toMatch(/PixelSpacing "1e-300\\1e-300"/);
+      await expectHealthy();
+    });
+
     it('refuses 1,000,000 empty private elements with 422 at the element limit', async () => {
       const response = await upload(manyEmptyElementsDicom(1_000_000));
       expect(response.status).toBe(422);

@@ -1,4 +1,3 @@
-import { OutboxDeliveryFailedError } from './job.errors';
 import { Inject, Injectable } from '@nestjs/common';
 import { SegmentationModel, VolumeSegmentation } from '@covseg/segmentation';
 import { JobQuantification, JobResult } from './job-result';
@@ -12,6 +11,7 @@ import { decodeSeries } from './decode-series.step';
 import { encodeSeg } from './encode-seg.step';
 import { findSegOnPacs } from './find-existing-seg.step';
 import { JobContext } from './job-context';
+import { OutboxDeliveryFailedError } from './job.errors';
 import { resolveSeries } from './select-series.step';
 import { segmentCtVolume } from './segment-volume.step';
 import { deliverSeg } from './store-seg.step';
