@@ -31,8 +31,15 @@ export async function storeObjects(target: DeliveryTarget, objects: readonly Uin
  * two stores leaves the entry pending, and the next attempt completes the set.
  */
 export async function deliverResult(context: JobContext, outbox: OutboxRepository, entry: OutboxEntry): Promise<void> {
-  if (entry.status === 'delivered') return;
+  if (entry.status !== 'pending') return;
   const objects = outbox.readObjects(entry);
-  await context.time('stow', () => storeObjects({ client: context.client, studyInstanceUID: entry.studyInstanceUID, signal: context.signal, retry: context.retry }, objects));
+  try {
+    await context.time('stow', () => storeObjects({ client: context.client, studyInstanceUID: entry.studyInstanceUID, signal: context.signal, retry: context.retry }, objects));
+  } catch (error) {
+    // The job fails with this error; the outbox sweeper retries the delivery later, with backoff, until
+    // OUTBOX_MAX_ATTEMPTS (then the entry is failed, with this reason). A shutdown or cancel is no failure.
+    if (!context.signal.aborted) outbox.recordFailure(entry.id, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    throw error;
+  }
   outbox.markDelivered(entry.id);
 }

@@ -16,6 +16,7 @@ import { renderKeyImages } from './key-images.step';
 import { modelProvenance } from './result-provenance';
 import { ResultsOnPacs, findResultsOnPacs, nextRun } from './find-existing-result.step';
 import { JobContext } from './job-context';
+import { OutboxDeliveryFailedError } from './job.errors';
 import { resolveSeries } from './select-series.step';
 import { segmentCtVolume } from './segment-volume.step';
 
@@ -51,6 +52,7 @@ export class SegmentationPipeline {
 
     const pending = this.outbox.getForJob(job.id);
     if (pending) {
+      if (pending.status === 'failed') throw new OutboxDeliveryFailedError(pending.segSopInstanceUID, pending.attempts, pending.lastError);
       await deliverResult(context, this.outbox, pending);
       return pending.result as JobResult;
     }

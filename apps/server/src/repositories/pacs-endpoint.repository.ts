@@ -13,6 +13,8 @@ export interface PacsEndpointRecord {
   timeoutMs: number;
   /** Store Secondary Capture key images with each result, for viewers that cannot show a SEG. */
   keyImages: boolean;
+  /** When an admin disabled it (ISO 8601), or null while enabled. */
+  disabledAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -28,6 +30,7 @@ interface Row {
   sealed_secret: string | null;
   timeout_ms: number;
   key_images: number;
+  disabled_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -41,6 +44,7 @@ const toRecord = (row: Row): PacsEndpointRecord => ({
   sealedSecret: row.sealed_secret,
   timeoutMs: row.timeout_ms,
   keyImages: row.key_images === 1,
+  disabledAt: row.disabled_at,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -72,20 +76,20 @@ export class PacsEndpointRepository {
     const id = randomUUID();
     this.db
       .prepare(
-        `INSERT INTO pacs_endpoints (id, name, base_url, auth_type, username, sealed_secret, timeout_ms, key_images, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO pacs_endpoints (id, name, base_url, auth_type, username, sealed_secret, timeout_ms, disabled_at, key_images, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, fields.name, fields.baseUrl, fields.authType, fields.username, fields.sealedSecret, fields.timeoutMs, fields.keyImages ? 1 : 0, now, now);
+      .run(id, fields.name, fields.baseUrl, fields.authType, fields.username, fields.sealedSecret, fields.timeoutMs, fields.disabledAt, fields.keyImages ? 1 : 0, now, now);
     return this.get(id)!;
   }
 
   update(id: string, fields: PacsEndpointFields): PacsEndpointRecord {
     this.db
       .prepare(
-        `UPDATE pacs_endpoints SET name = ?, base_url = ?, auth_type = ?, username = ?, sealed_secret = ?, timeout_ms = ?, key_images = ?, updated_at = ?
+        `UPDATE pacs_endpoints SET name = ?, base_url = ?, auth_type = ?, username = ?, sealed_secret = ?, timeout_ms = ?, disabled_at = ?, key_images = ?, updated_at = ?
          WHERE id = ?`,
       )
-      .run(fields.name, fields.baseUrl, fields.authType, fields.username, fields.sealedSecret, fields.timeoutMs, fields.keyImages ? 1 : 0, new Date().toISOString(), id);
+      .run(fields.name, fields.baseUrl, fields.authType, fields.username, fields.sealedSecret, fields.timeoutMs, fields.disabledAt, fields.keyImages ? 1 : 0, new Date().toISOString(), id);
     return this.get(id)!;
   }
 

@@ -46,6 +46,7 @@ const bearer: PacsEndpointRecord = {
   sealedSecret: 'sealed:nekot',
   timeoutMs: 30_000,
   keyImages: false,
+  disabledAt: null,
   createdAt: 't',
   updatedAt: 't',
 };

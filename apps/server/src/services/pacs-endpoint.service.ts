@@ -1,5 +1,6 @@
 import { DicomwebAuth } from '@covseg/dicom';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { PacsEndpointDisabledError } from './pacs-endpoint.errors';
 import {
   CreatePacsEndpointDto,
   PacsEndpointResponseDto,
@@ -36,6 +37,13 @@ export class PacsEndpointService {
     return record;
   }
 
+  /** Like {@link getRecordOrFail}, and refuses a disabled endpoint (409): no new work goes to a retired PACS. */
+  requireEnabledRecord(id: string): PacsEndpointRecord {
+    const record = this.getRecordOrFail(id);
+    if (record.disabledAt !== null) throw new PacsEndpointDisabledError(`PACS endpoint ${id} is disabled (since ${record.disabledAt}); enable it with PATCH {"enabled": true}`);
+    return record;
+  }
+
   create(dto: CreatePacsEndpointDto): PacsEndpointResponseDto {
     this.requireUniqueName(dto.name);
     const fields: PacsEndpointFields = {
@@ -46,6 +54,7 @@ export class PacsEndpointService {
       sealedSecret: dto.secret === undefined ? null : this.cipher.seal(dto.secret),
       timeoutMs: dto.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       keyImages: dto.keyImages ?? false,
+      disabledAt: null,
     };
     requireCredentials(fields);
     return toResponse(this.repository.create(fields));
@@ -64,6 +73,7 @@ export class PacsEndpointService {
       sealedSecret: authType === 'none' ? null : dto.secret !== undefined ? this.cipher.seal(dto.secret) : current.sealedSecret,
       timeoutMs: dto.timeoutMs ?? current.timeoutMs,
       keyImages: dto.keyImages ?? current.keyImages,
+      disabledAt: dto.enabled === undefined ? current.disabledAt : dto.enabled ? null : (current.disabledAt ?? new Date().toISOString()),
     };
     requireCredentials(fields);
     return toResponse(this.repository.update(id, fields));
@@ -71,7 +81,7 @@ export class PacsEndpointService {
 
   delete(id: string): void {
     this.getRecordOrFail(id);
-    if (this.repository.hasJobs(id)) throw new ConflictException(`PACS endpoint ${id} has segmentation jobs and cannot be deleted`);
+    if (this.repository.hasJobs(id)) throw new ConflictException(`PACS endpoint ${id} has segmentation jobs and cannot be deleted; disable it instead (PATCH {"enabled": false}) to keep the job history`);
     this.repository.delete(id);
   }
 
@@ -132,6 +142,8 @@ function toResponse(record: PacsEndpointRecord): PacsEndpointResponseDto {
     hasSecret: record.sealedSecret !== null,
     timeoutMs: record.timeoutMs,
     keyImages: record.keyImages,
+    enabled: record.disabledAt === null,
+    ...(record.disabledAt ? { disabledAt: record.disabledAt } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
