@@ -1,4 +1,5 @@
 import type { DicomInstance } from '../parsing/dicom-instance';
+import { describeSlice } from './frame-slice';
 import type { StoredPixels } from '../parsing/dicom-dataset';
 import { reject } from './slice-geometry';
 
@@ -7,7 +8,7 @@ function rescaleValue(instance: DicomInstance, keyword: 'RescaleSlope' | 'Rescal
   const value = typeof raw === 'string' ? Number(raw) : raw;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     // Type 1 in the CT Image Module (PS3.3 C.8.2.1): guessing 1/0 would shift every HU by the intercept.
-    reject(`Building a CT volume failed: SOP Instance ${instance.sopInstanceUID} has no valid ${keyword}`, 'missing-rescale');
+    reject(`Building a CT volume failed: ${describeSlice(instance)} has no valid ${keyword}`, 'missing-rescale');
   }
   return value;
 }
