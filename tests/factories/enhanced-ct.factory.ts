@@ -28,6 +28,38 @@ export interface BuiltEnhancedCt {
   readonly frameSources: string[];
 }
 
+/**
+ * The CT functional groups the Enhanced CT IOD requires (PS3.3 A.38.1.4, C.8.15.3), shared by every
+ * frame, filled from the classic header where it has the value (LIDC does), else with a neutral one.
+ */
+function enhancedCtAcquisitionGroups(head: Dataset): Dataset {
+  const value = (keyword: string, fallback: number) => (Number.isFinite(Number(first(head[keyword]))) && head[keyword] !== '' ? Number(first(head[keyword])) : fallback);
+  return {
+    CTAcquisitionTypeSequence: [{ AcquisitionType: 'SPIRAL', ConstantVolumeFlag: 'NO', FluoroscopyFlag: 'NO' }],
+    CTAcquisitionDetailsSequence: [
+      { DataCollectionDiameter: value('DataCollectionDiameter', 500), GantryDetectorTilt: value('GantryDetectorTilt', 0), TableHeight: value('TableHeight', 150), RotationDirection: String(head.RotationDirection || 'CW'), RevolutionTime: 1, SingleCollimationWidth: 1.25, TotalCollimationWidth: 20 },
+    ],
+    CTTableDynamicsSequence: [{ TableSpeed: 20, TableFeedPerRotation: 20, SpiralPitchFactor: 1 }],
+    CTGeometrySequence: [{ DistanceSourceToDetector: value('DistanceSourceToDetector', 950), DistanceSourceToDataCollectionCenter: value('DistanceSourceToPatient', 540) }],
+    CTReconstructionSequence: [
+      {
+        ReconstructionAlgorithm: 'FILTER_BACK_PROJ',
+        ConvolutionKernel: String(first(head.ConvolutionKernel) || 'STANDARD'),
+        ConvolutionKernelGroup: 'SOFT_TISSUE',
+        ReconstructionDiameter: value('ReconstructionDiameter', 360),
+        ReconstructionAngle: 360,
+        ReconstructionPixelSpacing: numbers(head.PixelSpacing),
+        ImageFilter: 'NONE',
+      },
+    ],
+    CTExposureSequence: [{ ExposureTimeInms: value('ExposureTime', 500), XRayTubeCurrentInmA: value('XRayTubeCurrent', 200), ExposureInmAs: value('Exposure', 100), ExposureModulationType: 'NONE' }],
+    CTXRayDetailsSequence: [{ KVP: value('KVP', 120), FocalSpots: value('FocalSpots', 1.2), FilterType: String(head.FilterType || 'BODY FILTER'), FilterMaterial: 'ALUMINUM' }],
+    // SCT 51185008 Thoracic structure; both sides.
+    FrameAnatomySequence: [{ FrameLaterality: 'B', AnatomicRegionSequence: [{ CodeValue: '51185008', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Thoracic structure' }] }],
+    IrradiationEventIdentificationSequence: [{ IrradiationEventUID: DicomMetaDictionary.uid() }],
+  };
+}
+
 const numbers = (value: unknown): number[] => (Array.isArray(value) ? value : [value]).map(Number);
 const first = (value: unknown): unknown => (Array.isArray(value) ? value[0] : value);
 
@@ -62,25 +94,39 @@ export async function enhancedCtFromClassic(files: readonly Uint8Array[], option
   const sopInstanceUID = DicomMetaDictionary.uid();
   const dimensionOrganizationUID = DicomMetaDictionary.uid();
   const contentDate = String(head.ContentDate ?? head.StudyDate ?? '20260101');
-  const contentTime = String(head.ContentTime ?? head.StudyTime ?? '120000');
+  const contentTime = String(head.ContentTime || head.StudyTime || '120000');
   const thickness = Number(first(head.SliceThickness));
-  const frameType = ['ORIGINAL', 'PRIMARY', 'AXIAL', 'NONE'];
+  // PS3.3 C.8.16.1: value 1 ORIGINAL/DERIVED, 2 PRIMARY (the only value), 3 flavor, 4 derived pixel contrast.
+  const frameType = [legacy ? 'DERIVED' : 'ORIGINAL', 'PRIMARY', 'VOLUME', 'NONE'];
 
+  const acquired = `${contentDate}${contentTime}`;
   const perFrame = sorted.map((instance, i) => ({
-    FrameContentSequence: [{ StackID: '1', InStackPositionNumber: i + 1, DimensionIndexValues: [i + 1], FrameAcquisitionNumber: 1 }],
+    FrameContentSequence: [
+      {
+        StackID: '1',
+        InStackPositionNumber: i + 1,
+        DimensionIndexValues: [i + 1],
+        FrameAcquisitionNumber: 1,
+        ...(legacy ? {} : { FrameAcquisitionDateTime: acquired, FrameReferenceDateTime: acquired, FrameAcquisitionDuration: 500 }),
+      },
+    ],
+    ...(legacy ? {} : { CTPositionSequence: [{ TablePosition: along(instance.dataset), DataCollectionCenterPatient: numbers(instance.dataset.ImagePositionPatient), ReconstructionTargetCenterPatient: numbers(instance.dataset.ImagePositionPatient) }] }),
     PlanePositionSequence: [{ ImagePositionPatient: numbers(instance.dataset.ImagePositionPatient) }],
     // Rescale per frame, as scanners write it when it may vary (PS3.3 C.8.15.3.10).
     PixelValueTransformationSequence: [{ RescaleIntercept: Number(first(instance.dataset.RescaleIntercept)), RescaleSlope: Number(first(instance.dataset.RescaleSlope)), RescaleType: 'HU' }],
-    ...(legacy ? {} : { CTImageFrameTypeSequence: [{ FrameType: frameType, PixelPresentation: 'MONOCHROME', VolumetricProperties: 'VOLUME', VolumeBasedCalculationTechnique: 'NONE' }] }),
+    CTImageFrameTypeSequence: [{ FrameType: frameType, PixelPresentation: 'MONOCHROME', VolumetricProperties: 'VOLUME', VolumeBasedCalculationTechnique: 'NONE' }],
+    // Legacy Converted (PS3.3 C.7.6.16.2.25): type 2, what did not fit a functional group; nothing here.
+    ...(legacy ? { UnassignedPerFrameConvertedAttributesSequence: [{ SliceLocation: Number(first(instance.dataset.SliceLocation ?? along(instance.dataset))) }] } : {}),
   }));
   const shared: Dataset = {
     PixelMeasuresSequence: [{ PixelSpacing: numbers(head.PixelSpacing), ...(thickness > 0 ? { SliceThickness: thickness } : {}) }],
     PlaneOrientationSequence: [{ ImageOrientationPatient: iop }],
     FrameVOILUTSequence: [{ WindowCenter: -600, WindowWidth: 1500 }],
-    ...(legacy ? {} : { CTAcquisitionDetailsSequence: [{ GantryDetectorTilt: Number(first(head.GantryDetectorTilt ?? 0)) || 0, RotationDirection: 'CW' }] }),
+    ...(legacy ? { UnassignedSharedConvertedAttributesSequence: [{ KVP: head.KVP, ConvolutionKernel: head.ConvolutionKernel }] } : {}),
+    ...(legacy ? {} : enhancedCtAcquisitionGroups(head)),
   };
 
-  const copied = ['SpecificCharacterSet', 'PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'PatientAge', 'StudyInstanceUID', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber', 'StudyDescription', 'FrameOfReferenceUID', 'PositionReferenceIndicator', 'Manufacturer', 'ManufacturerModelName', 'ConvolutionKernel', 'KVP', 'PatientPosition', 'BodyPartExamined', 'PatientIdentityRemoved', 'DeidentificationMethod'];
+  const copied = ['SpecificCharacterSet', 'PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'PatientAge', 'StudyInstanceUID', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber', 'StudyDescription', 'FrameOfReferenceUID', 'PositionReferenceIndicator', 'Manufacturer', 'ManufacturerModelName', 'PatientPosition', 'BodyPartExamined', 'PatientIdentityRemoved', 'DeidentificationMethod'];
   const dataset: Dataset = {};
   for (const keyword of copied) if (head[keyword] !== undefined) dataset[keyword] = head[keyword];
   Object.assign(dataset, {
@@ -94,8 +140,19 @@ export async function enhancedCtFromClassic(files: readonly Uint8Array[], option
     ContentDate: contentDate,
     ContentTime: contentTime,
     AcquisitionDateTime: `${contentDate}${contentTime}`,
-    ImageType: legacy ? ['DERIVED', 'SECONDARY', 'AXIAL'] : frameType,
-    ...(legacy ? {} : { PixelPresentation: 'MONOCHROME', VolumetricProperties: 'VOLUME', VolumeBasedCalculationTechnique: 'NONE', ContentQualification: 'RESEARCH', AcquisitionNumber: 1 }),
+    ImageType: frameType,
+    PixelPresentation: 'MONOCHROME',
+    VolumetricProperties: 'VOLUME',
+    VolumeBasedCalculationTechnique: 'NONE',
+    ...(legacy
+      ? {}
+      : {
+          ContentQualification: 'RESEARCH',
+          AcquisitionNumber: 1,
+          AcquisitionDuration: 0.5 * sorted.length,
+          DeviceSerialNumber: String(head.DeviceSerialNumber || 'TEST-CONVERSION'),
+          SoftwareVersions: head.SoftwareVersions || 'covseg test factory',
+        }),
     BurnedInAnnotation: 'NO',
     LossyImageCompression: '00',
     PresentationLUTShape: 'IDENTITY',
