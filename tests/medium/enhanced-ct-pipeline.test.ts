@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom, readSeg } from '@covseg/dicom';
 import { type BuiltEnhancedCt, enhancedCtFromClassic } from '../factories/enhanced-ct.factory';
@@ -15,14 +16,17 @@ type SegDataset = {
   PerFrameFunctionalGroupsSequence: Array<{ DerivationImageSequence: Array<{ SourceImageSequence: Array<Record<string, unknown>> }> }>;
 };
 
+// Asynchronous on purpose: a synchronous spawn blocks the in-process server's event loop for seconds,
+// and its keep-alive timer then closes the socket the next request reuses (ECONNRESET).
+const run = promisify(execFile);
+
 /** dciodvfy (dicom3tools) report of one file: the IOD it recognised and its error lines. */
-function dciodvfy(bytes: Uint8Array, dir: string, name: string): { report: string; errors: string[] } {
+async function dciodvfy(bytes: Uint8Array, dir: string, name: string): Promise<{ report: string; errors: string[] }> {
   const file = join(dir, name);
   writeFileSync(file, bytes);
   // dciodvfy reports on stderr and exits 0 even with errors, so read both streams.
-  const run = spawnSync('/usr/bin/dciodvfy', [file], { encoding: 'utf8' });
-  if (run.error) throw run.error;
-  const report = `${run.stdout}${run.stderr}`;
+  const { stdout, stderr } = await run('/usr/bin/dciodvfy', [file], { maxBuffer: 64 * 1024 * 1024 });
+  const report = `${stdout}${stderr}`;
   return { report, errors: report.split('\n').filter((line) => line.startsWith('Error')) };
 }
 
@@ -78,17 +82,16 @@ describe('Enhanced CT through the job pipeline against a real Orthanc', () => {
     return job;
   };
 
-  it('uses test data that dcmtk reads and dciodvfy passes as Enhanced CT and Legacy Converted Enhanced CT', () => {
+  it('uses test data that dcmtk reads and dciodvfy passes as Enhanced CT and Legacy Converted Enhanced CT', async () => {
     for (const [built, iod] of [
       [enhanced, 'EnhancedCTImage'],
       [legacy, 'LegacyConvertedEnhancedCTImage'],
     ] as const) {
       const file = join(work, `${built.sopInstanceUID}.dcm`);
       writeFileSync(file, built.bytes);
-      const dump = spawnSync('/usr/bin/dcmdump', ['+P', 'NumberOfFrames', '+P', 'SOPClassUID', file], { encoding: 'utf8' });
-      expect(dump.status, dump.stderr).toBe(0);
+      const dump = await run('/usr/bin/dcmdump', ['+P', 'NumberOfFrames', '+P', 'SOPClassUID', file]);
       expect(dump.stdout).toMatch(/IS \[133\]/);
-      const { report, errors } = dciodvfy(built.bytes, work, 'source.dcm');
+      const { report, errors } = await dciodvfy(built.bytes, work, 'source.dcm');
       expect(report).toContain(iod);
       expect(errors).toEqual([]);
     }
@@ -107,7 +110,7 @@ describe('Enhanced CT through the job pipeline against a real Orthanc', () => {
     const classicSeg = readSeg(await orthanc.downloadInstance(classicJob.result.segSopInstanceUID));
     const source = enhanced;
     const bytes = await orthanc.downloadInstance(enhancedJob.result.segSopInstanceUID);
-    const { report, errors } = dciodvfy(bytes, work, `seg-${source.sopInstanceUID}.dcm`);
+    const { report, errors } = await dciodvfy(bytes, work, `seg-${source.sopInstanceUID}.dcm`);
     expect(report).toMatch(/^Segmentation$/m);
     expect(errors).toEqual([]);
 
