@@ -71,10 +71,10 @@ describe('Enhanced CT through the job pipeline against a real Orthanc', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  const segment = async (seriesInstanceUID: string) => {
+  const segment = async (seriesInstanceUID: string | undefined) => {
     const { id } = await server.json<{ id: string }>('/api/jobs', {
       method: 'POST',
-      body: JSON.stringify({ pacsEndpointId: endpointId, studyInstanceUID, seriesInstanceUID }),
+      body: JSON.stringify({ pacsEndpointId: endpointId, studyInstanceUID, ...(seriesInstanceUID ? { seriesInstanceUID } : {}) }),
       expectStatus: 202,
     });
     const job = await waitForJob(server, id, 300_000);
@@ -129,5 +129,17 @@ describe('Enhanced CT through the job pipeline against a real Orthanc', () => {
     const read = readSeg(bytes);
     expect(read.slices.map((s) => s.imagePositionPatient)).toEqual(classicSeg.slices.map((s) => s.imagePositionPatient));
     read.segments.forEach((segment, s) => expect(Buffer.from(segment.labelmap).equals(Buffer.from(classicSeg.segments[s]!.labelmap))).toBe(true));
+  });
+
+  it('lets automatic series selection see the Enhanced CT instance as 133 axial images, not as one', async () => {
+    // Both series tie on images, thickness and kernel (STANDARD, read from CTReconstructionSequence for
+    // the Enhanced one); the lower SeriesNumber (2, the conversion's, vs LIDC's 3000566) wins. Its SEG
+    // exists from the test above, so the job reuses it instead of segmenting again.
+    const job = await segment(undefined);
+    const enhancedVerdict = job.seriesSelection.candidates.find((c: { seriesInstanceUID: string }) => c.seriesInstanceUID === enhanced.seriesInstanceUID);
+    expect(enhancedVerdict).toMatchObject({ eligible: true, instances: 133, sliceThicknessMm: 2.5, kernelClass: 'soft' });
+    expect(enhancedVerdict.imageOrientationPatient).toHaveLength(6);
+    expect(job.seriesInstanceUID).toBe(enhanced.seriesInstanceUID);
+    expect(job.result.reused).toBe('database');
   });
 });
