@@ -1,9 +1,32 @@
 import type { DicomInstance } from '../parsing/dicom-instance';
+import { ENHANCED_CT_IMAGE_STORAGE, LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE } from './enhanced-ct';
 import { describeSlice } from './frame-slice';
 import { reject } from './slice-geometry';
 
 function values(value: unknown): unknown[] {
   return Array.isArray(value) ? value : value === undefined ? [] : [value];
+}
+
+/**
+ * Image SOP classes whose pixels are read as CT HU (PS3.4 B.5): CT Image Storage, Enhanced CT and
+ * Legacy Converted Enhanced CT (frame by frame, enhanced-ct.ts), and Secondary Capture saying Modality CT.
+ */
+const CT_PIXEL_SOP_CLASSES = new Set(['1.2.840.10008.5.1.4.1.1.2', ENHANCED_CT_IMAGE_STORAGE, LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE, '1.2.840.10008.5.1.4.1.1.7']);
+
+/**
+ * One instance whose pixels may be read as CT: Modality present and CT (a missing Modality is not
+ * taken on trust), and an image SOP class of {@link CT_PIXEL_SOP_CLASSES} (a SEG, SR or presentation
+ * state with CT in Modality is not an image of the patient).
+ * @throws SeriesRejectedError ('not-ct') naming what is wrong.
+ */
+export function requireCtImage(instance: DicomInstance): void {
+  const modality = instance.dataset.Modality;
+  if (modality !== 'CT') {
+    reject(`SOP Instance ${instance.sopInstanceUID} has ${modality === undefined ? 'no Modality' : `Modality ${JSON.stringify(String(modality).slice(0, 16))}`}; CT is required`, 'not-ct');
+  }
+  if (!CT_PIXEL_SOP_CLASSES.has(instance.sopClassUID)) {
+    reject(`SOP Instance ${instance.sopInstanceUID} has SOP Class ${instance.sopClassUID.slice(0, 64)}, not a CT image class (CT, Enhanced CT, Legacy Converted Enhanced CT or Secondary Capture)`, 'not-ct');
+  }
 }
 
 /**
@@ -15,12 +38,9 @@ function values(value: unknown): unknown[] {
  */
 export function checkSeriesAttributes(instances: readonly DicomInstance[]): void {
   if (instances.length === 0) reject('Building a CT volume failed: the series has no instances', 'too-few-slices');
-  // Modality first: whatever else is wrong with an MR image, "not CT" is the reason that matters.
-  for (const instance of instances) {
-    if (instance.dataset.Modality !== 'CT') {
-      reject(`Building a CT volume failed: ${describeSlice(instance)} has Modality ${String(instance.dataset.Modality)}, not CT`, 'not-ct');
-    }
-  }
+  // Modality and SOP class first, for every instance: whatever else is wrong with an MR image, "not CT"
+  // is the reason that matters.
+  for (const instance of instances) requireCtImage(instance);
   const seriesUID = instances[0]!.dataset.SeriesInstanceUID;
   const frameOfReferenceUID = instances[0]!.dataset.FrameOfReferenceUID;
   if (typeof seriesUID !== 'string' || typeof frameOfReferenceUID !== 'string' || typeof instances[0]!.dataset.StudyInstanceUID !== 'string') {
