@@ -12,3 +12,23 @@ export { SEGMENTATION_STORAGE, writeBinarySeg } from './seg/seg-writer';
 export { readSeg } from './seg/seg-reader';
 export { dicomLabToRgb, rgbToDicomLab } from './seg/cielab';
 export { newUid } from './seg/uid';
+export {
+  type AssociationDecision,
+  type CStoreOutcome,
+  type DimseAssociationInfo,
+  DimseAssociationRejectedError,
+  DimseError,
+  type DimseEvent,
+  DimseNetworkError,
+  DimseStatusError,
+  type DimseTarget,
+  echoScu,
+  type InstanceIdentity,
+  readInstanceIdentity,
+  type ReceivedInstanceFile,
+  StoreScp,
+  type StoreScpOptions,
+  StoreStatus,
+  type StoreReply,
+  storeScu,
+} from './dimse';
