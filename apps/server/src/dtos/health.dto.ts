@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 export class PacsReachabilityDto {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
-  @ApiProperty() baseUrl!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'null for a DIMSE-only PACS (probed with C-ECHO)' }) baseUrl!: string | null;
   @ApiProperty() reachable!: boolean;
   @ApiPropertyOptional({ description: 'Round-trip of the QIDO probe in ms' }) latencyMs?: number;
   @ApiPropertyOptional({ description: 'Why the PACS is unreachable' }) error?: string;

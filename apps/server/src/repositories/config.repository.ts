@@ -34,6 +34,27 @@ export interface AppConfig {
   pacsRetryBaseMs: number;
   /** Absolute folder of the built viewer, served at `/`. */
   viewerDist: string;
+  /** The DICOM (DIMSE) listener; undefined when DICOM_PORT is not set (off by default). */
+  dicom: DicomListenerConfig | undefined;
+  /** Our AE title: the called AE of the listener and the calling AE of our C-STORE/C-ECHO SCU. */
+  dicomAeTitle: string;
+}
+
+/** The C-STORE SCP's settings (DICOM_* variables). */
+export interface DicomListenerConfig {
+  port: number;
+  host: string;
+  /** A series is segmented once no instance of it arrived for this long (s). */
+  stableSeconds: number;
+  /** Largest single instance accepted (bytes); bigger ones are refused with status A700. */
+  maxInstanceBytes: number;
+  /** Disk the received instances may use at once (bytes); past it, C-STOREs are refused with A700. */
+  storeMaxBytes: number;
+  maxAssociations: number;
+  /** An association silent for this long (ms) is aborted. */
+  timeoutMs: number;
+  /** Absolute folder of received instances (DATA_DIR/dimse). */
+  storeDir: string;
 }
 
 /** Thrown at boot when an environment variable is malformed; the message names the variable. */
@@ -71,6 +92,30 @@ function path(env: Env, key: string, fallback: string, root: string): string {
   return isAbsolute(value) ? value : resolve(root, value);
 }
 
+/** PS3.5 6.2 AE: 1-16 characters of the default repertoire, no backslash or control characters, not all spaces. */
+function aeTitle(env: Env, key: string, fallback: string): string {
+  const value = text(env, key, fallback);
+  if (value.length > 16 || !/^[\x20-\x5b\x5d-\x7e]+$/.test(value)) {
+    throw new ConfigError(`Invalid environment variable ${key}=${JSON.stringify(value)}: expected an AE title of 1 to 16 printable ASCII characters without a backslash`);
+  }
+  return value;
+}
+
+function dicomListener(env: Env, dataDir: string): DicomListenerConfig | undefined {
+  const port = optionalInteger(env, 'DICOM_PORT', 1, 65535);
+  if (port === undefined) return undefined;
+  return {
+    port,
+    host: text(env, 'DICOM_HOST', text(env, 'HOST', '127.0.0.1')),
+    stableSeconds: integer(env, 'DICOM_STABLE_SECONDS', 30, 1, 24 * 3600),
+    maxInstanceBytes: integer(env, 'DICOM_MAX_INSTANCE_MB', 1024, 1, 64 * 1024) * 1024 * 1024,
+    storeMaxBytes: integer(env, 'DICOM_STORE_MAX_GB', 20, 1, 100_000) * 1024 * 1024 * 1024,
+    maxAssociations: integer(env, 'DICOM_MAX_ASSOCIATIONS', 8, 1, 256),
+    timeoutMs: integer(env, 'DICOM_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
+    storeDir: join(dataDir, 'dimse'),
+  };
+}
+
 /**
  * Reads and validates the server configuration from an environment. Relative paths are resolved against
  * `root` (the repository root by default), so the server behaves the same whatever its working directory.
@@ -102,6 +147,8 @@ export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
     pacsRetries: integer(env, 'PACS_RETRIES', 4, 0, 20),
     pacsRetryBaseMs: integer(env, 'PACS_RETRY_BASE_MS', 500, 1, 60_000),
     viewerDist: path(env, 'VIEWER_DIST', 'apps/viewer/dist', root),
+    dicom: dicomListener(env, dataDir),
+    dicomAeTitle: aeTitle(env, 'DICOM_AE_TITLE', 'COVSEG'),
   };
 }
 

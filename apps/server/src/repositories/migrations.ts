@@ -1,3 +1,4 @@
+import { DIMSE_MIGRATION } from '../dimse/dimse.migration';
 import { TRUST_MIGRATION } from '../trust/repositories/trust.migration';
 
 /**
@@ -65,4 +66,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: the trust module's tables (tokens, login links, audit log, study watcher state).
   TRUST_MIGRATION,
+  // 3: DIMSE (endpoint AE, result transport, job source, received series).
+  DIMSE_MIGRATION,
 ];

@@ -25,6 +25,11 @@ export class HealthService {
   async getHealth(): Promise<HealthDto> {
     const pacsEndpoints = await Promise.all(
       this.endpoints.list().map(async (record): Promise<PacsReachabilityDto> => {
+        if (record.baseUrl === null) {
+          // A DIMSE-only PACS: C-ECHO instead of QIDO.
+          const echo = await this.endpointService.echo(record, Math.min(record.timeoutMs, PROBE_TIMEOUT_MS));
+          return { id: record.id, name: record.name, baseUrl: null, reachable: echo.ok, latencyMs: echo.latencyMs, ...(echo.error ? { error: echo.error } : {}) };
+        }
         const target = this.endpointService.getTarget(record);
         const probe = await this.probes.probeQido({ ...target, timeoutMs: Math.min(target.timeoutMs, PROBE_TIMEOUT_MS) });
         return { id: record.id, name: record.name, baseUrl: record.baseUrl, reachable: probe.ok, latencyMs: probe.latencyMs, ...(probe.error ? { error: probe.error } : {}) };
