@@ -31,4 +31,5 @@ export {
   StoreStatus,
   type StoreReply,
   storeScu,
+  VERIFICATION_SOP_CLASS,
 } from './dimse';

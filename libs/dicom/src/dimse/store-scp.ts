@@ -22,6 +22,8 @@ export interface DimseAssociationInfo {
   callingAeTitle: string;
   calledAeTitle: string;
   remoteAddress: string;
+  /** Abstract syntaxes the requester proposed (e.g. only Verification for a C-ECHO). */
+  proposedSopClassUIDs: string[];
 }
 
 export type AssociationDecision = { accept: true } | { accept: false; reason: 'calling-ae-not-recognized' | 'called-ae-not-recognized' | 'busy' };
@@ -68,7 +70,9 @@ export interface StoreScpOptions {
   onEvent?(event: DimseEvent): void;
 }
 
-const VERIFICATION = constants.SopClass.Verification;
+/** Verification SOP Class (PS3.4 A.4): C-ECHO. */
+export const VERIFICATION_SOP_CLASS = constants.SopClass.Verification;
+const VERIFICATION = VERIFICATION_SOP_CLASS;
 const IMPLICIT_LE = constants.TransferSyntax.ImplicitVRLittleEndian;
 // Max PDU we advertise and accept (PS3.8 D.1); the guard refuses a P-DATA-TF above it.
 const MAX_PDU_BYTES = 262_144;
@@ -226,10 +230,12 @@ function createScpClass(options: StoreScpOptions): new (socket: unknown, scpOpti
 
     override associationRequested(association: Association): void {
       const socket = (this as unknown as { socket: GuardedSocket }).socket;
+      const contexts = association.getPresentationContexts() as Array<{ id: number; context: PresentationContext }>;
       const info: DimseAssociationInfo = {
         callingAeTitle: association.getCallingAeTitle().trim(),
         calledAeTitle: association.getCalledAeTitle().trim(),
         remoteAddress: socket.remoteAddress ?? 'unknown',
+        proposedSopClassUIDs: contexts.map((c) => c.context.getAbstractSyntaxUid()),
       };
       const decision = options.checkAssociation(info);
       if (!decision.accept) {
@@ -243,9 +249,7 @@ function createScpClass(options: StoreScpOptions): new (socket: unknown, scpOpti
       this.info = info;
       // A requester that states no maximum (0 = unlimited) gets ours, so its P-DATA-TFs stay under the guard's limit.
       if (association.getMaxPduLength() === 0 || association.getMaxPduLength() > MAX_PDU_BYTES) association.setMaxPduLength(MAX_PDU_BYTES);
-      for (const context of association.getPresentationContexts() as Array<{ id: number; context: PresentationContext }>) {
-        negotiate(context.context, options);
-      }
+      for (const context of contexts) negotiate(context.context, options);
       options.onEvent?.({ type: 'association-accepted', callingAeTitle: info.callingAeTitle, remoteAddress: info.remoteAddress });
       this.sendAssociationAccept();
     }

@@ -9,6 +9,7 @@ import {
   StoreScp,
   StoreStatus,
   TransferSyntaxUID,
+  VERIFICATION_SOP_CLASS,
 } from '@covseg/dicom';
 import { APP_CONFIG, AppConfig, DicomListenerConfig } from '../../repositories/config.repository';
 import { PacsEndpointRepository } from '../../repositories/pacs-endpoint.repository';
@@ -100,8 +101,11 @@ export class DicomListenerService implements OnApplicationBootstrap, OnApplicati
 
   private checkAssociation(info: DimseAssociationInfo): AssociationDecision {
     if (info.calledAeTitle !== this.config.dicomAeTitle) return { accept: false, reason: 'called-ae-not-recognized' };
-    if (!this.endpoints.getByDicomAeTitle(info.callingAeTitle)) return { accept: false, reason: 'calling-ae-not-recognized' };
-    return { accept: true };
+    if (this.endpoints.getByDicomAeTitle(info.callingAeTitle)) return { accept: true };
+    // C-ECHO from anyone, as PACSs do by default (Orthanc's DicomAlwaysAllowEcho): an association that
+    // proposes nothing but Verification can store nothing, and it lets an admin test the network path.
+    const echoOnly = info.proposedSopClassUIDs.length > 0 && info.proposedSopClassUIDs.every((uid) => uid === VERIFICATION_SOP_CLASS);
+    return echoOnly ? { accept: true } : { accept: false, reason: 'calling-ae-not-recognized' };
   }
 
   private async receive(dicom: DicomListenerConfig, info: DimseAssociationInfo, file: ReceivedInstanceFile): Promise<StoreReply> {
