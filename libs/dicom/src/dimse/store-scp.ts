@@ -244,6 +244,8 @@ function createScpClass(options: StoreScpOptions): new (socket: unknown, scpOpti
         const { RejectResult, RejectSource, RejectReason } = constants;
         if (decision.reason === 'busy') this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.TemporaryCongestion);
         else this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, decision.reason === 'calling-ae-not-recognized' ? RejectReason.CallingAeNotRecognized : RejectReason.CalledAeNotRecognized);
+        // Nothing more may follow a reject (PS3.8 9.2.3): close once the A-ASSOCIATE-RJ is flushed.
+        socket.end();
         return;
       }
       this.info = info;
