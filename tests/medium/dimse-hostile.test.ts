@@ -167,7 +167,7 @@ const cases: Case[] = [
   { name: 'an A-ASSOCIATE-RQ with no presentation context', steps: [associateRq({ contexts: [] })] },
   { name: 'an A-ASSOCIATE-RQ with non-ASCII AE titles', steps: [associateRq({ calling: Buffer.alloc(16, 0xff) })], answer: 0x03 },
   { name: 'an A-ASSOCIATE-RQ from an unknown calling AE title proposing storage', steps: [associateRq({ calling: 'INTRUDER' })], answer: 0x03 },
-  { name: 'an A-ASSOCIATE-RQ to another called AE title', steps: [associateRq({ called: 'SOMEONEELSE' })], answer: 0x03 },
+  { name: 'a storage A-ASSOCIATE-RQ to another called AE title', steps: [associateRq({ called: 'SOMEONEELSE' })], answer: 0x03 },
   { name: 'a P-DATA-TF claiming 4 GiB after a good association', steps: [goodRq, 300, Buffer.concat([Buffer.from([4, 0]), u32(0xffffffff), Buffer.alloc(64)])], answer: 0x02 },
   { name: 'a P-DATA-TF shorter than one PDV header', steps: [goodRq, 300, pdu(0x04, Buffer.alloc(3))], answer: 0x02 },
   { name: 'a P-DATA-TF whose PDV item overruns it', steps: [goodRq, 300, pdu(0x04, Buffer.concat([u32(5000), Buffer.from([1, 3]), Buffer.alloc(20)]))], answer: 0x02 },

@@ -110,10 +110,12 @@ describe('DIMSE: our C-STORE SCP and SCU against a real Orthanc and dcmtk', () =
     expect(readdirSync(seriesDir)).toEqual([]);
   });
 
-  it('answers echoscu from any AE title', async () => {
+  it("answers echoscu from any AE title, even with dcmtk's default called AE title", async () => {
     const echo = await runDcmtk('echoscu', ['-aet', 'SOMEONE', '-aec', 'COVSEG', '127.0.0.1', String(dicomPort)]);
     expect(echo.output).toBe('');
     expect(echo.code).toBe(0);
+    const bare = await runDcmtk('echoscu', ['127.0.0.1', String(dicomPort)]);
+    expect(bare.code, bare.output).toBe(0);
   });
 
   it('rejects storescu from an AE title no endpoint has, and stores nothing', async () => {
@@ -131,10 +133,13 @@ describe('DIMSE: our C-STORE SCP and SCU against a real Orthanc and dcmtk', () =
     expect(await dimseJobsOf(server, series.seriesInstanceUID)).toEqual([]);
   });
 
-  it('rejects an association to another called AE title', async () => {
-    const echo = await runDcmtk('echoscu', ['-aet', 'ORTHANC', '-aec', 'NOTUS', '127.0.0.1', String(dicomPort)]);
-    expect(echo.code).not.toBe(0);
-    expect(echo.output).toContain('Called AE Title Not Recognized');
+  it('rejects a storage association to another called AE title, even from a known calling AE title', async () => {
+    const series = SeriesFactory.ct().slices(1).build();
+    const path = join(scratch, 'called-ae.dcm');
+    writeFileSync(path, series.files[0]!);
+    const store = await runDcmtk('storescu', ['-aet', 'ORTHANC', '-aec', 'NOTUS', '127.0.0.1', String(dicomPort), path]);
+    expect(store.code).not.toBe(0);
+    expect(store.output).toContain('Called AE Title Not Recognized');
   });
 
   it('accepts storescu from a configured AE title and delivers the result by STOW-RS when the endpoint says so', async () => {

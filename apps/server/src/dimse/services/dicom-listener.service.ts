@@ -99,13 +99,18 @@ export class DicomListenerService implements OnApplicationBootstrap, OnApplicati
     return { aeTitle: this.config.dicomAeTitle, host: dicom.host, port: this.scp?.port ?? dicom.port, listening: this.scp !== undefined };
   }
 
+  /**
+   * Storage needs both AE titles right: the called one is ours, the calling one belongs to a PACS
+   * endpoint. C-ECHO is answered for anyone, to any called AE title, as PACSs do by default (Orthanc's
+   * DicomAlwaysAllowEcho, DicomCheckCalledAet false): an association that proposes nothing but
+   * Verification can store nothing, and a bare `echoscu host port` lets an admin test the network path.
+   */
   private checkAssociation(info: DimseAssociationInfo): AssociationDecision {
+    const echoOnly = info.proposedSopClassUIDs.length > 0 && info.proposedSopClassUIDs.every((uid) => uid === VERIFICATION_SOP_CLASS);
+    if (echoOnly) return { accept: true };
     if (info.calledAeTitle !== this.config.dicomAeTitle) return { accept: false, reason: 'called-ae-not-recognized' };
     if (this.endpoints.getByDicomAeTitle(info.callingAeTitle)) return { accept: true };
-    // C-ECHO from anyone, as PACSs do by default (Orthanc's DicomAlwaysAllowEcho): an association that
-    // proposes nothing but Verification can store nothing, and it lets an admin test the network path.
-    const echoOnly = info.proposedSopClassUIDs.length > 0 && info.proposedSopClassUIDs.every((uid) => uid === VERIFICATION_SOP_CLASS);
-    return echoOnly ? { accept: true } : { accept: false, reason: 'calling-ae-not-recognized' };
+    return { accept: false, reason: 'calling-ae-not-recognized' };
   }
 
   private async receive(dicom: DicomListenerConfig, info: DimseAssociationInfo, file: ReceivedInstanceFile): Promise<StoreReply> {
