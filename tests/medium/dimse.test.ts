@@ -163,6 +163,34 @@ describe('DIMSE: our C-STORE SCP and SCU against a real Orthanc and dcmtk', () =
     expect(await orthanc.findInstances({ Modality: 'SEG', SeriesInstanceUID: job.result.segSeriesInstanceUID })).toEqual([job.result.segSopInstanceUID]);
   });
 
+  it('queues a series received before a restart exactly once, after the restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'covseg-dimse-restart-'));
+    const port = await freePort();
+    // Never stable before the restart; stable at once after it.
+    const before = await startTestServer({ dataDir, env: { DICOM_PORT: String(port), DICOM_STABLE_SECONDS: '3600' } });
+    await before.json('/api/pacs-endpoints', { method: 'POST', body: JSON.stringify({ name: 'restart', baseUrl: orthanc.dicomwebUrl, dicomAeTitle: 'RESTART1' }) });
+    const series = SeriesFactory.ct().slices(8).size(48, 48).build();
+    const paths = series.files.map((bytes, i) => {
+      const p = join(scratch, `restart-${i}.dcm`);
+      writeFileSync(p, bytes);
+      return p;
+    });
+    const store = await runDcmtk('storescu', ['-aet', 'RESTART1', '-aec', 'COVSEG', '127.0.0.1', String(port), ...paths]);
+    expect(store.code, store.output).toBe(0);
+    await before.stop();
+    const after = await startTestServer({ dataDir, env: { DICOM_PORT: String(port), DICOM_STABLE_SECONDS: '1' } });
+    try {
+      const job = await waitForDimseJob(after, series.seriesInstanceUID);
+      expect(job.error).toBeNull();
+      expect(job.result.slices).toBe(8);
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(await dimseJobsOf(after, series.seriesInstanceUID)).toHaveLength(1);
+    } finally {
+      await after.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('segments a series pushed by a PACS without DICOMweb and returns the SEG by C-STORE', async () => {
     const dimseOnly = await server.json<any>('/api/pacs-endpoints', {
       method: 'POST',

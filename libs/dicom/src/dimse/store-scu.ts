@@ -23,6 +23,9 @@ export interface CStoreOutcome {
 
 type DimseClient = InstanceType<typeof Client>;
 
+/** PS3.7 C.4: refused, SOP class not supported. */
+const SOP_CLASS_NOT_SUPPORTED = 0x0122;
+
 function describe(target: DimseTarget): string {
   return `${target.calledAeTitle}@${target.host}:${target.port}`;
 }
@@ -105,7 +108,14 @@ export async function storeScu(target: DimseTarget, objects: readonly Uint8Array
   for (const [index, dataset] of datasets.entries()) {
     const sopInstanceUID = String(dataset.getElement('SOPInstanceUID'));
     const outcome = outcomes.find((o) => o.sopInstanceUID === sopInstanceUID);
-    if (!outcome) throw new DimseNetworkError(`C-STORE of SOP Instance ${sopInstanceUID} (object ${index + 1} of ${datasets.length}) to ${describe(target)} got no response`);
+    // The association ended without error yet this object got no response: the peer accepted no
+    // presentation context for its SOP class (dcmjs-dimse then skips the request). Retrying will not help.
+    if (!outcome) {
+      throw new DimseStatusError(
+        `C-STORE of SOP Instance ${sopInstanceUID} (object ${index + 1} of ${datasets.length}) to ${describe(target)} was not sent: the peer accepted no presentation context for SOP class ${String(dataset.getElement('SOPClassUID'))}`,
+        SOP_CLASS_NOT_SUPPORTED,
+      );
+    }
     // PS3.4 B.2.3: 0000 success and Bxxx warnings mean stored; A7xx, A9xx, Cxxx are failures.
     if (outcome.status !== 0 && (outcome.status & 0xf000) !== 0xb000) {
       throw new DimseStatusError(`C-STORE of SOP Instance ${sopInstanceUID} to ${describe(target)} answered status 0x${outcome.status.toString(16)}`, outcome.status);
