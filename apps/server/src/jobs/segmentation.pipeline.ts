@@ -15,6 +15,7 @@ import { encodeSeg } from './encode-seg.step';
 import { findSegOnPacs } from './find-existing-seg.step';
 import { JobContext } from './job-context';
 import { ReceivedSeriesMissingError } from './job.errors';
+import { isTransient } from './job-failure';
 import { cStoreTransport, ResultTransport, stowTransport } from './result-transport';
 import { resolveSeries } from './select-series.step';
 import { segmentCtVolume } from './segment-volume.step';
@@ -155,7 +156,12 @@ export class SegmentationPipeline {
     if (delivered && (delivered.result as JobResult).model.trained === model.trained) return { ...(delivered.result as JobResult), reused: 'database' };
     // Without DICOMweb there is no QIDO to ask; our outbox is the record of what we delivered.
     if (this.endpoints.getRecordOrFail(job.pacsEndpointId).baseUrl === null) return undefined;
-    const onPacs = await context.time('qido', () => findSegOnPacs(context, seriesInstanceUID));
+    const onPacs = await context.time('qido', () => findSegOnPacs(context, seriesInstanceUID).catch((error: unknown) => {
+      // A pushed series' instances exist only here until its job ends: a DICOMweb outage during this
+      // optional check must not fail (and so release) them. Pulled jobs fail as before.
+      if (job.source === 'dimse' && isTransient(error)) return undefined;
+      throw error;
+    }));
     if (onPacs) return { ...onPacs, reused: 'pacs', model: describeModel(model), quantification: null };
     return undefined;
   }
