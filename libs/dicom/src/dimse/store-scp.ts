@@ -147,14 +147,18 @@ export class StoreScp {
 function createScpClass(options: StoreScpOptions): new (socket: unknown, scpOptions: unknown) => Scp {
   return class CovsegScp extends Scp {
     private info: DimseAssociationInfo | undefined;
+    /** The instance being received. */
     private sink: InstanceSink | undefined;
+    /** The instance received in full, waiting for cStoreRequest. */
+    private completed: InstanceSink | undefined;
 
     constructor(socket: unknown, scpOptions: unknown) {
       super(socket as Socket, scpOptions as ConstructorParameters<typeof Scp>[1]);
       // A connection that drops mid-instance (truncated transfer) leaves no open file and no temp file.
       this.on('close', () => {
         this.sink?.discard();
-        this.sink = undefined;
+        this.completed?.discard();
+        this.sink = this.completed = undefined;
       });
     }
 
@@ -208,18 +212,24 @@ function createScpClass(options: StoreScpOptions): new (socket: unknown, scpOpti
       return this.sink;
     }
 
-    override createDatasetFromStoreWritableStream(_writable: Writable, _context: PresentationContext, callback: (dataset: Dataset) => void): void {
-      // The data set stays on disk; the request carries an empty one and cStoreRequest reads `sink`.
-      const sink = this.sink;
-      if (!sink) return callback(new Dataset({}));
-      const done = () => void sink.close().then(() => callback(new Dataset({})));
+    override createDatasetFromStoreWritableStream(writable: Writable, _context: PresentationContext, callback: (dataset: Dataset) => void): void {
+      // The data set stays on disk; the request carries an empty one and cStoreRequest takes `completed`.
+      // `writable` is the sink this data set was written to, whatever a misbehaving peer sent since.
+      if (!(writable instanceof InstanceSink)) return callback(new Dataset({}));
+      const sink = writable;
+      const done = () =>
+        void sink.close().then(() => {
+          this.completed = sink;
+          callback(new Dataset({}));
+        });
       if (sink.writableFinished) done();
       else sink.once('finish', done);
     }
 
     override cStoreRequest(request: InstanceType<typeof requests.CStoreRequest>, callback: (response: InstanceType<typeof responses.CStoreResponse>) => void): void {
-      const sink = this.sink;
-      this.sink = undefined;
+      const sink = this.completed;
+      this.completed = undefined;
+      if (this.sink === sink) this.sink = undefined;
       const respond = (code: number, comment?: string) => {
         const response = responses.CStoreResponse.fromRequest(request);
         response.setStatus(code);
