@@ -10,6 +10,7 @@ import { OutboxRepository } from './repositories/outbox.repository';
 import { ModelRepository } from './repositories/model.repository';
 import { DicomwebRepository } from './repositories/dicomweb.repository';
 import { JobWorker } from './jobs/job-worker';
+import { OutboxSweeper } from './jobs/outbox-sweeper';
 import { SegmentationPipeline } from './jobs/segmentation.pipeline';
 import { TrustModule } from './trust/trust.module';
 import { ViewerModule } from './viewer/viewer.module';
@@ -24,6 +25,6 @@ import { ReceivedSeriesService } from './services/received-series.service';
 @Module({
   imports: [CoreModule, TrustModule, ViewerModule, DimseModule],
   controllers: [HealthController, PacsEndpointController, JobController],
-  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, JobWorker, SegmentationPipeline, ReceivedSeriesService],
+  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, JobWorker, OutboxSweeper, SegmentationPipeline, ReceivedSeriesService],
 })
 export class AppModule {}

@@ -14,7 +14,7 @@ import { decodeSeries } from './decode-series.step';
 import { encodeSeg } from './encode-seg.step';
 import { findSegOnPacs } from './find-existing-seg.step';
 import { JobContext } from './job-context';
-import { ReceivedSeriesMissingError } from './job.errors';
+import { OutboxDeliveryFailedError, ReceivedSeriesMissingError } from './job.errors';
 import { isTransient } from './job-failure';
 import { cStoreTransport, ResultTransport, stowTransport } from './result-transport';
 import { resolveSeries } from './select-series.step';
@@ -61,6 +61,7 @@ export class SegmentationPipeline {
 
     const pending = this.outbox.getForJob(job.id);
     if (pending) {
+      if (pending.status === 'failed') throw new OutboxDeliveryFailedError(pending.segSopInstanceUID, pending.attempts, pending.lastError);
       await deliverSeg(context, this.outbox, pending, transport);
       return pending.result as JobResult;
     }

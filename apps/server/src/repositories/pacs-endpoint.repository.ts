@@ -14,6 +14,8 @@ export interface PacsEndpointRecord {
   username: string | null;
   sealedSecret: string | null;
   timeoutMs: number;
+  /** When an admin disabled it (ISO 8601), or null while enabled. */
+  disabledAt: string | null;
   /** The PACS's DICOM AE title: the calling AE it pushes to us with, and the called AE of our C-STORE SCU. */
   dicomAeTitle: string | null;
   dicomHost: string | null;
@@ -34,6 +36,7 @@ interface Row {
   username: string | null;
   sealed_secret: string | null;
   timeout_ms: number;
+  disabled_at: string | null;
   dicom_ae_title: string | null;
   dicom_host: string | null;
   dicom_port: number | null;
@@ -51,6 +54,7 @@ const toRecord = (row: Row): PacsEndpointRecord => ({
   username: row.username,
   sealedSecret: row.sealed_secret,
   timeoutMs: row.timeout_ms,
+  disabledAt: row.disabled_at,
   dicomAeTitle: row.dicom_ae_title,
   dicomHost: row.dicom_host,
   dicomPort: row.dicom_port,
@@ -92,17 +96,32 @@ export class PacsEndpointRepository {
     const id = randomUUID();
     this.db
       .prepare(
-        `INSERT INTO pacs_endpoints (id, name, base_url, auth_type, username, sealed_secret, timeout_ms, dicom_ae_title, dicom_host, dicom_port, result_transport, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO pacs_endpoints (id, name, base_url, auth_type, username, sealed_secret, timeout_ms, disabled_at, dicom_ae_title, dicom_host, dicom_port, result_transport, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, fields.name, fields.baseUrl ?? '', fields.authType, fields.username, fields.sealedSecret, fields.timeoutMs, fields.dicomAeTitle, fields.dicomHost, fields.dicomPort, fields.resultTransport, now, now);
+      .run(
+        id,
+        fields.name,
+        fields.baseUrl ?? '',
+        fields.authType,
+        fields.username,
+        fields.sealedSecret,
+        fields.timeoutMs,
+        fields.disabledAt,
+        fields.dicomAeTitle,
+        fields.dicomHost,
+        fields.dicomPort,
+        fields.resultTransport,
+        now,
+        now,
+      );
     return this.get(id)!;
   }
 
   update(id: string, fields: PacsEndpointFields): PacsEndpointRecord {
     this.db
       .prepare(
-        `UPDATE pacs_endpoints SET name = ?, base_url = ?, auth_type = ?, username = ?, sealed_secret = ?, timeout_ms = ?,
+        `UPDATE pacs_endpoints SET name = ?, base_url = ?, auth_type = ?, username = ?, sealed_secret = ?, timeout_ms = ?, disabled_at = ?,
            dicom_ae_title = ?, dicom_host = ?, dicom_port = ?, result_transport = ?, updated_at = ?
          WHERE id = ?`,
       )
@@ -113,6 +132,7 @@ export class PacsEndpointRepository {
         fields.username,
         fields.sealedSecret,
         fields.timeoutMs,
+        fields.disabledAt,
         fields.dicomAeTitle,
         fields.dicomHost,
         fields.dicomPort,

@@ -26,7 +26,8 @@ export class HealthService {
   /** QIDO reachability of every PACS endpoint (in parallel), the loaded model and the job queue; `degraded` if a PACS or the model is missing. */
   async getHealth(): Promise<HealthDto> {
     const pacsEndpoints = await Promise.all(
-      this.endpoints.list().map(async (record): Promise<PacsReachabilityDto> => {
+      // A disabled endpoint is retired on purpose: probing it would only report it down forever.
+      this.endpoints.list().filter((record) => record.disabledAt === null).map(async (record): Promise<PacsReachabilityDto> => {
         if (record.baseUrl === null) {
           // A DIMSE-only PACS: C-ECHO instead of QIDO.
           const echo = await this.endpointService.echo(record, Math.min(record.timeoutMs, PROBE_TIMEOUT_MS));

@@ -16,7 +16,7 @@ export class JobService {
   ) {}
 
   create(dto: CreateJobDto): JobCreatedDto {
-    const endpoint = this.endpoints.getRecordOrFail(dto.pacsEndpointId);
+    const endpoint = this.endpoints.requireEnabledRecord(dto.pacsEndpointId);
     if (endpoint.baseUrl === null) {
       throw new ConflictException(`PACS endpoint ${endpoint.id} has no DICOMweb base URL: its series are segmented when it pushes them to our DICOM port`);
     }

@@ -47,6 +47,7 @@ const bearer: PacsEndpointRecord = {
   username: null,
   sealedSecret: 'sealed:nekot',
   timeoutMs: 30_000,
+  disabledAt: null,
   dicomAeTitle: null,
   dicomHost: null,
   dicomPort: null,

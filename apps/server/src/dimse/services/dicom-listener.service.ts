@@ -12,7 +12,7 @@ import {
   VERIFICATION_SOP_CLASS,
 } from '@covseg/dicom';
 import { APP_CONFIG, AppConfig, DicomListenerConfig } from '../../repositories/config.repository';
-import { PacsEndpointRepository } from '../../repositories/pacs-endpoint.repository';
+import { PacsEndpointRecord, PacsEndpointRepository } from '../../repositories/pacs-endpoint.repository';
 import { ReceivedStoreRepository } from '../repositories/received-store.repository';
 
 /** Storage SOP classes we segment (PS3.4 B.5): CT, Enhanced CT, Legacy Converted Enhanced CT. */
@@ -109,14 +109,19 @@ export class DicomListenerService implements OnApplicationBootstrap, OnApplicati
     const echoOnly = info.proposedSopClassUIDs.length > 0 && info.proposedSopClassUIDs.every((uid) => uid === VERIFICATION_SOP_CLASS);
     if (echoOnly) return { accept: true };
     if (info.calledAeTitle !== this.config.dicomAeTitle) return { accept: false, reason: 'called-ae-not-recognized' };
-    if (this.endpoints.getByDicomAeTitle(info.callingAeTitle)) return { accept: true };
-    return { accept: false, reason: 'calling-ae-not-recognized' };
+    return this.getPushingEndpoint(info.callingAeTitle) ? { accept: true } : { accept: false, reason: 'calling-ae-not-recognized' };
+  }
+
+  /** The enabled endpoint whose PACS uses this AE title: a disabled endpoint takes no new jobs, pushed or pulled. */
+  private getPushingEndpoint(callingAeTitle: string): PacsEndpointRecord | undefined {
+    const endpoint = this.endpoints.getByDicomAeTitle(callingAeTitle);
+    return endpoint && endpoint.disabledAt === null ? endpoint : undefined;
   }
 
   private async receive(dicom: DicomListenerConfig, info: DimseAssociationInfo, file: ReceivedInstanceFile): Promise<StoreReply> {
     // Looked up again per instance: an endpoint deleted or re-titled mid-association stops receiving at once.
-    const endpoint = this.endpoints.getByDicomAeTitle(info.callingAeTitle);
-    if (!endpoint) return { status: 'refused', code: StoreStatus.OutOfResources, comment: 'calling AE title no longer configured' };
+    const endpoint = this.getPushingEndpoint(info.callingAeTitle);
+    if (!endpoint) return { status: 'refused', code: StoreStatus.OutOfResources, comment: 'calling AE title no longer configured or disabled' };
     let identity;
     try {
       identity = readInstanceIdentity(this.store.readHead(file.path));
