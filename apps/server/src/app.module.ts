@@ -14,6 +14,8 @@ import { OutboxSweeper } from './jobs/outbox-sweeper';
 import { SegmentationPipeline } from './jobs/segmentation.pipeline';
 import { TrustModule } from './trust/trust.module';
 import { ViewerModule } from './viewer/viewer.module';
+import { DimseModule } from './dimse/dimse.module';
+import { ReceivedSeriesService } from './services/received-series.service';
 
 /**
  * The server's root module. Teammates plug their feature modules into `imports` with one-line edits
@@ -21,8 +23,8 @@ import { ViewerModule } from './viewer/viewer.module';
  * (config, database, cipher, PACS endpoints) live in the global CoreModule so those modules can inject them.
  */
 @Module({
-  imports: [CoreModule, TrustModule, ViewerModule],
+  imports: [CoreModule, TrustModule, ViewerModule, DimseModule],
   controllers: [HealthController, PacsEndpointController, JobController],
-  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, JobWorker, OutboxSweeper, SegmentationPipeline],
+  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, JobWorker, OutboxSweeper, SegmentationPipeline, ReceivedSeriesService],
 })
 export class AppModule {}

@@ -20,3 +20,24 @@ export { SEGMENTATION_STORAGE, writeBinarySeg } from './seg/seg-writer';
 export { readSeg } from './seg/seg-reader';
 export { dicomLabToRgb, rgbToDicomLab } from './seg/cielab';
 export { newUid } from './seg/uid';
+export {
+  type AssociationDecision,
+  type CStoreOutcome,
+  type DimseAssociationInfo,
+  DimseAssociationRejectedError,
+  DimseError,
+  type DimseEvent,
+  DimseNetworkError,
+  DimseStatusError,
+  type DimseTarget,
+  echoScu,
+  type InstanceIdentity,
+  readInstanceIdentity,
+  type ReceivedInstanceFile,
+  StoreScp,
+  type StoreScpOptions,
+  StoreStatus,
+  type StoreReply,
+  storeScu,
+  VERIFICATION_SOP_CLASS,
+} from './dimse';

@@ -1,3 +1,4 @@
+import { DIMSE_MIGRATION } from '../dimse/dimse.migration';
 import { TRUST_MIGRATION } from '../trust/repositories/trust.migration';
 
 /**
@@ -103,4 +104,6 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX seg_outbox_series ON seg_outbox(pacs_endpoint_id, source_series_instance_uid, model_name, model_version);
   CREATE INDEX seg_outbox_status ON seg_outbox(status, next_attempt_at);
   `,
+  // 5: DIMSE (endpoint AE, result transport, job source, received series).
+  DIMSE_MIGRATION,
 ];
