@@ -12,6 +12,7 @@ import { DicomwebRepository } from './repositories/dicomweb.repository';
 import { JobWorker } from './jobs/job-worker';
 import { SegmentationPipeline } from './jobs/segmentation.pipeline';
 import { TrustModule } from './trust/trust.module';
+import { ReviewModule } from './review/review.module';
 import { ViewerModule } from './viewer/viewer.module';
 
 /**
@@ -20,7 +21,7 @@ import { ViewerModule } from './viewer/viewer.module';
  * (config, database, cipher, PACS endpoints) live in the global CoreModule so those modules can inject them.
  */
 @Module({
-  imports: [CoreModule, TrustModule, ViewerModule],
+  imports: [CoreModule, TrustModule, ReviewModule, ViewerModule],
   controllers: [HealthController, PacsEndpointController, JobController],
   providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, JobWorker, SegmentationPipeline],
 })

@@ -1,5 +1,6 @@
 import { ValidationPipe } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { json } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { APP_CONFIG, AppConfig } from './repositories/config.repository';
 import { ErrorFilter } from './middleware/error.filter';
@@ -11,6 +12,10 @@ import { serveViewer } from './middleware/viewer-static.middleware';
  */
 export function configureApp(app: NestExpressApplication): AppConfig {
   const config = app.get<AppConfig>(APP_CONFIG);
+  // A saved correction carries whole segments (a lung segment edited on 133 slices is ~1 MB of runs):
+  // only this route gets a larger JSON limit; every other keeps body-parser's 100 kB. Registered before
+  // Nest's own parser, which then sees the body already parsed and skips it.
+  app.use('/api/corrections', json({ limit: '32mb' }));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();

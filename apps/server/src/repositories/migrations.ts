@@ -1,4 +1,5 @@
-import { TRUST_MIGRATION } from '../trust/repositories/trust.migration';
+import { REVIEW_MIGRATION } from '../review/review.migration';
+import { TRUST_MIGRATION, TRUST_REVIEWER_ROLE_MIGRATION } from '../trust/repositories/trust.migration';
 
 /**
  * Versioned schema migrations. Entry i brings the schema to version i + 1 (`PRAGMA user_version`).
@@ -65,4 +66,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: the trust module's tables (tokens, login links, audit log, study watcher state).
   TRUST_MIGRATION,
+  // 3: the reviewer role (trust module).
+  TRUST_REVIEWER_ROLE_MIGRATION,
+  // 4: corrections and review statuses (review module).
+  REVIEW_MIGRATION,
 ];

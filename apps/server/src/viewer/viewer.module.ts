@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { JobRepository } from '../repositories/job.repository';
+import { ReviewModule } from '../review/review.module';
 import { DecodedFrameController } from './controllers/decoded-frame.controller';
 import { DicomwebProxyController } from './controllers/dicomweb-proxy.controller';
 import { OverlayController } from './controllers/overlay.controller';
@@ -21,6 +22,7 @@ import { StudyBrowserService } from './services/study-browser.service';
  * too is safe (AppModule does not export its providers).
  */
 @Module({
+  imports: [ReviewModule],
   controllers: [DicomwebProxyController, DecodedFrameController, StudyBrowserController, OverlayController, SegmentImageController],
   providers: [
     DicomwebProxyService,

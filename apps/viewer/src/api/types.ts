@@ -5,6 +5,30 @@
 
 export type SegStatus = 'seg' | 'running' | 'none';
 
+export type ReviewStatus = 'accepted' | 'rejected' | 'corrected';
+
+/** `POST /api/corrections` answer. */
+export interface Correction {
+  id: string;
+  segSeriesInstanceUID: string;
+  segSopInstanceUID: string;
+  derivedFromSopInstanceUID: string;
+  status: 'pending' | 'delivered';
+  reviewer: string;
+  changedVoxels: number;
+  quantification: { infectionMl: number | null; lungMl: number | null; involvementPercent: number | null; segments: Array<{ segmentNumber: number; label: string; volumeMl: number }> };
+  created: boolean;
+}
+
+export interface SaveCorrectionInput {
+  endpointId: string;
+  study: string;
+  series: string;
+  segSeriesInstanceUID: string;
+  segSopInstanceUID: string;
+  segments: Array<{ segmentNumber: number; slices: Array<{ sopInstanceUID: string; rle: string }> }>;
+}
+
 export interface StudySummary {
   studyInstanceUID: string;
   patientId: string;
@@ -57,6 +81,12 @@ export interface OverlaySeg {
   seriesDescription: string;
   manufacturer: string;
   ours: boolean;
+  /** ai: our automatic SEG; correction: a reader-corrected SEG saved by covseg; other: any other tool. */
+  kind: 'ai' | 'correction' | 'other';
+  derivedFromSopInstanceUID: string | null;
+  review: { status: ReviewStatus; reviewer: string; updatedAt: string } | null;
+  correctedBy: string | null;
+  hiddenByDefault: boolean;
   rows: number;
   columns: number;
   segments: OverlaySegment[];

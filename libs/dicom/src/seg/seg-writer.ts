@@ -206,7 +206,7 @@ function segmentItem(segment: SegSegmentInput, segmentNumber: number, input: Seg
     SegmentAlgorithmType: segment.algorithmType ?? input.algorithmType ?? 'AUTOMATIC',
     // PS3.3 C.8.20.2: SegmentAlgorithmName is Type 1C, required unless the type is MANUAL; a MANUAL
     // segment names no algorithm (claiming one would misstate who drew it).
-    ...((segment.algorithmType ?? input.algorithmType) === 'MANUAL' ? {} : { SegmentAlgorithmName: `${name} ${version}` }),
+    ...((segment.algorithmType ?? input.algorithmType) === 'MANUAL' ? {} : { SegmentAlgorithmName: [name, version].filter(Boolean).join(' ') }),
     ...(lab ? { RecommendedDisplayCIELabValue: [...lab] } : {}),
   };
 }
