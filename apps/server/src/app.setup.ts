@@ -1,6 +1,6 @@
 import { ValidationPipe } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { json } from 'express';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { APP_CONFIG, AppConfig } from './repositories/config.repository';
 import { ErrorFilter } from './middleware/error.filter';
@@ -15,7 +15,12 @@ export function configureApp(app: NestExpressApplication): AppConfig {
   // A saved correction carries whole segments (a lung segment edited on 133 slices is ~1 MB of runs):
   // only this route gets a larger JSON limit; every other keeps body-parser's 100 kB. Registered before
   // Nest's own parser, which then sees the body already parsed and skips it.
-  app.use('/api/corrections', json({ limit: '32mb' }));
+  // Never pass json() to app.use directly: Nest skips its own JSON parser when it finds a layer named
+  // `jsonParser` (ExpressAdapter.isMiddlewareApplied), and every other route would lose its body.
+  const correctionJson = json({ limit: '32mb' });
+  app.use('/api/corrections', function correctionBodyParser(request: Request, response: Response, next: NextFunction) {
+    correctionJson(request, response, next);
+  });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();
