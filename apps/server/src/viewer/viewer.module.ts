@@ -6,6 +6,7 @@ import { DicomwebProxyController } from './controllers/dicomweb-proxy.controller
 import { OverlayController } from './controllers/overlay.controller';
 import { SegmentImageController } from './controllers/segment-image.controller';
 import { StudyBrowserController } from './controllers/study-browser.controller';
+import { WorklistController } from './controllers/worklist.controller';
 import { PacsHttpRepository } from './repositories/pacs-http.repository';
 import { ViewerModelRepository } from './repositories/viewer-model.repository';
 import { ViewerPacsRepository } from './repositories/viewer-pacs.repository';
@@ -14,6 +15,7 @@ import { DicomwebProxyService } from './services/dicomweb-proxy.service';
 import { OverlayService } from './services/overlay.service';
 import { SegmentImageService } from './services/segment-image.service';
 import { StudyBrowserService } from './services/study-browser.service';
+import { WorklistService } from './services/worklist.service';
 
 /**
  * The viewer's server side: the read-only DICOMweb proxy, study search with segmentation status,
@@ -23,11 +25,12 @@ import { StudyBrowserService } from './services/study-browser.service';
  */
 @Module({
   imports: [ReviewModule],
-  controllers: [DicomwebProxyController, DecodedFrameController, StudyBrowserController, OverlayController, SegmentImageController],
+  controllers: [DicomwebProxyController, DecodedFrameController, StudyBrowserController, OverlayController, SegmentImageController, WorklistController],
   providers: [
     DicomwebProxyService,
     DecodedFrameService,
     StudyBrowserService,
+    WorklistService,
     OverlayService,
     SegmentImageService,
     PacsHttpRepository,

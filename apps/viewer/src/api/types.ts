@@ -39,6 +39,9 @@ export interface StudySummary {
   modalities: string[];
   segStatus: SegStatus;
   jobId?: string;
+  /** ai: a result nobody reviewed; reviewed: accepted or corrected; rejected; null: no result. */
+  reviewStatus: 'ai' | 'reviewed' | 'rejected' | null;
+  involvementPercent: number | null;
 }
 
 export interface SeriesSummary {
@@ -164,4 +167,22 @@ export interface ConnectionTest {
   qido: ConnectionCheck;
   wado: ConnectionCheck;
   stow: ConnectionCheck;
+}
+
+/** `GET /api/worklist` row. */
+export interface WorklistRow {
+  jobId: string;
+  pacsEndpointId: string;
+  studyInstanceUID: string;
+  seriesInstanceUID: string | null;
+  patientId: string;
+  studyDate: string;
+  accessionNumber: string;
+  studyDescription: string;
+  outcome: 'new' | 'reused' | 'failed' | 'running' | 'queued' | 'cancelled';
+  reason: string | null;
+  involvementPercent: number | null;
+  reviewStatus: 'ai' | 'reviewed' | 'rejected' | null;
+  createdAt: string;
+  finishedAt: string | null;
 }
