@@ -14,7 +14,8 @@ export function overlayPanel(state: OverlayState | undefined): HTMLElement {
       group = h(
         'fieldset',
         { class: `seg-group${seg.hiddenByDefault ? ' superseded' : ''}`, 'data-testid': 'seg-group', 'data-kind': seg.kind, 'data-review': seg.review?.status ?? 'none', 'data-seg': seg.segSopInstanceUID },
-        h('legend', {}, `${title}: ${seg.seriesDescription || 'SEG'}`),
+        // A correction's SeriesDescription already says "Corrected: …".
+        h('legend', {}, seg.kind === 'correction' ? seg.seriesDescription || title : `${title}: ${seg.seriesDescription || 'SEG'}`),
         reviewLine(seg),
       );
       groups.set(segment.seg.segSopInstanceUID, group);
