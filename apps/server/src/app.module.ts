@@ -10,6 +10,7 @@ import { OutboxRepository } from './repositories/outbox.repository';
 import { ModelRepository } from './repositories/model.repository';
 import { DicomwebRepository } from './repositories/dicomweb.repository';
 import { JobWorker } from './jobs/job-worker';
+import { OutboxSweeper } from './jobs/outbox-sweeper';
 import { SegmentationPipeline } from './jobs/segmentation.pipeline';
 import { TrustModule } from './trust/trust.module';
 import { ReviewModule } from './review/review.module';
@@ -23,6 +24,6 @@ import { ViewerModule } from './viewer/viewer.module';
 @Module({
   imports: [CoreModule, TrustModule, ReviewModule, ViewerModule],
   controllers: [HealthController, PacsEndpointController, JobController],
-  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, JobWorker, SegmentationPipeline],
+  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, JobWorker, OutboxSweeper, SegmentationPipeline],
 })
 export class AppModule {}

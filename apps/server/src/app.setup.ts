@@ -5,22 +5,25 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { APP_CONFIG, AppConfig } from './repositories/config.repository';
 import { ErrorFilter } from './middleware/error.filter';
 import { serveViewer } from './middleware/viewer-static.middleware';
+import { applySecurity } from './middleware/security.middleware';
 
 /**
  * Applies what every instance of the server needs, whether started by main.ts or in-process by tests:
- * DTO validation, the one exception filter, OpenAPI at /api/docs and the viewer at /.
+ * security headers and bounded body parsers, DTO validation, the one exception filter, OpenAPI at
+ * /api/docs and the viewer at /.
  */
 export function configureApp(app: NestExpressApplication): AppConfig {
   const config = app.get<AppConfig>(APP_CONFIG);
   // A saved correction carries whole segments (a lung segment edited on 133 slices is ~1 MB of runs):
-  // only this route gets a larger JSON limit; every other keeps body-parser's 100 kB. Registered before
-  // Nest's own parser, which then sees the body already parsed and skips it.
+  // only this route gets a larger JSON limit; every other keeps MAX_JSON_BODY_BYTES. Registered before
+  // applySecurity's parser and Nest's, which then see the body already parsed and skip it.
   // Never pass json() to app.use directly: Nest skips its own JSON parser when it finds a layer named
   // `jsonParser` (ExpressAdapter.isMiddlewareApplied), and every other route would lose its body.
   const correctionJson = json({ limit: '32mb' });
   app.use('/api/corrections', function correctionBodyParser(request: Request, response: Response, next: NextFunction) {
     correctionJson(request, response, next);
   });
+  applySecurity(app, { maxBodyBytes: config.maxJsonBodyBytes });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();

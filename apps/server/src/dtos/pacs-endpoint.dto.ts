@@ -1,5 +1,12 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
+
+/**
+ * No control characters (C0, DEL) in credentials: they end up in an HTTP header, where CR/LF would
+ * split it (RFC 9110 §5.5) and fetch throws on every request; refuse them at input instead.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NO_CONTROL_CHARACTERS = /^[^\x00-\x1f\x7f]*$/;
 
 export const PACS_AUTH_TYPES = ['none', 'basic', 'bearer'] as const;
 export type PacsAuthType = (typeof PACS_AUTH_TYPES)[number];
@@ -16,20 +23,27 @@ export class CreatePacsEndpointDto {
   @MaxLength(2000)
   baseUrl!: string;
 
-  @ApiProperty({ enum: PACS_AUTH_TYPES, default: 'none' })
+  // No initializer here: PartialType copies property initializers into UpdatePacsEndpointDto, so a
+  // PATCH without authType would reset it to 'none' and wipe the credentials. The service defaults it.
+  @ApiPropertyOptional({ enum: PACS_AUTH_TYPES, default: 'none' })
+  @IsOptional()
   @IsIn(PACS_AUTH_TYPES)
-  authType: PacsAuthType = 'none';
+  authType?: PacsAuthType;
 
   @ApiPropertyOptional({ description: 'Required for basic auth' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  // RFC 7617 §2: the user-id of basic auth cannot contain a colon.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  @Matches(/^[^:\x00-\x1f\x7f]*$/, { message: 'username must not contain a colon or control characters' })
   username?: string;
 
   @ApiPropertyOptional({ description: 'Password (basic) or token (bearer). Write-only: never returned.', writeOnly: true })
   @IsOptional()
   @IsString()
   @MaxLength(4000)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'secret must not contain control characters (CR, LF, NUL, ...)' })
   secret?: string;
 
   @ApiPropertyOptional({ description: 'Per-request timeout in ms', default: 30_000 })
@@ -40,7 +54,15 @@ export class CreatePacsEndpointDto {
   timeoutMs?: number;
 }
 
-export class UpdatePacsEndpointDto extends PartialType(CreatePacsEndpointDto) {}
+export class UpdatePacsEndpointDto extends PartialType(CreatePacsEndpointDto) {
+  @ApiPropertyOptional({
+    description:
+      'false disables the endpoint: it keeps its job history and credentials, leaves health reports and takes no new jobs (the way to retire a PACS that jobs refer to); true enables it again',
+  })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
 
 export class PacsEndpointResponseDto {
   @ApiProperty() id!: string;
@@ -50,6 +72,8 @@ export class PacsEndpointResponseDto {
   @ApiPropertyOptional() username?: string;
   @ApiProperty({ description: 'Whether a secret is stored; the secret itself is never returned' }) hasSecret!: boolean;
   @ApiProperty() timeoutMs!: number;
+  @ApiProperty({ description: 'false once an admin disabled it (PATCH enabled:false)' }) enabled!: boolean;
+  @ApiPropertyOptional() disabledAt?: string;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 }

@@ -48,6 +48,14 @@ export class JobCancelledError extends JobError {
   }
 }
 
+/** The job's outbox payload gave up after OUTBOX_MAX_ATTEMPTS deliveries; `reason` is the last failure. */
+export class OutboxDeliveryFailedError extends JobError {
+  override name = 'OutboxDeliveryFailedError';
+  constructor(sopInstanceUID: string, attempts: number, reason: string | null) {
+    super(`Delivering SOP Instance ${sopInstanceUID} to the PACS failed ${attempts} times and was given up: ${reason ?? 'unknown reason'}`, 'outbox-failed');
+  }
+}
+
 /** The server is shutting down; the job goes back to the queue instead of failing. */
 export class WorkerShutdownError extends JobError {
   override name = 'WorkerShutdownError';

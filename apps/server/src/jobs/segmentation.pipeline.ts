@@ -11,6 +11,7 @@ import { decodeSeries } from './decode-series.step';
 import { encodeSeg } from './encode-seg.step';
 import { findSegOnPacs } from './find-existing-seg.step';
 import { JobContext } from './job-context';
+import { OutboxDeliveryFailedError } from './job.errors';
 import { resolveSeries } from './select-series.step';
 import { segmentCtVolume } from './segment-volume.step';
 import { deliverSeg } from './store-seg.step';
@@ -47,6 +48,7 @@ export class SegmentationPipeline {
 
     const pending = this.outbox.getForJob(job.id);
     if (pending) {
+      if (pending.status === 'failed') throw new OutboxDeliveryFailedError(pending.segSopInstanceUID, pending.attempts, pending.lastError);
       await deliverSeg(context, this.outbox, pending);
       return pending.result as JobResult;
     }

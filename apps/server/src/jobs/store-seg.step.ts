@@ -9,8 +9,15 @@ import { withRetry } from './retry';
  * never retries STOW.
  */
 export async function deliverSeg(context: JobContext, outbox: OutboxRepository, entry: OutboxEntry): Promise<void> {
-  if (entry.status === 'delivered') return;
+  if (entry.status !== 'pending') return;
   const bytes = outbox.readBytes(entry);
-  await context.time('stow', () => withRetry(() => context.client.store([bytes], entry.studyInstanceUID, context.signal), context.retry));
+  try {
+    await context.time('stow', () => withRetry(() => context.client.store([bytes], entry.studyInstanceUID, context.signal), context.retry));
+  } catch (error) {
+    // The job fails with this error; the outbox sweeper retries the delivery later, with backoff, until
+    // OUTBOX_MAX_ATTEMPTS (then the entry is failed, with this reason). A shutdown or cancel is no failure.
+    if (!context.signal.aborted) outbox.recordFailure(entry.id, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    throw error;
+  }
   outbox.markDelivered(entry.id);
 }

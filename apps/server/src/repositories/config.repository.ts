@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 /** Execution providers onnxruntime-node may use; `cpu` is always available. */
@@ -34,6 +35,24 @@ export interface AppConfig {
   pacsRetryBaseMs: number;
   /** Absolute folder of the built viewer, served at `/`. */
   viewerDist: string;
+  /** Largest JSON or form body accepted (bytes); larger ones get 413 before they are parsed. */
+  maxJsonBodyBytes: number;
+  /** How long a delivered outbox payload (SEG, SR, …) is kept on disk (hours); 0 deletes it at delivery. */
+  outboxKeepDeliveredHours: number;
+  /** Deliveries of one pending outbox entry before it is marked failed (with its reason) instead of retried. */
+  outboxMaxAttempts: number;
+  /** First delay (ms) before a failed outbox delivery is tried again; doubles per attempt, at most 6 h. */
+  outboxRetryBaseMs: number;
+  /** How often (ms) the outbox sweeper retries due deliveries and deletes expired payloads. */
+  outboxSweepMs: number;
+  /** Worker threads that parse uploaded DICOM slices (untrusted input) off the event loop. */
+  uploadParseWorkers: number;
+  /** Deadline of one upload parse (ms); the worker is terminated past it. */
+  uploadParseTimeoutMs: number;
+  /** V8 heap limit of one upload parse worker (MB). */
+  uploadParseHeapMb: number;
+  /** Most data elements in one uploaded DICOM file (a CT slice has a few hundred). */
+  uploadParseMaxElements: number;
 }
 
 /** Thrown at boot when an environment variable is malformed; the message names the variable. */
@@ -102,6 +121,16 @@ export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
     pacsRetries: integer(env, 'PACS_RETRIES', 4, 0, 20),
     pacsRetryBaseMs: integer(env, 'PACS_RETRY_BASE_MS', 500, 1, 60_000),
     viewerDist: path(env, 'VIEWER_DIST', 'apps/viewer/dist', root),
+    maxJsonBodyBytes: integer(env, 'MAX_JSON_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    outboxKeepDeliveredHours: integer(env, 'OUTBOX_KEEP_DELIVERED_HOURS', 0, 0, 24 * 365),
+    outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 1000),
+    outboxRetryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 60_000, 10, 24 * 3600_000),
+    outboxSweepMs: integer(env, 'OUTBOX_SWEEP_MS', 60_000, 10, 24 * 3600_000),
+    // One core stays with the event loop (HTTP, health, proxy): on 2 cores one parse worker.
+    uploadParseWorkers: integer(env, 'UPLOAD_PARSE_WORKERS', Math.max(1, Math.min(4, availableParallelism() - 1)), 1, 32),
+    uploadParseTimeoutMs: integer(env, 'UPLOAD_PARSE_TIMEOUT_MS', 10_000, 100, 600_000),
+    uploadParseHeapMb: integer(env, 'UPLOAD_PARSE_HEAP_MB', 256, 16, 8192),
+    uploadParseMaxElements: integer(env, 'UPLOAD_PARSE_MAX_ELEMENTS', 20_000, 100, 10_000_000),
   };
 }
 

@@ -157,6 +157,11 @@ export class JobRepository {
     this.db.prepare(`UPDATE jobs SET status = 'queued', stage = NULL WHERE id = ? AND status = 'running'`).run(id);
   }
 
+  /** Puts a failed job back in the queue to deliver its pending outbox payload (the outbox sweeper); false if it was not failed. */
+  requeueFailed(id: string): boolean {
+    return this.db.prepare(`UPDATE jobs SET status = 'queued', stage = NULL, error_code = NULL, error_message = NULL, finished_at = NULL WHERE id = ? AND status = 'failed'`).run(id).changes > 0;
+  }
+
   setStage(id: string, stage: JobStage): void {
     this.db.prepare('UPDATE jobs SET stage = ? WHERE id = ?').run(stage, id);
   }

@@ -11,6 +11,8 @@ export interface PacsEndpointRecord {
   username: string | null;
   sealedSecret: string | null;
   timeoutMs: number;
+  /** When an admin disabled it (ISO 8601), or null while enabled. */
+  disabledAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -25,6 +27,7 @@ interface Row {
   username: string | null;
   sealed_secret: string | null;
   timeout_ms: number;
+  disabled_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -37,6 +40,7 @@ const toRecord = (row: Row): PacsEndpointRecord => ({
   username: row.username,
   sealedSecret: row.sealed_secret,
   timeoutMs: row.timeout_ms,
+  disabledAt: row.disabled_at,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -68,20 +72,20 @@ export class PacsEndpointRepository {
     const id = randomUUID();
     this.db
       .prepare(
-        `INSERT INTO pacs_endpoints (id, name, base_url, auth_type, username, sealed_secret, timeout_ms, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO pacs_endpoints (id, name, base_url, auth_type, username, sealed_secret, timeout_ms, disabled_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, fields.name, fields.baseUrl, fields.authType, fields.username, fields.sealedSecret, fields.timeoutMs, now, now);
+      .run(id, fields.name, fields.baseUrl, fields.authType, fields.username, fields.sealedSecret, fields.timeoutMs, fields.disabledAt, now, now);
     return this.get(id)!;
   }
 
   update(id: string, fields: PacsEndpointFields): PacsEndpointRecord {
     this.db
       .prepare(
-        `UPDATE pacs_endpoints SET name = ?, base_url = ?, auth_type = ?, username = ?, sealed_secret = ?, timeout_ms = ?, updated_at = ?
+        `UPDATE pacs_endpoints SET name = ?, base_url = ?, auth_type = ?, username = ?, sealed_secret = ?, timeout_ms = ?, disabled_at = ?, updated_at = ?
          WHERE id = ?`,
       )
-      .run(fields.name, fields.baseUrl, fields.authType, fields.username, fields.sealedSecret, fields.timeoutMs, new Date().toISOString(), id);
+      .run(fields.name, fields.baseUrl, fields.authType, fields.username, fields.sealedSecret, fields.timeoutMs, fields.disabledAt, new Date().toISOString(), id);
     return this.get(id)!;
   }
 

@@ -24,7 +24,8 @@ export class HealthService {
   /** QIDO reachability of every PACS endpoint (in parallel), the loaded model and the job queue; `degraded` if a PACS or the model is missing. */
   async getHealth(): Promise<HealthDto> {
     const pacsEndpoints = await Promise.all(
-      this.endpoints.list().map(async (record): Promise<PacsReachabilityDto> => {
+      // A disabled endpoint is retired on purpose: probing it would only report it down forever.
+      this.endpoints.list().filter((record) => record.disabledAt === null).map(async (record): Promise<PacsReachabilityDto> => {
         const target = this.endpointService.getTarget(record);
         const probe = await this.probes.probeQido({ ...target, timeoutMs: Math.min(target.timeoutMs, PROBE_TIMEOUT_MS) });
         return { id: record.id, name: record.name, baseUrl: record.baseUrl, reachable: probe.ok, latencyMs: probe.latencyMs, ...(probe.error ? { error: probe.error } : {}) };

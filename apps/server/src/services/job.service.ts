@@ -16,7 +16,7 @@ export class JobService {
   ) {}
 
   create(dto: CreateJobDto): JobCreatedDto {
-    this.endpoints.getRecordOrFail(dto.pacsEndpointId);
+    this.endpoints.requireEnabledRecord(dto.pacsEndpointId);
     const job = this.jobs.create({
       pacsEndpointId: dto.pacsEndpointId,
       studyInstanceUID: dto.studyInstanceUID,

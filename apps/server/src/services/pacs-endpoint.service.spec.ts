@@ -45,6 +45,7 @@ const bearer: PacsEndpointRecord = {
   username: null,
   sealedSecret: 'sealed:nekot',
   timeoutMs: 30_000,
+  disabledAt: null,
   createdAt: 't',
   updatedAt: 't',
 };

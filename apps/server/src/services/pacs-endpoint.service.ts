@@ -1,5 +1,6 @@
 import { DicomwebAuth } from '@covseg/dicom';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { PacsEndpointDisabledError } from './pacs-endpoint.errors';
 import {
   CreatePacsEndpointDto,
   PacsEndpointResponseDto,
@@ -36,6 +37,13 @@ export class PacsEndpointService {
     return record;
   }
 
+  /** Like {@link getRecordOrFail}, and refuses a disabled endpoint (409): no new work goes to a retired PACS. */
+  requireEnabledRecord(id: string): PacsEndpointRecord {
+    const record = this.getRecordOrFail(id);
+    if (record.disabledAt !== null) throw new PacsEndpointDisabledError(`PACS endpoint ${id} is disabled (since ${record.disabledAt}); enable it with PATCH {"enabled": true}`);
+    return record;
+  }
+
   create(dto: CreatePacsEndpointDto): PacsEndpointResponseDto {
     this.requireUniqueName(dto.name);
     const fields: PacsEndpointFields = {
@@ -45,6 +53,7 @@ export class PacsEndpointService {
       username: dto.username ?? null,
       sealedSecret: dto.secret === undefined ? null : this.cipher.seal(dto.secret),
       timeoutMs: dto.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      disabledAt: null,
     };
     requireCredentials(fields);
     return toResponse(this.repository.create(fields));
@@ -62,6 +71,7 @@ export class PacsEndpointService {
       // Switching to `none` forgets the secret, so a stale credential is never sent anywhere later.
       sealedSecret: authType === 'none' ? null : dto.secret !== undefined ? this.cipher.seal(dto.secret) : current.sealedSecret,
       timeoutMs: dto.timeoutMs ?? current.timeoutMs,
+      disabledAt: dto.enabled === undefined ? current.disabledAt : dto.enabled ? null : (current.disabledAt ?? new Date().toISOString()),
     };
     requireCredentials(fields);
     return toResponse(this.repository.update(id, fields));
@@ -69,7 +79,7 @@ export class PacsEndpointService {
 
   delete(id: string): void {
     this.getRecordOrFail(id);
-    if (this.repository.hasJobs(id)) throw new ConflictException(`PACS endpoint ${id} has segmentation jobs and cannot be deleted`);
+    if (this.repository.hasJobs(id)) throw new ConflictException(`PACS endpoint ${id} has segmentation jobs and cannot be deleted; disable it instead (PATCH {"enabled": false}) to keep the job history`);
     this.repository.delete(id);
   }
 
@@ -129,6 +139,8 @@ function toResponse(record: PacsEndpointRecord): PacsEndpointResponseDto {
     ...(record.username ? { username: record.username } : {}),
     hasSecret: record.sealedSecret !== null,
     timeoutMs: record.timeoutMs,
+    enabled: record.disabledAt === null,
+    ...(record.disabledAt ? { disabledAt: record.disabledAt } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

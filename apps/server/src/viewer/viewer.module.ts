@@ -9,6 +9,7 @@ import { StudyBrowserController } from './controllers/study-browser.controller';
 import { WorklistController } from './controllers/worklist.controller';
 import { PacsHttpRepository } from './repositories/pacs-http.repository';
 import { ViewerModelRepository } from './repositories/viewer-model.repository';
+import { DicomSliceWorkerRepository } from './repositories/dicom-slice-worker.repository';
 import { ViewerPacsRepository } from './repositories/viewer-pacs.repository';
 import { DecodedFrameService } from './services/decoded-frame.service';
 import { DicomwebProxyService } from './services/dicomweb-proxy.service';
@@ -36,6 +37,7 @@ import { WorklistService } from './services/worklist.service';
     PacsHttpRepository,
     ViewerPacsRepository,
     ViewerModelRepository,
+    DicomSliceWorkerRepository,
     JobRepository,
   ],
 })

@@ -4,6 +4,7 @@ import type { BuildCtVolumeOptions, CtVolume, Vec3 } from './ct-volume';
 import { checkSeriesAttributes } from './series-checks';
 import { cross, dot, norm, readSliceGeometry, reject, subtract, type SliceGeometry } from './slice-geometry';
 import { rescaleInto } from './rescale';
+import { SLICE_SPACING_RANGE_MM } from './physical-ranges';
 
 const orientationTolerance = 1e-4;
 const spacingToleranceMm = 1e-3;
@@ -51,6 +52,9 @@ function checkSteps(sorted: SliceGeometry[], distances: number[], normal: Vec3):
   const worst = steps.reduce((w, s) => Math.max(w, Math.abs(s - mean)), 0);
   if (worst > Math.max(0.01, 0.05 * mean)) {
     reject(`Building a CT volume failed: slice spacing varies by ${worst.toFixed(3)} mm around a mean of ${mean.toFixed(3)} mm (missing or irregular slices)`, 'mixed-geometry');
+  }
+  if (!(mean >= SLICE_SPACING_RANGE_MM.min && mean <= SLICE_SPACING_RANGE_MM.max)) {
+    reject(`Building a CT volume failed: the slices are ${mean} mm apart, outside ${SLICE_SPACING_RANGE_MM.min} to ${SLICE_SPACING_RANGE_MM.max} mm`, 'implausible-geometry');
   }
   return mean;
 }

@@ -5,6 +5,25 @@ function values(value: unknown): unknown[] {
   return Array.isArray(value) ? value : value === undefined ? [] : [value];
 }
 
+/** Image SOP classes whose pixels are read as CT HU (PS3.4 B.5): CT Image Storage, and Secondary Capture saying Modality CT. */
+const CT_PIXEL_SOP_CLASSES = new Set(['1.2.840.10008.5.1.4.1.1.2', '1.2.840.10008.5.1.4.1.1.7']);
+
+/**
+ * One instance whose pixels may be read as CT: Modality present and CT (a missing Modality is not
+ * taken on trust), and an image SOP class of {@link CT_PIXEL_SOP_CLASSES} (a SEG, SR or presentation
+ * state with CT in Modality is not an image of the patient).
+ * @throws SeriesRejectedError ('not-ct') naming what is wrong.
+ */
+export function requireCtImage(instance: DicomInstance): void {
+  const modality = instance.dataset.Modality;
+  if (modality !== 'CT') {
+    reject(`SOP Instance ${instance.sopInstanceUID} has ${modality === undefined ? 'no Modality' : `Modality ${JSON.stringify(String(modality).slice(0, 16))}`}; CT is required`, 'not-ct');
+  }
+  if (!CT_PIXEL_SOP_CLASSES.has(instance.sopClassUID)) {
+    reject(`SOP Instance ${instance.sopInstanceUID} has SOP Class ${instance.sopClassUID.slice(0, 64)}, not CT Image Storage (or Secondary Capture)`, 'not-ct');
+  }
+}
+
 /**
  * The checks that need no geometry: enough slices, one series, CT, no localizer, single-frame with
  * pixel data, no gantry tilt declared. Throws SeriesRejectedError on the first that fails.
@@ -20,9 +39,7 @@ export function checkSeriesAttributes(instances: readonly DicomInstance[], minSl
   }
   for (const instance of instances) {
     const uid = instance.sopInstanceUID;
-    if (instance.dataset.Modality !== 'CT') {
-      reject(`Building a CT volume failed: SOP Instance ${uid} has Modality ${String(instance.dataset.Modality)}, not CT`, 'not-ct');
-    }
+    requireCtImage(instance);
     if (instance.dataset.SeriesInstanceUID !== seriesUID) {
       reject(`Building a CT volume failed: SOP Instance ${uid} belongs to series ${String(instance.dataset.SeriesInstanceUID)}, not ${String(seriesUID)}`, 'mixed-geometry');
     }

@@ -1,6 +1,7 @@
 import { SeriesRejectedError, type SeriesRejectionReason } from '../errors';
 import type { DicomInstance } from '../parsing/dicom-instance';
 import type { Vec3 } from './ct-volume';
+import { requirePixelSpacing } from './physical-ranges';
 
 export const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 export const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
@@ -39,10 +40,7 @@ export function readSliceGeometry(instance: DicomInstance): SliceGeometry {
   if (Math.abs(norm(rowDirection) - 1) > 1e-3 || Math.abs(norm(columnDirection) - 1) > 1e-3 || Math.abs(dot(rowDirection, columnDirection)) > 1e-3) {
     reject(`Building a CT volume failed: ImageOrientationPatient of SOP Instance ${instance.sopInstanceUID} is not two orthogonal unit vectors`, 'mixed-geometry');
   }
-  const pixelSpacing = numbers(instance, 'PixelSpacing', 2) as [number, number];
-  if (!(pixelSpacing[0] > 0 && pixelSpacing[1] > 0)) {
-    reject(`Building a CT volume failed: PixelSpacing of SOP Instance ${instance.sopInstanceUID} is not positive`, 'mixed-geometry');
-  }
+  const pixelSpacing = requirePixelSpacing(instance);
   return {
     instance,
     position: numbers(instance, 'ImagePositionPatient', 3) as Vec3,

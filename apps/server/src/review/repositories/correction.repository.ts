@@ -129,11 +129,12 @@ export class CorrectionRepository {
 
   /** Writes the SEG file, then the row. @param bytes the Part 10 SEG; copied to disk, not retained. */
   add(correction: NewCorrection, bytes: Uint8Array, now = new Date()): CorrectionRecord {
-    mkdirSync(this.dir, { recursive: true });
+    // The SEG carries patient data: owner-only, like the job outbox (0700 folder, 0600 files).
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const id = randomUUID();
     const filePath = join(this.dir, `${correction.segSopInstanceUID}.dcm`);
     const temp = `${filePath}.${id}.tmp`;
-    const fd = openSync(temp, 'w');
+    const fd = openSync(temp, 'w', 0o600);
     try {
       writeSync(fd, bytes);
       fsyncSync(fd);

@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DicomError, DicomwebClient, DicomwebError, getJsonSequence, getJsonString, readSeg, type SegReadResult } from '@covseg/dicom';
+import { DicomError, DicomwebClient, DicomwebError, DicomwebHttpError, getJsonSequence, getJsonString, readSeg, type SegReadResult } from '@covseg/dicom';
 import { CorrectionRepository } from '../../review/repositories/correction.repository';
 import { CORRECTION_CONTENT_LABEL } from '../../review/services/correction.service';
 import { ReviewService } from '../../review/services/review.service';
 import { PacsEndpointService } from '../../services/pacs-endpoint.service';
 import { OverlayQueryDto, OverlaySegDto, OverlaySegmentDto, OverlaysDto } from '../dtos/overlay.dto';
 import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
-import { PacsUnreachableError } from '../viewer.errors';
+import { PacsResourceNotFoundError, PacsUnreachableError } from '../viewer.errors';
 import { encodeSliceRuns } from './mask-rle';
 import { sourceGeometryOf, type SourceGeometry } from './source-geometry';
 
@@ -98,6 +98,8 @@ export class OverlayService {
     try {
       return await run();
     } catch (error) {
+      // A PACS 404 stays a 404 (the study or series is not there); only a failing PACS is a 502.
+      if (error instanceof DicomwebHttpError && error.status === 404) throw new PacsResourceNotFoundError(`${what} failed: the PACS has no such resource (404)`, { cause: error });
       if (error instanceof DicomwebError) throw new PacsUnreachableError(`${what} failed: ${error.message}`, { cause: error });
       throw error;
     }

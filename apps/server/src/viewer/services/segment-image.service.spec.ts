@@ -1,5 +1,7 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { encodePng } from '@covseg/segmentation';
+import type { AppConfig } from '../../repositories/config.repository';
+import { DicomSliceWorkerRepository } from '../repositories/dicom-slice-worker.repository';
 import type { ViewerModelRepository } from '../repositories/viewer-model.repository';
 import { UploadRejectedError, UploadTooLargeError, UploadUnreadableError } from '../viewer.errors';
 import { detectFormat, SegmentImageService } from './segment-image.service';
@@ -10,6 +12,9 @@ const models = { getModelOrFail: vi.fn(() => {
 }) } as unknown as ViewerModelRepository;
 
 const upload = (bytes: Uint8Array) => ({ bytes, originalName: 'slice' });
+// The real worker pool (one worker, TypeScript entry under vitest).
+const slices = new DicomSliceWorkerRepository({ uploadParseWorkers: 1, uploadParseTimeoutMs: 60_000, uploadParseHeapMb: 128, uploadParseMaxElements: 20_000 } as AppConfig);
+afterAll(() => slices.onModuleDestroy());
 
 describe('SegmentImageService', () => {
   it('recognises PNG, JPEG and DICOM Part 10 by their signatures, and nothing else', () => {
@@ -21,7 +26,7 @@ describe('SegmentImageService', () => {
   });
 
   it('refuses a missing or empty file with 415 before touching the model', async () => {
-    const service = new SegmentImageService(models);
+    const service = new SegmentImageService(models, slices);
     await expect(service.segment(undefined)).rejects.toBeInstanceOf(UploadRejectedError);
     await expect(service.segment(upload(new Uint8Array(0)))).rejects.toBeInstanceOf(UploadRejectedError);
     await expect(service.segment(upload(new TextEncoder().encode('hello')))).rejects.toThrow(/not PNG, JPEG or DICOM/);
@@ -29,7 +34,7 @@ describe('SegmentImageService', () => {
 
   it('refuses an oversized image from its header with 413 and a corrupt one with 422', async () => {
     const model = { contract: { inputSize: 8, inputChannels: 1, threshold: 0.5 }, name: 'm', version: '1', trained: false, predict: vi.fn() };
-    const service = new SegmentImageService({ getModelOrFail: () => model } as unknown as ViewerModelRepository);
+    const service = new SegmentImageService({ getModelOrFail: () => model } as unknown as ViewerModelRepository, slices);
     const huge = new Uint8Array(encodePng(new Uint8Array(4), 2, 2, 1));
     // Rewrite the IHDR width to 5000 px: the header check refuses it without decoding.
     new DataView(huge.buffer, huge.byteOffset).setUint32(16, 5000);
@@ -40,8 +45,8 @@ describe('SegmentImageService', () => {
   });
 
   it('refuses a DICOM file that is not a readable single-frame slice with 422', async () => {
-    const model = { contract: { windowCenter: -600, windowWidth: 1500 }, name: 'm', version: '1', trained: false };
-    const service = new SegmentImageService({ getModelOrFail: () => model } as unknown as ViewerModelRepository);
+    const model = { contract: { windowCenter: -600, windowWidth: 1500, frameMargin: 0.05, minFrameMm: 100, minLungAreaMm2: 100 }, name: 'm', version: '1', trained: false };
+    const service = new SegmentImageService({ getModelOrFail: () => model } as unknown as ViewerModelRepository, slices);
     const dicom = new Uint8Array(300);
     dicom.set([0x44, 0x49, 0x43, 0x4d], 128);
     await expect(service.segment(upload(dicom))).rejects.toBeInstanceOf(UploadUnreadableError);

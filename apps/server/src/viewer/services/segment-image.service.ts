@@ -3,7 +3,7 @@ import { decodeGrayImage, encodePng, ImageDecodeError, ImageTooLargeError, Inval
 import { SegmentImageResultDto } from '../dtos/segment-image.dto';
 import { ViewerModelRepository } from '../repositories/viewer-model.repository';
 import { UploadRejectedError, UploadTooLargeError, UploadUnreadableError } from '../viewer.errors';
-import { prepareDicomSlice } from './dicom-slice';
+import { DicomSliceWorkerRepository } from '../repositories/dicom-slice-worker.repository';
 
 export interface UploadedSlice {
   bytes: Uint8Array;
@@ -21,7 +21,10 @@ const MAX_SIDE = 4096;
 export class SegmentImageService {
   private readonly logger = new Logger(SegmentImageService.name);
 
-  constructor(private readonly models: ViewerModelRepository) {}
+  constructor(
+    private readonly models: ViewerModelRepository,
+    private readonly slices: DicomSliceWorkerRepository,
+  ) {}
 
   async segment(upload: UploadedSlice | undefined): Promise<SegmentImageResultDto> {
     if (!upload || upload.bytes.length === 0) throw new UploadRejectedError('Segmenting an uploaded slice failed: send one non-empty file in the multipart field "file"');
@@ -51,7 +54,9 @@ export class SegmentImageService {
   }
 
   private async segmentDicom(model: SegmentationModel, bytes: Uint8Array): Promise<SegmentImageResultDto> {
-    const slice = await prepareDicomSlice(bytes, model.contract);
+    // Parsing and pixel work on the untrusted file run in a worker thread (limits: see the repository).
+    const { windowCenter, windowWidth, frameMargin, minFrameMm, minLungAreaMm2 } = model.contract;
+    const slice = await this.slices.prepare(bytes, { windowCenter, windowWidth, frameMargin, minFrameMm, minLungAreaMm2 });
     const mask = new Uint8Array(slice.columns * slice.rows);
     if (slice.frame) {
       const { x, y, width, height } = slice.frame;
