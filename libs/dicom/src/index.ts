@@ -15,7 +15,7 @@ export { type DicomwebAuth } from './dicomweb/dicomweb-transport';
 export { type DicomJsonAttribute, type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, getJsonValues, requireJsonString, tagOfKeyword } from './dicomweb/dicom-json';
 export { SegReadError, SegWriteError } from './seg/seg-errors';
 export { type CodedConcept, DefaultSegmentColors, DerivationCodes, SegmentCodes } from './seg/seg-codes';
-export { type SegReadResult, type SegReadSegment, type SegSegmentInput, type SegSourceSlice, type SegWriteInput, type SegWriteResult } from './seg/seg-types';
+export { SEG_ALGORITHM_TYPES, type SegAlgorithmType, type SegDerivedFrom, type SegReadResult, type SegReadSegment, type SegSegmentInput, type SegSourceSlice, type SegWriteInput, type SegWriteResult } from './seg/seg-types';
 export { SEGMENTATION_STORAGE, writeBinarySeg } from './seg/seg-writer';
 export { readSeg } from './seg/seg-reader';
 export { dicomLabToRgb, rgbToDicomLab } from './seg/cielab';
@@ -28,3 +28,24 @@ export { readMeasurementReport, readMeasurementReportFile } from './sr/measureme
 export { type LungFigures, type LungRegionFigures, lungFiguresOf } from './sr/lung-figures';
 export { SECONDARY_CAPTURE_IMAGE_STORAGE, type SecondaryCaptureInput, writeSecondaryCapture } from './sc/secondary-capture-writer';
 export { readPart10Dataset } from './parsing/read-part10-dataset';
+export {
+  type AssociationDecision,
+  type CStoreOutcome,
+  type DimseAssociationInfo,
+  DimseAssociationRejectedError,
+  DimseError,
+  type DimseEvent,
+  DimseNetworkError,
+  DimseStatusError,
+  type DimseTarget,
+  echoScu,
+  type InstanceIdentity,
+  readInstanceIdentity,
+  type ReceivedInstanceFile,
+  StoreScp,
+  type StoreScpOptions,
+  StoreStatus,
+  type StoreReply,
+  storeScu,
+  VERIFICATION_SOP_CLASS,
+} from './dimse';

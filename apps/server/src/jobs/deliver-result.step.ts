@@ -1,26 +1,18 @@
-import { DicomwebClient } from '@covseg/dicom';
 import { OutboxEntry, OutboxRepository } from '../repositories/outbox.repository';
 import { JobContext } from './job-context';
-import { RetryOptions, withRetry } from './retry';
-
-/** Where a result goes: one PACS endpoint, reached by STOW-RS today (C-STORE is the other transport). */
-export interface DeliveryTarget {
-  client: DicomwebClient;
-  studyInstanceUID: string;
-  signal: AbortSignal;
-  retry: RetryOptions;
-}
+import { ResultTransport } from './result-transport';
+import { withRetry } from './retry';
 
 /**
- * Stores Part 10 objects on one endpoint, one store per object, in the given order, each retried on
- * transient failures (the DicomwebClient itself never retries STOW). The transport lives only here:
- * swapping STOW-RS for C-STORE changes this function and nothing else.
- * Order matters: callers put the SR last, so an SR on the PACS means its SEG got there first.
+ * Stores Part 10 objects with the endpoint's transport (STOW-RS or C-STORE), one store per object, in
+ * the given order, each retried on transient failures (neither the DicomwebClient nor the C-STORE SCU
+ * retries by itself). Order matters: callers put the SR last, so an SR on the PACS means its SEG and key
+ * images got there first.
  * @param objects Part 10 files; only read.
  */
-export async function storeObjects(target: DeliveryTarget, objects: readonly Uint8Array[]): Promise<void> {
+export async function storeObjects(context: JobContext, transport: ResultTransport, studyInstanceUID: string, objects: readonly Uint8Array[]): Promise<void> {
   for (const bytes of objects) {
-    await withRetry(() => target.client.store([bytes], target.studyInstanceUID, target.signal), target.retry);
+    await withRetry(() => transport.deliver([bytes], studyInstanceUID, context.signal), context.retry);
   }
 }
 
@@ -30,11 +22,11 @@ export async function storeObjects(target: DeliveryTarget, objects: readonly Uin
  * and the PACS replaces rather than duplicates what the crashed attempt already stored: a kill between
  * two stores leaves the entry pending, and the next attempt completes the set.
  */
-export async function deliverResult(context: JobContext, outbox: OutboxRepository, entry: OutboxEntry): Promise<void> {
+export async function deliverResult(context: JobContext, outbox: OutboxRepository, entry: OutboxEntry, transport: ResultTransport): Promise<void> {
   if (entry.status !== 'pending') return;
   const objects = outbox.readObjects(entry);
   try {
-    await context.time('stow', () => storeObjects({ client: context.client, studyInstanceUID: entry.studyInstanceUID, signal: context.signal, retry: context.retry }, objects));
+    await context.time('stow', () => storeObjects(context, transport, entry.studyInstanceUID, objects));
   } catch (error) {
     // The job fails with this error; the outbox sweeper retries the delivery later, with backoff, until
     // OUTBOX_MAX_ATTEMPTS (then the entry is failed, with this reason). A shutdown or cancel is no failure.

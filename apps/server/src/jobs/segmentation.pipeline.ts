@@ -6,24 +6,32 @@ import { DicomwebRepository } from '../repositories/dicomweb.repository';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { ModelRepository } from '../repositories/model.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
+import { DimseScuRepository } from '../repositories/dimse-scu.repository';
+import { PacsEndpointRecord } from '../repositories/pacs-endpoint.repository';
+import { ReceivedStoreRepository } from '../dimse/repositories/received-store.repository';
 import { PacsEndpointService } from '../services/pacs-endpoint.service';
-import { decodeSeries } from './decode-series.step';
 import { COMPREHENSIVE_3D_SR_STORAGE, LungRegionFigures, deviceUidFromDigest, lungFiguresOf } from '@covseg/dicom';
+import { decodeSeries } from './decode-series.step';
 import { deliverResult } from './deliver-result.step';
 import { encodeSeg } from './encode-seg.step';
 import { encodeSr } from './encode-sr.step';
+import { ResultsOnPacs, findResultsOnPacs, nextRun } from './find-existing-result.step';
 import { renderKeyImages } from './key-images.step';
 import { modelProvenance } from './result-provenance';
-import { ResultsOnPacs, findResultsOnPacs, nextRun } from './find-existing-result.step';
 import { JobContext } from './job-context';
-import { OutboxDeliveryFailedError } from './job.errors';
+import { OutboxDeliveryFailedError, ReceivedSeriesMissingError } from './job.errors';
+import { isTransient } from './job-failure';
+import { cStoreTransport, ResultTransport, stowTransport } from './result-transport';
 import { resolveSeries } from './select-series.step';
 import { segmentCtVolume } from './segment-volume.step';
 
 /**
  * The whole job: QIDO → (existing result? return it) → WADO-RS retrieve → parse + CT volume → U-Net →
- * SEG + SR → outbox → STOW-RS. The outbox write comes BEFORE STOW and a resumed job looks there first, so
- * a crash after the result was built stores that result later and never builds a second one.
+ * SEG + SR (+ key images) → outbox → STOW-RS or C-STORE. The outbox write comes BEFORE delivery and a
+ * resumed job looks there first, so a crash after the result was built stores that result later and
+ * never builds a second one.
+ * A job of source `dimse` (a series the PACS pushed to our C-STORE SCP) skips QIDO/WADO and reads the
+ * received files instead, so it needs no DICOMweb at all.
  */
 @Injectable()
 export class SegmentationPipeline {
@@ -37,42 +45,66 @@ export class SegmentationPipeline {
     private readonly endpoints: PacsEndpointService,
     private readonly dicomweb: DicomwebRepository,
     private readonly models: ModelRepository,
+    private readonly scu: DimseScuRepository,
+    private readonly received: ReceivedStoreRepository,
   ) {}
 
   async run(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
     const endpoint = this.endpoints.getRecordOrFail(job.pacsEndpointId);
-    const client = this.dicomweb.createClient({
-      ...this.endpoints.getClientOptions(endpoint),
-      retries: this.config.pacsRetries,
-      backoffMs: this.config.pacsRetryBaseMs,
-    });
+    const client =
+      endpoint.baseUrl === null
+        ? undefined
+        : this.dicomweb.createClient({
+            ...this.endpoints.getClientOptions(endpoint),
+            retries: this.config.pacsRetries,
+            backoffMs: this.config.pacsRetryBaseMs,
+          });
     const model = this.models.getModelOrFail();
     const context = new JobContext(job, client, model, signal, { retries: this.config.pacsRetries, baseMs: this.config.pacsRetryBaseMs, signal }, this.jobs);
     this.jobs.setModel(job.id, model.name, model.version);
+    const transport = this.transportFor(endpoint, context);
 
     const pending = this.outbox.getForJob(job.id);
     if (pending) {
       if (pending.status === 'failed') throw new OutboxDeliveryFailedError(pending.segSopInstanceUID, pending.attempts, pending.lastError);
-      await deliverResult(context, this.outbox, pending);
+      await deliverResult(context, this.outbox, pending, transport);
       return pending.result as JobResult;
     }
 
-    const resolved = await resolveSeries(context);
+    // A pushed series is the series: no QIDO, no selection among the study's series.
+    const resolved = job.source === 'dimse' && job.requestedSeriesInstanceUID ? { seriesInstanceUID: job.requestedSeriesInstanceUID } : await resolveSeries(context);
     const seriesInstanceUID = resolved.seriesInstanceUID;
-    this.jobs.setSeries(job.id, seriesInstanceUID, resolved.selection ?? null);
+    this.jobs.setSeries(job.id, seriesInstanceUID, 'selection' in resolved ? (resolved.selection ?? null) : null);
 
     return this.serialized(`${job.pacsEndpointId}|${seriesInstanceUID}|${model.name}|${model.version}`, signal, () =>
-      this.segmentAndStore(context, seriesInstanceUID, endpoint.keyImages),
+      this.segmentAndStore(context, seriesInstanceUID, transport, endpoint),
     );
   }
 
-  private async segmentAndStore(context: JobContext, seriesInstanceUID: string, withKeyImages: boolean): Promise<JobResult> {
-    const { job, client, model, signal } = context;
+  /** The endpoint's chosen way back for results; the DICOMweb client is only created if STOW is used. */
+  private transportFor(endpoint: PacsEndpointRecord, context: JobContext): ResultTransport {
+    return endpoint.resultTransport === 'c-store' ? cStoreTransport(this.scu, endpoint) : stowTransport(() => context.client);
+  }
+
+  /** The series' Part 10 files: received over DIMSE (source dimse) or retrieved with WADO-RS. */
+  private async loadSeries(context: JobContext, seriesInstanceUID: string): Promise<Uint8Array[]> {
+    const { job, signal } = context;
+    if (job.source === 'dimse') {
+      const files = this.received.readSeries(job.pacsEndpointId, seriesInstanceUID);
+      if (files.length === 0) throw new ReceivedSeriesMissingError(seriesInstanceUID);
+      return files;
+    }
+    return context.client.retrieveSeries(job.studyInstanceUID, seriesInstanceUID, { signal });
+  }
+
+  private async segmentAndStore(context: JobContext, seriesInstanceUID: string, transport: ResultTransport, endpoint: PacsEndpointRecord): Promise<JobResult> {
+    const { job, model } = context;
+    const withKeyImages = endpoint.keyImages;
     if (!job.force) {
       const delivered = this.findDelivered(context, seriesInstanceUID);
       if (delivered) return delivered;
     }
-    const onPacs = await context.time('qido', () => findResultsOnPacs(context, seriesInstanceUID));
+    const onPacs = await this.resultsOnPacs(context, seriesInstanceUID, endpoint);
     if (!job.force) {
       const reusable = reusableResult(onPacs, model);
       if (reusable) return reusable;
@@ -86,7 +118,7 @@ export class SegmentationPipeline {
       sopClassUID: COMPREHENSIVE_3D_SR_STORAGE,
     }));
 
-    const files = await context.time('retrieve', () => client.retrieveSeries(job.studyInstanceUID, seriesInstanceUID, { signal }));
+    const files = await context.time('retrieve', () => this.loadSeries(context, seriesInstanceUID));
     const volume = await context.time('decode', () => decodeSeries(files, seriesInstanceUID));
     context.progress(0, volume.geometry.slices);
     const segmentation = await segmentCtVolume(context, volume);
@@ -129,7 +161,7 @@ export class SegmentationPipeline {
       // The SR goes last: an SR on the PACS means the rest of its result got there first.
       [{ sopInstanceUID: seg.sopInstanceUID, bytes: seg.bytes }, ...keyImages, { sopInstanceUID: sr.sopInstanceUID, bytes: sr.bytes }],
     );
-    await deliverResult(context, this.outbox, entry);
+    await deliverResult(context, this.outbox, entry, transport);
     return result;
   }
 
@@ -160,6 +192,21 @@ export class SegmentationPipeline {
     // A result from before SRs (no SR) or from another build of this version is not reused: the job writes a new run.
     if (!result.srSopInstanceUID || result.deviceUID !== deviceUidFromDigest(model.sha256)) return undefined;
     return { ...result, reused: 'database' };
+  }
+
+  /**
+   * Our earlier results of the series on the PACS (QIDO-RS). Without DICOMweb there is no QIDO to ask:
+   * our outbox is the record of what we delivered. A pushed series' instances exist only here until its
+   * job ends, so a DICOMweb outage during this check must not fail (and so release) them.
+   */
+  private async resultsOnPacs(context: JobContext, seriesInstanceUID: string, endpoint: PacsEndpointRecord): Promise<ResultsOnPacs> {
+    if (endpoint.baseUrl === null) return { segs: [], reports: [] };
+    return context.time('qido', () =>
+      findResultsOnPacs(context, seriesInstanceUID).catch((error: unknown) => {
+        if (context.job.source === 'dimse' && isTransient(error)) return { segs: [], reports: [] };
+        throw error;
+      }),
+    );
   }
 }
 

@@ -1,5 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DicomError, DicomwebClient, DicomwebError, DicomwebHttpError, getJsonSequence, getJsonString, type LungFigures, lungFiguresOf, type MeasurementReport, readMeasurementReportFile, readSeg, type SegReadResult } from '@covseg/dicom';
+import { CorrectionRepository } from '../../review/repositories/correction.repository';
+import { CORRECTION_CONTENT_LABEL } from '../../review/services/correction.service';
+import { ReviewService } from '../../review/services/review.service';
 import { PacsEndpointService } from '../../services/pacs-endpoint.service';
 import { OverlayQueryDto, OverlaySegDto, OverlaySegmentDto, OverlaysDto } from '../dtos/overlay.dto';
 import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
@@ -7,8 +10,7 @@ import { PacsResourceNotFoundError, PacsUnreachableError } from '../viewer.error
 import { encodeSliceRuns } from './mask-rle';
 import { sourceGeometryOf, type SourceGeometry } from './source-geometry';
 
-/** SeriesDescriptions of our SEGs and SRs (apps/server/src/jobs/result-series.ts). */
-const OUR_SEG_DESCRIPTION = /^(\S+) (\S+) infection\+lung(?: run [1-9][0-9]*)?$/;
+/** SeriesDescription of our SRs (apps/server/src/jobs/result-series.ts). */
 const OUR_SR_DESCRIPTION = /^\S+ \S+ measurements(?: run [1-9][0-9]*)?$/;
 /** ContentLabel our SEGs carry (apps/server/src/jobs/encode-seg.step.ts). */
 const OUR_CONTENT_LABEL = 'COVSEG';
@@ -29,6 +31,8 @@ export class OverlayService {
   constructor(
     private readonly endpoints: PacsEndpointService,
     private readonly pacs: ViewerPacsRepository,
+    private readonly reviews: ReviewService,
+    private readonly corrections: CorrectionRepository,
   ) {}
 
   async getOverlays(query: OverlayQueryDto): Promise<OverlaysDto> {
@@ -43,7 +47,13 @@ export class OverlayService {
         `WADO-RS retrieve of SEG ${candidate.sopInstanceUID}`,
       );
       try {
-        result.segs.push(toOverlay(readSeg(bytes, geometry.slices), geometry, candidate, reports));
+        const overlay = toOverlay(readSeg(bytes, geometry.slices), geometry, candidate, reports);
+        const review = this.reviews.statusOf(query.endpointId, candidate.sopInstanceUID);
+        overlay.review = review ? { status: review.status, reviewer: review.reviewer, updatedAt: review.updatedAt } : null;
+        if (candidate.kind === 'correction') {
+          overlay.correctedBy = this.corrections.list({ pacsEndpointId: query.endpointId, sourceSeriesInstanceUID: query.series }).find((c) => c.segSopInstanceUID === candidate.sopInstanceUID)?.reviewer ?? null;
+        }
+        result.segs.push(overlay);
       } catch (error) {
         if (!(error instanceof DicomError)) throw error;
         // Reported to the user next to the overlays that did load; one broken SEG must not hide the others.
@@ -51,6 +61,11 @@ export class OverlayService {
         result.errors.push({ segSopInstanceUID: candidate.sopInstanceUID, message: `${error.name}: ${error.message}` });
       }
     }
+    // A rejected result stays on the PACS but is not shown by default; neither is a result a reader has
+    // corrected when its correction is here (the human version supersedes it; both stay listed).
+    const corrected = new Set(result.segs.map((s) => s.derivedFromSopInstanceUID).filter((uid): uid is string => !!uid));
+    // A result a forced re-run superseded (its SR is a predecessor of a newer SR of ours) starts hidden too.
+    for (const seg of result.segs) seg.hiddenByDefault = seg.review?.status === 'rejected' || corrected.has(seg.segSopInstanceUID) || seg.superseded;
     return result;
   }
 
@@ -72,6 +87,9 @@ export class OverlayService {
           seriesDescription: getJsonString(instance, 'SeriesDescription') ?? '',
           manufacturer: getJsonString(instance, 'Manufacturer') ?? '',
           ours: getJsonString(instance, 'ContentLabel') === OUR_CONTENT_LABEL,
+          kind: kindOf(getJsonString(instance, 'ContentLabel')),
+          // A correction names the SEG it derives from in SourceImageSequence (libs/dicom seg-writer `derivedFrom`).
+          derivedFromSopInstanceUID: getJsonSequence(instance, 'SourceImageSequence').map((item) => getJsonString(item, 'ReferencedSOPInstanceUID')).find(Boolean) ?? null,
           // encode-seg.step.ts writes this ContentDescription for an untrained export.
           untrained: (getJsonString(instance, 'ContentDescription') ?? '').startsWith('UNTRAINED'),
         });
@@ -126,7 +144,15 @@ interface SegCandidate {
   seriesDescription: string;
   manufacturer: string;
   ours: boolean;
+  kind: 'ai' | 'correction' | 'other';
+  derivedFromSopInstanceUID: string | null;
   untrained: boolean;
+}
+
+function kindOf(contentLabel: string | undefined): SegCandidate['kind'] {
+  if (contentLabel === OUR_CONTENT_LABEL) return 'ai';
+  if (contentLabel === CORRECTION_CONTENT_LABEL) return 'correction';
+  return 'other';
 }
 
 function toOverlay(seg: SegReadResult, geometry: SourceGeometry, candidate: SegCandidate, reports: readonly MeasurementReport[]): OverlaySegDto {
@@ -154,23 +180,25 @@ function toOverlay(seg: SegReadResult, geometry: SourceGeometry, candidate: SegC
     seriesDescription: candidate.seriesDescription,
     manufacturer: candidate.manufacturer,
     ours: candidate.ours,
+    kind: candidate.kind,
+    derivedFromSopInstanceUID: candidate.derivedFromSopInstanceUID,
+    review: null,
+    correctedBy: null,
+    hiddenByDefault: false,
     rows: seg.rows,
     columns: seg.columns,
     segments,
-    quantification: candidate.ours ? quantificationOf(segments, seg, candidate, reports) : null,
+    quantification: candidate.kind !== 'other' ? quantificationOf(segments, seg, candidate, reports) : null,
     // A forced re-run's SR names the reports it supersedes (PredecessorDocumentsSequence); their SEGs are older results.
     superseded: reports.some((r) => r.groups.some((g) => g.segSopInstanceUID === candidate.sopInstanceUID) && reports.some((newer) => newer.predecessorSopInstanceUIDs.includes(r.sopInstanceUID))),
   };
 }
 
-/**
- * The figures of our SEG: from the SR that measures it when there is one (with right and left lung),
- * else infection and lung mL counted from our two segments. The model comes from our SeriesDescription
- * `<name> <version> infection+lung[ run n]`.
- */
+/** Infection and lung mL from our two segments, and the model from our SeriesDescription `<name> <version> infection+lung`. */
 function quantificationOf(segments: OverlaySegmentDto[], seg: SegReadResult, candidate: SegCandidate, reports: readonly MeasurementReport[]): OverlaySegDto['quantification'] {
-  const match = OUR_SEG_DESCRIPTION.exec(candidate.seriesDescription);
+  const match = /^(?:Corrected: )?(\S+) (\S+) infection\+lung(?: run [1-9][0-9]*)?$/.exec(candidate.seriesDescription);
   const algorithm = seg.segments.find((s) => s.label === INFECTION_LABEL)?.algorithmName;
+  // Our SR that measures this SEG, when there is one (with right and left lung); else counted from the masks.
   const report = reports.find((r) => r.groups.some((g) => g.segSopInstanceUID === candidate.sopInstanceUID));
   const figures = report && lungFiguresOf(report);
   if (report && figures) {
