@@ -172,7 +172,7 @@ describe('the server process under the attacks of issue #10', () => {
     });
 
     it.each([
-      ['PixelSpacing 1e-300 (once a 500 in closeSquare)', TAGS.PixelSpacing, '1e-300\\1e-300', /PixelSpacing "1e-300\\\\1e-300"/],
+      ['PixelSpacing 1e-300 (once a 500 in closeSquare)', TAGS.PixelSpacing, '1e-300\\1e-300', /PixelSpacing "1e-300\\1e-300"/],
       ['PixelSpacing 0', TAGS.PixelSpacing, '0\\0', /PixelSpacing/],
       ['a negative PixelSpacing', TAGS.PixelSpacing, '-0.7\\0.7', /PixelSpacing/],
       ['a NaN PixelSpacing', TAGS.PixelSpacing, 'NaN\\NaN', /PixelSpacing/],
