@@ -98,7 +98,7 @@ describe('the hostile corpus and DTO fuzzing against the server process', () => 
   });
 
   it('fuzzes POST and PATCH /api/pacs-endpoints (fast-check)', async () => {
-    const fields = ['name', 'baseUrl', 'authType', 'username', 'secret', 'timeoutMs'];
+    const fields = ['name', 'baseUrl', 'authType', 'username', 'secret', 'timeoutMs', 'dicomAeTitle', 'dicomHost', 'dicomPort', 'resultTransport'];
     await fuzz('fuzz', objectOf(fields).map((body) => ({ method: 'POST', path: '/api/pacs-endpoints', body })), 60);
     await fuzz('fuzz', objectOf([...fields, 'enabled']).map((body) => ({ method: 'PATCH', path: `/api/pacs-endpoints/${endpointId}`, body: { ...body, baseUrl: undefined } })), 40);
   });

@@ -10,6 +10,12 @@ const NO_CONTROL_CHARACTERS = /^[^\x00-\x1f\x7f]*$/;
 
 export const PACS_AUTH_TYPES = ['none', 'basic', 'bearer'] as const;
 export type PacsAuthType = (typeof PACS_AUTH_TYPES)[number];
+export const RESULT_TRANSPORTS = ['stow', 'c-store'] as const;
+
+/** PS3.5 6.2 AE: 1-16 characters, no backslash or control characters; leading/trailing spaces are not significant. */
+const AE_TITLE = /^(?! *$)[\x20-\x5b\x5d-\x7e]{1,16}$/;
+/** A host name or an IPv4/IPv6 literal; nothing that could smuggle a path or options. */
+const HOST = /^[A-Za-z0-9.:-]{1,253}$/;
 
 export class CreatePacsEndpointDto {
   @ApiProperty({ example: 'Local Orthanc' })
@@ -18,10 +24,11 @@ export class CreatePacsEndpointDto {
   @MaxLength(100)
   name!: string;
 
-  @ApiProperty({ example: 'http://127.0.0.1:8042/dicom-web', description: 'DICOMweb root (QIDO/WADO/STOW share it)' })
+  @ApiPropertyOptional({ example: 'http://127.0.0.1:8042/dicom-web', description: 'DICOMweb root (QIDO/WADO/STOW share it). Omit for a PACS reached over DIMSE only.' })
+  @IsOptional()
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'baseUrl must be an http(s) URL' })
   @MaxLength(2000)
-  baseUrl!: string;
+  baseUrl?: string;
 
   // No initializer here: PartialType copies property initializers into UpdatePacsEndpointDto, so a
   // PATCH without authType would reset it to 'none' and wipe the credentials. The service defaults it.
@@ -52,6 +59,32 @@ export class CreatePacsEndpointDto {
   @Min(100)
   @Max(600_000)
   timeoutMs?: number;
+
+  @ApiPropertyOptional({
+    example: 'ORTHANC',
+    description: "The PACS's DICOM AE title. Set, it may push to our C-STORE SCP (calling AE title) and is the called AE of our C-STORE/C-ECHO. Unique across endpoints; null clears it.",
+    nullable: true,
+  })
+  @IsOptional()
+  @Matches(AE_TITLE, { message: 'dicomAeTitle must be 1 to 16 printable ASCII characters without a backslash' })
+  dicomAeTitle?: string | null;
+
+  @ApiPropertyOptional({ example: '127.0.0.1', description: "Host of the PACS's DICOM port (for C-STORE of results and C-ECHO)", nullable: true })
+  @IsOptional()
+  @Matches(HOST, { message: 'dicomHost must be a host name or an IP address' })
+  dicomHost?: string | null;
+
+  @ApiPropertyOptional({ example: 4242, description: "The PACS's DICOM port", nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  dicomPort?: number | null;
+
+  @ApiPropertyOptional({ enum: RESULT_TRANSPORTS, default: 'stow', description: 'How results (SEG) go back: STOW-RS to baseUrl, or C-STORE to dicomHost:dicomPort' })
+  @IsOptional()
+  @IsIn(RESULT_TRANSPORTS)
+  resultTransport?: (typeof RESULT_TRANSPORTS)[number];
 }
 
 export class UpdatePacsEndpointDto extends PartialType(CreatePacsEndpointDto) {
@@ -67,13 +100,17 @@ export class UpdatePacsEndpointDto extends PartialType(CreatePacsEndpointDto) {
 export class PacsEndpointResponseDto {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
-  @ApiProperty() baseUrl!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'null for a PACS reached over DIMSE only' }) baseUrl!: string | null;
   @ApiProperty({ enum: PACS_AUTH_TYPES }) authType!: PacsAuthType;
   @ApiPropertyOptional() username?: string;
   @ApiProperty({ description: 'Whether a secret is stored; the secret itself is never returned' }) hasSecret!: boolean;
   @ApiProperty() timeoutMs!: number;
   @ApiProperty({ description: 'false once an admin disabled it (PATCH enabled:false)' }) enabled!: boolean;
   @ApiPropertyOptional() disabledAt?: string;
+  @ApiPropertyOptional() dicomAeTitle?: string;
+  @ApiPropertyOptional() dicomHost?: string;
+  @ApiPropertyOptional() dicomPort?: number;
+  @ApiProperty({ enum: RESULT_TRANSPORTS }) resultTransport!: (typeof RESULT_TRANSPORTS)[number];
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 }
@@ -89,4 +126,5 @@ export class PacsEndpointTestResultDto {
   @ApiProperty({ type: PacsServiceCheckDto, description: 'QIDO-RS: GET {base}/studies?limit=1' }) qido!: PacsServiceCheckDto;
   @ApiProperty({ type: PacsServiceCheckDto, description: 'WADO-RS: metadata of one study, when the PACS has any' }) wado!: PacsServiceCheckDto;
   @ApiProperty({ type: PacsServiceCheckDto, description: 'STOW-RS: an empty multipart POST; any answer but 404/405/5xx means the service exists' }) stow!: PacsServiceCheckDto;
+  @ApiPropertyOptional({ type: PacsServiceCheckDto, description: 'C-ECHO to dicomAeTitle@dicomHost:dicomPort, when the endpoint has them' }) echo?: PacsServiceCheckDto;
 }

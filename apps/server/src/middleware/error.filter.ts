@@ -6,6 +6,7 @@ import {
   DicomwebError,
   DicomwebHttpError,
   DicomwebTimeoutError,
+  DimseError,
   PixelDecodeError,
   SeriesRejectedError,
   UnsupportedTransferSyntaxError,
@@ -78,7 +79,7 @@ function clientErrorOf(exception: unknown): ErrorBody | undefined {
 export function statusOf(exception: unknown): number {
   if (exception instanceof DicomwebTimeoutError) return HttpStatus.GATEWAY_TIMEOUT;
   if (exception instanceof DicomwebHttpError && exception.status === 404) return HttpStatus.NOT_FOUND;
-  if (exception instanceof DicomwebError) return HttpStatus.BAD_GATEWAY;
+  if (exception instanceof DicomwebError || exception instanceof DimseError) return HttpStatus.BAD_GATEWAY;
   if (
     exception instanceof SeriesRejectedError ||
     exception instanceof DicomParseError ||

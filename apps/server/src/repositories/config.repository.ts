@@ -53,6 +53,27 @@ export interface AppConfig {
   uploadParseHeapMb: number;
   /** Most data elements in one uploaded DICOM file (a CT slice has a few hundred). */
   uploadParseMaxElements: number;
+  /** The DICOM (DIMSE) listener; undefined when DICOM_PORT is not set (off by default). */
+  dicom: DicomListenerConfig | undefined;
+  /** Our AE title: the called AE of the listener and the calling AE of our C-STORE/C-ECHO SCU. */
+  dicomAeTitle: string;
+}
+
+/** The C-STORE SCP's settings (DICOM_* variables). */
+export interface DicomListenerConfig {
+  port: number;
+  host: string;
+  /** A series is segmented once no instance of it arrived for this long (s). */
+  stableSeconds: number;
+  /** Largest single instance accepted (bytes); bigger ones are refused with status A700. */
+  maxInstanceBytes: number;
+  /** Disk the received instances may use at once (bytes); past it, C-STOREs are refused with A700. */
+  storeMaxBytes: number;
+  maxAssociations: number;
+  /** An association silent for this long (ms) is aborted. */
+  timeoutMs: number;
+  /** Absolute folder of received instances (DATA_DIR/dimse). */
+  storeDir: string;
 }
 
 /** Thrown at boot when an environment variable is malformed; the message names the variable. */
@@ -88,6 +109,30 @@ function text(env: Env, key: string, fallback: string): string {
 function path(env: Env, key: string, fallback: string, root: string): string {
   const value = text(env, key, fallback);
   return isAbsolute(value) ? value : resolve(root, value);
+}
+
+/** PS3.5 6.2 AE: 1-16 characters of the default repertoire, no backslash or control characters, not all spaces. */
+function aeTitle(env: Env, key: string, fallback: string): string {
+  const value = text(env, key, fallback);
+  if (value.length > 16 || !/^[\x20-\x5b\x5d-\x7e]+$/.test(value)) {
+    throw new ConfigError(`Invalid environment variable ${key}=${JSON.stringify(value)}: expected an AE title of 1 to 16 printable ASCII characters without a backslash`);
+  }
+  return value;
+}
+
+function dicomListener(env: Env, dataDir: string): DicomListenerConfig | undefined {
+  const port = optionalInteger(env, 'DICOM_PORT', 1, 65535);
+  if (port === undefined) return undefined;
+  return {
+    port,
+    host: text(env, 'DICOM_HOST', text(env, 'HOST', '127.0.0.1')),
+    stableSeconds: integer(env, 'DICOM_STABLE_SECONDS', 30, 1, 24 * 3600),
+    maxInstanceBytes: integer(env, 'DICOM_MAX_INSTANCE_MB', 1024, 1, 64 * 1024) * 1024 * 1024,
+    storeMaxBytes: integer(env, 'DICOM_STORE_MAX_GB', 20, 1, 100_000) * 1024 * 1024 * 1024,
+    maxAssociations: integer(env, 'DICOM_MAX_ASSOCIATIONS', 8, 1, 256),
+    timeoutMs: integer(env, 'DICOM_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
+    storeDir: join(dataDir, 'dimse'),
+  };
 }
 
 /**
@@ -131,6 +176,8 @@ export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
     uploadParseTimeoutMs: integer(env, 'UPLOAD_PARSE_TIMEOUT_MS', 10_000, 100, 600_000),
     uploadParseHeapMb: integer(env, 'UPLOAD_PARSE_HEAP_MB', 256, 16, 8192),
     uploadParseMaxElements: integer(env, 'UPLOAD_PARSE_MAX_ELEMENTS', 20_000, 100, 10_000_000),
+    dicom: dicomListener(env, dataDir),
+    dicomAeTitle: aeTitle(env, 'DICOM_AE_TITLE', 'COVSEG'),
   };
 }
 

@@ -1,4 +1,6 @@
-import { TRUST_MIGRATION } from '../trust/repositories/trust.migration';
+import { DIMSE_MIGRATION } from '../dimse/dimse.migration';
+import { REVIEW_MIGRATION } from '../review/review.migration';
+import { TRUST_MIGRATION, TRUST_REVIEWER_ROLE_MIGRATION } from '../trust/repositories/trust.migration';
 
 /**
  * Versioned schema migrations. Entry i brings the schema to version i + 1 (`PRAGMA user_version`).
@@ -103,4 +105,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX seg_outbox_series ON seg_outbox(pacs_endpoint_id, source_series_instance_uid, model_name, model_version);
   CREATE INDEX seg_outbox_status ON seg_outbox(status, next_attempt_at);
   `,
+  // 5: DIMSE (endpoint AE, result transport, job source, received series).
+  DIMSE_MIGRATION,
+  // 6: the reviewer role (trust module).
+  TRUST_REVIEWER_ROLE_MIGRATION,
+  // 7: corrections and review statuses (review module).
+  REVIEW_MIGRATION,
 ];

@@ -1,5 +1,6 @@
 import type { DicomInstance } from '../parsing/dicom-instance';
 import { reject } from './slice-geometry';
+import { describeSlice } from './frame-slice';
 
 /**
  * Physical ranges of the values that size every later computation (closing radius, volumes, HU).
@@ -34,7 +35,7 @@ export function requirePixelSpacing(instance: DicomInstance): [number, number] {
   const values = numbersOf(raw);
   const { min, max } = PIXEL_SPACING_RANGE_MM;
   if (values.length !== 2 || !values.every((v) => Number.isFinite(v) && v >= min && v <= max)) {
-    reject(`SOP Instance ${instance.sopInstanceUID} has PixelSpacing ${show(raw)}: two numbers from ${min} to ${max} mm are expected`, 'implausible-geometry');
+    reject(`${describeSlice(instance)} has PixelSpacing ${show(raw)}: two numbers from ${min} to ${max} mm are expected`, 'implausible-geometry');
   }
   return values as [number, number];
 }
@@ -48,12 +49,12 @@ export function requireRescale(instance: DicomInstance): { slope: number; interc
   const read = (keyword: 'RescaleSlope' | 'RescaleIntercept') => {
     const raw = instance.dataset[keyword];
     const values = numbersOf(raw);
-    if (values.length === 0) reject(`SOP Instance ${instance.sopInstanceUID} has no ${keyword}`, 'missing-rescale');
+    if (values.length === 0) reject(`${describeSlice(instance)} has no ${keyword}`, 'missing-rescale');
     const value = values[0]!;
     const ok = keyword === 'RescaleSlope' ? Number.isFinite(value) && Math.abs(value) >= SLOPE_RANGE.min && Math.abs(value) <= SLOPE_RANGE.max : Number.isFinite(value) && Math.abs(value) <= INTERCEPT_MAX;
     if (values.length !== 1 || !ok) {
       const range = keyword === 'RescaleSlope' ? `a finite number, not 0, of magnitude ${SLOPE_RANGE.min} to ${SLOPE_RANGE.max}` : `a finite number within ±${INTERCEPT_MAX}`;
-      reject(`SOP Instance ${instance.sopInstanceUID} has ${keyword} ${show(raw)}: ${range} is expected`, 'invalid-rescale');
+      reject(`${describeSlice(instance)} has ${keyword} ${show(raw)}: ${range} is expected`, 'invalid-rescale');
     }
     return value;
   };

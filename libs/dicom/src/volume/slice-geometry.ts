@@ -1,5 +1,6 @@
 import { SeriesRejectedError, type SeriesRejectionReason } from '../errors';
 import type { DicomInstance } from '../parsing/dicom-instance';
+import { describeSlice } from './frame-slice';
 import type { Vec3 } from './ct-volume';
 import { requirePixelSpacing } from './physical-ranges';
 
@@ -26,7 +27,7 @@ function numbers(instance: DicomInstance, keyword: string, count: number): numbe
   const raw = instance.dataset[keyword];
   const values = (Array.isArray(raw) ? raw : [raw]).map((v) => (typeof v === 'string' ? Number(v) : v));
   if (values.length !== count || !values.every((v): v is number => typeof v === 'number' && Number.isFinite(v))) {
-    reject(`Building a CT volume failed: SOP Instance ${instance.sopInstanceUID} has no valid ${keyword} (${count} numbers expected)`, 'mixed-geometry');
+    reject(`Building a CT volume failed: ${describeSlice(instance)} has no valid ${keyword} (${count} numbers expected)`, 'mixed-geometry');
   }
   return values as number[];
 }
@@ -38,7 +39,7 @@ export function readSliceGeometry(instance: DicomInstance): SliceGeometry {
   const columnDirection = orientation.slice(3, 6) as Vec3;
   // PS3.3 C.7.6.2.1.1: the two direction cosines are unit vectors and orthogonal.
   if (Math.abs(norm(rowDirection) - 1) > 1e-3 || Math.abs(norm(columnDirection) - 1) > 1e-3 || Math.abs(dot(rowDirection, columnDirection)) > 1e-3) {
-    reject(`Building a CT volume failed: ImageOrientationPatient of SOP Instance ${instance.sopInstanceUID} is not two orthogonal unit vectors`, 'mixed-geometry');
+    reject(`Building a CT volume failed: ImageOrientationPatient of ${describeSlice(instance)} is not two orthogonal unit vectors`, 'mixed-geometry');
   }
   const pixelSpacing = requirePixelSpacing(instance);
   return {

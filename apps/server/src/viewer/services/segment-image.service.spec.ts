@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { encodePng } from '@covseg/segmentation';
 import type { AppConfig } from '../../repositories/config.repository';
@@ -17,11 +18,13 @@ const slices = new DicomSliceWorkerRepository({ uploadParseWorkers: 1, uploadPar
 afterAll(() => slices.onModuleDestroy());
 
 describe('SegmentImageService', () => {
-  it('recognises PNG, JPEG and DICOM Part 10 by their signatures, and nothing else', () => {
+  it('recognises PNG, JPEG, TIFF, WebP and DICOM Part 10 by their signatures, and nothing else', async () => {
     const dicom = new Uint8Array(200);
     dicom.set([0x44, 0x49, 0x43, 0x4d], 128);
     expect(detectFormat(dicom)).toBe('dicom');
-    expect(detectFormat(new Uint8Array(encodePng(new Uint8Array(4), 2, 2, 1)))).toBe('png');
+    expect(detectFormat(new Uint8Array(await encodePng(new Uint8Array(4), 2, 2, 1)))).toBe('png');
+    expect(detectFormat(Uint8Array.from([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0]))).toBe('tiff');
+    expect(detectFormat(new TextEncoder().encode('RIFF\x10\0\0\0WEBPVP8L'))).toBe('webp');
     expect(detectFormat(new TextEncoder().encode('just some text, not an image'))).toBeUndefined();
   });
 
@@ -29,17 +32,19 @@ describe('SegmentImageService', () => {
     const service = new SegmentImageService(models, slices);
     await expect(service.segment(undefined)).rejects.toBeInstanceOf(UploadRejectedError);
     await expect(service.segment(upload(new Uint8Array(0)))).rejects.toBeInstanceOf(UploadRejectedError);
-    await expect(service.segment(upload(new TextEncoder().encode('hello')))).rejects.toThrow(/not PNG, JPEG or DICOM/);
+    await expect(service.segment(upload(new TextEncoder().encode('hello')))).rejects.toThrow(/not PNG, JPEG, TIFF, WebP or DICOM/);
   });
 
   it('refuses an oversized image from its header with 413 and a corrupt one with 422', async () => {
     const model = { contract: { inputSize: 8, inputChannels: 1, threshold: 0.5 }, name: 'm', version: '1', trained: false, predict: vi.fn() };
     const service = new SegmentImageService({ getModelOrFail: () => model } as unknown as ViewerModelRepository, slices);
-    const huge = new Uint8Array(encodePng(new Uint8Array(4), 2, 2, 1));
-    // Rewrite the IHDR width to 5000 px: the header check refuses it without decoding.
-    new DataView(huge.buffer, huge.byteOffset).setUint32(16, 5000);
+    const huge = new Uint8Array(await encodePng(new Uint8Array(4), 2, 2, 1));
+    // Rewrite the IHDR width to 5000 px (and its CRC, as a crafted file would): the header check refuses it without decoding.
+    const view = new DataView(huge.buffer, huge.byteOffset);
+    view.setUint32(16, 5000);
+    view.setUint32(29, crc32(huge.subarray(12, 29)));
     await expect(service.segment(upload(huge))).rejects.toBeInstanceOf(UploadTooLargeError);
-    const truncated = new Uint8Array(encodePng(new Uint8Array(64 * 64).fill(128), 64, 64, 1)).slice(0, 60);
+    const truncated = new Uint8Array(await encodePng(new Uint8Array(64 * 64).fill(128), 64, 64, 1)).slice(0, 60);
     await expect(service.segment(upload(truncated))).rejects.toBeInstanceOf(UploadUnreadableError);
     expect(model.predict).not.toHaveBeenCalled();
   });
