@@ -112,12 +112,12 @@ describe('buildCtVolume', () => {
   });
 
   it.each([
-    ['PixelSpacing 1e-300 (once a 1e301-pixel lung closing)', { PixelSpacing: ['1e-300', '1e-300'] }, 'implausible-geometry', /PixelSpacing "1e-300\\\\1e-300"/],
+    ['PixelSpacing 1e-300 (once a 1e301-pixel lung closing)', { PixelSpacing: ['1e-300', '1e-300'] }, 'implausible-geometry', /PixelSpacing "1e-300\\1e-300"/],
     ['PixelSpacing 0', { PixelSpacing: [0, 0] }, 'implausible-geometry', /PixelSpacing/],
     ['a negative PixelSpacing', { PixelSpacing: [-0.7, 0.7] }, 'implausible-geometry', /PixelSpacing/],
     ['a text PixelSpacing', { PixelSpacing: ['abc', 'def'] }, 'implausible-geometry', /PixelSpacing/],
     ['a PixelSpacing of 50 mm', { PixelSpacing: [50, 50] }, 'implausible-geometry', /0.05 to 10 mm/],
-    ['RescaleSlope 0', { RescaleSlope: 0 }, 'invalid-rescale', /RescaleSlope 0/],
+    ['RescaleSlope 0', { RescaleSlope: 0 }, 'invalid-rescale', /RescaleSlope "0"/],
     ['RescaleSlope NaN', { RescaleSlope: 'NaN' }, 'invalid-rescale', /RescaleSlope/],
     ['RescaleSlope Infinity', { RescaleSlope: 'Infinity' }, 'invalid-rescale', /RescaleSlope/],
     ['a text RescaleSlope', { RescaleSlope: 'one' }, 'invalid-rescale', /RescaleSlope/],

@@ -15,7 +15,8 @@ export const SLICE_SPACING_RANGE_MM = { min: 0.05, max: 50 } as const;
 const SLOPE_RANGE = { min: 1e-6, max: 1e6 } as const;
 const INTERCEPT_MAX = 1e6;
 
-const show = (raw: unknown) => JSON.stringify(Array.isArray(raw) ? raw.join('\\') : raw)?.slice(0, 60) ?? 'missing';
+// The value as the header holds it (multi-values joined by \ as in DICOM), quoted, at most 60 characters.
+const show = (raw: unknown) => (raw === undefined ? 'missing' : `"${(Array.isArray(raw) ? raw.join('\\') : String(raw)).slice(0, 60)}"`);
 
 function numbersOf(raw: unknown): number[] {
   // Only an absent attribute is "missing"; dcmjs turns an unparsable DS into null, which is invalid.
