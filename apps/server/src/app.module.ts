@@ -9,6 +9,7 @@ import { JobRepository } from './repositories/job.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
 import { ModelRepository } from './repositories/model.repository';
 import { DicomwebRepository } from './repositories/dicomweb.repository';
+import { DecodePoolRepository } from './repositories/decode-pool.repository';
 import { JobWorker } from './jobs/job-worker';
 import { SegmentationPipeline } from './jobs/segmentation.pipeline';
 import { TrustModule } from './trust/trust.module';
@@ -22,6 +23,6 @@ import { ViewerModule } from './viewer/viewer.module';
 @Module({
   imports: [CoreModule, TrustModule, ViewerModule],
   controllers: [HealthController, PacsEndpointController, JobController],
-  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, JobWorker, SegmentationPipeline],
+  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, DecodePoolRepository, JobWorker, SegmentationPipeline],
 })
 export class AppModule {}

@@ -4,10 +4,11 @@ import { JobQuantification, JobResult } from './job-result';
 import { APP_CONFIG, AppConfig } from '../repositories/config.repository';
 import { DicomwebRepository } from '../repositories/dicomweb.repository';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
+import { DecodePoolRepository } from '../repositories/decode-pool.repository';
 import { ModelRepository } from '../repositories/model.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import { PacsEndpointService } from '../services/pacs-endpoint.service';
-import { decodeSeries } from './decode-series.step';
+import { retrieveCtVolume } from './decode-series.step';
 import { encodeSeg } from './encode-seg.step';
 import { findSegOnPacs } from './find-existing-seg.step';
 import { JobContext } from './job-context';
@@ -32,6 +33,7 @@ export class SegmentationPipeline {
     private readonly endpoints: PacsEndpointService,
     private readonly dicomweb: DicomwebRepository,
     private readonly models: ModelRepository,
+    private readonly decoding: DecodePoolRepository,
   ) {}
 
   async run(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
@@ -56,19 +58,18 @@ export class SegmentationPipeline {
     this.jobs.setSeries(job.id, seriesInstanceUID, resolved.selection ?? null);
 
     return this.serialized(`${job.pacsEndpointId}|${seriesInstanceUID}|${model.name}|${model.version}`, signal, () =>
-      this.segmentAndStore(context, seriesInstanceUID),
+      this.segmentAndStore(context, seriesInstanceUID, resolved.instances),
     );
   }
 
-  private async segmentAndStore(context: JobContext, seriesInstanceUID: string): Promise<JobResult> {
-    const { job, client, model, signal } = context;
+  private async segmentAndStore(context: JobContext, seriesInstanceUID: string, expectedSlices: number | undefined): Promise<JobResult> {
+    const { job, model } = context;
     if (!job.force) {
       const existing = await this.findExisting(context, seriesInstanceUID);
       if (existing) return existing;
     }
 
-    const files = await context.time('retrieve', () => client.retrieveSeries(job.studyInstanceUID, seriesInstanceUID, { signal }));
-    const volume = await context.time('decode', () => decodeSeries(files, seriesInstanceUID));
+    const volume = await retrieveCtVolume(context, seriesInstanceUID, this.decoding.pool, expectedSlices);
     context.progress(0, volume.geometry.slices);
     const segmentation = await segmentCtVolume(context, volume);
     const seg = await context.time('segEncode', () => encodeSeg(volume, segmentation, model));

@@ -62,24 +62,9 @@ function checkSteps(sorted: SliceGeometry[], distances: number[], normal: Vec3):
  * {@link SeriesRejectedError} with a reason code; the instances are read, not modified.
  */
 export async function buildCtVolume(instances: readonly DicomInstance[], options: BuildCtVolumeOptions = {}): Promise<CtVolume> {
-  const minSlices = options.minSlices ?? 8;
-  checkSeriesAttributes(instances, minSlices);
-
-  const geometries = instances.map(readSliceGeometry);
-  const first = geometries[0]!;
-  for (const other of geometries.slice(1)) checkSameGeometry(first, other);
-  const normal = cross(first.rowDirection, first.columnDirection);
-  const sorted = geometries
-    .map((geometry) => ({ geometry, distance: dot(normal, geometry.position) }))
-    .sort((a, b) => a.distance - b.distance);
-  const ordered = sorted.map((s) => s.geometry);
-  const sliceSpacingMm = checkSteps(
-    ordered,
-    sorted.map((s) => s.distance),
-    normal,
-  );
-
-  const { rows, columns } = first.instance.pixel!;
+  const plan = planCtVolume(instances, options);
+  const { ordered } = plan;
+  const { rows, columns } = plan.first.instance.pixel!;
   const sliceLength = rows * columns;
   const hu = new Int16Array(sliceLength * ordered.length);
   for (let z = 0; z < ordered.length; z++) {
@@ -96,7 +81,47 @@ export async function buildCtVolume(instances: readonly DicomInstance[], options
     }
     rescaleInto(stored, instance, hu.subarray(z * sliceLength, (z + 1) * sliceLength));
   }
+  return assembleCtVolume(hu, plan);
+}
 
+/** What buildCtVolume decides before decoding anything: the checks passed, the slice order, the spacing. */
+export interface CtVolumePlan {
+  readonly first: SliceGeometry;
+  /** Slices sorted by increasing position along `normal`. */
+  readonly ordered: SliceGeometry[];
+  readonly normal: Vec3;
+  readonly sliceSpacingMm: number;
+}
+
+/**
+ * Every check of {@link buildCtVolume} that needs no pixel values, and the slice order. A caller that
+ * decodes the slices elsewhere (CtVolumeStream) runs this to refuse and sort exactly as buildCtVolume does.
+ * @throws SeriesRejectedError
+ */
+export function planCtVolume(instances: readonly DicomInstance[], options: BuildCtVolumeOptions = {}): CtVolumePlan {
+  const minSlices = options.minSlices ?? 8;
+  checkSeriesAttributes(instances, minSlices);
+
+  const geometries = instances.map(readSliceGeometry);
+  const first = geometries[0]!;
+  for (const other of geometries.slice(1)) checkSameGeometry(first, other);
+  const normal = cross(first.rowDirection, first.columnDirection);
+  const sorted = geometries
+    .map((geometry) => ({ geometry, distance: dot(normal, geometry.position) }))
+    .sort((a, b) => a.distance - b.distance);
+  const ordered = sorted.map((s) => s.geometry);
+  const sliceSpacingMm = checkSteps(
+    ordered,
+    sorted.map((s) => s.distance),
+    normal,
+  );
+  return { first, ordered, normal, sliceSpacingMm };
+}
+
+/** The CtVolume of a plan and its HU, slice-major in the plan's order; `hu` is taken, not copied. */
+export function assembleCtVolume(hu: Int16Array, plan: CtVolumePlan): CtVolume {
+  const { first, ordered, normal, sliceSpacingMm } = plan;
+  const { rows, columns } = first.instance.pixel!;
   const firstInVolume = ordered[0]!;
   const header = firstInVolume.instance.dataset;
   return {

@@ -12,14 +12,26 @@ function rescaleValue(instance: DicomInstance, keyword: 'RescaleSlope' | 'Rescal
   return value;
 }
 
+/** RescaleSlope and RescaleIntercept of a slice. @throws SeriesRejectedError 'missing-rescale'. */
+export function readRescale(instance: DicomInstance): { slope: number; intercept: number } {
+  return { slope: rescaleValue(instance, 'RescaleSlope'), intercept: rescaleValue(instance, 'RescaleIntercept') };
+}
+
 /**
  * Applies the Modality LUT (PS3.3 C.11.1: HU = stored x RescaleSlope + RescaleIntercept) of one slice,
  * rounding to the nearest HU and clamping to the int16 range, into `out` (a view into the volume).
  * `stored` is read, not kept.
  */
 export function rescaleInto(stored: StoredPixels, instance: DicomInstance, out: Int16Array): void {
-  const slope = rescaleValue(instance, 'RescaleSlope');
-  const intercept = rescaleValue(instance, 'RescaleIntercept');
+  const { slope, intercept } = readRescale(instance);
+  applyModalityLut(stored, slope, intercept, out);
+}
+
+/**
+ * The arithmetic of {@link rescaleInto} with the slope and intercept given: `out.length` values of
+ * `stored` into `out`. The decode worker threads run this same function, so HU match a serial decode.
+ */
+export function applyModalityLut(stored: StoredPixels, slope: number, intercept: number, out: Int16Array): void {
   const length = out.length;
   if (slope === 1 && Number.isInteger(intercept)) {
     // The usual CT case: integer arithmetic only; the clamp keeps Int16Array from wrapping around.
