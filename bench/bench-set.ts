@@ -139,6 +139,8 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 /** Builds (once) and returns the folder of one bench series. */
 export async function benchSeries(name: BenchSeriesName): Promise<string> {
   mkdirSync(benchRoot, { recursive: true });
+  // dcmcjpeg (dcmtk) and gdcmconv (libgdcm-tools) come from Debian; installs them as root, names them otherwise.
+  execFileSync('bash', [join(repoRoot, 'scripts/setup-system.sh'), 'bench'], { stdio: ['ignore', 'inherit', 'inherit'] });
   const archive0001 = existsSync(join(shared, 'lidc-idri-0001.tar.xz')) ? join(shared, 'lidc-idri-0001.tar.xz') : committed0001;
   const sample = () => unpack(archive0001, 'lidc-idri-0001-chest-ct', 'lidc-0001');
   switch (name) {

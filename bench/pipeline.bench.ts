@@ -69,7 +69,11 @@ async function main(): Promise<void> {
       body: JSON.stringify({ pacsEndpointId: server.pacsEndpointId, studyInstanceUID: first.StudyInstanceUID, seriesInstanceUID: first.SeriesInstanceUID, force: true }),
       expectStatus: 202,
     });
-    const job = await waitForJob(server, id, 600_000);
+    const job = await waitForJob(server, id, 600_000).catch((error: unknown) => {
+      // The server died (a crash, the OOM killer): show how it ended.
+      process.stderr.write(`bench: server exit ${server?.child.exitCode ?? 'running'} signal ${server?.child.signalCode ?? '-'}; last output:\n${server?.output().slice(-3000)}\n`);
+      throw error;
+    });
     const totalMs = performance.now() - started;
     if (job.status !== 'succeeded') throw new Error(`bench job ${job.status}: ${job.error?.code}: ${job.error?.message}`);
     const rssMb = peakRssMb(server.child.pid!);
