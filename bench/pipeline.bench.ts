@@ -12,7 +12,6 @@ import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DicomwebClient, parseDicom } from '@covseg/dicom';
 import { SegmentationModel } from '@covseg/segmentation';
-import { waitForJob } from '../tests/support/jobs';
 import { OrthancInstance } from '../tests/support/orthanc';
 import { repoRoot, spawnServerProcess } from '../tests/support/server';
 import { benchSeries, benchSeriesNames, type BenchSeriesName } from './bench-set';
@@ -20,6 +19,23 @@ import { benchSeries, benchSeriesNames, type BenchSeriesName } from './bench-set
 const TARGET_SECONDS = 20;
 const TARGET_FLOOR_RATIO = 1.3;
 const TARGET_RSS_MB = 1024;
+
+/**
+ * Polls the job like tests/support/jobs.ts, but a failed poll is retried: on a loaded 2-core machine the
+ * server's event loop can be busy (the 3-D lung mask of 600 slices) for longer than undici waits to connect.
+ */
+async function waitForJob(server: { json<T>(path: string): Promise<T> }, id: string, timeoutMs: number): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await server.json<any>(`/api/jobs/${id}`).catch((error: unknown) => {
+      process.stderr.write(`bench: polling the job failed (${String((error as { cause?: unknown }).cause ?? error)}); retrying\n`);
+      return { status: 'running' };
+    });
+    if (job.status !== 'queued' && job.status !== 'running') return job;
+    if (Date.now() > deadline) throw new Error(`Job ${id} still ${job.status} (stage ${job.stage}) after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 const ms = (value: number) => `${(value / 1000).toFixed(2)} s`.padStart(9);
 

@@ -76,6 +76,15 @@ describe('decoding in worker threads', () => {
     expect((error as UnsupportedTransferSyntaxError).transferSyntaxUID).toBe('1.2.840.10008.1.2.4.51');
   });
 
+  it('keeps decoding in a new pool after another was closed, as a server restarted in the same process does', async () => {
+    const instance = parseDicom(single('nema-wg04/CT1_JPLL.dcm'));
+    for (let round = 0; round < 2; round++) {
+      const own = new FrameDecodePool({ threads: 1 });
+      expect(differing(await poolHu(own, instance), await serialHu(instance))).toBe(0);
+      await own.close();
+    }
+  });
+
   it('reports a corrupt JPEG 2000 codestream as a PixelDecodeError and keeps decoding afterwards', async () => {
     const instance = parseDicom(single('nema-wg04/CT1_J2KR.dcm'));
     const frame = instance.encodedFrame(0)!;

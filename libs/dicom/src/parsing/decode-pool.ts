@@ -12,20 +12,23 @@ export interface FrameDecodePoolOptions {
 }
 
 /*
- * Sources (vitest, scripts/run-ts.mjs) run decode-worker.ts through @swc/core, a dev dependency that is
- * present wherever .ts sources run; the compiled server (dist/) runs decode-worker.js directly. The
- * bootstrap only installs that require hook: the worker's code is the library's own decode path.
+ * Sources (vitest, scripts/run-ts.mjs) run decode-worker.ts through TypeScript's transpileModule
+ * (typescript is a dev dependency, present wherever .ts sources run); the compiled server (dist/) runs
+ * decode-worker.js directly. The bootstrap only installs that require hook: the worker's code is the
+ * library's own decode path. Never use @swc/core here: a native addon loaded in a worker thread that
+ * is terminated crashes the whole process when the next worker loads it (seen under vitest's forks).
  */
 const TS_BOOTSTRAP = `
 const Module = require('node:module');
 const { readFileSync } = require('node:fs');
 const { workerData } = require('node:worker_threads');
-const swc = require(workerData.swcPath);
+const ts = require(workerData.typescriptPath);
 Module._extensions['.ts'] = function (module, filename) {
-  const { code } = swc.transformSync(readFileSync(filename, 'utf8'), {
-    filename, module: { type: 'commonjs' }, jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
+  const { outputText } = ts.transpileModule(readFileSync(filename, 'utf8'), {
+    fileName: filename,
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
   });
-  module._compile(code, filename);
+  module._compile(outputText, filename);
 };
 require(workerData.entry);
 `;
@@ -51,7 +54,7 @@ class DecodeThread {
     const entry = join(__dirname, `decode-worker${extname(__filename)}`);
     this.worker =
       extname(__filename) === '.ts'
-        ? new Worker(TS_BOOTSTRAP, { eval: true, workerData: { entry, swcPath: createRequire(__filename).resolve('@swc/core') } })
+        ? new Worker(TS_BOOTSTRAP, { eval: true, workerData: { entry, typescriptPath: createRequire(__filename).resolve('typescript') } })
         : new Worker(entry);
     this.worker.unref();
     this.worker.on('message', (reply: DecodeReply) => {
