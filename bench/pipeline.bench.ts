@@ -77,6 +77,8 @@ async function main(): Promise<void> {
     const firstInstance = parseDicom(new Uint8Array(readFileSync(files[0]!)));
     const first = firstInstance.dataset as { StudyInstanceUID: string; SeriesInstanceUID: string };
     server = await spawnServerProcess({ dicomwebUrl: orthanc.dicomwebUrl });
+    // The test endpoint allows 10 s per request; a 600-frame SEG's STOW on a loaded machine takes longer.
+    await server.json(`/api/pacs-endpoints/${server.pacsEndpointId}`, { method: 'PATCH', body: JSON.stringify({ timeoutMs: 120_000 }) });
 
     // The whole flow, timed from the client's POST to the job's end.
     const started = performance.now();
