@@ -39,12 +39,13 @@ describe('multipart/related', () => {
     expect(() => parseMultipart(bytes('no delimiter at all'), 'q')).toThrow(/no delimiter --q/);
   });
 
-  it('splits a 70 MB message of 133 parts in well under a quarter of a second', () => {
+  // What keeps a 70 MB series fast: the parts are views into the message, never copies. (Speed itself
+  // is measured by bench/; a wall-clock bound here failed at load 18 on the shared 2-core VM.)
+  it('splits a 70 MB message of 133 parts into views of the message, without copying', () => {
     const parts = Array.from({ length: 133 }, () => new Uint8Array(526_000).fill(7));
     const { body, contentType } = buildMultipart(parts, 'application/dicom');
-    const started = performance.now();
     const parsed = parseMultipart(body, getMultipartBoundary(contentType)!);
-    expect(performance.now() - started).toBeLessThan(250);
+    expect(parsed.every((p) => p.body.buffer === body.buffer)).toBe(true);
     expect(parsed).toHaveLength(133);
     expect(parsed.every((p) => p.body.byteLength === 526_000)).toBe(true);
   });
