@@ -5,6 +5,8 @@ import tseslint from 'typescript-eslint';
 
 const vendorOwners = [
   { name: 'dcmjs', owner: 'libs/dicom' },
+  // dcmjs-dimse (DIMSE networking) brings its own nested dcmjs 0.50; only the DIMSE gateway may import it.
+  { name: 'dcmjs-dimse', owner: 'libs/dicom/src/dimse' },
   { name: 'onnxruntime-node', owner: 'libs/segmentation/src/inference' },
   { name: 'onnxruntime-common', owner: 'libs/segmentation/src/inference' },
   { name: 'cornerstone-core', owner: 'apps/viewer/src/rendering' },
@@ -39,9 +41,21 @@ export default tseslint.config(
   },
   {
     files: ['libs/dicom/**/*.ts'],
+    ignores: ['libs/dicom/src/dimse/**'],
     rules: {
       'no-restricted-imports': restrict(
         [...vendorsNotOwnedBy('libs/dicom'), { name: '@covseg/segmentation', message: 'libs/dicom and libs/segmentation are independent.' }],
+        libForbidden.patterns,
+      ),
+      'no-restricted-globals': ['error', { name: 'window', message: 'Libraries never touch the DOM.' }, { name: 'document', message: 'Libraries never touch the DOM.' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Libraries take options, not process.env.' }],
+    },
+  },
+  {
+    files: ['libs/dicom/src/dimse/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(
+        [...vendorsNotOwnedBy('libs/dicom/src/dimse'), { name: '@covseg/segmentation', message: 'libs/dicom and libs/segmentation are independent.' }],
         libForbidden.patterns,
       ),
       'no-restricted-globals': ['error', { name: 'window', message: 'Libraries never touch the DOM.' }, { name: 'document', message: 'Libraries never touch the DOM.' }],

@@ -6,8 +6,9 @@
 #   npm run demo -- --stop    stop what an earlier demo left running
 #
 # The LAST line on stdout is one JSON object (pacs, studyInstanceUID, seriesInstanceUID, segSeriesInstanceUID,
-# segSopInstanceUID, slices, infectionVolumeMl, lungVolumeMl, involvementPercent, seconds, viewerUrl).
-# Everything else goes to stderr. Ports: PORT (3000), ORTHANC_HTTP_PORT (8042), ORTHANC_DICOM_PORT (4242).
+# segSopInstanceUID, slices, infectionVolumeMl, lungVolumeMl, involvementPercent, seconds, viewerUrl, dicom).
+# Everything else goes to stderr. Ports: PORT (3000), ORTHANC_HTTP_PORT (8042), ORTHANC_DICOM_PORT (4242),
+# DICOM_PORT (11112: the server's C-STORE SCP, AE title COVSEG; Orthanc knows it as modality "covseg").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,7 @@ done
 port="${PORT:-3000}"
 orthanc_http="${ORTHANC_HTTP_PORT:-8042}"
 orthanc_dicom="${ORTHANC_DICOM_PORT:-4242}"
+dicom_port="${DICOM_PORT:-11112}"
 orthanc_dir=.var/orthanc
 server_pid=.var/server.pid
 log() { echo "demo: $*" >&2; }
@@ -61,12 +63,13 @@ if node -e "process.exit(require('./package.json').scripts['build:viewer'] ? 0 :
 fi
 
 log "starting Orthanc on 127.0.0.1:$orthanc_http (storage $orthanc_dir)"
-pacs="$(bash scripts/orthanc.sh start --http-port "$orthanc_http" --dicom-port "$orthanc_dicom" --dir "$orthanc_dir")"
+pacs="$(ORTHANC_DICOM_MODALITIES="{\"covseg\":[\"COVSEG\",\"127.0.0.1\",$dicom_port]}" \
+  bash scripts/orthanc.sh start --http-port "$orthanc_http" --dicom-port "$orthanc_dicom" --dir "$orthanc_dir")"
 
 # A server from an earlier demo runs an older build: replace it.
 stop_server
-log "starting the server on http://127.0.0.1:$port (log .var/server.log)"
-PORT="$port" HOST=127.0.0.1 DATA_DIR=.var/server COVSEG_BOOTSTRAP_ADMIN_TOKEN="$token" \
+log "starting the server on http://127.0.0.1:$port, DICOM COVSEG@127.0.0.1:$dicom_port (log .var/server.log)"
+PORT="$port" HOST=127.0.0.1 DATA_DIR=.var/server COVSEG_BOOTSTRAP_ADMIN_TOKEN="$token" DICOM_PORT="$dicom_port" DICOM_AE_TITLE=COVSEG \
   setsid node dist/apps/server/src/main.js > .var/server.log 2>&1 < /dev/null &
 echo $! > "$server_pid"
 if [ "$once" = 1 ]; then trap stop_all EXIT; fi
@@ -76,7 +79,8 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 
-node scripts/run-ts.mjs scripts/demo.ts --server "http://127.0.0.1:$port" --pacs "$pacs" --orthanc "http://127.0.0.1:$orthanc_http" --token-file "$token_file"
+node scripts/run-ts.mjs scripts/demo.ts --server "http://127.0.0.1:$port" --pacs "$pacs" --orthanc "http://127.0.0.1:$orthanc_http" \
+  --orthanc-dicom-port "$orthanc_dicom" --token-file "$token_file"
 
 if [ "$once" = 1 ]; then
   log "stopping the server and Orthanc (--once)"

@@ -21,6 +21,9 @@ function option(name: string): string {
 const server = option('server');
 const pacs = option('pacs');
 const orthanc = option('orthanc');
+const orthancDicomPort = Number(option('orthanc-dicom-port'));
+/** Orthanc's DICOM AE (scripts/orthanc.sh): it may push to our C-STORE SCP, and results could go back by C-STORE. */
+const ORTHANC_DICOM = { dicomAeTitle: 'ORTHANC', dicomHost: '127.0.0.1', dicomPort: orthancDicomPort };
 const token = readFileSync(option('token-file'), 'utf8').trim();
 const log = (message: string) => process.stderr.write(`demo: ${message}\n`);
 
@@ -64,20 +67,24 @@ async function main(): Promise<void> {
   const first = parseDicom(new Uint8Array(readFileSync(files[0]))).dataset as { StudyInstanceUID: string; SeriesInstanceUID: string };
   await loadSeries(files, first.SeriesInstanceUID);
 
-  const health = await api<{ model: { name: string; version: string; trained: boolean; provider: string } | null }>('/api/health');
+  const health = await api<{
+    model: { name: string; version: string; trained: boolean; provider: string } | null;
+    dicom?: { aeTitle: string; host: string; port: number; listening: boolean };
+  }>('/api/health');
   if (health.model && !health.model.trained) {
     const bar = '!'.repeat(78);
     log(`${bar}\n!!! THE MODEL ${health.model.name} ${health.model.version} IS UNTRAINED (covseg.trained=untrained).\n!!! Its infection masks and volumes are MEANINGLESS. Train and export a model first.\n${bar}`);
   }
 
-  const endpoints = await api<Array<{ id: string; name: string; baseUrl: string }>>('/api/pacs-endpoints');
+  type Endpoint = { id: string; name: string; baseUrl: string; dicomAeTitle?: string; dicomPort?: number };
+  const endpoints = await api<Endpoint[]>('/api/pacs-endpoints');
   let endpoint = endpoints.find((e) => e.name === ENDPOINT_NAME);
-  if (endpoint && endpoint.baseUrl !== pacs) {
-    endpoint = await api(`/api/pacs-endpoints/${endpoint.id}`, { method: 'PATCH', body: JSON.stringify({ baseUrl: pacs }) });
+  if (endpoint && (endpoint.baseUrl !== pacs || endpoint.dicomAeTitle !== ORTHANC_DICOM.dicomAeTitle || endpoint.dicomPort !== ORTHANC_DICOM.dicomPort)) {
+    endpoint = await api<Endpoint>(`/api/pacs-endpoints/${endpoint.id}`, { method: 'PATCH', body: JSON.stringify({ baseUrl: pacs, ...ORTHANC_DICOM }) });
   }
-  endpoint ??= await api<{ id: string; name: string; baseUrl: string }>('/api/pacs-endpoints', {
+  endpoint ??= await api<Endpoint>('/api/pacs-endpoints', {
     method: 'POST',
-    body: JSON.stringify({ name: ENDPOINT_NAME, baseUrl: pacs, authType: 'none', timeoutMs: 60_000 }),
+    body: JSON.stringify({ name: ENDPOINT_NAME, baseUrl: pacs, authType: 'none', timeoutMs: 60_000, ...ORTHANC_DICOM }),
   });
 
   const started = performance.now();
@@ -125,6 +132,8 @@ async function main(): Promise<void> {
       // is the one-time login link, which lands on the deep link; viewerDeepLink is for a signed-in browser.
       viewerUrl: login.url,
       viewerDeepLink: `${server}${viewerPath}`,
+      // Our C-STORE SCP: Orthanc (AE ORTHANC) may push to it; storescu/echoscu reach it the same way.
+      ...(health.dicom ? { dicom: `${health.dicom.aeTitle}@${health.dicom.host}:${health.dicom.port}` } : {}),
     })}\n`,
   );
 }

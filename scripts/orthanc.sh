@@ -6,7 +6,9 @@
 #   scripts/orthanc.sh status  [--dir DIR]
 #
 # Defaults: HTTP 8042, DICOM 4242, storage in .var/orthanc (the project's own folder).
-# Env overrides: ORTHANC_HTTP_PORT, ORTHANC_DICOM_PORT, ORTHANC_DIR.
+# Env overrides: ORTHANC_HTTP_PORT, ORTHANC_DICOM_PORT, ORTHANC_DIR; ORTHANC_AET (Orthanc's AE title,
+# default ORTHANC) and ORTHANC_DICOM_MODALITIES (a JSON object of Orthanc's DicomModalities, the
+# C-STORE destinations it can push to, e.g. {"covseg":["COVSEG","127.0.0.1",11112]}).
 # Two instances can run side by side with different ports and dirs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +17,8 @@ cmd="${1:-}"; shift || true
 http_port="${ORTHANC_HTTP_PORT:-8042}"
 dicom_port="${ORTHANC_DICOM_PORT:-4242}"
 dir="${ORTHANC_DIR:-.var/orthanc}"
+aet="${ORTHANC_AET:-ORTHANC}"
+modalities="${ORTHANC_DICOM_MODALITIES:-"{}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --http-port) http_port="$2"; shift 2 ;;
@@ -57,6 +61,8 @@ case "$cmd" in
   "IndexDirectory": "$abs_dir/db",
   "HttpPort": $http_port,
   "DicomPort": $dicom_port,
+  "DicomAet": "$aet",
+  "DicomModalities": $modalities,
   "RemoteAccessAllowed": false,
   "AuthenticationEnabled": false,
   "HttpBindAddress": "127.0.0.1",

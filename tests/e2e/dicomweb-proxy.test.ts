@@ -140,7 +140,7 @@ describe('the DICOMweb proxy and the endpoint credentials', () => {
   });
 
   it('turns an upstream redirect into 502 instead of sending the browser to another host', async () => {
-    const response = await server.request(`/api/dicomweb/${endpointId}/studies/1.2/redirect`);
+    const response = await server.request(`/api/dicomweb/${endpointId}/studies?redirect=1`);
     expect(response.status).toBe(502);
     expect(response.headers.get('location')).toBeNull();
   });

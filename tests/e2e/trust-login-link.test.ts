@@ -29,6 +29,8 @@ describe('a one-time login link opened in a real browser', () => {
 
     const again = await context.newPage();
     await again.goto(url);
+    // This browser is signed in now: the page asks before a link may replace the session (login fixation).
+    await again.locator('#replace').click();
     await again.waitForFunction(() => document.getElementById('status')?.textContent?.includes('already used'), undefined, { timeout: 30_000 });
     // The code is taken out of the address bar before it is used.
     expect(new URL(again.url()).search).toBe('');

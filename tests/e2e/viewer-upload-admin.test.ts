@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom } from '@covseg/dicom';
 import { lidcSlicePaths } from '../support/lidc-fixture';
@@ -18,21 +18,20 @@ async function lungWindowPng(): Promise<string> {
   const { rows, columns } = instance.pixel!;
   const slope = Number(instance.dataset.RescaleSlope ?? 1);
   const intercept = Number(instance.dataset.RescaleIntercept ?? 0);
-  const png = new PNG({ width: columns, height: rows });
+  const grey = new Uint8Array(rows * columns);
   for (let i = 0; i < rows * columns; i++) {
     const hu = stored[i]! * slope + intercept;
-    const v = Math.max(0, Math.min(255, Math.round(((hu + 1350) / 1500) * 255)));
-    png.data.set([v, v, v, 255], i * 4);
+    grey[i] = Math.max(0, Math.min(255, Math.round(((hu + 1350) / 1500) * 255)));
   }
   const path = join(tmpdir(), `covseg-e2e-slice-${process.pid}.png`);
-  writeFileSync(path, PNG.sync.write(png));
+  writeFileSync(path, await sharp(grey, { raw: { width: columns, height: rows, channels: 1 } }).png().toBuffer());
   return path;
 }
 
-function maskPixels(dataUrl: string): number {
-  const png = PNG.sync.read(Buffer.from(dataUrl.replace(/^data:image\/png;base64,/, ''), 'base64'));
+async function maskPixels(dataUrl: string): Promise<number> {
+  const { data, info } = await sharp(Buffer.from(dataUrl.replace(/^data:image\/png;base64,/, ''), 'base64')).raw().toBuffer({ resolveWithObject: true });
   let count = 0;
-  for (let i = 0; i < png.data.length; i += 4) if (png.data[i]! >= 128) count++;
+  for (let i = 0; i < data.length; i += info.channels) if (data[i]! >= 128) count++;
   return count;
 }
 
@@ -60,7 +59,7 @@ describe('slice upload and PACS endpoint administration in the browser', () => {
     const body = (await response.json()) as { width: number; height: number; infectedFraction: number; maskPng: string };
     await page.getByTestId('upload-canvas').waitFor();
     const painted = Number(await page.getByTestId('upload-canvas').getAttribute('data-overlay-pixels'));
-    expect(painted).toBe(maskPixels(body.maskPng));
+    expect(painted).toBe(await maskPixels(body.maskPng));
     expect(painted).toBe(Math.round(body.infectedFraction * body.width * body.height));
     expect(await page.getByTestId('infected-fraction').textContent()).toContain(`${(body.infectedFraction * 100).toFixed(2)} %`);
     // Both downloads are PNGs: the composed overlay and the server's mask.
@@ -76,7 +75,7 @@ describe('slice upload and PACS endpoint administration in the browser', () => {
     const answer = page.waitForResponse((r) => r.url().endsWith('/api/segment-image'));
     await page.getByTestId('upload-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image at all\n') });
     expect((await answer).status()).toBe(415);
-    await poll(() => page.getByTestId('upload-status').textContent()).toMatch(/not PNG, JPEG or DICOM/);
+    await poll(() => page.getByTestId('upload-status').textContent()).toMatch(/not PNG, JPEG, TIFF, WebP or DICOM/);
     expect(await page.locator('.toast-error').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(artifactsDir, 'upload-refused.png') });
     await page.getByTestId('upload-input').setInputFiles(slicePath());

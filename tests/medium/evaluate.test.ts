@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import * as jpeg from 'jpeg-js';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confusion, decodeGrayImage, encodePng, SegmentationModel, segmentGrayImage, summarizeMetrics } from '@covseg/segmentation';
 
@@ -28,7 +28,7 @@ async function evaluateCli(...args: string[]): Promise<{ stdout: string; stderr:
   return run(process.execPath, [join(root, 'scripts/run-ts.mjs'), join(root, 'libs/segmentation/src/cli/evaluate.cli.ts'), ...args], { cwd: root });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   mkdirSync(imagesDir);
   mkdirSync(masksDir);
   for (const c of cases) {
@@ -45,9 +45,9 @@ beforeAll(() => {
       }
     }
     const grey = Uint8Array.from({ length: c.width * c.height }, (_, i) => rgba[i * 4]!);
-    const bytes = c.ext === 'jpg' ? jpeg.encode({ data: rgba, width: c.width, height: c.height }, 90).data : encodePng(grey, c.width, c.height, 1);
+    const bytes = c.ext === 'jpg' ? await sharp(rgba, { raw: { width: c.width, height: c.height, channels: 4 } }).jpeg({ quality: 90 }).toBuffer() : await encodePng(grey, c.width, c.height, 1);
     writeFileSync(join(imagesDir, `${c.name}.${c.ext}`), bytes);
-    writeFileSync(join(masksDir, `${c.name}.png`), encodePng(truth, c.width, c.height, 1));
+    writeFileSync(join(masksDir, `${c.name}.png`), await encodePng(truth, c.width, c.height, 1));
   }
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -61,8 +61,8 @@ describe('npm run evaluate', () => {
     const model = await SegmentationModel.load(tinyModel, { intraOpThreads: 1 });
     const confusions = [];
     for (const c of cases) {
-      const image = decodeGrayImage(readFileSync(join(imagesDir, `${c.name}.${c.ext}`)));
-      const truth = decodeGrayImage(readFileSync(join(masksDir, `${c.name}.png`))).pixels.map((v) => (v >= 128 ? 1 : 0));
+      const image = await decodeGrayImage(readFileSync(join(imagesDir, `${c.name}.${c.ext}`)));
+      const truth = (await decodeGrayImage(readFileSync(join(masksDir, `${c.name}.png`)))).pixels.map((v) => (v >= 128 ? 1 : 0));
       confusions.push(confusion((await segmentGrayImage(model, image)).mask, truth));
     }
     await model.release();
@@ -78,7 +78,7 @@ describe('npm run evaluate', () => {
 
   it('writes one side-by-side PNG per image: image | truth | prediction overlay', async () => {
     expect(readdirSync(outDir).sort()).toEqual(cases.map((c) => `${c.name}.png`).sort());
-    const panel = decodeGrayImage(readFileSync(join(outDir, '3.png')));
+    const panel = await decodeGrayImage(readFileSync(join(outDir, '3.png')));
     expect(panel.width).toBe(3 * 411);
     expect(panel.height).toBe(297);
   });

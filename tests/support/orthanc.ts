@@ -19,6 +19,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface OrthancDicomOptions {
+  aeTitle?: string;
+  /** Orthanc's DicomModalities: name → [AE title, host, port]. */
+  modalities?: Record<string, [string, string, number]>;
+}
+
 /**
  * A real Orthanc with the DICOMweb plugin, on loopback ports of its own and a temporary storage folder.
  * Each medium test file starts its own, so tests can stop and restart it (PACS outage) without
@@ -29,13 +35,20 @@ export class OrthancInstance {
     readonly httpPort: number,
     readonly dicomPort: number,
     readonly dir: string,
+    private readonly dicom: OrthancDicomOptions,
   ) {}
 
-  static async start(): Promise<OrthancInstance> {
+  /** @param dicom Orthanc's AE title (default ORTHANC) and the DicomModalities it may C-STORE to. */
+  static async start(dicom: OrthancDicomOptions = {}): Promise<OrthancInstance> {
     const dir = mkdtempSync(join(tmpdir(), 'covseg-orthanc-'));
-    const instance = new OrthancInstance(await freePort(), await freePort(), dir);
+    const instance = new OrthancInstance(await freePort(), await freePort(), dir, dicom);
     instance.start();
     return instance;
+  }
+
+  /** Orthanc's own AE title. */
+  get aeTitle(): string {
+    return this.dicom.aeTitle ?? 'ORTHANC';
   }
 
   /** Base URL of the DICOMweb root, e.g. http://127.0.0.1:8042/dicom-web */
@@ -51,6 +64,7 @@ export class OrthancInstance {
   start(): void {
     execFileSync('bash', [script, 'start', '--http-port', String(this.httpPort), '--dicom-port', String(this.dicomPort), '--dir', this.dir], {
       stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, ORTHANC_AET: this.aeTitle, ORTHANC_DICOM_MODALITIES: JSON.stringify(this.dicom.modalities ?? {}) },
     });
   }
 

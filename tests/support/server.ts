@@ -106,6 +106,12 @@ export async function startInProcessServer(options: TestServerOptions = {}): Pro
     app = moduleRef.createNestApplication<NestExpressApplication>({ logger: new ConsoleLogger({ json: true, logLevels: ['error', 'warn'] }) });
     configureApp(app);
     await app.listen(Number(env.PORT), '127.0.0.1');
+    // The test's fetch shares this event loop. When a test or a job step holds it for seconds, Node's
+    // 5 s keep-alive timer fires late and closes a socket that fetch is reusing at that moment
+    // (ECONNRESET on the next request). Idle sockets are closed by the client (undici) instead.
+    const http = app.getHttpServer() as import('node:http').Server;
+    http.keepAliveTimeout = 10 * 60_000;
+    http.headersTimeout = 10 * 60_000 + 1000;
   } finally {
     for (const [key, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[key];

@@ -11,9 +11,12 @@ import { ModelRepository } from './repositories/model.repository';
 import { DicomwebRepository } from './repositories/dicomweb.repository';
 import { DecodePoolRepository } from './repositories/decode-pool.repository';
 import { JobWorker } from './jobs/job-worker';
+import { OutboxSweeper } from './jobs/outbox-sweeper';
 import { SegmentationPipeline } from './jobs/segmentation.pipeline';
 import { TrustModule } from './trust/trust.module';
 import { ViewerModule } from './viewer/viewer.module';
+import { DimseModule } from './dimse/dimse.module';
+import { ReceivedSeriesService } from './services/received-series.service';
 
 /**
  * The server's root module. Teammates plug their feature modules into `imports` with one-line edits
@@ -21,8 +24,8 @@ import { ViewerModule } from './viewer/viewer.module';
  * (config, database, cipher, PACS endpoints) live in the global CoreModule so those modules can inject them.
  */
 @Module({
-  imports: [CoreModule, TrustModule, ViewerModule],
+  imports: [CoreModule, TrustModule, ViewerModule, DimseModule],
   controllers: [HealthController, PacsEndpointController, JobController],
-  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, DecodePoolRepository, JobWorker, SegmentationPipeline],
+  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, DecodePoolRepository, JobWorker, OutboxSweeper, SegmentationPipeline, ReceivedSeriesService],
 })
 export class AppModule {}

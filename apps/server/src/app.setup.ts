@@ -4,13 +4,16 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { APP_CONFIG, AppConfig } from './repositories/config.repository';
 import { ErrorFilter } from './middleware/error.filter';
 import { serveViewer } from './middleware/viewer-static.middleware';
+import { applySecurity } from './middleware/security.middleware';
 
 /**
  * Applies what every instance of the server needs, whether started by main.ts or in-process by tests:
- * DTO validation, the one exception filter, OpenAPI at /api/docs and the viewer at /.
+ * security headers and bounded body parsers, DTO validation, the one exception filter, OpenAPI at
+ * /api/docs and the viewer at /.
  */
 export function configureApp(app: NestExpressApplication): AppConfig {
   const config = app.get<AppConfig>(APP_CONFIG);
+  applySecurity(app, { maxBodyBytes: config.maxJsonBodyBytes });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();

@@ -1,13 +1,14 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, loadConfig } from './repositories/config.repository';
 import { DatabaseRepository } from './repositories/database.repository';
+import { DimseScuRepository } from './repositories/dimse-scu.repository';
 import { PacsEndpointRepository } from './repositories/pacs-endpoint.repository';
 import { PacsProbeRepository } from './repositories/pacs-probe.repository';
 import { PacsEndpointService } from './services/pacs-endpoint.service';
 import { SecretCipher } from './services/secret-cipher';
 import { AesGcmSecretCipher } from './trust/services/aes-gcm-secret-cipher';
 
-const shared = [DatabaseRepository, PacsEndpointRepository, PacsProbeRepository, PacsEndpointService];
+const shared = [DatabaseRepository, PacsEndpointRepository, PacsProbeRepository, DimseScuRepository, PacsEndpointService];
 
 /**
  * Providers every module may inject (config, database, secret cipher, PACS endpoints). Global so that

@@ -2,6 +2,7 @@ import { api } from './api/covseg-api';
 import { setUnauthorizedHandler, UnauthorizedError } from './api/http-client';
 import { session } from './state/session';
 import { installHelpKeys, toggleHelp } from './ui/help-overlay';
+import { acceptLoginLinkToken } from './ui/login-link';
 import { showLoginPrompt } from './ui/login-prompt';
 import { parseHash, Router } from './ui/router';
 import { showError, showInfo } from './ui/toast';
@@ -13,14 +14,20 @@ import { viewerView } from './ui/viewer.view';
 
 const app = document.getElementById('app') as HTMLElement;
 
-/** `#/login?token=…` (the one-time login link lands here): keep the token, then go to the studies. */
+/**
+ * `#/login?token=…` (a login link lands here): take the token, then go to the studies. A browser that
+ * is already signed in is asked first (login fixation), see {@link acceptLoginLinkToken}.
+ */
 function loginView(_container: HTMLElement, params: URLSearchParams) {
   const token = params.get('token');
-  if (token) {
-    session.setToken(token);
-    showInfo('Signed in.');
-  }
   location.replace('#/studies');
+  if (token) {
+    void Promise.resolve(acceptLoginLinkToken(token)).then((taken) => {
+      if (!taken) return;
+      showInfo('Signed in.');
+      void refreshMe().then(() => router.reload());
+    });
+  }
   return () => undefined;
 }
 
@@ -54,11 +61,15 @@ installHelpKeys();
 // A login link opened in a fresh tab: take the token before the first API call, so it is not a 401.
 const initial = parseHash(location.hash);
 const linkToken = initial.name === 'login' ? initial.params.get('token') : null;
-if (linkToken) {
-  session.setToken(linkToken);
-  history.replaceState(null, '', '#/studies');
-}
+if (linkToken) history.replaceState(null, '', '#/studies');
 // The first view starts loading at once (a deep link should not wait for /api/auth/me); views that
-// depend on the role await session.known.
+// depend on the role await session.known. A link token is taken first unless it would replace a
+// session, in which case the user is asked (and the current session goes on meanwhile).
+const decision = linkToken ? acceptLoginLinkToken(linkToken) : undefined;
 void refreshMe();
 router.start();
+if (decision instanceof Promise) {
+  void decision.then((replaced) => {
+    if (replaced) void refreshMe().then(() => router.reload());
+  });
+}

@@ -63,6 +63,8 @@ export type SeriesRejectionReason =
   | 'missing-pixel-data'
   | 'duplicate-position'
   | 'missing-rescale'
+  | 'invalid-rescale'
+  | 'implausible-geometry'
   | 'unsupported-transfer-syntax';
 
 /** The series cannot become a CT volume; `reason` is a stable code the server and viewer can show. */

@@ -1,6 +1,16 @@
 export { DicomError, DicomParseError, PixelDecodeError, SeriesRejectedError, type SeriesRejectionReason, UnsupportedTransferSyntaxError } from './errors';
 export { defaultParseLimits, DicomInstance, FrameDecodePool, type FrameDecodePoolOptions, type DicomDataset, initCodecs, parseDicom, type ParseLimits, type ParseOptions, type PixelDescription, type StoredPixels, TransferSyntaxUID } from './parsing';
-export { buildCtVolume, CtVolumeStream, type CtVolumeStreamOptions, type BuildCtVolumeOptions, type CtVolume, type CtVolumeGeometry, type CtVolumeSlice, type Vec3 } from './volume';
+export {
+  PIXEL_SPACING_RANGE_MM,
+  requireCtImage,
+  requirePixelSpacing,
+  requireRescale,
+  rescaleInto,
+  SLICE_SPACING_RANGE_MM,
+  buildCtVolume,
+  CtVolumeStream,
+  type CtVolumeStreamOptions,
+  type BuildCtVolumeOptions, type CtVolume, type CtVolumeGeometry, type CtVolumeSlice, type Vec3 } from './volume';
 export { DicomwebError, DicomwebHttpError, DicomwebNetworkError, DicomwebResponseError, DicomwebStoreError, DicomwebTimeoutError } from './dicomweb/dicomweb-errors';
 export { DicomwebClient, type DicomwebClientOptions, type QidoQuery, type RetrieveOptions, type SeriesConsumer, type StoreResult } from './dicomweb/dicomweb-client';
 export { type DicomwebAuth } from './dicomweb/dicomweb-transport';
@@ -12,3 +22,24 @@ export { SEGMENTATION_STORAGE, writeBinarySeg } from './seg/seg-writer';
 export { readSeg } from './seg/seg-reader';
 export { dicomLabToRgb, rgbToDicomLab } from './seg/cielab';
 export { newUid } from './seg/uid';
+export {
+  type AssociationDecision,
+  type CStoreOutcome,
+  type DimseAssociationInfo,
+  DimseAssociationRejectedError,
+  DimseError,
+  type DimseEvent,
+  DimseNetworkError,
+  DimseStatusError,
+  type DimseTarget,
+  echoScu,
+  type InstanceIdentity,
+  readInstanceIdentity,
+  type ReceivedInstanceFile,
+  StoreScp,
+  type StoreScpOptions,
+  StoreStatus,
+  type StoreReply,
+  storeScu,
+  VERIFICATION_SOP_CLASS,
+} from './dimse';

@@ -59,4 +59,4 @@ export {
   type VolumeSegmentation,
 } from './pipeline/segment-volume';
 export { decodeGrayImage, encodePng, type ImageLimits } from './image-io/gray-image-io';
-export { readImageHeader, type ImageFormat } from './image-io/image-header';
+export { detectImageFormat, type ImageFormat } from './image-io/image-header';

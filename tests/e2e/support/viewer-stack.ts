@@ -37,7 +37,7 @@ export interface ViewerStack {
   orthanc: OrthancInstance;
   server: TestServer;
   browser: Browser;
-  /** A 1280x720 page signed in with `token` (the test admin by default); page errors are collected. */
+  /** A 1280x720 page signed in with `token` (the test admin by default); page errors and CSP violations are collected. */
   newPage(options?: { token?: string | null; width?: number; height?: number }): Promise<{ page: Page; errors: string[] }>;
   stop(): Promise<void>;
 }
@@ -70,9 +70,17 @@ export async function startViewerStack(seed: (orthanc: OrthancInstance) => Promi
       const context = await started.browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 720 } });
       const token = options.token === undefined ? TEST_ADMIN_TOKEN : options.token;
       if (token) await context.addInitScript((t) => localStorage.setItem('covseg.token', t), token);
+      // Every Content-Security-Policy violation counts as a page error, so each e2e test also proves the
+      // viewer works under the server's CSP (apps/server/src/middleware/security.middleware.ts).
+      await context.addInitScript(() =>
+        document.addEventListener('securitypolicyviolation', (event) => console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`)),
+      );
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error' && /CSP violation|Content Security Policy/.test(message.text())) errors.push(message.text());
+      });
       return { page, errors };
     },
     async stop() {

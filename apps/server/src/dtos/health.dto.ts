@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 export class PacsReachabilityDto {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
-  @ApiProperty() baseUrl!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'null for a DIMSE-only PACS (probed with C-ECHO)' }) baseUrl!: string | null;
   @ApiProperty() reachable!: boolean;
   @ApiPropertyOptional({ description: 'Round-trip of the QIDO probe in ms' }) latencyMs?: number;
   @ApiPropertyOptional({ description: 'Why the PACS is unreachable' }) error?: string;
@@ -22,9 +22,17 @@ export class JobQueueHealthDto {
   @ApiProperty() running!: number;
 }
 
+export class DicomListenerHealthDto {
+  @ApiProperty({ example: 'COVSEG' }) aeTitle!: string;
+  @ApiProperty() host!: string;
+  @ApiProperty() port!: number;
+  @ApiProperty({ description: 'False while starting or after a failure to bind' }) listening!: boolean;
+}
+
 export class HealthDto {
   @ApiProperty({ enum: ['ok', 'degraded'] }) status!: 'ok' | 'degraded';
   @ApiProperty({ type: [PacsReachabilityDto] }) pacsEndpoints!: PacsReachabilityDto[];
   @ApiProperty({ type: ModelHealthDto, nullable: true }) model!: ModelHealthDto | null;
   @ApiProperty({ type: JobQueueHealthDto }) jobs!: JobQueueHealthDto;
+  @ApiPropertyOptional({ type: DicomListenerHealthDto, description: 'The C-STORE SCP; absent when DICOM_PORT is not set' }) dicom?: DicomListenerHealthDto;
 }

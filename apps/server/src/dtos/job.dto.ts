@@ -84,6 +84,7 @@ export class JobDto {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }) status!: string;
   @ApiProperty() pacsEndpointId!: string;
+  @ApiProperty({ enum: ['dicomweb', 'dimse'], description: 'dicomweb: pulled from the PACS with QIDO/WADO-RS; dimse: pushed to our C-STORE SCP' }) source!: 'dicomweb' | 'dimse';
   @ApiProperty() studyInstanceUID!: string;
   @ApiPropertyOptional({ description: 'The series segmented (requested or chosen)', nullable: true }) seriesInstanceUID!: string | null;
   @ApiPropertyOptional({ nullable: true }) requestedSeriesInstanceUID!: string | null;

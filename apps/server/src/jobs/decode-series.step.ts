@@ -19,3 +19,15 @@ export async function retrieveCtVolume(context: JobContext, seriesInstanceUID: s
   await context.time('retrieve', () => client.streamSeries(job.studyInstanceUID, seriesInstanceUID, stream, { signal }));
   return context.time('decode', () => stream.finish());
 }
+
+/**
+ * The same volume from Part 10 files already on disk (a series pushed by C-STORE): each file goes
+ * through the same stream, compressed frames through the decode pool.
+ */
+export async function decodeReceivedSeries(context: JobContext, files: Uint8Array[], pool: FrameDecodePool): Promise<CtVolume> {
+  return context.time('decode', async () => {
+    const stream = new CtVolumeStream({ pool, expectedSlices: files.length });
+    for (const bytes of files) await stream.add(bytes);
+    return stream.finish();
+  });
+}

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { DicomwebClient } from '@covseg/dicom';
 import { SegmentationModel } from '@covseg/segmentation';
 import { JobRecord, JobRepository, JobStage, JobTimings } from '../repositories/job.repository';
+import { NoDicomwebError } from './job.errors';
 import { RetryOptions } from './retry';
 
 /**
@@ -13,12 +14,18 @@ export class JobContext {
 
   constructor(
     readonly job: JobRecord,
-    readonly client: DicomwebClient,
+    private readonly dicomweb: DicomwebClient | undefined,
     readonly model: SegmentationModel,
     readonly signal: AbortSignal,
     readonly retry: RetryOptions,
     private readonly jobs: JobRepository,
   ) {}
+
+  /** The endpoint's DICOMweb client; a DIMSE-only endpoint has none, and its jobs never ask for one. */
+  get client(): DicomwebClient {
+    if (!this.dicomweb) throw new NoDicomwebError(this.job.pacsEndpointId);
+    return this.dicomweb;
+  }
 
   /** Throws the abort reason (JobCancelledError, JobTimeoutError, WorkerShutdownError) once aborted. */
   checkpoint(): void {

@@ -4,6 +4,9 @@ import {
   DicomwebError,
   DicomwebHttpError,
   DicomwebStoreError,
+  DimseAssociationRejectedError,
+  DimseError,
+  DimseStatusError,
   PixelDecodeError,
   SeriesRejectedError,
   UnsupportedTransferSyntaxError,
@@ -36,6 +39,14 @@ export function describeFailure(error: unknown, context: { pacsRetries?: number 
     return { code: 'pacs-unavailable', message: `The PACS did not answer after ${attempts}; check that it is running and reachable: ${error.message}` };
   }
   if (error instanceof DicomwebError) return { code: 'pacs-error', message: `The PACS answered in a way we cannot use: ${error.message}` };
+  if (error instanceof DimseStatusError && !error.transient) return { code: 'c-store-refused', message: `The PACS refused the result over C-STORE: ${error.message}` };
+  if (error instanceof DimseAssociationRejectedError && !error.transient) {
+    return { code: 'pacs-association-rejected', message: `The PACS rejected our DICOM association; check that it knows our AE title and that the endpoint's AE title is right: ${error.message}` };
+  }
+  if (error instanceof DimseError && error.transient) {
+    const attempts = context.pacsRetries === undefined ? 'several attempts' : `${context.pacsRetries + 1} attempts`;
+    return { code: 'pacs-unavailable', message: `The PACS's DICOM port did not answer after ${attempts}; check that it is running and reachable: ${error.message}` };
+  }
   if (error instanceof DicomError) return { code: 'dicom-error', message: error.message };
   if (error instanceof SegmentationError) return { code: 'segmentation-failed', message: `Segmentation failed: ${error.message}` };
   return { code: 'internal', message: `Internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}` };
@@ -43,5 +54,5 @@ export function describeFailure(error: unknown, context: { pacsRetries?: number 
 
 /** Whether trying the same step again later can succeed (PACS outage, timeout, 5xx, 429). */
 export function isTransient(error: unknown): boolean {
-  return error instanceof DicomwebError && error.transient;
+  return (error instanceof DicomwebError || error instanceof DimseError) && error.transient;
 }

@@ -48,10 +48,34 @@ export class JobCancelledError extends JobError {
   }
 }
 
+/** The job's outbox payload gave up after OUTBOX_MAX_ATTEMPTS deliveries; `reason` is the last failure. */
+export class OutboxDeliveryFailedError extends JobError {
+  override name = 'OutboxDeliveryFailedError';
+  constructor(sopInstanceUID: string, attempts: number, reason: string | null) {
+    super(`Delivering SOP Instance ${sopInstanceUID} to the PACS failed ${attempts} times and was given up: ${reason ?? 'unknown reason'}`, 'outbox-failed');
+  }
+}
+
 /** The server is shutting down; the job goes back to the queue instead of failing. */
 export class WorkerShutdownError extends JobError {
   override name = 'WorkerShutdownError';
   constructor() {
     super('The server is shutting down; the job will resume at the next start', 'shutdown');
+  }
+}
+
+/** A job needs DICOMweb (QIDO/WADO/STOW) but its endpoint is reached over DIMSE only. */
+export class NoDicomwebError extends JobError {
+  override name = 'NoDicomwebError';
+  constructor(pacsEndpointId: string) {
+    super(`PACS endpoint ${pacsEndpointId} has no DICOMweb base URL; only series it pushes to our DICOM port can be segmented`, 'no-dicomweb');
+  }
+}
+
+/** A DIMSE job whose received instances are gone (released after an earlier run, or the data folder was cleared). */
+export class ReceivedSeriesMissingError extends JobError {
+  override name = 'ReceivedSeriesMissingError';
+  constructor(seriesInstanceUID: string) {
+    super(`No received instances of series ${seriesInstanceUID} are left on this server; push the series again`, 'received-series-missing');
   }
 }

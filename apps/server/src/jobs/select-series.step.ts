@@ -1,4 +1,4 @@
-import { DicomJsonDataset, getJsonNumber, getJsonString, getJsonValues } from '@covseg/dicom';
+import { DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, getJsonValues } from '@covseg/dicom';
 import { SeriesNotFoundError, NoEligibleSeriesError, StudyNotFoundError } from './job.errors';
 import { JobContext } from './job-context';
 import { SeriesFacts, SeriesSelection, selectSeries } from './series-selection';
@@ -55,14 +55,31 @@ async function describeSeries(context: JobContext, qido: DicomJsonDataset): Prom
   const first = metadata[0] ?? {};
   const imageType = new Set<string>();
   for (const instance of metadata) for (const value of getJsonValues(instance, 'ImageType')) imageType.add(String(value).toUpperCase());
-  const iop = getJsonValues(first, 'ImageOrientationPatient').map(Number);
-  const kernel = getJsonValues(first, 'ConvolutionKernel').map(String).join('\\');
+  const iop = frameAttribute(first, 'PlaneOrientationSequence', 'ImageOrientationPatient').map(Number);
+  const kernel = frameAttribute(first, 'CTReconstructionSequence', 'ConvolutionKernel').map(String).join('\\');
+  const thickness = Number(frameAttribute(first, 'PixelMeasuresSequence', 'SliceThickness')[0]);
   return {
     ...facts,
-    instances: metadata.length,
+    // Images, not instances: one Enhanced CT instance holds the whole volume as frames.
+    instances: metadata.reduce((images, instance) => images + Math.max(1, getJsonNumber(instance, 'NumberOfFrames') ?? 1), 0),
     imageType: [...imageType],
     imageOrientationPatient: iop.length === 6 ? iop : undefined,
-    sliceThicknessMm: getJsonNumber(first, 'SliceThickness'),
+    sliceThicknessMm: Number.isFinite(thickness) ? thickness : undefined,
     convolutionKernel: kernel || undefined,
   };
+}
+
+/**
+ * An attribute of a classic image, or, for Enhanced CT (PS3.3 C.7.6.16), the same attribute in the
+ * shared functional group or the first frame's: the selection only needs the first image's value.
+ */
+function frameAttribute(instance: DicomJsonDataset, group: string, keyword: string): unknown[] {
+  const topLevel = getJsonValues(instance, keyword);
+  if (topLevel.length > 0) return topLevel;
+  for (const groups of [getJsonSequence(instance, 'SharedFunctionalGroupsSequence')[0], getJsonSequence(instance, 'PerFrameFunctionalGroupsSequence')[0]]) {
+    const item = groups && getJsonSequence(groups, group)[0];
+    const values = item ? getJsonValues(item, keyword) : [];
+    if (values.length > 0) return values;
+  }
+  return [];
 }

@@ -10,7 +10,7 @@ export interface SeriesFacts {
   seriesNumber?: number;
   seriesDescription?: string;
   modality?: string;
-  /** Instances in the series (QIDO NumberOfSeriesRelatedInstances or the metadata count). */
+  /** Images in the series: QIDO NumberOfSeriesRelatedInstances, or from the metadata the instances with each Enhanced CT frame counted. */
   instances: number;
   /** Union of ImageType values over the instances (PS3.3 C.7.6.1.1.2), upper case. */
   imageType: string[];
@@ -50,7 +50,7 @@ const SOFT_KERNEL = /STANDARD|SOFT|SMOOTH|BODY|^B[1-3]\d|^BR[1-4]\d|^I[1-4]\d|^F
 
 export const SELECTION_RULES: readonly string[] = [
   'Modality must be CT',
-  "ImageType must not contain LOCALIZER or SCOUT, and the series needs at least 10 instances",
+  "ImageType must not contain LOCALIZER or SCOUT, and the series needs at least 10 images (instances, or frames of an Enhanced CT instance)",
   'Slices must be axial: the normal of ImageOrientationPatient within about 18 degrees of the patient z axis',
   `SliceThickness, when present, must lie in ${SANE_THICKNESS_MM.min}-${SANE_THICKNESS_MM.max} mm`,
   'Among eligible series: most instances first, then the thinnest SliceThickness',
@@ -70,7 +70,7 @@ function rejection(facts: SeriesFacts): string | undefined {
   if ((facts.modality ?? '').toUpperCase() !== 'CT') return `Modality is ${facts.modality ?? 'missing'}, not CT`;
   const localizer = facts.imageType.find((t) => t === 'LOCALIZER' || t === 'SCOUT');
   if (localizer) return `ImageType contains ${localizer}`;
-  if (facts.instances < MIN_SERIES_INSTANCES) return `only ${facts.instances} instances (at least ${MIN_SERIES_INSTANCES} needed)`;
+  if (facts.instances < MIN_SERIES_INSTANCES) return `only ${facts.instances} images (at least ${MIN_SERIES_INSTANCES} needed)`;
   const iop = facts.imageOrientationPatient;
   if (!iop || iop.length !== 6 || iop.some((v) => !Number.isFinite(v))) return 'ImageOrientationPatient is missing';
   const nz = iop[0] * iop[4] - iop[1] * iop[3];

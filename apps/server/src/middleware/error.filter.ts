@@ -6,6 +6,7 @@ import {
   DicomwebError,
   DicomwebHttpError,
   DicomwebTimeoutError,
+  DimseError,
   PixelDecodeError,
   SeriesRejectedError,
   UnsupportedTransferSyntaxError,
@@ -41,12 +42,32 @@ export class ErrorFilter implements ExceptionFilter {
       const message = typeof payload === 'object' && payload && 'message' in payload ? (payload as { message: string | string[] }).message : exception.message;
       return { statusCode: exception.getStatus(), error: exception.name, message };
     }
+    const clientError = clientErrorOf(exception);
+    if (clientError) return clientError;
     const status = statusOf(exception);
     const error = exception instanceof Error ? exception.name : 'Error';
     // 5xx of ours say nothing of internals; 502/504 messages name the PACS operation and URL, which helps.
     const message = status === HttpStatus.INTERNAL_SERVER_ERROR ? 'Internal server error' : (exception as Error).message;
     return { statusCode: status, error, message };
   }
+}
+
+/**
+ * Errors of the HTTP layer below Nest (body-parser, express, multer) that describe a client mistake:
+ * they carry a 4xx `status` (or `statusCode`) and `expose: true` (the http-errors convention). They keep
+ * their status and message, so an oversize body is 413 and a malformed one 400, never a 500.
+ */
+function clientErrorOf(exception: unknown): ErrorBody | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  const { status, statusCode, expose, type } = exception as Error & { status?: unknown; statusCode?: unknown; expose?: unknown; type?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  if (typeof code !== 'number' || code < 400 || code > 499 || expose !== true) return undefined;
+  const messages: Record<string, string> = {
+    'entity.too.large': 'The request body is larger than the server accepts (MAX_JSON_BODY_BYTES)',
+    'entity.parse.failed': `The request body is not valid JSON: ${exception.message}`,
+    'entity.verify.failed': exception.message,
+  };
+  return { statusCode: code, error: exception.name, message: (typeof type === 'string' && messages[type]) || exception.message };
 }
 
 /**
@@ -58,7 +79,7 @@ export class ErrorFilter implements ExceptionFilter {
 export function statusOf(exception: unknown): number {
   if (exception instanceof DicomwebTimeoutError) return HttpStatus.GATEWAY_TIMEOUT;
   if (exception instanceof DicomwebHttpError && exception.status === 404) return HttpStatus.NOT_FOUND;
-  if (exception instanceof DicomwebError) return HttpStatus.BAD_GATEWAY;
+  if (exception instanceof DicomwebError || exception instanceof DimseError) return HttpStatus.BAD_GATEWAY;
   if (
     exception instanceof SeriesRejectedError ||
     exception instanceof DicomParseError ||

@@ -18,6 +18,29 @@ describe('loadConfig', () => {
     });
   });
 
+  it('leaves the DICOM listener off unless DICOM_PORT is set, with AE title COVSEG', () => {
+    const config = loadConfig({}, '/srv');
+    expect(config.dicom).toBeUndefined();
+    expect(config.dicomAeTitle).toBe('COVSEG');
+  });
+
+  it('configures the DICOM listener from DICOM_* with documented defaults', () => {
+    const config = loadConfig({ DICOM_PORT: '11112', DATA_DIR: '/data', DICOM_AE_TITLE: 'AI_NODE' }, '/srv');
+    expect(config.dicomAeTitle).toBe('AI_NODE');
+    expect(config.dicom).toEqual({
+      port: 11112,
+      host: '127.0.0.1',
+      stableSeconds: 30,
+      maxInstanceBytes: 1024 * 1024 * 1024,
+      storeMaxBytes: 20 * 1024 ** 3,
+      maxAssociations: 8,
+      timeoutMs: 60_000,
+      storeDir: '/data/dimse',
+    });
+    expect(loadConfig({ DICOM_PORT: '104', HOST: '0.0.0.0' }).dicom?.host).toBe('0.0.0.0');
+    expect(loadConfig({ DICOM_PORT: '104', HOST: '0.0.0.0', DICOM_HOST: '10.1.2.3' }).dicom?.host).toBe('10.1.2.3');
+  });
+
   it('keeps absolute paths as given', () => {
     expect(loadConfig({ DATA_DIR: '/data/covseg' }, '/srv').dataDir).toBe('/data/covseg');
   });
@@ -29,6 +52,10 @@ describe('loadConfig', () => {
     ['ORT_THREADS', '1.5'],
     ['JOB_TIMEOUT_MS', '-1'],
     ['ORT_THREAD', 'gpu'],
+    ['DICOM_PORT', '0'],
+    ['DICOM_PORT', 'dicom'],
+    ['DICOM_AE_TITLE', 'A_TITLE_LONGER_THAN_16'],
+    ['DICOM_AE_TITLE', 'BACK\\SLASH'],
   ])('refuses %s=%s with a message naming the variable', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`^Invalid environment variable ${key}=`));

@@ -37,6 +37,45 @@ export interface AppConfig {
   pacsRetryBaseMs: number;
   /** Absolute folder of the built viewer, served at `/`. */
   viewerDist: string;
+  /** Largest JSON or form body accepted (bytes); larger ones get 413 before they are parsed. */
+  maxJsonBodyBytes: number;
+  /** How long a delivered outbox payload (SEG, SR, …) is kept on disk (hours); 0 deletes it at delivery. */
+  outboxKeepDeliveredHours: number;
+  /** Deliveries of one pending outbox entry before it is marked failed (with its reason) instead of retried. */
+  outboxMaxAttempts: number;
+  /** First delay (ms) before a failed outbox delivery is tried again; doubles per attempt, at most 6 h. */
+  outboxRetryBaseMs: number;
+  /** How often (ms) the outbox sweeper retries due deliveries and deletes expired payloads. */
+  outboxSweepMs: number;
+  /** Worker threads that parse uploaded DICOM slices (untrusted input) off the event loop. */
+  uploadParseWorkers: number;
+  /** Deadline of one upload parse (ms); the worker is terminated past it. */
+  uploadParseTimeoutMs: number;
+  /** V8 heap limit of one upload parse worker (MB). */
+  uploadParseHeapMb: number;
+  /** Most data elements in one uploaded DICOM file (a CT slice has a few hundred). */
+  uploadParseMaxElements: number;
+  /** The DICOM (DIMSE) listener; undefined when DICOM_PORT is not set (off by default). */
+  dicom: DicomListenerConfig | undefined;
+  /** Our AE title: the called AE of the listener and the calling AE of our C-STORE/C-ECHO SCU. */
+  dicomAeTitle: string;
+}
+
+/** The C-STORE SCP's settings (DICOM_* variables). */
+export interface DicomListenerConfig {
+  port: number;
+  host: string;
+  /** A series is segmented once no instance of it arrived for this long (s). */
+  stableSeconds: number;
+  /** Largest single instance accepted (bytes); bigger ones are refused with status A700. */
+  maxInstanceBytes: number;
+  /** Disk the received instances may use at once (bytes); past it, C-STOREs are refused with A700. */
+  storeMaxBytes: number;
+  maxAssociations: number;
+  /** An association silent for this long (ms) is aborted. */
+  timeoutMs: number;
+  /** Absolute folder of received instances (DATA_DIR/dimse). */
+  storeDir: string;
 }
 
 /** Thrown at boot when an environment variable is malformed; the message names the variable. */
@@ -74,6 +113,30 @@ function path(env: Env, key: string, fallback: string, root: string): string {
   return isAbsolute(value) ? value : resolve(root, value);
 }
 
+/** PS3.5 6.2 AE: 1-16 characters of the default repertoire, no backslash or control characters, not all spaces. */
+function aeTitle(env: Env, key: string, fallback: string): string {
+  const value = text(env, key, fallback);
+  if (value.length > 16 || !/^[\x20-\x5b\x5d-\x7e]+$/.test(value)) {
+    throw new ConfigError(`Invalid environment variable ${key}=${JSON.stringify(value)}: expected an AE title of 1 to 16 printable ASCII characters without a backslash`);
+  }
+  return value;
+}
+
+function dicomListener(env: Env, dataDir: string): DicomListenerConfig | undefined {
+  const port = optionalInteger(env, 'DICOM_PORT', 1, 65535);
+  if (port === undefined) return undefined;
+  return {
+    port,
+    host: text(env, 'DICOM_HOST', text(env, 'HOST', '127.0.0.1')),
+    stableSeconds: integer(env, 'DICOM_STABLE_SECONDS', 30, 1, 24 * 3600),
+    maxInstanceBytes: integer(env, 'DICOM_MAX_INSTANCE_MB', 1024, 1, 64 * 1024) * 1024 * 1024,
+    storeMaxBytes: integer(env, 'DICOM_STORE_MAX_GB', 20, 1, 100_000) * 1024 * 1024 * 1024,
+    maxAssociations: integer(env, 'DICOM_MAX_ASSOCIATIONS', 8, 1, 256),
+    timeoutMs: integer(env, 'DICOM_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
+    storeDir: join(dataDir, 'dimse'),
+  };
+}
+
 /**
  * Reads and validates the server configuration from an environment. Relative paths are resolved against
  * `root` (the repository root by default), so the server behaves the same whatever its working directory.
@@ -106,6 +169,18 @@ export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
     pacsRetries: integer(env, 'PACS_RETRIES', 4, 0, 20),
     pacsRetryBaseMs: integer(env, 'PACS_RETRY_BASE_MS', 500, 1, 60_000),
     viewerDist: path(env, 'VIEWER_DIST', 'apps/viewer/dist', root),
+    maxJsonBodyBytes: integer(env, 'MAX_JSON_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    outboxKeepDeliveredHours: integer(env, 'OUTBOX_KEEP_DELIVERED_HOURS', 0, 0, 24 * 365),
+    outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 1000),
+    outboxRetryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 60_000, 10, 24 * 3600_000),
+    outboxSweepMs: integer(env, 'OUTBOX_SWEEP_MS', 60_000, 10, 24 * 3600_000),
+    // One core stays with the event loop (HTTP, health, proxy): on 2 cores one parse worker.
+    uploadParseWorkers: integer(env, 'UPLOAD_PARSE_WORKERS', Math.max(1, Math.min(4, availableParallelism() - 1)), 1, 32),
+    uploadParseTimeoutMs: integer(env, 'UPLOAD_PARSE_TIMEOUT_MS', 10_000, 100, 600_000),
+    uploadParseHeapMb: integer(env, 'UPLOAD_PARSE_HEAP_MB', 256, 16, 8192),
+    uploadParseMaxElements: integer(env, 'UPLOAD_PARSE_MAX_ELEMENTS', 20_000, 100, 10_000_000),
+    dicom: dicomListener(env, dataDir),
+    dicomAeTitle: aeTitle(env, 'DICOM_AE_TITLE', 'COVSEG'),
   };
 }
 

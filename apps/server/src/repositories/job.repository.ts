@@ -16,10 +16,14 @@ export type JobStage =
 /** Wall time per stage in ms; a stage appears once it has run. */
 export type JobTimings = Partial<Record<JobStage, number>>;
 
+/** Where a job's pixels come from: QIDO/WADO-RS of its endpoint, or instances the endpoint pushed to our C-STORE SCP. */
+export type JobSource = 'dicomweb' | 'dimse';
+
 /** A segmentation job as stored. JSON columns are parsed; `result` and `seriesSelection` are opaque here. */
 export interface JobRecord {
   id: string;
   pacsEndpointId: string;
+  source: JobSource;
   studyInstanceUID: string;
   requestedSeriesInstanceUID: string | null;
   seriesInstanceUID: string | null;
@@ -45,6 +49,7 @@ export interface JobRecord {
 interface Row {
   id: string;
   pacs_endpoint_id: string;
+  source: JobSource;
   study_instance_uid: string;
   requested_series_instance_uid: string | null;
   series_instance_uid: string | null;
@@ -70,6 +75,7 @@ interface Row {
 const toRecord = (row: Row): JobRecord => ({
   id: row.id,
   pacsEndpointId: row.pacs_endpoint_id,
+  source: row.source,
   studyInstanceUID: row.study_instance_uid,
   requestedSeriesInstanceUID: row.requested_series_instance_uid,
   seriesInstanceUID: row.series_instance_uid,
@@ -106,14 +112,23 @@ export class JobRepository {
     return this.database.db;
   }
 
-  create(input: { pacsEndpointId: string; studyInstanceUID: string; requestedSeriesInstanceUID?: string; force: boolean }): JobRecord {
+  create(input: { pacsEndpointId: string; studyInstanceUID: string; requestedSeriesInstanceUID?: string; force: boolean; source?: JobSource }): JobRecord {
     const id = randomUUID();
     this.db
       .prepare(
-        `INSERT INTO jobs (id, pacs_endpoint_id, study_instance_uid, requested_series_instance_uid, series_instance_uid, force, status, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)`,
+        `INSERT INTO jobs (id, pacs_endpoint_id, source, study_instance_uid, requested_series_instance_uid, series_instance_uid, force, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
       )
-      .run(id, input.pacsEndpointId, input.studyInstanceUID, input.requestedSeriesInstanceUID ?? null, input.requestedSeriesInstanceUID ?? null, input.force ? 1 : 0, now());
+      .run(
+        id,
+        input.pacsEndpointId,
+        input.source ?? 'dicomweb',
+        input.studyInstanceUID,
+        input.requestedSeriesInstanceUID ?? null,
+        input.requestedSeriesInstanceUID ?? null,
+        input.force ? 1 : 0,
+        now(),
+      );
     return this.get(id)!;
   }
 
@@ -155,6 +170,11 @@ export class JobRepository {
   /** Puts one running job back in the queue (graceful shutdown mid-job). */
   requeue(id: string): void {
     this.db.prepare(`UPDATE jobs SET status = 'queued', stage = NULL WHERE id = ? AND status = 'running'`).run(id);
+  }
+
+  /** Puts a failed job back in the queue to deliver its pending outbox payload (the outbox sweeper); false if it was not failed. */
+  requeueFailed(id: string): boolean {
+    return this.db.prepare(`UPDATE jobs SET status = 'queued', stage = NULL, error_code = NULL, error_message = NULL, finished_at = NULL WHERE id = ? AND status = 'failed'`).run(id).changes > 0;
   }
 
   setStage(id: string, stage: JobStage): void {

@@ -1,3 +1,4 @@
+import { DIMSE_MIGRATION } from '../dimse/dimse.migration';
 import { TRUST_MIGRATION } from '../trust/repositories/trust.migration';
 
 /**
@@ -65,4 +66,44 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: the trust module's tables (tokens, login links, audit log, study watcher state).
   TRUST_MIGRATION,
+  // 3: disabling an endpoint (it stays for its job history, leaves health reports and takes no new jobs).
+  `ALTER TABLE pacs_endpoints ADD COLUMN disabled_at TEXT;`,
+  // 4: outbox retention and retries. SQLite cannot change a CHECK constraint, so the table is rebuilt
+  // with a 'failed' status, delivery attempts, the last failure, the next attempt and when the payload
+  // file was deleted (its row stays: idempotency reads the delivered result, not the bytes).
+  `
+  CREATE TABLE seg_outbox_v4 (
+    id TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    pacs_endpoint_id TEXT NOT NULL,
+    study_instance_uid TEXT NOT NULL,
+    source_series_instance_uid TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    seg_series_instance_uid TEXT NOT NULL,
+    seg_sop_instance_uid TEXT NOT NULL,
+    file_path TEXT NOT NULL,
+    byte_length INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    result TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    delivered_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt_at TEXT,
+    failed_at TEXT,
+    payload_deleted_at TEXT
+  );
+  INSERT INTO seg_outbox_v4 (id, job_id, pacs_endpoint_id, study_instance_uid, source_series_instance_uid, model_name, model_version,
+    seg_series_instance_uid, seg_sop_instance_uid, file_path, byte_length, status, result, created_at, delivered_at)
+    SELECT id, job_id, pacs_endpoint_id, study_instance_uid, source_series_instance_uid, model_name, model_version,
+      seg_series_instance_uid, seg_sop_instance_uid, file_path, byte_length, status, result, created_at, delivered_at FROM seg_outbox;
+  DROP TABLE seg_outbox;
+  ALTER TABLE seg_outbox_v4 RENAME TO seg_outbox;
+  CREATE UNIQUE INDEX seg_outbox_job ON seg_outbox(job_id);
+  CREATE INDEX seg_outbox_series ON seg_outbox(pacs_endpoint_id, source_series_instance_uid, model_name, model_version);
+  CREATE INDEX seg_outbox_status ON seg_outbox(status, next_attempt_at);
+  `,
+  // 5: DIMSE (endpoint AE, result transport, job source, received series).
+  DIMSE_MIGRATION,
 ];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from './config.repository';
@@ -18,7 +18,17 @@ export interface OutboxEntry {
   segSopInstanceUID: string;
   filePath: string;
   byteLength: number;
-  status: 'pending' | 'delivered';
+  /** pending: to be stored; delivered: stored; failed: OUTBOX_MAX_ATTEMPTS deliveries failed (see lastError). */
+  status: 'pending' | 'delivered' | 'failed';
+  /** Failed deliveries so far. */
+  attempts: number;
+  /** Why the last delivery failed (names the operation and URL, never patient data). */
+  lastError: string | null;
+  /** When the outbox sweeper may try again (ISO 8601), while pending after a failure. */
+  nextAttemptAt: string | null;
+  failedAt: string | null;
+  /** When the payload file was deleted (delivered or failed, past OUTBOX_KEEP_DELIVERED_HOURS). */
+  payloadDeletedAt: string | null;
   /** The job result to report once delivered (quantification etc.), stored with the SEG so a resumed job reports it too. */
   result: unknown;
   createdAt: string;
@@ -37,10 +47,15 @@ interface Row {
   seg_sop_instance_uid: string;
   file_path: string;
   byte_length: number;
-  status: 'pending' | 'delivered';
+  status: 'pending' | 'delivered' | 'failed';
   result: string;
   created_at: string;
   delivered_at: string | null;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  failed_at: string | null;
+  payload_deleted_at: string | null;
 }
 
 const toEntry = (row: Row): OutboxEntry => ({
@@ -56,16 +71,24 @@ const toEntry = (row: Row): OutboxEntry => ({
   filePath: row.file_path,
   byteLength: row.byte_length,
   status: row.status,
+  attempts: row.attempts,
+  lastError: row.last_error,
+  nextAttemptAt: row.next_attempt_at,
+  failedAt: row.failed_at,
+  payloadDeletedAt: row.payload_deleted_at,
   result: JSON.parse(row.result),
   createdAt: row.created_at,
   deliveredAt: row.delivered_at,
 });
 
-export type NewOutboxEntry = Omit<OutboxEntry, 'id' | 'filePath' | 'byteLength' | 'status' | 'createdAt' | 'deliveredAt'>;
+export type NewOutboxEntry = Omit<OutboxEntry, 'id' | 'filePath' | 'byteLength' | 'status' | 'createdAt' | 'deliveredAt' | 'attempts' | 'lastError' | 'nextAttemptAt' | 'failedAt' | 'payloadDeletedAt'>;
 
 /**
  * The SEG outbox: a built SEG is made durable here BEFORE STOW-RS, so that a crash between building and
  * storing resends the same bytes (same SOP Instance UID) instead of building a duplicate SEG.
+ * Payloads hold patient data (PatientID…): files are 0600 in a 0700 folder, and a payload is deleted
+ * once delivered (or failed) and older than OUTBOX_KEEP_DELIVERED_HOURS (0: at once). Nothing here is
+ * specific to SEG: retention and retries apply to any payload stored in the outbox.
  */
 @Injectable()
 export class OutboxRepository {
@@ -100,11 +123,13 @@ export class OutboxRepository {
    * @param bytes the Part 10 SEG; copied to disk, not retained.
    */
   add(entry: NewOutboxEntry, bytes: Uint8Array): OutboxEntry {
-    mkdirSync(this.config.outboxDir, { recursive: true });
+    mkdirSync(this.config.outboxDir, { recursive: true, mode: 0o700 });
+    // mkdir's mode only applies to a new folder (and under the umask): tighten an existing one too.
+    chmodSync(this.config.outboxDir, 0o700);
     const id = randomUUID();
     const filePath = join(this.config.outboxDir, `${entry.segSopInstanceUID}.dcm`);
     const temp = `${filePath}.${id}.tmp`;
-    const fd = openSync(temp, 'w');
+    const fd = openSync(temp, 'w', 0o600);
     try {
       writeSync(fd, bytes);
       fsyncSync(fd);
@@ -141,7 +166,64 @@ export class OutboxRepository {
     return new Uint8Array(readFileSync(entry.filePath));
   }
 
+  /** Marks the entry delivered, and deletes its payload at once when OUTBOX_KEEP_DELIVERED_HOURS is 0. */
   markDelivered(id: string): void {
-    this.db.prepare(`UPDATE seg_outbox SET status = 'delivered', delivered_at = ? WHERE id = ?`).run(new Date().toISOString(), id);
+    this.db.prepare(`UPDATE seg_outbox SET status = 'delivered', delivered_at = ?, next_attempt_at = NULL WHERE id = ?`).run(new Date().toISOString(), id);
+    if (this.config.outboxKeepDeliveredHours === 0) this.sweepPayloads(new Date());
+  }
+
+  /**
+   * Records a failed delivery: the entry stays pending with its next attempt after an exponential
+   * backoff (OUTBOX_RETRY_BASE_MS × 2^(attempts-1), at most 6 h), or becomes failed once
+   * OUTBOX_MAX_ATTEMPTS deliveries failed. Returns the new status.
+   */
+  recordFailure(id: string, reason: string, now: Date = new Date()): 'pending' | 'failed' {
+    const row = this.db.prepare('SELECT attempts FROM seg_outbox WHERE id = ?').get(id) as { attempts: number } | undefined;
+    if (!row) return 'failed';
+    const attempts = row.attempts + 1;
+    const message = reason.slice(0, 1000);
+    if (attempts >= this.config.outboxMaxAttempts) {
+      this.db.prepare(`UPDATE seg_outbox SET status = 'failed', attempts = ?, last_error = ?, failed_at = ?, next_attempt_at = NULL WHERE id = ?`).run(attempts, message, now.toISOString(), id);
+      if (this.config.outboxKeepDeliveredHours === 0) this.sweepPayloads(now);
+      return 'failed';
+    }
+    const delay = Math.min(this.config.outboxRetryBaseMs * 2 ** (attempts - 1), 6 * 3600_000);
+    this.db.prepare(`UPDATE seg_outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?`).run(attempts, message, new Date(now.getTime() + delay).toISOString(), id);
+    return 'pending';
+  }
+
+  /** Pending entries whose job failed (so nothing is delivering them) and whose next attempt is due. */
+  listDueForRetry(now: Date = new Date()): OutboxEntry[] {
+    const rows = this.db
+      .prepare(
+        `SELECT o.* FROM seg_outbox o JOIN jobs j ON j.id = o.job_id
+         WHERE o.status = 'pending' AND j.status = 'failed' AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?) ORDER BY o.created_at LIMIT 100`,
+      )
+      .all(now.toISOString()) as Row[];
+    return rows.map(toEntry);
+  }
+
+  /** Deletes the payload files of delivered and failed entries older than the retention; returns how many. */
+  sweepPayloads(now: Date = new Date()): number {
+    const cutoff = new Date(now.getTime() - this.config.outboxKeepDeliveredHours * 3600_000).toISOString();
+    const rows = this.db
+      .prepare(
+        `SELECT id, file_path FROM seg_outbox WHERE payload_deleted_at IS NULL
+         AND ((status = 'delivered' AND delivered_at <= ?) OR (status = 'failed' AND failed_at <= ?))`,
+      )
+      .all(cutoff, cutoff) as Array<{ id: string; file_path: string }>;
+    const mark = this.db.prepare('UPDATE seg_outbox SET payload_deleted_at = ? WHERE id = ?');
+    for (const row of rows) {
+      rmSync(row.file_path, { force: true });
+      mark.run(now.toISOString(), row.id);
+    }
+    return rows.length;
+  }
+
+  /** Entries by status, for /metrics. */
+  countByStatus(): Record<OutboxEntry['status'], number> {
+    const counts = { pending: 0, delivered: 0, failed: 0 };
+    for (const row of this.db.prepare('SELECT status, COUNT(*) AS n FROM seg_outbox GROUP BY status').all() as Array<{ status: OutboxEntry['status']; n: number }>) counts[row.status] = row.n;
+    return counts;
   }
 }

@@ -2,15 +2,26 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DatabaseRepository } from './database.repository';
 
+export type ResultTransport = 'stow' | 'c-store';
+
 /** A stored PACS endpoint. `sealedSecret` is what SecretCipher.seal returned, never the plain secret. */
 export interface PacsEndpointRecord {
   id: string;
   name: string;
-  baseUrl: string;
+  /** DICOMweb root; null for a PACS reached over DIMSE only. */
+  baseUrl: string | null;
   authType: 'none' | 'basic' | 'bearer';
   username: string | null;
   sealedSecret: string | null;
   timeoutMs: number;
+  /** When an admin disabled it (ISO 8601), or null while enabled. */
+  disabledAt: string | null;
+  /** The PACS's DICOM AE title: the calling AE it pushes to us with, and the called AE of our C-STORE SCU. */
+  dicomAeTitle: string | null;
+  dicomHost: string | null;
+  dicomPort: number | null;
+  /** How results (SEG, SR) go back: STOW-RS to baseUrl, or C-STORE to dicomHost:dicomPort. */
+  resultTransport: ResultTransport;
   createdAt: string;
   updatedAt: string;
 }
@@ -25,6 +36,11 @@ interface Row {
   username: string | null;
   sealed_secret: string | null;
   timeout_ms: number;
+  disabled_at: string | null;
+  dicom_ae_title: string | null;
+  dicom_host: string | null;
+  dicom_port: number | null;
+  result_transport: ResultTransport;
   created_at: string;
   updated_at: string;
 }
@@ -32,11 +48,17 @@ interface Row {
 const toRecord = (row: Row): PacsEndpointRecord => ({
   id: row.id,
   name: row.name,
-  baseUrl: row.base_url,
+  // Migration 1 made base_url NOT NULL; a DIMSE-only PACS stores ''.
+  baseUrl: row.base_url === '' ? null : row.base_url,
   authType: row.auth_type,
   username: row.username,
   sealedSecret: row.sealed_secret,
   timeoutMs: row.timeout_ms,
+  disabledAt: row.disabled_at,
+  dicomAeTitle: row.dicom_ae_title,
+  dicomHost: row.dicom_host,
+  dicomPort: row.dicom_port,
+  resultTransport: row.result_transport,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -58,6 +80,12 @@ export class PacsEndpointRepository {
     return row && toRecord(row);
   }
 
+  /** The endpoint whose PACS uses this AE title (unique), i.e. who may push to our C-STORE SCP with it. */
+  getByDicomAeTitle(aeTitle: string): PacsEndpointRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM pacs_endpoints WHERE dicom_ae_title = ?').get(aeTitle) as Row | undefined;
+    return row && toRecord(row);
+  }
+
   getByName(name: string): PacsEndpointRecord | undefined {
     const row = this.db.prepare('SELECT * FROM pacs_endpoints WHERE name = ?').get(name) as Row | undefined;
     return row && toRecord(row);
@@ -68,20 +96,50 @@ export class PacsEndpointRepository {
     const id = randomUUID();
     this.db
       .prepare(
-        `INSERT INTO pacs_endpoints (id, name, base_url, auth_type, username, sealed_secret, timeout_ms, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO pacs_endpoints (id, name, base_url, auth_type, username, sealed_secret, timeout_ms, disabled_at, dicom_ae_title, dicom_host, dicom_port, result_transport, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, fields.name, fields.baseUrl, fields.authType, fields.username, fields.sealedSecret, fields.timeoutMs, now, now);
+      .run(
+        id,
+        fields.name,
+        fields.baseUrl ?? '',
+        fields.authType,
+        fields.username,
+        fields.sealedSecret,
+        fields.timeoutMs,
+        fields.disabledAt,
+        fields.dicomAeTitle,
+        fields.dicomHost,
+        fields.dicomPort,
+        fields.resultTransport,
+        now,
+        now,
+      );
     return this.get(id)!;
   }
 
   update(id: string, fields: PacsEndpointFields): PacsEndpointRecord {
     this.db
       .prepare(
-        `UPDATE pacs_endpoints SET name = ?, base_url = ?, auth_type = ?, username = ?, sealed_secret = ?, timeout_ms = ?, updated_at = ?
+        `UPDATE pacs_endpoints SET name = ?, base_url = ?, auth_type = ?, username = ?, sealed_secret = ?, timeout_ms = ?, disabled_at = ?,
+           dicom_ae_title = ?, dicom_host = ?, dicom_port = ?, result_transport = ?, updated_at = ?
          WHERE id = ?`,
       )
-      .run(fields.name, fields.baseUrl, fields.authType, fields.username, fields.sealedSecret, fields.timeoutMs, new Date().toISOString(), id);
+      .run(
+        fields.name,
+        fields.baseUrl ?? '',
+        fields.authType,
+        fields.username,
+        fields.sealedSecret,
+        fields.timeoutMs,
+        fields.disabledAt,
+        fields.dicomAeTitle,
+        fields.dicomHost,
+        fields.dicomPort,
+        fields.resultTransport,
+        new Date().toISOString(),
+        id,
+      );
     return this.get(id)!;
   }
 

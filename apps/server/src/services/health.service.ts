@@ -6,6 +6,7 @@ import { ModelRepository } from '../repositories/model.repository';
 import { PacsEndpointRepository } from '../repositories/pacs-endpoint.repository';
 import { PacsProbeRepository } from '../repositories/pacs-probe.repository';
 import { PacsEndpointService } from './pacs-endpoint.service';
+import { DicomListenerService } from '../dimse/services/dicom-listener.service';
 
 /** A health probe must answer quickly even when a PACS hangs. */
 const PROBE_TIMEOUT_MS = 3_000;
@@ -19,20 +20,29 @@ export class HealthService {
     private readonly endpointService: PacsEndpointService,
     private readonly probes: PacsProbeRepository,
     private readonly jobs: JobRepository,
+    private readonly dicomListener: DicomListenerService,
   ) {}
 
   /** QIDO reachability of every PACS endpoint (in parallel), the loaded model and the job queue; `degraded` if a PACS or the model is missing. */
   async getHealth(): Promise<HealthDto> {
     const pacsEndpoints = await Promise.all(
-      this.endpoints.list().map(async (record): Promise<PacsReachabilityDto> => {
+      // A disabled endpoint is retired on purpose: probing it would only report it down forever.
+      this.endpoints.list().filter((record) => record.disabledAt === null).map(async (record): Promise<PacsReachabilityDto> => {
+        if (record.baseUrl === null) {
+          // A DIMSE-only PACS: C-ECHO instead of QIDO.
+          const echo = await this.endpointService.echo(record, Math.min(record.timeoutMs, PROBE_TIMEOUT_MS));
+          return { id: record.id, name: record.name, baseUrl: null, reachable: echo.ok, latencyMs: echo.latencyMs, ...(echo.error ? { error: echo.error } : {}) };
+        }
         const target = this.endpointService.getTarget(record);
         const probe = await this.probes.probeQido({ ...target, timeoutMs: Math.min(target.timeoutMs, PROBE_TIMEOUT_MS) });
         return { id: record.id, name: record.name, baseUrl: record.baseUrl, reachable: probe.ok, latencyMs: probe.latencyMs, ...(probe.error ? { error: probe.error } : {}) };
       }),
     );
     const model = this.models.getModel();
+    const dicom = this.dicomListener.getStatus();
     return {
-      status: model && pacsEndpoints.every((p) => p.reachable) ? 'ok' : 'degraded',
+      status: model && pacsEndpoints.every((p) => p.reachable) && (dicom?.listening ?? true) ? 'ok' : 'degraded',
+      ...(dicom ? { dicom } : {}),
       pacsEndpoints,
       jobs: this.jobs.countActive(),
       model: model ? { name: model.name, version: model.version, trained: model.trained, provider: this.config.executionProvider, path: this.config.modelPath } : null,

@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { CreateJobDto, JobCreatedDto, JobDto, JobResultDto } from '../dtos/job.dto';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { JobWorker } from '../jobs/job-worker';
@@ -16,7 +16,10 @@ export class JobService {
   ) {}
 
   create(dto: CreateJobDto): JobCreatedDto {
-    this.endpoints.getRecordOrFail(dto.pacsEndpointId);
+    const endpoint = this.endpoints.requireEnabledRecord(dto.pacsEndpointId);
+    if (endpoint.baseUrl === null) {
+      throw new ConflictException(`PACS endpoint ${endpoint.id} has no DICOMweb base URL: its series are segmented when it pushes them to our DICOM port`);
+    }
     const job = this.jobs.create({
       pacsEndpointId: dto.pacsEndpointId,
       studyInstanceUID: dto.studyInstanceUID,
@@ -55,6 +58,7 @@ function toDto(job: JobRecord): JobDto {
     id: job.id,
     status: job.status,
     pacsEndpointId: job.pacsEndpointId,
+    source: job.source,
     studyInstanceUID: job.studyInstanceUID,
     seriesInstanceUID: job.seriesInstanceUID,
     requestedSeriesInstanceUID: job.requestedSeriesInstanceUID,

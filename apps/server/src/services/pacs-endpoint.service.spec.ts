@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { DimseScuRepository } from '../repositories/dimse-scu.repository';
 import { PacsEndpointRecord, PacsEndpointRepository } from '../repositories/pacs-endpoint.repository';
 import { PacsProbeRepository } from '../repositories/pacs-probe.repository';
 import { PacsEndpointService } from './pacs-endpoint.service';
@@ -20,6 +21,7 @@ function setup(existing: PacsEndpointRecord[] = []) {
     list: vi.fn(() => [...rows.values()]),
     get: vi.fn((id: string) => rows.get(id)),
     getByName: vi.fn((name: string) => [...rows.values()].find((r) => r.name === name)),
+    getByDicomAeTitle: vi.fn((ae: string) => [...rows.values()].find((r) => r.dicomAeTitle === ae)),
     create: vi.fn((fields) => {
       const record = { ...fields, id: `id-${rows.size + 1}`, createdAt: 't', updatedAt: 't' } as PacsEndpointRecord;
       rows.set(record.id, record);
@@ -33,7 +35,7 @@ function setup(existing: PacsEndpointRecord[] = []) {
     delete: vi.fn(),
     hasJobs: vi.fn(() => false),
   } as unknown as PacsEndpointRepository;
-  const service = new PacsEndpointService(repository, {} as PacsProbeRepository, new ReversingCipher());
+  const service = new PacsEndpointService(repository, {} as PacsProbeRepository, new ReversingCipher(), {} as DimseScuRepository);
   return { service, repository, rows };
 }
 
@@ -45,6 +47,11 @@ const bearer: PacsEndpointRecord = {
   username: null,
   sealedSecret: 'sealed:nekot',
   timeoutMs: 30_000,
+  disabledAt: null,
+  dicomAeTitle: null,
+  dicomHost: null,
+  dicomPort: null,
+  resultTransport: 'stow',
   createdAt: 't',
   updatedAt: 't',
 };
@@ -85,6 +92,40 @@ describe('PacsEndpointService', () => {
     vi.mocked(repository.hasJobs).mockReturnValue(true);
     expect(() => service.delete('id-1')).toThrow('PACS endpoint id-1 has segmentation jobs and cannot be deleted');
     expect(repository.delete).not.toHaveBeenCalled();
+  });
+
+  it('accepts a DIMSE-only PACS that gets its results by C-STORE', () => {
+    const { service } = setup();
+    const created = service.create({ authType: 'none', name: 'modality-pacs', dicomAeTitle: 'PACS1', dicomHost: '10.0.0.5', dicomPort: 104, resultTransport: 'c-store' });
+    expect(created).toMatchObject({ baseUrl: null, dicomAeTitle: 'PACS1', dicomPort: 104, resultTransport: 'c-store' });
+  });
+
+  it('refuses an endpoint with neither a DICOMweb root nor an AE title', () => {
+    const { service } = setup();
+    expect(() => service.create({ authType: 'none', name: 'nothing' })).toThrow('needs a baseUrl (DICOMweb), a dicomAeTitle (DIMSE), or both');
+  });
+
+  it('refuses C-STORE delivery without the PACS host and port', () => {
+    const { service } = setup();
+    expect(() => service.create({ authType: 'none', name: 'x', dicomAeTitle: 'PACS1', resultTransport: 'c-store' })).toThrow('c-store needs dicomAeTitle, dicomHost and dicomPort');
+  });
+
+  it('refuses STOW-RS delivery to a PACS without DICOMweb', () => {
+    const { service } = setup();
+    expect(() => service.create({ authType: 'none', name: 'x', dicomAeTitle: 'PACS1' })).toThrow('resultTransport stow needs a baseUrl');
+  });
+
+  it('refuses a second endpoint with the same AE title, which would make pushes ambiguous', () => {
+    const { service } = setup([{ ...bearer, dicomAeTitle: 'PACS1' }]);
+    expect(() => service.create({ authType: 'none', name: 'other', baseUrl: 'http://b.example/dicom-web', dicomAeTitle: 'PACS1' })).toThrow('already uses DICOM AE title "PACS1"');
+  });
+
+  it('clears the AE title with null and keeps it when absent', () => {
+    const { service, rows } = setup([{ ...bearer, dicomAeTitle: 'PACS1' }]);
+    service.update('id-1', { timeoutMs: 5000 });
+    expect(rows.get('id-1')!.dicomAeTitle).toBe('PACS1');
+    service.update('id-1', { dicomAeTitle: null });
+    expect(rows.get('id-1')!.dicomAeTitle).toBeNull();
   });
 
   it('says which endpoint does not exist', () => {

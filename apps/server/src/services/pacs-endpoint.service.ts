@@ -1,13 +1,15 @@
 import { DicomwebAuth } from '@covseg/dicom';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { PacsEndpointDisabledError } from './pacs-endpoint.errors';
 import {
   CreatePacsEndpointDto,
   PacsEndpointResponseDto,
   PacsEndpointTestResultDto,
   UpdatePacsEndpointDto,
 } from '../dtos/pacs-endpoint.dto';
+import { DimseScuRepository } from '../repositories/dimse-scu.repository';
 import { PacsEndpointFields, PacsEndpointRecord, PacsEndpointRepository } from '../repositories/pacs-endpoint.repository';
-import { PacsProbeRepository, PacsTarget } from '../repositories/pacs-probe.repository';
+import { PacsProbeRepository, PacsTarget, ProbeResult } from '../repositories/pacs-probe.repository';
 import { SecretCipher } from './secret-cipher';
 import { requireValidPacsBaseUrl } from '../trust/services/pacs-url.policy';
 
@@ -20,6 +22,7 @@ export class PacsEndpointService {
     private readonly repository: PacsEndpointRepository,
     private readonly probes: PacsProbeRepository,
     private readonly cipher: SecretCipher,
+    private readonly dimse: DimseScuRepository,
   ) {}
 
   list(): PacsEndpointResponseDto[] {
@@ -36,17 +39,30 @@ export class PacsEndpointService {
     return record;
   }
 
+  /** Like {@link getRecordOrFail}, and refuses a disabled endpoint (409): no new work goes to a retired PACS. */
+  requireEnabledRecord(id: string): PacsEndpointRecord {
+    const record = this.getRecordOrFail(id);
+    if (record.disabledAt !== null) throw new PacsEndpointDisabledError(`PACS endpoint ${id} is disabled (since ${record.disabledAt}); enable it with PATCH {"enabled": true}`);
+    return record;
+  }
+
   create(dto: CreatePacsEndpointDto): PacsEndpointResponseDto {
     this.requireUniqueName(dto.name);
     const fields: PacsEndpointFields = {
       name: dto.name,
-      baseUrl: requireValidPacsBaseUrl(dto.baseUrl),
+      baseUrl: dto.baseUrl === undefined ? null : requireValidPacsBaseUrl(dto.baseUrl),
       authType: dto.authType ?? 'none',
       username: dto.username ?? null,
       sealedSecret: dto.secret === undefined ? null : this.cipher.seal(dto.secret),
       timeoutMs: dto.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      disabledAt: null,
+      dicomAeTitle: dto.dicomAeTitle?.trim() ?? null,
+      dicomHost: dto.dicomHost ?? null,
+      dicomPort: dto.dicomPort ?? null,
+      resultTransport: dto.resultTransport ?? 'stow',
     };
     requireCredentials(fields);
+    this.requireDimseRules(fields);
     return toResponse(this.repository.create(fields));
   }
 
@@ -62,30 +78,57 @@ export class PacsEndpointService {
       // Switching to `none` forgets the secret, so a stale credential is never sent anywhere later.
       sealedSecret: authType === 'none' ? null : dto.secret !== undefined ? this.cipher.seal(dto.secret) : current.sealedSecret,
       timeoutMs: dto.timeoutMs ?? current.timeoutMs,
+      disabledAt: dto.enabled === undefined ? current.disabledAt : dto.enabled ? null : (current.disabledAt ?? new Date().toISOString()),
+      // undefined keeps the current value, null clears it.
+      dicomAeTitle: dto.dicomAeTitle === undefined ? current.dicomAeTitle : (dto.dicomAeTitle?.trim() ?? null),
+      dicomHost: dto.dicomHost === undefined ? current.dicomHost : dto.dicomHost,
+      dicomPort: dto.dicomPort === undefined ? current.dicomPort : dto.dicomPort,
+      resultTransport: dto.resultTransport ?? current.resultTransport,
     };
     requireCredentials(fields);
+    this.requireDimseRules(fields, id);
     return toResponse(this.repository.update(id, fields));
   }
 
   delete(id: string): void {
     this.getRecordOrFail(id);
-    if (this.repository.hasJobs(id)) throw new ConflictException(`PACS endpoint ${id} has segmentation jobs and cannot be deleted`);
+    if (this.repository.hasJobs(id)) throw new ConflictException(`PACS endpoint ${id} has segmentation jobs and cannot be deleted; disable it instead (PATCH {"enabled": false}) to keep the job history`);
     this.repository.delete(id);
   }
 
-  /** Probes QIDO-RS, WADO-RS and STOW-RS of the endpoint; never throws for an unreachable PACS. */
+  /**
+   * Probes QIDO-RS, WADO-RS and STOW-RS of the endpoint (when it has a DICOMweb root) and C-ECHO (when
+   * it has a DICOM AE title, host and port); never throws for an unreachable PACS.
+   */
   async test(id: string): Promise<PacsEndpointTestResultDto> {
-    const target = this.getTarget(this.getRecordOrFail(id));
+    const record = this.getRecordOrFail(id);
+    const echo = this.dimse.isConfigured(record) ? await this.echo(record) : undefined;
+    if (record.baseUrl === null) {
+      const none = { ok: false, latencyMs: 0, error: 'not probed: the endpoint has no DICOMweb base URL' };
+      return { qido: none, wado: none, stow: none, ...(echo ? { echo } : {}) };
+    }
+    const target = this.getTarget(record);
     const qido = await this.probes.probeQido(target);
     const wado = await this.probes.probeWado(target, qido.studyInstanceUID);
     const stow = await this.probes.probeStow(target);
     const { studyInstanceUID: _uid, ...qidoResult } = qido;
-    return { qido: qidoResult, wado, stow };
+    return { qido: qidoResult, wado, stow, ...(echo ? { echo } : {}) };
+  }
+
+  /** C-ECHO of the endpoint's DICOM AE; never throws for an unreachable PACS. */
+  async echo(record: PacsEndpointRecord, timeoutMs?: number): Promise<ProbeResult> {
+    const started = performance.now();
+    try {
+      const latencyMs = await this.dimse.echo(record, timeoutMs);
+      return { ok: true, latencyMs };
+    } catch (error) {
+      return { ok: false, latencyMs: Math.round(performance.now() - started), error: error instanceof Error ? error.message : String(error) };
+    }
   }
 
   /** The URL, Authorization header and timeout of an endpoint, with its secret opened. */
   getTarget(record: PacsEndpointRecord): PacsTarget {
-    return { baseUrl: record.baseUrl, timeoutMs: record.timeoutMs, authorization: this.getAuthorization(record) };
+    return { baseUrl: requireBaseUrl(record), timeoutMs: record.timeoutMs, authorization: this.getAuthorization(record) };
   }
 
   /** Options for a DicomwebClient of this endpoint, with its secret opened. Never log them. */
@@ -97,7 +140,7 @@ export class PacsEndpointService {
         : record.authType === 'bearer' && secret !== undefined
           ? { type: 'bearer', token: secret }
           : { type: 'none' };
-    return { baseUrl: record.baseUrl, timeoutMs: record.timeoutMs, auth };
+    return { baseUrl: requireBaseUrl(record), timeoutMs: record.timeoutMs, auth };
   }
 
   getAuthorization(record: PacsEndpointRecord): string | undefined {
@@ -105,6 +148,20 @@ export class PacsEndpointService {
     const secret = this.cipher.open(record.sealedSecret);
     if (record.authType === 'bearer') return `Bearer ${secret}`;
     return `Basic ${Buffer.from(`${record.username ?? ''}:${secret}`).toString('base64')}`;
+  }
+
+  /** A PACS needs some way in (DICOMweb or DIMSE); C-STORE of results needs the AE, host and port; AE titles are unique. */
+  private requireDimseRules(fields: PacsEndpointFields, id?: string): void {
+    const dimseFields = [fields.dicomAeTitle, fields.dicomHost, fields.dicomPort];
+    if (fields.baseUrl === null && fields.dicomAeTitle === null) throw new BadRequestException('A PACS endpoint needs a baseUrl (DICOMweb), a dicomAeTitle (DIMSE), or both');
+    if (fields.resultTransport === 'c-store' && dimseFields.some((value) => value === null)) {
+      throw new BadRequestException('resultTransport c-store needs dicomAeTitle, dicomHost and dicomPort');
+    }
+    if (fields.resultTransport === 'stow' && fields.baseUrl === null) throw new BadRequestException('resultTransport stow needs a baseUrl; use c-store for a DIMSE-only PACS');
+    if (fields.dicomAeTitle !== null) {
+      const owner = this.repository.getByDicomAeTitle(fields.dicomAeTitle);
+      if (owner && owner.id !== id) throw new ConflictException(`PACS endpoint ${owner.id} already uses DICOM AE title ${JSON.stringify(fields.dicomAeTitle)}`);
+    }
   }
 
   private requireUniqueName(name: string): void {
@@ -120,6 +177,12 @@ function requireCredentials(fields: PacsEndpointFields): void {
   if (fields.authType === 'none' && fields.sealedSecret !== null) throw new BadRequestException('authType none takes no secret');
 }
 
+/** A DICOMweb operation on a DIMSE-only endpoint is a conflict with its configuration, stated plainly. */
+function requireBaseUrl(record: PacsEndpointRecord): string {
+  if (record.baseUrl === null) throw new ConflictException(`PACS endpoint ${record.id} has no DICOMweb base URL (it is reached over DIMSE only)`);
+  return record.baseUrl;
+}
+
 function toResponse(record: PacsEndpointRecord): PacsEndpointResponseDto {
   return {
     id: record.id,
@@ -129,6 +192,12 @@ function toResponse(record: PacsEndpointRecord): PacsEndpointResponseDto {
     ...(record.username ? { username: record.username } : {}),
     hasSecret: record.sealedSecret !== null,
     timeoutMs: record.timeoutMs,
+    enabled: record.disabledAt === null,
+    ...(record.disabledAt ? { disabledAt: record.disabledAt } : {}),
+    ...(record.dicomAeTitle !== null ? { dicomAeTitle: record.dicomAeTitle } : {}),
+    ...(record.dicomHost !== null ? { dicomHost: record.dicomHost } : {}),
+    ...(record.dicomPort !== null ? { dicomPort: record.dicomPort } : {}),
+    resultTransport: record.resultTransport,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

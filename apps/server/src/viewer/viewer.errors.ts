@@ -1,4 +1,4 @@
-import { BadGatewayException, BadRequestException, GatewayTimeoutException, HttpException, HttpStatus, PayloadTooLargeException, UnprocessableEntityException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { BadGatewayException, BadRequestException, NotFoundException, GatewayTimeoutException, HttpException, HttpStatus, PayloadTooLargeException, UnprocessableEntityException, UnsupportedMediaTypeException } from '@nestjs/common';
 
 /**
  * Errors of the viewer module, one class per failure. They extend Nest's HTTP exceptions so the one
@@ -32,6 +32,11 @@ export class ProxyClientGoneError extends HttpException {
   constructor(what: string) {
     super(`${what}: the client closed the request`, 499);
   }
+}
+
+/** The PACS answered 404 for what was asked (a study or series it does not hold). */
+export class PacsResourceNotFoundError extends NotFoundException {
+  override name = 'PacsResourceNotFoundError';
 }
 
 /** The PACS did not answer within the endpoint's timeout. */

@@ -7,6 +7,7 @@ import { SegmentImageController } from './controllers/segment-image.controller';
 import { StudyBrowserController } from './controllers/study-browser.controller';
 import { PacsHttpRepository } from './repositories/pacs-http.repository';
 import { ViewerModelRepository } from './repositories/viewer-model.repository';
+import { DicomSliceWorkerRepository } from './repositories/dicom-slice-worker.repository';
 import { ViewerPacsRepository } from './repositories/viewer-pacs.repository';
 import { DecodedFrameService } from './services/decoded-frame.service';
 import { DicomwebProxyService } from './services/dicomweb-proxy.service';
@@ -31,6 +32,7 @@ import { StudyBrowserService } from './services/study-browser.service';
     PacsHttpRepository,
     ViewerPacsRepository,
     ViewerModelRepository,
+    DicomSliceWorkerRepository,
     JobRepository,
   ],
 })

@@ -12,6 +12,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
     if (value === undefined || value === false) continue;
     if (name.startsWith('on') && typeof value === 'function') element.addEventListener(name.slice(2), value);
     else if (value === true) element.setAttribute(name, '');
+    // Through the CSSOM, never setAttribute('style'): the server's CSP (style-src 'self') blocks inline
+    // style attributes but not CSSOM writes.
+    else if (name === 'style') element.style.cssText = String(value);
     else element.setAttribute(name, String(value));
   }
   append(element, ...children);

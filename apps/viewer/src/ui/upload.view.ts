@@ -5,10 +5,10 @@ import { showError } from './toast';
 
 const OVERLAY_COLOR: readonly [number, number, number] = [255, 64, 32];
 
-/** Drop or choose a PNG, JPEG or single-frame DICOM slice; shows the image, its mask overlay and the infected fraction. */
+/** Drop or choose a PNG, JPEG, TIFF, WebP or single-frame DICOM slice; shows the image, its mask overlay and the infected fraction. */
 export function uploadView(container: HTMLElement): Teardown {
-  const input = h('input', { type: 'file', accept: '.png,.jpg,.jpeg,.dcm,image/png,image/jpeg,application/dicom', 'data-testid': 'upload-input' });
-  const drop = h('div', { class: 'drop-zone', 'data-testid': 'drop-zone' }, h('p', {}, 'Drop a PNG, JPEG or single-frame DICOM slice here, or '), input);
+  const input = h('input', { type: 'file', accept: '.png,.jpg,.jpeg,.tif,.tiff,.webp,.dcm,image/png,image/jpeg,image/tiff,image/webp,application/dicom', 'data-testid': 'upload-input' });
+  const drop = h('div', { class: 'drop-zone', 'data-testid': 'drop-zone' }, h('p', {}, 'Drop a PNG, JPEG, TIFF, WebP or single-frame DICOM slice here, or '), input);
   const status = h('p', { class: 'muted', 'data-testid': 'upload-status' });
   const result = h('div', { class: 'upload-result', 'data-testid': 'upload-result' });
   container.append(h('section', { class: 'page' }, h('h1', {}, 'Segment one slice'), drop, status, result));

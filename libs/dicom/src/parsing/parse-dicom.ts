@@ -21,7 +21,7 @@ function readPart10(bytes: Uint8Array, limits: ParseLimits): dcmjs.data.DicomDic
     throw new DicomParseError(`Parsing a DICOM file of ${bytes.length} bytes failed: no "DICM" prefix at byte 128 (not a PS3.10 file)`);
   }
   // Never remove this check: dcmjs zero-fills values that run past the end of the file.
-  checkPart10Structure(bytes, limits.maxInflatedBytes);
+  checkPart10Structure(bytes, limits.maxInflatedBytes, limits.maxElements);
   // dcmjs reads a whole ArrayBuffer; copy when the view does not span its buffer. Never use
   // bytes.slice() here: on a Node Buffer (pooled for small files) slice is a view, not a copy.
   const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : new Uint8Array(bytes).buffer;

@@ -28,6 +28,11 @@ export interface ParseLimits {
   readonly minDimension: number;
   /** Largest inflated dataset of Deflated Explicit VR Little Endian; default 64 MiB (a deflate bomb stops here). */
   readonly maxInflatedBytes: number;
+  /**
+   * Most data elements (at every sequence depth) accepted; default 200,000. A CT slice has a few hundred;
+   * a 12 MB file of 1,000,000 empty private elements once took dcmjs 20 s to read.
+   */
+  readonly maxElements: number;
 }
 
 export const defaultParseLimits: ParseLimits = {
@@ -35,6 +40,7 @@ export const defaultParseLimits: ParseLimits = {
   maxPixelDataBytes: 1024 * 1024 * 1024,
   minDimension: 2,
   maxInflatedBytes: 64 * 1024 * 1024,
+  maxElements: 200_000,
 };
 
 function requireInteger(dataset: DicomDataset, keyword: string, sopInstanceUID: string, fallback?: number): number {

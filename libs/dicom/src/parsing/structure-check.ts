@@ -39,9 +39,11 @@ function isSequenceInImplicit(tag: number): boolean {
 
 class Walker {
   private readonly view: DataView;
+  private elements = 0;
   constructor(
     private readonly bytes: Uint8Array,
     private readonly syntax: Syntax,
+    private readonly maxElements: number,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -69,6 +71,7 @@ class Walker {
   }
 
   private element(offset: number, end: number, tag: number, depth: number): number {
+    if (++this.elements > this.maxElements) fail(`it has more than ${this.maxElements} data elements`);
     const le = this.syntax.littleEndian;
     let vr: string | undefined;
     let length: number;
@@ -157,9 +160,10 @@ function walkMeta(bytes: Uint8Array): { end: number; transferSyntaxUID: string }
 
 /**
  * Throws a {@link DicomParseError} unless every element of the PS3.10 file `bytes` (preamble and
- * "DICM" already checked) fits inside the file. `maxInflatedBytes` bounds a deflated dataset.
+ * "DICM" already checked) fits inside the file. `maxInflatedBytes` bounds a deflated dataset,
+ * `maxElements` the number of data elements (nested ones included).
  */
-export function checkPart10Structure(bytes: Uint8Array, maxInflatedBytes: number): void {
+export function checkPart10Structure(bytes: Uint8Array, maxInflatedBytes: number, maxElements: number = Number.POSITIVE_INFINITY): void {
   const meta = walkMeta(bytes);
   let body = bytes.subarray(meta.end);
   const ts = meta.transferSyntaxUID;
@@ -175,7 +179,7 @@ export function checkPart10Structure(bytes: Uint8Array, maxInflatedBytes: number
     littleEndian: ts !== TransferSyntaxUID.ExplicitVRBigEndian,
   };
   try {
-    new Walker(body, syntax).dataset(0, body.length, 0, false);
+    new Walker(body, syntax, maxElements).dataset(0, body.length, 0, false);
   } catch (error) {
     if (error instanceof DicomParseError) throw error;
     throw new DicomParseError(`Checking the structure of a DICOM file failed: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });

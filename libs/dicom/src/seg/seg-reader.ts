@@ -17,6 +17,8 @@ interface FrameInfo {
   segmentNumber: number | undefined;
   referencedSopInstanceUID: string | undefined;
   referencedSopClassUID: string | undefined;
+  /** ReferencedFrameNumber of a multi-frame source (Enhanced CT), 1-based. */
+  referencedFrameNumber: number | undefined;
   position: number[] | undefined;
 }
 
@@ -118,11 +120,15 @@ export function readSeg(bytes: Uint8Array, source?: readonly SegSourceSlice[]): 
 function frameInfo(frame: Dataset, shared: Dataset): FrameInfo {
   let referencedSopInstanceUID: string | undefined;
   let referencedSopClassUID: string | undefined;
+  let referencedFrameNumber: number | undefined;
   for (const derivation of items(group(frame, shared, 'DerivationImageSequence', true))) {
     const sourceImage = items(derivation.SourceImageSequence)[0];
     if (sourceImage?.ReferencedSOPInstanceUID) {
       referencedSopInstanceUID = String(sourceImage.ReferencedSOPInstanceUID);
       referencedSopClassUID = sourceImage.ReferencedSOPClassUID === undefined ? undefined : String(sourceImage.ReferencedSOPClassUID);
+      // Several frame numbers would mean the SEG frame lies on several source frames: position decides then.
+      const frameNumbers = numbers(sourceImage.ReferencedFrameNumber);
+      referencedFrameNumber = frameNumbers.length === 1 ? frameNumbers[0] : undefined;
       break;
     }
   }
@@ -131,19 +137,26 @@ function frameInfo(frame: Dataset, shared: Dataset): FrameInfo {
     segmentNumber: optionalNumber(group(frame, shared, 'SegmentIdentificationSequence')?.ReferencedSegmentNumber),
     referencedSopInstanceUID,
     referencedSopClassUID,
+    referencedFrameNumber,
     position: position.length === 3 ? position : undefined,
   };
 }
 
-/** Finds a frame's slice: by SOP Instance UID first, then by the nearest position within half a slice step. */
+/** A source image's key: its SOP Instance UID, plus the frame number for a frame of a multi-frame image. */
+const sourceKey = (sopInstanceUID: string, frameNumber: number | undefined) => (frameNumber === undefined ? sopInstanceUID : `${sopInstanceUID}#${frameNumber}`);
+
+/**
+ * Finds a frame's slice: by SOP Instance UID (and ReferencedFrameNumber for a multi-frame source)
+ * first, then by the nearest position within half a slice step.
+ */
 function sliceLocator(slices: readonly SegSourceSlice[], orientation: number[]): (frame: FrameInfo) => number | undefined {
-  const bySop = new Map(slices.map((slice, z) => [slice.sopInstanceUID, z]));
+  const bySop = new Map(slices.map((slice, z) => [sourceKey(slice.sopInstanceUID, slice.referencedFrameNumber), z]));
   const normal: Vec3 = orientation.length === 6 ? sliceNormal(orientation) : [0, 0, 1];
   const heights = slices.map((slice) => alongNormal(slice.imagePositionPatient, normal));
   const steps = heights.slice(1).map((h, i) => Math.abs(h - heights[i])).filter((s) => s > 1e-6);
   const tolerance = steps.length > 0 ? Math.min(...steps) / 2 : 0.5;
   return (frame) => {
-    const z = frame.referencedSopInstanceUID === undefined ? undefined : bySop.get(frame.referencedSopInstanceUID);
+    const z = frame.referencedSopInstanceUID === undefined ? undefined : bySop.get(sourceKey(frame.referencedSopInstanceUID, frame.referencedFrameNumber));
     if (z !== undefined || !frame.position) return z;
     let best: number | undefined;
     let bestDistance = Infinity;
@@ -167,7 +180,12 @@ function slicesFromFrames(frames: FrameInfo[], dataset: Dataset, orientation: nu
     const key = frame.position.map((v) => v.toFixed(3)).join('\\');
     if (!unique.has(key)) {
       const sop = frame.referencedSopInstanceUID ?? '';
-      unique.set(key, { sopInstanceUID: sop, sopClassUID: frame.referencedSopClassUID ?? classes.get(sop) ?? '', imagePositionPatient: frame.position });
+      unique.set(key, {
+        sopInstanceUID: sop,
+        sopClassUID: frame.referencedSopClassUID ?? classes.get(sop) ?? '',
+        imagePositionPatient: frame.position,
+        ...(frame.referencedFrameNumber !== undefined ? { referencedFrameNumber: frame.referencedFrameNumber } : {}),
+      });
     }
   }
   const normal: Vec3 = orientation.length === 6 ? sliceNormal(orientation) : [0, 0, 1];

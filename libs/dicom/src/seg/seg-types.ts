@@ -6,6 +6,11 @@ export interface SegSourceSlice {
   sopClassUID: string;
   /** ImagePositionPatient: LPS, mm, centre of the first transmitted pixel. */
   imagePositionPatient: readonly number[];
+  /**
+   * 1-based frame of a multi-frame source image (Enhanced CT), written as ReferencedFrameNumber
+   * (PS3.3 Table 10-3: required when the referenced instance is multi-frame); absent for single-frame.
+   */
+  referencedFrameNumber?: number;
 }
 
 /** One segment to write. */

@@ -141,7 +141,7 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
     ReferencedSeriesSequence: [
       {
         SeriesInstanceUID: sourceSeriesUID,
-        ReferencedInstanceSequence: slices.map((slice) => ({ ReferencedSOPClassUID: slice.sopClassUID, ReferencedSOPInstanceUID: slice.sopInstanceUID })),
+        ReferencedInstanceSequence: referencedInstances(slices),
       },
     ],
   };
@@ -216,6 +216,8 @@ function perFrameGroups(input: SegWriteInput): Record<string, unknown>[] {
               {
                 ReferencedSOPClassUID: slice.sopClassUID,
                 ReferencedSOPInstanceUID: slice.sopInstanceUID,
+                // The frame of an Enhanced CT source; without it the reference means every frame (PS3.3 Table 10-3).
+                ...(slice.referencedFrameNumber !== undefined ? { ReferencedFrameNumber: slice.referencedFrameNumber } : {}),
                 PurposeOfReferenceCodeSequence: [DerivationCodes.sourceImageForProcessing],
               },
             ],
@@ -228,6 +230,18 @@ function perFrameGroups(input: SegWriteInput): Record<string, unknown>[] {
     });
   });
   return groups;
+}
+
+/**
+ * The Common Instance Reference Module lists each source instance once (PS3.3 C.12.2): one item per
+ * classic slice, one for a whole multi-frame instance, whose frames the per-frame groups name.
+ */
+function referencedInstances(slices: SegWriteInput['sourceSlices']): Record<string, unknown>[] {
+  const seen = new Map<string, Record<string, unknown>>();
+  for (const slice of slices) {
+    if (!seen.has(slice.sopInstanceUID)) seen.set(slice.sopInstanceUID, { ReferencedSOPClassUID: slice.sopClassUID, ReferencedSOPInstanceUID: slice.sopInstanceUID });
+  }
+  return [...seen.values()];
 }
 
 function copyPatientAndStudy(header: Readonly<Record<string, unknown>>): Record<string, unknown> {

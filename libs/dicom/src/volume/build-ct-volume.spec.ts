@@ -111,6 +111,37 @@ describe('buildCtVolume', () => {
     expect(await rejection(SeriesFactory.ct().modify((ds, z) => z === 1 && delete ds.RescaleIntercept))).toBe('missing-rescale');
   });
 
+  it.each([
+    ['PixelSpacing 1e-300 (once a 1e301-pixel lung closing)', { PixelSpacing: ['1e-300', '1e-300'] }, 'implausible-geometry', /PixelSpacing "1e-300\\\\1e-300"/],
+    ['PixelSpacing 0', { PixelSpacing: [0, 0] }, 'implausible-geometry', /PixelSpacing/],
+    ['a negative PixelSpacing', { PixelSpacing: [-0.7, 0.7] }, 'implausible-geometry', /PixelSpacing/],
+    ['a text PixelSpacing', { PixelSpacing: ['abc', 'def'] }, 'implausible-geometry', /PixelSpacing/],
+    ['a PixelSpacing of 50 mm', { PixelSpacing: [50, 50] }, 'implausible-geometry', /0.05 to 10 mm/],
+    ['RescaleSlope 0', { RescaleSlope: 0 }, 'invalid-rescale', /RescaleSlope 0/],
+    ['RescaleSlope NaN', { RescaleSlope: 'NaN' }, 'invalid-rescale', /RescaleSlope/],
+    ['RescaleSlope Infinity', { RescaleSlope: 'Infinity' }, 'invalid-rescale', /RescaleSlope/],
+    ['a text RescaleSlope', { RescaleSlope: 'one' }, 'invalid-rescale', /RescaleSlope/],
+    ['no Modality', { Modality: undefined }, 'not-ct', /no Modality/],
+    ['a SEG SOP class', { SOPClassUID: '1.2.840.10008.5.1.4.1.1.66.4' }, 'not-ct', /SOP Class 1.2.840.10008.5.1.4.1.1.66.4/],
+  ])('rejects a slice with %s, naming the value', async (_what, patch, reason, message) => {
+    const factory = SeriesFactory.ct().modify((ds, z) => {
+      if (z !== 1) return;
+      for (const [key, value] of Object.entries(patch)) {
+        if (value === undefined) delete ds[key];
+        else ds[key] = value;
+      }
+    });
+    let error: unknown;
+    try {
+      await buildCtVolume(parseAll(factory.build().files));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SeriesRejectedError);
+    expect((error as SeriesRejectedError).reason).toBe(reason);
+    expect((error as Error).message).toMatch(message);
+  });
+
   // The 1 s budget is asserted on the real LIDC series in tests/medium/ct-volume-lidc.test.ts, which runs
   // alone; here other test files share the CPU, so this only catches per-pixel allocations (tens of seconds).
   // Speed is measured by bench/ (a wall-clock bound here failed at load 18 on the shared 2-core VM).

@@ -1,9 +1,12 @@
 import { DicomError, UnsupportedTransferSyntaxError } from '../errors';
 import type { DicomInstance } from '../parsing/dicom-instance';
 import type { BuildCtVolumeOptions, CtVolume, Vec3 } from './ct-volume';
-import { checkSeriesAttributes } from './series-checks';
+import { expandFrames } from './enhanced-ct';
+import { describeSlice, FrameSlice } from './frame-slice';
+import { checkSeriesAttributes, checkSliceCount } from './series-checks';
 import { cross, dot, norm, readSliceGeometry, reject, subtract, type SliceGeometry } from './slice-geometry';
 import { rescaleInto } from './rescale';
+import { SLICE_SPACING_RANGE_MM } from './physical-ranges';
 
 const orientationTolerance = 1e-4;
 const spacingToleranceMm = 1e-3;
@@ -17,7 +20,7 @@ function checkSameGeometry(first: SliceGeometry, other: SliceGeometry): void {
   const b = other.instance.pixel!;
   if (!sameOrientation || !sameSpacing || a.rows !== b.rows || a.columns !== b.columns) {
     reject(
-      `Building a CT volume failed: SOP Instance ${other.instance.sopInstanceUID} (${b.rows} x ${b.columns}, PixelSpacing ${other.pixelSpacing.join('\\')}, ImageOrientationPatient ${other.orientation.join('\\')}) does not match SOP Instance ${first.instance.sopInstanceUID} (${a.rows} x ${a.columns}, PixelSpacing ${first.pixelSpacing.join('\\')}, ImageOrientationPatient ${first.orientation.join('\\')})`,
+      `Building a CT volume failed: ${describeSlice(other.instance)} (${b.rows} x ${b.columns}, PixelSpacing ${other.pixelSpacing.join('\\')}, ImageOrientationPatient ${other.orientation.join('\\')}) does not match ${describeSlice(first.instance)} (${a.rows} x ${a.columns}, PixelSpacing ${first.pixelSpacing.join('\\')}, ImageOrientationPatient ${first.orientation.join('\\')})`,
       'mixed-geometry',
     );
   }
@@ -33,7 +36,7 @@ function checkSteps(sorted: SliceGeometry[], distances: number[], normal: Vec3):
   steps.forEach((step, i) => {
     if (step < duplicateToleranceMm) {
       reject(
-        `Building a CT volume failed: SOP Instances ${sorted[i]!.instance.sopInstanceUID} and ${sorted[i + 1]!.instance.sopInstanceUID} are at the same position along the slice normal`,
+        `Building a CT volume failed: ${describeSlice(sorted[i]!.instance)} and ${describeSlice(sorted[i + 1]!.instance)} are at the same position along the slice normal`,
         'duplicate-position',
       );
     }
@@ -41,7 +44,7 @@ function checkSteps(sorted: SliceGeometry[], distances: number[], normal: Vec3):
     const inPlane = norm(subtract(delta, [normal[0] * step, normal[1] * step, normal[2] * step]));
     if (inPlane > Math.max(0.01, 0.01 * step)) {
       reject(
-        `Building a CT volume failed: the step from SOP Instance ${sorted[i]!.instance.sopInstanceUID} to ${sorted[i + 1]!.instance.sopInstanceUID} moves ${inPlane.toFixed(3)} mm in-plane (gantry tilt or sheared stack)`,
+        `Building a CT volume failed: the step from ${describeSlice(sorted[i]!.instance)} to ${describeSlice(sorted[i + 1]!.instance)} moves ${inPlane.toFixed(3)} mm in-plane (gantry tilt or sheared stack)`,
         'gantry-tilt',
       );
     }
@@ -51,6 +54,9 @@ function checkSteps(sorted: SliceGeometry[], distances: number[], normal: Vec3):
   const worst = steps.reduce((w, s) => Math.max(w, Math.abs(s - mean)), 0);
   if (worst > Math.max(0.01, 0.05 * mean)) {
     reject(`Building a CT volume failed: slice spacing varies by ${worst.toFixed(3)} mm around a mean of ${mean.toFixed(3)} mm (missing or irregular slices)`, 'mixed-geometry');
+  }
+  if (!(mean >= SLICE_SPACING_RANGE_MM.min && mean <= SLICE_SPACING_RANGE_MM.max)) {
+    reject(`Building a CT volume failed: the slices are ${mean} mm apart, outside ${SLICE_SPACING_RANGE_MM.min} to ${SLICE_SPACING_RANGE_MM.max} mm`, 'implausible-geometry');
   }
   return mean;
 }
@@ -74,10 +80,10 @@ export async function buildCtVolume(instances: readonly DicomInstance[], options
       stored = await instance.decodeFrame(0);
     } catch (error) {
       if (error instanceof UnsupportedTransferSyntaxError) {
-        reject(`Building a CT volume failed: SOP Instance ${instance.sopInstanceUID} uses ${error.transferSyntaxUID}, which cannot be decoded here`, 'unsupported-transfer-syntax', error);
+        reject(`Building a CT volume failed: ${describeSlice(instance)} uses ${error.transferSyntaxUID}, which cannot be decoded here`, 'unsupported-transfer-syntax', error);
       }
       if (error instanceof DicomError) throw error;
-      throw new DicomError(`Building a CT volume failed: decoding SOP Instance ${instance.sopInstanceUID} threw`, { cause: error });
+      throw new DicomError(`Building a CT volume failed: decoding ${describeSlice(instance)} threw`, { cause: error });
     }
     rescaleInto(stored, instance, hu.subarray(z * sliceLength, (z + 1) * sliceLength));
   }
@@ -100,9 +106,14 @@ export interface CtVolumePlan {
  */
 export function planCtVolume(instances: readonly DicomInstance[], options: BuildCtVolumeOptions = {}): CtVolumePlan {
   const minSlices = options.minSlices ?? 8;
-  checkSeriesAttributes(instances, minSlices);
+  // Order matters for the stated reason: what the instances are (CT, not a localizer, with pixels)
+  // before how many slices they make, because one Enhanced CT instance holds the whole volume.
+  checkSeriesAttributes(instances);
+  const slices = instances.flatMap(expandFrames);
+  if (slices.length !== instances.length) checkSeriesAttributes(slices);
+  checkSliceCount(slices, instances.length, minSlices);
 
-  const geometries = instances.map(readSliceGeometry);
+  const geometries = slices.map(readSliceGeometry);
   const first = geometries[0]!;
   for (const other of geometries.slice(1)) checkSameGeometry(first, other);
   const normal = cross(first.rowDirection, first.columnDirection);
@@ -139,7 +150,12 @@ export function assembleCtVolume(hu: Int16Array, plan: CtVolumePlan): CtVolume {
       normal,
       positions: ordered.map((g) => [...g.position]),
     },
-    slices: ordered.map((g) => ({ sopInstanceUID: g.instance.sopInstanceUID, sopClassUID: g.instance.sopClassUID, imagePositionPatient: [...g.position] })),
+    slices: ordered.map((g) => ({
+      sopInstanceUID: g.instance.sopInstanceUID,
+      sopClassUID: g.instance.sopClassUID,
+      imagePositionPatient: [...g.position],
+      ...(g.instance instanceof FrameSlice ? { referencedFrameNumber: g.instance.frameNumber } : {}),
+    })),
     studyInstanceUID: String(header.StudyInstanceUID),
     seriesInstanceUID: String(header.SeriesInstanceUID),
     frameOfReferenceUID: String(header.FrameOfReferenceUID),

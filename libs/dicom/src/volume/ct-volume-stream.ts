@@ -4,7 +4,8 @@ import type { DicomInstance } from '../parsing/dicom-instance';
 import { parseDicom, type ParseOptions } from '../parsing/parse-dicom';
 import { assembleCtVolume, buildCtVolume, planCtVolume } from './build-ct-volume';
 import type { BuildCtVolumeOptions, CtVolume } from './ct-volume';
-import { applyModalityLut, readRescale } from './rescale';
+import { requireRescale } from './physical-ranges';
+import { applyModalityLut } from './rescale';
 import { reject } from './slice-geometry';
 
 export interface CtVolumeStreamOptions extends BuildCtVolumeOptions {
@@ -99,7 +100,7 @@ export class CtVolumeStream {
     const plan = planCtVolume(instances, this.options);
     for (const instance of kept) {
       // Single-frame with pixel data and the same size as the rest: what kept it whole is its rescale.
-      readRescale(instance);
+      requireRescale(instance);
       reject(`Building a CT volume failed: SOP Instance ${instance.sopInstanceUID} is multi-frame among single-frame slices`, 'mixed-geometry');
     }
     if (this.failure) throwDecodeFailure(this.failure as { error: unknown; sopInstanceUID: string });
@@ -160,7 +161,7 @@ export class CtVolumeStream {
 
 function tryRescale(instance: DicomInstance): { slope: number; intercept: number } | undefined {
   try {
-    return readRescale(instance);
+    return requireRescale(instance);
   } catch {
     // Judged in finish(), after the series checks, as buildCtVolume orders its refusals.
     return undefined;

@@ -33,6 +33,11 @@ export interface CtVolumeSlice {
   readonly sopInstanceUID: string;
   readonly sopClassUID: string;
   readonly imagePositionPatient: Vec3;
+  /**
+   * 1-based frame of a multi-frame source (Enhanced or Legacy Converted Enhanced CT), which the SEG
+   * writes as ReferencedFrameNumber; absent for a single-frame slice.
+   */
+  readonly referencedFrameNumber?: number;
 }
 
 /** A CT series as one HU volume. The caller owns `hu`. */
@@ -44,7 +49,11 @@ export interface CtVolume {
   readonly studyInstanceUID: string;
   readonly seriesInstanceUID: string;
   readonly frameOfReferenceUID: string;
-  /** Naturalized dataset of the first slice in volume order, without PixelData (patient/study modules for the SEG). */
+  /**
+   * Naturalized dataset of the first slice in volume order, without PixelData (patient/study modules for
+   * the SEG). For a multi-frame source: that frame's functional groups lifted to the top level, without
+   * the functional group sequences.
+   */
   readonly header: DicomDataset;
 }
 

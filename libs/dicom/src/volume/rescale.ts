@@ -1,29 +1,15 @@
 import type { DicomInstance } from '../parsing/dicom-instance';
 import type { StoredPixels } from '../parsing/dicom-dataset';
-import { reject } from './slice-geometry';
-
-function rescaleValue(instance: DicomInstance, keyword: 'RescaleSlope' | 'RescaleIntercept'): number {
-  const raw = instance.dataset[keyword];
-  const value = typeof raw === 'string' ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    // Type 1 in the CT Image Module (PS3.3 C.8.2.1): guessing 1/0 would shift every HU by the intercept.
-    reject(`Building a CT volume failed: SOP Instance ${instance.sopInstanceUID} has no valid ${keyword}`, 'missing-rescale');
-  }
-  return value;
-}
-
-/** RescaleSlope and RescaleIntercept of a slice. @throws SeriesRejectedError 'missing-rescale'. */
-export function readRescale(instance: DicomInstance): { slope: number; intercept: number } {
-  return { slope: rescaleValue(instance, 'RescaleSlope'), intercept: rescaleValue(instance, 'RescaleIntercept') };
-}
+import { requireRescale } from './physical-ranges';
 
 /**
  * Applies the Modality LUT (PS3.3 C.11.1: HU = stored x RescaleSlope + RescaleIntercept) of one slice,
  * rounding to the nearest HU and clamping to the int16 range, into `out` (a view into the volume).
  * `stored` is read, not kept.
+ * @throws SeriesRejectedError when RescaleSlope or RescaleIntercept is missing or out of range (see requireRescale).
  */
 export function rescaleInto(stored: StoredPixels, instance: DicomInstance, out: Int16Array): void {
-  const { slope, intercept } = readRescale(instance);
+  const { slope, intercept } = requireRescale(instance);
   applyModalityLut(stored, slope, intercept, out);
 }
 

@@ -1,6 +1,8 @@
 import { SeriesRejectedError, type SeriesRejectionReason } from '../errors';
 import type { DicomInstance } from '../parsing/dicom-instance';
+import { describeSlice } from './frame-slice';
 import type { Vec3 } from './ct-volume';
+import { requirePixelSpacing } from './physical-ranges';
 
 export const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 export const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
@@ -25,7 +27,7 @@ function numbers(instance: DicomInstance, keyword: string, count: number): numbe
   const raw = instance.dataset[keyword];
   const values = (Array.isArray(raw) ? raw : [raw]).map((v) => (typeof v === 'string' ? Number(v) : v));
   if (values.length !== count || !values.every((v): v is number => typeof v === 'number' && Number.isFinite(v))) {
-    reject(`Building a CT volume failed: SOP Instance ${instance.sopInstanceUID} has no valid ${keyword} (${count} numbers expected)`, 'mixed-geometry');
+    reject(`Building a CT volume failed: ${describeSlice(instance)} has no valid ${keyword} (${count} numbers expected)`, 'mixed-geometry');
   }
   return values as number[];
 }
@@ -37,12 +39,9 @@ export function readSliceGeometry(instance: DicomInstance): SliceGeometry {
   const columnDirection = orientation.slice(3, 6) as Vec3;
   // PS3.3 C.7.6.2.1.1: the two direction cosines are unit vectors and orthogonal.
   if (Math.abs(norm(rowDirection) - 1) > 1e-3 || Math.abs(norm(columnDirection) - 1) > 1e-3 || Math.abs(dot(rowDirection, columnDirection)) > 1e-3) {
-    reject(`Building a CT volume failed: ImageOrientationPatient of SOP Instance ${instance.sopInstanceUID} is not two orthogonal unit vectors`, 'mixed-geometry');
+    reject(`Building a CT volume failed: ImageOrientationPatient of ${describeSlice(instance)} is not two orthogonal unit vectors`, 'mixed-geometry');
   }
-  const pixelSpacing = numbers(instance, 'PixelSpacing', 2) as [number, number];
-  if (!(pixelSpacing[0] > 0 && pixelSpacing[1] > 0)) {
-    reject(`Building a CT volume failed: PixelSpacing of SOP Instance ${instance.sopInstanceUID} is not positive`, 'mixed-geometry');
-  }
+  const pixelSpacing = requirePixelSpacing(instance);
   return {
     instance,
     position: numbers(instance, 'ImagePositionPatient', 3) as Vec3,

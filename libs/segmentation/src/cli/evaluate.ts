@@ -7,7 +7,7 @@ import { type Confusion, confusion, type DatasetMetrics, overlapMetrics, type Ov
 import { segmentGrayImage } from '../pipeline/segment-gray-image';
 import { composeSideBySide } from './side-by-side';
 
-const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
+const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp'];
 
 export interface EvaluationOptions {
   imagesDir: string;
@@ -43,14 +43,14 @@ function listImages(dir: string, what: string): Map<string, string> {
 }
 
 /**
- * Scores a model on PNG/JPEG slices against masks matched by basename (image 3.jpg ↔ mask 3.png),
+ * Scores a model on PNG/JPEG/TIFF/WebP slices against masks matched by basename (image 3.jpg ↔ mask 3.png),
  * through `segmentGrayImage`, the same path as `POST /api/segment-image`. Masks are binarised at 128.
  * @throws EvaluationInputError for missing folders/masks or size mismatches.
  */
 export async function evaluateFolder(model: SegmentationModel, options: EvaluationOptions, onImage?: (result: ImageEvaluation) => void): Promise<EvaluationReport> {
   const images = listImages(options.imagesDir, 'images');
   const masks = listImages(options.masksDir, 'masks');
-  if (images.size === 0) throw new EvaluationInputError(`Evaluation failed: no PNG/JPEG images in ${options.imagesDir}`);
+  if (images.size === 0) throw new EvaluationInputError(`Evaluation failed: no PNG/JPEG/TIFF/WebP images in ${options.imagesDir}`);
   const missing = [...images.keys()].filter((stem) => !masks.has(stem));
   if (missing.length > 0) throw new EvaluationInputError(`Evaluation failed: no mask in ${options.masksDir} for ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
   if (options.outDir) mkdirSync(options.outDir, { recursive: true });
@@ -58,8 +58,8 @@ export async function evaluateFolder(model: SegmentationModel, options: Evaluati
   const results: ImageEvaluation[] = [];
   for (const [stem, imagePath] of images) {
     const maskPath = masks.get(stem)!;
-    const image = decodeGrayImage(readFileSync(imagePath));
-    const maskImage = decodeGrayImage(readFileSync(maskPath));
+    const image = await decodeGrayImage(readFileSync(imagePath));
+    const maskImage = await decodeGrayImage(readFileSync(maskPath));
     if (maskImage.width !== image.width || maskImage.height !== image.height) {
       throw new EvaluationInputError(`Evaluation failed: mask ${maskPath} is ${maskImage.width} x ${maskImage.height}, image ${imagePath} is ${image.width} x ${image.height}`);
     }
@@ -71,7 +71,7 @@ export async function evaluateFolder(model: SegmentationModel, options: Evaluati
     onImage?.(result);
     if (options.outDir) {
       const panel = composeSideBySide(image, truth, mask);
-      writeFileSync(join(options.outDir, `${stem}.png`), encodePng(panel.rgb, panel.width, panel.height, 3));
+      writeFileSync(join(options.outDir, `${stem}.png`), await encodePng(panel.rgb, panel.width, panel.height, 3));
     }
   }
   return { summary: summarizeMetrics(results.map((r) => r.confusion)), images: results };

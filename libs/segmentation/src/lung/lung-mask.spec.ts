@@ -84,4 +84,13 @@ describe('computeLungMask', () => {
   it('rejects a volume whose length disagrees with its dimensions', () => {
     expect(() => computeLungMask(new Int16Array(10), { columns, rows, slices }, spacing)).toThrow(InvalidInputError);
   });
+
+  it.each([
+    ['1e-300 mm in-plane (once a 1e301-pixel closing and an out-of-bounds write)', { rowSpacingMm: 1e-300, columnSpacingMm: 1e-300, sliceSpacingMm: 1 }],
+    ['NaN', { rowSpacingMm: Number.NaN, columnSpacingMm: 1, sliceSpacingMm: 1 }],
+    ['infinite slice spacing', { rowSpacingMm: 1, columnSpacingMm: 1, sliceSpacingMm: Number.POSITIVE_INFINITY }],
+    ['50 mm in-plane', { rowSpacingMm: 50, columnSpacingMm: 50, sliceSpacingMm: 1 }],
+  ])('rejects a voxel spacing of %s before any work', (_what, bad) => {
+    expect(() => computeLungMask(phantom.hu, { columns, rows, slices }, bad)).toThrow(/outside 0.05-10 mm in-plane/);
+  });
 });

@@ -20,6 +20,13 @@ export interface VolumeSpacing {
   sliceSpacingMm: number;
 }
 
+/**
+ * Voxel spacing this algorithm accepts (mm). Outside it the closing radius (10 mm / spacing) is either
+ * thousands of pixels or below one: a spacing of 1e-300 mm once asked for a 1e301-pixel closing. The
+ * same range as libs/dicom's PIXEL_SPACING_RANGE_MM (in-plane) and SLICE_SPACING_RANGE_MM; keep in step.
+ */
+export const LUNG_MASK_SPACING_RANGE_MM = { inPlane: { min: 0.05, max: 10 }, slice: { min: 0.05, max: 50 } } as const;
+
 export interface LungMaskOptions {
   /** Voxels below this HU are air-like (default -320). */
   thresholdHu?: number;
@@ -81,8 +88,12 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
   if (!(columns > 0 && rows > 0 && slices > 0) || hu.length !== plane * slices) {
     throw new InvalidInputError(`Lung mask failed: HU volume has ${hu.length} voxels, expected ${columns} x ${rows} x ${slices}`);
   }
-  if (!(spacing.rowSpacingMm > 0 && spacing.columnSpacingMm > 0 && spacing.sliceSpacingMm > 0)) {
-    throw new InvalidInputError('Lung mask failed: voxel spacing must be positive');
+  const { inPlane, slice } = LUNG_MASK_SPACING_RANGE_MM;
+  const within = (v: number, range: { min: number; max: number }) => Number.isFinite(v) && v >= range.min && v <= range.max;
+  if (!within(spacing.rowSpacingMm, inPlane) || !within(spacing.columnSpacingMm, inPlane) || !within(spacing.sliceSpacingMm, slice)) {
+    throw new InvalidInputError(
+      `Lung mask failed: voxel spacing ${spacing.rowSpacingMm} x ${spacing.columnSpacingMm} x ${spacing.sliceSpacingMm} mm is outside ${inPlane.min}-${inPlane.max} mm in-plane, ${slice.min}-${slice.max} mm between slices`,
+    );
   }
   // HU are integers, so hu < t exactly when hu < ceil(t); clamping to the int16 range changes no
   // comparison and keeps hu - t within int32 for the branch-free test below.

@@ -1,7 +1,5 @@
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
-
-/** PS3.5 9.1: a UID is digits and dots, at most 64 characters. */
-const UID = /^[0-9]+(\.[0-9]+)*$/;
+import { UID_PATTERN as UID } from '../../dtos/dicom-uid';
 
 export class StudyWatcherSettingsDto {
   @IsBoolean()

@@ -22,6 +22,7 @@ export class MetricsService {
   readonly pacsErrors = this.registry.register(new Counter('covseg_pacs_errors_total', 'Failed requests to a PACS, by endpoint and kind.', ['endpoint', 'kind']));
   readonly httpRequests = this.registry.register(new Counter('covseg_http_requests_total', 'HTTP requests answered, by method and status class.', ['method', 'status']));
   readonly watcherStudies = this.registry.register(new Counter('covseg_watcher_studies_total', 'Studies the watcher queued, by endpoint.', ['endpoint']));
+  readonly outboxEntries = this.registry.register(new Gauge('covseg_outbox_entries', 'Outbox payloads (SEG, …) by status: pending, delivered, failed (deliveries gave up).', ['status']));
   private readonly uptime = this.registry.register(new Gauge('covseg_process_uptime_seconds', 'Seconds since the server started.', []));
   private readonly heap = this.registry.register(new Gauge('covseg_process_heap_bytes', 'V8 heap in use, in bytes.', []));
 

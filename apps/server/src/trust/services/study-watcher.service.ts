@@ -89,6 +89,8 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
     const watcher = this.watchers.get(pacsEndpointId);
     const summary: PollSummary = { pacsEndpointId, matched: 0, queued: [], settling: 0 };
     if (!watcher || !watcher.enabled) return summary;
+    // A disabled PACS endpoint takes no new jobs (PacsEndpointService.requireEnabledRecord): do not poll it.
+    if (this.endpoints.getRecordOrFail(pacsEndpointId).disabledAt !== null) return summary;
     try {
       const studies = await this.search(watcher);
       summary.matched = studies.length;

@@ -18,11 +18,11 @@ export class SegmentImageController {
   @Post('segment-image')
   @HttpCode(200)
   @UseInterceptors(FileInterceptor('file', { limits: { fileSize: SEGMENT_IMAGE_MAX_BYTES, files: 1 } }))
-  @ApiOperation({ summary: 'Segment one uploaded PNG, JPEG or single-frame DICOM slice; returns the mask and the infected fraction' })
+  @ApiOperation({ summary: 'Segment one uploaded PNG, JPEG, TIFF, WebP or single-frame DICOM slice; returns the mask and the infected fraction' })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: SegmentImageUploadDto })
   @ApiOkResponse({ type: SegmentImageResultDto })
-  @ApiUnsupportedMediaTypeResponse({ description: 'Not PNG, JPEG or DICOM, or no file' })
+  @ApiUnsupportedMediaTypeResponse({ description: 'Not PNG, JPEG, TIFF, WebP or DICOM, or no file' })
   @ApiPayloadTooLargeResponse({ description: `Over ${SEGMENT_IMAGE_MAX_BYTES} bytes or 4096 px per side` })
   @ApiUnprocessableEntityResponse({ description: 'Corrupt image, multi-frame or non-CT DICOM' })
   segment(@UploadedFile() file: UploadedMulterFile | undefined): Promise<SegmentImageResultDto> {

@@ -4,7 +4,7 @@ import { ApiProperty } from '@nestjs/swagger';
 export const SEGMENT_IMAGE_MAX_BYTES = 32 * 1024 * 1024;
 
 export class SegmentImageUploadDto {
-  @ApiProperty({ type: 'string', format: 'binary', description: `PNG, JPEG or single-frame DICOM slice, at most ${SEGMENT_IMAGE_MAX_BYTES} bytes` })
+  @ApiProperty({ type: 'string', format: 'binary', description: `PNG, JPEG, TIFF, WebP (8- or 16-bit) or single-frame DICOM slice, at most ${SEGMENT_IMAGE_MAX_BYTES} bytes` })
   file!: unknown;
 }
 
@@ -14,7 +14,7 @@ export class SegmentImageResultDto {
   @ApiProperty({ description: 'Mask pixels / all pixels, 0..1' }) infectedFraction!: number;
   @ApiProperty({ description: 'The 8-bit grey image the model saw (DICOM: lung window of the model), data:image/png;base64' }) imagePng!: string;
   @ApiProperty({ description: 'Infection mask, 0 or 255, same size, data:image/png;base64' }) maskPng!: string;
-  @ApiProperty({ enum: ['png', 'jpeg', 'dicom'] }) inputFormat!: 'png' | 'jpeg' | 'dicom';
+  @ApiProperty({ enum: ['png', 'jpeg', 'tiff', 'webp', 'dicom'] }) inputFormat!: 'png' | 'jpeg' | 'tiff' | 'webp' | 'dicom';
   @ApiProperty() modelName!: string;
   @ApiProperty() modelVersion!: string;
   @ApiProperty({ description: 'False when the model is an untrained export: its masks are meaningless' }) modelTrained!: boolean;

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DicomError, DicomwebClient, DicomwebError, getJsonSequence, getJsonString, readSeg, type SegReadResult } from '@covseg/dicom';
+import { DicomError, DicomwebClient, DicomwebError, DicomwebHttpError, getJsonSequence, getJsonString, readSeg, type SegReadResult } from '@covseg/dicom';
 import { PacsEndpointService } from '../../services/pacs-endpoint.service';
 import { OverlayQueryDto, OverlaySegDto, OverlaySegmentDto, OverlaysDto } from '../dtos/overlay.dto';
 import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
-import { PacsUnreachableError } from '../viewer.errors';
+import { PacsResourceNotFoundError, PacsUnreachableError } from '../viewer.errors';
 import { encodeSliceRuns } from './mask-rle';
 import { sourceGeometryOf, type SourceGeometry } from './source-geometry';
 
@@ -80,6 +80,8 @@ export class OverlayService {
     try {
       return await run();
     } catch (error) {
+      // A PACS 404 stays a 404 (the study or series is not there); only a failing PACS is a 502.
+      if (error instanceof DicomwebHttpError && error.status === 404) throw new PacsResourceNotFoundError(`${what} failed: the PACS has no such resource (404)`, { cause: error });
       if (error instanceof DicomwebError) throw new PacsUnreachableError(`${what} failed: ${error.message}`, { cause: error });
       throw error;
     }

@@ -1,4 +1,5 @@
 import { ProxyPathRejectedError } from '../viewer.errors';
+import { whyNotDicomwebPath } from './dicomweb-resource';
 
 /** First path segments of DICOMweb resources the viewer reads (PS3.18 §10.4 WADO-RS, §10.6 QIDO-RS). */
 const ROOTS = new Set(['studies', 'series', 'instances']);
@@ -31,6 +32,8 @@ export function requireSafeProxyPath(rawPath: string, rawQuery: string): { path:
     if (!SEGMENT.test(segment)) reject(`the path segment ${JSON.stringify(segment.slice(0, 40))} has characters outside [A-Za-z0-9._,-]`);
   }
   if (!ROOTS.has(segments[0])) reject(`the path must start with studies, series or instances, not ${JSON.stringify(segments[0].slice(0, 40))}`);
+  const notDicomweb = whyNotDicomwebPath(segments);
+  if (notDicomweb) reject(`only DICOMweb resources pass (PS3.18): ${notDicomweb}`);
   if (/[\\\s#]/.test(rawQuery) || /%(?:00|0a|0d)/i.test(rawQuery)) reject('the query has forbidden characters');
   return { path: rawPath, query: rawQuery };
 }

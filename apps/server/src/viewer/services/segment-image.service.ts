@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { decodeGrayImage, encodePng, ImageDecodeError, ImageTooLargeError, InvalidInputError, readImageHeader, segmentGrayImage, type SegmentationModel } from '@covseg/segmentation';
+import { decodeGrayImage, detectImageFormat, encodePng, ImageDecodeError, ImageTooLargeError, InvalidInputError, type ImageFormat, segmentGrayImage, type SegmentationModel } from '@covseg/segmentation';
 import { SegmentImageResultDto } from '../dtos/segment-image.dto';
 import { ViewerModelRepository } from '../repositories/viewer-model.repository';
 import { UploadRejectedError, UploadTooLargeError, UploadUnreadableError } from '../viewer.errors';
-import { prepareDicomSlice } from './dicom-slice';
+import { DicomSliceWorkerRepository } from '../repositories/dicom-slice-worker.repository';
 
 export interface UploadedSlice {
   bytes: Uint8Array;
@@ -14,20 +14,23 @@ export interface UploadedSlice {
 const MAX_SIDE = 4096;
 
 /**
- * The prototype's one-slice flow (`POST /api/segment-image`): PNG/JPEG are taken as already
+ * The prototype's one-slice flow (`POST /api/segment-image`): PNG/JPEG/TIFF/WebP are taken as already
  * lung-windowed and framed (docs/CONTRACTS.md §1); DICOM slices are windowed and framed here.
  */
 @Injectable()
 export class SegmentImageService {
   private readonly logger = new Logger(SegmentImageService.name);
 
-  constructor(private readonly models: ViewerModelRepository) {}
+  constructor(
+    private readonly models: ViewerModelRepository,
+    private readonly slices: DicomSliceWorkerRepository,
+  ) {}
 
   async segment(upload: UploadedSlice | undefined): Promise<SegmentImageResultDto> {
     if (!upload || upload.bytes.length === 0) throw new UploadRejectedError('Segmenting an uploaded slice failed: send one non-empty file in the multipart field "file"');
     const format = detectFormat(upload.bytes);
     if (!format) {
-      throw new UploadRejectedError('Segmenting an uploaded slice failed: the file is not PNG, JPEG or DICOM (Part 10 with the DICM prefix)');
+      throw new UploadRejectedError('Segmenting an uploaded slice failed: the file is not PNG, JPEG, TIFF, WebP or DICOM (Part 10 with the DICM prefix)');
     }
     const model = this.models.getModelOrFail();
     const started = Date.now();
@@ -37,10 +40,10 @@ export class SegmentImageService {
     return result;
   }
 
-  private async segmentPicture(model: SegmentationModel, bytes: Uint8Array, format: 'png' | 'jpeg'): Promise<SegmentImageResultDto> {
+  private async segmentPicture(model: SegmentationModel, bytes: Uint8Array, format: ImageFormat): Promise<SegmentImageResultDto> {
     let image;
     try {
-      image = decodeGrayImage(bytes, { maxSide: MAX_SIDE });
+      image = await decodeGrayImage(bytes, { maxSide: MAX_SIDE });
     } catch (error) {
       if (error instanceof ImageTooLargeError) throw new UploadTooLargeError(`Segmenting an uploaded slice refused: ${error.message}`, { cause: error });
       if (error instanceof ImageDecodeError || error instanceof InvalidInputError) throw new UploadUnreadableError(`Segmenting an uploaded ${format} failed: ${error.message}`, { cause: error });
@@ -51,7 +54,9 @@ export class SegmentImageService {
   }
 
   private async segmentDicom(model: SegmentationModel, bytes: Uint8Array): Promise<SegmentImageResultDto> {
-    const slice = await prepareDicomSlice(bytes, model.contract);
+    // Parsing and pixel work on the untrusted file run in a worker thread (limits: see the repository).
+    const { windowCenter, windowWidth, frameMargin, minFrameMm, minLungAreaMm2 } = model.contract;
+    const slice = await this.slices.prepare(bytes, { windowCenter, windowWidth, frameMargin, minFrameMm, minLungAreaMm2 });
     const mask = new Uint8Array(slice.columns * slice.rows);
     if (slice.frame) {
       const { x, y, width, height } = slice.frame;
@@ -66,15 +71,16 @@ export class SegmentImageService {
     return this.toResult(model, slice.gray, mask, slice.columns, slice.rows, count / mask.length, 'dicom');
   }
 
-  private toResult(model: SegmentationModel, gray: Uint8Array, mask: Uint8Array, width: number, height: number, infectedFraction: number, inputFormat: SegmentImageResultDto['inputFormat']): SegmentImageResultDto {
+  private async toResult(model: SegmentationModel, gray: Uint8Array, mask: Uint8Array, width: number, height: number, infectedFraction: number, inputFormat: SegmentImageResultDto['inputFormat']): Promise<SegmentImageResultDto> {
     const mask255 = new Uint8Array(mask.length);
     for (let i = 0; i < mask.length; i++) mask255[i] = mask[i] ? 255 : 0;
+    const [imagePng, maskPng] = await Promise.all([encodePng(gray, width, height, 1), encodePng(mask255, width, height, 1)]);
     return {
       width,
       height,
       infectedFraction,
-      imagePng: `data:image/png;base64,${encodePng(gray, width, height, 1).toString('base64')}`,
-      maskPng: `data:image/png;base64,${encodePng(mask255, width, height, 1).toString('base64')}`,
+      imagePng: `data:image/png;base64,${imagePng.toString('base64')}`,
+      maskPng: `data:image/png;base64,${maskPng.toString('base64')}`,
       inputFormat,
       modelName: model.name,
       modelVersion: model.version,
@@ -83,12 +89,8 @@ export class SegmentImageService {
   }
 }
 
-/** PNG/JPEG by their signatures (via the image header reader), DICOM by the Part 10 `DICM` prefix (PS3.10 §7.1). */
-export function detectFormat(bytes: Uint8Array): 'png' | 'jpeg' | 'dicom' | undefined {
+/** PNG/JPEG/TIFF/WebP by their signatures, DICOM by the Part 10 `DICM` prefix (PS3.10 §7.1). */
+export function detectFormat(bytes: Uint8Array): ImageFormat | 'dicom' | undefined {
   if (bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d) return 'dicom';
-  try {
-    return readImageHeader(bytes).format;
-  } catch {
-    return undefined;
-  }
+  return detectImageFormat(bytes);
 }

@@ -1,0 +1,29 @@
+import { parentPort } from 'node:worker_threads';
+import type { ParseLimits } from '@covseg/dicom';
+import { DicomSliceRejectedError, prepareDicomSlice, type SlicePreparation } from './dicom-slice';
+
+/**
+ * Worker-thread entry of {@link prepareDicomSlice} for untrusted uploads (DicomSliceWorkerRepository
+ * runs it under resource limits and a timeout). One message in, one reply out; the gray plane is
+ * transferred back, not copied.
+ */
+interface Request {
+  id: number;
+  bytes: ArrayBuffer;
+  preparation: SlicePreparation;
+  limits: Partial<ParseLimits>;
+}
+
+parentPort!.on('message', (request: Request) => {
+  prepareDicomSlice(new Uint8Array(request.bytes), request.preparation, request.limits).then(
+    (slice) => parentPort!.postMessage({ id: request.id, ok: true, slice }, [slice.gray.buffer as ArrayBuffer]),
+    (error: unknown) =>
+      parentPort!.postMessage({
+        id: request.id,
+        ok: false,
+        rejected: error instanceof DicomSliceRejectedError,
+        name: error instanceof Error ? error.name : 'Error',
+        message: error instanceof Error ? error.message : String(error),
+      }),
+  );
+});

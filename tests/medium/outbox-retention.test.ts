@@ -1,0 +1,156 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { IncomingMessage, ServerResponse, createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SeriesFactory } from '../factories/series.factory';
+import { waitForJob } from '../support/jobs';
+import { OrthancInstance, freePort } from '../support/orthanc';
+import { ServerProcess, spawnServerProcess } from '../support/server';
+
+/** A loopback proxy in front of Orthanc's DICOMweb that answers STOW-RS with 503 while `failStow` is set. */
+async function startStowFailer(target: string) {
+  const state = { failStow: true, stowAttempts: 0 };
+  const port = await freePort();
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method === 'POST') {
+      state.stowAttempts += 1;
+      if (state.failStow) {
+        res.writeHead(503).end('PACS down for maintenance');
+        return;
+      }
+    }
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && k !== 'host' && k !== 'content-length')) as Record<string, string>;
+    const upstream = await fetch(`${target}${req.url!.replace(/^\/dicom-web/, '')}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+    const contentType = upstream.headers.get('content-type');
+    res.writeHead(upstream.status, contentType ? { 'content-type': contentType } : {});
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${port}/dicom-web`, state, close: () => (server.closeAllConnections(), server.close()) };
+}
+
+const outboxFiles = (dataDir: string) => {
+  try {
+    return readdirSync(join(dataDir, 'outbox')).filter((f) => f.endsWith('.dcm'));
+  } catch {
+    return [];
+  }
+};
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('the outbox keeps no payload it does not need, and retries then gives up visibly', () => {
+  let orthanc: OrthancInstance;
+  let failer: Awaited<ReturnType<typeof startStowFailer>>;
+  let server: ServerProcess | undefined;
+  let dataDir: string;
+  const env = { PACS_RETRIES: '0', OUTBOX_RETRY_BASE_MS: '200', OUTBOX_SWEEP_MS: '100', OUTBOX_MAX_ATTEMPTS: '3' };
+
+  beforeAll(async () => {
+    orthanc = await OrthancInstance.start();
+    failer = await startStowFailer(orthanc.dicomwebUrl);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    failer?.close();
+    orthanc?.destroy();
+  });
+
+  const startJob = async (target: ServerProcess) => {
+    const series = SeriesFactory.ct().size(96, 96).pixelSpacingMm(3, 3).slices(10).build();
+    await orthanc.upload(series.files);
+    const { id } = await target.json<{ id: string }>('/api/jobs', {
+      method: 'POST',
+      body: JSON.stringify({ pacsEndpointId: target.pacsEndpointId, studyInstanceUID: series.studyInstanceUID, seriesInstanceUID: series.seriesInstanceUID }),
+      expectStatus: 202,
+    });
+    return { id, series };
+  };
+
+  it('retries a failed delivery with backoff, delivers once the PACS is back, and deletes the payload (kept 0600 meanwhile)', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'covseg-outbox-'));
+    try {
+      server = await spawnServerProcess({ dicomwebUrl: failer.url, dataDir, env: { ...env, OUTBOX_RETRY_BASE_MS: '1500' } });
+      failer.state.failStow = true;
+      const { id, series } = await startJob(server);
+      const failed = await waitForJob(server, id);
+      expect(failed.status).toBe('failed');
+      // Pending payload: private to the server's user.
+      const [file] = outboxFiles(dataDir);
+      expect(file).toBeDefined();
+      expect(statSync(join(dataDir, 'outbox', file!)).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dataDir, 'outbox')).mode & 0o777).toBe(0o700);
+
+      failer.state.failStow = false;
+      const delivered = await until('the retried delivery', async () => {
+        const job = await server!.json<any>(`/api/jobs/${id}`);
+        return job.status === 'succeeded' ? job : undefined;
+      });
+      expect(delivered.result.segSopInstanceUID).toMatch(/^2\.25\./);
+      expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: series.studyInstanceUID })).toEqual([delivered.result.segSopInstanceUID]);
+      // OUTBOX_KEEP_DELIVERED_HOURS=0 (default): nothing of the delivered SEG stays on disk.
+      expect(outboxFiles(dataDir)).toEqual([]);
+      expect(await (await server.request('/metrics')).text()).toMatch(/covseg_outbox_entries\{status="delivered"\} 1/);
+      await server.stop();
+      server = undefined;
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up after OUTBOX_MAX_ATTEMPTS deliveries: the entry is failed with its reason, counted on /metrics, its payload deleted', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'covseg-outbox-'));
+    try {
+      server = await spawnServerProcess({ dicomwebUrl: failer.url, dataDir, env });
+      failer.state.failStow = true;
+      failer.state.stowAttempts = 0;
+      const { id } = await startJob(server);
+      const metrics = await until('the failed outbox entry', async () => {
+        const text = await (await server!.request('/metrics')).text();
+        return /covseg_outbox_entries\{status="failed"\} 1/.test(text) ? text : undefined;
+      });
+      expect(metrics).toMatch(/covseg_outbox_entries\{status="pending"\} 0/);
+      expect(failer.state.stowAttempts).toBe(3);
+      const job = await waitForJob(server, id);
+      expect(job.status).toBe('failed');
+      expect(job.error.message).toMatch(/503/);
+      expect(outboxFiles(dataDir)).toEqual([]);
+      // No further attempts once failed.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(failer.state.stowAttempts).toBe(3);
+      expect(server.output()).toMatch(/delivery 3 of 3/);
+    } finally {
+      await server?.stop();
+      server = undefined;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a delivered payload for OUTBOX_KEEP_DELIVERED_HOURS, mode 0600', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'covseg-outbox-'));
+    try {
+      server = await spawnServerProcess({ dicomwebUrl: failer.url, dataDir, env: { ...env, OUTBOX_KEEP_DELIVERED_HOURS: '24' } });
+      failer.state.failStow = false;
+      const { id } = await startJob(server);
+      expect((await waitForJob(server, id)).status).toBe('succeeded');
+      const files = outboxFiles(dataDir);
+      expect(files).toHaveLength(1);
+      expect(statSync(join(dataDir, 'outbox', files[0]!)).mode & 0o777).toBe(0o600);
+    } finally {
+      await server?.stop();
+      server = undefined;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
