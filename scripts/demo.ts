@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   // The API needs a token; a one-time login link (trust module) signs a browser in and lands on the viewer.
   const login = await api<{ url: string; expiresAt: string }>('/api/auth/login-links', {
     method: 'POST',
-    body: JSON.stringify({ role: 'user', next: viewerPath, ttlSeconds: 3600 }),
+    body: JSON.stringify({ role: 'reviewer', next: viewerPath, ttlSeconds: 3600 }),
   });
   log(`open the viewer signed in (one-time link, valid until ${login.expiresAt}): ${login.url}`);
   process.stdout.write(

@@ -76,11 +76,14 @@ describe('segmenting the demo-like LIDC series from the viewer', () => {
     expect(await row.textContent()).toContain(`${failure.code}: ${failure.message}`);
   });
 
-  it('lists the finished job with its timings, and the study as having a SEG', async () => {
+  it('lists the finished job in the worklist as a new result with its patient ID, and the study as having a SEG', async () => {
     const { page } = await stack.newPage();
     await page.goto(`${stack.server.baseUrl}/#/jobs`);
     await page.locator('[data-testid=jobs-table] tr[data-status=succeeded]').first().waitFor();
-    expect(await page.locator('[data-testid=jobs-table] tr[data-status=succeeded]').first().textContent()).toMatch(/infer/);
+    const row = await page.locator('[data-testid=jobs-table] tr[data-status=succeeded]').first().textContent();
+    expect(row).toMatch(/new result/);
+    expect(row).toContain('LIDC-IDRI-0001');
+    expect(row).toMatch(/AI/);
     await page.screenshot({ path: join(artifactsDir, 'jobs-page.png') });
     await page.goto(`${stack.server.baseUrl}/#/studies`);
     const status = page.locator(`tr.study-row[data-study="${STUDY}"] [data-testid=seg-status]`);

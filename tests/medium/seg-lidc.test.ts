@@ -109,6 +109,28 @@ describe('DICOM SEG for the real 133-slice LIDC chest CT', () => {
     expect(readSeg(written.bytes, volume.slices).segments[0].labelmap.reduce((n, v) => n + v, 0)).toBe(512 * 512);
   });
 
+  it('writes a dciodvfy-clean correction SEG: SEMIAUTOMATIC, described as a correction, referencing the AI SEG it derives from', () => {
+    const ai = writeBinarySeg(input);
+    const edited = input.segments[0].labelmap.slice();
+    edited.fill(1, 60 * 512 * 512 + 100 * 512 + 100, 60 * 512 * 512 + 100 * 512 + 140);
+    const correction = writeBinarySeg({
+      ...input,
+      segments: [{ ...input.segments[0], labelmap: edited }, { ...input.segments[1], algorithmType: 'AUTOMATIC' }],
+      algorithmType: 'SEMIAUTOMATIC',
+      seriesDescription: 'Corrected: covseg-unet 1.0.0 infection+lung',
+      derivedFrom: { seriesInstanceUID: ai.seriesInstanceUID, sopInstanceUID: ai.sopInstanceUID, description: `Reader correction of SEG ${ai.sopInstanceUID}` },
+    });
+    const { errors, warnings } = dciodvfy(correction.bytes, work);
+    console.info(`dciodvfy warnings (correction):\n${warnings.join('\n') || '(none)'}`);
+    expect(errors).toEqual([]);
+    const ds = data.DicomMetaDictionary.naturalizeDataset(data.DicomMessage.readFile(correction.bytes.slice().buffer as ArrayBuffer).dict);
+    expect(list(ds.SegmentSequence).map((s) => s.SegmentAlgorithmType)).toEqual(['SEMIAUTOMATIC', 'AUTOMATIC']);
+    expect(ds.SeriesDescription).toBe('Corrected: covseg-unet 1.0.0 infection+lung');
+    expect(list(ds.SourceImageSequence)[0].ReferencedSOPInstanceUID).toBe(ai.sopInstanceUID);
+    expect(list(ds.ReferencedSeriesSequence).map((s) => s.SeriesInstanceUID)).toEqual([input.header.SeriesInstanceUID, ai.seriesInstanceUID]);
+    expect(same(readSeg(correction.bytes, input.sourceSlices).segments[0].labelmap, edited)).toBe(true);
+  });
+
   it('loads back through dcmjs with every frame referencing its source slice', () => {
     const bytes = writeBinarySeg(input).bytes;
     const ds = data.DicomMetaDictionary.naturalizeDataset(data.DicomMessage.readFile(bytes.slice().buffer as ArrayBuffer).dict);

@@ -14,6 +14,7 @@ import { JobWorker } from './jobs/job-worker';
 import { OutboxSweeper } from './jobs/outbox-sweeper';
 import { SegmentationPipeline } from './jobs/segmentation.pipeline';
 import { TrustModule } from './trust/trust.module';
+import { ReviewModule } from './review/review.module';
 import { ViewerModule } from './viewer/viewer.module';
 import { DimseModule } from './dimse/dimse.module';
 import { ReceivedSeriesService } from './services/received-series.service';
@@ -24,7 +25,7 @@ import { ReceivedSeriesService } from './services/received-series.service';
  * (config, database, cipher, PACS endpoints) live in the global CoreModule so those modules can inject them.
  */
 @Module({
-  imports: [CoreModule, TrustModule, ViewerModule, DimseModule],
+  imports: [CoreModule, TrustModule, ReviewModule, ViewerModule, DimseModule],
   controllers: [HealthController, PacsEndpointController, JobController],
   providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, DecodePoolRepository, JobWorker, OutboxSweeper, SegmentationPipeline, ReceivedSeriesService],
 })

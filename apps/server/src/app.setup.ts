@@ -1,5 +1,6 @@
 import { ValidationPipe } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { APP_CONFIG, AppConfig } from './repositories/config.repository';
 import { ErrorFilter } from './middleware/error.filter';
@@ -13,6 +14,15 @@ import { applySecurity } from './middleware/security.middleware';
  */
 export function configureApp(app: NestExpressApplication): AppConfig {
   const config = app.get<AppConfig>(APP_CONFIG);
+  // A saved correction carries whole segments (a lung segment edited on 133 slices is ~1 MB of runs):
+  // only this route gets a larger JSON limit; every other keeps MAX_JSON_BODY_BYTES. Registered before
+  // applySecurity's parser and Nest's, which then see the body already parsed and skip it.
+  // Never pass json() to app.use directly: Nest skips its own JSON parser when it finds a layer named
+  // `jsonParser` (ExpressAdapter.isMiddlewareApplied), and every other route would lose its body.
+  const correctionJson = json({ limit: '32mb' });
+  app.use('/api/corrections', function correctionBodyParser(request: Request, response: Response, next: NextFunction) {
+    correctionJson(request, response, next);
+  });
   applySecurity(app, { maxBodyBytes: config.maxJsonBodyBytes });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new ErrorFilter());

@@ -121,6 +121,8 @@ declare global {
       overlaySlices(): number[];
       imageChecksum(): number;
       storedPixelSum(): { sum: number; count: number } | undefined;
+      imageToClient(x: number, y: number): { x: number; y: number } | undefined;
+      editMask(index: number): number[] | undefined;
     };
   }
 }

@@ -1,5 +1,6 @@
 import { DIMSE_MIGRATION } from '../dimse/dimse.migration';
-import { TRUST_MIGRATION } from '../trust/repositories/trust.migration';
+import { REVIEW_MIGRATION } from '../review/review.migration';
+import { TRUST_MIGRATION, TRUST_REVIEWER_ROLE_MIGRATION } from '../trust/repositories/trust.migration';
 
 /**
  * Versioned schema migrations. Entry i brings the schema to version i + 1 (`PRAGMA user_version`).
@@ -106,4 +107,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 5: DIMSE (endpoint AE, result transport, job source, received series).
   DIMSE_MIGRATION,
+  // 6: the reviewer role (trust module).
+  TRUST_REVIEWER_ROLE_MIGRATION,
+  // 7: corrections and review statuses (review module).
+  REVIEW_MIGRATION,
 ];

@@ -7,11 +7,15 @@ export interface Principal {
   kind: 'token' | 'oidc' | 'system';
   role: Role;
   subject: string;
+  /** The token's label as the admin gave it (e.g. "Dr. reader 3"), for audit entries that name a reviewer; tokens only. */
+  label?: string;
 }
 
-/** True when `principal` may use a route that requires `role`; admin includes every user right. */
+const RANK: Record<Role, number> = { user: 1, reviewer: 2, admin: 3 };
+
+/** True when `principal` may use a route that requires `role`: admin includes reviewer, reviewer includes user. */
 export function hasRole(principal: Principal, role: Role): boolean {
-  return principal.role === 'admin' || principal.role === role;
+  return RANK[principal.role] >= RANK[role];
 }
 
 /** How a principal is named in audit entries and logs, e.g. `token:k3J9…` or `oidc:alice-sub`. */

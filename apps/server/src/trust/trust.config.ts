@@ -1,7 +1,11 @@
 import { TrustConfigError } from './errors';
 
-export type Role = 'admin' | 'user';
-export const ROLES: readonly Role[] = ['admin', 'user'];
+/**
+ * `admin` manages the server; `reviewer` (a radiologist) may also sign off AI results: save corrections,
+ * accept and reject; `user` views and starts jobs. Each role includes the rights of the ones after it.
+ */
+export type Role = 'admin' | 'reviewer' | 'user';
+export const ROLES: readonly Role[] = ['admin', 'reviewer', 'user'];
 
 export interface OidcConfig {
   issuer: string;
@@ -10,8 +14,9 @@ export interface OidcConfig {
   audience?: string;
   /** Claim holding the role(s); a dotted path reaches nested claims, e.g. `realm_access.roles`. */
   roleClaim: string;
-  /** Claim values that grant `admin`, respectively `user`. */
+  /** Claim values that grant `admin`, `reviewer`, respectively `user`. */
   adminValues: string[];
+  reviewerValues: string[];
   userValues: string[];
 }
 
@@ -73,6 +78,7 @@ export function loadTrustConfig(env: Record<string, string | undefined>, dataDir
       audience: env.COVSEG_OIDC_AUDIENCE || undefined,
       roleClaim: env.COVSEG_OIDC_ROLE_CLAIM || 'roles',
       adminValues: list(env.COVSEG_OIDC_ADMIN_VALUES, ['covseg-admin']),
+      reviewerValues: list(env.COVSEG_OIDC_REVIEWER_VALUES, ['covseg-reviewer']),
       userValues: list(env.COVSEG_OIDC_USER_VALUES, ['covseg-user']),
     };
   }

@@ -1,5 +1,5 @@
 import { apiFetch, apiJson, withQuery } from './http-client';
-import type { ConnectionTest, Job, OverlaysResponse, PacsEndpoint, PacsEndpointInput, SegmentImageResult, SeriesSummary, StudySummary } from './types';
+import type { WorklistRow, Correction, SaveCorrectionInput, ConnectionTest, Job, OverlaysResponse, PacsEndpoint, PacsEndpointInput, SegmentImageResult, SeriesSummary, StudySummary } from './types';
 import type { Me } from '../state/session';
 
 export interface StudyQuery {
@@ -20,6 +20,10 @@ export const api = {
   studies: (query: StudyQuery) => apiJson<StudySummary[]>(withQuery('/api/studies', { ...query })),
   series: (endpointId: string, study: string) => apiJson<SeriesSummary[]>(withQuery('/api/series', { endpointId, study })),
   overlays: (endpointId: string, study: string, series: string) => apiJson<OverlaysResponse>(withQuery('/api/overlays', { endpointId, study, series })),
+  saveCorrection: (input: SaveCorrectionInput) => apiJson<Correction>('/api/corrections', { method: 'POST', body: JSON.stringify(input) }),
+  setReview: (input: { endpointId: string; study: string; series: string; segSeriesInstanceUID: string; segSopInstanceUID: string; status: 'accepted' | 'rejected' }) =>
+    apiJson<{ status: string }>('/api/reviews', { method: 'PUT', body: JSON.stringify(input) }),
+  worklist: (query: { outcome?: string; review?: string; from?: string; to?: string }) => apiJson<WorklistRow[]>(withQuery('/api/worklist', query)),
   jobs: () => apiJson<Job[]>('/api/jobs?limit=100'),
   job: (id: string) => apiJson<Job>(`/api/jobs/${encodeURIComponent(id)}`),
   createJob: (endpointId: string, study: string, series: string, force = false) =>

@@ -5,6 +5,30 @@
 
 export type SegStatus = 'seg' | 'running' | 'none';
 
+export type ReviewStatus = 'accepted' | 'rejected' | 'corrected';
+
+/** `POST /api/corrections` answer. */
+export interface Correction {
+  id: string;
+  segSeriesInstanceUID: string;
+  segSopInstanceUID: string;
+  derivedFromSopInstanceUID: string;
+  status: 'pending' | 'delivered';
+  reviewer: string;
+  changedVoxels: number;
+  quantification: { infectionMl: number | null; lungMl: number | null; involvementPercent: number | null; segments: Array<{ segmentNumber: number; label: string; volumeMl: number }> };
+  created: boolean;
+}
+
+export interface SaveCorrectionInput {
+  endpointId: string;
+  study: string;
+  series: string;
+  segSeriesInstanceUID: string;
+  segSopInstanceUID: string;
+  segments: Array<{ segmentNumber: number; slices: Array<{ sopInstanceUID: string; rle: string }> }>;
+}
+
 export interface StudySummary {
   studyInstanceUID: string;
   patientId: string;
@@ -15,6 +39,9 @@ export interface StudySummary {
   modalities: string[];
   segStatus: SegStatus;
   jobId?: string;
+  /** ai: a result nobody reviewed; reviewed: accepted or corrected; rejected; null: no result. */
+  reviewStatus: 'ai' | 'reviewed' | 'rejected' | null;
+  involvementPercent: number | null;
 }
 
 export interface SeriesSummary {
@@ -57,6 +84,12 @@ export interface OverlaySeg {
   seriesDescription: string;
   manufacturer: string;
   ours: boolean;
+  /** ai: our automatic SEG; correction: a reader-corrected SEG saved by covseg; other: any other tool. */
+  kind: 'ai' | 'correction' | 'other';
+  derivedFromSopInstanceUID: string | null;
+  review: { status: ReviewStatus; reviewer: string; updatedAt: string } | null;
+  correctedBy: string | null;
+  hiddenByDefault: boolean;
   rows: number;
   columns: number;
   segments: OverlaySegment[];
@@ -134,4 +167,22 @@ export interface ConnectionTest {
   qido: ConnectionCheck;
   wado: ConnectionCheck;
   stow: ConnectionCheck;
+}
+
+/** `GET /api/worklist` row. */
+export interface WorklistRow {
+  jobId: string;
+  pacsEndpointId: string;
+  studyInstanceUID: string;
+  seriesInstanceUID: string | null;
+  patientId: string;
+  studyDate: string;
+  accessionNumber: string;
+  studyDescription: string;
+  outcome: 'new' | 'reused' | 'failed' | 'running' | 'queued' | 'cancelled';
+  reason: string | null;
+  involvementPercent: number | null;
+  reviewStatus: 'ai' | 'reviewed' | 'rejected' | null;
+  createdAt: string;
+  finishedAt: string | null;
 }

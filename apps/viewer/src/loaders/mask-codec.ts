@@ -21,3 +21,31 @@ export function decodeRunLengths(base64: string, length: number): Uint8Array {
 export class MaskCodecError extends Error {
   override name = 'MaskCodecError';
 }
+
+/**
+ * Inverse of {@link decodeRunLengths}: a 0/1 mask (rows x columns, row-major) as base64 of
+ * little-endian uint32 run lengths, alternating background and foreground, starting with background,
+ * covering every pixel (the server refuses runs that do not). Returns undefined for an empty mask.
+ */
+export function encodeRunLengths(mask: Uint8Array): string | undefined {
+  const runs: number[] = [];
+  let current = 0;
+  let start = 0;
+  let any = false;
+  for (let i = 0; i < mask.length; i++) {
+    const value = mask[i] ? 1 : 0;
+    if (value === current) continue;
+    runs.push(i - start);
+    start = i;
+    current = value;
+    any = true;
+  }
+  if (!any) return undefined;
+  runs.push(mask.length - start);
+  const bytes = new Uint8Array(runs.length * 4);
+  const view = new DataView(bytes.buffer);
+  runs.forEach((run, i) => view.setUint32(i * 4, run, true));
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}

@@ -45,6 +45,7 @@ export class StackViewport {
   private onLoadError: (index: number, error: unknown) => void = () => undefined;
   private onProgress: (loaded: number, total: number) => void = () => undefined;
   private initialVoi: cornerstone.Voi | undefined;
+  private redrawPending = false;
 
   constructor(private readonly element: HTMLElement) {
     registerImageLoader();
@@ -161,6 +162,37 @@ export class StackViewport {
   /** Re-renders the current image (and so the overlay). */
   redraw(): void {
     if (this.displayed) cornerstone.updateImage(this.element);
+  }
+
+  /**
+   * Re-renders at most once per animation frame however often it is called: brush strokes call it on
+   * every pointer move, and a 512² slice must keep up (>= 30 fps) without queueing renders.
+   */
+  requestRedraw(): void {
+    if (this.redrawPending) return;
+    this.redrawPending = true;
+    requestAnimationFrame(() => {
+      this.redrawPending = false;
+      if (!this.destroyed) this.redraw();
+    });
+  }
+
+  /** Image pixel coordinates (x = column, y = row, continuous) under a pointer at client (CSS px) coordinates; undefined when nothing is shown. */
+  clientToImage(clientX: number, clientY: number): { x: number; y: number } | undefined {
+    if (!this.displayed) return undefined;
+    const canvas = cornerstone.getEnabledElement(this.element).canvas;
+    const rect = canvas.getBoundingClientRect();
+    if (rect.width === 0 || rect.height === 0) return undefined;
+    return cornerstone.canvasToPixel(this.element, { x: ((clientX - rect.left) * canvas.width) / rect.width, y: ((clientY - rect.top) * canvas.height) / rect.height });
+  }
+
+  /** Client (CSS px) coordinates of an image point; the inverse of {@link clientToImage}, for tests. */
+  imageToClient(x: number, y: number): { x: number; y: number } | undefined {
+    if (!this.displayed) return undefined;
+    const canvas = cornerstone.getEnabledElement(this.element).canvas;
+    const rect = canvas.getBoundingClientRect();
+    const point = cornerstone.pixelToCanvas(this.element, { x, y });
+    return { x: rect.left + (point.x * rect.width) / canvas.width, y: rect.top + (point.y * rect.height) / canvas.height };
   }
 
   state(): ViewState {

@@ -1,5 +1,6 @@
 import type { OverlaySeg, OverlaysResponse } from '../api/types';
-import { decodeRunLengths } from '../loaders/mask-codec';
+import { decodeRunLengths, encodeRunLengths } from '../loaders/mask-codec';
+import type { MaskStore } from './mask-editor';
 
 export interface SegmentEntry {
   key: string;
@@ -49,7 +50,8 @@ export class OverlayState {
           segmentNumber: segment.segmentNumber,
           label: segment.label,
           color: segment.color,
-          visible: true,
+          // Rejected results, and AI results a listed correction supersedes, start hidden (the server decides which).
+          visible: !seg.hiddenByDefault,
           opacity: 0.5,
           encoded,
           decoded: new Map(),
@@ -85,9 +87,10 @@ export class OverlayState {
     return mask;
   }
 
-  /** The slice where the first segment (ours first) covers the most pixels, or undefined if all are empty. */
+  /** The slice where the first visible segment (corrections, then ours, first) covers the most pixels, or undefined if all are empty. */
   bestSlice(): number | undefined {
-    const ordered = [...this.segments].sort((a, b) => Number(b.seg.ours) - Number(a.seg.ours));
+    const rank = (s: SegmentEntry) => (s.seg.kind === 'correction' ? 2 : s.seg.ours ? 1 : 0);
+    const ordered = this.segments.filter((s) => s.visible).sort((a, b) => rank(b) - rank(a));
     for (const segment of ordered) {
       let best: number | undefined;
       let bestCount = 0;
@@ -103,6 +106,37 @@ export class OverlayState {
       if (best !== undefined) return best;
     }
     return undefined;
+  }
+
+  /** The segment's masks as an editable store (edits land in the decoded cache, so what is drawn is what is edited). */
+  storeFor(segment: SegmentEntry): MaskStore {
+    return {
+      getSliceMask: (index) => this.maskOf(segment, index),
+      setSliceMask: (index, mask) => {
+        segment.decoded.set(index, mask);
+      },
+    };
+  }
+
+  /**
+   * The whole segment as the corrections API takes it: every slice with foreground, as run lengths.
+   * Slices never decoded are passed on as the server sent them; decoded (possibly edited) ones are re-encoded.
+   */
+  encodeSegment(segment: SegmentEntry, sopInstanceUIDs: readonly string[]): Array<{ sopInstanceUID: string; rle: string }> {
+    const indices = new Set([...segment.encoded.keys(), ...segment.decoded.keys()]);
+    const slices: Array<{ sopInstanceUID: string; rle: string }> = [];
+    for (const index of [...indices].sort((a, b) => a - b)) {
+      const decoded = segment.decoded.get(index);
+      const rle = decoded ? encodeRunLengths(decoded) : segment.encoded.get(index);
+      const sopInstanceUID = sopInstanceUIDs[index];
+      if (rle && sopInstanceUID) slices.push({ sopInstanceUID, rle });
+    }
+    return slices;
+  }
+
+  /** Tells listeners (the viewport) that masks changed. */
+  changed(): void {
+    this.emit();
   }
 
   update(key: string, change: Partial<Pick<SegmentEntry, 'visible' | 'opacity'>>): void {

@@ -4,7 +4,7 @@
  */
 const TOKEN_KEY = 'covseg.token';
 
-export type Role = 'admin' | 'user';
+export type Role = 'admin' | 'reviewer' | 'user';
 
 /** `GET /api/auth/me`: `subject` is a token id or OIDC subject, never a person's name. */
 export interface Me {
@@ -50,6 +50,11 @@ class Session {
 
   isAdmin(): boolean {
     return this.me?.role === 'admin';
+  }
+
+  /** May sign off AI results (save corrections, accept, reject): reviewers and admins (the server decides; this only hides buttons). */
+  canReview(): boolean {
+    return this.me?.role === 'admin' || this.me?.role === 'reviewer';
   }
 
   /** Returns an unsubscribe function; views call it in their teardown. */

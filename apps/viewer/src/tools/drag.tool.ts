@@ -5,16 +5,19 @@ export type DragMode = 'wl' | 'zoom' | 'pan';
 /**
  * Mouse drags: left = window/level (or the mode picked in the toolbar), middle or shift+left = pan,
  * right or ctrl+left = zoom. Pointer capture keeps the drag alive outside the element.
+ * `getMode` answers 'none' while an editing tool owns the plain left button (paint.tool.ts).
  */
-export function attachDragTools(element: HTMLElement, viewport: ViewportControls, getMode: () => DragMode): Detach {
+export function attachDragTools(element: HTMLElement, viewport: ViewportControls, getMode: () => DragMode | 'none'): Detach {
   let last: { x: number; y: number; mode: DragMode; pointerId: number } | undefined;
-  const modeFor = (event: PointerEvent): DragMode => {
+  const modeFor = (event: PointerEvent): DragMode | 'none' => {
     if (event.button === 1 || (event.button === 0 && event.shiftKey)) return 'pan';
     if (event.button === 2 || (event.button === 0 && event.ctrlKey)) return 'zoom';
     return getMode();
   };
   const onDown = (event: PointerEvent) => {
-    last = { x: event.clientX, y: event.clientY, mode: modeFor(event), pointerId: event.pointerId };
+    const mode = modeFor(event);
+    if (mode === 'none') return;
+    last = { x: event.clientX, y: event.clientY, mode, pointerId: event.pointerId };
     element.setPointerCapture(event.pointerId);
     event.preventDefault();
   };

@@ -1,32 +1,45 @@
 import { api } from '../api/covseg-api';
-import type { Job } from '../api/types';
-import { h, type Teardown } from './dom';
+import type { WorklistRow } from '../api/types';
+import { formatDicomDate, h, type Teardown } from './dom';
 import { showError } from './toast';
 
 const REFRESH_MS = 3000;
+const OUTCOME_TEXT: Record<WorklistRow['outcome'], string> = { new: 'new result', reused: 'reused', failed: 'failed', running: 'running', queued: 'queued', cancelled: 'cancelled' };
+const REVIEW_TEXT: Record<NonNullable<WorklistRow['reviewStatus']>, string> = { ai: 'AI', reviewed: 'reviewed', rejected: 'rejected' };
 
-/** Recent jobs with status, progress, failure reasons and timings; refreshes while open. */
+/**
+ * The worklist: recent jobs as a radiologist reads them (patient ID, study date, accession, description,
+ * outcome with its reason, involvement %, review status), each row opening the viewer; filters by
+ * outcome, review status and date. Refreshes while open.
+ */
 export async function jobsView(container: HTMLElement): Promise<Teardown> {
   const body = h('tbody', {});
+  const outcome = h('select', { name: 'outcome', 'aria-label': 'Outcome' }, h('option', { value: '' }, 'any outcome'), ...Object.entries(OUTCOME_TEXT).map(([v, t]) => h('option', { value: v }, t)));
+  const review = h('select', { name: 'review', 'aria-label': 'Review status' }, h('option', { value: '' }, 'any review'), ...Object.entries(REVIEW_TEXT).map(([v, t]) => h('option', { value: v }, t)));
+  const from = h('input', { type: 'date', name: 'from', 'aria-label': 'From' });
+  const to = h('input', { type: 'date', name: 'to', 'aria-label': 'To' });
+  for (const control of [outcome, review, from, to]) control.addEventListener('change', () => void refresh(false));
   container.append(
-    h('section', { class: 'page' }, h('h1', {}, 'Jobs'),
+    h('section', { class: 'page' }, h('h1', {}, 'Worklist'),
+      h('div', { class: 'search-form' }, h('label', {}, 'Outcome', outcome), h('label', {}, 'Review', review), h('label', {}, 'Created from', from), h('label', {}, 'to', to)),
       h('table', { class: 'grid', 'data-testid': 'jobs-table' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Job'), h('th', {}, 'Created'), h('th', {}, 'Status'), h('th', {}, 'Progress'), h('th', {}, 'Series'), h('th', {}, 'Details'))),
+        h('thead', {}, h('tr', {}, ...['Patient ID', 'Study date', 'Accession', 'Description', 'Outcome', 'Involvement', 'Review', 'Created', 'Job'].map((t) => h('th', {}, t)))),
         body)),
   );
   let timer: number | undefined;
   let alive = true;
-  async function refresh(): Promise<void> {
+  async function refresh(schedule = true): Promise<void> {
+    if (timer !== undefined) window.clearTimeout(timer);
     try {
-      const jobs = await api.jobs();
+      const rows = await api.worklist({ outcome: outcome.value || undefined, review: review.value || undefined, from: from.value || undefined, to: to.value || undefined });
       if (!alive) return;
-      body.replaceChildren(...jobs.map(jobRow));
-      if (jobs.length === 0) body.appendChild(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No jobs yet.')));
+      body.replaceChildren(...rows.map(worklistRow));
+      if (rows.length === 0) body.appendChild(h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No jobs match.')));
     } catch (error) {
-      showError(error, 'Listing jobs');
+      showError(error, 'Listing the worklist');
       return;
     }
-    timer = window.setTimeout(() => void refresh(), REFRESH_MS);
+    if (schedule || alive) timer = window.setTimeout(() => void refresh(), REFRESH_MS);
   }
   await refresh();
   return () => {
@@ -35,19 +48,22 @@ export async function jobsView(container: HTMLElement): Promise<Teardown> {
   };
 }
 
-function jobRow(job: Job): HTMLElement {
-  const series = job.seriesInstanceUID ?? job.requestedSeriesInstanceUID ?? '';
-  const href = series ? `#/viewer?${new URLSearchParams({ endpoint: job.pacsEndpointId, study: job.studyInstanceUID, series })}` : undefined;
-  const progress = job.progress?.slicesTotal ? `${job.progress.slicesDone}/${job.progress.slicesTotal}` : '';
-  const details = job.status === 'failed' ? h('span', { class: 'error' }, `${job.error?.code ?? ''}: ${job.error?.message ?? ''}`) : h('span', { class: 'muted' }, Object.entries(job.timings ?? {}).map(([stage, ms]) => `${stage} ${(ms / 1000).toFixed(2)} s`).join(' · '));
+function worklistRow(row: WorklistRow): HTMLElement {
+  const href = row.seriesInstanceUID ? `#/viewer?${new URLSearchParams({ endpoint: row.pacsEndpointId, study: row.studyInstanceUID, series: row.seriesInstanceUID })}` : undefined;
+  const link = (text: string) => (href ? h('a', { href }, text || '(no ID)') : text);
+  // Keep data-status (the job's status) for scripts that read the table; the outcome is what people read.
+  const status = row.outcome === 'new' || row.outcome === 'reused' ? 'succeeded' : row.outcome;
   return h(
     'tr',
-    { 'data-status': job.status },
-    h('td', {}, job.id),
-    h('td', {}, job.createdAt ? new Date(job.createdAt).toLocaleString() : ''),
-    h('td', {}, h('span', { class: `badge badge-${job.status}` }, job.status), job.stage ? ` ${job.stage}` : ''),
-    h('td', {}, progress),
-    h('td', { class: 'uid' }, href ? h('a', { href }, series) : series || job.studyInstanceUID),
-    h('td', {}, details),
+    { 'data-status': status, 'data-outcome': row.outcome, 'data-review': row.reviewStatus ?? 'none' },
+    h('td', {}, link(row.patientId)),
+    h('td', {}, formatDicomDate(row.studyDate)),
+    h('td', {}, row.accessionNumber),
+    h('td', {}, row.studyDescription),
+    h('td', {}, h('span', { class: `badge badge-${row.outcome}` }, OUTCOME_TEXT[row.outcome]), row.reason ? h('div', { class: row.outcome === 'failed' ? 'error' : 'muted' }, row.reason) : ''),
+    h('td', {}, row.involvementPercent === null ? '' : `${row.involvementPercent.toFixed(2)} %`),
+    h('td', {}, row.reviewStatus ? h('span', { class: `badge badge-review-${row.reviewStatus}` }, REVIEW_TEXT[row.reviewStatus]) : ''),
+    h('td', {}, new Date(row.createdAt).toLocaleString()),
+    h('td', { class: 'uid muted' }, row.jobId),
   );
 }

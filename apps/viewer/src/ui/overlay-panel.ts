@@ -1,4 +1,4 @@
-import type { Quantification } from '../api/types';
+import type { OverlaySeg, Quantification } from '../api/types';
 import type { OverlayState } from '../state/overlay-state';
 import { h } from './dom';
 
@@ -9,8 +9,15 @@ export function overlayPanel(state: OverlayState | undefined): HTMLElement {
   for (const segment of state.segments) {
     let group = groups.get(segment.seg.segSopInstanceUID);
     if (!group) {
-      const title = segment.seg.ours ? `covseg ${segment.seg.quantification?.modelVersion ?? ''}` : segment.seg.manufacturer || 'other tool';
-      group = h('fieldset', { class: 'seg-group' }, h('legend', {}, `${title}: ${segment.seg.seriesDescription || 'SEG'}`));
+      const seg = segment.seg;
+      const title = seg.kind === 'correction' ? 'Corrected' : seg.ours ? `AI (covseg ${seg.quantification?.modelVersion ?? ''})` : seg.manufacturer || 'other tool';
+      group = h(
+        'fieldset',
+        { class: `seg-group${seg.hiddenByDefault ? ' superseded' : ''}`, 'data-testid': 'seg-group', 'data-kind': seg.kind, 'data-review': seg.review?.status ?? 'none', 'data-seg': seg.segSopInstanceUID },
+        // A correction's SeriesDescription already says "Corrected: …".
+        h('legend', {}, seg.kind === 'correction' ? seg.seriesDescription || title : `${title}: ${seg.seriesDescription || 'SEG'}`),
+        reviewLine(seg),
+      );
       groups.set(segment.seg.segSopInstanceUID, group);
     }
     const [r, g, b] = segment.color;
@@ -24,17 +31,27 @@ export function overlayPanel(state: OverlayState | undefined): HTMLElement {
         slider),
     );
   }
-  const quantified = state.segments.find((s) => s.seg.ours && s.seg.quantification)?.seg.quantification;
-  return h('div', {}, ...groups.values(), quantified ? quantificationPanel(quantified) : false);
+  // The figures of what a reader sees: a visible correction first, then the visible AI result.
+  const rank = (s: (typeof state.segments)[number]) => (s.visible ? 4 : 0) + (s.seg.kind === 'correction' ? 2 : s.seg.ours ? 1 : 0);
+  const primary = [...state.segments].filter((s) => s.seg.quantification).sort((a, b) => rank(b) - rank(a))[0]?.seg;
+  return h('div', {}, ...groups.values(), primary?.quantification ? quantificationPanel(primary.quantification, primary) : false);
+}
+
+/** "Rejected by …", "Accepted by …", "Corrected by …" under a SEG's legend; nothing for an unreviewed result. */
+function reviewLine(seg: OverlaySeg): HTMLElement | false {
+  if (seg.kind === 'correction') return h('p', { class: 'review-line' }, `Reader correction${seg.correctedBy ? ` by ${seg.correctedBy}` : ''}`);
+  if (!seg.review) return seg.ours ? h('p', { class: 'review-line muted' }, 'AI result, not reviewed') : false;
+  const verb = { accepted: 'Accepted', rejected: 'Rejected', corrected: 'Corrected' }[seg.review.status];
+  return h('p', { class: `review-line review-${seg.review.status}`, 'data-testid': 'review-status' }, `${verb} by ${seg.review.reviewer}${seg.review.status === 'rejected' ? ' (hidden; tick to show)' : ''}`);
 }
 
 /** Infection and lung volume in mL, % involvement, and the model that produced them. */
-export function quantificationPanel(q: Quantification): HTMLElement {
+export function quantificationPanel(q: Quantification, seg?: OverlaySeg): HTMLElement {
   const row = (label: string, value: string) => h('tr', {}, h('th', {}, label), h('td', {}, value));
   return h(
     'section',
     { class: 'quantification', 'data-testid': 'quantification' },
-    h('h3', {}, 'Quantification'),
+    h('h3', {}, seg?.kind === 'correction' ? 'Quantification (corrected)' : 'Quantification'),
     h(
       'table',
       {},

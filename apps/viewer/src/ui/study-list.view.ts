@@ -6,6 +6,7 @@ import { endpointPicker } from './endpoint-picker';
 import { showError } from './toast';
 
 const STATUS_TEXT: Record<StudySummary['segStatus'], string> = { seg: 'SEG available', running: 'job running', none: '—' };
+const REVIEW_TEXT: Record<NonNullable<StudySummary['reviewStatus']>, string> = { ai: 'AI', reviewed: 'reviewed', rejected: 'rejected' };
 
 /** Study search on one PACS endpoint, with each study's segmentation status and its series. */
 export async function studyListView(container: HTMLElement): Promise<Teardown> {
@@ -26,7 +27,7 @@ export async function studyListView(container: HTMLElement): Promise<Teardown> {
   );
   container.append(
     h('section', { class: 'page' }, h('h1', {}, 'Studies'), form, summary, h('table', { class: 'grid', 'data-testid': 'study-table' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Patient'), h('th', {}, 'Patient ID'), h('th', {}, 'Date'), h('th', {}, 'Accession'), h('th', {}, 'Description'), h('th', {}, 'Modalities'), h('th', {}, 'Segmentation'))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Patient'), h('th', {}, 'Patient ID'), h('th', {}, 'Date'), h('th', {}, 'Accession'), h('th', {}, 'Description'), h('th', {}, 'Modalities'), h('th', {}, 'Segmentation'), h('th', {}, 'Involvement'), h('th', {}, 'Review'))),
       results)),
   );
 
@@ -49,7 +50,7 @@ export async function studyListView(container: HTMLElement): Promise<Teardown> {
   }
 
   function studyRow(endpointId: string, study: StudySummary): HTMLElement {
-    const seriesCell = h('td', { colspan: 7, class: 'series-cell' });
+    const seriesCell = h('td', { colspan: 9, class: 'series-cell' });
     const seriesRow = h('tr', { class: 'series-row', hidden: true }, seriesCell);
     const row = h(
       'tr',
@@ -61,6 +62,8 @@ export async function studyListView(container: HTMLElement): Promise<Teardown> {
       h('td', {}, study.studyDescription),
       h('td', {}, study.modalities.join(', ')),
       h('td', {}, h('span', { class: `badge badge-${study.segStatus}`, 'data-testid': 'seg-status' }, STATUS_TEXT[study.segStatus])),
+      h('td', { 'data-testid': 'involvement' }, study.involvementPercent === null || study.involvementPercent === undefined ? '' : `${study.involvementPercent.toFixed(2)} %`),
+      h('td', {}, study.reviewStatus ? h('span', { class: `badge badge-review-${study.reviewStatus}`, 'data-testid': 'review-status' }, REVIEW_TEXT[study.reviewStatus]) : ''),
     );
     const fragment = document.createDocumentFragment();
     fragment.append(row, seriesRow);

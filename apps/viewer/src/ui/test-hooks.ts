@@ -1,6 +1,7 @@
 import type { SliceMeta } from '../loaders/series-metadata';
 import type { StackViewport } from '../rendering/stack-viewport';
 import type { OverlayState } from '../state/overlay-state';
+import type { EditPanel } from './edit-panel';
 
 /** What end-to-end tests and the benchmark read from the page (`window.__covseg`). Read-only views. */
 export interface CovsegTestHooks {
@@ -20,6 +21,10 @@ export interface CovsegTestHooks {
   imageChecksum(): number;
   /** Sum and count of the displayed slice's stored values, to compare decoders. */
   storedPixelSum(): { sum: number; count: number } | undefined;
+  /** Client (CSS px) coordinates of an image point of the displayed slice, to aim real mouse events. */
+  imageToClient(x: number, y: number): { x: number; y: number } | undefined;
+  /** The segment being edited on slice `index` (0/1, rows x columns), or undefined where it is empty. */
+  editMask(index: number): number[] | undefined;
 }
 
 declare global {
@@ -28,7 +33,7 @@ declare global {
   }
 }
 
-export function installTestHooks(viewport: StackViewport, slices: () => SliceMeta[], overlays: () => OverlayState | undefined): () => void {
+export function installTestHooks(viewport: StackViewport, slices: () => SliceMeta[], overlays: () => OverlayState | undefined, edit: () => EditPanel | undefined): () => void {
   window.__covseg = {
     viewState: () => viewport.state(),
     sliceUids: () => slices().map((s) => s.sopInstanceUID),
@@ -44,6 +49,11 @@ export function installTestHooks(viewport: StackViewport, slices: () => SliceMet
       const indices = new Set<number>();
       for (const segment of state.segments) for (const index of segment.encoded.keys()) if (state.maskOf(segment, index)?.some((v) => v)) indices.add(index);
       return [...indices].sort((a, b) => a - b);
+    },
+    imageToClient: (x, y) => viewport.imageToClient(x, y),
+    editMask: (index) => {
+      const mask = edit()?.maskOf(index);
+      return mask && Array.from(mask);
     },
     storedPixelSum: () => {
       const pixels = viewport.readStoredPixels();

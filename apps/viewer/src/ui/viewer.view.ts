@@ -6,11 +6,13 @@ import { StackViewport, type ViewState } from '../rendering/stack-viewport';
 import { OverlayState } from '../state/overlay-state';
 import { attachDragTools, type DragMode } from '../tools/drag.tool';
 import { attachKeyboard } from '../tools/keyboard.tool';
+import { attachPaintTool } from '../tools/paint.tool';
 import { attachWheelScroll } from '../tools/stack-scroll.tool';
 import { PRESETS } from '../tools/viewport-controls';
 import { h, type Teardown } from './dom';
 import type { ViewScope } from './router';
 import { jobPanel } from './job-panel';
+import { editPanel, type EditPanel } from './edit-panel';
 import { overlayPanel } from './overlay-panel';
 import { showError } from './toast';
 import { installTestHooks } from './test-hooks';
@@ -40,6 +42,7 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
   const loadingBar = h('progress', { class: 'loading-bar', max: 1, value: 0 });
   const slider = h('input', { type: 'range', min: 0, max: 0, value: 0, class: 'slice-slider', 'aria-label': 'Slice', 'data-testid': 'slice-slider' });
   const overlayHost = h('div', { class: 'overlay-host', 'data-testid': 'overlay-panel' }, h('p', { class: 'muted' }, 'Loading overlays…'));
+  const editHost = h('div', { class: 'edit-host' });
   const modeButtons = (['wl', 'zoom', 'pan'] as const).map((m) =>
     h('button', { type: 'button', class: m === mode ? 'active' : '', 'data-mode': m, onclick: () => setMode(m) }, { wl: 'W/L', zoom: 'Zoom', pan: 'Pan' }[m]),
   );
@@ -60,7 +63,7 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
       'section',
       { class: 'viewer-layout' },
       h('div', { class: 'viewer-main' }, toolbar, h('div', { class: 'viewport-frame' }, element, corner.topLeft, corner.topRight, corner.bottomLeft, corner.bottomRight, loadingBar), slider),
-      h('aside', { class: 'viewer-side' }, h('h3', {}, 'Overlays'), overlayHost, jobs.element),
+      h('aside', { class: 'viewer-side' }, h('h3', {}, 'Overlays'), overlayHost, editHost, jobs.element),
     ),
   );
   // Enable cornerstone only once the element is in the document: it sizes its canvas from the element.
@@ -69,6 +72,12 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
 
   let slices: SliceMeta[] = [];
   let overlays: OverlayState | undefined;
+  let edit: EditPanel | undefined;
+  let unsubscribeOverlays: (() => void) | undefined;
+  teardowns.push(() => {
+    edit?.destroy();
+    unsubscribeOverlays?.();
+  });
 
   function setMode(next: DragMode): void {
     mode = next;
@@ -84,7 +93,7 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
     slider.value = String(state.index);
   }
 
-  async function loadOverlays(): Promise<void> {
+  async function loadOverlays(jump = true): Promise<void> {
     try {
       const response = await api.overlays(endpointId, study, series);
       if (scope.closed) return;
@@ -92,11 +101,16 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
       const bySop = new Map(slices.map((s, i) => [s.sopInstanceUID, i]));
       overlays = new OverlayState(response, bySop, (slices[0]?.rows ?? 0) * (slices[0]?.columns ?? 0));
       const state = overlays;
-      teardowns.push(state.subscribe(() => viewport.redraw()));
+      // A reload (after a job, a save or a review) replaces the state and the edit panel: undo the old ones.
+      unsubscribeOverlays?.();
+      edit?.destroy();
+      unsubscribeOverlays = state.subscribe(() => viewport.redraw());
       viewport.setOverlaySource((index) => state.masksFor(index));
       overlayHost.replaceChildren(overlayPanel(state));
+      edit = editPanel({ state, viewport, slices, endpointId, study, series, reload: () => loadOverlays(false) });
+      editHost.replaceChildren(edit.element);
       // Deep link and finished job alike: go where the SEG shows most.
-      const best = state.bestSlice();
+      const best = jump ? state.bestSlice() : undefined;
       if (best !== undefined) await viewport.show(best);
     } catch (error) {
       if (scope.closed) return;
@@ -105,7 +119,7 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
     }
   }
 
-  teardowns.push(installTestHooks(viewport, () => slices, () => overlays));
+  teardowns.push(installTestHooks(viewport, () => slices, () => overlays, () => edit));
   teardowns.push(viewport.onRendered(renderCorners));
   viewport.setHandlers({
     onProgress: (loaded, total) => {
@@ -115,8 +129,26 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
     },
     onLoadError: (index, error) => showError(error, `Slice ${index + 1}`),
   });
-  teardowns.push(attachWheelScroll(element, viewport), attachDragTools(element, viewport, () => mode));
-  teardowns.push(attachKeyboard(document, viewport, (key) => (key === 'o' ? (overlays?.toggleAll(), true) : false)));
+  teardowns.push(
+    attachWheelScroll(element, viewport),
+    attachDragTools(element, viewport, () => (edit?.tool() ? 'none' : mode)),
+    attachPaintTool(element, () => edit?.tool(), {
+      toImage: (x, y) => edit?.target.toImage(x, y),
+      beginStroke: (x, y, tool) => edit?.target.beginStroke(x, y, tool),
+      continueStroke: (x, y) => edit?.target.continueStroke(x, y),
+      endStroke: () => edit?.target.endStroke(),
+      fillAt: (x, y) => edit?.target.fillAt(x, y),
+    }),
+  );
+  const toolKeys: Record<string, 'brush' | 'eraser' | 'fill'> = { b: 'brush', e: 'eraser', f: 'fill' };
+  teardowns.push(
+    attachKeyboard(document, viewport, (key) => {
+      if (key === 'o') return (overlays?.toggleAll(), true);
+      if (edit && toolKeys[key]) return (edit.setTool(edit.tool() === toolKeys[key] ? undefined : toolKeys[key]), true);
+      if (edit && key === 'Escape') return (edit.setTool(undefined), true);
+      return false;
+    }),
+  );
   const onSlider = () => void viewport.show(Number(slider.value));
   slider.addEventListener('input', onSlider);
 

@@ -33,6 +33,25 @@ export interface SegSegmentInput {
   /** Algorithm that produced this segment; defaults to the input's `algorithm`. */
   algorithmName?: string;
   algorithmVersion?: string;
+  /** SegmentAlgorithmType of this segment; defaults to the input's `algorithmType`. */
+  algorithmType?: SegAlgorithmType;
+}
+
+/**
+ * PS3.3 C.8.20.2.3 SegmentAlgorithmType: AUTOMATIC (calculated), SEMIAUTOMATIC (calculated with user
+ * assistance, e.g. an AI mask a reader corrected), MANUAL (drawn by a user).
+ */
+export type SegAlgorithmType = 'AUTOMATIC' | 'SEMIAUTOMATIC' | 'MANUAL';
+export const SEG_ALGORITHM_TYPES: readonly SegAlgorithmType[] = ['AUTOMATIC', 'SEMIAUTOMATIC', 'MANUAL'];
+
+/** The SEG a new SEG was derived from (a reader's correction of an AI SEG), in the same study. */
+export interface SegDerivedFrom {
+  seriesInstanceUID: string;
+  sopInstanceUID: string;
+  /** Defaults to Segmentation Storage. */
+  sopClassUID?: string;
+  /** DerivationDescription (ST, at most 1024 characters), e.g. "Reader correction of SEG <uid>"; never patient data. */
+  description: string;
 }
 
 /** Everything `writeBinarySeg` needs. The source buffers are only read. */
@@ -55,6 +74,14 @@ export interface SegWriteInput {
   contentDescription?: string;
   /** PN, e.g. "covseg^automatic". */
   contentCreatorName?: string;
+  /** SegmentAlgorithmType of every segment that does not set its own; defaults to AUTOMATIC. */
+  algorithmType?: SegAlgorithmType;
+  /**
+   * The SEG this one derives from. It is referenced in SourceImageSequence (PS3.3 C.7.6.1, General Image)
+   * with DerivationDescription, and listed in ReferencedSeriesSequence (C.12.2 Common Instance Reference,
+   * which lists every instance of the study this one references), after the source series.
+   */
+  derivedFrom?: SegDerivedFrom;
   equipment?: { manufacturer?: string; manufacturerModelName?: string; deviceSerialNumber?: string; softwareVersions?: string };
   /** Given UIDs are used as is (e.g. for idempotent re-runs); otherwise new 2.25 UIDs are generated. */
   seriesInstanceUID?: string;

@@ -187,4 +187,38 @@ describe('readSeg on SEGs that break the rules', () => {
     });
     expect(() => readSeg(bytes, input().sourceSlices)).toThrow(/frame 4 references segment 7/);
   });
+
+  describe('a correction of another SEG', () => {
+    const AI_SERIES = '2.25.1001';
+    const AI_SOP = '2.25.1002';
+    const derivedFrom = { seriesInstanceUID: AI_SERIES, sopInstanceUID: AI_SOP, description: `Reader correction of SEG ${AI_SOP}` };
+
+    it('marks its segments SEMIAUTOMATIC and references the AI SEG in SourceImageSequence and ReferencedSeriesSequence', () => {
+      const ds = naturalized(writeBinarySeg(input({ algorithmType: 'SEMIAUTOMATIC', derivedFrom })).bytes);
+      expect(list(ds.SegmentSequence).map((s) => s.SegmentAlgorithmType)).toEqual(['SEMIAUTOMATIC', 'SEMIAUTOMATIC']);
+      expect(ds.DerivationDescription).toBe(derivedFrom.description);
+      expect(list(ds.SourceImageSequence)[0]).toMatchObject({ ReferencedSOPClassUID: SEGMENTATION_STORAGE, ReferencedSOPInstanceUID: AI_SOP });
+      const referenced = list(ds.ReferencedSeriesSequence);
+      expect(referenced.map((s) => s.SeriesInstanceUID)).toEqual(['1.2.826.0.1.2', AI_SERIES]);
+      expect(list(referenced[1].ReferencedInstanceSequence)[0].ReferencedSOPInstanceUID).toBe(AI_SOP);
+    });
+
+    it('writes no SegmentAlgorithmName for a MANUAL segment (PS3.3 C.8.20.2: Type 1C)', () => {
+      const base = input();
+      const ds = naturalized(writeBinarySeg({ ...base, segments: [{ ...base.segments[0], algorithmType: 'MANUAL' }, base.segments[1]] }).bytes);
+      const [manual, automatic] = list(ds.SegmentSequence);
+      expect(manual.SegmentAlgorithmType).toBe('MANUAL');
+      expect(manual.SegmentAlgorithmName).toBeUndefined();
+      expect(automatic).toMatchObject({ SegmentAlgorithmType: 'AUTOMATIC', SegmentAlgorithmName: 'covseg-unet 1.2.3' });
+    });
+
+    it('refuses an unknown algorithm type, a SEG deriving from itself or from its own series, and an empty description', () => {
+      expect(() => writeBinarySeg(input({ algorithmType: 'GUESSED' as never }))).toThrow(/SegmentAlgorithmType must be one of/);
+      expect(() => writeBinarySeg(input({ derivedFrom, sopInstanceUID: AI_SOP }))).toThrow(/cannot derive from itself/);
+      expect(() => writeBinarySeg(input({ derivedFrom, seriesInstanceUID: AI_SERIES }))).toThrow(/must be a new series/);
+      expect(() => writeBinarySeg(input({ derivedFrom: { ...derivedFrom, seriesInstanceUID: '1.2.826.0.1.2' } }))).toThrow(/source image series/);
+      expect(() => writeBinarySeg(input({ derivedFrom: { ...derivedFrom, description: ' ' } }))).toThrow(SegWriteError);
+      expect(() => writeBinarySeg(input({ derivedFrom: { ...derivedFrom, sopInstanceUID: 'not a uid' } }))).toThrow(/derivedFrom.sopInstanceUID is not a valid UID/);
+    });
+  });
 });

@@ -4,7 +4,7 @@ import { DerivationCodes } from './seg-codes';
 import { SegWriteError } from './seg-errors';
 import { sliceNormal, spacingBetweenSlices } from './seg-geometry';
 import { encodePart10, tagOf } from './part10-encoder';
-import type { SegSegmentInput, SegWriteInput, SegWriteResult } from './seg-types';
+import { SEG_ALGORITHM_TYPES, type SegSegmentInput, type SegWriteInput, type SegWriteResult } from './seg-types';
 import { isValidUid, newUid } from './uid';
 
 export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
@@ -52,6 +52,8 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
   for (const [name, uid] of [['seriesInstanceUID', seriesInstanceUID], ['sopInstanceUID', sopInstanceUID]]) {
     if (!isValidUid(uid)) throw new SegWriteError(`SEG ${name} is not a valid UID: ${uid.slice(0, 70)}`);
   }
+  checkAlgorithmTypes(input);
+  const derivation = derivedFromAttributes(input, seriesInstanceUID, sopInstanceUID, sourceSeriesUID);
 
   const pixelsPerFrame = rows * columns;
   const voxels = slices.length * pixelsPerFrame;
@@ -108,6 +110,7 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
     ContentDescription: input.contentDescription ?? `${input.algorithm.name} ${input.algorithm.version}`,
     ContentCreatorName: input.contentCreatorName ?? 'covseg^automatic',
     ImageType: ['DERIVED', 'PRIMARY'],
+    ...derivation.generalImage,
     // Research output: PS3.3 C.7.6.1 ImageComments is where viewers show free text to the reader.
     ImageComments: 'NOT FOR CLINICAL USE',
     SamplesPerPixel: 1,
@@ -143,6 +146,8 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
         SeriesInstanceUID: sourceSeriesUID,
         ReferencedInstanceSequence: referencedInstances(slices),
       },
+      // The source series stays the first item: viewers (dcmjs, OHIF) take item 0 as the segmented series.
+      ...derivation.referencedSeries,
     ],
   };
 
@@ -198,9 +203,48 @@ function segmentItem(segment: SegSegmentInput, segmentNumber: number, input: Seg
     SegmentedPropertyCategoryCodeSequence: [segment.category],
     SegmentedPropertyTypeCodeSequence: [segment.type],
     ...(segment.anatomicRegion ? { AnatomicRegionSequence: [segment.anatomicRegion] } : {}),
-    SegmentAlgorithmType: 'AUTOMATIC',
-    SegmentAlgorithmName: `${name} ${version}`,
+    SegmentAlgorithmType: segment.algorithmType ?? input.algorithmType ?? 'AUTOMATIC',
+    // PS3.3 C.8.20.2: SegmentAlgorithmName is Type 1C, required unless the type is MANUAL; a MANUAL
+    // segment names no algorithm (claiming one would misstate who drew it).
+    ...((segment.algorithmType ?? input.algorithmType) === 'MANUAL' ? {} : { SegmentAlgorithmName: [name, version].filter(Boolean).join(' ') }),
     ...(lab ? { RecommendedDisplayCIELabValue: [...lab] } : {}),
+  };
+}
+
+function checkAlgorithmTypes(input: SegWriteInput): void {
+  for (const type of [input.algorithmType, ...input.segments.map((s) => s.algorithmType)]) {
+    if (type !== undefined && !SEG_ALGORITHM_TYPES.includes(type)) throw new SegWriteError(`SEG SegmentAlgorithmType must be one of ${SEG_ALGORITHM_TYPES.join(', ')}, not ${String(type).slice(0, 20)}`);
+  }
+}
+
+/**
+ * The attributes that say this SEG derives from another (a reader's correction of an AI SEG):
+ * SourceImageSequence and DerivationDescription (PS3.3 C.7.6.1.1.3-4, General Image Module, which the
+ * Segmentation IOD includes, A.51.3) name the earlier SEG with purpose of reference DCM 121322; and
+ * PS3.3 C.12.2 wants every instance of this study that we reference listed in ReferencedSeriesSequence.
+ * Validated here so a correction can never silently point at itself or at the image series.
+ */
+function derivedFromAttributes(input: SegWriteInput, seriesInstanceUID: string, sopInstanceUID: string, sourceSeriesUID: string): { generalImage: Record<string, unknown>; referencedSeries: Record<string, unknown>[] } {
+  const from = input.derivedFrom;
+  if (!from) return { generalImage: {}, referencedSeries: [] };
+  const sopClassUID = from.sopClassUID ?? SEGMENTATION_STORAGE;
+  for (const [name, uid] of [['seriesInstanceUID', from.seriesInstanceUID], ['sopInstanceUID', from.sopInstanceUID], ['sopClassUID', sopClassUID]] as const) {
+    if (!isValidUid(uid)) throw new SegWriteError(`SEG derivedFrom.${name} is not a valid UID: ${String(uid).slice(0, 70)}`);
+  }
+  if (from.sopInstanceUID === sopInstanceUID) throw new SegWriteError(`SEG ${sopInstanceUID} cannot derive from itself`);
+  if (from.seriesInstanceUID === seriesInstanceUID) throw new SegWriteError(`SEG series ${seriesInstanceUID} must be a new series, not the one of the SEG it derives from`);
+  if (from.seriesInstanceUID === sourceSeriesUID) throw new SegWriteError(`SEG derivedFrom names the source image series ${sourceSeriesUID}, not a SEG`);
+  if (typeof from.description !== 'string' || from.description.trim() === '' || from.description.length > 1024) {
+    throw new SegWriteError('SEG derivedFrom.description must be 1 to 1024 characters (DerivationDescription, ST)');
+  }
+  return {
+    generalImage: {
+      DerivationDescription: from.description,
+      SourceImageSequence: [
+        { ReferencedSOPClassUID: sopClassUID, ReferencedSOPInstanceUID: from.sopInstanceUID, PurposeOfReferenceCodeSequence: [DerivationCodes.sourceImageForProcessing] },
+      ],
+    },
+    referencedSeries: [{ SeriesInstanceUID: from.seriesInstanceUID, ReferencedInstanceSequence: [{ ReferencedSOPClassUID: sopClassUID, ReferencedSOPInstanceUID: from.sopInstanceUID }] }],
   };
 }
 

@@ -56,3 +56,35 @@ export const TRUST_MIGRATION = `
     PRIMARY KEY (pacs_endpoint_id, study_instance_uid)
   );
 `;
+
+/**
+ * Adds the `reviewer` role (radiologists who may save corrections, accept and reject results). SQLite
+ * cannot change a CHECK constraint in place, so both tables are rebuilt with their rows.
+ */
+export const TRUST_REVIEWER_ROLE_MIGRATION = `
+  CREATE TABLE auth_tokens_v2 (
+    id TEXT PRIMARY KEY,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'reviewer', 'user')),
+    label TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    revoked_at TEXT
+  );
+  INSERT INTO auth_tokens_v2 SELECT id, token_sha256, role, label, created_by, created_at, expires_at, revoked_at FROM auth_tokens;
+  DROP TABLE auth_tokens;
+  ALTER TABLE auth_tokens_v2 RENAME TO auth_tokens;
+  CREATE TABLE login_links_v2 (
+    code_sha256 TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'reviewer', 'user')),
+    next TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+  );
+  INSERT INTO login_links_v2 SELECT code_sha256, role, next, created_by, created_at, expires_at, used_at FROM login_links;
+  DROP TABLE login_links;
+  ALTER TABLE login_links_v2 RENAME TO login_links;
+`;

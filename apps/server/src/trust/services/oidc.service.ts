@@ -22,6 +22,7 @@ export function claimValues(payload: JWTPayload, path: string): string[] {
 export function roleFromClaims(payload: JWTPayload, config: OidcConfig): Role | undefined {
   const values = claimValues(payload, config.roleClaim);
   if (values.some((v) => config.adminValues.includes(v))) return 'admin';
+  if (values.some((v) => config.reviewerValues.includes(v))) return 'reviewer';
   if (values.some((v) => config.userValues.includes(v))) return 'user';
   return undefined;
 }

@@ -48,7 +48,7 @@ export class TokenService {
   /** The principal of a live token, or undefined. */
   authenticate(token: string, now = new Date()): Principal | undefined {
     const row = this.tokens.getActiveByHash(sha256Hex(token), now.toISOString());
-    return row && { kind: 'token', role: row.role, subject: row.id };
+    return row && { kind: 'token', role: row.role, subject: row.id, label: row.label };
   }
 
   hasActiveAdmin(now = new Date()): boolean {

@@ -1,12 +1,13 @@
 import { BadRequestException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
+import { hasRole } from '../principal';
 import { loadTrustConfig } from '../trust.config';
 import { redactSecrets } from './audit.service';
 import { requireSafeNextPath } from './login-link.service';
 import { claimValues, looksLikeJwt, roleFromClaims } from './oidc.service';
 import { generateToken, sha256Hex } from './token.service';
 
-const oidc = { issuer: 'i', jwksUrl: 'http://x', roleClaim: 'realm_access.roles', adminValues: ['covseg-admin'], userValues: ['covseg-user'] };
+const oidc = { issuer: 'i', jwksUrl: 'http://x', roleClaim: 'realm_access.roles', adminValues: ['covseg-admin'], reviewerValues: ['covseg-reviewer'], userValues: ['covseg-user'] };
 
 describe('trust rules', () => {
   it('generates 256-bit base64url tokens that differ each time', () => {
@@ -36,8 +37,16 @@ describe('trust rules', () => {
     expect(claimValues({ realm_access: { roles: ['a', 'covseg-user'] } }, 'realm_access.roles')).toEqual(['a', 'covseg-user']);
     expect(roleFromClaims({ realm_access: { roles: ['covseg-user', 'covseg-admin'] } }, oidc)).toBe('admin');
     expect(roleFromClaims({ realm_access: { roles: ['covseg-user'] } }, oidc)).toBe('user');
+    expect(roleFromClaims({ realm_access: { roles: ['covseg-user', 'covseg-reviewer'] } }, oidc)).toBe('reviewer');
     expect(roleFromClaims({ realm_access: { roles: ['other'] } }, oidc)).toBeUndefined();
     expect(roleFromClaims({}, oidc)).toBeUndefined();
+  });
+
+  it('ranks roles: admin includes reviewer, reviewer includes user, user includes neither', () => {
+    const as = (role: 'admin' | 'reviewer' | 'user') => ({ kind: 'token' as const, role, subject: 'x' });
+    expect(['admin', 'reviewer', 'user'].map((r) => hasRole(as('admin'), r as never))).toEqual([true, true, true]);
+    expect(['admin', 'reviewer', 'user'].map((r) => hasRole(as('reviewer'), r as never))).toEqual([false, true, true]);
+    expect(['admin', 'reviewer', 'user'].map((r) => hasRole(as('user'), r as never))).toEqual([false, false, true]);
   });
 
   it('tells JWTs from opaque bearer tokens', () => {

@@ -35,12 +35,24 @@ export class OverlayQuantificationDto {
   @ApiProperty({ description: 'False when the SEG says it came from an untrained model (ContentDescription)' }) modelTrained!: boolean;
 }
 
+export class OverlayReviewDto {
+  @ApiProperty({ enum: ['accepted', 'rejected', 'corrected'] }) status!: 'accepted' | 'rejected' | 'corrected';
+  @ApiProperty() reviewer!: string;
+  @ApiProperty() updatedAt!: string;
+}
+
 export class OverlaySegDto {
   @ApiProperty() segSeriesInstanceUID!: string;
   @ApiProperty() segSopInstanceUID!: string;
   @ApiProperty() seriesDescription!: string;
   @ApiProperty() manufacturer!: string;
   @ApiProperty({ description: 'Written by covseg (ContentLabel COVSEG)' }) ours!: boolean;
+  @ApiProperty({ enum: ['ai', 'correction', 'other'], description: 'ai: our automatic SEG; correction: a reader-corrected SEG saved by covseg (ContentLabel COVSEG_CORRECTED); other: any other tool' })
+  kind!: 'ai' | 'correction' | 'other';
+  @ApiPropertyOptional({ nullable: true, description: 'For a correction: the SEG it corrects (SourceImageSequence)' }) derivedFromSopInstanceUID!: string | null;
+  @ApiPropertyOptional({ type: OverlayReviewDto, nullable: true, description: 'Review status in our records; null: not reviewed' }) review!: OverlayReviewDto | null;
+  @ApiPropertyOptional({ nullable: true, description: 'For a correction saved here: the reviewer (token label or OIDC subject)' }) correctedBy!: string | null;
+  @ApiProperty({ description: 'True for a rejected result, and for a result whose correction is listed too: the viewer hides it until asked' }) hiddenByDefault!: boolean;
   @ApiProperty() rows!: number;
   @ApiProperty() columns!: number;
   @ApiProperty({ type: [OverlaySegmentDto] }) segments!: OverlaySegmentDto[];

@@ -56,6 +56,9 @@ export class StudySummaryDto {
   @ApiProperty({ enum: ['seg', 'running', 'none'], description: 'seg: a SEG of ours exists; running: a job is queued or running; none' })
   segStatus!: 'seg' | 'running' | 'none';
   @ApiPropertyOptional({ description: 'The running or latest succeeded job' }) jobId?: string;
+  @ApiPropertyOptional({ enum: ['ai', 'reviewed', 'rejected'], nullable: true, description: 'ai: a result nobody reviewed; reviewed: accepted or corrected; rejected; null: no result known' })
+  reviewStatus!: 'ai' | 'reviewed' | 'rejected' | null;
+  @ApiPropertyOptional({ nullable: true, description: 'Infection / lung x 100 of the newest correction, else of the newest succeeded job' }) involvementPercent!: number | null;
 }
 
 export class SeriesSummaryDto {

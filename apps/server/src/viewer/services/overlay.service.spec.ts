@@ -5,6 +5,8 @@ import { parseDicom, SegmentCodes, tagOfKeyword, writeBinarySeg, type DicomJsonD
 import type { PacsEndpointService } from '../../services/pacs-endpoint.service';
 import type { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
 import { decodeSliceRuns } from './mask-rle';
+import type { CorrectionRepository } from '../../review/repositories/correction.repository';
+import type { ReviewService } from '../../review/services/review.service';
 import { OverlayService } from './overlay.service';
 
 // dcmqi liver SEG and its 3-slice CT (BSD-3, tests/fixtures/seg/dcmqi/LICENSE.txt).
@@ -51,7 +53,9 @@ function serviceWith(segs: Array<{ metadata: DicomJsonDataset; bytes: Uint8Array
   };
   const endpoints = { getRecordOrFail: vi.fn(() => ({ id: 'e' })) } as unknown as PacsEndpointService;
   const pacs = { clientFor: vi.fn(() => client) } as unknown as ViewerPacsRepository;
-  return { service: new OverlayService(endpoints, pacs), client };
+  const reviews = { statusOf: vi.fn(() => undefined) } as unknown as ReviewService;
+  const corrections = { list: vi.fn(() => []) } as unknown as CorrectionRepository;
+  return { service: new OverlayService(endpoints, pacs, reviews, corrections), client };
 }
 
 const query = { endpointId: '0b7b2c1e-6a51-4f39-9d1e-2a3b4c5d6e7f', study, series };

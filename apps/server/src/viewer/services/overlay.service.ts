@@ -1,5 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DicomError, DicomwebClient, DicomwebError, DicomwebHttpError, getJsonSequence, getJsonString, readSeg, type SegReadResult } from '@covseg/dicom';
+import { CorrectionRepository } from '../../review/repositories/correction.repository';
+import { CORRECTION_CONTENT_LABEL } from '../../review/services/correction.service';
+import { ReviewService } from '../../review/services/review.service';
 import { PacsEndpointService } from '../../services/pacs-endpoint.service';
 import { OverlayQueryDto, OverlaySegDto, OverlaySegmentDto, OverlaysDto } from '../dtos/overlay.dto';
 import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
@@ -26,6 +29,8 @@ export class OverlayService {
   constructor(
     private readonly endpoints: PacsEndpointService,
     private readonly pacs: ViewerPacsRepository,
+    private readonly reviews: ReviewService,
+    private readonly corrections: CorrectionRepository,
   ) {}
 
   async getOverlays(query: OverlayQueryDto): Promise<OverlaysDto> {
@@ -39,7 +44,13 @@ export class OverlayService {
         `WADO-RS retrieve of SEG ${candidate.sopInstanceUID}`,
       );
       try {
-        result.segs.push(toOverlay(readSeg(bytes, geometry.slices), geometry, candidate));
+        const overlay = toOverlay(readSeg(bytes, geometry.slices), geometry, candidate);
+        const review = this.reviews.statusOf(query.endpointId, candidate.sopInstanceUID);
+        overlay.review = review ? { status: review.status, reviewer: review.reviewer, updatedAt: review.updatedAt } : null;
+        if (candidate.kind === 'correction') {
+          overlay.correctedBy = this.corrections.list({ pacsEndpointId: query.endpointId, sourceSeriesInstanceUID: query.series }).find((c) => c.segSopInstanceUID === candidate.sopInstanceUID)?.reviewer ?? null;
+        }
+        result.segs.push(overlay);
       } catch (error) {
         if (!(error instanceof DicomError)) throw error;
         // Reported to the user next to the overlays that did load; one broken SEG must not hide the others.
@@ -47,6 +58,10 @@ export class OverlayService {
         result.errors.push({ segSopInstanceUID: candidate.sopInstanceUID, message: `${error.name}: ${error.message}` });
       }
     }
+    // A rejected result stays on the PACS but is not shown by default; neither is a result a reader has
+    // corrected when its correction is here (the human version supersedes it; both stay listed).
+    const corrected = new Set(result.segs.map((s) => s.derivedFromSopInstanceUID).filter((uid): uid is string => !!uid));
+    for (const seg of result.segs) seg.hiddenByDefault = seg.review?.status === 'rejected' || corrected.has(seg.segSopInstanceUID);
     return result;
   }
 
@@ -68,6 +83,9 @@ export class OverlayService {
           seriesDescription: getJsonString(instance, 'SeriesDescription') ?? '',
           manufacturer: getJsonString(instance, 'Manufacturer') ?? '',
           ours: getJsonString(instance, 'ContentLabel') === OUR_CONTENT_LABEL,
+          kind: kindOf(getJsonString(instance, 'ContentLabel')),
+          // A correction names the SEG it derives from in SourceImageSequence (libs/dicom seg-writer `derivedFrom`).
+          derivedFromSopInstanceUID: getJsonSequence(instance, 'SourceImageSequence').map((item) => getJsonString(item, 'ReferencedSOPInstanceUID')).find(Boolean) ?? null,
           // encode-seg.step.ts writes this ContentDescription for an untrained export.
           untrained: (getJsonString(instance, 'ContentDescription') ?? '').startsWith('UNTRAINED'),
         });
@@ -94,7 +112,15 @@ interface SegCandidate {
   seriesDescription: string;
   manufacturer: string;
   ours: boolean;
+  kind: 'ai' | 'correction' | 'other';
+  derivedFromSopInstanceUID: string | null;
   untrained: boolean;
+}
+
+function kindOf(contentLabel: string | undefined): SegCandidate['kind'] {
+  if (contentLabel === OUR_CONTENT_LABEL) return 'ai';
+  if (contentLabel === CORRECTION_CONTENT_LABEL) return 'correction';
+  return 'other';
 }
 
 function toOverlay(seg: SegReadResult, geometry: SourceGeometry, candidate: SegCandidate): OverlaySegDto {
@@ -122,10 +148,15 @@ function toOverlay(seg: SegReadResult, geometry: SourceGeometry, candidate: SegC
     seriesDescription: candidate.seriesDescription,
     manufacturer: candidate.manufacturer,
     ours: candidate.ours,
+    kind: candidate.kind,
+    derivedFromSopInstanceUID: candidate.derivedFromSopInstanceUID,
+    review: null,
+    correctedBy: null,
+    hiddenByDefault: false,
     rows: seg.rows,
     columns: seg.columns,
     segments,
-    quantification: candidate.ours ? quantificationOf(segments, seg, candidate) : null,
+    quantification: candidate.kind !== 'other' ? quantificationOf(segments, seg, candidate) : null,
   };
 }
 
@@ -134,7 +165,7 @@ function quantificationOf(segments: OverlaySegmentDto[], seg: SegReadResult, can
   const infection = segments.find((s) => s.label === INFECTION_LABEL);
   if (!infection) return null;
   const lung = segments.find((s) => s.label === LUNG_LABEL);
-  const match = /^(\S+) (\S+) infection\+lung$/.exec(candidate.seriesDescription);
+  const match = /^(?:Corrected: )?(\S+) (\S+) infection\+lung$/.exec(candidate.seriesDescription);
   const algorithm = seg.segments.find((s) => s.label === INFECTION_LABEL)?.algorithmName;
   return {
     infectionMl: infection.volumeMl,

@@ -3,6 +3,8 @@ import { tagOfKeyword, type DicomJsonDataset } from '@covseg/dicom';
 import type { JobRecord, JobRepository, JobStatus } from '../../repositories/job.repository';
 import type { PacsEndpointService } from '../../services/pacs-endpoint.service';
 import type { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
+import type { CorrectionRepository } from '../../review/repositories/correction.repository';
+import type { ReviewService } from '../../review/services/review.service';
 import { StudyBrowserService, toStudySummary } from './study-browser.service';
 
 const STUDY = '1.2.826.0.1.1';
@@ -47,7 +49,9 @@ describe('StudyBrowserService.searchStudies', () => {
     const endpoints = { getRecordOrFail: vi.fn(() => ({ id: 'e' })) } as unknown as PacsEndpointService;
     const pacs = { clientFor: vi.fn(() => client) } as unknown as ViewerPacsRepository;
     const jobs = { list: vi.fn(() => jobList) } as unknown as JobRepository;
-    return { service: new StudyBrowserService(endpoints, pacs, jobs), client };
+    const reviews = { studyStatuses: vi.fn(() => new Map()) } as unknown as ReviewService;
+    const corrections = { list: vi.fn(() => []) } as unknown as CorrectionRepository;
+    return { service: new StudyBrowserService(endpoints, pacs, jobs, reviews, corrections), client };
   }
 
   it('finds our SEG on the PACS by its SeriesDescription when no job here knows about it', async () => {

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DicomJsonDataset, DicomwebClient, DicomwebError, getJsonNumber, getJsonString, getJsonValues } from '@covseg/dicom';
 import { JobRecord, JobRepository } from '../../repositories/job.repository';
+import { CorrectionRepository } from '../../review/repositories/correction.repository';
+import { ReviewService, type StudyReviewStatus } from '../../review/services/review.service';
 import { PacsEndpointService } from '../../services/pacs-endpoint.service';
 import { SeriesQueryDto, SeriesSummaryDto, StudySearchQueryDto, StudySummaryDto } from '../dtos/study.dto';
 import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
@@ -22,6 +24,8 @@ export class StudyBrowserService {
     private readonly endpoints: PacsEndpointService,
     private readonly pacs: ViewerPacsRepository,
     private readonly jobs: JobRepository,
+    private readonly reviews: ReviewService,
+    private readonly corrections: CorrectionRepository,
   ) {}
 
   async searchStudies(query: StudySearchQueryDto): Promise<StudySummaryDto[]> {
@@ -38,7 +42,25 @@ export class StudyBrowserService {
     const jobsByStudy = groupByStudy(this.jobs.list(JOB_WINDOW).filter((j) => j.pacsEndpointId === query.endpointId));
     const summaries = studies.map((study) => toStudySummary(study, jobsByStudy));
     await this.findOurSegsOnPacs(client, summaries);
+    this.addReview(query.endpointId, summaries);
     return summaries;
+  }
+
+  /**
+   * Review status (AI / reviewed / rejected) and involvement % beside "SEG available": the newest
+   * correction's figures when a reader corrected the study, else the newest succeeded job's.
+   */
+  private addReview(endpointId: string, summaries: StudySummaryDto[]): void {
+    const statuses = this.reviews.studyStatuses(endpointId);
+    const corrected = new Map<string, number | null>();
+    for (const correction of this.corrections.list({ pacsEndpointId: endpointId, status: 'delivered' })) {
+      if (!corrected.has(correction.studyInstanceUID)) corrected.set(correction.studyInstanceUID, correction.quantification.involvementPercent);
+    }
+    for (const summary of summaries) {
+      const status: StudyReviewStatus | undefined = statuses.get(summary.studyInstanceUID);
+      summary.reviewStatus = status ?? (summary.segStatus === 'seg' ? 'ai' : null);
+      if (corrected.has(summary.studyInstanceUID)) summary.involvementPercent = corrected.get(summary.studyInstanceUID) ?? null;
+    }
   }
 
   /**
@@ -114,6 +136,14 @@ export function toStudySummary(study: DicomJsonDataset, jobsByStudy: Map<string,
     studyDescription: getJsonString(study, 'StudyDescription') ?? '',
     modalities: getJsonValues(study, 'ModalitiesInStudy').map(String),
     segStatus: active ? 'running' : succeeded ? 'seg' : 'none',
+    reviewStatus: null,
+    involvementPercent: involvementOf(succeeded?.result),
     ...(active ? { jobId: active.id } : succeeded ? { jobId: succeeded.id } : {}),
   };
+}
+
+/** involvementPercent of a succeeded job's result (jobs/job-result.ts), or null. */
+function involvementOf(result: unknown): number | null {
+  const value = (result as { quantification?: { involvementPercent?: unknown } | null } | null)?.quantification?.involvementPercent;
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../repositories/config.repository';
+import { DatabaseRepository } from '../../repositories/database.repository';
+
+/** Figures of a saved correction, recomputed from its labelmaps (mL, %). */
+export interface CorrectionQuantification {
+  segments: Array<{ segmentNumber: number; label: string; voxelCount: number; volumeMl: number }>;
+  /** From the segments labelled like ours (COVID-19 infection, Lung); null when the SEG has no such segment. */
+  infectionMl: number | null;
+  lungMl: number | null;
+  involvementPercent: number | null;
+  voxelVolumeMm3: number;
+}
+
+export interface CorrectionRecord {
+  id: string;
+  pacsEndpointId: string;
+  studyInstanceUID: string;
+  sourceSeriesInstanceUID: string;
+  derivedFromSeriesInstanceUID: string;
+  derivedFromSopInstanceUID: string;
+  contentSha256: string;
+  segSeriesInstanceUID: string;
+  segSopInstanceUID: string;
+  filePath: string;
+  status: 'pending' | 'delivered';
+  /** `token:<id>` or `oidc:<sub>`. */
+  actor: string;
+  /** The token label or OIDC subject, as shown to people. */
+  reviewer: string;
+  changedVoxels: number;
+  quantification: CorrectionQuantification;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+interface Row {
+  id: string;
+  pacs_endpoint_id: string;
+  study_instance_uid: string;
+  source_series_instance_uid: string;
+  derived_from_series_instance_uid: string;
+  derived_from_sop_instance_uid: string;
+  content_sha256: string;
+  seg_series_instance_uid: string;
+  seg_sop_instance_uid: string;
+  file_path: string;
+  status: 'pending' | 'delivered';
+  actor: string;
+  reviewer: string;
+  changed_voxels: number;
+  quantification: string;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+const toRecord = (row: Row): CorrectionRecord => ({
+  id: row.id,
+  pacsEndpointId: row.pacs_endpoint_id,
+  studyInstanceUID: row.study_instance_uid,
+  sourceSeriesInstanceUID: row.source_series_instance_uid,
+  derivedFromSeriesInstanceUID: row.derived_from_series_instance_uid,
+  derivedFromSopInstanceUID: row.derived_from_sop_instance_uid,
+  contentSha256: row.content_sha256,
+  segSeriesInstanceUID: row.seg_series_instance_uid,
+  segSopInstanceUID: row.seg_sop_instance_uid,
+  filePath: row.file_path,
+  status: row.status,
+  actor: row.actor,
+  reviewer: row.reviewer,
+  changedVoxels: row.changed_voxels,
+  quantification: JSON.parse(row.quantification) as CorrectionQuantification,
+  createdAt: row.created_at,
+  deliveredAt: row.delivered_at,
+});
+
+export type NewCorrection = Omit<CorrectionRecord, 'id' | 'filePath' | 'status' | 'createdAt' | 'deliveredAt'>;
+
+/**
+ * Saved corrections. Like the job outbox, the SEG file is made durable (temp file, fsync, rename)
+ * before its row, and both before STOW-RS, so a failed or interrupted store is resent with the same
+ * bytes and SOP Instance UID instead of building a second object.
+ */
+@Injectable()
+export class CorrectionRepository {
+  private readonly dir: string;
+
+  constructor(
+    private readonly database: DatabaseRepository,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.dir = join(config.dataDir, 'corrections');
+  }
+
+  private get db() {
+    return this.database.db;
+  }
+
+  findByContent(pacsEndpointId: string, derivedFromSopInstanceUID: string, contentSha256: string): CorrectionRecord | undefined {
+    const row = this.db
+      .prepare('SELECT * FROM corrections WHERE pacs_endpoint_id = ? AND derived_from_sop_instance_uid = ? AND content_sha256 = ?')
+      .get(pacsEndpointId, derivedFromSopInstanceUID, contentSha256) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  get(id: string): CorrectionRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM corrections WHERE id = ?').get(id) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  /** Corrections of a source series (or of every series when `sourceSeriesInstanceUID` is undefined), newest first. */
+  list(filter: { pacsEndpointId?: string; studyInstanceUID?: string; sourceSeriesInstanceUID?: string; status?: 'delivered' } = {}, limit = 1000): CorrectionRecord[] {
+    const conditions: Array<[string, string | undefined]> = [
+      ['pacs_endpoint_id = ?', filter.pacsEndpointId],
+      ['study_instance_uid = ?', filter.studyInstanceUID],
+      ['source_series_instance_uid = ?', filter.sourceSeriesInstanceUID],
+      ['status = ?', filter.status],
+    ];
+    const used = conditions.filter(([, value]) => value !== undefined);
+    const clauses = used.map(([clause]) => clause);
+    const values = used.map(([, value]) => value as string);
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+    const rows = this.db.prepare(`SELECT * FROM corrections ${where} ORDER BY created_at DESC LIMIT ?`).all(...values, limit) as Row[];
+    return rows.map(toRecord);
+  }
+
+  /** Writes the SEG file, then the row. @param bytes the Part 10 SEG; copied to disk, not retained. */
+  add(correction: NewCorrection, bytes: Uint8Array, now = new Date()): CorrectionRecord {
+    // The SEG carries patient data: owner-only, like the job outbox (0700 folder, 0600 files).
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const id = randomUUID();
+    const filePath = join(this.dir, `${correction.segSopInstanceUID}.dcm`);
+    const temp = `${filePath}.${id}.tmp`;
+    const fd = openSync(temp, 'w', 0o600);
+    try {
+      writeSync(fd, bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, filePath);
+    this.db
+      .prepare(
+        `INSERT INTO corrections (id, pacs_endpoint_id, study_instance_uid, source_series_instance_uid, derived_from_series_instance_uid,
+           derived_from_sop_instance_uid, content_sha256, seg_series_instance_uid, seg_sop_instance_uid, file_path, status, actor, reviewer,
+           changed_voxels, quantification, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        correction.pacsEndpointId,
+        correction.studyInstanceUID,
+        correction.sourceSeriesInstanceUID,
+        correction.derivedFromSeriesInstanceUID,
+        correction.derivedFromSopInstanceUID,
+        correction.contentSha256,
+        correction.segSeriesInstanceUID,
+        correction.segSopInstanceUID,
+        filePath,
+        correction.actor,
+        correction.reviewer,
+        correction.changedVoxels,
+        JSON.stringify(correction.quantification),
+        now.toISOString(),
+      );
+    return this.get(id)!;
+  }
+
+  /** The stored SEG bytes; a new buffer owned by the caller. */
+  readBytes(record: CorrectionRecord): Uint8Array {
+    return new Uint8Array(readFileSync(record.filePath));
+  }
+
+  markDelivered(id: string, now = new Date()): CorrectionRecord {
+    this.db.prepare(`UPDATE corrections SET status = 'delivered', delivered_at = ? WHERE id = ?`).run(now.toISOString(), id);
+    return this.get(id)!;
+  }
+}

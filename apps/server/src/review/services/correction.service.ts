@@ -1,0 +1,242 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DicomError, DicomwebClient, getJsonString, parseDicom, readSeg, SEGMENTATION_STORAGE, type SegReadResult, type SegSegmentInput, writeBinarySeg } from '@covseg/dicom';
+import { AuditService } from '../../trust/services/audit.service';
+import { actorOf, type Principal } from '../../trust/principal';
+import { sourceGeometryOf, type SourceGeometry } from '../../viewer/services/source-geometry';
+import { CorrectionDto, SaveCorrectionDto } from '../dtos/correction.dto';
+import { CorrectionRecord, CorrectionRepository } from '../repositories/correction.repository';
+import { ResultReviewRepository } from '../repositories/result-review.repository';
+import { ReviewPacsRepository } from '../repositories/review-pacs.repository';
+import { CorrectionRejectedError, ResultNotFoundError } from '../review.errors';
+import { correctionDigest, countDifferences, decodeCorrectionRuns, quantifyCorrection, uidFromDigest } from './correction-masks';
+
+/** ContentLabel (CS, at most 16 characters) of a corrected SEG; the overlays API tells corrections apart by it. */
+export const CORRECTION_CONTENT_LABEL = 'COVSEG_CORRECTED';
+/** SeriesDescription prefix; never `<model> <version> infection+lung`, or a job would reuse the correction as the AI result. */
+export const CORRECTION_DESCRIPTION_PREFIX = 'Corrected: ';
+const CORRECTION_SERIES_NUMBER = 9001;
+
+/**
+ * Saves a reviewer's correction of a SEG as a NEW SEG series on the same PACS (PS3.3 A.51): edited
+ * segments SEMIAUTOMATIC (MANUAL stays MANUAL), the corrected SEG referenced (writer's `derivedFrom`), the
+ * original never touched. Figures are recomputed and kept in our records; the result's review status
+ * becomes `corrected`; the audit log names the reviewer by token label or OIDC subject.
+ *
+ * Idempotent: the SOP and Series Instance UIDs derive from a digest of the corrected SEG and the edited
+ * labelmaps, and our records are keyed by it, so the same edit saved twice stores one object.
+ */
+@Injectable()
+export class CorrectionService {
+  private readonly logger = new Logger(CorrectionService.name);
+
+  constructor(
+    private readonly corrections: CorrectionRepository,
+    private readonly reviews: ResultReviewRepository,
+    private readonly pacs: ReviewPacsRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  async save(principal: Principal, dto: SaveCorrectionDto): Promise<CorrectionDto> {
+    const client = this.pacs.clientFor(dto.endpointId);
+    const geometry = sourceGeometryOf(await client.retrieveSeriesMetadata(dto.study, dto.series));
+    if (geometry.slices.length === 0) throw new ResultNotFoundError(`Series ${dto.series} of study ${dto.study} has no images on endpoint ${dto.endpointId}`);
+    const base = await this.readBase(client, dto, geometry);
+    const labelmaps = this.applyEdits(dto, base, geometry);
+    const changedVoxels = base.segments.reduce((n, s, i) => n + countDifferences(s.labelmap, labelmaps[i]!), 0);
+    if (changedVoxels === 0) throw new CorrectionRejectedError(`The correction of SEG ${dto.segSopInstanceUID} changes no voxel; accept the result instead`);
+    const digest = correctionDigest(dto.segSopInstanceUID, base.segments.map((s, i) => ({ segmentNumber: s.segmentNumber, labelmap: labelmaps[i]! })));
+    const reviewer = reviewerOf(principal);
+
+    let record = this.corrections.findByContent(dto.endpointId, dto.segSopInstanceUID, digest);
+    const created = !record;
+    if (!record) {
+      const bytes = await this.encode(client, dto, base, labelmaps, geometry, digest);
+      const quantification = quantifyCorrection(
+        base.segments.map((s, i) => ({ segmentNumber: s.segmentNumber, label: s.label, category: s.category, type: s.type, labelmap: labelmaps[i]! })),
+        geometry.voxelVolumeMm3,
+      );
+      record = this.corrections.add(
+        {
+          pacsEndpointId: dto.endpointId,
+          studyInstanceUID: dto.study,
+          sourceSeriesInstanceUID: dto.series,
+          derivedFromSeriesInstanceUID: dto.segSeriesInstanceUID,
+          derivedFromSopInstanceUID: dto.segSopInstanceUID,
+          contentSha256: digest,
+          segSeriesInstanceUID: uidFromDigest(digest, 'series'),
+          segSopInstanceUID: uidFromDigest(digest, 'sop'),
+          actor: actorOf(principal),
+          reviewer,
+          changedVoxels,
+          quantification,
+        },
+        bytes,
+      );
+    }
+    if (record.status === 'pending') {
+      // Same bytes, same SOP Instance UID on every try: a re-store replaces (PS3.4 B.4.1), never duplicates.
+      await client.store([this.corrections.readBytes(record)], record.studyInstanceUID);
+      record = this.corrections.markDelivered(record.id);
+      this.afterStored(record);
+    }
+    this.reviews.upsert({
+      pacsEndpointId: dto.endpointId,
+      segSopInstanceUID: dto.segSopInstanceUID,
+      segSeriesInstanceUID: dto.segSeriesInstanceUID,
+      studyInstanceUID: dto.study,
+      sourceSeriesInstanceUID: dto.series,
+      status: 'corrected',
+      correctionId: record.id,
+      actor: actorOf(principal),
+      reviewer,
+    });
+    this.audit.record(actorOf(principal), created ? 'correction.save' : 'correction.save-again', `seg:${record.segSopInstanceUID}`, {
+      reviewer,
+      pacsEndpointId: dto.endpointId,
+      studyInstanceUID: dto.study,
+      seriesInstanceUID: dto.series,
+      derivedFromSopInstanceUID: dto.segSopInstanceUID,
+      changedVoxels,
+      ...(dto.comment ? { comment: dto.comment } : {}),
+    });
+    this.logger.log(`Correction ${record.id} of SEG ${dto.segSopInstanceUID} ${created ? 'stored' : 'already stored'} as SEG ${record.segSopInstanceUID} by ${actorOf(principal)}`);
+    return toCorrectionDto(record, created);
+  }
+
+  list(filter: { endpointId?: string; series?: string }): CorrectionDto[] {
+    return this.corrections.list({ pacsEndpointId: filter.endpointId, sourceSeriesInstanceUID: filter.series }).map((r) => toCorrectionDto(r, false));
+  }
+
+  /**
+   * Runs once per correction, right after its SEG is on the PACS. The figures are already in our records
+   * (corrections.quantification); THIS is where the SR measurement report (issue 9) is regenerated as a
+   * new SR from `record.quantification`, referencing `record.segSopInstanceUID`.
+   */
+  private afterStored(record: CorrectionRecord): void {
+    this.logger.log(`Correction ${record.id}: infection ${record.quantification.infectionMl?.toFixed(1) ?? '-'} mL, involvement ${record.quantification.involvementPercent?.toFixed(2) ?? '-'} %`);
+  }
+
+  /** The SEG being corrected, read against the series' own slices; it must segment exactly this series. */
+  private async readBase(client: DicomwebClient, dto: SaveCorrectionDto, geometry: SourceGeometry): Promise<SegReadResult> {
+    const bytes = await client.retrieveInstance(dto.study, dto.segSeriesInstanceUID, dto.segSopInstanceUID);
+    let seg: SegReadResult;
+    try {
+      seg = readSeg(bytes, geometry.slices);
+    } catch (error) {
+      if (error instanceof DicomError) throw new CorrectionRejectedError(`SEG ${dto.segSopInstanceUID} cannot be corrected on series ${dto.series}: ${error.message}`, { cause: error });
+      throw error;
+    }
+    if (seg.rows !== geometry.rows || seg.columns !== geometry.columns) {
+      throw new CorrectionRejectedError(`SEG ${dto.segSopInstanceUID} is ${seg.rows}x${seg.columns}, series ${dto.series} is ${geometry.rows}x${geometry.columns}`);
+    }
+    return seg;
+  }
+
+  /** The corrected labelmap of every segment of `base` (edited ones decoded, the others copied by reference). */
+  private applyEdits(dto: SaveCorrectionDto, base: SegReadResult, geometry: SourceGeometry): Uint8Array[] {
+    const perSlice = geometry.rows * geometry.columns;
+    const sliceIndex = new Map(geometry.slices.map((s, i) => [s.sopInstanceUID, i]));
+    const labelmaps = base.segments.map((s) => s.labelmap);
+    const seen = new Set<number>();
+    for (const edit of dto.segments) {
+      const index = base.segments.findIndex((s) => s.segmentNumber === edit.segmentNumber);
+      if (index < 0) throw new CorrectionRejectedError(`SEG ${dto.segSopInstanceUID} has no segment ${edit.segmentNumber}`);
+      if (seen.has(edit.segmentNumber)) throw new CorrectionRejectedError(`Segment ${edit.segmentNumber} is given twice`);
+      seen.add(edit.segmentNumber);
+      const labelmap = new Uint8Array(geometry.slices.length * perSlice);
+      const slicesSeen = new Set<number>();
+      for (const slice of edit.slices) {
+        const z = sliceIndex.get(slice.sopInstanceUID);
+        if (z === undefined) throw new CorrectionRejectedError(`Slice ${slice.sopInstanceUID} is not an image of series ${dto.series}`);
+        if (slicesSeen.has(z)) throw new CorrectionRejectedError(`Slice ${slice.sopInstanceUID} of segment ${edit.segmentNumber} is given twice`);
+        slicesSeen.add(z);
+        decodeCorrectionRuns(slice.rle, labelmap, z * perSlice, perSlice, `Segment ${edit.segmentNumber}, slice ${slice.sopInstanceUID}`);
+      }
+      labelmaps[index] = labelmap;
+    }
+    return labelmaps;
+  }
+
+  private async encode(client: DicomwebClient, dto: SaveCorrectionDto, base: SegReadResult, labelmaps: Uint8Array[], geometry: SourceGeometry, digest: string): Promise<Uint8Array> {
+    // The patient, study and geometry header comes from a source image, as for the AI SEG.
+    const first = geometry.slices[0]!;
+    const header = parseDicom(await client.retrieveInstance(dto.study, dto.series, first.sopInstanceUID)).dataset as Record<string, unknown>;
+    const segments: SegSegmentInput[] = base.segments.map((segment, i) => {
+      if (!segment.category || !segment.type) throw new CorrectionRejectedError(`Segment ${segment.segmentNumber} of SEG ${dto.segSopInstanceUID} lacks its category or type code`);
+      const edited = labelmaps[i] !== segment.labelmap && countDifferences(segment.labelmap, labelmaps[i]!) > 0;
+      const [name, version] = splitAlgorithm(segment.algorithmName);
+      const baseType = segment.algorithmType === 'MANUAL' || segment.algorithmType === 'SEMIAUTOMATIC' ? segment.algorithmType : 'AUTOMATIC';
+      return {
+        label: segment.label,
+        description: segment.description,
+        category: segment.category,
+        type: segment.type,
+        ...(segment.recommendedDisplayCIELab ? { recommendedDisplayCIELab: segment.recommendedDisplayCIELab } : {}),
+        labelmap: labelmaps[i]!,
+        // PS3.3 C.8.20.2.3: an AI mask a reader corrected is SEMIAUTOMATIC; what a reader drew alone stays MANUAL.
+        algorithmType: edited ? (baseType === 'MANUAL' ? 'MANUAL' : 'SEMIAUTOMATIC') : baseType,
+        algorithmName: name ?? 'covseg-review',
+        algorithmVersion: version ?? '',
+      };
+    });
+    const [name, version] = splitAlgorithm(base.segments.find((s) => s.algorithmName)?.algorithmName);
+    const description = (await this.baseDescription(client, dto)) || 'SEG';
+    return writeBinarySeg({
+      sourceSlices: geometry.slices,
+      header,
+      segments,
+      algorithm: { name: name ?? 'covseg-review', version: version ?? '1' },
+      seriesInstanceUID: uidFromDigest(digest, 'series'),
+      sopInstanceUID: uidFromDigest(digest, 'sop'),
+      seriesNumber: CORRECTION_SERIES_NUMBER,
+      seriesDescription: `${CORRECTION_DESCRIPTION_PREFIX}${description}`.slice(0, 64),
+      contentLabel: CORRECTION_CONTENT_LABEL,
+      contentDescription: 'Reader correction of an automatic segmentation',
+      contentCreatorName: 'covseg^reviewer',
+      algorithmType: 'SEMIAUTOMATIC',
+      derivedFrom: {
+        seriesInstanceUID: dto.segSeriesInstanceUID,
+        sopInstanceUID: dto.segSopInstanceUID,
+        sopClassUID: SEGMENTATION_STORAGE,
+        description: `Reader correction of SEG ${dto.segSopInstanceUID}`,
+      },
+    }).bytes;
+  }
+
+  private async baseDescription(client: DicomwebClient, dto: SaveCorrectionDto): Promise<string> {
+    const instances = await client.retrieveSeriesMetadata(dto.study, dto.segSeriesInstanceUID);
+    const instance = instances.find((d) => getJsonString(d, 'SOPInstanceUID') === dto.segSopInstanceUID);
+    return (instance ? (getJsonString(instance, 'SeriesDescription') ?? '') : '').replace(/^Corrected: /, '');
+  }
+}
+
+/** "covseg-unet 1.1.0" → ["covseg-unet", "1.1.0"]; one word → [word, undefined]. */
+function splitAlgorithm(name: string | undefined): [string | undefined, string | undefined] {
+  if (!name) return [undefined, undefined];
+  const at = name.lastIndexOf(' ');
+  return at > 0 ? [name.slice(0, at), name.slice(at + 1)] : [name, undefined];
+}
+
+/** How a reviewer is named in our records and the audit log: the token's label, else the OIDC subject. */
+export function reviewerOf(principal: Principal): string {
+  return principal.label ?? principal.subject;
+}
+
+export function toCorrectionDto(record: CorrectionRecord, created: boolean): CorrectionDto {
+  return {
+    id: record.id,
+    pacsEndpointId: record.pacsEndpointId,
+    studyInstanceUID: record.studyInstanceUID,
+    sourceSeriesInstanceUID: record.sourceSeriesInstanceUID,
+    derivedFromSopInstanceUID: record.derivedFromSopInstanceUID,
+    derivedFromSeriesInstanceUID: record.derivedFromSeriesInstanceUID,
+    segSeriesInstanceUID: record.segSeriesInstanceUID,
+    segSopInstanceUID: record.segSopInstanceUID,
+    status: record.status,
+    reviewer: record.reviewer,
+    changedVoxels: record.changedVoxels,
+    quantification: record.quantification,
+    createdAt: record.createdAt,
+    created,
+  };
+}
