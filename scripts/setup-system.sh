@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo or the tests need, when they are missing.
 #   scripts/setup-system.sh demo   -> Orthanc + DICOMweb plugin
-#   scripts/setup-system.sh test   -> + dicom3tools (dciodvfy), Chromium, Python/PyTorch for training tests
+#   scripts/setup-system.sh test   -> + dicom3tools (dciodvfy), dcmtk (dcmcjpeg), Chromium, Python/PyTorch for training tests
+#   scripts/setup-system.sh bench  -> + GDCM's gdcmconv (JPEG 2000 transcoding of the bench set)
 # Only Debian's archive is used; nothing is downloaded from elsewhere.
 set -euo pipefail
 profile="${1:-test}"
@@ -16,10 +17,10 @@ have_cmd curl || need+=(curl)
 have_cmd xz || need+=(xz-utils)
 # Key images draw their text with sharp (librsvg + fontconfig): they need a font.
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
-if [ "$profile" = "test" ]; then
+if [ "$profile" = "test" ] || [ "$profile" = "bench" ]; then
   have_cmd dciodvfy || need+=(dicom3tools)
-  # dsrdump parses our SR in the tests.
-  have_cmd dsrdump || need+=(dcmtk)
+  # dcmtk: dsrdump parses our SR in the tests; dcmcjpeg makes JPEG Lossless test and bench series.
+  { have_cmd dsrdump && have_cmd dcmcjpeg; } || need+=(dcmtk)
   have_cmd chromium || need+=(chromium)
   have_py torch || need+=(python3-torch)
   have_py onnx || need+=(python3-onnx)
@@ -29,6 +30,9 @@ if [ "$profile" = "test" ]; then
   have_py matplotlib || need+=(python3-matplotlib)
   have_py tqdm || need+=(python3-tqdm)
   have_py pytest || need+=(python3-pytest)
+fi
+if [ "$profile" = "bench" ]; then
+  have_cmd gdcmconv || need+=(libgdcm-tools)
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0

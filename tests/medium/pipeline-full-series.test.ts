@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDicom } from '@covseg/dicom';
+import { buildCtVolume, parseDicom, readSeg } from '@covseg/dicom';
+import { SegmentationModel, segmentVolume } from '@covseg/segmentation';
 import { waitForJob } from '../support/jobs';
 import { lidcSlicePaths, lidcSlices } from '../support/lidc-fixture';
 import { OrthancInstance } from '../support/orthanc';
-import { TestServer, startTestServer } from '../support/server';
+import { TestServer, repoRoot, startTestServer } from '../support/server';
 
 describe('segmentation of the full 133-slice LIDC-IDRI-0001 series', () => {
   let orthanc: OrthancInstance;
@@ -44,5 +46,31 @@ describe('segmentation of the full 133-slice LIDC-IDRI-0001 series', () => {
     };
     expect(Number(seg.NumberOfFrames)).toBe(2 * 133);
     expect(seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence).toHaveLength(133);
+  });
+
+  it('stores the same SEG pixels as the serial decode path (buildCtVolume), so streaming and worker decoding change nothing', async () => {
+    // The reference is what the pipeline stored before decoding was streamed: every file parsed, then
+    // buildCtVolume decoding slice by slice on this thread, then the same model and library.
+    const volume = await buildCtVolume(files.map((bytes) => parseDicom(bytes)));
+    const model = await SegmentationModel.load(join(repoRoot, 'models/covseg-unet.onnx'), { thread: 'worker' });
+    const { geometry } = volume;
+    const expected = await segmentVolume(model, {
+      hu: volume.hu,
+      rows: geometry.rows,
+      columns: geometry.columns,
+      slices: geometry.slices,
+      rowSpacingMm: geometry.rowSpacingMm,
+      columnSpacingMm: geometry.columnSpacingMm,
+      sliceSpacingMm: geometry.sliceSpacingMm,
+      columnsIncreaseTowardPatientLeft: geometry.rowDirection[0] >= 0,
+    }).finally(() => model.release());
+
+    const [segSop] = await orthanc.findInstances({ Modality: 'SEG' });
+    const stored = readSeg(await orthanc.downloadInstance(segSop), volume.slices);
+    const differing = (a: Uint8Array, b: Uint8Array) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
+    expect(stored.segments.map((s) => s.labelmap.length)).toEqual([expected.infection.length, expected.lung.length]);
+    expect(differing(stored.segments[0]!.labelmap, expected.infection)).toBe(0);
+    expect(differing(stored.segments[1]!.labelmap, expected.lung)).toBe(0);
+    expect(expected.lung.reduce((n, v) => n + v, 0)).toBeGreaterThan(1_000_000);
   });
 });

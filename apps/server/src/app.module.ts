@@ -9,6 +9,7 @@ import { JobRepository } from './repositories/job.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
 import { ModelRepository } from './repositories/model.repository';
 import { DicomwebRepository } from './repositories/dicomweb.repository';
+import { DecodePoolRepository } from './repositories/decode-pool.repository';
 import { JobWorker } from './jobs/job-worker';
 import { OutboxSweeper } from './jobs/outbox-sweeper';
 import { SegmentationPipeline } from './jobs/segmentation.pipeline';
@@ -26,6 +27,6 @@ import { ReceivedSeriesService } from './services/received-series.service';
 @Module({
   imports: [CoreModule, TrustModule, ReviewModule, ViewerModule, DimseModule],
   controllers: [HealthController, PacsEndpointController, JobController],
-  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, JobWorker, OutboxSweeper, SegmentationPipeline, ReceivedSeriesService],
+  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, DecodePoolRepository, JobWorker, OutboxSweeper, SegmentationPipeline, ReceivedSeriesService],
 })
 export class AppModule {}

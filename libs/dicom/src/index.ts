@@ -1,5 +1,5 @@
 export { DicomError, DicomParseError, PixelDecodeError, SeriesRejectedError, type SeriesRejectionReason, UnsupportedTransferSyntaxError } from './errors';
-export { defaultParseLimits, DicomInstance, type DicomDataset, initCodecs, parseDicom, type ParseLimits, type ParseOptions, type PixelDescription, type StoredPixels, TransferSyntaxUID } from './parsing';
+export { defaultParseLimits, DicomInstance, FrameDecodePool, type FrameDecodePoolOptions, type DicomDataset, initCodecs, parseDicom, type ParseLimits, type ParseOptions, type PixelDescription, type StoredPixels, TransferSyntaxUID } from './parsing';
 export {
   PIXEL_SPACING_RANGE_MM,
   requireCtImage,
@@ -8,9 +8,11 @@ export {
   rescaleInto,
   SLICE_SPACING_RANGE_MM,
   buildCtVolume,
+  CtVolumeStream,
+  type CtVolumeStreamOptions,
   type BuildCtVolumeOptions, type CtVolume, type CtVolumeGeometry, type CtVolumeSlice, type Vec3 } from './volume';
 export { DicomwebError, DicomwebHttpError, DicomwebNetworkError, DicomwebResponseError, DicomwebStoreError, DicomwebTimeoutError } from './dicomweb/dicomweb-errors';
-export { DicomwebClient, type DicomwebClientOptions, type QidoQuery, type RetrieveOptions, type StoreResult } from './dicomweb/dicomweb-client';
+export { DicomwebClient, type DicomwebClientOptions, type QidoQuery, type RetrieveOptions, type SeriesConsumer, type StoreResult } from './dicomweb/dicomweb-client';
 export { type DicomwebAuth } from './dicomweb/dicomweb-transport';
 export { type DicomJsonAttribute, type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, getJsonValues, requireJsonString, tagOfKeyword } from './dicomweb/dicom-json';
 export { SegReadError, SegWriteError } from './seg/seg-errors';

@@ -1,14 +1,33 @@
-import { CtVolume, DicomInstance, buildCtVolume, parseDicom } from '@covseg/dicom';
+import { CtVolume, CtVolumeStream, FrameDecodePool } from '@covseg/dicom';
+import { JobContext } from './job-context';
 
 /**
- * Parses every retrieved Part 10 file and builds the CT volume (HU, slices sorted along the normal,
- * LPS mm geometry). A malformed instance fails the whole series: a volume with a missing slice would
- * give wrong volumes and a SEG that does not reference every source image.
- * @param files Part 10 bytes as WADO-RS returned them, in any order; views into the response buffer,
- *   not modified.
- * @throws DicomParseError, UnsupportedTransferSyntaxError, PixelDecodeError, SeriesRejectedError.
+ * WADO-RS retrieve and decode, overlapped: each Part 10 file is parsed as its multipart part arrives
+ * and its pixels are decoded straight into the one int16 HU volume (compressed frames in the decode
+ * pool's worker threads), so the series is never held as a whole response, nor twice. Checks, order
+ * and HU are buildCtVolume's (docs/CONTRACTS.md §3). A malformed instance fails the whole series: a
+ * volume with a missing slice would give wrong volumes and a SEG that does not reference every image.
+ *
+ * Timings: `retrieve` runs until the last byte arrived (parsing and decoding overlap it); `decode` is
+ * what remains after it, waiting for the last frames and sorting.
+ * @param expectedSlices the series' instance count when QIDO gave it: the volume is allocated once.
+ * @throws DicomwebError, DicomParseError, UnsupportedTransferSyntaxError, PixelDecodeError, SeriesRejectedError.
  */
-export async function decodeSeries(files: Uint8Array[], _seriesInstanceUID: string): Promise<CtVolume> {
-  const instances: DicomInstance[] = files.map((bytes) => parseDicom(bytes));
-  return buildCtVolume(instances);
+export async function retrieveCtVolume(context: JobContext, seriesInstanceUID: string, pool: FrameDecodePool, expectedSlices?: number): Promise<CtVolume> {
+  const { client, job, signal } = context;
+  const stream = new CtVolumeStream({ pool, ...(expectedSlices ? { expectedSlices } : {}) });
+  await context.time('retrieve', () => client.streamSeries(job.studyInstanceUID, seriesInstanceUID, stream, { signal }));
+  return context.time('decode', () => stream.finish());
+}
+
+/**
+ * The same volume from Part 10 files already on disk (a series pushed by C-STORE): each file goes
+ * through the same stream, compressed frames through the decode pool.
+ */
+export async function decodeReceivedSeries(context: JobContext, files: Uint8Array[], pool: FrameDecodePool): Promise<CtVolume> {
+  return context.time('decode', async () => {
+    const stream = new CtVolumeStream({ pool, expectedSlices: files.length });
+    for (const bytes of files) await stream.add(bytes);
+    return stream.finish();
+  });
 }

@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { CtVolume } from '@covseg/dicom';
 import { SegmentationModel, VolumeSegmentation } from '@covseg/segmentation';
 import { JobQuantification, JobResult } from './job-result';
 import { APP_CONFIG, AppConfig } from '../repositories/config.repository';
 import { DicomwebRepository } from '../repositories/dicomweb.repository';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
+import { DecodePoolRepository } from '../repositories/decode-pool.repository';
 import { ModelRepository } from '../repositories/model.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import { DimseScuRepository } from '../repositories/dimse-scu.repository';
@@ -11,7 +13,7 @@ import { PacsEndpointRecord } from '../repositories/pacs-endpoint.repository';
 import { ReceivedStoreRepository } from '../dimse/repositories/received-store.repository';
 import { PacsEndpointService } from '../services/pacs-endpoint.service';
 import { COMPREHENSIVE_3D_SR_STORAGE, LungRegionFigures, deviceUidFromDigest, lungFiguresOf } from '@covseg/dicom';
-import { decodeSeries } from './decode-series.step';
+import { decodeReceivedSeries, retrieveCtVolume } from './decode-series.step';
 import { deliverResult } from './deliver-result.step';
 import { encodeSeg } from './encode-seg.step';
 import { encodeSr } from './encode-sr.step';
@@ -45,6 +47,7 @@ export class SegmentationPipeline {
     private readonly endpoints: PacsEndpointService,
     private readonly dicomweb: DicomwebRepository,
     private readonly models: ModelRepository,
+    private readonly decoding: DecodePoolRepository,
     private readonly scu: DimseScuRepository,
     private readonly received: ReceivedStoreRepository,
   ) {}
@@ -77,7 +80,7 @@ export class SegmentationPipeline {
     this.jobs.setSeries(job.id, seriesInstanceUID, 'selection' in resolved ? (resolved.selection ?? null) : null);
 
     return this.serialized(`${job.pacsEndpointId}|${seriesInstanceUID}|${model.name}|${model.version}`, signal, () =>
-      this.segmentAndStore(context, seriesInstanceUID, transport, endpoint),
+      this.segmentAndStore(context, seriesInstanceUID, transport, endpoint, 'instances' in resolved ? resolved.instances : undefined),
     );
   }
 
@@ -86,18 +89,24 @@ export class SegmentationPipeline {
     return endpoint.resultTransport === 'c-store' ? cStoreTransport(this.scu, endpoint) : stowTransport(() => context.client);
   }
 
-  /** The series' Part 10 files: received over DIMSE (source dimse) or retrieved with WADO-RS. */
-  private async loadSeries(context: JobContext, seriesInstanceUID: string): Promise<Uint8Array[]> {
-    const { job, signal } = context;
+  /** The series as an HU volume: received over DIMSE (source dimse), or streamed with WADO-RS and decoded as it arrives. */
+  private async loadVolume(context: JobContext, seriesInstanceUID: string, expectedSlices: number | undefined): Promise<CtVolume> {
+    const { job } = context;
     if (job.source === 'dimse') {
-      const files = this.received.readSeries(job.pacsEndpointId, seriesInstanceUID);
+      const files = await context.time('retrieve', () => this.received.readSeries(job.pacsEndpointId, seriesInstanceUID));
       if (files.length === 0) throw new ReceivedSeriesMissingError(seriesInstanceUID);
-      return files;
+      return decodeReceivedSeries(context, files, this.decoding.pool);
     }
-    return context.client.retrieveSeries(job.studyInstanceUID, seriesInstanceUID, { signal });
+    return retrieveCtVolume(context, seriesInstanceUID, this.decoding.pool, expectedSlices);
   }
 
-  private async segmentAndStore(context: JobContext, seriesInstanceUID: string, transport: ResultTransport, endpoint: PacsEndpointRecord): Promise<JobResult> {
+  private async segmentAndStore(
+    context: JobContext,
+    seriesInstanceUID: string,
+    transport: ResultTransport,
+    endpoint: PacsEndpointRecord,
+    expectedSlices: number | undefined,
+  ): Promise<JobResult> {
     const { job, model } = context;
     const withKeyImages = endpoint.keyImages;
     if (!job.force) {
@@ -118,8 +127,7 @@ export class SegmentationPipeline {
       sopClassUID: COMPREHENSIVE_3D_SR_STORAGE,
     }));
 
-    const files = await context.time('retrieve', () => this.loadSeries(context, seriesInstanceUID));
-    const volume = await context.time('decode', () => decodeSeries(files, seriesInstanceUID));
+    const volume = await this.loadVolume(context, seriesInstanceUID, expectedSlices);
     context.progress(0, volume.geometry.slices);
     const segmentation = await segmentCtVolume(context, volume);
     const quantification = toQuantification(segmentation);

@@ -7,6 +7,8 @@ export interface ResolvedSeries {
   seriesInstanceUID: string;
   /** Present when the server chose the series; the job result shows it. */
   selection?: SeriesSelection;
+  /** Instances in the series when the PACS said (QIDO NumberOfSeriesRelatedInstances); sizes the volume. */
+  instances?: number;
 }
 
 const SERIES_FIELDS = ['Modality', 'SeriesDescription', 'SeriesNumber', 'NumberOfSeriesRelatedInstances'];
@@ -22,10 +24,9 @@ export async function resolveSeries(context: JobContext): Promise<ResolvedSeries
     const series = await client.searchSeries(job.studyInstanceUID, { includefield: SERIES_FIELDS }, signal);
     if (series.length === 0) throw new StudyNotFoundError(job.studyInstanceUID, client.baseUrl);
     if (job.requestedSeriesInstanceUID) {
-      if (!series.some((s) => getJsonString(s, 'SeriesInstanceUID') === job.requestedSeriesInstanceUID)) {
-        throw new SeriesNotFoundError(job.requestedSeriesInstanceUID, job.studyInstanceUID);
-      }
-      return { seriesInstanceUID: job.requestedSeriesInstanceUID };
+      const requested = series.find((s) => getJsonString(s, 'SeriesInstanceUID') === job.requestedSeriesInstanceUID);
+      if (!requested) throw new SeriesNotFoundError(job.requestedSeriesInstanceUID, job.studyInstanceUID);
+      return { seriesInstanceUID: job.requestedSeriesInstanceUID, instances: getJsonNumber(requested, 'NumberOfSeriesRelatedInstances') };
     }
     const facts: SeriesFacts[] = [];
     for (const dataset of series) facts.push(await describeSeries(context, dataset));
@@ -34,7 +35,8 @@ export async function resolveSeries(context: JobContext): Promise<ResolvedSeries
       const reasons = selection.candidates.map((c) => `series ${c.seriesInstanceUID}: ${c.rejectedBecause}`).join('; ');
       throw new NoEligibleSeriesError(job.studyInstanceUID, reasons);
     }
-    return { seriesInstanceUID: selection.chosenSeriesInstanceUID, selection };
+    const chosen = facts.find((f) => f.seriesInstanceUID === selection.chosenSeriesInstanceUID);
+    return { seriesInstanceUID: selection.chosenSeriesInstanceUID, selection, instances: chosen?.instances || undefined };
   });
 }
 

@@ -23,6 +23,8 @@ export interface AppConfig {
    * batch runs, because onnxruntime-node 1.23's session.run blocks the calling thread.
    */
   inferenceThread: 'worker' | 'main';
+  /** Worker threads that decode compressed slices (JPEG Lossless, JPEG-LS, JPEG 2000, RLE) while the series downloads. */
+  decodeThreads: number;
   /** How many segmentation jobs run at the same time. */
   jobConcurrency: number;
   /** A job running longer than this (ms) fails with a timeout reason. */
@@ -160,6 +162,7 @@ export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
     executionProvider: provider as ExecutionProvider,
     ortThreads: optionalInteger(env, 'ORT_THREADS', 1, 256),
     inferenceThread,
+    decodeThreads: integer(env, 'DECODE_THREADS', Math.min(4, availableParallelism()), 1, 64),
     jobConcurrency: integer(env, 'JOB_CONCURRENCY', 1, 1, 64),
     jobTimeoutMs: integer(env, 'JOB_TIMEOUT_MS', 15 * 60_000, 1_000, 24 * 3600_000),
     jobPollMs: integer(env, 'JOB_POLL_MS', 1_000, 10, 3600_000),

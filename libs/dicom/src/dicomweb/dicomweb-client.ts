@@ -1,7 +1,7 @@
 import { DicomwebError, DicomwebNetworkError, DicomwebResponseError, DicomwebStoreError } from './dicomweb-errors';
 import { type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, parseDicomJsonArray } from './dicom-json';
 import { DicomwebTransport, type DicomwebTransportOptions, type TransportResponse } from './dicomweb-transport';
-import { buildMultipart, getMultipartBoundary, parseMultipart } from './multipart';
+import { buildMultipart, getMultipartBoundary, MultipartStreamParser, parseMultipart } from './multipart';
 
 export type DicomwebClientOptions = DicomwebTransportOptions;
 
@@ -10,6 +10,14 @@ export type DicomwebClientOptions = DicomwebTransportOptions;
  * parameters `limit`, `offset`, `fuzzymatching` and `includefield` (an array sends the key repeatedly).
  */
 export type QidoQuery = Record<string, string | number | boolean | string[] | undefined>;
+
+/** Takes the instances of a streamed series retrieve (see {@link DicomwebClient.streamSeries}). */
+export interface SeriesConsumer {
+  /** One Part 10 file, its own buffer (offset 0), which the consumer may keep or transfer. */
+  add(bytes: Uint8Array): void | Promise<void>;
+  /** The retrieve is retried from its start: drop every instance received so far. */
+  reset(): void | Promise<void>;
+}
 
 export interface RetrieveOptions {
   /** Transfer syntax UID asked for, or `*` for "as stored" (default: no transcoding by the PACS). */
@@ -92,6 +100,55 @@ export class DicomwebClient {
     const parts = await this.retrieveMultipart(`/studies/${uid(studyInstanceUID)}/series/${uid(seriesInstanceUID)}`, 'application/dicom', options);
     if (parts.length === 0) throw new DicomwebResponseError(`WADO-RS returned no instances for series ${seriesInstanceUID}`);
     return parts;
+  }
+
+  /**
+   * WADO-RS retrieve of a series like {@link retrieveSeries}, except that each Part 10 file goes to
+   * `consumer.add` as soon as its multipart part has arrived, so the consumer can parse and decode
+   * while the rest downloads, and the whole response is never held at once. A transient failure
+   * retries the request from its start after `consumer.reset()`. Errors thrown by the consumer stop
+   * the download and propagate unchanged.
+   * @returns the number of instances received.
+   * @throws DicomwebHttpError 404 for an unknown study or series; DicomwebResponseError for a malformed body.
+   */
+  async streamSeries(studyInstanceUID: string, seriesInstanceUID: string, consumer: SeriesConsumer, options: RetrieveOptions = {}): Promise<number> {
+    let received = 0;
+    let attempts = 0;
+    await this.transport.stream(
+      {
+        operation: 'WADO-RS',
+        method: 'GET',
+        path: `/studies/${uid(studyInstanceUID)}/series/${uid(seriesInstanceUID)}`,
+        headers: { Accept: `multipart/related; type="application/dicom"; transfer-syntax=${options.transferSyntax ?? '*'}` },
+        idempotent: true,
+        signal: options.signal,
+      },
+      async (headers, url) => {
+        if (attempts++ > 0) await consumer.reset();
+        received = 0;
+        const boundary = getMultipartBoundary(headers.get('content-type'));
+        if (!boundary) throw new DicomwebResponseError(`WADO-RS answered ${headers.get('content-type') ?? 'no Content-Type'} instead of multipart/related: GET ${url}`);
+        const parser = new MultipartStreamParser(boundary);
+        return {
+          async write(chunk) {
+            for (const part of parser.push(chunk)) {
+              received += 1;
+              await consumer.add(part);
+            }
+          },
+          end() {
+            try {
+              parser.end();
+            } catch (cause) {
+              // A chunked body cut by a closing connection reads as complete in undici: retry it (see requireClosingDelimiter).
+              throw new DicomwebNetworkError(`WADO-RS body ended without its closing multipart delimiter (connection dropped mid-transfer?): GET ${url}`, { cause });
+            }
+            if (received === 0) throw new DicomwebResponseError(`WADO-RS returned no instances for series ${seriesInstanceUID}`);
+          },
+        };
+      },
+    );
+    return received;
   }
 
   /**

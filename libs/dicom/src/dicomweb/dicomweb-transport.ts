@@ -47,6 +47,18 @@ export interface TransportResponse {
   url: string;
 }
 
+/** Receives a response body chunk by chunk (see {@link DicomwebTransport.stream}). */
+export interface BodySink {
+  write(chunk: Uint8Array): void | Promise<void>;
+  /** The body ended; throw a transient DicomwebError when it is visibly incomplete, to have it retried. */
+  end(): void | Promise<void>;
+}
+
+/** Carries an error thrown by a sink through the attempt's error mapping unchanged. */
+class SinkFailure {
+  constructor(readonly error: unknown) {}
+}
+
 /**
  * HTTP for DICOMweb on the platform `fetch` (undici in Node 20). We deliberately do not use
  * dicomweb-client's XMLHttpRequest API through a polyfill: fetch is native in Node 20, streams
@@ -77,28 +89,49 @@ export class DicomwebTransport {
    * (honouring Retry-After). Throws the last attempt's error when the retries are spent.
    */
   async request(request: TransportRequest): Promise<TransportResponse> {
+    return this.withRetries(request, () => this.attempt(request));
+  }
+
+  /**
+   * Like {@link request} for a 2xx answer whose body is consumed while it arrives: `open` is called
+   * with the response headers of each attempt and returns the sink its chunks go to. A retried request
+   * calls `open` again, so the caller starts over. Errors thrown by a sink propagate unchanged; a
+   * transient DicomwebError from a sink (an incomplete body) is retried like a network failure.
+   */
+  async stream(request: TransportRequest, open: (headers: Headers, url: string) => BodySink | Promise<BodySink>): Promise<void> {
+    await this.withRetries(request, () => this.attempt(request, open));
+  }
+
+  private async withRetries<T>(request: TransportRequest, attempt: () => Promise<T>): Promise<T> {
     const attempts = request.idempotent ? this.retries + 1 : 1;
-    for (let attempt = 1; ; attempt++) {
+    for (let n = 1; ; n++) {
       try {
-        return await this.attempt(request);
+        return await attempt();
       } catch (error) {
-        if (!(error instanceof DicomwebError) || !error.transient || attempt >= attempts || request.signal?.aborted) throw error;
-        await sleep(this.delayBeforeRetry(attempt, error), request.signal);
+        if (!(error instanceof DicomwebError) || !error.transient || n >= attempts || request.signal?.aborted) throw error;
+        await sleep(this.delayBeforeRetry(n, error), request.signal);
       }
     }
   }
 
-  private async attempt(request: TransportRequest): Promise<TransportResponse> {
+  private async attempt(request: TransportRequest, open?: (headers: Headers, url: string) => BodySink | Promise<BodySink>): Promise<TransportResponse> {
     const safeUrl = `${this.baseUrl}${request.path}`;
     const url = `${safeUrl}${request.query && [...request.query].length > 0 ? `?${request.query}` : ''}`;
     // Messages name the URL without its query: QIDO queries can carry PatientName or PatientID (PHI).
     const target = `${request.method} ${safeUrl}`;
     const headers: Record<string, string> = { ...request.headers };
     if (this.authorization) headers.Authorization = this.authorization;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
+    // A whole-response limit for plain requests. A streamed body is consumed while it arrives (a large
+    // series takes longer than any fixed limit on a busy server), so there the limit applies to the
+    // wait for the headers and to every wait for the next chunk: a stalled PACS still fails the attempt.
+    const timeout = new Deadline(this.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([timeout.signal, request.signal]) : timeout.signal;
     try {
       const response = await fetch(url, { method: request.method, headers, body: request.body, signal });
+      if (open && response.ok) {
+        await streamBody(response, await runSink(() => open(response.headers, safeUrl)), () => timeout.restart());
+        return { status: response.status, headers: response.headers, body: new Uint8Array(0), url: safeUrl };
+      }
       // The timeout covers the body too: a PACS that stalls mid-series must not hang a job.
       const body = await readBody(response);
       if (!response.ok && !request.acceptStatuses?.includes(response.status)) {
@@ -107,10 +140,13 @@ export class DicomwebTransport {
       if (response.ok) request.checkComplete?.(body, response.headers);
       return { status: response.status, headers: response.headers, body, url: safeUrl };
     } catch (error) {
+      if (error instanceof SinkFailure) throw error.error;
       if (error instanceof DicomwebError) throw error;
-      if (timeout.aborted) throw new DicomwebTimeoutError(`${request.operation} timed out after ${this.timeoutMs} ms: ${target}`, this.timeoutMs, { cause: error });
+      if (timeout.signal.aborted) throw new DicomwebTimeoutError(`${request.operation} timed out after ${this.timeoutMs} ms: ${target}`, this.timeoutMs, { cause: error });
       if (request.signal?.aborted) throw new DicomwebError(`${request.operation} was aborted by the caller: ${target}`, { transient: false, cause: error });
       throw new DicomwebNetworkError(`${request.operation} failed without a response (${networkReason(error)}): ${target}`, { cause: error });
+    } finally {
+      timeout.clear();
     }
   }
 
@@ -123,6 +159,64 @@ export class DicomwebTransport {
     // Jitter spreads the retries of many workers hit by the same outage.
     return Math.min(exponential * (0.5 + Math.random()), this.maxBackoffMs);
   }
+}
+
+async function runSink<T>(operation: () => T | Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw new SinkFailure(error);
+  }
+}
+
+/** An abort signal that fires `ms` after the last (re)start. */
+class Deadline {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout;
+
+  constructor(private readonly ms: number) {
+    this.timer = this.arm();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  restart(): void {
+    clearTimeout(this.timer);
+    this.timer = this.arm();
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+
+  private arm(): NodeJS.Timeout {
+    const timer = setTimeout(() => this.controller.abort(new DOMException(`timed out after ${this.ms} ms`, 'TimeoutError')), this.ms);
+    // Like AbortSignal.timeout: a pending deadline alone does not keep the process alive.
+    timer.unref();
+    return timer;
+  }
+}
+
+/** Hands the body to `sink` chunk by chunk, calling `onChunk` before each; the abort signal still applies. */
+async function streamBody(response: Response, sink: BodySink, onChunk: () => void): Promise<void> {
+  if (response.body) {
+    const reader = response.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        onChunk();
+        await runSink(() => sink.write(value));
+      }
+    } catch (error) {
+      // Stop the download when the consumer failed: the rest of the series is not wanted.
+      await reader.cancel().catch(() => undefined);
+      throw error;
+    }
+  }
+  await runSink(() => sink.end());
 }
 
 /**

@@ -103,3 +103,105 @@ export function buildMultipart(parts: Uint8Array[], partContentType: string): { 
 function newBoundary(): string {
   return `covseg-${globalThis.crypto.randomUUID()}`;
 }
+
+/**
+ * Splits a multipart/related body (RFC 2046 5.1.1) while it arrives: `push` each chunk and get the
+ * bodies of the parts completed by it; `end` checks that the closing delimiter came. Each part body
+ * is a copy of exactly its bytes (its own ArrayBuffer, offset 0), so a consumer may keep or transfer
+ * it while the next parts stream in; the parser holds at most one part and a chunk.
+ */
+export class MultipartStreamParser {
+  private buffer = Buffer.allocUnsafe(1 << 20);
+  private length = 0;
+  private state: 'preamble' | 'delimiter' | 'headers' | 'body' | 'done' = 'preamble';
+  private contentStart = 0;
+  private searchFrom = 0;
+  private readonly delimiter: Buffer;
+  private readonly innerDelimiter: Buffer;
+  private parts = 0;
+
+  constructor(boundary: string) {
+    this.delimiter = Buffer.from(`--${boundary}`);
+    this.innerDelimiter = Buffer.concat([CRLF, this.delimiter]);
+  }
+
+  /** Parts completed: count so far. */
+  get completed(): number {
+    return this.parts;
+  }
+
+  /** @throws DicomwebResponseError when a part's headers never end within a part's worth of bytes. */
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.state === 'done') return [];
+    this.append(chunk);
+    const out: Uint8Array[] = [];
+    const view = () => this.buffer.subarray(0, this.length);
+    for (;;) {
+      if (this.state === 'preamble') {
+        const at = view().indexOf(this.delimiter);
+        if (at < 0) {
+          this.drop(Math.max(0, this.length - this.delimiter.length + 1));
+          return out;
+        }
+        this.drop(at + this.delimiter.length);
+        this.state = 'delimiter';
+      }
+      if (this.state === 'delimiter') {
+        if (this.length < 2) return out;
+        if (this.buffer[0] === 0x2d && this.buffer[1] === 0x2d) {
+          this.state = 'done';
+          return out;
+        }
+        const lineEnd = view().indexOf(CRLF);
+        if (lineEnd < 0) return out;
+        this.drop(lineEnd + 2);
+        this.state = 'headers';
+      }
+      if (this.state === 'headers') {
+        if (this.length < 2) return out;
+        if (this.buffer[0] === 0x0d && this.buffer[1] === 0x0a) this.contentStart = 2;
+        else {
+          const end = view().indexOf(HEADER_END);
+          if (end < 0) return out;
+          this.contentStart = end + 4;
+        }
+        this.searchFrom = this.contentStart;
+        this.state = 'body';
+      }
+      if (this.state === 'body') {
+        const next = view().indexOf(this.innerDelimiter, this.searchFrom);
+        if (next < 0) {
+          this.searchFrom = Math.max(this.contentStart, this.length - this.innerDelimiter.length + 1);
+          return out;
+        }
+        out.push(new Uint8Array(this.buffer.subarray(this.contentStart, next)));
+        this.parts += 1;
+        this.drop(next + this.innerDelimiter.length);
+        this.state = 'delimiter';
+      }
+    }
+  }
+
+  /** @throws DicomwebResponseError when the body ended before its closing delimiter. */
+  end(): void {
+    if (this.state !== 'done') {
+      throw new DicomwebResponseError(`multipart body ended after ${this.parts} part(s) without its closing delimiter ${this.delimiter.toString('latin1')}--`);
+    }
+  }
+
+  private append(chunk: Uint8Array): void {
+    if (this.length + chunk.length > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + chunk.length));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    this.buffer.set(chunk, this.length);
+    this.length += chunk.length;
+  }
+
+  /** Forgets the first `count` bytes. */
+  private drop(count: number): void {
+    this.buffer.copy(this.buffer, 0, count, this.length);
+    this.length -= count;
+  }
+}

@@ -1,6 +1,6 @@
 import { DicomParseError } from '../errors';
 import type { DicomDataset, StoredPixels } from './dicom-dataset';
-import { decodeEncodedFrame } from './decode-frame';
+import { decodeEncodedFrame, type EncodedFrame } from './decode-frame';
 import { nativeFrameBits, type PixelDescription } from './pixel-description';
 import { toStoredValues, unpackBits } from './stored-values';
 import type { PixelEncoding } from './transfer-syntax';
@@ -9,7 +9,9 @@ import type { PixelEncoding } from './transfer-syntax';
 export type FrameStore =
   | { readonly kind: 'none' }
   | { readonly kind: 'native'; readonly data: Uint8Array }
-  | { readonly kind: 'encapsulated'; readonly encoding: Exclude<PixelEncoding, 'native' | 'native-big-endian'>; readonly frames: readonly Uint8Array[] };
+  | { readonly kind: 'encapsulated'; readonly encoding: Exclude<PixelEncoding, 'native' | 'native-big-endian'>; readonly frames: readonly Uint8Array[] }
+  /** The pixel data existed and was handed to a decoder elsewhere; see {@link DicomInstance.withoutPixelBytes}. */
+  | { readonly kind: 'released' };
 
 /**
  * One parsed DICOM instance. `dataset` is the naturalized dataset without PixelData (so it can be
@@ -48,6 +50,9 @@ export class DicomInstance {
     if (!pixel || this.store.kind === 'none') {
       throw new DicomParseError(`Decoding frame ${index} of SOP Instance ${this.sopInstanceUID} failed: the instance has no pixel data`, this.sopInstanceUID);
     }
+    if (this.store.kind === 'released') {
+      throw new DicomParseError(`Decoding frame ${index} of SOP Instance ${this.sopInstanceUID} failed: its pixel bytes were released after decoding`, this.sopInstanceUID);
+    }
     if (!Number.isInteger(index) || index < 0 || index >= pixel.numberOfFrames) {
       throw new DicomParseError(
         `Decoding frame ${index} of SOP Instance ${this.sopInstanceUID} failed: the instance has ${pixel.numberOfFrames} frame(s)`,
@@ -72,5 +77,26 @@ export class DicomInstance {
     // `data` is our own copy starting at offset 0 and 16-bit frames are whole words, so the view is
     // aligned; toStoredValues copies it into the caller's buffer.
     return toStoredValues(new Uint16Array(bytes.buffer, bytes.byteOffset, pixels), pixel);
+  }
+
+  /**
+   * Frame `index` as a codec takes it, for decoding elsewhere (a worker thread); undefined for native
+   * pixel data. `bytes` is the instance's own buffer of that frame, not a copy.
+   */
+  encodedFrame(index: number): EncodedFrame | undefined {
+    if (this.store.kind !== 'encapsulated' || !this.pixel) return undefined;
+    const bytes = this.store.frames[index];
+    if (!bytes) return undefined;
+    return { encoding: this.store.encoding, transferSyntaxUID: this.transferSyntaxUID, sopInstanceUID: this.sopInstanceUID, pixel: this.pixel, bytes };
+  }
+
+  /**
+   * The same instance without its pixel bytes: `hasPixelData()` and `frames()` answer as before,
+   * `decodeFrame` throws. For a caller that decoded the frames already and keeps only the header, so
+   * a series is not held twice (as pixel bytes and as a volume).
+   */
+  withoutPixelBytes(): DicomInstance {
+    if (this.store.kind === 'none' || this.store.kind === 'released') return this;
+    return new DicomInstance(this.dataset, this.transferSyntaxUID, this.sopInstanceUID, this.sopClassUID, this.pixel, { kind: 'released' });
   }
 }

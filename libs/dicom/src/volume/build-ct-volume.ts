@@ -68,6 +68,43 @@ function checkSteps(sorted: SliceGeometry[], distances: number[], normal: Vec3):
  * {@link SeriesRejectedError} with a reason code; the instances are read, not modified.
  */
 export async function buildCtVolume(instances: readonly DicomInstance[], options: BuildCtVolumeOptions = {}): Promise<CtVolume> {
+  const plan = planCtVolume(instances, options);
+  const { ordered } = plan;
+  const { rows, columns } = plan.first.instance.pixel!;
+  const sliceLength = rows * columns;
+  const hu = new Int16Array(sliceLength * ordered.length);
+  for (let z = 0; z < ordered.length; z++) {
+    const instance = ordered[z]!.instance;
+    let stored;
+    try {
+      stored = await instance.decodeFrame(0);
+    } catch (error) {
+      if (error instanceof UnsupportedTransferSyntaxError) {
+        reject(`Building a CT volume failed: ${describeSlice(instance)} uses ${error.transferSyntaxUID}, which cannot be decoded here`, 'unsupported-transfer-syntax', error);
+      }
+      if (error instanceof DicomError) throw error;
+      throw new DicomError(`Building a CT volume failed: decoding ${describeSlice(instance)} threw`, { cause: error });
+    }
+    rescaleInto(stored, instance, hu.subarray(z * sliceLength, (z + 1) * sliceLength));
+  }
+  return assembleCtVolume(hu, plan);
+}
+
+/** What buildCtVolume decides before decoding anything: the checks passed, the slice order, the spacing. */
+export interface CtVolumePlan {
+  readonly first: SliceGeometry;
+  /** Slices sorted by increasing position along `normal`. */
+  readonly ordered: SliceGeometry[];
+  readonly normal: Vec3;
+  readonly sliceSpacingMm: number;
+}
+
+/**
+ * Every check of {@link buildCtVolume} that needs no pixel values, and the slice order. A caller that
+ * decodes the slices elsewhere (CtVolumeStream) runs this to refuse and sort exactly as buildCtVolume does.
+ * @throws SeriesRejectedError
+ */
+export function planCtVolume(instances: readonly DicomInstance[], options: BuildCtVolumeOptions = {}): CtVolumePlan {
   const minSlices = options.minSlices ?? 8;
   // Order matters for the stated reason: what the instances are (CT, not a localizer, with pixels)
   // before how many slices they make, because one Enhanced CT instance holds the whole volume.
@@ -89,25 +126,13 @@ export async function buildCtVolume(instances: readonly DicomInstance[], options
     sorted.map((s) => s.distance),
     normal,
   );
+  return { first, ordered, normal, sliceSpacingMm };
+}
 
+/** The CtVolume of a plan and its HU, slice-major in the plan's order; `hu` is taken, not copied. */
+export function assembleCtVolume(hu: Int16Array, plan: CtVolumePlan): CtVolume {
+  const { first, ordered, normal, sliceSpacingMm } = plan;
   const { rows, columns } = first.instance.pixel!;
-  const sliceLength = rows * columns;
-  const hu = new Int16Array(sliceLength * ordered.length);
-  for (let z = 0; z < ordered.length; z++) {
-    const instance = ordered[z]!.instance;
-    let stored;
-    try {
-      stored = await instance.decodeFrame(0);
-    } catch (error) {
-      if (error instanceof UnsupportedTransferSyntaxError) {
-        reject(`Building a CT volume failed: ${describeSlice(instance)} uses ${error.transferSyntaxUID}, which cannot be decoded here`, 'unsupported-transfer-syntax', error);
-      }
-      if (error instanceof DicomError) throw error;
-      throw new DicomError(`Building a CT volume failed: decoding ${describeSlice(instance)} threw`, { cause: error });
-    }
-    rescaleInto(stored, instance, hu.subarray(z * sliceLength, (z + 1) * sliceLength));
-  }
-
   const firstInVolume = ordered[0]!;
   const header = firstInVolume.instance.dataset;
   return {

@@ -10,6 +10,14 @@ import { requireRescale } from './physical-ranges';
  */
 export function rescaleInto(stored: StoredPixels, instance: DicomInstance, out: Int16Array): void {
   const { slope, intercept } = requireRescale(instance);
+  applyModalityLut(stored, slope, intercept, out);
+}
+
+/**
+ * The arithmetic of {@link rescaleInto} with the slope and intercept given: `out.length` values of
+ * `stored` into `out`. The decode worker threads run this same function, so HU match a serial decode.
+ */
+export function applyModalityLut(stored: StoredPixels, slope: number, intercept: number, out: Int16Array): void {
   const length = out.length;
   if (slope === 1 && Number.isInteger(intercept)) {
     // The usual CT case: integer arithmetic only; the clamp keeps Int16Array from wrapping around.

@@ -1,0 +1,33 @@
+// Worker-thread entry of FrameDecodePool (decode-pool.ts). It runs the very functions the main thread
+// runs (decodeEncodedFrame, applyModalityLut), so HU decoded here are bit-identical to a serial decode.
+// Never inline a copy of the decoders in this file: two copies drift apart.
+import { parentPort } from 'node:worker_threads';
+import { DicomError } from '../errors';
+import { applyModalityLut } from '../volume/rescale';
+import { decodeEncodedFrame } from './decode-frame';
+import type { DecodeReply, DecodeRequest } from './decode-messages';
+
+const port = parentPort;
+if (!port) throw new Error('decode-worker.ts runs only as a worker thread');
+
+port.on('message', (request: DecodeRequest) => {
+  void (async (): Promise<DecodeReply> => {
+    try {
+      const stored = await decodeEncodedFrame({ ...request.frame, bytes: new Uint8Array(request.frame.bytes) });
+      const target = new Int16Array(request.target, request.targetOffset * 2, request.pixels);
+      applyModalityLut(stored, request.slope, request.intercept, target);
+      return { id: request.id, ok: true };
+    } catch (error) {
+      const e = error as Partial<DicomError> & { transferSyntaxUID?: string; sopInstanceUID?: string };
+      return {
+        id: request.id,
+        ok: false,
+        error: {
+          name: typeof e?.name === 'string' ? e.name : 'Error',
+          message: typeof e?.message === 'string' ? e.message : String(error),
+          transferSyntaxUID: e?.transferSyntaxUID,
+        },
+      };
+    }
+  })().then((reply) => port.postMessage(reply));
+});
