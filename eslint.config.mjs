@@ -12,6 +12,8 @@ const vendorOwners = [
   { name: 'cornerstone-core', owner: 'apps/viewer/src/rendering' },
   { name: 'cornerstone-math', owner: 'apps/viewer/src/rendering' },
   { name: 'better-sqlite3', owner: 'apps/server/src/repositories' },
+  // sharp (libvips) decodes uploads and draws PNGs and key images; only the image I/O folder may import it.
+  { name: 'sharp', owner: 'libs/segmentation/src/image-io' },
 ];
 
 const restrict = (paths, patterns = []) => ['error', { paths, patterns }];
@@ -64,10 +66,21 @@ export default tseslint.config(
   },
   {
     files: ['libs/segmentation/src/**/*.ts'],
-    ignores: ['libs/segmentation/src/inference/**', 'libs/segmentation/src/cli/**'],
+    ignores: ['libs/segmentation/src/inference/**', 'libs/segmentation/src/cli/**', 'libs/segmentation/src/image-io/**'],
     rules: {
       'no-restricted-imports': restrict(
         [...vendorsNotOwnedBy('libs/segmentation/src/preprocess'), { name: '@covseg/dicom', message: 'libs/segmentation works on typed arrays and geometry, not DICOM (STYLE.md).' }],
+        libForbidden.patterns,
+      ),
+      'no-restricted-globals': ['error', { name: 'window', message: 'Libraries never touch the DOM.' }, { name: 'document', message: 'Libraries never touch the DOM.' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Libraries take options, not process.env.' }],
+    },
+  },
+  {
+    files: ['libs/segmentation/src/image-io/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(
+        [...vendorsNotOwnedBy('libs/segmentation/src/image-io'), { name: '@covseg/dicom', message: 'libs/segmentation does not import libs/dicom.' }],
         libForbidden.patterns,
       ),
       'no-restricted-globals': ['error', { name: 'window', message: 'Libraries never touch the DOM.' }, { name: 'document', message: 'Libraries never touch the DOM.' }],

@@ -60,3 +60,4 @@ export {
 } from './pipeline/segment-volume';
 export { decodeGrayImage, encodePng, type ImageLimits } from './image-io/gray-image-io';
 export { detectImageFormat, type ImageFormat } from './image-io/image-header';
+export { annotateRgb } from './image-io/annotate-rgb';

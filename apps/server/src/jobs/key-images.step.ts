@@ -1,6 +1,5 @@
-import sharp from 'sharp';
 import { AiProvenance, CtVolume, newUid, writeSecondaryCapture } from '@covseg/dicom';
-import { SegmentationModel, VolumeSegmentation } from '@covseg/segmentation';
+import { SegmentationModel, VolumeSegmentation, annotateRgb } from '@covseg/segmentation';
 import { JobQuantification } from './job-result';
 import { KEY_IMAGE_SERIES_NUMBER, keyImageSeriesDescription, seriesNumberOfRun } from './result-series';
 
@@ -61,7 +60,7 @@ export async function renderKeyImages(
   for (const [index, { z, mm2 }] of chosen.entries()) {
     const rgb = sliceRgb(volume.hu, segmentation.infection, z * plane, plane);
     const caption = `${model.name} ${model.version} · slice ${z + 1}/${slices} · infection ${(mm2 / 100).toFixed(1)} cm² in this slice`;
-    const pixels = await annotate(rgb, columns, rows, [BANNER], [caption]);
+    const pixels = await annotateRgb(rgb, columns, rows, [BANNER], [caption]);
     const source = volume.slices[z]!;
     images.push(
       writeSecondaryCapture({
@@ -105,23 +104,6 @@ function sliceRgb(hu: Int16Array, infection: Uint8Array, offset: number, plane: 
   return rgb;
 }
 
-const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-/** Text lines at the top and bottom of the picture, yellow on a dark band; returns raw RGB. */
-async function annotate(rgb: Uint8Array, width: number, height: number, top: string[], bottom: string[]): Promise<Uint8Array> {
-  const size = Math.max(10, Math.round(width / 40));
-  const band = (lines: string[], y0: number) =>
-    `<rect x="0" y="${y0}" width="${width}" height="${lines.length * size * 1.4 + size * 0.4}" fill="black" fill-opacity="0.6"/>` +
-    lines.map((line, i) => `<text x="${size / 2}" y="${y0 + size * 1.25 + i * size * 1.4}" font-family="DejaVu Sans, sans-serif" font-size="${size}" fill="#ffd400">${escapeXml(line)}</text>`).join('');
-  const svg = `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${band(top, 0)}${band(bottom, height - bottom.length * size * 1.4 - size * 0.4)}</svg>`;
-  const out = await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width, height, channels: 3 } })
-    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
-    .removeAlpha()
-    .raw()
-    .toBuffer();
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-}
-
 async function summaryPicture(q: JobQuantification, model: SegmentationModel, keySlices: number, slices: number): Promise<Uint8Array> {
   const region = (label: string, r: { infectionVolumeMl: number; lungVolumeMl: number; involvementPercent: number }) =>
     `${label}: infection ${r.infectionVolumeMl.toFixed(1)} mL of ${r.lungVolumeMl.toFixed(1)} mL lung = ${r.involvementPercent.toFixed(2)} %`;
@@ -136,5 +118,5 @@ async function summaryPicture(q: JobQuantification, model: SegmentationModel, ke
     `Model ${model.name} ${model.version}${model.trained ? '' : ' (UNTRAINED: meaningless)'}`,
     `${keySlices} key slice(s) of ${slices} with >= ${KEY_IMAGE_MIN_INFECTION_MM2 / 100} cm2 infection`,
   ];
-  return annotate(new Uint8Array(512 * 512 * 3), 512, 512, [BANNER, '', ...lines], ['See the DICOM SEG and SR of this study for the result.']);
+  return annotateRgb(new Uint8Array(512 * 512 * 3), 512, 512, [BANNER, '', ...lines], ['See the DICOM SEG and SR of this study for the result.']);
 }
