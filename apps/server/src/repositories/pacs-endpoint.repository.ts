@@ -103,23 +103,7 @@ export class PacsEndpointRepository {
         `INSERT INTO pacs_endpoints (id, name, base_url, auth_type, username, sealed_secret, timeout_ms, disabled_at, dicom_ae_title, dicom_host, dicom_port, result_transport, key_images, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        id,
-        fields.name,
-        fields.baseUrl ?? '',
-        fields.authType,
-        fields.username,
-        fields.sealedSecret,
-        fields.timeoutMs,
-        fields.disabledAt,
-        fields.dicomAeTitle,
-        fields.dicomHost,
-        fields.dicomPort,
-        fields.resultTransport,
-        fields.keyImages ? 1 : 0,
-        now,
-        now,
-      );
+      .run(id, ...columnValues(fields), now, now);
     return this.get(id)!;
   }
 
@@ -130,22 +114,7 @@ export class PacsEndpointRepository {
            dicom_ae_title = ?, dicom_host = ?, dicom_port = ?, result_transport = ?, key_images = ?, updated_at = ?
          WHERE id = ?`,
       )
-      .run(
-        fields.name,
-        fields.baseUrl ?? '',
-        fields.authType,
-        fields.username,
-        fields.sealedSecret,
-        fields.timeoutMs,
-        fields.disabledAt,
-        fields.dicomAeTitle,
-        fields.dicomHost,
-        fields.dicomPort,
-        fields.resultTransport,
-        fields.keyImages ? 1 : 0,
-        new Date().toISOString(),
-        id,
-      );
+      .run(...columnValues(fields), new Date().toISOString(), id);
     return this.get(id)!;
   }
 
@@ -158,4 +127,22 @@ export class PacsEndpointRepository {
   hasJobs(id: string): boolean {
     return this.db.prepare('SELECT 1 FROM jobs WHERE pacs_endpoint_id = ? LIMIT 1').get(id) !== undefined;
   }
+}
+
+/** The editable columns in the order both INSERT and UPDATE list them (name … key_images). */
+function columnValues(fields: PacsEndpointFields): unknown[] {
+  return [
+    fields.name,
+    fields.baseUrl ?? '',
+    fields.authType,
+    fields.username,
+    fields.sealedSecret,
+    fields.timeoutMs,
+    fields.disabledAt,
+    fields.dicomAeTitle,
+    fields.dicomHost,
+    fields.dicomPort,
+    fields.resultTransport,
+    fields.keyImages ? 1 : 0,
+  ];
 }
