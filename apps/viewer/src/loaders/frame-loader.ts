@@ -1,5 +1,6 @@
 import { authHeaders, UnauthorizedError, ApiError, NetworkError, reportUnauthorized } from '../api/http-client';
-import { firstMultipartPart } from './multipart';
+import { firstMultipartPart, readMultipartStream } from './multipart';
+import { readPart10Pixels } from './dicom-part10';
 import type { SliceMeta } from './series-metadata';
 
 /** Scheme of the viewer's own image loader; image ids are `covseg:<frame URL>`. */
@@ -45,7 +46,10 @@ export function registerSlices(slices: readonly SliceMeta[]): void {
 }
 
 export function unregisterSlices(slices: readonly SliceMeta[]): void {
-  for (const slice of slices) registry.delete(imageIdOf(slice));
+  for (const slice of slices) {
+    registry.delete(imageIdOf(slice));
+    streaming.delete(imageIdOf(slice));
+  }
 }
 
 export class FrameDecodeError extends Error {
@@ -61,13 +65,137 @@ export class FrameDecodeError extends Error {
 export async function loadFrame(imageId: string, signal?: AbortSignal): Promise<LoadedImage> {
   const slice = registry.get(imageId);
   if (!slice) throw new FrameDecodeError(`Loading ${imageId} failed: its series is not open`);
-  let pixels: Int16Array | Uint16Array | Uint8Array;
+  const streamed = streaming.get(imageId);
+  if (streamed) {
+    try {
+      return await streamed.promise;
+    } catch (error) {
+      if (!(error instanceof NotStreamed)) throw error;
+    } finally {
+      streaming.delete(imageId);
+    }
+  }
+  return toImage(imageId, slice, await fetchFramePixels(slice, signal));
+}
+
+async function fetchFramePixels(slice: SliceMeta, signal: AbortSignal | undefined): Promise<Int16Array | Uint16Array | Uint8Array> {
   try {
-    pixels = await fetchTranscoded(slice, signal);
+    return await fetchTranscoded(slice, signal);
   } catch (error) {
     if (!(error instanceof TranscodingRefused)) throw error;
-    pixels = await fetchDecodedOnServer(slice, signal);
+    return fetchDecodedOnServer(slice, signal);
   }
+}
+
+/** A slice that the series stream will deliver; `settle` is first come, first served (stream or priority fetch). */
+interface Pending {
+  promise: Promise<LoadedImage>;
+  settled: boolean;
+  resolve(image: LoadedImage): void;
+  reject(error: unknown): void;
+}
+
+/** The series stream did not carry this slice (or could not read it); the loader fetches its frame alone. */
+class NotStreamed extends Error {
+  override name = 'NotStreamed';
+}
+
+const streaming = new Map<string, Pending>();
+
+function pending(): Pending {
+  let resolve!: (image: LoadedImage) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<LoadedImage>((res, rej) => ((resolve = res), (reject = rej)));
+  const entry: Pending = {
+    promise,
+    settled: false,
+    resolve: (image) => ((entry.settled = true), resolve(image)),
+    reject: (error) => ((entry.settled = true), reject(error)),
+  };
+  // Nobody may await a slice the viewer never asks for; its rejection is not an error.
+  promise.catch(() => undefined);
+  return entry;
+}
+
+/**
+ * Retrieves the whole series in one WADO-RS request (PS3.18 §10.4.1.1.2, `multipart/related;
+ * type="application/dicom"`, the stored transfer syntax) and parses it as it streams in, so every slice
+ * arrives with one round trip instead of one request each. Slices it cannot read (compressed or big-endian
+ * storage, a part missing, the request failing) fall back to per-frame retrieval in {@link loadFrame}.
+ * Call it synchronously before asking cornerstone for the slices, so the loader finds them pending.
+ * Resolves when the stream has ended; aborting `signal` stops it and leaves the rest to per-frame loads.
+ */
+export async function streamSeries(imageIds: readonly string[], signal: AbortSignal): Promise<void> {
+  const bySop = new Map<string, { imageId: string; slice: SliceMeta; entry: Pending }>();
+  let seriesUrl: string | undefined;
+  for (const imageId of imageIds) {
+    const slice = registry.get(imageId);
+    if (!slice || streaming.has(imageId)) continue;
+    const url = slice.frameUrl.replace(/\/instances\/[^/]+\/frames\/1$/, '');
+    if (seriesUrl !== undefined && url !== seriesUrl) continue;
+    seriesUrl = url;
+    const entry = pending();
+    streaming.set(imageId, entry);
+    bySop.set(slice.sopInstanceUID, { imageId, slice, entry });
+  }
+  if (!seriesUrl || bySop.size === 0) return;
+  try {
+    const response = await send(seriesUrl, SERIES_ACCEPT, signal);
+    if (response.status === 401) reportUnauthorized();
+    const contentType = response.headers.get('content-type') ?? '';
+    if (!response.ok || !response.body || !contentType.toLowerCase().startsWith('multipart/')) {
+      await response.body?.cancel();
+      return;
+    }
+    await readMultipartStream(response.body, contentType, (part) => {
+      let read;
+      try {
+        read = readPart10Pixels(part);
+      } catch {
+        return; // one unreadable part: that slice falls back alone
+      }
+      const target = read && bySop.get(read.sopInstanceUID);
+      if (!read || !target || target.entry.settled) return;
+      const { slice, imageId, entry } = target;
+      if (read.pixelData.length < slice.rows * slice.columns * (slice.bitsAllocated / 8)) return;
+      try {
+        entry.resolve(toImage(imageId, slice, toPixels(read.pixelData, slice)));
+      } catch (error) {
+        entry.reject(error);
+      }
+    });
+  } catch {
+    // Aborted, a network failure or a malformed answer: the slices not delivered fall back below.
+  } finally {
+    // Left the view: the waiting loads end too, rather than each fetching its frame alone.
+    for (const { imageId, entry } of bySop.values()) {
+      if (!entry.settled) entry.reject(signal.aborted ? new DOMException(`Loading ${imageId} was cancelled`, 'AbortError') : new NotStreamed(imageId));
+    }
+  }
+}
+
+/**
+ * The slice on screen must not wait for its turn in the series stream: fetches its frame alone and hands
+ * it to whoever waits for it, unless the stream delivers it first.
+ */
+export function prioritise(imageId: string, signal?: AbortSignal): void {
+  const entry = streaming.get(imageId);
+  const slice = registry.get(imageId);
+  if (!entry || entry.settled || !slice) return;
+  fetchFramePixels(slice, signal).then(
+    (pixels) => {
+      if (!entry.settled) entry.resolve(toImage(imageId, slice, pixels));
+    },
+    () => {
+      if (!entry.settled) entry.reject(new NotStreamed(imageId));
+    },
+  );
+}
+
+/** A series retrieve in the stored transfer syntax (PS3.18 Table 8.7.3-5: `*` lets the origin choose). */
+const SERIES_ACCEPT = 'multipart/related; type="application/dicom"; transfer-syntax=*';
+
+function toImage(imageId: string, slice: SliceMeta, pixels: Int16Array | Uint16Array | Uint8Array): LoadedImage {
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < pixels.length; i++) {

@@ -1,6 +1,7 @@
 import * as cornerstone from 'cornerstone-core';
 import { OverlayLayer, type OverlayMask } from './overlay-layer';
 import { registerImageLoader } from './image-loader';
+import { prioritise, streamSeries } from '../loaders/frame-loader';
 
 export interface ViewState {
   /** The slice displayed (requested and decoded); `rendered` is the one the canvas shows. */
@@ -39,6 +40,8 @@ export class StackViewport {
   private readonly attempts = new Map<number, number>();
   private prefetchQueue: number[] = [];
   private inFlight = 0;
+  /** The one-request series retrieve feeding the prefetch; aborted when the stack changes or the view goes. */
+  private stream: { abort: AbortController; active: boolean } | undefined;
   private destroyed = false;
   private readonly resizeObserver: ResizeObserver;
   private readonly onRenderedEvent = () => this.afterRender();
@@ -66,6 +69,8 @@ export class StackViewport {
     this.failed.clear();
     this.attempts.clear();
     this.prefetchQueue = [];
+    this.stream?.abort.abort();
+    this.stream = undefined;
     this.initialVoi = options.initialVoi;
   }
 
@@ -91,6 +96,7 @@ export class StackViewport {
     if (this.imageIds.length === 0) return;
     const target = Math.min(this.imageIds.length - 1, Math.max(0, Math.round(index)));
     this.requested = target;
+    if (this.stream?.active) prioritise(this.imageIds[target]);
     let image: cornerstone.Image;
     try {
       image = await cornerstone.loadAndCacheImage(this.imageIds[target]);
@@ -237,6 +243,7 @@ export class StackViewport {
     // Every method that touches cornerstone checks `displayed`; a view torn down mid-load must not reach it.
     this.displayed = false;
     this.prefetchQueue = [];
+    this.stream?.abort.abort();
     this.listeners.clear();
     this.resizeObserver.disconnect();
     this.element.removeEventListener(cornerstone.EVENTS.IMAGE_RENDERED, this.onRenderedEvent);
@@ -267,11 +274,22 @@ export class StackViewport {
       }
     }
     this.prefetchQueue = order;
+    if (!this.stream && order.length > 0) {
+      // One series retrieve for everything not on screen yet; the slices wait on it rather than on a
+      // request each, so while it runs the pump does not throttle them.
+      const stream = { abort: new AbortController(), active: true };
+      this.stream = stream;
+      void streamSeries(order.map((i) => this.imageIds[i]), stream.abort.signal).finally(() => {
+        stream.active = false;
+        if (this.stream === stream) this.pump();
+      });
+    }
     this.pump();
   }
 
   private pump(): void {
-    while (!this.destroyed && this.inFlight < PREFETCH_CONCURRENCY && this.prefetchQueue.length > 0) {
+    const limit = this.stream?.active ? Infinity : PREFETCH_CONCURRENCY;
+    while (!this.destroyed && this.inFlight < limit && this.prefetchQueue.length > 0) {
       const index = this.prefetchQueue.shift() as number;
       if (this.loaded.has(index)) continue;
       this.inFlight++;
