@@ -3,7 +3,7 @@
 //   node scripts/run-ts.mjs bench/viewer.bench.ts [--with-seg]
 // Prints: time until the first CT image is drawn after opening the deep link (cold page and in-app
 // navigation), time until every slice is cached, and scrolling frame rate through all slices once loaded.
-// Targets (issue): first image < 1 s, scrolling > 20 fps. --with-seg first runs a segmentation job so the
+// Targets (issue): first image < 1 s (in-app < 0.5 s), whole series cached < 2 s, scrolling > 20 fps. --with-seg first runs a segmentation job so the
 // overlay (two segments) is drawn on every frame too.
 import { cpus, loadavg } from 'node:os';
 import { OrthancInstance } from '../tests/support/orthanc';
@@ -40,6 +40,9 @@ async function main(): Promise<void> {
     const warm: number[] = [];
     const allLoaded: number[] = [];
     const fps: number[] = [];
+    const firstShown: number[] = [];
+    const cachedAfterFirst: number[] = [];
+    const cachedFromOpen: number[] = [];
     const breakdowns: string[] = [];
     for (let run = 0; run < RUNS; run++) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
@@ -56,8 +59,9 @@ async function main(): Promise<void> {
           const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
           const metadata = resources.find((r) => r.name.endsWith('/metadata'));
           const frame = resources.find((r) => r.name.includes('/frames/'));
+          const series = resources.find((r) => /\/series\/[0-9.]+$/.test(r.name));
           const ms = (x: number | undefined) => (x === undefined ? '?' : x.toFixed(0));
-          return `page ready ${ms(nav.domContentLoadedEventEnd)} ms, metadata ${ms(metadata?.startTime)}→${ms(metadata?.responseEnd)} ms, first frame ${ms(frame?.startTime)}→${ms(frame?.responseEnd)} ms`;
+          return `page ready ${ms(nav.domContentLoadedEventEnd)} ms, metadata ${ms(metadata?.startTime)}→${ms(metadata?.responseEnd)} ms, first frame ${ms(frame?.startTime)}→${ms(frame?.responseEnd)} ms, series retrieve ${ms(series?.startTime)}→${ms(series?.responseEnd)} ms`;
         }),
       );
       try {
@@ -68,6 +72,13 @@ async function main(): Promise<void> {
         throw new Error(`Not every slice was cached: ${JSON.stringify(state)}; errors shown: ${JSON.stringify(toasts)}`, { cause: error });
       }
       allLoaded.push(Date.now() - start);
+      // The page's own clock (performance.now(), 0 = navigation start): when the first image was displayed and
+      // when the last slice entered cornerstone's cache, as the viewport recorded them.
+      const times = await page.evaluate(() => ({ ...window.__covseg!.loadTimes(), cached: window.__covseg!.cachedCount(), count: window.__covseg!.viewState().count }));
+      if (times.cached !== times.count || times.firstShownAt === undefined || times.allCachedAt === undefined) throw new Error(`The app reports ${JSON.stringify(times)}`);
+      firstShown.push(times.firstShownAt);
+      cachedAfterFirst.push(times.allCachedAt - times.firstShownAt);
+      cachedFromOpen.push(times.allCachedAt);
       // Scrolling: show every slice in turn, one animation frame each, as a held arrow key would.
       fps.push(
         await page.evaluate(async () => {
@@ -98,6 +109,10 @@ async function main(): Promise<void> {
         ...breakdowns.map((b, i) => `    run ${i + 1}: ${b}`),
         `  first image after in-app navigation:                 ${show(warm, 'ms')}`,
         `  all 133 slices cached after opening:                 ${show(allLoaded, 'ms')}`,
+        `  page clock (app-recorded, from navigation start):`,
+        `    first image displayed:                             ${show(firstShown, 'ms')}`,
+        `    every slice in cornerstone's cache:                ${show(cachedFromOpen, 'ms')}`,
+        `    every slice cached, counted from the first image:  ${show(cachedAfterFirst, 'ms')}  target < 2000 ms`,
         `  scrolling through all slices once loaded:            ${show(fps, 'fps', 1)}  target > 20 fps`,
         '',
       ].join('\n'),

@@ -116,6 +116,8 @@ declare global {
       viewState(): { index: number; rendered: number; count: number; windowWidth: number; windowCenter: number; scale: number };
       sliceUids(): string[];
       loadedCount(): number;
+      cachedCount(): number;
+      loadTimes(): { firstShownAt: number | undefined; allCachedAt: number | undefined };
       show(index: number): Promise<void>;
       overlayReadBack(): { index: number; rows: number; columns: number; states: number[] } | undefined;
       overlaySlices(): number[];

@@ -48,6 +48,11 @@ declare module 'cornerstone-core' {
   export function updateImage(element: HTMLElement): void;
   export function pixelToCanvas(element: HTMLElement, point: { x: number; y: number }): { x: number; y: number };
   export function canvasToPixel(element: HTMLElement, point: { x: number; y: number }): { x: number; y: number };
-  export const imageCache: { purgeCache(): void; setMaximumSizeBytes(bytes: number): void };
+  export const imageCache: {
+    purgeCache(): void;
+    setMaximumSizeBytes(bytes: number): void;
+    /** cornerstone's cache by image id; `loaded` once the image load object resolved. */
+    imageCache: Record<string, { loaded: boolean } | undefined>;
+  };
   export const internal: { getTransform(enabledElement: EnabledElement): Transform };
 }

@@ -49,6 +49,8 @@ export class StackViewport {
   private onProgress: (loaded: number, total: number) => void = () => undefined;
   private initialVoi: cornerstone.Voi | undefined;
   private redrawPending = false;
+  private firstShownAt: number | undefined;
+  private allCachedAt: number | undefined;
 
   constructor(private readonly element: HTMLElement) {
     registerImageLoader();
@@ -71,6 +73,8 @@ export class StackViewport {
     this.prefetchQueue = [];
     this.stream?.abort.abort();
     this.stream = undefined;
+    this.firstShownAt = undefined;
+    this.allCachedAt = undefined;
     this.initialVoi = options.initialVoi;
   }
 
@@ -89,6 +93,16 @@ export class StackViewport {
 
   get loadedCount(): number {
     return this.loaded.size;
+  }
+
+  /** How many slices of the stack cornerstone's image cache holds loaded (read from the cache itself). */
+  cachedCount(): number {
+    return this.imageIds.filter((id) => cornerstone.imageCache.imageCache[id]?.loaded === true).length;
+  }
+
+  /** performance.now() when the stack's first image was displayed and when its last slice was cached. */
+  loadTimes(): { firstShownAt: number | undefined; allCachedAt: number | undefined } {
+    return { firstShownAt: this.firstShownAt, allCachedAt: this.allCachedAt };
   }
 
   /** Shows slice `index` (clamped). Resolves once it is displayed, or when a later request supersedes it. */
@@ -110,6 +124,7 @@ export class StackViewport {
     if (this.requested !== target) return;
     const first = !this.displayed;
     cornerstone.displayImage(this.element, image);
+    this.firstShownAt ??= performance.now();
     this.displayed = true;
     this.current = target;
     if (first && this.initialVoi) cornerstone.setViewport(this.element, { voi: { ...this.initialVoi } });
@@ -262,6 +277,7 @@ export class StackViewport {
   private markLoaded(index: number): void {
     if (this.loaded.has(index)) return;
     this.loaded.add(index);
+    if (this.loaded.size === this.imageIds.length) this.allCachedAt ??= performance.now();
     this.onProgress(this.loaded.size, this.imageIds.length);
   }
 

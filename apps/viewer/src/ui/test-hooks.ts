@@ -11,6 +11,10 @@ export interface CovsegTestHooks {
   sliceUids(): string[];
   /** How many slices are decoded and cached. */
   loadedCount(): number;
+  /** How many slices of the open series cornerstone's image cache holds loaded. */
+  cachedCount(): number;
+  /** performance.now() of the first image displayed and of the last slice cached (undefined until then). */
+  loadTimes(): { firstShownAt: number | undefined; allCachedAt: number | undefined };
   /** Shows a slice; resolves when it is displayed. */
   show(index: number): Promise<void>;
   /** The overlay canvas read back into CT pixel space; see OverlayLayer.readBack (states as a plain array). */
@@ -38,6 +42,8 @@ export function installTestHooks(viewport: StackViewport, slices: () => SliceMet
     viewState: () => viewport.state(),
     sliceUids: () => slices().map((s) => s.sopInstanceUID),
     loadedCount: () => viewport.loadedCount,
+    cachedCount: () => viewport.cachedCount(),
+    loadTimes: () => viewport.loadTimes(),
     show: (index) => viewport.show(index),
     overlayReadBack: () => {
       const read = viewport.readOverlay();

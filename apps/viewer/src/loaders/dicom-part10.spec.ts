@@ -1,0 +1,72 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDicom } from '@covseg/dicom';
+import { lidcSlicePaths } from '../../../../tests/support/lidc-fixture';
+import { readPart10Pixels } from './dicom-part10';
+import { readMultipartStream } from './multipart';
+
+/** Compares the viewer's minimal reader with the project's full parser (dcmjs based) on one file. */
+async function expectSameAsParser(bytes: Uint8Array, syntax: string): Promise<void> {
+  const read = readPart10Pixels(bytes);
+  const reference = parseDicom(bytes);
+  expect(read?.transferSyntaxUID).toBe(syntax);
+  expect(read?.sopInstanceUID).toBe(reference.sopInstanceUID);
+  const stored = await reference.decodeFrame(0);
+  const copy = read!.pixelData.slice(0, stored.length * 2);
+  expect(Array.from(new Int16Array(copy.buffer))).toEqual(Array.from(stored));
+}
+
+describe('reading SOP Instance UID and Pixel Data from a Part 10 file', () => {
+  it('matches the full parser on LIDC slices stored explicit VR little endian', async () => {
+    for (const path of lidcSlicePaths().slice(0, 3)) await expectSameAsParser(new Uint8Array(readFileSync(path)), '1.2.840.10008.1.2.1');
+  });
+
+  it('matches the full parser on the same slice converted to implicit VR little endian (dcmconv)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'covseg-part10-'));
+    try {
+      const out = join(dir, 'implicit.dcm');
+      execFileSync('dcmconv', ['+ti', lidcSlicePaths()[5]!, out]);
+      await expectSameAsParser(new Uint8Array(readFileSync(out)), '1.2.840.10008.1.2');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a compressed file as unreadable, so the viewer falls back to transcoded frames', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'covseg-part10-'));
+    try {
+      const out = join(dir, 'rle.dcm');
+      execFileSync('dcmcrle', [lidcSlicePaths()[5]!, out]);
+      expect(readPart10Pixels(new Uint8Array(readFileSync(out)))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('reading a streamed multipart/related series answer', () => {
+  it('hands over every part intact whatever the chunking', async () => {
+    const encoder = new TextEncoder();
+    const parts = [Uint8Array.from([0x0d, 0x0a, 0x2d, 0x2d, 1, 2]), new Uint8Array(70_000).map((_, i) => i % 251), Uint8Array.from([9])];
+    const pieces: Uint8Array[] = [];
+    for (const part of parts) pieces.push(encoder.encode('--b-1\r\nContent-Type: application/dicom\r\n\r\n'), part, encoder.encode('\r\n'));
+    pieces.push(encoder.encode('--b-1--\r\n'));
+    const whole = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const piece of pieces) (whole.set(piece, at), (at += piece.length));
+    for (const chunk of [1, 7, 4096, whole.length]) {
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < whole.length; i += chunk) controller.enqueue(whole.slice(i, i + chunk));
+          controller.close();
+        },
+      });
+      const seen: number[][] = [];
+      await readMultipartStream(stream, 'multipart/related; type="application/dicom"; boundary=b-1', (part) => seen.push(Array.from(part)));
+      expect(seen).toEqual(parts.map((p) => Array.from(p)));
+    }
+  });
+});
