@@ -147,7 +147,8 @@ export async function streamSeries(imageIds: readonly string[], signal: AbortSig
       await response.body?.cancel();
       return;
     }
-    await readMultipartStream(response.body, contentType, (part) => {
+    await readMultipartStream(response.body, contentType, handlePart);
+    function handlePart(part: Uint8Array): void {
       let read;
       try {
         read = readPart10Pixels(part);
@@ -163,7 +164,7 @@ export async function streamSeries(imageIds: readonly string[], signal: AbortSig
       } catch (error) {
         entry.reject(error);
       }
-    });
+    }
   } catch {
     // Aborted, a network failure or a malformed answer: the slices not delivered fall back below.
   } finally {

@@ -39,7 +39,8 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number
 /**
  * Reads a streamed `multipart/related` body (PS3.18 §8.7.3.3) and hands each part's body to `onPart` as
  * soon as its closing boundary arrives, so a series retrieve delivers instance after instance rather than
- * all at the end. Each part owns its own buffer.
+ * all at the end. Each part owns its own buffer. Chunks are appended to one growing buffer (capacity
+ * doubles, consumed bytes are compacted away), so each byte is copied about twice whatever the chunking.
  */
 export async function readMultipartStream(body: ReadableStream<Uint8Array>, contentType: string, onPart: (part: Uint8Array) => void): Promise<void> {
   const match = /boundary="?([^";]+)"?/i.exec(contentType);
@@ -47,43 +48,54 @@ export async function readMultipartStream(body: ReadableStream<Uint8Array>, cont
   const delimiter = ascii(`\r\n--${match[1]}`);
   const headerEnd = ascii('\r\n\r\n');
   const reader = body.getReader();
-  // Prefix CRLF so the first boundary matches the same delimiter as the others.
-  let buffer: Uint8Array = new Uint8Array(ascii('\r\n'));
+  // Starts with CR LF so the first boundary matches the same delimiter as the others.
+  let buffer = new Uint8Array(1 << 20);
+  buffer.set(ascii('\r\n'));
+  let length = 2;
+  /** Start of the bytes not consumed yet. */
+  let start = 0;
+  /** Where the next delimiter search starts (everything before cannot begin one). */
   let scanFrom = 0;
-  /** Where the current part's body starts, once its headers have been read. */
+  /** Start of the current part's body, once its headers have been read; -1 before. */
   let bodyStart = -1;
-  let done = false;
-  while (!done) {
+  for (;;) {
     const next = await reader.read();
-    if (next.done) done = true;
-    else {
-      const grown = new Uint8Array(buffer.length + next.value.length);
-      grown.set(buffer);
-      grown.set(next.value, buffer.length);
+    if (next.done) break;
+    const chunk = next.value;
+    if (length + chunk.length > buffer.length) {
+      const live = length - start;
+      const grown = live + chunk.length > buffer.length / 2 ? new Uint8Array(Math.max(buffer.length * 2, live + chunk.length)) : buffer;
+      grown.set(buffer.subarray(start, length));
+      scanFrom -= start;
+      if (bodyStart >= 0) bodyStart -= start;
+      length = live;
+      start = 0;
       buffer = grown;
     }
+    buffer.set(chunk, length);
+    length += chunk.length;
     for (;;) {
+      const view = buffer.subarray(0, length);
       if (bodyStart < 0) {
-        const boundary = indexOf(buffer, delimiter, scanFrom);
+        const boundary = indexOf(view, delimiter, Math.max(start, scanFrom));
         if (boundary < 0) break;
         const afterBoundary = boundary + delimiter.length;
-        if (buffer.length < afterBoundary + 2) break;
+        if (length < afterBoundary + 2) break;
         if (buffer[afterBoundary] === 0x2d && buffer[afterBoundary + 1] === 0x2d) return void (await reader.cancel());
-        const headersEnd = indexOf(buffer, headerEnd, afterBoundary);
+        const headersEnd = indexOf(view, headerEnd, afterBoundary);
         if (headersEnd < 0) break;
-        buffer = buffer.slice(headersEnd + 4);
-        bodyStart = 0;
-        scanFrom = 0;
+        bodyStart = headersEnd + 4;
+        scanFrom = bodyStart;
       }
-      const closing = indexOf(buffer, delimiter, scanFrom);
+      const closing = indexOf(view, delimiter, scanFrom);
       if (closing < 0) {
-        scanFrom = Math.max(0, buffer.length - delimiter.length);
+        scanFrom = Math.max(bodyStart, length - delimiter.length);
         break;
       }
-      onPart(buffer.slice(0, closing));
-      buffer = buffer.slice(closing);
+      onPart(buffer.slice(bodyStart, closing));
+      start = closing;
+      scanFrom = closing;
       bodyStart = -1;
-      scanFrom = 0;
     }
   }
   throw new MultipartError('Reading a WADO-RS answer failed: the closing boundary is missing');

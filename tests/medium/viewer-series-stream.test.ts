@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDicom } from '@covseg/dicom';
-import { lidcSlicePaths } from '../../../../tests/support/lidc-fixture';
-import { readPart10Pixels } from './dicom-part10';
-import { readMultipartStream } from './multipart';
+import { lidcSlicePaths } from '../support/lidc-fixture';
+import { readPart10Pixels } from '../../apps/viewer/src/loaders/dicom-part10';
+import { readMultipartStream } from '../../apps/viewer/src/loaders/multipart';
 
 /** Compares the viewer's minimal reader with the project's full parser (dcmjs based) on one file. */
 async function expectSameAsParser(bytes: Uint8Array, syntax: string): Promise<void> {
