@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parseDicom } from '@covseg/dicom';
 import { lidcSlicePaths } from '../support/lidc-fixture';
 import { artifactsDir, startViewerStack, viewerUrl, waitForFirstImage, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
 import { poll } from './support/poll';
@@ -134,6 +136,27 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
     await page.screenshot({ path: join(artifactsDir, 'viewer-zoomed-panned.png') });
     await page.keyboard.press('r');
     await poll(scale).toBeCloseTo(fit, 5);
+    expect(errors).toEqual([]);
+  });
+
+  it('caches every slice of the series after opening it, from one series retrieve, with the PACS pixels', async () => {
+    const { page, errors } = await stack.newPage();
+    await page.goto(viewerUrl(stack.server, STUDY, SERIES));
+    await waitForFirstImage(page);
+    // Read from cornerstone's own cache, not from our counters.
+    await page.waitForFunction(() => window.__covseg!.cachedCount() === 133, undefined, { timeout: 120_000 });
+    const requests = await page.evaluate(() => (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((r) => new URL(r.name).pathname));
+    expect(requests.filter((path) => path.endsWith(`/series/${SERIES}`))).toHaveLength(1);
+    expect(requests.filter((path) => path.includes('/frames/')).length).toBeLessThan(10);
+    // The cached slices are the PACS's pixels: first, middle and last compared with the files as parsed server-side.
+    const paths = lidcSlicePaths();
+    for (const index of [0, 66, 132]) {
+      await page.evaluate((i) => window.__covseg!.show(i), index);
+      const stored = await (parseDicom(new Uint8Array(readFileSync(paths[index]!)))).decodeFrame(0);
+      let sum = 0;
+      for (const v of stored) sum += v;
+      expect(await page.evaluate(() => window.__covseg!.storedPixelSum())).toEqual({ sum, count: 512 * 512 });
+    }
     expect(errors).toEqual([]);
   });
 

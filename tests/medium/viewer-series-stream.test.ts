@@ -56,7 +56,10 @@ describe('reading a streamed multipart/related series answer', () => {
     pieces.push(encoder.encode('--b-1--\r\n'));
     const whole = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
     let at = 0;
-    for (const piece of pieces) (whole.set(piece, at), (at += piece.length));
+    for (const piece of pieces) {
+      whole.set(piece, at);
+      at += piece.length;
+    }
     for (const chunk of [1, 7, 4096, whole.length]) {
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
