@@ -53,6 +53,15 @@ async function main(): Promise<void> {
       await page.goto(url);
       await page.waitForFunction(() => (window.__covseg?.viewState().rendered ?? -1) >= 0);
       cold.push(Date.now() - start);
+      try {
+        await page.waitForFunction(() => window.__covseg!.loadedCount() === window.__covseg!.viewState().count, undefined, { timeout: 120_000 });
+      } catch (error) {
+        const state = await page.evaluate(() => ({ loaded: window.__covseg!.loadedCount(), ...window.__covseg!.viewState() }));
+        const toasts = await page.locator('.toast-error').allTextContents();
+        throw new Error(`Not every slice was cached: ${JSON.stringify(state)}; errors shown: ${JSON.stringify(toasts)}`, { cause: error });
+      }
+      allLoaded.push(Date.now() - start);
+      // Read once every slice is in: a resource entry appears only when its response has ended.
       breakdowns.push(
         await page.evaluate(() => {
           const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
@@ -64,14 +73,6 @@ async function main(): Promise<void> {
           return `page ready ${ms(nav.domContentLoadedEventEnd)} ms, metadata ${ms(metadata?.startTime)}→${ms(metadata?.responseEnd)} ms, first frame ${ms(frame?.startTime)}→${ms(frame?.responseEnd)} ms, series retrieve ${ms(series?.startTime)}→${ms(series?.responseEnd)} ms`;
         }),
       );
-      try {
-        await page.waitForFunction(() => window.__covseg!.loadedCount() === window.__covseg!.viewState().count, undefined, { timeout: 120_000 });
-      } catch (error) {
-        const state = await page.evaluate(() => ({ loaded: window.__covseg!.loadedCount(), ...window.__covseg!.viewState() }));
-        const toasts = await page.locator('.toast-error').allTextContents();
-        throw new Error(`Not every slice was cached: ${JSON.stringify(state)}; errors shown: ${JSON.stringify(toasts)}`, { cause: error });
-      }
-      allLoaded.push(Date.now() - start);
       // The page's own clock (performance.now(), 0 = navigation start): when the first image was displayed and
       // when the last slice entered cornerstone's cache, as the viewport recorded them.
       const times = await page.evaluate(() => ({ ...window.__covseg!.loadTimes(), cached: window.__covseg!.cachedCount(), count: window.__covseg!.viewState().count }));
