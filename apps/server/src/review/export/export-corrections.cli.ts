@@ -1,12 +1,12 @@
 // `npm run export-corrections -- --out DIR [--endpoint ID] [--model FILE]`
 // Reads DATA_DIR (default .var/server) like the server; prints the summary as one JSON object on the LAST line.
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { parseModelContract, readOnnxMetadataProps } from '@covseg/segmentation';
-import { APP_CONFIG, AppConfig } from '../../repositories/config.repository';
+import { APP_CONFIG, AppConfig, loadConfig } from '../../repositories/config.repository';
 import { CorrectionExportModule } from './correction-export.module';
 import { CorrectionExportService } from './correction-export.service';
 
@@ -17,6 +17,13 @@ async function main(): Promise<void> {
   });
   if (!values.out) {
     process.stderr.write('usage: npm run export-corrections -- --out DIR [--endpoint PACS_ENDPOINT_ID] [--model FILE]\n');
+    process.exitCode = 2;
+    return;
+  }
+  // Never create an empty database (or a new secret key) where the server keeps none.
+  const { databasePath } = loadConfig(process.env);
+  if (!existsSync(databasePath)) {
+    process.stderr.write(`export-corrections: no server database at ${databasePath}; set DATA_DIR to the server's data folder\n`);
     process.exitCode = 2;
     return;
   }
