@@ -113,8 +113,9 @@ describe('npm run export-corrections: saved corrections become framed training p
       { z: 5, reason: 'infection' },
       { z: 6, reason: 'infection' },
     ].filter(({ z }) => serverFrames[z]);
-    // The first LIDC slices are near the apex: one of them has too little lung for the model, so it is left out.
-    expect(expected.length).toBeGreaterThanOrEqual(3); // the fixture slices hold enough lung to be framed
+    // A corrected slice with too little lung for the model (CONTRACTS.md §1) is left out, as serving skips it.
+    expect(expected.length).toBeGreaterThanOrEqual(3);
+    expect(expected.map((e) => e.reason)).toContain('emptied'); // the fixture slices hold enough lung to be framed
     expect(manifest.pairs.map((p) => ({ z: p.sliceIndex, reason: p.reason }))).toEqual(expected);
     expect(summary).toMatchObject({ corrections: 1, failed: 0, pairs: expected.length, framing: 'covseg-unet 1.1.0' });
     expect(manifest.corrections).toEqual([expect.objectContaining({ correctionId: saved.id, pairs: expected.length, slicesWithoutFrame: 5 - expected.length, emptiedKnown: true })]);
