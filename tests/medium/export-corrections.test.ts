@@ -191,6 +191,35 @@ describe('npm run export-corrections: saved corrections become framed training p
     expect(readdirSync(join(work, 'out', 'images')).sort()).toEqual(manifest.pairs.map((p) => `${p.name}.png`).sort());
   });
 
+  it('exports only the newest correction when a reader corrects a correction', async () => {
+    const perSlice = ai.rows * ai.columns;
+    const final = edited.slice();
+    final.fill(0, 6 * perSlice, 7 * perSlice); // the second reader removes the lesion the first one added on slice 6
+    const slices = ai.source
+      .map((s, z) => ({ sopInstanceUID: s.sopInstanceUID, rle: sliceRuns(final.subarray(z * perSlice, (z + 1) * perSlice)) }))
+      .filter((s) => s.rle);
+    const second = await server.request('/api/corrections', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await issueToken(server, 'reviewer', 'Reader 9')}` },
+      body: JSON.stringify({ endpointId: server.pacsEndpointId, study: LIDC_STUDY, series: LIDC_SERIES, segSeriesInstanceUID: saved.segSeriesInstanceUID, segSopInstanceUID: saved.segSopInstanceUID, segments: [{ segmentNumber: 1, slices }] }),
+    });
+    expect(second.status).toBe(201);
+    const secondId = ((await second.json()) as { id: string }).id;
+    const run = exportTo(join(work, 'chain'));
+    expect(run.status, run.stderr).toBe(0);
+    const chain = JSON.parse(readFileSync(join(work, 'chain', 'manifest.json'), 'utf8')) as typeof manifest;
+    expect(chain.corrections).toEqual([
+      expect.objectContaining({ correctionId: saved.id, pairs: 0, supersededBy: secondId }),
+      expect.objectContaining({ correctionId: secondId, emptiedKnown: true }),
+    ]);
+    expect(new Set(chain.pairs.map((p) => p.correctionId))).toEqual(new Set([secondId]));
+    expect(chain.pairs.every((p) => p.reviewer === 'Reader 9' && p.derivedFromSopInstanceUID === saved.segSopInstanceUID)).toBe(true);
+    // Slice 6 (if framed) now goes out as emptied: the SEG it corrected had infection there.
+    const six = chain.pairs.find((p) => p.sliceIndex === 6);
+    if (serverFrames[6]) expect(six?.reason).toBe('emptied');
+    else expect(six).toBeUndefined();
+  });
+
   it('refuses a DATA_DIR without a server database and a folder that is not an export', () => {
     const none = exportTo(join(work, 'elsewhere'), { ...server.env, DATA_DIR: join(work, 'no-data') });
     expect(none.status).toBe(2);

@@ -43,7 +43,16 @@ export interface ExportManifest {
   exportedAt: string;
   /** The contract whose window and framing made the images (docs/CONTRACTS.md §1-2). */
   framing: Pick<ModelContract, 'name' | 'version' | 'windowCenter' | 'windowWidth' | 'frameMargin' | 'minFrameMm' | 'minLungAreaMm2'>;
-  corrections: Array<{ correctionId: string; segSopInstanceUID: string; pairs: number; slicesWithoutFrame: number; emptiedKnown: boolean; error?: string }>;
+  corrections: Array<{
+    correctionId: string;
+    segSopInstanceUID: string;
+    pairs: number;
+    slicesWithoutFrame: number;
+    emptiedKnown: boolean;
+    /** A later correction of this corrected SEG replaces it: its pairs are not exported. */
+    supersededBy?: string;
+    error?: string;
+  }>;
   pairs: ExportedPair[];
 }
 
@@ -91,7 +100,14 @@ export class CorrectionExportService {
     try {
       // Oldest first, so pair order is stable as corrections accumulate.
       const records = this.corrections.list({ pacsEndpointId: filter.endpointId }, 1_000_000).reverse();
+      // A reader may correct a correction: only the newest of such a chain is the reader's final word.
+      const correctedBy = new Map(records.map((r) => [`${r.pacsEndpointId}\0${r.derivedFromSopInstanceUID}`, r.id]));
       for (const record of records) {
+        const supersededBy = correctedBy.get(`${record.pacsEndpointId}\0${record.segSopInstanceUID}`);
+        if (supersededBy) {
+          manifest.corrections.push({ correctionId: record.id, segSopInstanceUID: record.segSopInstanceUID, pairs: 0, slicesWithoutFrame: 0, emptiedKnown: false, supersededBy });
+          continue;
+        }
         try {
           const summary = await this.exportOne(record, contract, pool, out, manifest.pairs);
           manifest.corrections.push(summary);
