@@ -74,6 +74,16 @@ class FinetuneTest(unittest.TestCase):
         self.assertTrue(all(torch.equal(still[k], init[k]) for k in learnt))
         self.assertTrue(any(not torch.equal(tuned[k], init[k]) for k in learnt))
 
+    def test_mixes_in_the_original_training_slices(self):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            finetune.main(["--corrections", str(self.tmp / "export"), "--init", str(self.tmp / "init" / "last.pt"),
+                           "--out", str(self.tmp / "mixed"), "--base-data", str(self.tmp / "base"), "--epochs", "1",
+                           "--threads", "1"])
+        report = json.loads(printed.getvalue().strip().splitlines()[-1])
+        self.assertEqual((report["corrections"], report["slices"]), (12, 20))
+        self.assertTrue((self.tmp / "mixed" / "last.pt").is_file())
+
     def test_refuses_a_folder_whose_manifest_does_not_match_its_pairs(self):
         bad = self.tmp / "bad"
         shutil.copytree(self.tmp / "export", bad)
