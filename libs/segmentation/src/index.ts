@@ -58,6 +58,7 @@ export {
   type SegmentVolumeTimings,
   type VolumeSegmentation,
 } from './pipeline/segment-volume';
+export { frameVolumeForTraining, type FramedVolume } from './pipeline/training-slices';
 export { decodeGrayImage, encodePng, type ImageLimits } from './image-io/gray-image-io';
 export { detectImageFormat, type ImageFormat } from './image-io/image-header';
 export { annotateRgb } from './image-io/annotate-rgb';

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { CoreModule } from '../../core.module';
+import { CorrectionRepository } from '../repositories/correction.repository';
+import { ReviewPacsRepository } from '../repositories/review-pacs.repository';
+import { CorrectionExportService } from './correction-export.service';
+
+/**
+ * What `npm run export-corrections` boots: the server's config, database, secret cipher and PACS
+ * endpoints (CoreModule), and the review module's correction records and PACS clients. No HTTP, no jobs,
+ * no model session: it runs beside a running server on the same DATA_DIR (SQLite WAL).
+ */
+@Module({
+  imports: [CoreModule],
+  providers: [CorrectionRepository, ReviewPacsRepository, CorrectionExportService],
+})
+export class CorrectionExportModule {}
