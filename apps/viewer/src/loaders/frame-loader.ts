@@ -155,8 +155,11 @@ export async function streamSeries(imageIds: readonly string[], signal: AbortSig
       } catch {
         return; // one unreadable part: that slice falls back alone
       }
-      const target = read && bySop.get(read.sopInstanceUID);
-      if (!read || !target || target.entry.settled) return;
+      // Stored compressed or big endian: the series is (almost always) stored alike, so stop downloading it
+      // and let every slice fall back to frames the PACS transcodes.
+      if (!read) throw new NotStreamed(`transfer syntax not readable in the page`);
+      const target = bySop.get(read.sopInstanceUID);
+      if (!target || target.entry.settled) return;
       const { slice, imageId, entry } = target;
       if (read.pixelData.length < slice.rows * slice.columns * (slice.bitsAllocated / 8)) return;
       try {

@@ -58,45 +58,55 @@ export async function readMultipartStream(body: ReadableStream<Uint8Array>, cont
   let scanFrom = 0;
   /** Start of the current part's body, once its headers have been read; -1 before. */
   let bodyStart = -1;
-  for (;;) {
-    const next = await reader.read();
-    if (next.done) break;
-    const chunk = next.value;
-    if (length + chunk.length > buffer.length) {
-      const live = length - start;
-      const grown = live + chunk.length > buffer.length / 2 ? new Uint8Array(Math.max(buffer.length * 2, live + chunk.length)) : buffer;
-      grown.set(buffer.subarray(start, length));
-      scanFrom -= start;
-      if (bodyStart >= 0) bodyStart -= start;
-      length = live;
-      start = 0;
-      buffer = grown;
-    }
-    buffer.set(chunk, length);
-    length += chunk.length;
-    for (;;) {
-      const view = buffer.subarray(0, length);
-      if (bodyStart < 0) {
-        const boundary = indexOf(view, delimiter, Math.max(start, scanFrom));
-        if (boundary < 0) break;
-        const afterBoundary = boundary + delimiter.length;
-        if (length < afterBoundary + 2) break;
-        if (buffer[afterBoundary] === 0x2d && buffer[afterBoundary + 1] === 0x2d) return void (await reader.cancel());
-        const headersEnd = indexOf(view, headerEnd, afterBoundary);
-        if (headersEnd < 0) break;
-        bodyStart = headersEnd + 4;
-        scanFrom = bodyStart;
-      }
-      const closing = indexOf(view, delimiter, scanFrom);
-      if (closing < 0) {
-        scanFrom = Math.max(bodyStart, length - delimiter.length);
-        break;
-      }
-      onPart(buffer.slice(bodyStart, closing));
-      start = closing;
-      scanFrom = closing;
-      bodyStart = -1;
-    }
+  try {
+    await readParts();
+  } catch (error) {
+    // A part the caller refuses (or a read failure) ends the answer: stop downloading it.
+    await reader.cancel().catch(() => undefined);
+    throw error;
   }
-  throw new MultipartError('Reading a WADO-RS answer failed: the closing boundary is missing');
+
+  async function readParts(): Promise<void> {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) break;
+      const chunk = next.value;
+      if (length + chunk.length > buffer.length) {
+        const live = length - start;
+        const grown = live + chunk.length > buffer.length / 2 ? new Uint8Array(Math.max(buffer.length * 2, live + chunk.length)) : buffer;
+        grown.set(buffer.subarray(start, length));
+        scanFrom -= start;
+        if (bodyStart >= 0) bodyStart -= start;
+        length = live;
+        start = 0;
+        buffer = grown;
+      }
+      buffer.set(chunk, length);
+      length += chunk.length;
+      for (;;) {
+        const view = buffer.subarray(0, length);
+        if (bodyStart < 0) {
+          const boundary = indexOf(view, delimiter, Math.max(start, scanFrom));
+          if (boundary < 0) break;
+          const afterBoundary = boundary + delimiter.length;
+          if (length < afterBoundary + 2) break;
+          if (buffer[afterBoundary] === 0x2d && buffer[afterBoundary + 1] === 0x2d) return void (await reader.cancel());
+          const headersEnd = indexOf(view, headerEnd, afterBoundary);
+          if (headersEnd < 0) break;
+          bodyStart = headersEnd + 4;
+          scanFrom = bodyStart;
+        }
+        const closing = indexOf(view, delimiter, scanFrom);
+        if (closing < 0) {
+          scanFrom = Math.max(bodyStart, length - delimiter.length);
+          break;
+        }
+        onPart(buffer.slice(bodyStart, closing));
+        start = closing;
+        scanFrom = closing;
+        bodyStart = -1;
+      }
+    }
+    throw new MultipartError('Reading a WADO-RS answer failed: the closing boundary is missing');
+  }
 }
