@@ -1,6 +1,5 @@
 import { parentPort } from 'node:worker_threads';
 import type { ParseLimits } from '@covseg/dicom';
-import { lowerThreadPriority } from '../../workers/lower-thread-priority';
 import { DicomSliceRejectedError, prepareDicomSlice, type SlicePreparation } from './dicom-slice';
 
 /**
@@ -14,9 +13,6 @@ interface Request {
   preparation: SlicePreparation;
   limits: Partial<ParseLimits>;
 }
-
-// Untrusted parses yield the CPU to the event loop (issue #10: health and frames stay fast meanwhile).
-lowerThreadPriority(19);
 
 parentPort!.on('message', (request: Request) => {
   prepareDicomSlice(new Uint8Array(request.bytes), request.preparation, request.limits).then(
