@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from './config.repository';
+import { writeFileDurably } from './durable-file';
 import { DatabaseRepository } from './database.repository';
 
 /** A SEG waiting for (or done with) STOW-RS. The bytes live in a file under DATA_DIR/outbox. */
@@ -149,15 +150,7 @@ export class OutboxRepository {
     const id = randomUUID();
     const paths = objects.map(({ sopInstanceUID, bytes }) => {
       const filePath = join(this.config.outboxDir, `${sopInstanceUID}.dcm`);
-      const temp = `${filePath}.${id}.tmp`;
-      const fd = openSync(temp, 'w', 0o600);
-      try {
-        writeSync(fd, bytes);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(temp, filePath);
+      writeFileDurably(filePath, bytes, id);
       return filePath;
     });
     this.db

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../repositories/config.repository';
+import { writeFileDurably } from '../../repositories/durable-file';
 import { DatabaseRepository } from '../../repositories/database.repository';
 
 /** Figures of a saved correction, recomputed from its labelmaps (mL, %). */
@@ -133,15 +134,7 @@ export class CorrectionRepository {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const id = randomUUID();
     const filePath = join(this.dir, `${correction.segSopInstanceUID}.dcm`);
-    const temp = `${filePath}.${id}.tmp`;
-    const fd = openSync(temp, 'w', 0o600);
-    try {
-      writeSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, filePath);
+    writeFileDurably(filePath, bytes, id);
     this.db
       .prepare(
         `INSERT INTO corrections (id, pacs_endpoint_id, study_instance_uid, source_series_instance_uid, derived_from_series_instance_uid,
