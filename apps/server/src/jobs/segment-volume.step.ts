@@ -1,5 +1,5 @@
 import { CtVolume } from '@covseg/dicom';
-import { SegmentVolumeProgress, VolumeSegmentation, segmentVolume } from '@covseg/segmentation';
+import { CtVolumeInput, SegmentVolumeProgress, VolumeSegmentation, segmentVolume } from '@covseg/segmentation';
 import { JobContext } from './job-context';
 
 /**
@@ -14,17 +14,7 @@ export async function segmentCtVolume(context: JobContext, volume: CtVolume): Pr
   let stage: SegmentVolumeProgress['stage'] = 'lung';
   const result = await segmentVolume(
     context.model,
-    {
-      hu: volume.hu,
-      rows: geometry.rows,
-      columns: geometry.columns,
-      slices: geometry.slices,
-      rowSpacingMm: geometry.rowSpacingMm,
-      columnSpacingMm: geometry.columnSpacingMm,
-      sliceSpacingMm: geometry.sliceSpacingMm,
-      // LPS: a row direction with positive x means columns run toward the patient's left.
-      columnsIncreaseTowardPatientLeft: geometry.rowDirection[0] >= 0,
-    },
+    segmentationInputOf(volume),
     {
       onProgress: (progress) => {
         context.checkpoint();
@@ -42,4 +32,24 @@ export async function segmentCtVolume(context: JobContext, volume: CtVolume): Pr
   context.addTiming('postprocess', result.timings.postprocessMs);
   context.progress(geometry.slices, geometry.slices);
   return result;
+}
+
+/**
+ * The DICOM volume as libs/segmentation sees it (typed arrays and geometry, no DICOM): the HU buffer is
+ * shared, not copied. Every caller that segments or frames a CtVolume goes through here, so the export
+ * of corrections frames slices exactly as jobs do.
+ */
+export function segmentationInputOf(volume: CtVolume): CtVolumeInput {
+  const { geometry } = volume;
+  return {
+    hu: volume.hu,
+    rows: geometry.rows,
+    columns: geometry.columns,
+    slices: geometry.slices,
+    rowSpacingMm: geometry.rowSpacingMm,
+    columnSpacingMm: geometry.columnSpacingMm,
+    sliceSpacingMm: geometry.sliceSpacingMm,
+    // LPS: a row direction with positive x means columns run toward the patient's left.
+    columnsIncreaseTowardPatientLeft: geometry.rowDirection[0] >= 0,
+  };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CtVolume, CtVolumeStream, FrameDecodePool, readSeg, type SegReadSegment } from '@covseg/dicom';
 import { encodePng, frameVolumeForTraining, type ModelContract } from '@covseg/segmentation';
+import { segmentationInputOf } from '../../jobs/segment-volume.step';
 import { APP_CONFIG, AppConfig } from '../../repositories/config.repository';
 import { CorrectionRecord, CorrectionRepository } from '../repositories/correction.repository';
 import { ReviewPacsRepository } from '../repositories/review-pacs.repository';
@@ -146,20 +147,7 @@ export class CorrectionExportService {
     } catch (error) {
       this.logger.warn(`Correction ${record.id}: the corrected SEG ${record.derivedFromSopInstanceUID} is not readable on the PACS (${error instanceof Error ? error.message : String(error)}); emptied slices are left out`);
     }
-    const framed = frameVolumeForTraining(
-      {
-        hu: volume.hu,
-        rows: geometry.rows,
-        columns: geometry.columns,
-        slices: geometry.slices,
-        rowSpacingMm: geometry.rowSpacingMm,
-        columnSpacingMm: geometry.columnSpacingMm,
-        sliceSpacingMm: geometry.sliceSpacingMm,
-        // As the job pipeline does (segment-volume.step.ts).
-        columnsIncreaseTowardPatientLeft: geometry.rowDirection[0] >= 0,
-      },
-      contract,
-    );
+    const framed = frameVolumeForTraining(segmentationInputOf(volume), contract);
     const plane = geometry.rows * geometry.columns;
     const modelVersion = corrected.segments.find((s) => s.category?.CodeValue === LESION_CATEGORY && s.algorithmName)?.algorithmName ?? null;
     let written = 0;
