@@ -101,7 +101,12 @@ describe('the outbox keeps no payload it does not need, and retries then gives u
       expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: series.studyInstanceUID })).toEqual([delivered.result.segSopInstanceUID]);
       // OUTBOX_KEEP_DELIVERED_HOURS=0 (default): nothing of the delivered result (SEG and SR) stays on disk.
       expect(outboxFiles(dataDir)).toEqual([]);
-      expect(await (await server.request('/metrics')).text()).toMatch(/covseg_outbox_entries\{status="delivered"\} 1/);
+      // The gauge is the sweeper's sample (every OUTBOX_SWEEP_MS), so it may trail the job by one sweep.
+      const metrics = await until('the delivered gauge', async () => {
+        const text = await (await server!.request('/metrics')).text();
+        return /covseg_outbox_entries\{status="delivered"\} 1/.test(text) ? text : undefined;
+      });
+      expect(metrics).toMatch(/covseg_outbox_entries\{status="delivered"\} 1/);
       await server.stop();
       server = undefined;
     } finally {
