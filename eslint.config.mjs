@@ -14,6 +14,10 @@ const vendorOwners = [
   { name: 'better-sqlite3', owner: 'apps/server/src/repositories' },
   // sharp (libvips) decodes uploads and draws PNGs and key images; only the image I/O folder may import it.
   { name: 'sharp', owner: 'libs/segmentation/src/image-io' },
+  // The job queue (BullMQ on Redis, scaled mode): one gateway to Redis, behind the queue port.
+  { name: 'bullmq', owner: 'apps/server/src/queue' },
+  { name: '@nestjs/bullmq', owner: 'apps/server/src/queue' },
+  { name: 'ioredis', owner: 'apps/server/src/queue' },
 ];
 
 const restrict = (paths, patterns = []) => ['error', { paths, patterns }];
@@ -99,9 +103,15 @@ export default tseslint.config(
   },
   {
     files: ['apps/server/src/**/*.ts'],
-    ignores: ['apps/server/src/repositories/**'],
+    ignores: ['apps/server/src/repositories/**', 'apps/server/src/queue/**'],
     rules: {
       'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src/services')),
+    },
+  },
+  {
+    files: ['apps/server/src/queue/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src/queue')),
     },
   },
   {

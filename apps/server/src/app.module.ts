@@ -18,6 +18,7 @@ import { ReviewModule } from './review/review.module';
 import { ViewerModule } from './viewer/viewer.module';
 import { DimseModule } from './dimse/dimse.module';
 import { ReceivedSeriesService } from './services/received-series.service';
+import { queueProviders } from './queue/queue.providers';
 
 /**
  * The server's root module. Teammates plug their feature modules into `imports` with one-line edits
@@ -27,6 +28,6 @@ import { ReceivedSeriesService } from './services/received-series.service';
 @Module({
   imports: [CoreModule, TrustModule, ReviewModule, ViewerModule, DimseModule],
   controllers: [HealthController, PacsEndpointController, JobController],
-  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, DecodePoolRepository, JobWorker, OutboxSweeper, SegmentationPipeline, ReceivedSeriesService],
+  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, DecodePoolRepository, JobWorker, OutboxSweeper, SegmentationPipeline, ReceivedSeriesService, ...queueProviders],
 })
 export class AppModule {}

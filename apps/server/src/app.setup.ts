@@ -6,6 +6,8 @@ import { APP_CONFIG, AppConfig } from './repositories/config.repository';
 import { ErrorFilter } from './middleware/error.filter';
 import { serveViewer } from './middleware/viewer-static.middleware';
 import { applySecurity } from './middleware/security.middleware';
+import { QUEUE_CONFIG, QueueConfig } from './queue/queue.config';
+import { restrictToWorkerRoutes } from './queue/worker-routes.middleware';
 
 /**
  * Applies what every instance of the server needs, whether started by main.ts or in-process by tests:
@@ -14,6 +16,7 @@ import { applySecurity } from './middleware/security.middleware';
  */
 export function configureApp(app: NestExpressApplication): AppConfig {
   const config = app.get<AppConfig>(APP_CONFIG);
+  if (app.get<QueueConfig>(QUEUE_CONFIG).role === 'worker') restrictToWorkerRoutes(app);
   // A saved correction carries whole segments (a lung segment edited on 133 slices is ~1 MB of runs):
   // only this route gets a larger JSON limit; every other keeps MAX_JSON_BODY_BYTES. Registered before
   // applySecurity's parser and Nest's, which then see the body already parsed and skip it.

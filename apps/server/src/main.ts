@@ -5,17 +5,21 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { loadConfig } from './repositories/config.repository';
+import { loadQueueConfig } from './queue/queue.config';
 
 async function bootstrap(): Promise<void> {
   // JSON logs, one object a line. Log UIDs, never patient names (STYLE.md: no PHI).
   const logger = new ConsoleLogger({ json: true });
   // Validate the environment before Nest starts, so a bad variable is one plain line, not a DI stack trace.
   loadConfig(process.env);
+  const queue = loadQueueConfig(process.env);
   // abortOnError false: boot failures (model missing, bad key) reach the catch below with their message.
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger, bufferLogs: true, abortOnError: false });
   const config = configureApp(app);
-  await app.listen(config.port, config.host);
-  Logger.log(`covseg server listening on http://${config.host}:${config.port}`, 'Bootstrap');
+  // A worker listens on a port of its own (health and metrics only), so it can share a host with an API.
+  const port = queue.role === 'worker' ? queue.workerPort : config.port;
+  await app.listen(port, config.host);
+  Logger.log(`covseg ${queue.role === 'all' ? 'server' : queue.role} listening on http://${config.host}:${port}${queue.redisUrl ? ` (queue on Redis, worker id ${queue.workerId})` : ''}`, 'Bootstrap');
 }
 
 bootstrap().catch((error: unknown) => {

@@ -25,7 +25,7 @@ export class JobController {
 
   @Get(':id')
   @ApiOkResponse({ type: JobDto })
-  get(@Param('id', ParseUUIDPipe) id: string): JobDto {
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<JobDto> {
     return this.service.get(id);
   }
 

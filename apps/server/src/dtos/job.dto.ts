@@ -90,6 +90,16 @@ export class JobProgressDto {
   @ApiProperty() slicesTotal!: number;
 }
 
+export class JobQueueDto {
+  @ApiPropertyOptional({ nullable: true, description: 'Jobs ahead of this one in the queue (0: next); null unless queued' }) position!: number | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'Estimated seconds until this job finishes, from the recent per-slice throughput of finished jobs and the workers running; null without history or once finished',
+  })
+  etaSeconds!: number | null;
+  @ApiProperty({ description: 'Worker processes taking jobs now' }) workers!: number;
+}
+
 export class JobDto {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }) status!: string;
@@ -101,6 +111,7 @@ export class JobDto {
   @ApiProperty() force!: boolean;
   @ApiPropertyOptional({ nullable: true, enum: ['qido', 'retrieve', 'decode', 'preprocess', 'infer', 'postprocess', 'segEncode', 'stow'] }) stage!: string | null;
   @ApiProperty({ type: JobProgressDto }) progress!: JobProgressDto;
+  @ApiPropertyOptional({ type: JobQueueDto, description: 'Queue position and ETA (GET /api/jobs/:id only)' }) queue?: JobQueueDto;
   @ApiProperty({ description: 'Wall time per stage in ms (qido, retrieve, decode, preprocess, infer, postprocess, segEncode, stow)', type: 'object', additionalProperties: { type: 'number' } })
   timings!: Record<string, number>;
   @ApiProperty() attempts!: number;

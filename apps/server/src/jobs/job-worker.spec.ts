@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { DicomwebNetworkError } from '@covseg/dicom';
 import { AppConfig, loadConfig } from '../repositories/config.repository';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
+import { loadQueueConfig } from '../queue/queue.config';
 import { JobWorker } from './job-worker';
 import { JobResult } from './job-result';
 import { SegmentationPipeline } from './segmentation.pipeline';
@@ -38,7 +39,7 @@ function setup(options: { concurrency?: number; queued?: string[]; requeued?: st
     ),
   } as unknown as SegmentationPipeline;
   const config: AppConfig = { ...loadConfig({}), jobConcurrency: options.concurrency ?? 1, jobPollMs: 3_600_000, pacsRetries: 2 };
-  const worker = new JobWorker(config, jobs, pipeline, metrics);
+  const worker = new JobWorker(config, jobs, pipeline, metrics, loadQueueConfig({}));
   const settle = () => new Promise((r) => setTimeout(r, 0));
   return { worker, jobs, runs, queue, settle };
 }

@@ -4,6 +4,7 @@ import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { describeFailure } from './job-failure';
 import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './job.errors';
 import { SegmentationPipeline } from './segmentation.pipeline';
+import { QUEUE_CONFIG, QueueConfig } from '../queue/queue.config';
 import { JobOutcome, MetricsService } from '../trust/services/metrics.service';
 
 /**
@@ -24,9 +25,15 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly jobs: JobRepository,
     private readonly pipeline: SegmentationPipeline,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(QUEUE_CONFIG) private readonly queueConfig: QueueConfig,
   ) {}
 
   onApplicationBootstrap(): void {
+    // Scaled mode: BullMQ workers (queue/) run the jobs; this in-process loop stays off in every role.
+    if (this.queueConfig.redisUrl !== undefined) {
+      this.stopping = true;
+      return;
+    }
     const requeued = this.jobs.requeueRunning();
     if (requeued.length > 0) this.logger.log(`Requeued ${requeued.length} job(s) left running by a previous process: ${requeued.join(', ')}`);
     this.timer = setInterval(() => this.wake(), this.config.jobPollMs);

@@ -161,6 +161,58 @@ export class JobRepository {
     return row && toRecord(row);
   }
 
+  /**
+   * Takes one job by id for a queue worker (scaled mode): a queued job, or a running one whose worker
+   * died (BullMQ hands a stalled job to another worker), becomes running with one more attempt.
+   * Undefined when the job is gone or finished (cancelled while queued, or done by an earlier attempt).
+   */
+  claimById(id: string): JobRecord | undefined {
+    const row = this.db
+      .prepare(`UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?, stage = NULL WHERE id = ? AND status IN ('queued', 'running') RETURNING *`)
+      .get(now(), id) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  /** Queued jobs that run before this one (the embedded queue takes the oldest first); undefined unless it is queued. */
+  queuedAhead(id: string): number | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT (SELECT COUNT(*) FROM jobs o WHERE o.status = 'queued' AND (o.created_at < j.created_at OR (o.created_at = j.created_at AND o.rowid < j.rowid))) AS ahead
+         FROM jobs j WHERE j.id = ? AND j.status = 'queued'`,
+      )
+      .get(id) as { ahead: number } | undefined;
+    return row?.ahead;
+  }
+
+  /** Jobs waiting for or holding a worker, oldest first: what the queue must know about (scaled mode's reconciler). */
+  listActive(limit = 10_000): Array<Pick<JobRecord, 'id' | 'status' | 'pacsEndpointId' | 'studyInstanceUID'>> {
+    const rows = this.db
+      .prepare(`SELECT id, status, pacs_endpoint_id, study_instance_uid FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at, rowid LIMIT ?`)
+      .all(limit) as Array<Pick<Row, 'id' | 'status' | 'pacs_endpoint_id' | 'study_instance_uid'>>;
+    return rows.map((r) => ({ id: r.id, status: r.status, pacsEndpointId: r.pacs_endpoint_id, studyInstanceUID: r.study_instance_uid }));
+  }
+
+  /** Seconds per source slice over the last `limit` succeeded jobs that ran a model (queue ETA); undefined without history. */
+  recentSecondsPerSlice(limit = 20): { secondsPerSlice: number; slicesPerJob: number } | undefined {
+    const rows = this.db
+      .prepare(
+        `SELECT started_at, finished_at, slices_total FROM jobs WHERE status = 'succeeded' AND slices_total > 0 AND started_at IS NOT NULL AND finished_at IS NOT NULL
+         ORDER BY finished_at DESC LIMIT ?`,
+      )
+      .all(limit) as Array<{ started_at: string; finished_at: string; slices_total: number }>;
+    let seconds = 0;
+    let slices = 0;
+    for (const row of rows) {
+      const s = (Date.parse(row.finished_at) - Date.parse(row.started_at)) / 1000;
+      if (Number.isFinite(s) && s >= 0) {
+        seconds += s;
+        slices += row.slices_total;
+      }
+    }
+    if (slices === 0) return undefined;
+    return { secondsPerSlice: seconds / slices, slicesPerJob: slices / rows.length };
+  }
+
   /** Puts jobs a dead process left `running` back in the queue; returns their ids. */
   requeueRunning(): string[] {
     const rows = this.db.prepare(`UPDATE jobs SET status = 'queued', stage = NULL WHERE status = 'running' RETURNING id`).all() as Array<{ id: string }>;

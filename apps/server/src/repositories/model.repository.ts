@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { QUEUE_CONFIG, QueueConfig } from '../queue/queue.config';
 import { SegmentationModel } from '@covseg/segmentation';
 import { APP_CONFIG, AppConfig } from './config.repository';
 
@@ -11,9 +12,21 @@ export class ModelRepository implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ModelRepository.name);
   private model: SegmentationModel | undefined;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(QUEUE_CONFIG) private readonly queueConfig: QueueConfig,
+  ) {}
+
+  /** False in a ROLE=api process: API processes never run inference, so they do not load the model. */
+  get loadsModel(): boolean {
+    return this.queueConfig.role !== 'api';
+  }
 
   async onModuleInit(): Promise<void> {
+    if (!this.loadsModel) {
+      this.logger.log('ROLE=api: the model is not loaded here; inference runs in ROLE=worker processes');
+      return;
+    }
     this.model = await SegmentationModel.load(this.config.modelPath, {
       executionProvider: this.config.executionProvider,
       thread: this.config.inferenceThread,
@@ -29,6 +42,7 @@ export class ModelRepository implements OnModuleInit, OnApplicationShutdown {
   }
 
   getModelOrFail(): SegmentationModel {
+    if (!this.loadsModel) throw new ServiceUnavailableException('This is a ROLE=api process: it runs no inference. Segment through a job (POST /api/jobs), which a worker runs');
     if (!this.model) throw new Error(`The segmentation model is not loaded: ${this.config.modelPath}`);
     return this.model;
   }

@@ -42,7 +42,7 @@ export class HealthService {
     const model = this.models.getModel();
     const dicom = this.dicomListener.getStatus();
     return {
-      status: model && pacsEndpoints.every((p) => p.reachable) && (dicom?.listening ?? true) ? 'ok' : 'degraded',
+      status: (model || !this.models.loadsModel) && pacsEndpoints.every((p) => p.reachable) && (dicom?.listening ?? true) ? 'ok' : 'degraded',
       ...(dicom ? { dicom } : {}),
       pacsEndpoints,
       jobs: this.jobs.countActive(),

@@ -1,7 +1,8 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { CreateJobDto, JobCreatedDto, JobDto, JobResultDto } from '../dtos/job.dto';
+import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { CreateJobDto, JobCreatedDto, JobDto, JobQueueDto, JobResultDto } from '../dtos/job.dto';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { JobWorker } from '../jobs/job-worker';
+import { JOB_QUEUE, JobPriority, JobQueuePort } from '../queue/job-queue.port';
 import { PacsEndpointService } from './pacs-endpoint.service';
 
 const DEFAULT_LIST_LIMIT = 50;
@@ -9,13 +10,17 @@ const DEFAULT_LIST_LIMIT = 50;
 /** Segmentation job rules: a job names an existing PACS endpoint; cancelling a finished job changes nothing. */
 @Injectable()
 export class JobService {
+  private readonly logger = new Logger(JobService.name);
+
   constructor(
     private readonly jobs: JobRepository,
     private readonly endpoints: PacsEndpointService,
     private readonly worker: JobWorker,
+    @Inject(JOB_QUEUE) private readonly queue: JobQueuePort,
   ) {}
 
-  create(dto: CreateJobDto): JobCreatedDto {
+  /** @param priority `user` (an API call) runs ahead of the study watcher's backlog (`watcher`). */
+  create(dto: CreateJobDto, priority: JobPriority = 'user'): JobCreatedDto {
     const endpoint = this.endpoints.requireEnabledRecord(dto.pacsEndpointId);
     if (endpoint.baseUrl === null) {
       throw new ConflictException(`PACS endpoint ${endpoint.id} has no DICOMweb base URL: its series are segmented when it pushes them to our DICOM port`);
@@ -26,12 +31,38 @@ export class JobService {
       requestedSeriesInstanceUID: dto.seriesInstanceUID,
       force: dto.force ?? false,
     });
-    this.worker.wake();
+    // The job is stored: if the queue cannot take it now (Redis away), the reconciler hands it over later.
+    this.queue.enqueue(job, priority).catch((error: unknown) => this.logger.warn(`Job ${job.id} stored but not queued yet: ${error instanceof Error ? error.message : String(error)}`));
     return { id: job.id, status: job.status };
   }
 
-  get(id: string): JobDto {
-    return toDto(this.getRecordOrFail(id));
+  /** The job with its queue position and ETA (see {@link queueOf}). */
+  async get(id: string): Promise<JobDto> {
+    const job = this.getRecordOrFail(id);
+    return { ...toDto(job), queue: await this.queueOf(job) };
+  }
+
+  /**
+   * Position and ETA. The ETA counts the slices still to run ahead of and in this job (a job not yet
+   * retrieved counts as the recent average), at the recent seconds per slice, spread over the workers.
+   * A queue that cannot answer (Redis away) gives nulls rather than failing the request.
+   */
+  private async queueOf(job: JobRecord): Promise<JobQueueDto> {
+    let position: number | undefined;
+    let workers = 1;
+    try {
+      [position, workers] = await Promise.all([job.status === 'queued' ? this.queue.position(job.id) : undefined, this.queue.workerCount()]);
+    } catch (error) {
+      this.logger.warn(`Queue position of job ${job.id} unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const rate = job.status === 'queued' || job.status === 'running' ? this.jobs.recentSecondsPerSlice() : undefined;
+    let etaSeconds: number | null = null;
+    if (rate) {
+      const own = job.slicesTotal > 0 ? job.slicesTotal - job.slicesDone : rate.slicesPerJob;
+      const ahead = (position ?? 0) * rate.slicesPerJob;
+      etaSeconds = Math.round(((ahead / Math.max(1, workers)) + own) * rate.secondsPerSlice);
+    }
+    return { position: position ?? null, etaSeconds, workers };
   }
 
   list(limit = DEFAULT_LIST_LIMIT): JobDto[] {
@@ -42,8 +73,9 @@ export class JobService {
   cancel(id: string): JobDto {
     const status = this.jobs.requestCancel(id);
     if (status === undefined) throw new NotFoundException(`Job ${id} does not exist`);
+    // In-process worker: abort now. A queue worker in another process sees the flag within a second.
     if (status === 'running') this.worker.cancel(id);
-    return this.get(id);
+    return toDto(this.getRecordOrFail(id));
   }
 
   private getRecordOrFail(id: string): JobRecord {

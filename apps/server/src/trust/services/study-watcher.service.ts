@@ -212,6 +212,6 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
 
   private enqueue(pacsEndpointId: string, studyInstanceUID: string): string {
     // JobService lives in AppModule; resolved lazily so this module does not import the app's.
-    return this.moduleRef.get(JobService, { strict: false }).create({ pacsEndpointId, studyInstanceUID }).id;
+    return this.moduleRef.get(JobService, { strict: false }).create({ pacsEndpointId, studyInstanceUID }, 'watcher').id;
   }
 }

@@ -1,0 +1,14 @@
+import { Queue, Worker, Job } from 'bullmq';
+import { Redis } from 'ioredis';
+const conn = () => new Redis('redis://127.0.0.1:35269', { maxRetriesPerRequest: null });
+const q = new Queue('t', { connection: conn(), prefix: 'covseg' });
+await q.add('seg', { a: 1 }, { jobId: 'j1', priority: 10 });
+await q.add('seg', { a: 1 }, { jobId: 'j1', priority: 10 });
+await q.add('seg', { a: 2 }, { jobId: 'j2', priority: 10 });
+await q.add('seg', { a: 3 }, { jobId: 'j3', priority: 1 });
+console.log((await q.getPrioritized()).map(j => j.id), await q.getJobCounts());
+const j = await Job.fromId(q, 'j2'); console.log(await j.getState());
+const w = new Worker('t', async (job) => { console.log('run', job.id); }, { connection: conn(), prefix: 'covseg', lockDuration: 5000 });
+await new Promise(r => setTimeout(r, 1000));
+console.log(await q.getJobCounts(), await (await Job.fromId(q, 'j2')).getState());
+await w.close(); await q.close();
