@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SeriesFactory } from '../factories/series.factory';
+import { waitForJob } from '../support/jobs';
+import { OrthancInstance } from '../support/orthanc';
+import { RedisInstance } from '../support/redis';
+import { ScaledCluster } from '../support/scaled-cluster';
+
+/**
+ * Scaled mode as separate processes: one ROLE=api and two ROLE=worker servers on a real Redis and a
+ * real Orthanc. The guarantees of issue 8 §3 across processes.
+ */
+describe('scaled mode: an API and two workers on BullMQ', () => {
+  let orthanc: OrthancInstance;
+  let redis: RedisInstance;
+  let cluster: ScaledCluster;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    [orthanc, redis] = await Promise.all([OrthancInstance.start(), RedisInstance.start()]);
+    dataDir = mkdtempSync(join(tmpdir(), 'covseg-scaled-'));
+    cluster = await ScaledCluster.start({ redis, dicomwebUrl: orthanc.dicomwebUrl, workers: 2, sharedDataDir: dataDir });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    redis?.destroy();
+    orthanc?.destroy();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function newStudy(slices = 40) {
+    const series = SeriesFactory.ct().size(192, 192).pixelSpacingMm(2, 2).slices(slices).build();
+    await orthanc.upload(series.files);
+    return series;
+  }
+
+  const submit = (study: { studyInstanceUID: string; seriesInstanceUID: string }) =>
+    cluster.api.json<{ id: string }>('/api/jobs', {
+      method: 'POST',
+      body: JSON.stringify({ pacsEndpointId: cluster.api.pacsEndpointId, studyInstanceUID: study.studyInstanceUID, seriesInstanceUID: study.seriesInstanceUID }),
+      expectStatus: 202,
+    });
+
+  async function untilStage(id: string, stage: string) {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const job = await cluster.api.json<any>(`/api/jobs/${id}`);
+      if (job.stage === stage && job.status === 'running') return job;
+      if (job.status !== 'queued' && job.status !== 'running') throw new Error(`job ${id} ended ${job.status} before stage ${stage}`);
+      if (Date.now() > deadline) throw new Error(`job ${id} never reached ${stage}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('serves no API from a worker: only health and metrics, on the worker’s own port', async () => {
+    const worker = [...cluster.workers.values()][0];
+    expect((await worker.request('/api/health')).status).toBe(200);
+    expect((await worker.request('/metrics')).status).toBe(200);
+    const refused = await worker.request('/api/jobs');
+    expect(refused.status).toBe(404);
+    expect(await refused.text()).toContain('ROLE=worker');
+    expect((await worker.request('/')).status).toBe(404);
+  });
+
+  it('finishes the job of a worker killed with -9 mid-inference on the other worker: one SEG on the PACS', async () => {
+    const study = await newStudy();
+    const { id } = await submit(study);
+    await untilStage(id, 'infer');
+    const holder = cluster.holderOf(id)!;
+    expect(holder).toBeDefined();
+    await cluster.workers.get(holder)!.kill();
+    const job = await waitForJob(cluster.api, id, 120_000);
+    expect({ status: job.status, error: job.error }).toEqual({ status: 'succeeded', error: null });
+    expect(job.attempts).toBeGreaterThanOrEqual(2);
+    expect(cluster.holderOf(id)).not.toBe(holder);
+    expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: study.studyInstanceUID })).toEqual([job.result.segSopInstanceUID]);
+    // Put a second worker back for the next tests.
+    cluster.workers.delete(holder);
+    await cluster.addWorker(`${holder}-b`);
+  });
+
+  it('stores one SEG when two jobs for the same series reach two free workers at once', async () => {
+    const study = await newStudy();
+    const [a, b] = await Promise.all([submit(study), submit(study)]);
+    const [jobA, jobB] = await Promise.all([waitForJob(cluster.api, a.id, 120_000), waitForJob(cluster.api, b.id, 120_000)]);
+    expect([jobA.status, jobB.status]).toEqual(['succeeded', 'succeeded']);
+    const segs = await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: study.studyInstanceUID });
+    expect(segs).toHaveLength(1);
+    expect([jobA.result.segSopInstanceUID, jobB.result.segSopInstanceUID]).toEqual([segs[0], segs[0]]);
+    // One built the SEG; the other, held back by the study lock, found it (in the database or on the PACS).
+    const reused = [jobA.result.reused, jobB.result.reused];
+    expect(reused.filter((r) => r === 'none')).toHaveLength(1);
+  });
+
+  it('loses no job and stores no second SEG when Redis restarts mid-run', async () => {
+    const study = await newStudy();
+    const queuedStudy = await newStudy();
+    const { id } = await submit(study);
+    await untilStage(id, 'infer');
+    const { id: queuedId } = await submit(queuedStudy);
+    redis.restart();
+    const [job, queued] = await Promise.all([waitForJob(cluster.api, id, 120_000), waitForJob(cluster.api, queuedId, 120_000)]);
+    expect([job.status, queued.status]).toEqual(['succeeded', 'succeeded']);
+    expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: study.studyInstanceUID })).toHaveLength(1);
+    expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: queuedStudy.studyInstanceUID })).toHaveLength(1);
+  });
+
+  it('gives a queued job its position and an ETA from recent throughput', async () => {
+    const studies = await Promise.all([newStudy(), newStudy(), newStudy()]);
+    const ids = [];
+    for (const study of studies) ids.push((await submit(study)).id);
+    const last = await cluster.api.json<any>(`/api/jobs/${ids[2]}`);
+    expect(last.queue.workers).toBe(2);
+    if (last.status === 'queued') {
+      expect(last.queue.position).toBeGreaterThanOrEqual(0);
+      // Earlier tests finished jobs, so there is a throughput to estimate from.
+      expect(last.queue.etaSeconds).toBeGreaterThan(0);
+    }
+    const done = await Promise.all(ids.map((id) => waitForJob(cluster.api, id, 180_000)));
+    expect(done.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect((await cluster.api.json<any>(`/api/jobs/${ids[2]}`)).queue).toMatchObject({ position: null, etaSeconds: null });
+  });
+});
