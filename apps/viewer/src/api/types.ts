@@ -128,6 +128,8 @@ export interface Job {
   status: JobStatus;
   stage?: string | null;
   progress?: { slicesDone: number; slicesTotal: number };
+  /** GET /api/jobs/:id only: jobs ahead (null unless queued) and the estimated seconds to finish. */
+  queue?: { position: number | null; etaSeconds: number | null; workers: number };
   timings?: Record<string, number>;
   error?: { code: string; message: string } | null;
   createdAt?: string;

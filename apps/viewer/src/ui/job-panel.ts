@@ -12,9 +12,10 @@ export function jobPanel(endpointId: string, study: string, series: string, onSu
   let destroyed = false;
   const status = h('div', { class: 'job-status', 'data-testid': 'job-status' });
   const progress = h('progress', { max: 1, value: 0, hidden: true, 'data-testid': 'job-progress' });
+  const queue = h('div', { class: 'muted', 'data-testid': 'job-queue' });
   const timings = h('div', { class: 'timings', 'data-testid': 'job-timings' });
   const button = h('button', { type: 'button', class: 'primary', 'data-testid': 'segment-button', onclick: () => void start() }, 'Segment this series');
-  const element = h('section', { class: 'job-panel' }, h('h3', {}, 'Segmentation'), button, progress, status, timings);
+  const element = h('section', { class: 'job-panel' }, h('h3', {}, 'Segmentation'), button, progress, status, queue, timings);
 
   async function start(): Promise<void> {
     button.disabled = true;
@@ -57,6 +58,7 @@ export function jobPanel(endpointId: string, study: string, series: string, onSu
     const slices = total > 0 ? ` (${done}/${total} slices)` : '';
     status.textContent = `Job ${job.id}: ${job.status}${stage}${slices}`;
     status.dataset.status = job.status;
+    queue.textContent = queueText(job);
     if (job.status === 'failed') status.textContent += `: ${job.error?.message ?? job.error?.code ?? ''}`;
     timings.replaceChildren(...(job.status === 'succeeded' ? timingRows(job.timings ?? {}) : []));
   }
@@ -80,6 +82,22 @@ export function jobPanel(endpointId: string, study: string, series: string, onSu
       if (timer !== undefined) window.clearTimeout(timer);
     },
   };
+}
+
+/** "3rd in queue · about 2 min left" for a waiting or running job; empty otherwise or without the figures. */
+export function queueText(job: Job): string {
+  if (TERMINAL.has(job.status) || !job.queue) return '';
+  const parts: string[] = [];
+  if (job.status === 'queued' && job.queue.position !== null) parts.push(job.queue.position === 0 ? 'next in queue' : `${job.queue.position} job${job.queue.position === 1 ? '' : 's'} ahead`);
+  if (job.queue.etaSeconds !== null) parts.push(`about ${formatSeconds(job.queue.etaSeconds)} left`);
+  if (job.queue.workers > 1) parts.push(`${job.queue.workers} workers`);
+  return parts.join(' · ');
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
 }
 
 /** Per-stage timings (ms) as a small table. */

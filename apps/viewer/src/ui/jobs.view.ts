@@ -1,5 +1,6 @@
 import { api } from '../api/covseg-api';
-import type { WorklistRow } from '../api/types';
+import type { Job, WorklistRow } from '../api/types';
+import { queueText } from './job-panel';
 import { formatDicomDate, h, type Teardown } from './dom';
 import { showError } from './toast';
 
@@ -32,8 +33,11 @@ export async function jobsView(container: HTMLElement): Promise<Teardown> {
     if (timer !== undefined) window.clearTimeout(timer);
     try {
       const rows = await api.worklist({ outcome: outcome.value || undefined, review: review.value || undefined, from: from.value || undefined, to: to.value || undefined });
+      // Queue position, ETA and progress come from each active job (GET /api/jobs/:id), whichever worker runs it.
+      const active = await Promise.all(rows.filter((r) => r.outcome === 'queued' || r.outcome === 'running').map((r) => api.job(r.jobId).catch(() => undefined)));
+      const jobs = new Map(active.filter((j): j is Job => j !== undefined).map((j) => [j.id, j]));
       if (!alive) return;
-      body.replaceChildren(...rows.map(worklistRow));
+      body.replaceChildren(...rows.map((row) => worklistRow(row, jobs.get(row.jobId))));
       if (rows.length === 0) body.appendChild(h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No jobs match.')));
     } catch (error) {
       showError(error, 'Listing the worklist');
@@ -48,7 +52,7 @@ export async function jobsView(container: HTMLElement): Promise<Teardown> {
   };
 }
 
-function worklistRow(row: WorklistRow): HTMLElement {
+function worklistRow(row: WorklistRow, job: Job | undefined): HTMLElement {
   const href = row.seriesInstanceUID ? `#/viewer?${new URLSearchParams({ endpoint: row.pacsEndpointId, study: row.studyInstanceUID, series: row.seriesInstanceUID })}` : undefined;
   const link = (text: string) => (href ? h('a', { href }, text || '(no ID)') : text);
   // Keep data-status (the job's status) for scripts that read the table; the outcome is what people read.
@@ -60,10 +64,17 @@ function worklistRow(row: WorklistRow): HTMLElement {
     h('td', {}, formatDicomDate(row.studyDate)),
     h('td', {}, row.accessionNumber),
     h('td', {}, row.studyDescription),
-    h('td', {}, h('span', { class: `badge badge-${row.outcome}` }, OUTCOME_TEXT[row.outcome]), row.reason ? h('div', { class: row.outcome === 'failed' ? 'error' : 'muted' }, row.reason) : ''),
+    h('td', {}, h('span', { class: `badge badge-${row.outcome}` }, OUTCOME_TEXT[row.outcome]), row.reason ? h('div', { class: row.outcome === 'failed' ? 'error' : 'muted' }, row.reason) : '', job ? activeDetail(job) : ''),
     h('td', {}, row.involvementPercent === null ? '' : `${row.involvementPercent.toFixed(2)} %`),
     h('td', {}, row.reviewStatus ? h('span', { class: `badge badge-review-${row.reviewStatus}` }, REVIEW_TEXT[row.reviewStatus]) : ''),
     h('td', {}, new Date(row.createdAt).toLocaleString()),
     h('td', { class: 'uid muted' }, row.jobId),
   );
+}
+
+/** Progress and queue figures of a waiting or running job. */
+function activeDetail(job: Job): HTMLElement {
+  const total = job.progress?.slicesTotal ?? 0;
+  const slices = job.status === 'running' && total > 0 ? `${job.progress?.slicesDone ?? 0}/${total} slices` : '';
+  return h('div', { class: 'muted', 'data-testid': 'job-queue' }, [slices, queueText(job)].filter(Boolean).join(' · '));
 }
