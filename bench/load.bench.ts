@@ -1,4 +1,9 @@
-// node scripts/run-ts.mjs bench/load.bench.ts — load on loopback, not part of `npm test`.
+// node scripts/run-ts.mjs bench/load.bench.ts [--mode embedded|scaled] [--workers N] — load on loopback, not part of `npm test`.
+// --mode embedded (default): one server process runs everything (JOB_CONCURRENCY jobs at a time).
+// --mode scaled: Redis + 1 API (ROLE=api) + N workers (ROLE=worker, default 2), workers under nice 10 with
+//   ORT_THREADS=1 each, so the API serving the viewer keeps the CPU it needs.
+// The LAST stdout line is one JSON object: {"mode","jobs":{"statuses","throughputJobsPerMinute",…},
+//   "viewer":{"requests","failures","p50Ms","p95Ms",…},"segPerStudy":[…]}; details go to stderr.
 // A real Orthanc holds 4 CT studies (40 slices each, re-UIDed copies of LIDC-IDRI-0001); the built
 // server runs as a real process. While 4 segmentation jobs run concurrently, 50 concurrent viewer
 // requests go through the DICOMweb proxy (QIDO studies/series, WADO metadata, WADO instance). Prints
@@ -12,7 +17,17 @@ import { performance } from 'node:perf_hooks';
 import { waitForJob } from '../tests/support/jobs';
 import { lidcSlices } from '../tests/support/lidc-fixture';
 import { OrthancInstance } from '../tests/support/orthanc';
-import { spawnServerProcess } from '../tests/support/server';
+import { RedisInstance } from '../tests/support/redis';
+import { ScaledCluster } from '../tests/support/scaled-cluster';
+import { ServerProcess, spawnServerProcess } from '../tests/support/server';
+
+function argument(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback;
+}
+const MODE = argument('mode', 'embedded');
+if (MODE !== 'embedded' && MODE !== 'scaled') throw new Error(`--mode must be embedded or scaled, got ${MODE}`);
+const WORKERS = Number(argument('workers', '2'));
 
 const SLICES = Number(process.env.BENCH_SLICES ?? 40);
 const STUDIES = Number(process.env.BENCH_STUDIES ?? 4);
@@ -48,13 +63,21 @@ const percentile = (values: number[], p: number) => {
 
 async function main(): Promise<void> {
   const orthanc = await OrthancInstance.start();
+  const redis = MODE === 'scaled' ? await RedisInstance.start() : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'covseg-load-'));
-  let server: Awaited<ReturnType<typeof spawnServerProcess>> | undefined;
+  let server: ServerProcess | undefined;
+  let cluster: ScaledCluster | undefined;
   try {
     const source = lidcSlices(SLICES, 45);
     const studies = Array.from({ length: STUDIES }, (_, i) => reUid(source, i));
     for (const s of studies) await orthanc.upload(s.files);
-    server = await spawnServerProcess({ dataDir, env: { JOB_CONCURRENCY: CONCURRENCY } });
+    if (redis) {
+      // Until the state store is PostgreSQL, the processes share one SQLite data folder.
+      cluster = await ScaledCluster.start({ redis, dicomwebUrl: orthanc.dicomwebUrl, workers: WORKERS, sharedDataDir: dataDir, workerNice: 10 });
+      server = cluster.api;
+    } else {
+      server = await spawnServerProcess({ dataDir, env: { JOB_CONCURRENCY: CONCURRENCY } });
+    }
     lastServerOutput = server.output;
     // The production default per-request timeout (30 s), not the test helper's 10 s.
     const endpoint = await server.json<{ id: string }>('/api/pacs-endpoints', { method: 'POST', body: JSON.stringify({ name: 'bench-pacs', baseUrl: orthanc.dicomwebUrl }) });
@@ -104,7 +127,13 @@ async function main(): Promise<void> {
     const segCounts = await Promise.all(studies.map((s) => orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: s.studyInstanceUID }).then((r) => r.length)));
 
     const report = {
-      setup: { studies: STUDIES, slicesPerStudy: SLICES, jobConcurrency: Number(CONCURRENCY), viewerRequests: VIEWER_REQUESTS, cpus: (await import('node:os')).cpus().length },
+      mode: MODE,
+      setup: {
+        studies: STUDIES,
+        slicesPerStudy: SLICES,
+        ...(cluster ? { workers: WORKERS, workerNice: 10, ortThreadsPerWorker: 1, jobsByWorker: cluster.jobsByWorker() } : { jobConcurrency: Number(CONCURRENCY) }),
+        cpus: (await import('node:os')).cpus().length,
+      },
       jobs: {
         statuses: jobs.map((j) => j.status),
         wallSeconds: +jobsSeconds.toFixed(2),
@@ -114,6 +143,7 @@ async function main(): Promise<void> {
         p95JobSeconds: +percentile(jobDurations, 95).toFixed(2),
       },
       viewer: {
+        requests: VIEWER_REQUESTS,
         failures,
         burstSeconds: +burstSeconds.toFixed(3),
         throughputRequestsPerSecond: +(VIEWER_REQUESTS / burstSeconds).toFixed(1),
@@ -123,7 +153,8 @@ async function main(): Promise<void> {
       },
       segPerStudy: segCounts,
     };
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stderr.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(report)}\n`);
     const problems = [
       ...jobs.filter((j) => j.status !== 'succeeded').map((j) => `job ${j.id} ${j.status}: ${JSON.stringify(j.error)}`),
       ...segCounts.flatMap((n, i) => (n === 1 ? [] : [`study ${studies[i].studyInstanceUID} holds ${n} SEGs, expected exactly 1`])),
@@ -134,7 +165,9 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    await server?.stop();
+    if (cluster) await cluster.stop();
+    else await server?.stop();
+    redis?.destroy();
     orthanc.destroy();
     rmSync(dataDir, { recursive: true, force: true });
   }

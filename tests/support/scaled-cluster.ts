@@ -13,6 +13,8 @@ export interface ScaledClusterOptions {
   env?: Record<string, string>;
   /** One data folder for all processes (the SQLite state store needs it); otherwise one each. */
   sharedDataDir?: string;
+  /** Niceness of the worker processes (the API stays at 0, so the viewer is served first). */
+  workerNice?: number;
 }
 
 /** Short BullMQ timings, so a killed worker's job is taken over within seconds in tests. */
@@ -46,6 +48,7 @@ export class ScaledCluster {
     if (!this.options.sharedDataDir) this.ownDirs.push(dataDir);
     const worker = await spawnServerProcess({
       dataDir,
+      nice: this.options.workerNice,
       env: { REDIS_URL: this.options.redis.url, ...FAST_QUEUE_ENV, ...this.options.env, ROLE: 'worker', WORKER_ID: id, WORKER_PORT: port, PORT: port, ORT_THREADS: '1' },
     });
     this.workers.set(id, worker);

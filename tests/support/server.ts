@@ -20,6 +20,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Reuse a data folder (restart tests); otherwise a fresh temporary one. */
   dataDir?: string;
+  /** Spawned processes only: run under `nice -n N` (every thread, including onnxruntime's, inherits it). */
+  nice?: number;
 }
 
 export interface TestServer {
@@ -163,7 +165,8 @@ export interface ServerProcess extends TestServer {
 export async function spawnServerProcess(options: TestServerOptions = {}): Promise<ServerProcess> {
   ensureServerBuilt();
   const env = await testEnv(options);
-  const child = spawn(process.execPath, [builtMain], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, args] = options.nice ? ['nice', ['-n', String(options.nice), process.execPath, builtMain]] : [process.execPath, [builtMain]];
+  const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
