@@ -7,7 +7,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../apps/server/src/app.module';
 import { configureApp } from '../../apps/server/src/app.setup';
-import { APP_CONFIG, loadConfig } from '../../apps/server/src/repositories/config.repository';
+import { APP_CONFIG, loadConfig } from '../../apps/server/src/core/repositories/config.repository';
 import { freePort } from './orthanc';
 
 export const repoRoot = resolve(__dirname, '../..');

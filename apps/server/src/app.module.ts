@@ -1,23 +1,23 @@
 import { Module } from '@nestjs/common';
-import { CoreModule } from './core.module';
-import { HealthController } from './controllers/health.controller';
-import { PacsEndpointController } from './controllers/pacs-endpoint.controller';
-import { HealthService } from './services/health.service';
-import { JobController } from './controllers/job.controller';
-import { JobService } from './services/job.service';
-import { JobRepository } from './repositories/job.repository';
-import { OutboxRepository } from './repositories/outbox.repository';
-import { ModelRepository } from './repositories/model.repository';
-import { DicomwebRepository } from './repositories/dicomweb.repository';
-import { DecodePoolRepository } from './repositories/decode-pool.repository';
-import { JobWorker } from './jobs/job-worker';
-import { OutboxSweeper } from './jobs/outbox-sweeper';
-import { SegmentationPipeline } from './jobs/segmentation.pipeline';
-import { TrustModule } from './trust/trust.module';
+import { CoreModule } from './core/core.module';
+import { HealthController } from './health/controllers/health.controller';
+import { PacsEndpointController } from './pacs/controllers/pacs-endpoint.controller';
+import { HealthService } from './health/services/health.service';
+import { JobController } from './jobs/controllers/job.controller';
+import { JobService } from './jobs/services/job.service';
+import { JobRepository } from './jobs/repositories/job.repository';
+import { OutboxRepository } from './jobs/repositories/outbox.repository';
+import { ModelRepository } from './model/repositories/model.repository';
+import { DicomwebRepository } from './pacs/repositories/dicomweb.repository';
+import { DecodePoolRepository } from './jobs/repositories/decode-pool.repository';
+import { JobWorker } from './jobs/pipeline/job-worker';
+import { OutboxSweeper } from './jobs/pipeline/outbox-sweeper';
+import { SegmentationPipeline } from './jobs/pipeline/segmentation.pipeline';
+import { TrustModule } from './auth/auth.module';
 import { ReviewModule } from './review/review.module';
-import { ViewerModule } from './viewer/viewer.module';
+import { ViewerModule } from './viewer-api/viewer-api.module';
 import { DimseModule } from './dimse/dimse.module';
-import { ReceivedSeriesService } from './services/received-series.service';
+import { ReceivedSeriesService } from './jobs/services/received-series.service';
 
 /**
  * The server's root module. Teammates plug their feature modules into `imports` with one-line edits

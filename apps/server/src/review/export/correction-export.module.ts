@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CoreModule } from '../../core.module';
+import { CoreModule } from '../../core/core.module';
 import { CorrectionRepository } from '../repositories/correction.repository';
 import { ReviewPacsRepository } from '../repositories/review-pacs.repository';
 import { CorrectionExportService } from './correction-export.service';

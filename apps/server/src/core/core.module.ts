@@ -1,0 +1,28 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig, loadConfig } from './repositories/config.repository';
+import { DatabaseRepository } from './repositories/database.repository';
+import { DimseScuRepository } from '../pacs/repositories/dimse-scu.repository';
+import { PacsEndpointRepository } from '../pacs/repositories/pacs-endpoint.repository';
+import { PacsProbeRepository } from '../pacs/repositories/pacs-probe.repository';
+import { PacsEndpointService } from '../pacs/services/pacs-endpoint.service';
+import { SecretCipher } from './services/secret-cipher';
+import { AesGcmSecretCipher } from './services/aes-gcm-secret-cipher';
+
+const shared = [DatabaseRepository, PacsEndpointRepository, PacsProbeRepository, DimseScuRepository, PacsEndpointService];
+
+/**
+ * Providers every module may inject (config, database, secret cipher, PACS endpoints). Global so that
+ * the viewer and trust modules plug in without re-declaring them. To replace the cipher, change the
+ * SecretCipher line below. `PacsEndpointService.getTarget(record)` gives a PACS's URL + Authorization.
+ */
+@Global()
+@Module({
+  providers: [
+    { provide: APP_CONFIG, useFactory: () => loadConfig(process.env) },
+    // AES-256-GCM at rest; key from COVSEG_SECRET_KEY or DATA_DIR/secret.key (trust module).
+    { provide: SecretCipher, useFactory: (config: AppConfig) => AesGcmSecretCipher.fromEnvironment(process.env, config.dataDir), inject: [APP_CONFIG] },
+    ...shared,
+  ],
+  exports: [APP_CONFIG, SecretCipher, ...shared],
+})
+export class CoreModule {}
