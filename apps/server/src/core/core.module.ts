@@ -1,28 +1,24 @@
 import { Global, Module } from '@nestjs/common';
+import { loadTrustConfig, TRUST_CONFIG, TrustConfig } from './config/trust.config';
 import { APP_CONFIG, AppConfig, loadConfig } from './repositories/config.repository';
 import { DatabaseRepository } from './repositories/database.repository';
-import { DimseScuRepository } from '../pacs/repositories/dimse-scu.repository';
-import { PacsEndpointRepository } from '../pacs/repositories/pacs-endpoint.repository';
-import { PacsProbeRepository } from '../pacs/repositories/pacs-probe.repository';
-import { PacsEndpointService } from '../pacs/services/pacs-endpoint.service';
-import { SecretCipher } from './services/secret-cipher';
 import { AesGcmSecretCipher } from './services/aes-gcm-secret-cipher';
-
-const shared = [DatabaseRepository, PacsEndpointRepository, PacsProbeRepository, DimseScuRepository, PacsEndpointService];
+import { SecretCipher } from './services/secret-cipher';
 
 /**
- * Providers every module may inject (config, database, secret cipher, PACS endpoints). Global so that
- * the viewer and trust modules plug in without re-declaring them. To replace the cipher, change the
- * SecretCipher line below. `PacsEndpointService.getTarget(record)` gives a PACS's URL + Authorization.
+ * What every module stands on: the configuration (parsed and validated once, at boot: the server's and
+ * the trust settings), the database and the secret cipher (AES-256-GCM at rest; key from
+ * COVSEG_SECRET_KEY or DATA_DIR/secret.key). Global because every module needs them; it imports no
+ * other module of the server (module-graph.spec.ts and eslint.config.mjs keep it so).
  */
 @Global()
 @Module({
   providers: [
     { provide: APP_CONFIG, useFactory: () => loadConfig(process.env) },
-    // AES-256-GCM at rest; key from COVSEG_SECRET_KEY or DATA_DIR/secret.key (trust module).
-    { provide: SecretCipher, useFactory: (config: AppConfig) => AesGcmSecretCipher.fromEnvironment(process.env, config.dataDir), inject: [APP_CONFIG] },
-    ...shared,
+    { provide: TRUST_CONFIG, useFactory: (config: AppConfig) => loadTrustConfig(process.env, config.dataDir), inject: [APP_CONFIG] },
+    { provide: SecretCipher, useFactory: (trust: TrustConfig) => AesGcmSecretCipher.fromConfig(trust), inject: [TRUST_CONFIG] },
+    DatabaseRepository,
   ],
-  exports: [APP_CONFIG, SecretCipher, ...shared],
+  exports: [APP_CONFIG, TRUST_CONFIG, SecretCipher, DatabaseRepository],
 })
 export class CoreModule {}

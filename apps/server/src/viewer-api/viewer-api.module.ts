@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
-import { JobRepository } from '../jobs/repositories/job.repository';
+import { JobsModule } from '../jobs/jobs.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { ModelModule } from '../model/model.module';
+import { PacsModule } from '../pacs/pacs.module';
 import { ReviewModule } from '../review/review.module';
 import { DecodedFrameController } from './controllers/decoded-frame.controller';
 import { DicomwebProxyController } from './controllers/dicomweb-proxy.controller';
@@ -20,12 +23,11 @@ import { WorklistService } from './services/worklist.service';
 
 /**
  * The viewer's server side: the read-only DICOMweb proxy, study search with segmentation status,
- * overlays from every SEG of a series, and the one-slice upload. Every route sits behind the trust
- * module's global guard. JobRepository is stateless over the shared database, so providing it here
- * too is safe (AppModule does not export its providers).
+ * overlays from every SEG of a series, and the one-slice upload. Every route sits behind the auth
+ * module's global guard. Job statuses come from the jobs module's exported JobRepository.
  */
 @Module({
-  imports: [ReviewModule],
+  imports: [PacsModule, JobsModule, ReviewModule, ModelModule, MetricsModule],
   controllers: [DicomwebProxyController, DecodedFrameController, StudyBrowserController, OverlayController, SegmentImageController, WorklistController],
   providers: [
     DicomwebProxyService,
@@ -38,7 +40,6 @@ import { WorklistService } from './services/worklist.service';
     ViewerPacsRepository,
     ViewerModelRepository,
     DicomSliceWorkerRepository,
-    JobRepository,
   ],
 })
-export class ViewerModule {}
+export class ViewerApiModule {}

@@ -3,7 +3,7 @@ import { Roles } from '../../core/decorators/auth.decorators';
 import { AuditQueryDto } from '../dtos/audit.dto';
 import { AuditEntry } from '../repositories/audit.repository';
 import { AuditService } from '../services/audit.service';
-import { strictValidation } from '../../auth/controllers/auth.controller';
+import { strictValidation } from '../../core/http/strict-validation';
 
 @Controller('api/audit')
 @Roles('admin')

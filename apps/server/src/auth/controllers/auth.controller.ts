@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Req, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Req, UsePipes } from '@nestjs/common';
+import { strictValidation } from '../../core/http/strict-validation';
 import type { Request } from 'express';
 import { CurrentPrincipal, Public, Roles } from '../../core/decorators/auth.decorators';
 import { CreatedTokenDto, CreateLoginLinkDto, CreateTokenDto, LoginLinkCodeParamsDto, MeDto } from '../dtos/auth.dto';
@@ -7,8 +8,6 @@ import { TokenRow } from '../repositories/token.repository';
 import { AuditService } from '../../audit/services/audit.service';
 import { LoginLink, LoginLinkService, RedeemedLogin } from '../services/login-link.service';
 import { TokenService } from '../services/token.service';
-
-export const strictValidation = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
 
 /** Origin of the request, for login-link URLs when COVSEG_PUBLIC_URL is unset. */
 const originOf = (request: Request): string => `${request.protocol}://${request.get('host') ?? 'localhost'}`;

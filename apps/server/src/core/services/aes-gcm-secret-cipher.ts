@@ -1,6 +1,6 @@
 import { SecretCipher } from './secret-cipher';
 import { loadOrCreateSecretKey } from '../repositories/secret-key.repository';
-import { loadTrustConfig } from '../config/trust.config';
+import type { TrustConfig } from '../config/trust.config';
 import { AesGcm } from './aes-gcm';
 
 // One context for every PACS secret: the core cipher interface seals without a row id. It still stops a
@@ -8,7 +8,7 @@ import { AesGcm } from './aes-gcm';
 const CONTEXT = 'covseg:pacs-endpoint-secret';
 
 /**
- * The core `SecretCipher` with AES-256-GCM (replaces the pass-through in core.module.ts). Sealed values
+ * The core `SecretCipher` with AES-256-GCM. Sealed values
  * look like `v1.<iv>.<tag>.<ciphertext>`; opening a tampered or foreign value throws
  * `SecretDecryptionError`, whose message never contains either side.
  */
@@ -17,10 +17,9 @@ export class AesGcmSecretCipher extends SecretCipher {
     super();
   }
 
-  /** Builds the cipher from `COVSEG_SECRET_KEY` or `dataDir/secret.key` (created on first boot). */
-  static fromEnvironment(env: Record<string, string | undefined>, dataDir: string): AesGcmSecretCipher {
-    const config = loadTrustConfig(env, dataDir);
-    return new AesGcmSecretCipher(new AesGcm(loadOrCreateSecretKey(config.secretKey, dataDir)));
+  /** Builds the cipher from `COVSEG_SECRET_KEY` or `DATA_DIR/secret.key` (created on first boot), as parsed at boot. */
+  static fromConfig(config: Pick<TrustConfig, 'secretKey' | 'dataDir'>): AesGcmSecretCipher {
+    return new AesGcmSecretCipher(new AesGcm(loadOrCreateSecretKey(config.secretKey, config.dataDir)));
   }
 
   seal(plain: string): string {

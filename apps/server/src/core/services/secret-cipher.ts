@@ -1,7 +1,6 @@
 /**
  * Seals PACS secrets before they reach the database and opens them when a DICOMweb client needs them.
- * The default is a pass-through; the trust module replaces the provider with encryption at rest
- * (`{ provide: SecretCipher, useClass: ... }` in core.module.ts). Never log either side.
+ * CoreModule provides the AES-256-GCM implementation (`AesGcmSecretCipher`). Never log either side.
  */
 export abstract class SecretCipher {
   /** Returns an opaque string safe to store. */
@@ -10,12 +9,3 @@ export abstract class SecretCipher {
   abstract open(sealed: string): string;
 }
 
-/** Stores secrets as they are. Only for the first iteration, until the trust module's cipher lands. */
-export class PassThroughSecretCipher extends SecretCipher {
-  seal(plain: string): string {
-    return plain;
-  }
-  open(sealed: string): string {
-    return sealed;
-  }
-}

@@ -13,7 +13,7 @@ export class JobController {
   @HttpCode(202)
   @Audited('job.create', 'job')
   @ApiAcceptedResponse({ type: JobCreatedDto })
-  create(@Body() dto: CreateJobDto): JobCreatedDto {
+  create(@Body() dto: CreateJobDto): Promise<JobCreatedDto> {
     return this.service.create(dto);
   }
 
@@ -33,7 +33,7 @@ export class JobController {
   @Audited('job.cancel', 'job')
   @HttpCode(200)
   @ApiOkResponse({ type: JobDto })
-  cancel(@Param('id', ParseUUIDPipe) id: string): JobDto {
+  cancel(@Param('id', ParseUUIDPipe) id: string): Promise<JobDto> {
     return this.service.cancel(id);
   }
 }

@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository
 import { JobRepository } from '../repositories/job.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import { MetricsService } from '../../metrics/services/metrics.service';
-import { JobWorker } from './job-worker';
+import { JOB_QUEUE, type JobQueue } from '../queue/job-queue';
 
 /**
  * Every OUTBOX_SWEEP_MS (and at boot): requeues the failed jobs whose outbox payload is pending and due
@@ -20,7 +20,7 @@ export class OutboxSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly outbox: OutboxRepository,
     private readonly jobs: JobRepository,
-    private readonly worker: JobWorker,
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
@@ -40,13 +40,13 @@ export class OutboxSweeper implements OnApplicationBootstrap, OnModuleDestroy {
       for (const entry of this.outbox.listDueForRetry(now)) {
         if (this.jobs.requeueFailed(entry.jobId)) {
           this.logger.log(`Outbox ${entry.id}: delivery ${entry.attempts + 1} of ${this.config.outboxMaxAttempts} of SOP Instance ${entry.segSopInstanceUID} (job ${entry.jobId} requeued)`);
+          void this.queue.enqueue(entry.jobId).catch((error: unknown) => this.logger.error(`Job ${entry.jobId} requeued but not enqueued: ${String(error)}`));
         }
       }
       const deleted = this.outbox.sweepPayloads(now);
       if (deleted > 0) this.logger.log(`Outbox: deleted ${deleted} payload file(s) past the retention`);
       const counts = this.outbox.countByStatus();
       for (const [status, count] of Object.entries(counts)) this.metrics.outboxEntries.set({ status }, count);
-      this.worker.wake();
     } catch (error) {
       this.logger.error(`Outbox sweep failed: ${error instanceof Error ? error.message : String(error)}`);
     }

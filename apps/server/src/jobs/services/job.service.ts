@@ -1,7 +1,7 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { CreateJobDto, JobCreatedDto, JobDto, JobResultDto } from '../dtos/job.dto';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
-import { JobWorker } from '../pipeline/job-worker';
+import { JOB_QUEUE, type JobQueue } from '../queue/job-queue';
 import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 
 const DEFAULT_LIST_LIMIT = 50;
@@ -12,22 +12,36 @@ export class JobService {
   constructor(
     private readonly jobs: JobRepository,
     private readonly endpoints: PacsEndpointService,
-    private readonly worker: JobWorker,
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
   ) {}
 
-  create(dto: CreateJobDto): JobCreatedDto {
+  /** Records the job and hands it to the queue. */
+  async create(dto: CreateJobDto): Promise<JobCreatedDto> {
+    const job = this.record(dto);
+    await this.queue.enqueue(job.id);
+    return { id: job.id, status: job.status };
+  }
+
+  /**
+   * Only records the job (status `queued`), for callers that must write it in one transaction with their
+   * own state (the study watcher); they call {@link enqueue} once that transaction is committed.
+   */
+  record(dto: CreateJobDto): JobRecord {
     const endpoint = this.endpoints.requireEnabledRecord(dto.pacsEndpointId);
     if (endpoint.baseUrl === null) {
       throw new ConflictException(`PACS endpoint ${endpoint.id} has no DICOMweb base URL: its series are segmented when it pushes them to our DICOM port`);
     }
-    const job = this.jobs.create({
+    return this.jobs.create({
       pacsEndpointId: dto.pacsEndpointId,
       studyInstanceUID: dto.studyInstanceUID,
       requestedSeriesInstanceUID: dto.seriesInstanceUID,
       force: dto.force ?? false,
     });
-    this.worker.wake();
-    return { id: job.id, status: job.status };
+  }
+
+  /** Hands a recorded job to the queue. */
+  async enqueue(jobId: string): Promise<void> {
+    await this.queue.enqueue(jobId);
   }
 
   get(id: string): JobDto {
@@ -39,10 +53,10 @@ export class JobService {
   }
 
   /** Queued: cancelled at once. Running: flagged and aborted at the next checkpoint. Finished: unchanged. */
-  cancel(id: string): JobDto {
+  async cancel(id: string): Promise<JobDto> {
     const status = this.jobs.requestCancel(id);
     if (status === undefined) throw new NotFoundException(`Job ${id} does not exist`);
-    if (status === 'running') this.worker.cancel(id);
+    if (status === 'running') await this.queue.cancel(id);
     return this.get(id);
   }
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ReceivedStoreRepository } from '../../dimse/repositories/received-store.repository';
-import { JobWorker } from '../pipeline/job-worker';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { DatabaseRepository } from '../../core/repositories/database.repository';
 import { JobRepository } from '../repositories/job.repository';
+import { JOB_QUEUE, type JobQueue } from '../queue/job-queue';
 
 const TICK_MS = 1_000;
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -27,7 +27,7 @@ export class ReceivedSeriesService implements OnApplicationBootstrap, OnApplicat
     private readonly database: DatabaseRepository,
     private readonly store: ReceivedStoreRepository,
     private readonly jobs: JobRepository,
-    private readonly worker: JobWorker,
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -59,7 +59,7 @@ export class ReceivedSeriesService implements OnApplicationBootstrap, OnApplicat
       queued.push(job.id);
       this.logger.log(`Series ${series.seriesInstanceUID} from ${series.callingAeTitle} is stable (${series.instances} instances): job ${job.id} queued`);
     }
-    if (queued.length > 0) this.worker.wake();
+    for (const id of queued) void this.queue.enqueue(id).catch((error: unknown) => this.logger.error(`Job ${id} recorded but not enqueued: ${String(error)}`));
     for (const series of this.store.listQueued()) {
       const job = series.jobId ? this.jobs.get(series.jobId) : undefined;
       if (!job || TERMINAL.has(job.status)) this.store.release(series.pacsEndpointId, series.seriesInstanceUID);

@@ -1,5 +1,4 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { SegmentationModel } from '@covseg/segmentation';
 import { ModelRepository } from '../../model/repositories/model.repository';
 
@@ -9,16 +8,15 @@ export class ModelUnavailableError extends ServiceUnavailableException {
 }
 
 /**
- * The server's one loaded model, for the slice-upload path. ModelRepository is provided by AppModule (it
- * loads the ONNX file once at boot); we look it up instead of providing it again, which would load
- * a second copy of the model into memory.
+ * The server's one loaded model, for the slice-upload path. ModelModule is a singleton module, so this is
+ * the same session the jobs use (never a second copy of the model in memory).
  */
 @Injectable()
 export class ViewerModelRepository {
-  constructor(private readonly moduleRef: ModuleRef) {}
+  constructor(private readonly models: ModelRepository) {}
 
   getModelOrFail(): SegmentationModel {
-    const model = this.moduleRef.get(ModelRepository, { strict: false }).getModel();
+    const model = this.models.getModel();
     if (!model) throw new ModelUnavailableError('Segmenting an uploaded slice failed: the model is not loaded yet');
     return model;
   }

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { parseDicom, SegmentCodes, tagOfKeyword, writeBinarySeg, type DicomJsonDataset } from '@covseg/dicom';
 import type { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 import type { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
-import { decodeSliceRuns } from './mask-rle';
+import { decodeSliceRuns } from '../../review/services/mask-rle';
 import type { CorrectionRepository } from '../../review/repositories/correction.repository';
 import type { ReviewService } from '../../review/services/review.service';
 import { OverlayService } from './overlay.service';

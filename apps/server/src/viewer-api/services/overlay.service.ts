@@ -7,7 +7,7 @@ import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 import { OverlayQueryDto, OverlaySegDto, OverlaySegmentDto, OverlaysDto } from '../dtos/overlay.dto';
 import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
 import { PacsResourceNotFoundError, PacsUnreachableError } from '../viewer.errors';
-import { encodeSliceRuns } from './mask-rle';
+import { encodeSliceRuns } from '../../review/services/mask-rle';
 import { sourceGeometryOf, type SourceGeometry } from '../../review/services/source-geometry';
 
 /** SeriesDescription of our SRs (apps/server/src/jobs/result-series.ts). */

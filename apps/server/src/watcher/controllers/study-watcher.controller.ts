@@ -4,7 +4,7 @@ import { Roles } from '../../core/decorators/auth.decorators';
 import { EndpointIdParamsDto, OrthancNotificationDto, StudyWatcherDto, StudyWatcherSettingsDto } from '../dtos/study-watcher.dto';
 import { StudyWatcherSettingsService } from '../services/study-watcher-settings.service';
 import { PollSummary } from '../services/study-watcher.service';
-import { strictValidation } from '../../auth/controllers/auth.controller';
+import { strictValidation } from '../../core/http/strict-validation';
 
 @Controller('api/pacs-endpoints/:id/watcher')
 @UsePipes(strictValidation)

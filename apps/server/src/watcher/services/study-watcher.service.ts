@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { type DicomJsonDataset, getJsonNumber, getJsonString } from '@covseg/dicom';
 import { DicomwebRepository } from '../../pacs/repositories/dicomweb.repository';
 import { JobService } from '../../jobs/services/job.service';
@@ -50,7 +49,8 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
     @Inject(PacsEndpointService) private readonly endpoints: PacsEndpointService,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
-    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+    @Inject(DicomwebRepository) private readonly dicomweb: DicomwebRepository,
+    @Inject(JobService) private readonly jobService: JobService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -161,8 +161,10 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
   }
 
   private queueOnce(pacsEndpointId: string, uid: string, date: string | null, summary: PollSummary): void {
-    const jobId = this.watchers.markSeenAndEnqueue(pacsEndpointId, uid, date, new Date().toISOString(), () => this.enqueue(pacsEndpointId, uid));
+    const jobId = this.watchers.markSeenAndEnqueue(pacsEndpointId, uid, date, new Date().toISOString(), () => this.recordJob(pacsEndpointId, uid));
     if (!jobId) return;
+    // The row is committed as `queued`: a failed hand-over is picked up by the queue's own recovery (the embedded worker polls).
+    void this.jobService.enqueue(jobId).catch((error: unknown) => this.logger.error(`Job ${jobId} recorded but not enqueued: ${String(error)}`));
     summary.queued.push(jobId);
     this.metrics.watcherStudies.inc({ endpoint: pacsEndpointId });
     this.audit.record('system:watcher', 'watcher.enqueue', `study:${uid}`, { pacsEndpointId, jobId });
@@ -180,7 +182,7 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
 
   private client(watcher: StudyWatcherRecord) {
     const endpoint = this.endpoints.getRecordOrFail(watcher.pacsEndpointId);
-    return this.moduleRef.get(DicomwebRepository, { strict: false }).createClient(this.endpoints.getClientOptions(endpoint));
+    return this.dicomweb.createClient(this.endpoints.getClientOptions(endpoint));
   }
 
   /** Every study matching the modality filter from the watermark on, all pages, deduplicated. */
@@ -210,8 +212,8 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
     return series.some((s) => watcher.modalities.includes(getJsonString(s, 'Modality') ?? '') && (getJsonString(s, 'BodyPartExamined') ?? '').toUpperCase() === wanted);
   }
 
-  private enqueue(pacsEndpointId: string, studyInstanceUID: string): string {
-    // JobService lives in AppModule; resolved lazily so this module does not import the app's.
-    return this.moduleRef.get(JobService, { strict: false }).create({ pacsEndpointId, studyInstanceUID }).id;
+  /** Records the job inside the watcher's transaction (seen mark + job row); it is enqueued after the commit. */
+  private recordJob(pacsEndpointId: string, studyInstanceUID: string): string {
+    return this.jobService.record({ pacsEndpointId, studyInstanceUID }).id;
   }
 }
