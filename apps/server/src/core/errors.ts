@@ -1,7 +1,7 @@
 import { BadRequestException, ForbiddenException, GoneException, UnauthorizedException } from '@nestjs/common';
 
 /**
- * Base class of the trust module's own failures (configuration, keys, ciphertexts). Failures that are
+ * Base class of the trust settings' own failures (configuration, keys, ciphertexts). Failures that are
  * the caller's fault extend Nest's HTTP exceptions instead, so any exception filter maps them to the
  * right 4xx without knowing this module.
  */
@@ -9,7 +9,7 @@ export class TrustError extends Error {
   override name = 'TrustError';
 }
 
-/** An environment variable of the trust module is malformed; the message names the variable. */
+/** A trust setting (auth, secret key) in the environment is malformed; the message names the variable. */
 export class TrustConfigError extends TrustError {
   override name = 'TrustConfigError';
 }

@@ -17,7 +17,7 @@ export function serveViewer(app: NestExpressApplication, viewerDist: string): vo
   app.use(express.static(viewerDist, { index: 'index.html', fallthrough: true }));
   app.use((req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (req.method !== 'GET' || req.path === '/api' || req.path.startsWith('/api/')) return next();
-    // Server-rendered routes of the trust module (login page, Prometheus scrape), not viewer routes.
+    // Server-rendered routes of the auth and metrics modules (login page, Prometheus scrape), not viewer routes.
     if (req.path === '/login' || req.path === '/metrics') return next();
     if (!(req.headers.accept ?? '').includes('text/html') && req.path !== '/') return next();
     if (existsSync(index)) return res.sendFile(index);
