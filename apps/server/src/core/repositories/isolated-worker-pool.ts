@@ -8,7 +8,18 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
  * and stack limits (worker_threads resourceLimits), each task a deadline after which its worker is
  * terminated (a parse loop cannot be interrupted any other way), and the queue is bounded.
  * A worker that died is replaced on the next task. Workers are unref'ed while idle.
+ *
+ * Contract with the entry: once its modules are loaded and its message handler is set, it posts
+ * `{ ready: true }` ({@link WORKER_READY}). A task's deadline starts then, not at spawn: loading the
+ * entry's modules in a fresh worker takes seconds on a loaded machine, and counting that against the
+ * input turned a normal upload right after a timed-out one into a 422.
  */
+
+/** The message an entry posts when it can take tasks. */
+export const WORKER_READY = { ready: true } as const;
+
+/** A worker that has not posted WORKER_READY by then is broken (not the input's fault). */
+const STARTUP_TIMEOUT_MS = 60_000;
 
 export interface IsolatedWorkerPoolOptions {
   /** The worker entry, without extension: `.js` is used when it exists (dist), else `.ts` (vitest, run-ts). */
@@ -47,7 +58,10 @@ interface Task {
 
 interface Slot {
   worker: Worker;
-  task?: Task & { timer: NodeJS.Timeout; id: number };
+  ready: boolean;
+  /** Until ready: fails the slot if the entry never starts. */
+  startupTimer?: NodeJS.Timeout;
+  task?: Task & { timer?: NodeJS.Timeout; id: number };
 }
 
 // Under vitest or scripts/run-ts.mjs the entry is TypeScript: the worker registers the same SWC
@@ -111,8 +125,9 @@ export class IsolatedWorkerPool {
       if (!slot) return;
       const task = this.queue.shift()!;
       const id = this.nextId++;
-      const timer = setTimeout(() => this.fail(slot!, new WorkerTaskError(`it ran longer than ${this.options.timeoutMs} ms and was stopped`, 'timeout')), this.options.timeoutMs);
-      slot.task = { ...task, id, timer };
+      slot.task = { ...task, id };
+      // Posted now even before the worker is ready: its port queues the message until the handler is set.
+      if (slot.ready) this.startDeadline(slot);
       slot.worker.ref();
       slot.worker.postMessage({ ...task.message, id }, task.transfer);
     }
@@ -125,8 +140,16 @@ export class IsolatedWorkerPool {
       ? new Worker(js, { resourceLimits: this.options.resourceLimits })
       : new Worker(TS_BOOTSTRAP, { eval: true, workerData: { entry: ts, tsRoot: findTsRoot(ts) }, resourceLimits: this.options.resourceLimits });
     worker.unref();
-    const slot: Slot = { worker };
+    const slot: Slot = { worker, ready: false };
+    slot.startupTimer = setTimeout(() => this.fail(slot, new WorkerTaskError(`the worker did not start within ${STARTUP_TIMEOUT_MS} ms`, 'crashed')), STARTUP_TIMEOUT_MS);
+    slot.startupTimer.unref();
     worker.on('message', (reply: Record<string, unknown>) => {
+      if (reply.ready === true && !slot.ready) {
+        slot.ready = true;
+        clearTimeout(slot.startupTimer);
+        if (slot.task) this.startDeadline(slot);
+        return;
+      }
       const task = slot.task;
       if (!task || reply.id !== task.id) return;
       clearTimeout(task.timer);
@@ -144,8 +167,14 @@ export class IsolatedWorkerPool {
     return slot;
   }
 
+  private startDeadline(slot: Slot): void {
+    const task = slot.task!;
+    task.timer = setTimeout(() => this.fail(slot, new WorkerTaskError(`it ran longer than ${this.options.timeoutMs} ms and was stopped`, 'timeout')), this.options.timeoutMs);
+  }
+
   /** Fails the slot's task (if any), terminates its worker and removes it; the next task spawns a new one. */
   private fail(slot: Slot, error: WorkerTaskError): void {
+    clearTimeout(slot.startupTimer);
     const index = this.slots.indexOf(slot);
     if (index >= 0) this.slots.splice(index, 1);
     const task = slot.task;

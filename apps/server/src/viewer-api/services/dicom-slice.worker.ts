@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { ParseLimits } from '@covseg/dicom';
+import { WORKER_READY } from '../../workers/isolated-worker-pool';
 import { DicomSliceRejectedError, prepareDicomSlice, type SlicePreparation } from './dicom-slice';
 
 /**
@@ -9,13 +10,16 @@ import { DicomSliceRejectedError, prepareDicomSlice, type SlicePreparation } fro
  */
 interface Request {
   id: number;
+  /** The file is bytes[byteOffset, byteOffset + byteLength): a transferred buffer may be larger. */
   bytes: ArrayBuffer;
+  byteOffset: number;
+  byteLength: number;
   preparation: SlicePreparation;
   limits: Partial<ParseLimits>;
 }
 
 parentPort!.on('message', (request: Request) => {
-  prepareDicomSlice(new Uint8Array(request.bytes), request.preparation, request.limits).then(
+  prepareDicomSlice(new Uint8Array(request.bytes, request.byteOffset, request.byteLength), request.preparation, request.limits).then(
     (slice) => parentPort!.postMessage({ id: request.id, ok: true, slice }, [slice.gray.buffer as ArrayBuffer]),
     (error: unknown) =>
       parentPort!.postMessage({
@@ -27,3 +31,6 @@ parentPort!.on('message', (request: Request) => {
       }),
   );
 });
+
+// Modules loaded and the handler set: the pool starts task deadlines from here.
+parentPort!.postMessage(WORKER_READY);

@@ -8,6 +8,11 @@ import { DicomSliceWorkerRepository } from '../repositories/dicom-slice-worker.r
 export interface UploadedSlice {
   bytes: Uint8Array;
   originalName: string;
+  /**
+   * True when `bytes` views an ArrayBuffer that nothing else uses (the upload storage's own): the
+   * DICOM parse worker then takes it without a copy, and `bytes` is detached afterwards.
+   */
+  transferable?: boolean;
 }
 
 /** Longest accepted side of an uploaded image (pixels); the model input is 256², so more is only cost. */
@@ -34,7 +39,7 @@ export class SegmentImageService {
     }
     const model = this.models.getModelOrFail();
     const started = Date.now();
-    const result = format === 'dicom' ? await this.segmentDicom(model, upload.bytes) : await this.segmentPicture(model, upload.bytes, format);
+    const result = format === 'dicom' ? await this.segmentDicom(model, upload.bytes, upload.transferable === true) : await this.segmentPicture(model, upload.bytes, format);
     // No file name in the log: uploads may be named after the patient.
     this.logger.log(`Segmented an uploaded ${format} slice ${result.width}x${result.height} in ${Date.now() - started} ms`);
     return result;
@@ -53,10 +58,10 @@ export class SegmentImageService {
     return this.toResult(model, image.pixels, mask, image.width, image.height, infectedFraction, format);
   }
 
-  private async segmentDicom(model: SegmentationModel, bytes: Uint8Array): Promise<SegmentImageResultDto> {
+  private async segmentDicom(model: SegmentationModel, bytes: Uint8Array, transferable: boolean): Promise<SegmentImageResultDto> {
     // Parsing and pixel work on the untrusted file run in a worker thread (limits: see the repository).
     const { windowCenter, windowWidth, frameMargin, minFrameMm, minLungAreaMm2 } = model.contract;
-    const slice = await this.slices.prepare(bytes, { windowCenter, windowWidth, frameMargin, minFrameMm, minLungAreaMm2 });
+    const slice = await this.slices.prepare(bytes, { windowCenter, windowWidth, frameMargin, minFrameMm, minLungAreaMm2 }, { transfer: transferable });
     const mask = new Uint8Array(slice.columns * slice.rows);
     if (slice.frame) {
       const { x, y, width, height } = slice.frame;
