@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BullmqJobConsumer } from '../../apps/server/src/queue/bullmq-job-consumer';
-import { BullmqJobQueue } from '../../apps/server/src/queue/bullmq-job-queue';
-import { QueueJobRunner } from '../../apps/server/src/queue/job-queue.port';
-import { loadQueueConfig } from '../../apps/server/src/queue/queue.config';
+import { BullmqJobConsumer } from '../../apps/server/src/jobs/queue/bullmq-job-consumer';
+import { BullmqJobQueue } from '../../apps/server/src/jobs/queue/bullmq-job-queue';
+import { QueueJobRunner } from '../../apps/server/src/jobs/queue/job-queue';
+import { loadQueueConfig } from '../../apps/server/src/core/config/queue.config';
 import { RedisInstance } from '../support/redis';
 
 const repoRoot = resolve(__dirname, '../..');
@@ -41,7 +41,12 @@ async function until<T>(probe: () => Promise<T | undefined> | T | undefined, wha
   }
 }
 
-const job = (id: string, study = `1.2.3.${id.length}.${id.charCodeAt(0)}`) => ({ id, pacsEndpointId: 'ep', studyInstanceUID: study });
+/** The jobs the adapter may look up (in the server, JobRepository over the database). */
+const stored = new Map<string, { id: string; pacsEndpointId: string; studyInstanceUID: string }>();
+const job = (id: string, study = `1.2.3.${id.length}.${id.charCodeAt(0)}`) => {
+  stored.set(id, { id, pacsEndpointId: 'ep', studyInstanceUID: study });
+  return id;
+};
 
 describe('the BullMQ queue adapter on a real Redis', () => {
   let redis: RedisInstance;
@@ -64,9 +69,9 @@ describe('the BullMQ queue adapter on a real Redis', () => {
   });
 
   it('runs a job a user started ahead of the watcher backlog, and reports each waiting job’s position', async () => {
-    queue = new BullmqJobQueue(redis.url);
-    for (const id of ['w1', 'w2', 'w3']) await queue.enqueue(job(id), 'watcher');
-    await queue.enqueue(job('u1'), 'user');
+    queue = new BullmqJobQueue(redis.url, stored);
+    for (const id of ['w1', 'w2', 'w3']) await queue.enqueue(job(id), { priority: 'watcher' });
+    await queue.enqueue(job('u1'), { priority: 'user' });
     expect(await queue.position('u1')).toBe(0);
     expect(await queue.position('w1')).toBe(1);
     expect(await queue.position('w3')).toBe(3);
@@ -78,9 +83,9 @@ describe('the BullMQ queue adapter on a real Redis', () => {
   });
 
   it('adds a waiting job once however often it is handed over, and runs it once', async () => {
-    queue = new BullmqJobQueue(redis.url);
-    await Promise.all([queue.enqueue(job('d1'), 'user'), queue.enqueue(job('d1'), 'user')]);
-    await queue.enqueue(job('d1'), 'watcher');
+    queue = new BullmqJobQueue(redis.url, stored);
+    await Promise.all([queue.enqueue(job('d1'), { priority: 'user' }), queue.enqueue(job('d1'), { priority: 'user' })]);
+    await queue.enqueue(job('d1'), { priority: 'watcher' });
     const { runner, order } = recordingRunner();
     consumers.push(new BullmqJobConsumer(config(redis, 'a'), 1, runner, () => new Error('shutdown')));
     await until(() => order.length === 1, 'the job');
@@ -89,15 +94,15 @@ describe('the BullMQ queue adapter on a real Redis', () => {
   });
 
   it('runs two jobs of the same study one after the other, even with two workers free', async () => {
-    queue = new BullmqJobQueue(redis.url);
+    queue = new BullmqJobQueue(redis.url, stored);
     const a = recordingRunner();
     const b = recordingRunner();
     a.holdJobs(true);
     b.holdJobs(true);
     consumers.push(new BullmqJobConsumer(config(redis, 'a'), 1, a.runner, () => new Error('shutdown')));
     consumers.push(new BullmqJobConsumer(config(redis, 'b'), 1, b.runner, () => new Error('shutdown')));
-    await queue.enqueue(job('s1', '1.2.840.1'), 'user');
-    await queue.enqueue(job('s2', '1.2.840.1'), 'user');
+    await queue.enqueue(job('s1', '1.2.840.1'), { priority: 'user' });
+    await queue.enqueue(job('s2', '1.2.840.1'), { priority: 'user' });
     await until(() => a.order.length + b.order.length >= 1, 'the first job');
     // The other worker is free but the study is held: the second job waits.
     await new Promise((r) => setTimeout(r, 3000));
@@ -109,11 +114,11 @@ describe('the BullMQ queue adapter on a real Redis', () => {
   });
 
   it('hands the job of a worker killed with -9 to another worker', async () => {
-    queue = new BullmqJobQueue(redis.url);
+    queue = new BullmqJobQueue(redis.url, stored);
     const child = spawn(process.execPath, ['scripts/run-ts.mjs', 'tests/support/queue-consumer-child.ts', redis.url, 'doomed'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise((r) => child.once('exit', r));
     try {
-      await queue.enqueue(job('k1'), 'user');
+      await queue.enqueue(job('k1'), { priority: 'user' });
       await until(async () => (await client.lrange('test:starts', 0, -1)).includes('doomed:k1'), 'the child worker to take the job');
       child.kill('SIGKILL');
       await exited;

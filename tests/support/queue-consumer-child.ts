@@ -2,8 +2,8 @@
 // start in the Redis list `test:starts` ("<worker>:<job>"), then holds the job until killed.
 // Usage: node scripts/run-ts.mjs tests/support/queue-consumer-child.ts <redis-url> <worker-id>
 import { Redis } from 'ioredis';
-import { BullmqJobConsumer } from '../../apps/server/src/queue/bullmq-job-consumer';
-import { loadQueueConfig } from '../../apps/server/src/queue/queue.config';
+import { BullmqJobConsumer } from '../../apps/server/src/jobs/queue/bullmq-job-consumer';
+import { loadQueueConfig } from '../../apps/server/src/core/config/queue.config';
 
 const [url, workerId] = process.argv.slice(2);
 const redis = new Redis(url, { maxRetriesPerRequest: null });

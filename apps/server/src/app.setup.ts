@@ -2,12 +2,12 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { APP_CONFIG, AppConfig } from './repositories/config.repository';
-import { ErrorFilter } from './middleware/error.filter';
-import { serveViewer } from './middleware/viewer-static.middleware';
-import { applySecurity } from './middleware/security.middleware';
-import { QUEUE_CONFIG, QueueConfig } from './queue/queue.config';
-import { restrictToWorkerRoutes } from './queue/worker-routes.middleware';
+import { APP_CONFIG, AppConfig } from './core/repositories/config.repository';
+import { ErrorFilter } from './error.filter';
+import { serveViewer } from './core/http/viewer-static.middleware';
+import { applySecurity } from './core/http/security.middleware';
+import { QUEUE_CONFIG, QueueConfig } from './core/config/queue.config';
+import { restrictToWorkerRoutes } from './core/http/worker-routes.middleware';
 
 /**
  * Applies what every instance of the server needs, whether started by main.ts or in-process by tests:

@@ -4,8 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
-import { loadConfig } from './repositories/config.repository';
-import { loadQueueConfig } from './queue/queue.config';
+import { loadConfig } from './core/repositories/config.repository';
+import { loadQueueConfig } from './core/config/queue.config';
 
 async function bootstrap(): Promise<void> {
   // JSON logs, one object a line. Log UIDs, never patient names (STYLE.md: no PHI).

@@ -1,0 +1,97 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
+import { JobRecord, JobRepository } from '../repositories/job.repository';
+import { QueueJobRunner } from '../queue/job-queue';
+import { JobOutcome, MetricsService } from '../../metrics/services/metrics.service';
+import { describeFailure } from './job-failure';
+import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './job.errors';
+import { SegmentationPipeline } from './segmentation.pipeline';
+
+/** How often a worker looks in the database for cancel requests of the jobs it runs (the API sets them). */
+const CANCEL_POLL_MS = 1_000;
+
+/**
+ * Runs one job that a queue worker took, by id (scaled mode): claims it in the database, runs the
+ * pipeline under JOB_TIMEOUT_MS and the cancel flag, and records the outcome there, where the API and
+ * the viewer read it. Progress reaches the viewer the same way: the pipeline writes it to the job row.
+ */
+@Injectable()
+export class QueueJobRunnerService implements QueueJobRunner {
+  private readonly logger = new Logger(QueueJobRunnerService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly jobs: JobRepository,
+    private readonly pipeline: SegmentationPipeline,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+  ) {}
+
+  async runById(jobId: string, queueSignal: AbortSignal): Promise<boolean> {
+    const job = this.jobs.claimById(jobId);
+    if (!job) {
+      this.logger.log(`Job ${jobId} is no longer active; nothing to run`);
+      return false;
+    }
+    const controller = new AbortController();
+    const abort = (reason: unknown) => controller.abort(reason);
+    queueSignal.addEventListener('abort', () => abort(queueSignal.reason), { once: true });
+    const timeout = setTimeout(() => abort(new JobTimeoutError(this.config.jobTimeoutMs)), this.config.jobTimeoutMs);
+    const cancelPoll = setInterval(() => {
+      try {
+        if (this.jobs.isCancelRequested(jobId)) abort(new JobCancelledError(jobId));
+      } catch {
+        // The database is away: the pipeline's own writes will fail and say so.
+      }
+    }, CANCEL_POLL_MS);
+    this.logger.log(`Job ${job.id} started (attempt ${job.attempts}): study ${job.studyInstanceUID}`);
+    this.metrics.jobsStarted.inc();
+    try {
+      await this.run(job, controller.signal);
+    } finally {
+      clearTimeout(timeout);
+      clearInterval(cancelPoll);
+    }
+    return true;
+  }
+
+  async recordLost(jobId: string, reason: string): Promise<void> {
+    const job = this.jobs.get(jobId);
+    if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
+    this.jobs.fail(jobId, 'worker-lost', `The queue gave up on the job: ${reason}`);
+    this.logger.warn(`Job ${jobId} failed (worker-lost): ${reason}`);
+  }
+
+  private async run(job: JobRecord, signal: AbortSignal): Promise<void> {
+    try {
+      const result = await this.pipeline.run(job, signal);
+      this.jobs.succeed(job.id, result);
+      this.recordMetrics(job, 'succeeded');
+      this.logger.log(`Job ${job.id} succeeded: SEG ${result.segSopInstanceUID} (reused: ${result.reused})`);
+    } catch (thrown) {
+      const error = signal.aborted ? signal.reason : thrown;
+      if (error instanceof WorkerShutdownError || (signal.aborted && !(error instanceof JobCancelledError) && !(error instanceof JobTimeoutError))) {
+        // Shutting down, or the queue lock was lost: the job goes back to the queue, not to failed.
+        this.jobs.requeue(job.id);
+        this.logger.log(`Job ${job.id} handed back to the queue: ${error instanceof Error ? error.message : String(error)}`);
+        throw error;
+      }
+      if (error instanceof JobCancelledError || this.jobs.isCancelRequested(job.id)) {
+        this.jobs.markCancelled(job.id);
+        this.recordMetrics(job, 'cancelled');
+        this.logger.log(`Job ${job.id} cancelled`);
+        return;
+      }
+      const failure = describeFailure(error, { pacsRetries: this.config.pacsRetries });
+      this.jobs.fail(job.id, failure.code, failure.message);
+      this.recordMetrics(job, 'failed');
+      if (failure.code.startsWith('pacs-')) this.metrics.pacsError(job.pacsEndpointId, failure.code);
+      this.logger.warn(`Job ${job.id} failed (${failure.code}): ${failure.message}`);
+    }
+  }
+
+  private recordMetrics(job: JobRecord, outcome: JobOutcome): void {
+    this.metrics.jobFinished(outcome);
+    const timings = (this.jobs.get(job.id)?.timings ?? {}) as Record<string, number>;
+    for (const [stage, ms] of Object.entries(timings)) if (Number.isFinite(ms)) this.metrics.stageDuration(stage, ms / 1000);
+  }
+}

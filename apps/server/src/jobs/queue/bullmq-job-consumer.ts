@@ -1,0 +1,107 @@
+import { Logger } from '@nestjs/common';
+import { DelayedError, Job, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { QueueConfig } from '../../core/config/queue.config';
+import { bullConnection, redisClient, REDIS_PREFIX, SEGMENTATION_QUEUE, SegmentationJobData } from './bullmq-names';
+import { StudyLock } from './study-lock';
+import { QueueJobRunner } from './job-queue';
+
+/** How long a job waits before trying again when another worker holds its study. */
+const STUDY_BUSY_RETRY_MS = 2_000;
+
+/**
+ * The worker side of the BullMQ adapter. Each job takes its study's lock first (one job per study at a
+ * time across workers), then runs. BullMQ keeps the job's own lock alive every lockMs/2; a worker killed
+ * with -9 stops doing so, and another worker's stalled check moves the job back to wait within
+ * lockMs + stalledIntervalMs (queue.config.ts explains the values).
+ */
+export class BullmqJobConsumer {
+  private readonly logger = new Logger(BullmqJobConsumer.name);
+  private readonly worker: Worker<SegmentationJobData>;
+  private readonly redis: Redis;
+  private readonly studyLock: StudyLock;
+  private readonly running = new Map<string, AbortController>();
+  /** Jobs this worker finished, by count, for the demo's and the bench's per-worker figures (metrics). */
+  processed = 0;
+
+  constructor(
+    private readonly config: QueueConfig & { redisUrl: string },
+    concurrency: number,
+    private readonly runner: QueueJobRunner,
+    private readonly shutdownReason: () => Error,
+  ) {
+    this.redis = redisClient(config.redisUrl, `lock-${config.workerId}`);
+    this.redis.on('error', (error) => this.logger.warn(`Redis (study locks): ${error.message}`));
+    this.studyLock = new StudyLock(this.redis, config.lockMs);
+    this.worker = new Worker<SegmentationJobData>(SEGMENTATION_QUEUE, (job, token) => this.process(job, token), {
+      connection: bullConnection(config.redisUrl),
+      prefix: REDIS_PREFIX,
+      name: config.workerId,
+      concurrency,
+      lockDuration: config.lockMs,
+      stalledInterval: config.stalledIntervalMs,
+      maxStalledCount: config.maxStalledCount,
+    });
+    this.worker.on('error', (error) => this.logger.warn(`Redis (worker): ${error.message}`));
+    // The job's lock could not be extended (Redis away longer than lockMs): another worker may take it
+    // over, so stop ours at once rather than race it to the PACS.
+    this.worker.on('lockRenewalFailed', (jobIds) => {
+      for (const id of jobIds) this.running.get(id)?.abort(new Error(`lost the queue lock of job ${id}`));
+    });
+    this.worker.on('failed', (job, error) => {
+      if (!job) return;
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled more than allowable limit/.test(error.message);
+      if (final) void this.runner.recordLost(job.id!, error.message).catch((e: unknown) => this.logger.error(`Job ${job.id}: recording the queue failure failed: ${String(e)}`));
+    });
+  }
+
+  /** Jobs this worker runs now. */
+  runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Aborts one running job of this worker with the given reason (cancel, timeout). */
+  abort(jobId: string, reason: Error): void {
+    this.running.get(jobId)?.abort(reason);
+  }
+
+  private async process(job: Job<SegmentationJobData>, token: string | undefined): Promise<string> {
+    const id = job.id!;
+    const key = StudyLock.key(job.data.pacsEndpointId, job.data.studyInstanceUID);
+    const lockToken = `${this.config.workerId}:${id}:${token ?? ''}`;
+    if (!(await this.studyLock.acquire(key, lockToken))) {
+      // Another worker runs a job of this study: come back shortly (not counted as an attempt).
+      await job.moveToDelayed(Date.now() + STUDY_BUSY_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    const controller = new AbortController();
+    this.running.set(id, controller);
+    const renew = setInterval(() => {
+      this.studyLock.extend(key, lockToken).then(
+        (held) => held || controller.abort(new Error(`lost the study lock of job ${id}`)),
+        (error: unknown) => this.logger.warn(`Job ${id}: extending the study lock failed: ${String(error)}`),
+      );
+    }, Math.max(500, Math.floor(this.config.lockMs / 3)));
+    try {
+      this.logger.log(`Job ${id} taken by worker ${this.config.workerId} (queue attempt ${job.attemptsMade + 1})`);
+      const ran = await this.runner.runById(id, controller.signal);
+      if (ran) this.processed += 1;
+      return ran ? 'ran' : 'skipped';
+    } finally {
+      clearInterval(renew);
+      this.running.delete(id);
+      await this.studyLock.release(key, lockToken).catch((error: unknown) => this.logger.warn(`Job ${id}: releasing the study lock failed: ${String(error)}`));
+    }
+  }
+
+  /**
+   * Stops taking jobs, aborts the running ones with the shutdown reason (the runner puts them back in the
+   * queue), and waits for them to wind down.
+   */
+  async close(): Promise<void> {
+    const closing = this.worker.close();
+    for (const controller of this.running.values()) controller.abort(this.shutdownReason());
+    await closing;
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,76 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
+import { JobRepository } from '../repositories/job.repository';
+import { QueueJobRunnerService } from '../pipeline/queue-job-runner';
+import { WorkerShutdownError } from '../pipeline/job.errors';
+import { BullmqJobConsumer } from './bullmq-job-consumer';
+import { BullmqJobQueue } from './bullmq-job-queue';
+import { JOB_QUEUE, JobQueue } from './job-queue';
+import { QUEUE_CONFIG, QueueConfig, runsApi, runsWorkers } from '../../core/config/queue.config';
+
+/**
+ * Starts and stops the scaled mode's queue sides in this process, by ROLE:
+ * - workers (ROLE=worker|all): a BullMQ worker that runs jobs;
+ * - API (ROLE=api|all): the reconciler, which hands Redis every job the database holds as queued or
+ *   running that Redis does not know (Redis lost its data, or was down when the job was created). The
+ *   database is the record of jobs; Redis only carries them to the workers.
+ * In embedded mode (no REDIS_URL) it does nothing: the in-process worker runs the queue.
+ */
+@Injectable()
+export class QueueLifecycleService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(QueueLifecycleService.name);
+  private consumer: BullmqJobConsumer | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private reconciling = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(QUEUE_CONFIG) private readonly queueConfig: QueueConfig,
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
+    private readonly jobs: JobRepository,
+    private readonly runner: QueueJobRunnerService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const { redisUrl } = this.queueConfig;
+    if (redisUrl === undefined) return;
+    if (runsWorkers(this.queueConfig)) {
+      this.consumer = new BullmqJobConsumer({ ...this.queueConfig, redisUrl }, this.config.jobConcurrency, this.runner, () => new WorkerShutdownError());
+      this.logger.log(`Worker ${this.queueConfig.workerId} takes jobs from Redis (concurrency ${this.config.jobConcurrency})`);
+    }
+    if (runsApi(this.queueConfig)) {
+      this.reconcileTimer = setInterval(() => void this.reconcile(), this.queueConfig.reconcileMs);
+      this.reconcileTimer.unref();
+      void this.reconcile();
+    }
+  }
+
+  /** Jobs this process's worker finished (0 without a worker). */
+  processedByThisWorker(): number {
+    return this.consumer?.processed ?? 0;
+  }
+
+  /** Hands every active job of the database to the queue; idempotent, never throws. */
+  async reconcile(): Promise<number> {
+    if (this.reconciling) return 0;
+    this.reconciling = true;
+    let handed = 0;
+    try {
+      for (const job of this.jobs.listActive()) {
+        await this.queue.enqueue(job.id, { priority: 'system' });
+        handed += 1;
+      }
+    } catch (error) {
+      this.logger.warn(`Queue reconcile stopped after ${handed} job(s): ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.reconciling = false;
+    }
+    return handed;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.reconcileTimer);
+    await this.consumer?.close();
+    if (this.queue instanceof BullmqJobQueue) await this.queue.close();
+  }
+}
