@@ -9,12 +9,12 @@
 // requests go through the DICOMweb proxy (QIDO studies/series, WADO metadata, WADO instance). Prints
 // throughput and p50/p95 latency, then checks every job stored exactly one SEG.
 // Env: BENCH_SLICES (40), BENCH_STUDIES (4), BENCH_VIEWER_REQUESTS (50), JOB_CONCURRENCY (4).
-import dcmjs from 'dcmjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { waitForJob } from '../tests/support/jobs';
+import { reUid } from './re-uid';
 import { lidcSlices } from '../tests/support/lidc-fixture';
 import { OrthancInstance } from '../tests/support/orthanc';
 import { RedisInstance } from '../tests/support/redis';
@@ -34,27 +34,7 @@ const STUDIES = Number(process.env.BENCH_STUDIES ?? 4);
 const VIEWER_REQUESTS = Number(process.env.BENCH_VIEWER_REQUESTS ?? 50);
 const CONCURRENCY = process.env.JOB_CONCURRENCY ?? '4';
 
-const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 let lastServerOutput: (() => string) | undefined;
-
-/** A copy of `slices` with fresh Study/Series/SOP Instance UIDs (2.25 UUID-derived, PS3.5 B.2). */
-function reUid(slices: Uint8Array[], index: number): { files: Uint8Array[]; studyInstanceUID: string; seriesInstanceUID: string } {
-  const uid = () => `2.25.${BigInt(`0x${crypto.randomUUID().replace(/-/g, '')}`).toString()}`;
-  const studyInstanceUID = uid();
-  const seriesInstanceUID = uid();
-  const files = slices.map((bytes) => {
-    const dict = DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-    // Private groups (odd) go: dcmjs warns on each unknown private tag, and we do not need them.
-    for (const tag of Object.keys(dict.dict)) if (parseInt(tag.slice(0, 4), 16) % 2 === 1) delete dict.dict[tag];
-    const ds = DicomMetaDictionary.naturalizeDataset(dict.dict) as Record<string, unknown>;
-    const sop = uid();
-    Object.assign(ds, { StudyInstanceUID: studyInstanceUID, SeriesInstanceUID: seriesInstanceUID, SOPInstanceUID: sop, AccessionNumber: `BENCH${index}` });
-    dict.dict = DicomMetaDictionary.denaturalizeDataset(ds);
-    dict.meta['00020003'] = { vr: 'UI', Value: [sop] };
-    return new Uint8Array(dict.write());
-  });
-  return { files, studyInstanceUID, seriesInstanceUID };
-}
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -73,7 +53,7 @@ async function main(): Promise<void> {
     for (const s of studies) await orthanc.upload(s.files);
     if (redis) {
       // Until the state store is PostgreSQL, the processes share one SQLite data folder.
-      cluster = await ScaledCluster.start({ redis, dicomwebUrl: orthanc.dicomwebUrl, workers: WORKERS, sharedDataDir: dataDir, workerNice: 10 });
+      cluster = await ScaledCluster.start({ redis, dicomwebUrl: orthanc.dicomwebUrl, workers: WORKERS, sharedDataDir: dataDir, workerNice: 10, queueEnv: {} });
       server = cluster.api;
     } else {
       server = await spawnServerProcess({ dataDir, env: { JOB_CONCURRENCY: CONCURRENCY } });

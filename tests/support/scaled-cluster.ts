@@ -15,10 +15,16 @@ export interface ScaledClusterOptions {
   sharedDataDir?: string;
   /** Niceness of the worker processes (the API stays at 0, so the viewer is served first). */
   workerNice?: number;
+  /** BullMQ timings (default FAST_QUEUE_ENV); `{}` keeps production's defaults. */
+  queueEnv?: Record<string, string>;
 }
 
-/** Short BullMQ timings, so a killed worker's job is taken over within seconds in tests. */
-export const FAST_QUEUE_ENV = { BULLMQ_LOCK_MS: '3000', BULLMQ_STALLED_INTERVAL_MS: '1000', QUEUE_RECONCILE_MS: '1000' };
+/**
+ * Shorter BullMQ timings than production's (30 s lock), so a killed worker's job is taken over within
+ * ~12 s in tests. Not shorter: a worker niced on a loaded 2-core machine may not renew a 3 s lock in time,
+ * and a live worker's job would be declared stalled (the load bench saw it).
+ */
+export const FAST_QUEUE_ENV = { BULLMQ_LOCK_MS: '10000', BULLMQ_STALLED_INTERVAL_MS: '2000', QUEUE_RECONCILE_MS: '1000' };
 
 /**
  * One API process (ROLE=api) and `workers` worker processes (ROLE=worker), each a real `node
@@ -34,7 +40,7 @@ export class ScaledCluster {
   ) {}
 
   static async start(options: ScaledClusterOptions): Promise<ScaledCluster> {
-    const common = { REDIS_URL: options.redis.url, ...FAST_QUEUE_ENV, ...options.env };
+    const common = { REDIS_URL: options.redis.url, ...(options.queueEnv ?? FAST_QUEUE_ENV), ...options.env };
     const api = await spawnServerProcess({ dicomwebUrl: options.dicomwebUrl, dataDir: options.sharedDataDir ?? mkdtempSync(join(tmpdir(), 'covseg-api-')), env: { ...common, ROLE: 'api' } });
     const cluster = new ScaledCluster(api, new Map(), options);
     if (!options.sharedDataDir) cluster.ownDirs.push(api.dataDir);
@@ -49,7 +55,7 @@ export class ScaledCluster {
     const worker = await spawnServerProcess({
       dataDir,
       nice: this.options.workerNice,
-      env: { REDIS_URL: this.options.redis.url, ...FAST_QUEUE_ENV, ...this.options.env, ROLE: 'worker', WORKER_ID: id, WORKER_PORT: port, PORT: port, ORT_THREADS: '1' },
+      env: { REDIS_URL: this.options.redis.url, ...(this.options.queueEnv ?? FAST_QUEUE_ENV), ...this.options.env, ROLE: 'worker', WORKER_ID: id, WORKER_PORT: port, PORT: port, ORT_THREADS: '1' },
     });
     this.workers.set(id, worker);
     return worker;
