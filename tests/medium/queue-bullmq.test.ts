@@ -27,6 +27,8 @@ function recordingRunner() {
       return true;
     },
     recordLost: async () => undefined,
+    isStoreUnavailable: () => false,
+    probeStore: async () => undefined,
   };
   return { runner, order, gates, holdJobs: (value: boolean) => (hold = value) };
 }

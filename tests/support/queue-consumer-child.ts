@@ -18,6 +18,8 @@ new BullmqJobConsumer(
       return true;
     },
     recordLost: async () => undefined,
+    isStoreUnavailable: () => false,
+    probeStore: async () => undefined,
   },
   () => new Error('shutdown'),
 );

@@ -54,6 +54,21 @@ export class QueueJobRunnerService implements QueueJobRunner {
     return true;
   }
 
+  /**
+   * The database adapters throw DatabaseUnavailableError (transient) when the server is unreachable.
+   * Matched by name and flag so this file does not depend on which adapter is configured.
+   */
+  isStoreUnavailable(error: unknown): boolean {
+    for (let e = error; e instanceof Error; e = e.cause) {
+      if (e.name === 'DatabaseUnavailableError' || (e as { transient?: boolean }).transient === true && e.name.startsWith('Database')) return true;
+    }
+    return false;
+  }
+
+  async probeStore(): Promise<void> {
+    await this.jobs.countActive();
+  }
+
   async recordLost(jobId: string, reason: string): Promise<void> {
     const job = this.jobs.get(jobId);
     if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
@@ -69,6 +84,9 @@ export class QueueJobRunnerService implements QueueJobRunner {
       this.logger.log(`Job ${job.id} succeeded: SEG ${result.segSopInstanceUID} (reused: ${result.reused})`);
     } catch (thrown) {
       const error = signal.aborted ? signal.reason : thrown;
+      // The database went away mid-job: not the job's fault. Hand it back (the queue retries it) rather
+      // than mark it failed; the worker pauses until the database answers.
+      if (this.isStoreUnavailable(error)) throw error;
       if (error instanceof WorkerShutdownError || (signal.aborted && !(error instanceof JobCancelledError) && !(error instanceof JobTimeoutError))) {
         // Shutting down, or the queue lock was lost: the job goes back to the queue, not to failed.
         this.jobs.requeue(job.id);

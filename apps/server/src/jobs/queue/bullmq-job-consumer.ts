@@ -8,6 +8,8 @@ import { QueueJobRunner } from './job-queue';
 
 /** How long a job waits before trying again when another worker holds its study. */
 const STUDY_BUSY_RETRY_MS = 2_000;
+/** How often a paused worker (state store away) checks whether it answers again. */
+const STORE_PROBE_MS = 2_000;
 
 /**
  * The worker side of the BullMQ adapter. Each job takes its study's lock first (one job per study at a
@@ -21,6 +23,7 @@ export class BullmqJobConsumer {
   private readonly redis: Redis;
   private readonly studyLock: StudyLock;
   private readonly running = new Map<string, AbortController>();
+  private probing: NodeJS.Timeout | undefined;
   /** Jobs this worker finished, by count, for the demo's and the bench's per-worker figures (metrics). */
   processed = 0;
 
@@ -87,6 +90,10 @@ export class BullmqJobConsumer {
       const ran = await this.runner.runById(id, controller.signal);
       if (ran) this.processed += 1;
       return ran ? 'ran' : 'skipped';
+    } catch (error) {
+      if (this.runner.isStoreUnavailable(error)) this.pauseUntilStoreAnswers();
+      // BullMQ retries the job later (attempts with backoff), here or on another worker.
+      throw error;
     } finally {
       clearInterval(renew);
       this.running.delete(id);
@@ -95,10 +102,33 @@ export class BullmqJobConsumer {
   }
 
   /**
+   * The database is away: take no more jobs (they would fail the same way) until it answers again. The
+   * job that hit it goes back to the queue; Redis keeps the others waiting.
+   */
+  private pauseUntilStoreAnswers(): void {
+    if (this.probing) return;
+    this.logger.warn(`Worker ${this.config.workerId} pauses: the database does not answer`);
+    // true: do not wait for the active jobs (this call comes from inside one).
+    void this.worker.pause(true);
+    this.probing = setInterval(() => {
+      this.runner.probeStore().then(
+        () => {
+          clearInterval(this.probing);
+          this.probing = undefined;
+          this.worker.resume();
+          this.logger.log(`Worker ${this.config.workerId} resumes: the database answers again`);
+        },
+        () => undefined,
+      );
+    }, STORE_PROBE_MS);
+  }
+
+  /**
    * Stops taking jobs, aborts the running ones with the shutdown reason (the runner puts them back in the
    * queue), and waits for them to wind down.
    */
   async close(): Promise<void> {
+    clearInterval(this.probing);
     const closing = this.worker.close();
     for (const controller of this.running.values()) controller.abort(this.shutdownReason());
     await closing;

@@ -37,6 +37,10 @@ export interface QueueJobRunner {
   runById(jobId: string, signal: AbortSignal): Promise<boolean>;
   /** Called when BullMQ gave up on a job (it stalled or threw too often): record why, if still active. */
   recordLost(jobId: string, reason: string): Promise<void>;
+  /** True when `error` says the state store is unreachable: the worker then pauses instead of failing jobs. */
+  isStoreUnavailable(error: unknown): boolean;
+  /** Resolves when the state store answers again; rejects while it does not. */
+  probeStore(): Promise<void>;
 }
 
 /** Injection token of the JobQueue port (`@Inject(JOB_QUEUE) queue: JobQueue`). */
