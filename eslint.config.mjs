@@ -11,7 +11,9 @@ const vendorOwners = [
   { name: 'onnxruntime-common', owner: 'libs/segmentation/src/inference' },
   { name: 'cornerstone-core', owner: 'apps/viewer/src/rendering' },
   { name: 'cornerstone-math', owner: 'apps/viewer/src/rendering' },
-  { name: 'better-sqlite3', owner: 'apps/server/src/repositories' },
+  // The database drivers: only the database port's adapters (SQLite embedded, PostgreSQL scaled).
+  { name: 'better-sqlite3', owner: 'apps/server/src/database' },
+  { name: 'pg', owner: 'apps/server/src/database' },
   // sharp (libvips) decodes uploads and draws PNGs and key images; only the image I/O folder may import it.
   { name: 'sharp', owner: 'libs/segmentation/src/image-io' },
 ];
@@ -99,7 +101,7 @@ export default tseslint.config(
   },
   {
     files: ['apps/server/src/**/*.ts'],
-    ignores: ['apps/server/src/repositories/**'],
+    ignores: ['apps/server/src/repositories/**', 'apps/server/src/database/**'],
     rules: {
       'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src/services')),
     },
@@ -108,6 +110,12 @@ export default tseslint.config(
     files: ['apps/server/src/repositories/**/*.ts'],
     rules: {
       'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src/repositories')),
+    },
+  },
+  {
+    files: ['apps/server/src/database/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src/database')),
     },
   },
   {
