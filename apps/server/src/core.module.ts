@@ -1,6 +1,5 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, loadConfig } from './repositories/config.repository';
-import { DatabaseRepository } from './repositories/database.repository';
 import { openDatabase } from './database/open-database';
 import { SqlDatabase } from './database/sql-database';
 import { DimseScuRepository } from './repositories/dimse-scu.repository';
@@ -10,7 +9,7 @@ import { PacsEndpointService } from './services/pacs-endpoint.service';
 import { SecretCipher } from './services/secret-cipher';
 import { AesGcmSecretCipher } from './trust/services/aes-gcm-secret-cipher';
 
-const shared = [DatabaseRepository, PacsEndpointRepository, PacsProbeRepository, DimseScuRepository, PacsEndpointService];
+const shared = [PacsEndpointRepository, PacsProbeRepository, DimseScuRepository, PacsEndpointService];
 
 /**
  * Providers every module may inject (config, database, secret cipher, PACS endpoints). Global so that

@@ -13,19 +13,19 @@ export class JobController {
   @HttpCode(202)
   @Audited('job.create', 'job')
   @ApiAcceptedResponse({ type: JobCreatedDto })
-  create(@Body() dto: CreateJobDto): JobCreatedDto {
+  create(@Body() dto: CreateJobDto): Promise<JobCreatedDto> {
     return this.service.create(dto);
   }
 
   @Get()
   @ApiOkResponse({ type: [JobDto] })
-  list(@Query() query: ListJobsQueryDto): JobDto[] {
+  list(@Query() query: ListJobsQueryDto): Promise<JobDto[]> {
     return this.service.list(query.limit);
   }
 
   @Get(':id')
   @ApiOkResponse({ type: JobDto })
-  get(@Param('id', ParseUUIDPipe) id: string): JobDto {
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<JobDto> {
     return this.service.get(id);
   }
 
@@ -33,7 +33,7 @@ export class JobController {
   @Audited('job.cancel', 'job')
   @HttpCode(200)
   @ApiOkResponse({ type: JobDto })
-  cancel(@Param('id', ParseUUIDPipe) id: string): JobDto {
+  cancel(@Param('id', ParseUUIDPipe) id: string): Promise<JobDto> {
     return this.service.cancel(id);
   }
 }

@@ -104,6 +104,7 @@ export interface PostgresOptions {
 export class PostgresDatabase extends SqlDatabase {
   readonly dialect = 'postgres' as const;
   private readonly direct: SqlExecutor;
+  private closed = false;
 
   private constructor(private readonly pool: pg.Pool) {
     super();
@@ -175,6 +176,8 @@ export class PostgresDatabase extends SqlDatabase {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.pool.end();
   }
 }

@@ -43,6 +43,14 @@ export abstract class SqlDatabase implements SqlExecutor {
    * (SQLite: one connection) or run outside it (Postgres: a pool). Not re-entrant.
    */
   abstract transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-  /** Closes the connections; last in the shutdown (others may still write in theirs). */
+  /** Closes the connections. */
   abstract close(): Promise<void>;
+
+  /**
+   * Nest's last shutdown hook (every module's onModuleDestroy, where the job worker requeues its jobs,
+   * has run and may have written): the connections close here.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
 }

@@ -153,6 +153,7 @@ export class SqliteDatabase extends SqlDatabase {
 
   async close(): Promise<void> {
     while (this.open) await this.open.catch(noop);
+    this.statements.clear();
     if (this.handle.open) this.handle.close();
   }
 }

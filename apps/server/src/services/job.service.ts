@@ -2,6 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { CreateJobDto, JobCreatedDto, JobDto, JobResultDto } from '../dtos/job.dto';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { JobWorker } from '../jobs/job-worker';
+import type { SqlExecutor } from '../database/sql-database';
 import { PacsEndpointService } from './pacs-endpoint.service';
 
 const DEFAULT_LIST_LIMIT = 50;
@@ -15,39 +16,40 @@ export class JobService {
     private readonly worker: JobWorker,
   ) {}
 
-  create(dto: CreateJobDto): JobCreatedDto {
-    const endpoint = this.endpoints.requireEnabledRecord(dto.pacsEndpointId);
+  /** @param tx a transaction to create the job in (the study watcher's "seen" row commits with it). */
+  async create(dto: CreateJobDto, tx?: SqlExecutor): Promise<JobCreatedDto> {
+    const endpoint = await this.endpoints.requireEnabledRecord(dto.pacsEndpointId);
     if (endpoint.baseUrl === null) {
       throw new ConflictException(`PACS endpoint ${endpoint.id} has no DICOMweb base URL: its series are segmented when it pushes them to our DICOM port`);
     }
-    const job = this.jobs.create({
+    const job = await this.jobs.create({
       pacsEndpointId: dto.pacsEndpointId,
       studyInstanceUID: dto.studyInstanceUID,
       requestedSeriesInstanceUID: dto.seriesInstanceUID,
       force: dto.force ?? false,
-    });
-    this.worker.wake();
+    }, tx);
+    void this.worker.wake();
     return { id: job.id, status: job.status };
   }
 
-  get(id: string): JobDto {
-    return toDto(this.getRecordOrFail(id));
+  async get(id: string): Promise<JobDto> {
+    return toDto(await this.getRecordOrFail(id));
   }
 
-  list(limit = DEFAULT_LIST_LIMIT): JobDto[] {
-    return this.jobs.list(limit).map(toDto);
+  async list(limit = DEFAULT_LIST_LIMIT): Promise<JobDto[]> {
+    return (await this.jobs.list(limit)).map(toDto);
   }
 
   /** Queued: cancelled at once. Running: flagged and aborted at the next checkpoint. Finished: unchanged. */
-  cancel(id: string): JobDto {
-    const status = this.jobs.requestCancel(id);
+  async cancel(id: string): Promise<JobDto> {
+    const status = await this.jobs.requestCancel(id);
     if (status === undefined) throw new NotFoundException(`Job ${id} does not exist`);
     if (status === 'running') this.worker.cancel(id);
     return this.get(id);
   }
 
-  private getRecordOrFail(id: string): JobRecord {
-    const job = this.jobs.get(id);
+  private async getRecordOrFail(id: string): Promise<JobRecord> {
+    const job = await this.jobs.get(id);
     if (!job) throw new NotFoundException(`Job ${id} does not exist`);
     return job;
   }
