@@ -134,6 +134,11 @@ describe.each(adapters)('the $name adapter of the database port', ({ open, migra
     expect(await db.one(`SELECT id FROM pacs_endpoints WHERE id = 'outside'`)).toEqual({ id: 'outside' });
   });
 
+  it('refuses a statement on the database itself from inside one of its transactions (it would deadlock or escape the transaction)', async () => {
+    await expect(db.transaction(async () => db.one('SELECT 1 AS one'))).rejects.toThrow('pass the transaction (tx)');
+    expect(await db.one('SELECT 1 AS one')).toEqual({ one: 1 });
+  });
+
   it('stores and returns bytes unchanged, from a Buffer or a view on a larger buffer', async () => {
     const backing = new Uint8Array(300);
     for (let i = 0; i < backing.length; i++) backing[i] = i % 256;

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DatabaseError, DatabaseUnavailableError, DatabaseUniqueViolationError } from './database.errors';
 import { SqlDatabase, SqlExecutor, SqlValue } from './sql-database';
 import { migratePostgres } from './postgres-migrator';
@@ -105,6 +106,8 @@ export class PostgresDatabase extends SqlDatabase {
   readonly dialect = 'postgres' as const;
   private readonly direct: SqlExecutor;
   private closed = false;
+  /** Set inside a transaction's work: statements there must go through its `tx` (as on SQLite). */
+  private readonly insideTransaction = new AsyncLocalStorage<true>();
 
   private constructor(private readonly pool: pg.Pool) {
     super();
@@ -137,19 +140,33 @@ export class PostgresDatabase extends SqlDatabase {
     return row?.version ?? 0;
   }
 
-  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+  async all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    this.refuseInsideTransaction();
     return this.direct.all<T>(sql, params);
   }
 
-  one<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
+  async one<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
+    this.refuseInsideTransaction();
     return this.direct.one<T>(sql, params);
   }
 
-  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+  async run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+    this.refuseInsideTransaction();
     return this.direct.run(sql, params);
   }
 
+  /**
+   * A statement on the pool from inside a transaction's work would run on another connection, outside
+   * the transaction (not seeing its rows, not rolled back with it), and would deadlock on SQLite: refuse it.
+   */
+  private refuseInsideTransaction(): void {
+    if (this.insideTransaction.getStore()) {
+      throw new DatabaseError('A statement was issued on the database inside one of its transactions; pass the transaction (tx) to it instead');
+    }
+  }
+
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    this.refuseInsideTransaction();
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -159,7 +176,7 @@ export class PostgresDatabase extends SqlDatabase {
     let broken: unknown;
     try {
       await client.query('BEGIN');
-      const result = await work(executor(client));
+      const result = await this.insideTransaction.run(true, () => work(executor(client)));
       await client.query('COMMIT');
       return result;
     } catch (error) {

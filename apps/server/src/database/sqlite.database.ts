@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseError, DatabaseUniqueViolationError } from './database.errors';
@@ -37,6 +38,8 @@ export class SqliteDatabase extends SqlDatabase {
   private readonly statements = new Map<string, Statement>();
   /** Settles when the open transaction ends; undefined when none is open. */
   private open: Promise<unknown> | undefined;
+  /** Set inside a transaction's work: a statement on the database itself from there would wait forever. */
+  private readonly insideTransaction = new AsyncLocalStorage<true>();
 
   private constructor(readonly handle: Database.Database) {
     super();
@@ -113,29 +116,33 @@ export class SqliteDatabase extends SqlDatabase {
   };
 
   async all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    this.refuseInsideTransaction();
     // The check and what follows run in one synchronous step: nothing can open a transaction in between.
     while (this.open) await this.open.catch(noop);
     return this.direct.all<T>(sql, params);
   }
 
   async one<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined> {
+    this.refuseInsideTransaction();
     while (this.open) await this.open.catch(noop);
     return this.direct.one<T>(sql, params);
   }
 
   async run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+    this.refuseInsideTransaction();
     while (this.open) await this.open.catch(noop);
     return this.direct.run(sql, params);
   }
 
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    this.refuseInsideTransaction();
     while (this.open) await this.open.catch(noop);
     const body = (async () => {
       // IMMEDIATE takes the write lock now: another process writing the same file waits (busy_timeout)
       // instead of failing half-way with SQLITE_BUSY.
       this.handle.exec('BEGIN IMMEDIATE');
       try {
-        const result = await work(this.direct);
+        const result = await this.insideTransaction.run(true, () => work(this.direct));
         this.handle.exec('COMMIT');
         return result;
       } catch (error) {
@@ -148,6 +155,17 @@ export class SqliteDatabase extends SqlDatabase {
       return await body;
     } finally {
       if (this.open === body) this.open = undefined;
+    }
+  }
+
+  /**
+   * A statement on the database issued from inside one of its own transactions would wait for that
+   * transaction, which waits for it: fail loudly instead (pass the transaction's `tx` down). Postgres
+   * would run it on another connection, outside the transaction, which is just as wrong.
+   */
+  private refuseInsideTransaction(): void {
+    if (this.insideTransaction.getStore()) {
+      throw new DatabaseError('A statement was issued on the database inside one of its transactions; pass the transaction (tx) to it instead');
     }
   }
 

@@ -48,7 +48,10 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
       this.wakeAgain = true;
       return this.waking;
     }
-    this.waking = (async () => {
+    const current = (async () => {
+      // Yield first, so `this.waking` is set before the loop runs (a loop with nothing to claim would
+      // otherwise finish synchronously and leave a settled promise behind as "a wake in progress").
+      await null;
       try {
         do {
           this.wakeAgain = false;
@@ -61,10 +64,12 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
       } catch (error) {
         this.logger.warn(`Claiming the next job failed (retried at the next poll): ${error instanceof Error ? error.message : String(error)}`);
       } finally {
+        // Only this loop runs while `waking` is set (see the check above), so it is this loop's to clear.
         this.waking = undefined;
       }
     })();
-    return this.waking;
+    this.waking = current;
+    return current;
   }
 
   /** Aborts a running job of this process; it ends `cancelled`. */

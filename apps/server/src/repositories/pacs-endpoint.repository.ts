@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { SqlDatabase, SqlValue } from '../database/sql-database';
+import { SqlDatabase, SqlExecutor, SqlValue } from '../database/sql-database';
 
 export type ResultTransport = 'stow' | 'c-store';
 
@@ -75,8 +75,9 @@ export class PacsEndpointRepository {
     return (await this.db.all<Row>('SELECT * FROM pacs_endpoints ORDER BY created_at, name')).map(toRecord);
   }
 
-  async get(id: string): Promise<PacsEndpointRecord | undefined> {
-    const row = await this.db.one<Row>('SELECT * FROM pacs_endpoints WHERE id = ?', [id]);
+  /** @param tx the transaction to read in, when the caller holds one. */
+  async get(id: string, tx: SqlExecutor = this.db): Promise<PacsEndpointRecord | undefined> {
+    const row = await tx.one<Row>('SELECT * FROM pacs_endpoints WHERE id = ?', [id]);
     return row && toRecord(row);
   }
 

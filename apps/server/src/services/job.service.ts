@@ -18,7 +18,7 @@ export class JobService {
 
   /** @param tx a transaction to create the job in (the study watcher's "seen" row commits with it). */
   async create(dto: CreateJobDto, tx?: SqlExecutor): Promise<JobCreatedDto> {
-    const endpoint = await this.endpoints.requireEnabledRecord(dto.pacsEndpointId);
+    const endpoint = await this.endpoints.requireEnabledRecord(dto.pacsEndpointId, tx);
     if (endpoint.baseUrl === null) {
       throw new ConflictException(`PACS endpoint ${endpoint.id} has no DICOMweb base URL: its series are segmented when it pushes them to our DICOM port`);
     }
@@ -28,7 +28,9 @@ export class JobService {
       requestedSeriesInstanceUID: dto.seriesInstanceUID,
       force: dto.force ?? false,
     }, tx);
-    void this.worker.wake();
+    // Inside a caller's transaction the job is not visible to a claim until it commits: the worker's
+    // next poll (JOB_POLL_MS) finds it.
+    if (!tx) void this.worker.wake();
     return { id: job.id, status: job.status };
   }
 

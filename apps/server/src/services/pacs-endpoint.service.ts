@@ -11,6 +11,7 @@ import { DimseScuRepository } from '../repositories/dimse-scu.repository';
 import { PacsEndpointFields, PacsEndpointRecord, PacsEndpointRepository } from '../repositories/pacs-endpoint.repository';
 import { PacsProbeRepository, PacsTarget, ProbeResult } from '../repositories/pacs-probe.repository';
 import { SecretCipher } from './secret-cipher';
+import type { SqlExecutor } from '../database/sql-database';
 import { requireValidPacsBaseUrl } from '../trust/services/pacs-url.policy';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -33,15 +34,16 @@ export class PacsEndpointService {
     return toResponse(await this.getRecordOrFail(id));
   }
 
-  async getRecordOrFail(id: string): Promise<PacsEndpointRecord> {
-    const record = await this.repository.get(id);
+  /** @param tx the transaction to read in, when the caller holds one. */
+  async getRecordOrFail(id: string, tx?: SqlExecutor): Promise<PacsEndpointRecord> {
+    const record = await this.repository.get(id, tx);
     if (!record) throw new NotFoundException(`PACS endpoint ${id} does not exist`);
     return record;
   }
 
   /** Like {@link getRecordOrFail}, and refuses a disabled endpoint (409): no new work goes to a retired PACS. */
-  async requireEnabledRecord(id: string): Promise<PacsEndpointRecord> {
-    const record = await this.getRecordOrFail(id);
+  async requireEnabledRecord(id: string, tx?: SqlExecutor): Promise<PacsEndpointRecord> {
+    const record = await this.getRecordOrFail(id, tx);
     if (record.disabledAt !== null) throw new PacsEndpointDisabledError(`PACS endpoint ${id} is disabled (since ${record.disabledAt}); enable it with PATCH {"enabled": true}`);
     return record;
   }
