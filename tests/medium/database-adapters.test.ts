@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseUnavailableError, DatabaseUniqueViolationError } from '../../apps/server/src/database/database.errors';
-import { PostgresDatabase } from '../../apps/server/src/database/postgres.database';
-import { POSTGRES_MIGRATIONS } from '../../apps/server/src/database/postgres.migrations';
-import { SqlDatabase, SqlExecutor } from '../../apps/server/src/database/sql-database';
-import { SqliteDatabase } from '../../apps/server/src/database/sqlite.database';
-import { MIGRATIONS } from '../../apps/server/src/repositories/migrations';
+import { DatabaseUnavailableError, DatabaseUniqueViolationError } from '../../apps/server/src/core/database/database.errors';
+import { PostgresDatabase } from '../../apps/server/src/core/database/postgres.database';
+import { POSTGRES_MIGRATIONS } from '../../apps/server/src/core/database/postgres.migrations';
+import { SqlDatabase, SqlExecutor } from '../../apps/server/src/core/database/sql-database';
+import { SqliteDatabase } from '../../apps/server/src/core/database/sqlite.database';
+import { MIGRATIONS } from '../../apps/server/src/core/repositories/migrations';
 import { PostgresInstance } from '../support/postgres';
 import { repoRoot } from '../support/server';
 

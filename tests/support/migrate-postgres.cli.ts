@@ -1,7 +1,7 @@
 // One process of the concurrent-migration test: migrates DATABASE_URL and prints the versions it applied
 // as one JSON line. Started twice at once by tests/medium/database-adapters.test.ts.
 import pg from 'pg';
-import { migratePostgres } from '../../apps/server/src/database/postgres-migrator';
+import { migratePostgres } from '../../apps/server/src/core/database/postgres-migrator';
 
 async function main(): Promise<void> {
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });

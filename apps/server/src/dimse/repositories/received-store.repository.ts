@@ -2,8 +2,8 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { InstanceIdentity } from '@covseg/dicom';
-import { APP_CONFIG, AppConfig } from '../../repositories/config.repository';
-import { SqlDatabase, SqlExecutor } from '../../database/sql-database';
+import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
+import { SqlDatabase, SqlExecutor } from '../../core/database/sql-database';
 
 /** A series pushed to our C-STORE SCP, as recorded durably. */
 export interface ReceivedSeries {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SqlDatabase } from '../../database/sql-database';
+import { SqlDatabase } from '../../core/database/sql-database';
 
 export type ReviewStatus = 'accepted' | 'rejected' | 'corrected';
 
