@@ -13,6 +13,7 @@ import {
 } from '@covseg/dicom';
 import { ImageDecodeError, ImageTooLargeError, InvalidInputError, SegmentationError } from '@covseg/segmentation';
 import { JobError } from './jobs/pipeline/job.errors';
+import { DatabaseUnavailableError } from './core/database/database.errors';
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -44,6 +45,11 @@ export class ErrorFilter implements ExceptionFilter {
     }
     const clientError = clientErrorOf(exception);
     if (clientError) return clientError;
+    // The state store is down (PostgreSQL stopped or unreachable): a temporary 503 with the reason, at
+    // once, never a hang or a bare 500. The request can be sent again once the database is back.
+    if (exception instanceof DatabaseUnavailableError) {
+      return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: exception.name, message: `The database is unavailable; try again shortly (${exception.message})` };
+    }
     const status = statusOf(exception);
     const error = exception instanceof Error ? exception.name : 'Error';
     // 5xx of ours say nothing of internals; 502/504 messages name the PACS operation and URL, which helps.

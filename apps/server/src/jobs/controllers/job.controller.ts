@@ -19,7 +19,7 @@ export class JobController {
 
   @Get()
   @ApiOkResponse({ type: [JobDto] })
-  list(@Query() query: ListJobsQueryDto): JobDto[] {
+  list(@Query() query: ListJobsQueryDto): Promise<JobDto[]> {
     return this.service.list(query.limit);
   }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DatabaseUnavailableError } from '../../core/database/database.errors';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { QueueJobRunner } from '../queue/job-queue';
@@ -27,7 +28,7 @@ export class QueueJobRunnerService implements QueueJobRunner {
   ) {}
 
   async runById(jobId: string, queueSignal: AbortSignal): Promise<boolean> {
-    const job = this.jobs.claimById(jobId);
+    const job = await this.jobs.claimById(jobId);
     if (!job) {
       this.logger.log(`Job ${jobId} is no longer active; nothing to run`);
       return false;
@@ -37,11 +38,11 @@ export class QueueJobRunnerService implements QueueJobRunner {
     queueSignal.addEventListener('abort', () => abort(queueSignal.reason), { once: true });
     const timeout = setTimeout(() => abort(new JobTimeoutError(this.config.jobTimeoutMs)), this.config.jobTimeoutMs);
     const cancelPoll = setInterval(() => {
-      try {
-        if (this.jobs.isCancelRequested(jobId)) abort(new JobCancelledError(jobId));
-      } catch {
+      this.jobs.isCancelRequested(jobId).then(
+        (requested) => requested && abort(new JobCancelledError(jobId)),
         // The database is away: the pipeline's own writes will fail and say so.
-      }
+        () => undefined,
+      );
     }, CANCEL_POLL_MS);
     this.logger.log(`Job ${job.id} started (attempt ${job.attempts}): study ${job.studyInstanceUID}`);
     this.metrics.jobsStarted.inc();
@@ -54,14 +55,9 @@ export class QueueJobRunnerService implements QueueJobRunner {
     return true;
   }
 
-  /**
-   * The database adapters throw DatabaseUnavailableError (transient) when the server is unreachable.
-   * Matched by name and flag so this file does not depend on which adapter is configured.
-   */
+  /** The database adapters throw DatabaseUnavailableError when the server is unreachable (Postgres stopped). */
   isStoreUnavailable(error: unknown): boolean {
-    for (let e = error; e instanceof Error; e = e.cause) {
-      if (e.name === 'DatabaseUnavailableError' || (e as { transient?: boolean }).transient === true && e.name.startsWith('Database')) return true;
-    }
+    for (let e = error; e instanceof Error; e = e.cause) if (e instanceof DatabaseUnavailableError) return true;
     return false;
   }
 
@@ -70,17 +66,17 @@ export class QueueJobRunnerService implements QueueJobRunner {
   }
 
   async recordLost(jobId: string, reason: string): Promise<void> {
-    const job = this.jobs.get(jobId);
+    const job = await this.jobs.get(jobId);
     if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
-    this.jobs.fail(jobId, 'worker-lost', `The queue gave up on the job: ${reason}`);
+    await this.jobs.fail(jobId, 'worker-lost', `The queue gave up on the job: ${reason}`);
     this.logger.warn(`Job ${jobId} failed (worker-lost): ${reason}`);
   }
 
   private async run(job: JobRecord, signal: AbortSignal): Promise<void> {
     try {
       const result = await this.pipeline.run(job, signal);
-      this.jobs.succeed(job.id, result);
-      this.recordMetrics(job, 'succeeded');
+      await this.jobs.succeed(job.id, result);
+      await this.recordMetrics(job, 'succeeded');
       this.logger.log(`Job ${job.id} succeeded: SEG ${result.segSopInstanceUID} (reused: ${result.reused})`);
     } catch (thrown) {
       const error = signal.aborted ? signal.reason : thrown;
@@ -89,27 +85,27 @@ export class QueueJobRunnerService implements QueueJobRunner {
       if (this.isStoreUnavailable(error)) throw error;
       if (error instanceof WorkerShutdownError || (signal.aborted && !(error instanceof JobCancelledError) && !(error instanceof JobTimeoutError))) {
         // Shutting down, or the queue lock was lost: the job goes back to the queue, not to failed.
-        this.jobs.requeue(job.id);
+        await this.jobs.requeue(job.id);
         this.logger.log(`Job ${job.id} handed back to the queue: ${error instanceof Error ? error.message : String(error)}`);
         throw error;
       }
-      if (error instanceof JobCancelledError || this.jobs.isCancelRequested(job.id)) {
-        this.jobs.markCancelled(job.id);
-        this.recordMetrics(job, 'cancelled');
+      if (error instanceof JobCancelledError || (await this.jobs.isCancelRequested(job.id))) {
+        await this.jobs.markCancelled(job.id);
+        await this.recordMetrics(job, 'cancelled');
         this.logger.log(`Job ${job.id} cancelled`);
         return;
       }
       const failure = describeFailure(error, { pacsRetries: this.config.pacsRetries });
-      this.jobs.fail(job.id, failure.code, failure.message);
-      this.recordMetrics(job, 'failed');
+      await this.jobs.fail(job.id, failure.code, failure.message);
+      await this.recordMetrics(job, 'failed');
       if (failure.code.startsWith('pacs-')) this.metrics.pacsError(job.pacsEndpointId, failure.code);
       this.logger.warn(`Job ${job.id} failed (${failure.code}): ${failure.message}`);
     }
   }
 
-  private recordMetrics(job: JobRecord, outcome: JobOutcome): void {
+  private async recordMetrics(job: JobRecord, outcome: JobOutcome): Promise<void> {
     this.metrics.jobFinished(outcome);
-    const timings = (this.jobs.get(job.id)?.timings ?? {}) as Record<string, number>;
+    const timings = ((await this.jobs.get(job.id))?.timings ?? {}) as Record<string, number>;
     for (const [stage, ms] of Object.entries(timings)) if (Number.isFinite(ms)) this.metrics.stageDuration(stage, ms / 1000);
   }
 }

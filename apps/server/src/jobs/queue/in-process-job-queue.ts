@@ -16,7 +16,7 @@ export class InProcessJobQueue implements JobQueue {
   ) {}
 
   async enqueue(_jobId: string): Promise<void> {
-    this.worker.wake();
+    void this.worker.wake();
   }
 
   async cancel(jobId: string): Promise<void> {

@@ -56,7 +56,7 @@ export class QueueLifecycleService implements OnApplicationBootstrap, OnModuleDe
     this.reconciling = true;
     let handed = 0;
     try {
-      for (const job of this.jobs.listActive()) {
+      for (const job of await this.jobs.listActive()) {
         await this.queue.enqueue(job.id, { priority: 'system' });
         handed += 1;
       }

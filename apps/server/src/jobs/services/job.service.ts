@@ -3,6 +3,7 @@ import { CreateJobDto, JobCreatedDto, JobDto, JobQueueDto, JobResultDto } from '
 import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { JOB_QUEUE, type JobPriority, type JobQueue } from '../queue/job-queue';
 import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
+import type { SqlExecutor } from '../../core/database/sql-database';
 
 const DEFAULT_LIST_LIMIT = 50;
 
@@ -19,7 +20,7 @@ export class JobService {
 
   /** Records the job and hands it to the queue, ahead of the watcher's backlog (a user asked for it). */
   async create(dto: CreateJobDto): Promise<JobCreatedDto> {
-    const job = this.record(dto);
+    const job = await this.record(dto);
     await this.enqueue(job.id, 'user');
     return { id: job.id, status: job.status };
   }
@@ -27,18 +28,22 @@ export class JobService {
   /**
    * Only records the job (status `queued`), for callers that must write it in one transaction with their
    * own state (the study watcher); they call {@link enqueue} once that transaction is committed.
+   * @param tx the caller's transaction: the endpoint check and the job row go through it.
    */
-  record(dto: CreateJobDto): JobRecord {
-    const endpoint = this.endpoints.requireEnabledRecord(dto.pacsEndpointId);
+  async record(dto: CreateJobDto, tx?: SqlExecutor): Promise<JobRecord> {
+    const endpoint = await this.endpoints.requireEnabledRecord(dto.pacsEndpointId, tx);
     if (endpoint.baseUrl === null) {
       throw new ConflictException(`PACS endpoint ${endpoint.id} has no DICOMweb base URL: its series are segmented when it pushes them to our DICOM port`);
     }
-    return this.jobs.create({
-      pacsEndpointId: dto.pacsEndpointId,
-      studyInstanceUID: dto.studyInstanceUID,
-      requestedSeriesInstanceUID: dto.seriesInstanceUID,
-      force: dto.force ?? false,
-    });
+    return this.jobs.create(
+      {
+        pacsEndpointId: dto.pacsEndpointId,
+        studyInstanceUID: dto.studyInstanceUID,
+        requestedSeriesInstanceUID: dto.seriesInstanceUID,
+        force: dto.force ?? false,
+      },
+      tx,
+    );
   }
 
   /**
@@ -55,7 +60,7 @@ export class JobService {
 
   /** The job with its queue position and ETA (see {@link queueOf}). */
   async get(id: string): Promise<JobDto> {
-    const job = this.getRecordOrFail(id);
+    const job = await this.getRecordOrFail(id);
     return { ...toDto(job), queue: await this.queueOf(job) };
   }
 
@@ -72,7 +77,7 @@ export class JobService {
     } catch (error) {
       this.logger.warn(`Queue position of job ${job.id} unavailable: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const rate = job.status === 'queued' || job.status === 'running' ? this.jobs.recentSecondsPerSlice() : undefined;
+    const rate = job.status === 'queued' || job.status === 'running' ? await this.jobs.recentSecondsPerSlice() : undefined;
     let etaSeconds: number | null = null;
     if (rate) {
       const own = job.slicesTotal > 0 ? job.slicesTotal - job.slicesDone : rate.slicesPerJob;
@@ -82,21 +87,21 @@ export class JobService {
     return { position: position ?? null, etaSeconds, workers };
   }
 
-  list(limit = DEFAULT_LIST_LIMIT): JobDto[] {
-    return this.jobs.list(limit).map(toDto);
+  async list(limit = DEFAULT_LIST_LIMIT): Promise<JobDto[]> {
+    return (await this.jobs.list(limit)).map(toDto);
   }
 
   /** Queued: cancelled at once. Running: flagged and aborted at the next checkpoint. Finished: unchanged. */
   async cancel(id: string): Promise<JobDto> {
-    const status = this.jobs.requestCancel(id);
+    const status = await this.jobs.requestCancel(id);
     if (status === undefined) throw new NotFoundException(`Job ${id} does not exist`);
     // In-process worker: aborted now. A queue worker in another process sees the flag within a second.
     if (status === 'running') await this.queue.cancel(id);
-    return toDto(this.getRecordOrFail(id));
+    return toDto(await this.getRecordOrFail(id));
   }
 
-  private getRecordOrFail(id: string): JobRecord {
-    const job = this.jobs.get(id);
+  private async getRecordOrFail(id: string): Promise<JobRecord> {
+    const job = await this.jobs.get(id);
     if (!job) throw new NotFoundException(`Job ${id} does not exist`);
     return job;
   }

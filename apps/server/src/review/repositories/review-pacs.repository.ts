@@ -12,7 +12,7 @@ import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 export class ReviewPacsRepository {
   constructor(private readonly endpoints: PacsEndpointService) {}
 
-  clientFor(endpointId: string): DicomwebClient {
-    return new DicomwebClient({ ...this.endpoints.getClientOptions(this.endpoints.getRecordOrFail(endpointId)), retries: 1 });
+  async clientFor(endpointId: string): Promise<DicomwebClient> {
+    return new DicomwebClient({ ...this.endpoints.getClientOptions(await this.endpoints.getRecordOrFail(endpointId)), retries: 1 });
   }
 }

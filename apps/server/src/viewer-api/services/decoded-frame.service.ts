@@ -32,7 +32,7 @@ export class DecodedFrameService {
   ) {}
 
   async decode(params: DecodedFrameParamsDto, frame = 1): Promise<DecodedFrame> {
-    const client = this.pacs.clientFor(this.endpoints.getRecordOrFail(params.endpointId));
+    const client = this.pacs.clientFor(await this.endpoints.getRecordOrFail(params.endpointId));
     let bytes: Uint8Array;
     try {
       bytes = await client.retrieveInstance(params.study, params.series, params.instance);

@@ -29,7 +29,7 @@ export class DicomwebProxyService {
   async forward(input: { method: string; endpointId: string; rawPath: string; rawQuery: string; accept: string | undefined; signal: AbortSignal }): Promise<ProxiedResponse> {
     if (input.method !== 'GET' && input.method !== 'HEAD') throw new ProxyMethodNotAllowedError(input.method);
     const { path, query } = requireSafeProxyPath(input.rawPath, input.rawQuery);
-    const record = this.endpoints.getRecordOrFail(input.endpointId);
+    const record = await this.endpoints.getRecordOrFail(input.endpointId);
     const target = this.endpoints.getTarget(record);
     const url = joinUnderBase(target.baseUrl, path, query);
     const upstream = await this.http

@@ -36,7 +36,7 @@ export class OverlayService {
   ) {}
 
   async getOverlays(query: OverlayQueryDto): Promise<OverlaysDto> {
-    const client = this.pacs.clientFor(this.endpoints.getRecordOrFail(query.endpointId));
+    const client = this.pacs.clientFor(await this.endpoints.getRecordOrFail(query.endpointId));
     const geometry = sourceGeometryOf(await this.pacsCall(() => client.retrieveSeriesMetadata(query.study, query.series), `WADO-RS metadata of series ${query.series}`));
     const candidates = await this.findReferencingSegs(client, query);
     const reports = candidates.some((c) => c.ours) ? await this.findOurReports(client, query) : [];
@@ -48,10 +48,10 @@ export class OverlayService {
       );
       try {
         const overlay = toOverlay(readSeg(bytes, geometry.slices), geometry, candidate, reports);
-        const review = this.reviews.statusOf(query.endpointId, candidate.sopInstanceUID);
+        const review = await this.reviews.statusOf(query.endpointId, candidate.sopInstanceUID);
         overlay.review = review ? { status: review.status, reviewer: review.reviewer, updatedAt: review.updatedAt } : null;
         if (candidate.kind === 'correction') {
-          overlay.correctedBy = this.corrections.list({ pacsEndpointId: query.endpointId, sourceSeriesInstanceUID: query.series }).find((c) => c.segSopInstanceUID === candidate.sopInstanceUID)?.reviewer ?? null;
+          overlay.correctedBy = (await this.corrections.list({ pacsEndpointId: query.endpointId, sourceSeriesInstanceUID: query.series })).find((c) => c.segSopInstanceUID === candidate.sopInstanceUID)?.reviewer ?? null;
         }
         result.segs.push(overlay);
       } catch (error) {
