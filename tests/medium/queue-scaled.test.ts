@@ -1,33 +1,41 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSeg } from '@covseg/dicom';
 import { SeriesFactory } from '../factories/series.factory';
 import { waitForJob } from '../support/jobs';
 import { OrthancInstance } from '../support/orthanc';
+import { PostgresInstance } from '../support/postgres';
 import { RedisInstance } from '../support/redis';
 import { ScaledCluster } from '../support/scaled-cluster';
 
+/** Every file under a folder, recursively (relative paths). */
+function filesUnder(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
+}
+
 /**
- * Scaled mode as separate processes: one ROLE=api and two ROLE=worker servers on a real Redis and a
- * real Orthanc. The guarantees of issue 8 §3 across processes.
+ * Scaled mode as separate processes: one ROLE=api and two ROLE=worker servers, each with a data folder
+ * of its own (no shared disk), meeting through a real Redis and a real PostgreSQL, against a real
+ * Orthanc. The guarantees of issue 8 §3 across processes.
  */
 describe('scaled mode: an API and two workers on BullMQ', () => {
   let orthanc: OrthancInstance;
   let redis: RedisInstance;
+  let postgres: PostgresInstance;
   let cluster: ScaledCluster;
-  let dataDir: string;
 
   beforeAll(async () => {
-    [orthanc, redis] = await Promise.all([OrthancInstance.start(), RedisInstance.start()]);
-    dataDir = mkdtempSync(join(tmpdir(), 'covseg-scaled-'));
-    cluster = await ScaledCluster.start({ redis, dicomwebUrl: orthanc.dicomwebUrl, workers: 2, sharedDataDir: dataDir });
-  });
+    [orthanc, redis, postgres] = await Promise.all([OrthancInstance.start(), RedisInstance.start(), PostgresInstance.start()]);
+    const env = { DATABASE_URL: await postgres.createDatabase(), COVSEG_SECRET_KEY: Buffer.alloc(32, 42).toString('base64') };
+    cluster = await ScaledCluster.start({ redis, dicomwebUrl: orthanc.dicomwebUrl, workers: 2, env });
+    // Builds the server when stale, then boots three processes (each migrates or loads the model).
+  }, 300_000);
   afterAll(async () => {
     await cluster?.stop();
     redis?.destroy();
+    postgres?.destroy();
     orthanc?.destroy();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   async function newStudy(slices = 40) {
@@ -62,6 +70,23 @@ describe('scaled mode: an API and two workers on BullMQ', () => {
     expect(refused.status).toBe(404);
     expect(await refused.text()).toContain('ROLE=worker');
     expect((await worker.request('/')).status).toBe(404);
+  });
+
+  it('gives identical SEG pixel data and segment attributes from either worker for the same pixels', async () => {
+    const a = SeriesFactory.ct().size(192, 192).pixelSpacingMm(2, 2).slices(40).build();
+    // The same pixels and geometry under new UIDs: a second study the other worker segments at the same time.
+    const b = SeriesFactory.ct().size(192, 192).pixelSpacingMm(2, 2).slices(40).build();
+    await orthanc.upload([...a.files, ...b.files]);
+    const [ja, jb] = await Promise.all([submit(a), submit(b)]);
+    const [doneA, doneB] = await Promise.all([waitForJob(cluster.api, ja.id, 120_000), waitForJob(cluster.api, jb.id, 120_000)]);
+    expect([doneA.status, doneB.status]).toEqual(['succeeded', 'succeeded']);
+    expect(cluster.holderOf(ja.id)).not.toBe(cluster.holderOf(jb.id));
+    const [segA, segB] = await Promise.all([orthanc.downloadInstance(doneA.result.segSopInstanceUID), orthanc.downloadInstance(doneB.result.segSopInstanceUID)]);
+    const [readA, readB] = [readSeg(segA), readSeg(segB)];
+    const attributes = (r: ReturnType<typeof readSeg>) => r.segments.map(({ labelmap: _labelmap, ...rest }) => rest);
+    expect(attributes(readB)).toEqual(attributes(readA));
+    expect([readB.rows, readB.columns, readB.slices.length]).toEqual([readA.rows, readA.columns, readA.slices.length]);
+    for (let i = 0; i < readA.segments.length; i++) expect(Buffer.compare(Buffer.from(readB.segments[i].labelmap), Buffer.from(readA.segments[i].labelmap))).toBe(0);
   });
 
   it('finishes the job of a worker killed with -9 mid-inference on the other worker: one SEG on the PACS', async () => {
@@ -105,6 +130,36 @@ describe('scaled mode: an API and two workers on BullMQ', () => {
     expect([job.status, queued.status]).toEqual(['succeeded', 'succeeded']);
     expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: study.studyInstanceUID })).toHaveLength(1);
     expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: queuedStudy.studyInstanceUID })).toHaveLength(1);
+  });
+
+  it('answers 503 with a reason while PostgreSQL is stopped, pauses the workers, and recovers both without a restart', async () => {
+    const study = await newStudy();
+    const { id } = await submit(study);
+    await untilStage(id, 'infer');
+    postgres.stop();
+    try {
+      const response = await cluster.api.request(`/api/jobs/${id}`, { signal: AbortSignal.timeout(60_000) });
+      expect(response.status).toBe(503);
+      expect((await response.json()).message).toMatch(/database is unavailable/i);
+      const deadline = Date.now() + 60_000;
+      while (![...cluster.workers.values()].some((w) => /pauses: the database does not answer/.test(w.output()))) {
+        if (Date.now() > deadline) throw new Error('no worker paused while the database was away');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      postgres.start();
+    }
+    const job = await waitForJob(cluster.api, id, 180_000);
+    expect({ status: job.status, error: job.error }).toEqual({ status: 'succeeded', error: null });
+    expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: study.studyInstanceUID })).toEqual([job.result.segSopInstanceUID]);
+    expect([...cluster.workers.values()].some((w) => /resumes: the database answers again/.test(w.output()))).toBe(true);
+  });
+
+  it('keeps no job state on any process’s disk: the data folders hold no SEG, outbox or database file', () => {
+    for (const process of [cluster.api, ...cluster.workers.values()]) {
+      const files = filesUnder(process.dataDir);
+      expect(files.filter((f) => /outbox|\.sqlite|\.dcm$/.test(f)), `${process.dataDir}: ${files.join(', ')}`).toEqual([]);
+    }
   });
 
   it('gives a queued job its position and an ETA from recent throughput', async () => {
