@@ -17,6 +17,7 @@ import { waitForJob } from '../tests/support/jobs';
 import { reUid } from './re-uid';
 import { lidcSlices } from '../tests/support/lidc-fixture';
 import { OrthancInstance } from '../tests/support/orthanc';
+import { PostgresInstance } from '../tests/support/postgres';
 import { RedisInstance } from '../tests/support/redis';
 import { ScaledCluster } from '../tests/support/scaled-cluster';
 import { ServerProcess, spawnServerProcess } from '../tests/support/server';
@@ -44,6 +45,7 @@ const percentile = (values: number[], p: number) => {
 async function main(): Promise<void> {
   const orthanc = await OrthancInstance.start();
   const redis = MODE === 'scaled' ? await RedisInstance.start() : undefined;
+  const postgres = MODE === 'scaled' ? await PostgresInstance.start() : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'covseg-load-'));
   let server: ServerProcess | undefined;
   let cluster: ScaledCluster | undefined;
@@ -52,8 +54,9 @@ async function main(): Promise<void> {
     const studies = Array.from({ length: STUDIES }, (_, i) => reUid(source, i));
     for (const s of studies) await orthanc.upload(s.files);
     if (redis) {
-      // Until the state store is PostgreSQL, the processes share one SQLite data folder.
-      cluster = await ScaledCluster.start({ redis, dicomwebUrl: orthanc.dicomwebUrl, workers: WORKERS, sharedDataDir: dataDir, workerNice: 10, queueEnv: {} });
+      // State in PostgreSQL, a data folder per process: nothing shared but Redis, PostgreSQL and the PACS.
+      const env = { DATABASE_URL: await postgres!.createDatabase(), COVSEG_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') };
+      cluster = await ScaledCluster.start({ redis, dicomwebUrl: orthanc.dicomwebUrl, workers: WORKERS, workerNice: 10, queueEnv: {}, env });
       server = cluster.api;
     } else {
       server = await spawnServerProcess({ dataDir, env: { JOB_CONCURRENCY: CONCURRENCY } });
@@ -148,6 +151,7 @@ async function main(): Promise<void> {
     if (cluster) await cluster.stop();
     else await server?.stop();
     redis?.destroy();
+    postgres?.destroy();
     orthanc.destroy();
     rmSync(dataDir, { recursive: true, force: true });
   }
