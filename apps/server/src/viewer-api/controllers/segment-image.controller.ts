@@ -2,7 +2,7 @@ import { Controller, HttpCode, Post, UploadedFile, UseInterceptors } from '@nest
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags, ApiUnprocessableEntityResponse, ApiUnsupportedMediaTypeResponse } from '@nestjs/swagger';
 import { SEGMENT_IMAGE_MAX_BYTES, SegmentImageResultDto, SegmentImageUploadDto } from '../dtos/segment-image.dto';
-import { UploadBufferStorage } from '../../middleware/upload-buffer.storage';
+import { UploadBufferStorage } from '../../core/http/upload-buffer.storage';
 import { SegmentImageService } from '../services/segment-image.service';
 
 /** The part of multer's file object we read (UploadBufferStorage: a buffer this upload owns alone). */

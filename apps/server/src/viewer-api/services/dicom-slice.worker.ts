@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { ParseLimits } from '@covseg/dicom';
-import { WORKER_READY } from '../../workers/isolated-worker-pool';
+import { WORKER_READY } from '../../core/repositories/isolated-worker-pool';
 import { DicomSliceRejectedError, prepareDicomSlice, type SlicePreparation } from './dicom-slice';
 
 /**
