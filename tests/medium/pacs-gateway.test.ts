@@ -123,7 +123,7 @@ describe('the PACS gateway', () => {
 
   describe('STOW-RS with an unclear outcome', () => {
     it('sends a STOW answered 500 exactly once, and the job fails with the PACS status', async () => {
-      const series = SeriesFactory.ct().slices(8).build();
+      const series = SeriesFactory.ct().slices(12).build();
       await orthanc.upload(series.files);
       hostile.mode = { kind: 'forward', target: orthanc.dicomwebUrl, stow: 500 };
       hostile.requests.length = 0;
@@ -136,7 +136,7 @@ describe('the PACS gateway', () => {
     });
 
     it('sends a STOW that timed out exactly once', async () => {
-      const series = SeriesFactory.ct().slices(8).build();
+      const series = SeriesFactory.ct().slices(12).build();
       await orthanc.upload(series.files);
       hostile.mode = { kind: 'forward', target: orthanc.dicomwebUrl, stow: 'hang' };
       hostile.requests.length = 0;
