@@ -1,5 +1,6 @@
 import type { VolumeDims, VolumeSpacing } from './lung-mask';
-import { RunStack, spanFill } from './runs';
+import { squareMorphology } from './morphology-2d';
+import { forEachRun, RunStack, spanFill } from './runs';
 
 const AIR = 1;
 const PROBE = 5;
@@ -13,6 +14,19 @@ export interface AirwayTreeOptions {
   maxAirwayAreaMm2?: number;
   /** How far below the seed the tree is followed, mm (default 200). */
   maxLengthMm?: number;
+  /**
+   * The lumen is traced below this HU (default -900): airway air is about -1000 HU, while the -320 HU
+   * lung threshold lets the thin airway wall merge the trachea with an abutting lung by partial volume.
+   */
+  lumenHu?: number;
+  /** The traced lumen is widened by this much before it leaves the air (the wall's partial-volume ring), mm (default 2). */
+  wallMm?: number;
+  /**
+   * A branch ends where its airway is mostly surrounded by lung: when more than this fraction of a
+   * ring 4 mm around the lumen is lung-like air (default 0.6). That is where a main bronchus enters
+   * the lung; the bronchi beyond belong to the lung (and hole filling makes them lung).
+   */
+  maxLungAround?: number;
 }
 
 /**
@@ -30,7 +44,7 @@ export interface AirwayTreeOptions {
  * the whole lung with it.
  * @param air 0/1, rewritten: airway voxels become 0. Cost: a few 2-D floods per slice near the airway.
  */
-export function removeAirwayTree(air: Uint8Array, dims: VolumeDims, spacing: VolumeSpacing, options: AirwayTreeOptions = {}): Int32Array[] {
+export function removeAirwayTree(air: Uint8Array, hu: Int16Array, dims: VolumeDims, spacing: VolumeSpacing, options: AirwayTreeOptions = {}): Int32Array[] {
   const { columns, rows, slices } = dims;
   const plane = columns * rows;
   const pixelMm2 = spacing.rowSpacingMm * spacing.columnSpacingMm;
@@ -41,16 +55,77 @@ export function removeAirwayTree(air: Uint8Array, dims: VolumeDims, spacing: Vol
   const down = options.slicesIncreaseTowardHead ?? true ? -1 : 1;
   const first = down === -1 ? slices - 1 : 0;
   const airway: Int32Array[] = Array.from({ length: slices }, () => new Int32Array(0));
+  const lumenHu = options.lumenHu ?? -900;
+  const wall = Math.max(0, Math.round((options.wallMm ?? 2) / Math.min(spacing.rowSpacingMm, spacing.columnSpacingMm)));
   const stack = new RunStack();
   const runs = new RunStack();
+  // One slice of lumen candidates: internal air darker than lumenHu.
+  const lumen = new Uint8Array(plane);
+  const tmp = new Uint8Array(plane);
+  const maxLungAround = options.maxLungAround ?? 0.6;
+  const ringPx = Math.max(1, Math.round(4 / Math.min(spacing.rowSpacingMm, spacing.columnSpacingMm)));
+  const crop = new Uint8Array(plane);
+  const cropTmp = new Uint8Array(plane);
+  /** Fraction of the ring within ringPx around a lumen blob (runs in plane coordinates) that is lung-like air (air, not lumen). */
+  const lungAround = (z: number, blob: Int32Array): number => {
+    let x0 = columns, x1 = -1, y0 = rows, y1 = -1;
+    for (let k = 0; k < blob.length; k += 2) {
+      const x = blob[k]! % columns;
+      const y = (blob[k]! - x) / columns;
+      x0 = Math.min(x0, x); x1 = Math.max(x1, x + blob[k + 1]! - blob[k]! - 1);
+      y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+    }
+    x0 = Math.max(0, x0 - ringPx); x1 = Math.min(columns - 1, x1 + ringPx);
+    y0 = Math.max(0, y0 - ringPx); y1 = Math.min(rows - 1, y1 + ringPx);
+    const w = x1 - x0 + 1;
+    const h = y1 - y0 + 1;
+    crop.fill(0, 0, w * h);
+    for (let k = 0; k < blob.length; k += 2) {
+      const x = blob[k]! % columns;
+      const y = (blob[k]! - x) / columns;
+      crop.fill(1, (y - y0) * w + x - x0, (y - y0) * w + x - x0 + blob[k + 1]! - blob[k]!);
+    }
+    const inside = crop.slice(0, w * h);
+    squareMorphology(crop, w, h, ringPx, false, cropTmp);
+    let ring = 0;
+    let lung = 0;
+    const base = z * plane;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        if (crop[y * w + x] === 0 || inside[y * w + x] !== 0) continue;
+        ring++;
+        const i = base + (y + y0) * columns + x + x0;
+        if (air[i] === AIR && hu[i]! >= lumenHu) lung++;
+      }
+    }
+    return ring === 0 ? 0 : lung / ring;
+  };
+  const loadLumen = (z: number): Uint8Array => {
+    const base = z * plane;
+    for (let i = 0; i < plane; i++) lumen[i] = air[base + i]! & ((hu[base + i]! - lumenHu) >>> 31);
+    return lumen;
+  };
+  /** Widens the slice's airway (1 in `lumen`) by the wall, clears it from the air and returns it as volume runs. */
+  const commit = (z: number, kept: readonly number[]): Int32Array => {
+    lumen.fill(0);
+    for (let k = 0; k < kept.length; k += 2) lumen.fill(1, kept[k]!, kept[k + 1]!);
+    if (wall > 0) squareMorphology(lumen, columns, rows, wall, false, tmp);
+    const out: number[] = [];
+    const base = z * plane;
+    forEachRun(lumen, 1, columns, (start, end) => {
+      air.fill(0, base + start, base + end);
+      out.push(base + start, base + end);
+    });
+    return Int32Array.from(out);
+  };
 
   // Seed: search the head-most third of the slices that hold internal air.
   let seedZ = -1;
   let seedRuns: Int32Array | undefined;
   let searched = 0;
   for (let z = first; z >= 0 && z < slices && seedZ < 0; z += down) {
-    const s = air.subarray(z * plane, (z + 1) * plane);
-    if (s.indexOf(AIR) < 0) continue;
+    if (air.subarray(z * plane, (z + 1) * plane).indexOf(AIR) < 0) continue;
+    const s = loadLumen(z);
     if (++searched > Math.max(3, Math.ceil(slices / 3))) break;
     // Centroid of all internal air on this slice: the midline when both apices show, the trachea alone above them.
     const blobs: { runs: Int32Array; count: number; cx: number; cy: number; w: number; h: number }[] = [];
@@ -64,7 +139,6 @@ export function removeAirwayTree(air: Uint8Array, dims: VolumeDims, spacing: Vol
       total += count;
       blobs.push({ runs: runs.data.slice(0, runs.top), count, ...b });
     }
-    for (const b of blobs) for (let k = 0; k < b.runs.length; k += 2) s.fill(AIR, b.runs[k]!, b.runs[k + 1]!);
     const mx = sumX / total;
     let best: (typeof blobs)[number] | undefined;
     for (const b of blobs) {
@@ -83,26 +157,24 @@ export function removeAirwayTree(air: Uint8Array, dims: VolumeDims, spacing: Vol
 
   // Grow toward the feet. `previous` is the airway of the slice above, as runs in plane coordinates.
   let previous = seedRuns;
-  clearRuns(air.subarray(seedZ * plane, (seedZ + 1) * plane), seedRuns);
-  airway[seedZ] = shift(seedRuns, seedZ * plane);
+  airway[seedZ] = commit(seedZ, Array.from(seedRuns));
   for (let z = seedZ + down, steps = 1; z >= 0 && z < slices && steps <= maxSlices && previous.length > 0; z += down, steps++) {
-    const s = air.subarray(z * plane, (z + 1) * plane);
+    const s = loadLumen(z);
     const kept: number[] = [];
-    const lung: number[] = [];
     for (let k = 0; k < previous.length; k += 2) {
       for (let i = previous[k]!; i < previous[k + 1]!; i++) {
         if (s[i] !== AIR) continue;
         runs.top = 0;
         const count = spanFill(s, columns, plane, i, AIR, PROBE, stack, runs);
-        // Leak guard: a blob this large is lung; it goes back to AIR once this slice is done.
-        const into = count > maxAirway ? lung : kept;
-        for (let j = 0; j < runs.top; j++) into.push(runs.data[j]!);
+        // Leak guard: a blob this large is lung, and that branch ends here; so does a bronchus once lung surrounds it.
+        if (count > maxAirway) continue;
+        const blob = runs.data.slice(0, runs.top);
+        if (lungAround(z, blob) > maxLungAround) continue;
+        for (const v of blob) kept.push(v);
       }
     }
-    for (let k = 0; k < lung.length; k += 2) s.fill(AIR, lung[k]!, lung[k + 1]!);
-    for (let k = 0; k < kept.length; k += 2) s.fill(0, kept[k]!, kept[k + 1]!);
     previous = Int32Array.from(kept);
-    airway[z] = shift(previous, z * plane);
+    if (kept.length > 0) airway[z] = commit(z, kept);
   }
   return airway;
 }
@@ -125,10 +197,3 @@ function measure(runs: RunStack, columns: number): { cx: number; cy: number; w: 
   return { cx: sx / n, cy: sy / n, w: x1 - x0 + 1, h: y1 - y0 + 1 };
 }
 
-function shift(runs: Int32Array, by: number): Int32Array {
-  return runs.map((v) => v + by);
-}
-
-function clearRuns(values: Uint8Array, runs: Int32Array): void {
-  for (let k = 0; k < runs.length; k += 2) values.fill(0, runs[k]!, runs[k + 1]!);
-}

@@ -125,7 +125,7 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
   // The trachea and main bronchi leave the air before the components are found: they usually join
   // both lungs into one component, which then had to be split by a straight cut.
   const airway = removeAirways
-    ? removeAirwayTree(air, dims, spacing, { slicesIncreaseTowardHead: options.slicesIncreaseTowardHead ?? true })
+    ? removeAirwayTree(air, hu, dims, spacing, { slicesIncreaseTowardHead: options.slicesIncreaseTowardHead ?? true })
     : undefined;
 
   // air becomes: 0 background, 2 dropped air, 3 / 4 the kept components (largest first).
