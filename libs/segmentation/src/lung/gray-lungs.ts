@@ -4,6 +4,9 @@ import { LUNG_SIDE_LEFT, LUNG_SIDE_RIGHT } from './lung-side';
 import { clearBorderConnected } from './morphology-2d';
 import { RunStack, spanFill } from './runs';
 
+/** Grey levels below this are black (a lung in a soft-tissue window: below about -110 HU at W400 L40). */
+const BLACK = 32;
+
 /** The lungs found in an 8-bit picture of one axial CT slice. */
 export interface GrayLungs {
   /** 0/1 lung, row-major like the picture. Caller owns it. */
@@ -30,8 +33,9 @@ export interface GrayLungOptions {
 /**
  * Finds the lungs in an 8-bit picture of an axial chest CT slice whose window and field of view are
  * unknown (a screenshot or export: lung, mediastinal or bone window; with or without the table;
- * full field or cropped to the thorax). Without HU, "dark" is what Otsu's threshold puts below it:
- * in any window that shows them, the lungs are darker than soft tissue. The air outside the body is
+ * full field or cropped to the thorax). Without HU, "dark" is what Otsu's threshold puts below it
+ * (only black when the dark class is nearly all black, as in a soft-tissue window): in any window,
+ * the lungs are darker than soft tissue. The air outside the body is
  * the dark connected to the picture border; the lungs are the one or two largest remaining dark
  * regions, each at least 0.5 % of the picture and not a thin stripe (the hollow of a CT table). They
  * are then closed, filled and given their dense pleural pockets like a DICOM slice's lung mask
@@ -42,7 +46,16 @@ export interface GrayLungOptions {
  */
 export function findLungsInGray(pixels: Uint8Array, width: number, height: number, options: GrayLungOptions): GrayLungs | undefined {
   const plane = width * height;
-  const t = otsuThreshold(pixels);
+  let t = otsuThreshold(pixels);
+  // A soft-tissue (mediastinal) window paints lung and outside air black and fat dark grey, and Otsu
+  // then counts the fat as dark. When nearly all of the dark class is black, only black is dark.
+  let darkCount = 0;
+  let blackCount = 0;
+  for (let i = 0; i < plane; i++) {
+    if (pixels[i]! < t) darkCount++;
+    if (pixels[i]! < BLACK) blackCount++;
+  }
+  if (t > BLACK && blackCount >= 0.8 * darkCount) t = BLACK;
   const dark = new Uint8Array(plane);
   for (let i = 0; i < plane; i++) dark[i] = pixels[i]! < t ? 1 : 0;
   let darkBorder = 0;
