@@ -9,7 +9,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildWindowLut, computeLungFrame, computeLungMask, encodePng, placeProbability, quantify, SegmentationModel, windowToUint8, writeModelInput } from '@covseg/segmentation';
+import { buildWindowLut, computeLungFrame, computeLungMask, encodePng, placeProbability, quantify, SegmentationModel, segmentGrayImage, windowToUint8, writeModelInput } from '@covseg/segmentation';
+import { DISPLAY_WINDOWS, renderFullField } from '../tests/support/full-field-render';
 import { lidcSlicePaths } from '../tests/support/lidc-fixture';
 import { dicomFilesUnder, loadCtSeries } from './ct-series-volume';
 
@@ -93,6 +94,23 @@ async function main(): Promise<void> {
         lungMs: Math.round(lungMs),
       }),
     );
+    // The middle lung slice as a full-field 8-bit upload (lung window, table visible): what the picture
+    // path paints, and how much of it lies outside the HU lung mask, whole picture vs framed to the lungs.
+    const lungSlices: number[] = [];
+    for (let z = 0; z < v.slices; z++) if (lung.mask.subarray(z * plane, (z + 1) * plane).indexOf(1) >= 0) lungSlices.push(z);
+    const zm = lungSlices[Math.floor(lungSlices.length / 2)];
+    if (zm !== undefined) {
+      const picture = renderFullField(v.hu.subarray(zm * plane, (zm + 1) * plane), v.columns, v.rows, DISPLAY_WINDOWS.lung, true);
+      const upload = { pixels: picture, width: v.columns, height: v.rows };
+      const figures = [];
+      for (const findLungs of [false, true]) {
+        const r = await segmentGrayImage(model, upload, { findLungs });
+        let n = 0, out = 0;
+        for (let i = 0; i < plane; i++) if (r.mask[i]) { n++; if (!lung.mask[zm * plane + i]) out++; }
+        figures.push({ findLungs, paintedPercent: +((100 * n) / plane).toFixed(2), outsideLungPercent: n === 0 ? 0 : +((100 * out) / n).toFixed(1) });
+      }
+      console.log(JSON.stringify({ series: name, fullFieldUploadSlice: zm, figures }));
+    }
     if (values.png) await writeOverlays(values.png, name, v, lung.mask, lung.side, raw, lut);
   }
   await model.release();
