@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeGrayImage, SegmentationModel, segmentGrayImage } from '@covseg/segmentation';
+import { parseDicom, requirePixelSpacing, rescaleInto } from '@covseg/dicom';
+import { computeLungMask, decodeGrayImage, SegmentationModel, segmentGrayImage } from '@covseg/segmentation';
+import { lidcSlices } from '../support/lidc-fixture';
 import { TestServer, startTestServer } from '../support/server';
 
 // A real full-field render (LIDC-IDRI-0002, lung window, body and table, 256²; see the fixture's
@@ -59,5 +61,25 @@ describe('POST /api/segment-image with a full-field picture (body and table visi
     } finally {
       await model.release();
     }
+  });
+
+  it('keeps the infection of an uploaded DICOM slice inside its HU lung mask, as jobs do', async () => {
+    const bytes = lidcSlices(1, 66)[0]!;
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(bytes)]), 'slice.dcm');
+    const response = await server.request('/api/segment-image', { method: 'POST', body: form });
+    const body = (await response.json()) as { width: number; height: number; maskPng: string; inputFormat: string };
+    expect(response.status, JSON.stringify(body).slice(0, 300)).toBe(200);
+    expect(body.inputFormat).toBe('dicom');
+    const mask = await sharp(Buffer.from(body.maskPng.replace(/^data:image\/png;base64,/, ''), 'base64')).extractChannel(0).raw().toBuffer();
+    const instance = parseDicom(bytes);
+    const { rows, columns } = instance.pixel!;
+    const hu = new Int16Array(rows * columns);
+    rescaleInto(await instance.decodeFrame(0), instance, hu);
+    const [rowSpacingMm, columnSpacingMm] = requirePixelSpacing(instance);
+    const lung = computeLungMask(hu, { columns, rows, slices: 1 }, { rowSpacingMm, columnSpacingMm, sliceSpacingMm: 1 }).mask;
+    let outside = 0;
+    for (let i = 0; i < mask.length; i++) if (mask[i]! >= 128 && !lung[i]) outside++;
+    expect(outside).toBe(0);
   });
 });
