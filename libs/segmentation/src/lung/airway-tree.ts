@@ -61,7 +61,6 @@ export function removeAirwayTree(air: Uint8Array, hu: Int16Array, dims: VolumeDi
   const runs = new RunStack();
   // One slice of lumen candidates: internal air darker than lumenHu.
   const lumen = new Uint8Array(plane);
-  const tmp = new Uint8Array(plane);
   const maxLungAround = options.maxLungAround ?? 0.6;
   const ringPx = Math.max(1, Math.round(4 / Math.min(spacing.rowSpacingMm, spacing.columnSpacingMm)));
   const crop = new Uint8Array(plane);
@@ -100,21 +99,52 @@ export function removeAirwayTree(air: Uint8Array, hu: Int16Array, dims: VolumeDi
     }
     return ring === 0 ? 0 : lung / ring;
   };
-  const loadLumen = (z: number): Uint8Array => {
+  /** Row range [y0, y1] and column range [x0, x1] of some plane runs, grown by `margin` pixels and clipped. */
+  const boxOf = (runsOf: ArrayLike<number>, margin: number): [number, number, number, number] => {
+    let x0 = columns, x1 = -1, y0 = rows, y1 = -1;
+    for (let k = 0; k < runsOf.length; k += 2) {
+      const x = runsOf[k]! % columns;
+      const y = (runsOf[k]! - x) / columns;
+      x0 = Math.min(x0, x); x1 = Math.max(x1, x + runsOf[k + 1]! - runsOf[k]! - 1);
+      y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+    }
+    return [Math.max(0, x0 - margin), Math.min(columns - 1, x1 + margin), Math.max(0, y0 - margin), Math.min(rows - 1, y1 + margin)];
+  };
+  // While tracing, only a box 40 mm around the airway of the slice above is thresholded: a blob cut at
+  // the box edge is either wholly inside (an airway, at most 30 mm across) or larger than the leak guard.
+  const traceMargin = Math.ceil(40 / Math.min(spacing.rowSpacingMm, spacing.columnSpacingMm));
+  const loadLumen = (z: number, box?: [number, number, number, number]): Uint8Array => {
     const base = z * plane;
-    for (let i = 0; i < plane; i++) lumen[i] = air[base + i]! & ((hu[base + i]! - lumenHu) >>> 31);
+    if (!box) {
+      for (let i = 0; i < plane; i++) lumen[i] = air[base + i]! & ((hu[base + i]! - lumenHu) >>> 31);
+      return lumen;
+    }
+    lumen.fill(0);
+    const [x0, x1, y0, y1] = box;
+    for (let y = y0; y <= y1; y++) {
+      for (let i = y * columns + x0, end = y * columns + x1; i <= end; i++) lumen[i] = air[base + i]! & ((hu[base + i]! - lumenHu) >>> 31);
+    }
     return lumen;
   };
-  /** Widens the slice's airway (1 in `lumen`) by the wall, clears it from the air and returns it as volume runs. */
+  /** Widens the slice's airway (plane runs) by the wall, within its box, clears it from the air and returns it as volume runs. */
   const commit = (z: number, kept: readonly number[]): Int32Array => {
-    lumen.fill(0);
-    for (let k = 0; k < kept.length; k += 2) lumen.fill(1, kept[k]!, kept[k + 1]!);
-    if (wall > 0) squareMorphology(lumen, columns, rows, wall, false, tmp);
+    const [x0, x1, y0, y1] = boxOf(kept, wall);
+    const w = x1 - x0 + 1;
+    const h = y1 - y0 + 1;
+    crop.fill(0, 0, w * h);
+    for (let k = 0; k < kept.length; k += 2) {
+      const x = kept[k]! % columns;
+      const y = (kept[k]! - x) / columns;
+      crop.fill(1, (y - y0) * w + x - x0, (y - y0) * w + x - x0 + kept[k + 1]! - kept[k]!);
+    }
+    if (wall > 0) squareMorphology(crop, w, h, wall, false, cropTmp);
     const out: number[] = [];
-    const base = z * plane;
-    forEachRun(lumen, 1, columns, (start, end) => {
-      air.fill(0, base + start, base + end);
-      out.push(base + start, base + end);
+    const base = z * plane + y0 * columns + x0;
+    forEachRun(crop.subarray(0, w * h), 1, w, (start, end) => {
+      const y = Math.floor(start / w);
+      const from = base + y * columns + (start - y * w);
+      air.fill(0, from, from + end - start);
+      out.push(from, from + end - start);
     });
     return Int32Array.from(out);
   };
@@ -159,7 +189,7 @@ export function removeAirwayTree(air: Uint8Array, hu: Int16Array, dims: VolumeDi
   let previous = seedRuns;
   airway[seedZ] = commit(seedZ, Array.from(seedRuns));
   for (let z = seedZ + down, steps = 1; z >= 0 && z < slices && steps <= maxSlices && previous.length > 0; z += down, steps++) {
-    const s = loadLumen(z);
+    const s = loadLumen(z, boxOf(previous, traceMargin));
     const kept: number[] = [];
     for (let k = 0; k < previous.length; k += 2) {
       for (let i = previous[k]!; i < previous[k + 1]!; i++) {
