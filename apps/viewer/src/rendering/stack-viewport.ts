@@ -16,11 +16,15 @@ export interface ViewState {
 export type RenderListener = (state: ViewState) => void;
 export type OverlaySource = (index: number) => readonly OverlayMask[];
 
-/** One render of the viewport: when it ended (performance.now(), ms), cornerstone's image time and our overlay's, ms. */
+/**
+ * One render of the viewport: when it ended (performance.now(), ms), cornerstone's image time and our
+ * overlay's, ms; `overlayOnly` when only the overlay was repainted (an edit).
+ */
 export interface RenderTiming {
   at: number;
   imageMs: number;
   overlayMs: number;
+  overlayOnly: boolean;
 }
 
 const RENDER_LOG = 600;
@@ -199,15 +203,18 @@ export class StackViewport {
   }
 
   /**
-   * Re-renders at most once per animation frame however often it is called: brush strokes call it on
-   * every pointer move, and a 512² slice must keep up (>= 30 fps) without queueing renders.
+   * Repaints the overlay alone (the CT image has not changed), at most once per animation frame however
+   * often it is called: brush strokes call it on every pointer move, and a 512² slice must keep up
+   * (>= 30 fps) without queueing renders. Never route this through cornerstone's updateImage: it would
+   * redraw the CT under the overlay on every move, for nothing.
    */
-  requestRedraw(): void {
+  requestOverlayRedraw(): void {
     if (this.redrawPending) return;
     this.redrawPending = true;
     requestAnimationFrame(() => {
       this.redrawPending = false;
-      if (!this.destroyed) this.redraw();
+      if (this.destroyed || !this.displayed || this.rendered < 0) return;
+      this.paintOverlay(undefined);
     });
   }
 
@@ -286,14 +293,19 @@ export class StackViewport {
 
   private afterRender(imageMs: number | undefined): void {
     this.rendered = this.current;
-    const enabled = cornerstone.getEnabledElement(this.element);
-    const started = performance.now();
-    this.overlay.paint(enabled, this.current >= 0 ? this.overlaySource(this.current) : []);
-    const at = performance.now();
-    this.renderLog.push({ at, imageMs: imageMs ?? 0, overlayMs: at - started });
-    if (this.renderLog.length > RENDER_LOG) this.renderLog.shift();
+    this.paintOverlay(imageMs ?? 0);
     const state = this.state();
     for (const listener of this.listeners) listener(state);
+  }
+
+  /** Paints the overlay of the slice the canvas shows and logs the render (`imageMs` undefined: the CT was not redrawn). */
+  private paintOverlay(imageMs: number | undefined): void {
+    const enabled = cornerstone.getEnabledElement(this.element);
+    const started = performance.now();
+    this.overlay.paint(enabled, this.rendered >= 0 ? this.overlaySource(this.rendered) : []);
+    const at = performance.now();
+    this.renderLog.push({ at, imageMs: imageMs ?? 0, overlayMs: at - started, overlayOnly: imageMs === undefined });
+    if (this.renderLog.length > RENDER_LOG) this.renderLog.shift();
   }
 
   private markLoaded(index: number): void {
