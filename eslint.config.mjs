@@ -11,7 +11,7 @@ const vendorOwners = [
   { name: 'onnxruntime-common', owner: 'libs/segmentation/src/inference' },
   { name: 'cornerstone-core', owner: 'apps/viewer/src/rendering' },
   { name: 'cornerstone-math', owner: 'apps/viewer/src/rendering' },
-  { name: 'better-sqlite3', owner: 'apps/server/src/repositories' },
+  { name: 'better-sqlite3', owner: 'apps/server/src/core/repositories' },
   // sharp (libvips) decodes uploads and draws PNGs and key images; only the image I/O folder may import it.
   { name: 'sharp', owner: 'libs/segmentation/src/image-io' },
 ];
@@ -22,6 +22,44 @@ const vendorRule = (name, owner) => ({ name, message: `${name} belongs to ${owne
 /** Vendor libraries a file outside their owner folder may not import. */
 function vendorsNotOwnedBy(folder) {
   return vendorOwners.filter((v) => !folder.startsWith(v.owner)).map((v) => vendorRule(v.name, v.owner));
+}
+
+// The server's NestJS modules (folders of apps/server/src) and the modules each may import: the module
+// graph runs one way, bottom to top. A module missing from this list may import nothing of the others.
+// Add a module here with the modules below it; never add an upward edge (module-graph.spec.ts also
+// fails on any loop). The composition root (app.module.ts, app.setup.ts, main.ts, error.filter.ts)
+// may import every module, and no module imports it.
+const serverModules = {
+  core: [],
+  audit: ['core'],
+  auth: ['core', 'audit'],
+  metrics: ['core'],
+  model: ['core'],
+  pacs: ['core', 'audit', 'metrics'],
+  dimse: ['core', 'pacs'],
+  jobs: ['core', 'audit', 'metrics', 'model', 'pacs', 'dimse'],
+  watcher: ['core', 'audit', 'metrics', 'pacs', 'jobs'],
+  review: ['core', 'audit', 'pacs', 'jobs'],
+  'viewer-api': ['core', 'metrics', 'model', 'pacs', 'jobs', 'review'],
+  health: ['core', 'model', 'pacs', 'dimse', 'jobs'],
+};
+const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Import patterns a file of server module `name` may not use: modules above it, the composition root, other modules' controllers. */
+function serverModulePatterns(name) {
+  const allowed = new Set([name, ...serverModules[name]]);
+  const forbidden = Object.keys(serverModules).filter((other) => !allowed.has(other));
+  const patterns = [
+    { regex: '^(\\.\\./)+(app\\.module|app\\.setup|main|error\\.filter)$', message: 'Modules never import the composition root.' },
+    { regex: '^(\\.\\./)+[a-z-]+/controllers/', message: 'Controllers are entry points: another module uses what a module exports (services, repositories), never its controllers.' },
+  ];
+  if (forbidden.length > 0) {
+    patterns.push({
+      regex: `^(\\.\\./)+(${forbidden.map(escapeRegex).join('|')})(/|$)`,
+      message: `Module ${name} may import only ${[...allowed].join(', ')} (eslint.config.mjs serverModules: the module graph runs one way).`,
+    });
+  }
+  return patterns;
 }
 
 const libForbidden = {
@@ -98,16 +136,30 @@ export default tseslint.config(
     },
   },
   {
-    files: ['apps/server/src/**/*.ts'],
-    ignores: ['apps/server/src/repositories/**'],
+    files: ['apps/server/src/*.ts'],
     rules: {
-      'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src/services')),
+      'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src')),
+    },
+  },
+  ...Object.keys(serverModules).map((name) => ({
+    files: [`apps/server/src/${name}/**/*.ts`],
+    ignores: name === 'core' ? ['apps/server/src/core/repositories/**'] : [],
+    rules: {
+      'no-restricted-imports': restrict(vendorsNotOwnedBy(`apps/server/src/${name}`), serverModulePatterns(name)),
+    },
+  })),
+  {
+    files: ['apps/server/src/core/repositories/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src/core/repositories'), serverModulePatterns('core')),
     },
   },
   {
-    files: ['apps/server/src/repositories/**/*.ts'],
+    // A folder of apps/server/src that is not a declared module fails lint until it is added to serverModules.
+    files: ['apps/server/src/*/**/*.ts'],
+    ignores: Object.keys(serverModules).map((name) => `apps/server/src/${name}/**`),
     rules: {
-      'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src/repositories')),
+      'no-restricted-syntax': ['error', { selector: 'Program', message: 'A new folder of apps/server/src is a new module: declare it in serverModules (eslint.config.mjs).' }],
     },
   },
   {

@@ -7,7 +7,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../apps/server/src/app.module';
 import { configureApp } from '../../apps/server/src/app.setup';
-import { APP_CONFIG, loadConfig } from '../../apps/server/src/repositories/config.repository';
+import { APP_CONFIG, loadConfig } from '../../apps/server/src/core/repositories/config.repository';
 import { freePort } from './orthanc';
 
 export const repoRoot = resolve(__dirname, '../..');
@@ -163,7 +163,9 @@ export interface ServerProcess extends TestServer {
 export async function spawnServerProcess(options: TestServerOptions = {}): Promise<ServerProcess> {
   ensureServerBuilt();
   const env = await testEnv(options);
-  const child = spawn(process.execPath, [builtMain], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // COVSEG_SERVER_NODE_ARGS: extra node flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  // to profile it under a bench (NODE_OPTIONS refuses --cpu-prof).
+  const child = spawn(process.execPath, [...(process.env.COVSEG_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? []), builtMain], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

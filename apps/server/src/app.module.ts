@@ -1,32 +1,23 @@
 import { Module } from '@nestjs/common';
-import { CoreModule } from './core.module';
-import { HealthController } from './controllers/health.controller';
-import { PacsEndpointController } from './controllers/pacs-endpoint.controller';
-import { HealthService } from './services/health.service';
-import { JobController } from './controllers/job.controller';
-import { JobService } from './services/job.service';
-import { JobRepository } from './repositories/job.repository';
-import { OutboxRepository } from './repositories/outbox.repository';
-import { ModelRepository } from './repositories/model.repository';
-import { DicomwebRepository } from './repositories/dicomweb.repository';
-import { DecodePoolRepository } from './repositories/decode-pool.repository';
-import { JobWorker } from './jobs/job-worker';
-import { OutboxSweeper } from './jobs/outbox-sweeper';
-import { SegmentationPipeline } from './jobs/segmentation.pipeline';
-import { TrustModule } from './trust/trust.module';
-import { ReviewModule } from './review/review.module';
-import { ViewerModule } from './viewer/viewer.module';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { CoreModule } from './core/core.module';
 import { DimseModule } from './dimse/dimse.module';
-import { ReceivedSeriesService } from './services/received-series.service';
+import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { ModelModule } from './model/model.module';
+import { PacsModule } from './pacs/pacs.module';
+import { ReviewModule } from './review/review.module';
+import { ViewerApiModule } from './viewer-api/viewer-api.module';
+import { WatcherModule } from './watcher/watcher.module';
 
 /**
- * The server's root module. Teammates plug their feature modules into `imports` with one-line edits
- * (ViewerModule from ./viewer/viewer.module, TrustModule from ./trust/trust.module). Shared providers
- * (config, database, cipher, PACS endpoints) live in the global CoreModule so those modules can inject them.
+ * The composition root: one NestJS module per job, each importing only the modules below it
+ * (core ← audit ← auth; core ← metrics, model, pacs ← dimse ← jobs ← watcher, review ← viewer-api,
+ * health). The order is enforced by eslint.config.mjs (serverModuleLayers) and module-graph.spec.ts.
  */
 @Module({
-  imports: [CoreModule, TrustModule, ReviewModule, ViewerModule, DimseModule],
-  controllers: [HealthController, PacsEndpointController, JobController],
-  providers: [HealthService, JobService, JobRepository, OutboxRepository, ModelRepository, DicomwebRepository, DecodePoolRepository, JobWorker, OutboxSweeper, SegmentationPipeline, ReceivedSeriesService],
+  imports: [CoreModule, AuditModule, AuthModule, MetricsModule, ModelModule, PacsModule, DimseModule, JobsModule, WatcherModule, ReviewModule, ViewerApiModule, HealthModule],
 })
 export class AppModule {}

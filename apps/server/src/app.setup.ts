@@ -2,10 +2,10 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { APP_CONFIG, AppConfig } from './repositories/config.repository';
-import { ErrorFilter } from './middleware/error.filter';
-import { serveViewer } from './middleware/viewer-static.middleware';
-import { applySecurity } from './middleware/security.middleware';
+import { APP_CONFIG, AppConfig } from './core/repositories/config.repository';
+import { ErrorFilter } from './error.filter';
+import { serveViewer } from './core/http/viewer-static.middleware';
+import { applySecurity } from './core/http/security.middleware';
 
 /**
  * Applies what every instance of the server needs, whether started by main.ts or in-process by tests:

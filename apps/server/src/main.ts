@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
-import { loadConfig } from './repositories/config.repository';
+import { loadConfig } from './core/repositories/config.repository';
 
 async function bootstrap(): Promise<void> {
   // JSON logs, one object a line. Log UIDs, never patient names (STYLE.md: no PHI).

@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
+import { PacsModule } from '../pacs/pacs.module';
 import { ReceivedStoreRepository } from './repositories/received-store.repository';
 import { DicomListenerService } from './services/dicom-listener.service';
 
 /**
- * DIMSE reception: the C-STORE SCP and the store of received instances. Depends only on the global
- * CoreModule (config, database, PACS endpoints). Exports the store, from which the job side queues
- * stable series and reads their pixels, and the listener's status.
+ * DIMSE reception: the C-STORE SCP and the store of received instances. Exports the store, from which
+ * the jobs module queues stable series and reads their pixels, and the listener's status.
  */
 @Module({
+  imports: [PacsModule],
   providers: [ReceivedStoreRepository, DicomListenerService],
   exports: [ReceivedStoreRepository, DicomListenerService],
 })

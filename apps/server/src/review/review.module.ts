@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { PacsModule } from '../pacs/pacs.module';
 import { CorrectionController } from './controllers/correction.controller';
 import { ReviewController } from './controllers/review.controller';
 import { CorrectionRepository } from './repositories/correction.repository';
@@ -13,6 +15,7 @@ import { ReviewService } from './services/review.service';
  * ReviewService and CorrectionRepository so the viewer module can show review statuses and figures.
  */
 @Module({
+  imports: [PacsModule, AuditModule],
   controllers: [CorrectionController, ReviewController],
   providers: [CorrectionRepository, ResultReviewRepository, ReviewPacsRepository, CorrectionService, ReviewService],
   exports: [ReviewService, CorrectionRepository],

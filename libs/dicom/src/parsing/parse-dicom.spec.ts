@@ -106,6 +106,21 @@ describe('parseDicom', () => {
     expect(() => parseDicom(bytes)).toThrow(DicomParseError);
   });
 
+  it('reads a PixelSpacing or an IS that breaks the PS3.5 grammar as null, not as the digits left after stripping', () => {
+    const { bytes } = oneSlice(SeriesFactory.ct().modify((ds) => Object.assign(ds, { PixelSpacing: ['0x10', '0.7'], InstanceNumber: '1e3', SliceThickness: ' +1.25E0 ' })));
+    const { dataset } = parseDicom(bytes);
+    expect(dataset.PixelSpacing).toEqual([null, 0.7]);
+    expect(dataset.InstanceNumber).toBeNull();
+    expect(dataset.SliceThickness).toBe(1.25);
+  });
+
+  it('refuses a blank or malformed SOPClassUID instead of taking the file meta one', () => {
+    for (const value of ['', 'abc']) {
+      const { bytes } = oneSlice(SeriesFactory.ct().modify((ds) => Object.assign(ds, { SOPClassUID: value })));
+      expect(() => parseDicom(bytes)).toThrow(/SOPClassUID (is missing or empty|"abc" is not a UID)/);
+    }
+  });
+
   it('refuses an image whose PixelData is missing', () => {
     const { bytes } = oneSlice(SeriesFactory.ct().modify((ds) => delete ds.PixelData));
     expect(() => parseDicom(bytes)).toThrow(/has Rows\/Columns\/BitsAllocated but no PixelData/);

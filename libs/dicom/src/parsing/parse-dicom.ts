@@ -3,6 +3,7 @@ import { DicomParseError, UnsupportedTransferSyntaxError } from '../errors';
 import type { DicomDataset } from './dicom-dataset';
 import { DicomInstance, type FrameStore } from './dicom-instance';
 import { splitEncapsulatedFrames } from './encapsulated-frames';
+import { nullMalformedNumericStrings } from './numeric-strings';
 import { checkPart10Structure } from './structure-check';
 import { defaultParseLimits, nativeFrameBits, readPixelDescription, type ParseLimits, type PixelDescription } from './pixel-description';
 import { getTransferSyntaxInfo, isEncapsulated } from './transfer-syntax';
@@ -86,6 +87,7 @@ export function parseDicom(bytes: Uint8Array, options: ParseOptions = {}): Dicom
   const transferSyntaxUID = firstString(file.meta['00020010']?.Value);
   if (!transferSyntaxUID) throw new DicomParseError('Parsing a DICOM file failed: the file meta information has no TransferSyntaxUID');
 
+  nullMalformedNumericStrings(file.dict);
   let dataset: DicomDataset;
   try {
     dataset = dcmjs.data.DicomMetaDictionary.naturalizeDataset(file.dict);
@@ -94,8 +96,12 @@ export function parseDicom(bytes: Uint8Array, options: ParseOptions = {}): Dicom
   }
   const sopInstanceUID = firstString(dataset.SOPInstanceUID);
   if (!sopInstanceUID || !/^[0-9.]{1,64}$/.test(sopInstanceUID)) throw new DicomParseError('Parsing a DICOM file failed: SOPInstanceUID is missing or not a UID');
-  const sopClassUID = firstString(dataset.SOPClassUID) ?? firstString(file.meta['00020002']?.Value);
-  if (!sopClassUID) throw new DicomParseError(`Parsing SOP Instance ${sopInstanceUID} failed: SOPClassUID is missing`, sopInstanceUID);
+  // SOPClassUID is Type 1 (PS3.3 C.12.1): when the dataset has it, it must be a UID; only a dataset
+  // without it falls back to the file meta's MediaStorageSOPClassUID (PS3.10 7.1, the same value).
+  // A blank or garbage one is refused, not papered over by the meta.
+  const sopClassUID = 'SOPClassUID' in dataset ? firstString(dataset.SOPClassUID) : firstString(file.meta['00020002']?.Value);
+  if (!sopClassUID) throw new DicomParseError(`Parsing SOP Instance ${sopInstanceUID} failed: SOPClassUID is missing or empty`, sopInstanceUID);
+  if (!/^[0-9.]{1,64}$/.test(sopClassUID)) throw new DicomParseError(`Parsing SOP Instance ${sopInstanceUID} failed: SOPClassUID "${sopClassUID.slice(0, 64)}" is not a UID`, sopInstanceUID);
 
   const { PixelData: pixelData, ...header } = dataset;
   if (pixelData === undefined) {

@@ -2,8 +2,8 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { InstanceIdentity } from '@covseg/dicom';
-import { APP_CONFIG, AppConfig } from '../../repositories/config.repository';
-import { DatabaseRepository } from '../../repositories/database.repository';
+import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
+import { DatabaseRepository } from '../../core/repositories/database.repository';
 
 /** A series pushed to our C-STORE SCP, as recorded durably. */
 export interface ReceivedSeries {

@@ -11,8 +11,8 @@ import {
   TransferSyntaxUID,
   VERIFICATION_SOP_CLASS,
 } from '@covseg/dicom';
-import { APP_CONFIG, AppConfig, DicomListenerConfig } from '../../repositories/config.repository';
-import { PacsEndpointRecord, PacsEndpointRepository } from '../../repositories/pacs-endpoint.repository';
+import { APP_CONFIG, AppConfig, DicomListenerConfig } from '../../core/repositories/config.repository';
+import { PacsEndpointRecord, PacsEndpointRepository } from '../../pacs/repositories/pacs-endpoint.repository';
 import { ReceivedStoreRepository } from '../repositories/received-store.repository';
 
 /** Storage SOP classes we segment (PS3.4 B.5): CT, Enhanced CT, Legacy Converted Enhanced CT. */

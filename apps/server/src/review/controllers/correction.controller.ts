@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentPrincipal, Roles } from '../../trust/decorators/auth.decorators';
-import type { Principal } from '../../trust/principal';
+import { CurrentPrincipal, Roles } from '../../core/decorators/auth.decorators';
+import type { Principal } from '../../core/principal';
 import { CorrectionDto, CorrectionListQueryDto, SaveCorrectionDto } from '../dtos/correction.dto';
 import { CorrectionService } from '../services/correction.service';
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles } from '../../trust/decorators/auth.decorators';
-import type { Principal } from '../../trust/principal';
+import { CurrentPrincipal, Roles } from '../../core/decorators/auth.decorators';
+import type { Principal } from '../../core/principal';
 import { ReviewDto, ReviewListQueryDto, SetReviewDto } from '../dtos/review.dto';
 import { ReviewService } from '../services/review.service';
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { UID_PATTERN } from '../../dtos/dicom-uid';
+import { UID_PATTERN } from '../../core/dtos/dicom-uid';
 
 /** Run lengths as the overlays API sends them: base64 of little-endian uint32. */
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

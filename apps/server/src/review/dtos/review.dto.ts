@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { UID_PATTERN } from '../../dtos/dicom-uid';
+import { UID_PATTERN } from '../../core/dtos/dicom-uid';
 
 export class SetReviewDto {
   @ApiProperty() @IsUUID() endpointId!: string;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { CoreModule } from '../../core.module';
+import { CoreModule } from '../../core/core.module';
+import { PacsModule } from '../../pacs/pacs.module';
 import { CorrectionRepository } from '../repositories/correction.repository';
 import { ReviewPacsRepository } from '../repositories/review-pacs.repository';
 import { CorrectionExportService } from './correction-export.service';
@@ -10,7 +11,7 @@ import { CorrectionExportService } from './correction-export.service';
  * no model session: it runs beside a running server on the same DATA_DIR (SQLite WAL).
  */
 @Module({
-  imports: [CoreModule],
+  imports: [CoreModule, PacsModule],
   providers: [CorrectionRepository, ReviewPacsRepository, CorrectionExportService],
 })
 export class CorrectionExportModule {}

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CtVolume, CtVolumeStream, FrameDecodePool, readSeg, type SegReadSegment } from '@covseg/dicom';
 import { encodePng, frameVolumeForTraining, type ModelContract } from '@covseg/segmentation';
-import { segmentationInputOf } from '../../jobs/segment-volume.step';
-import { APP_CONFIG, AppConfig } from '../../repositories/config.repository';
+import { segmentationInputOf } from '../../jobs/pipeline/segment-volume.step';
+import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { CorrectionRecord, CorrectionRepository } from '../repositories/correction.repository';
 import { ReviewPacsRepository } from '../repositories/review-pacs.repository';
 

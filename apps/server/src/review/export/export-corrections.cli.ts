@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { parseModelContract, readOnnxMetadataProps } from '@covseg/segmentation';
-import { APP_CONFIG, AppConfig, loadConfig } from '../../repositories/config.repository';
+import { APP_CONFIG, AppConfig, loadConfig } from '../../core/repositories/config.repository';
 import { CorrectionExportModule } from './correction-export.module';
 import { CorrectionExportService } from './correction-export.service';
 

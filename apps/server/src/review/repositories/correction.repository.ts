@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../../repositories/config.repository';
-import { writeFileDurably } from '../../repositories/durable-file';
-import { DatabaseRepository } from '../../repositories/database.repository';
+import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
+import { writeFileDurably } from '../../core/repositories/durable-file';
+import { DatabaseRepository } from '../../core/repositories/database.repository';
 
 /** Figures of a saved correction, recomputed from its labelmaps (mL, %). */
 export interface CorrectionQuantification {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DatabaseRepository } from '../../repositories/database.repository';
+import { DatabaseRepository } from '../../core/repositories/database.repository';
 
 export type ReviewStatus = 'accepted' | 'rejected' | 'corrected';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DicomwebClient } from '@covseg/dicom';
-import { PacsEndpointService } from '../../services/pacs-endpoint.service';
+import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 
 /**
  * DICOMweb clients for saving corrections and checking reviewed results. PacsEndpointService stays the

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SegmentCodes } from '@covseg/dicom';
-import { encodeSliceRuns } from '../../viewer/services/mask-rle';
+import { encodeSliceRuns } from './mask-rle';
 import { CorrectionRejectedError } from '../review.errors';
 import { correctionDigest, decodeCorrectionRuns, quantifyCorrection, uidFromDigest } from './correction-masks';
 

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DicomError, DicomwebClient, getJsonString, parseDicom, readSeg, SEGMENTATION_STORAGE, type SegReadResult, type SegSegmentInput, writeBinarySeg } from '@covseg/dicom';
-import { AuditService } from '../../trust/services/audit.service';
-import { actorOf, type Principal } from '../../trust/principal';
-import { sourceGeometryOf, type SourceGeometry } from '../../viewer/services/source-geometry';
+import { AuditService } from '../../audit/services/audit.service';
+import { actorOf, type Principal } from '../../core/principal';
+import { sourceGeometryOf, type SourceGeometry } from './source-geometry';
 import { CorrectionDto, SaveCorrectionDto } from '../dtos/correction.dto';
 import { CorrectionRecord, CorrectionRepository } from '../repositories/correction.repository';
 import { ResultReviewRepository } from '../repositories/result-review.repository';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { getJsonString } from '@covseg/dicom';
-import { AuditService } from '../../trust/services/audit.service';
-import { actorOf, type Principal } from '../../trust/principal';
+import { AuditService } from '../../audit/services/audit.service';
+import { actorOf, type Principal } from '../../core/principal';
 import { ReviewDto, SetReviewDto } from '../dtos/review.dto';
 import { ResultReview, ResultReviewRepository } from '../repositories/result-review.repository';
 import { ReviewPacsRepository } from '../repositories/review-pacs.repository';

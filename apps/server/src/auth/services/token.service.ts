@@ -1,0 +1,77 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { actorOf, Principal } from '../../core/principal';
+import { TokenRepository, TokenRow } from '../repositories/token.repository';
+import type { Role } from '../../core/config/trust.config';
+
+/**
+ * SHA-256 of a token, hex. Why no salt or slow KDF (bcrypt/argon2): our tokens are 256 random bits,
+ * so there is no dictionary to precompute and brute force is 2^256 work either way; slow hashing
+ * protects low-entropy human passwords, and would only add latency to every request. Never use this
+ * for user-chosen secrets.
+ */
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** A new bearer token: 32 random bytes, base64url (43 characters). */
+export function generateToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export interface IssuedToken {
+  /** The bearer token itself; shown once, never stored or logged. */
+  token: string;
+  id: string;
+  role: Role;
+  label: string;
+  expiresAt: string | null;
+}
+
+@Injectable()
+export class TokenService {
+  constructor(@Inject(TokenRepository) private readonly tokens: TokenRepository) {}
+
+  /** Creates a token; `ttlSeconds` undefined means it lives until revoked. */
+  issue(role: Role, label: string, createdBy: Principal | 'bootstrap', ttlSeconds?: number, now = new Date()): IssuedToken {
+    const token = generateToken();
+    const row = this.rowFor(token, role, label, createdBy, ttlSeconds, now);
+    this.tokens.insert({ ...row, tokenSha256: sha256Hex(token) });
+    return { token, id: row.id, role, label, expiresAt: row.expiresAt };
+  }
+
+  /** Registers a token chosen elsewhere (the bootstrap env token); idempotent. True when newly added. */
+  register(token: string, role: Role, label: string, now = new Date()): boolean {
+    return this.tokens.insertIfAbsent({ ...this.rowFor(token, role, label, 'bootstrap', undefined, now), tokenSha256: sha256Hex(token) });
+  }
+
+  /** The principal of a live token, or undefined. */
+  authenticate(token: string, now = new Date()): Principal | undefined {
+    const row = this.tokens.getActiveByHash(sha256Hex(token), now.toISOString());
+    return row && { kind: 'token', role: row.role, subject: row.id, label: row.label };
+  }
+
+  hasActiveAdmin(now = new Date()): boolean {
+    return this.tokens.countActiveAdmins(now.toISOString()) > 0;
+  }
+
+  list(): TokenRow[] {
+    return this.tokens.list();
+  }
+
+  revoke(id: string, now = new Date()): boolean {
+    return this.tokens.revoke(id, now.toISOString());
+  }
+
+  private rowFor(token: string, role: Role, label: string, createdBy: Principal | 'bootstrap', ttlSeconds: number | undefined, now: Date): TokenRow {
+    return {
+      // The id is derived from the hash, not the token, so it can be logged and shown without leaking it.
+      id: sha256Hex(`id:${sha256Hex(token)}`).slice(0, 16),
+      role,
+      label,
+      createdBy: createdBy === 'bootstrap' ? 'bootstrap' : actorOf(createdBy),
+      createdAt: now.toISOString(),
+      expiresAt: ttlSeconds === undefined ? null : new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
+    };
+  }
+}

@@ -1,0 +1,189 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+
+/**
+ * Runs one kind of task on untrusted input in worker threads, so that hostile input cannot stall the
+ * event loop (HTTP, health, the proxy keep answering) or exhaust the process: each worker has V8 heap
+ * and stack limits (worker_threads resourceLimits), each task a deadline after which its worker is
+ * terminated (a parse loop cannot be interrupted any other way), and the queue is bounded.
+ * A worker that died is replaced on the next task. Workers are unref'ed while idle.
+ *
+ * Contract with the entry: once its modules are loaded and its message handler is set, it posts
+ * `{ ready: true }` ({@link WORKER_READY}). A task's deadline starts then, not at spawn: loading the
+ * entry's modules in a fresh worker takes seconds on a loaded machine, and counting that against the
+ * input turned a normal upload right after a timed-out one into a 422.
+ */
+
+/** The message an entry posts when it can take tasks. */
+export const WORKER_READY = { ready: true } as const;
+
+/** A worker that has not posted WORKER_READY by then is broken (not the input's fault). */
+const STARTUP_TIMEOUT_MS = 60_000;
+
+export interface IsolatedWorkerPoolOptions {
+  /** The worker entry, without extension: `.js` is used when it exists (dist), else `.ts` (vitest, run-ts). */
+  entry: string;
+  /** Workers running at once. */
+  size: number;
+  /** Tasks waiting beyond the running ones; more are refused at once with WorkerPoolBusyError. */
+  maxQueued: number;
+  /** Wall-clock deadline of one task, ms; the worker is terminated when it passes. */
+  timeoutMs: number;
+  resourceLimits: ResourceLimits;
+}
+
+/** Why a task did not produce a result. `kind` tells the caller whose fault it is. */
+export class WorkerTaskError extends Error {
+  override name = 'WorkerTaskError';
+  constructor(
+    message: string,
+    readonly kind: 'timeout' | 'memory' | 'crashed',
+  ) {
+    super(message);
+  }
+}
+
+/** The queue is full: the caller should answer 503 and let the client retry. */
+export class WorkerPoolBusyError extends Error {
+  override name = 'WorkerPoolBusyError';
+}
+
+interface Task {
+  message: Record<string, unknown>;
+  transfer: ArrayBuffer[];
+  resolve: (reply: Record<string, unknown>) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  /** Until ready: fails the slot if the entry never starts. */
+  startupTimer?: NodeJS.Timeout;
+  task?: Task & { timer?: NodeJS.Timeout; id: number };
+}
+
+// Under vitest or scripts/run-ts.mjs the entry is TypeScript: the worker registers the same SWC
+// require hook as scripts/run-ts.mjs (with the tsconfig path aliases) before loading it. The built
+// server (dist) never takes this branch.
+const TS_BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
+const Module = require('node:module');
+const path = require('node:path');
+const root = workerData.tsRoot;
+const swc = Module.createRequire(path.join(root, 'package.json'))('@swc/core');
+const { compilerOptions } = JSON.parse(readFileSync(path.join(root, 'tsconfig.json'), 'utf8'));
+const aliases = new Map(Object.entries(compilerOptions.paths || {}).map(([name, [target]]) => [name, path.resolve(root, compilerOptions.baseUrl || '.', target)]));
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) { return resolveFilename.call(this, aliases.get(request) || request, ...rest); };
+Module._extensions['.ts'] = function (module, filename) {
+  const { code } = swc.transformSync(readFileSync(filename, 'utf8'), { filename, module: { type: 'commonjs' }, jsc: { target: 'es2022', parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true } } });
+  module._compile(code, filename);
+};
+require(workerData.entry);
+`;
+
+function findTsRoot(from: string): string {
+  for (let dir = dirname(from); dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'tsconfig.json')) && existsSync(join(dir, 'package.json'))) return dir;
+  throw new Error(`No tsconfig.json above ${from}`);
+}
+
+export class IsolatedWorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly options: IsolatedWorkerPoolOptions) {}
+
+  /** Runs one task; `transfer` buffers move to the worker. Resolves with the worker's reply message. */
+  run<Reply extends Record<string, unknown>>(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Reply> {
+    if (this.closed) return Promise.reject(new WorkerTaskError('The worker pool is closed', 'crashed'));
+    const busy = this.slots.filter((s) => s.task).length;
+    if (busy >= this.options.size && this.queue.length >= this.options.maxQueued) {
+      return Promise.reject(new WorkerPoolBusyError(`All ${this.options.size} workers are busy and ${this.queue.length} tasks wait; retry shortly`));
+    }
+    return new Promise<Reply>((resolve, reject) => {
+      this.queue.push({ message, transfer, resolve: resolve as (reply: Record<string, unknown>) => void, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Terminates every worker; pending tasks fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const task of this.queue.splice(0)) task.reject(new WorkerTaskError('The worker pool closed', 'crashed'));
+    await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => !s.task);
+      if (!slot && this.slots.length < this.options.size) slot = this.spawn();
+      if (!slot) return;
+      const task = this.queue.shift()!;
+      const id = this.nextId++;
+      slot.task = { ...task, id };
+      // Posted now even before the worker is ready: its port queues the message until the handler is set.
+      if (slot.ready) this.startDeadline(slot);
+      slot.worker.ref();
+      slot.worker.postMessage({ ...task.message, id }, task.transfer);
+    }
+  }
+
+  private spawn(): Slot {
+    const js = `${this.options.entry}.js`;
+    const ts = `${this.options.entry}.ts`;
+    const worker = existsSync(js)
+      ? new Worker(js, { resourceLimits: this.options.resourceLimits })
+      : new Worker(TS_BOOTSTRAP, { eval: true, workerData: { entry: ts, tsRoot: findTsRoot(ts) }, resourceLimits: this.options.resourceLimits });
+    worker.unref();
+    const slot: Slot = { worker, ready: false };
+    slot.startupTimer = setTimeout(() => this.fail(slot, new WorkerTaskError(`the worker did not start within ${STARTUP_TIMEOUT_MS} ms`, 'crashed')), STARTUP_TIMEOUT_MS);
+    slot.startupTimer.unref();
+    worker.on('message', (reply: Record<string, unknown>) => {
+      if (reply.ready === true && !slot.ready) {
+        slot.ready = true;
+        clearTimeout(slot.startupTimer);
+        if (slot.task) this.startDeadline(slot);
+        return;
+      }
+      const task = slot.task;
+      if (!task || reply.id !== task.id) return;
+      clearTimeout(task.timer);
+      slot.task = undefined;
+      worker.unref();
+      task.resolve(reply);
+      this.dispatch();
+    });
+    worker.on('error', (error: Error & { code?: string }) => {
+      const memory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.fail(slot, new WorkerTaskError(memory ? `it needed more than ${this.options.resourceLimits.maxOldGenerationSizeMb ?? '?'} MB of heap and was stopped` : `the worker failed: ${error.message}`, memory ? 'memory' : 'crashed'));
+    });
+    worker.on('exit', () => this.fail(slot, new WorkerTaskError('the worker exited', 'crashed')));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private startDeadline(slot: Slot): void {
+    const task = slot.task!;
+    task.timer = setTimeout(() => this.fail(slot, new WorkerTaskError(`it ran longer than ${this.options.timeoutMs} ms and was stopped`, 'timeout')), this.options.timeoutMs);
+  }
+
+  /** Fails the slot's task (if any), terminates its worker and removes it; the next task spawns a new one. */
+  private fail(slot: Slot, error: WorkerTaskError): void {
+    clearTimeout(slot.startupTimer);
+    const index = this.slots.indexOf(slot);
+    if (index >= 0) this.slots.splice(index, 1);
+    const task = slot.task;
+    slot.task = undefined;
+    if (task) {
+      clearTimeout(task.timer);
+      task.reject(error);
+    }
+    void slot.worker.terminate();
+    if (!this.closed) this.dispatch();
+  }
+}

@@ -1,0 +1,108 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
+import { JobRecord, JobRepository } from '../repositories/job.repository';
+import { describeFailure } from './job-failure';
+import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './job.errors';
+import { SegmentationPipeline } from './segmentation.pipeline';
+import { JobOutcome, MetricsService } from '../../metrics/services/metrics.service';
+
+/**
+ * Claims queued jobs from SQLite and runs them, at most JOB_CONCURRENCY at a time, each under
+ * JOB_TIMEOUT_MS. The queue is the database: on boot, jobs a dead process left `running` are requeued
+ * and resumed (a SEG already in the outbox is delivered, not rebuilt). On shutdown, running jobs are
+ * aborted and put back in the queue rather than failed.
+ */
+@Injectable()
+export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(JobWorker.name);
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly jobs: JobRepository,
+    private readonly pipeline: SegmentationPipeline,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const requeued = this.jobs.requeueRunning();
+    if (requeued.length > 0) this.logger.log(`Requeued ${requeued.length} job(s) left running by a previous process: ${requeued.join(', ')}`);
+    this.timer = setInterval(() => this.wake(), this.config.jobPollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Starts queued jobs while there is capacity. Cheap; call it whenever a job may have been queued. */
+  wake(): void {
+    while (!this.stopping && this.running.size < this.config.jobConcurrency) {
+      const job = this.jobs.claimNext();
+      if (!job) return;
+      this.start(job);
+    }
+  }
+
+  /** Aborts a running job of this process; it ends `cancelled`. */
+  cancel(id: string): void {
+    this.running.get(id)?.controller.abort(new JobCancelledError(id));
+  }
+
+  /**
+   * First of the shutdown hooks (Nest runs every onModuleDestroy before any onApplicationShutdown), so
+   * running jobs are requeued while the model and the database, released in onApplicationShutdown, still work.
+   */
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    for (const { controller } of this.running.values()) controller.abort(new WorkerShutdownError());
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private start(job: JobRecord): void {
+    const controller = new AbortController();
+    const timeout = setTimeout(() => controller.abort(new JobTimeoutError(this.config.jobTimeoutMs)), this.config.jobTimeoutMs);
+    this.logger.log(`Job ${job.id} started (attempt ${job.attempts}): study ${job.studyInstanceUID}`);
+    this.metrics.jobsStarted.inc();
+    const done = this.run(job, controller.signal).finally(() => {
+      clearTimeout(timeout);
+      this.running.delete(job.id);
+      // Let the next job start from a clean stack, not inside this one's promise chain.
+      setImmediate(() => this.wake());
+    });
+    this.running.set(job.id, { controller, done });
+  }
+
+  private async run(job: JobRecord, signal: AbortSignal): Promise<void> {
+    try {
+      const result = await this.pipeline.run(job, signal);
+      // A cancel that arrives after the last checkpoint loses: the SEG is stored, so say so.
+      this.jobs.succeed(job.id, result);
+      this.recordMetrics(job, 'succeeded');
+      this.logger.log(`Job ${job.id} succeeded: SEG ${result.segSopInstanceUID} (reused: ${result.reused})`);
+    } catch (thrown) {
+      const error = signal.aborted ? signal.reason : thrown;
+      if (error instanceof WorkerShutdownError) {
+        this.jobs.requeue(job.id);
+        this.logger.log(`Job ${job.id} requeued for the next start`);
+      } else if (error instanceof JobCancelledError || this.jobs.isCancelRequested(job.id)) {
+        this.jobs.markCancelled(job.id);
+        this.recordMetrics(job, 'cancelled');
+        this.logger.log(`Job ${job.id} cancelled`);
+      } else {
+        const failure = describeFailure(error, { pacsRetries: this.config.pacsRetries });
+        this.jobs.fail(job.id, failure.code, failure.message);
+        this.recordMetrics(job, 'failed');
+        if (failure.code.startsWith('pacs-')) this.metrics.pacsError(job.pacsEndpointId, failure.code);
+        this.logger.warn(`Job ${job.id} failed (${failure.code}): ${failure.message}`);
+      }
+    }
+  }
+
+  /** Outcome and per-stage durations (the job row keeps ms per stage; Prometheus wants seconds). */
+  private recordMetrics(job: JobRecord, outcome: JobOutcome): void {
+    this.metrics.jobFinished(outcome);
+    const timings = (this.jobs.get(job.id)?.timings ?? {}) as Record<string, number>;
+    for (const [stage, ms] of Object.entries(timings)) if (Number.isFinite(ms)) this.metrics.stageDuration(stage, ms / 1000);
+  }
+}

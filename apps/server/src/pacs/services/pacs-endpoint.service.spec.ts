@@ -1,0 +1,136 @@
+import { describe, expect, it, vi } from 'vitest';
+import { DimseScuRepository } from '../repositories/dimse-scu.repository';
+import { PacsEndpointRecord, PacsEndpointRepository } from '../repositories/pacs-endpoint.repository';
+import { PacsProbeRepository } from '../repositories/pacs-probe.repository';
+import { PacsEndpointService } from './pacs-endpoint.service';
+import { SecretCipher } from '../../core/services/secret-cipher';
+
+/** A cipher whose sealed form is visibly different from the plain text. */
+class ReversingCipher extends SecretCipher {
+  seal(plain: string): string {
+    return `sealed:${[...plain].reverse().join('')}`;
+  }
+  open(sealed: string): string {
+    return [...sealed.replace(/^sealed:/, '')].reverse().join('');
+  }
+}
+
+function setup(existing: PacsEndpointRecord[] = []) {
+  const rows = new Map(existing.map((r) => [r.id, r]));
+  const repository = {
+    list: vi.fn(() => [...rows.values()]),
+    get: vi.fn((id: string) => rows.get(id)),
+    getByName: vi.fn((name: string) => [...rows.values()].find((r) => r.name === name)),
+    getByDicomAeTitle: vi.fn((ae: string) => [...rows.values()].find((r) => r.dicomAeTitle === ae)),
+    create: vi.fn((fields) => {
+      const record = { ...fields, id: `id-${rows.size + 1}`, createdAt: 't', updatedAt: 't' } as PacsEndpointRecord;
+      rows.set(record.id, record);
+      return record;
+    }),
+    update: vi.fn((id: string, fields) => {
+      const record = { ...rows.get(id)!, ...fields } as PacsEndpointRecord;
+      rows.set(id, record);
+      return record;
+    }),
+    delete: vi.fn(),
+    hasJobs: vi.fn(() => false),
+  } as unknown as PacsEndpointRepository;
+  const service = new PacsEndpointService(repository, {} as PacsProbeRepository, new ReversingCipher(), {} as DimseScuRepository);
+  return { service, repository, rows };
+}
+
+const bearer: PacsEndpointRecord = {
+  id: 'id-1',
+  name: 'main',
+  baseUrl: 'http://pacs.example/dicom-web',
+  authType: 'bearer',
+  username: null,
+  sealedSecret: 'sealed:nekot',
+  timeoutMs: 30_000,
+  keyImages: false,
+  disabledAt: null,
+  dicomAeTitle: null,
+  dicomHost: null,
+  dicomPort: null,
+  resultTransport: 'stow',
+  createdAt: 't',
+  updatedAt: 't',
+};
+
+describe('PacsEndpointService', () => {
+  it('stores the secret sealed and answers only hasSecret', () => {
+    const { service, rows } = setup();
+    const created = service.create({ name: 'pacs', baseUrl: 'http://pacs.example/dicom-web', authType: 'basic', username: 'u', secret: 'pw' });
+    expect(rows.get(created.id)!.sealedSecret).toBe('sealed:wp');
+    expect(created).toMatchObject({ hasSecret: true, username: 'u' });
+    expect(JSON.stringify(created)).not.toContain('pw');
+  });
+
+  it('opens the secret for the DICOMweb client options', () => {
+    const { service } = setup([bearer]);
+    expect(service.getClientOptions(bearer)).toEqual({ baseUrl: bearer.baseUrl, timeoutMs: 30_000, auth: { type: 'bearer', token: 'token' } });
+  });
+
+  it('builds a Basic Authorization header from username and secret', () => {
+    const { service } = setup();
+    const record = { ...bearer, authType: 'basic' as const, username: 'alice', sealedSecret: 'sealed:terces' };
+    expect(service.getAuthorization(record)).toBe(`Basic ${Buffer.from('alice:secret').toString('base64')}`);
+  });
+
+  it('refuses bearer auth without a token', () => {
+    const { service } = setup();
+    expect(() => service.create({ name: 'x', baseUrl: 'http://pacs.example/dicom-web', authType: 'bearer' })).toThrow('authType bearer needs a secret (the token)');
+  });
+
+  it('keeps the stored secret when an update does not send one', () => {
+    const { service, rows } = setup([bearer]);
+    service.update('id-1', { timeoutMs: 5000 });
+    expect(rows.get('id-1')!.sealedSecret).toBe('sealed:nekot');
+  });
+
+  it('refuses to delete an endpoint that jobs refer to', () => {
+    const { service, repository } = setup([bearer]);
+    vi.mocked(repository.hasJobs).mockReturnValue(true);
+    expect(() => service.delete('id-1')).toThrow('PACS endpoint id-1 has segmentation jobs and cannot be deleted');
+    expect(repository.delete).not.toHaveBeenCalled();
+  });
+
+  it('accepts a DIMSE-only PACS that gets its results by C-STORE', () => {
+    const { service } = setup();
+    const created = service.create({ authType: 'none', name: 'modality-pacs', dicomAeTitle: 'PACS1', dicomHost: '10.0.0.5', dicomPort: 104, resultTransport: 'c-store' });
+    expect(created).toMatchObject({ baseUrl: null, dicomAeTitle: 'PACS1', dicomPort: 104, resultTransport: 'c-store' });
+  });
+
+  it('refuses an endpoint with neither a DICOMweb root nor an AE title', () => {
+    const { service } = setup();
+    expect(() => service.create({ authType: 'none', name: 'nothing' })).toThrow('needs a baseUrl (DICOMweb), a dicomAeTitle (DIMSE), or both');
+  });
+
+  it('refuses C-STORE delivery without the PACS host and port', () => {
+    const { service } = setup();
+    expect(() => service.create({ authType: 'none', name: 'x', dicomAeTitle: 'PACS1', resultTransport: 'c-store' })).toThrow('c-store needs dicomAeTitle, dicomHost and dicomPort');
+  });
+
+  it('refuses STOW-RS delivery to a PACS without DICOMweb', () => {
+    const { service } = setup();
+    expect(() => service.create({ authType: 'none', name: 'x', dicomAeTitle: 'PACS1' })).toThrow('resultTransport stow needs a baseUrl');
+  });
+
+  it('refuses a second endpoint with the same AE title, which would make pushes ambiguous', () => {
+    const { service } = setup([{ ...bearer, dicomAeTitle: 'PACS1' }]);
+    expect(() => service.create({ authType: 'none', name: 'other', baseUrl: 'http://b.example/dicom-web', dicomAeTitle: 'PACS1' })).toThrow('already uses DICOM AE title "PACS1"');
+  });
+
+  it('clears the AE title with null and keeps it when absent', () => {
+    const { service, rows } = setup([{ ...bearer, dicomAeTitle: 'PACS1' }]);
+    service.update('id-1', { timeoutMs: 5000 });
+    expect(rows.get('id-1')!.dicomAeTitle).toBe('PACS1');
+    service.update('id-1', { dicomAeTitle: null });
+    expect(rows.get('id-1')!.dicomAeTitle).toBeNull();
+  });
+
+  it('says which endpoint does not exist', () => {
+    const { service } = setup();
+    expect(() => service.get('nope')).toThrow('PACS endpoint nope does not exist');
+  });
+});

@@ -1,0 +1,207 @@
+import { DicomwebAuth } from '@covseg/dicom';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { PacsEndpointDisabledError } from './pacs-endpoint.errors';
+import {
+  CreatePacsEndpointDto,
+  PacsEndpointResponseDto,
+  PacsEndpointTestResultDto,
+  UpdatePacsEndpointDto,
+} from '../dtos/pacs-endpoint.dto';
+import { DimseScuRepository } from '../repositories/dimse-scu.repository';
+import { PacsEndpointFields, PacsEndpointRecord, PacsEndpointRepository } from '../repositories/pacs-endpoint.repository';
+import { PacsProbeRepository, PacsTarget, ProbeResult } from '../repositories/pacs-probe.repository';
+import { SecretCipher } from '../../core/services/secret-cipher';
+import { requireValidPacsBaseUrl } from './pacs-url.policy';
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** PACS endpoint rules: unique names, credentials that match the auth type, secrets sealed and write-only. */
+@Injectable()
+export class PacsEndpointService {
+  constructor(
+    private readonly repository: PacsEndpointRepository,
+    private readonly probes: PacsProbeRepository,
+    private readonly cipher: SecretCipher,
+    private readonly dimse: DimseScuRepository,
+  ) {}
+
+  list(): PacsEndpointResponseDto[] {
+    return this.repository.list().map(toResponse);
+  }
+
+  get(id: string): PacsEndpointResponseDto {
+    return toResponse(this.getRecordOrFail(id));
+  }
+
+  getRecordOrFail(id: string): PacsEndpointRecord {
+    const record = this.repository.get(id);
+    if (!record) throw new NotFoundException(`PACS endpoint ${id} does not exist`);
+    return record;
+  }
+
+  /** Like {@link getRecordOrFail}, and refuses a disabled endpoint (409): no new work goes to a retired PACS. */
+  requireEnabledRecord(id: string): PacsEndpointRecord {
+    const record = this.getRecordOrFail(id);
+    if (record.disabledAt !== null) throw new PacsEndpointDisabledError(`PACS endpoint ${id} is disabled (since ${record.disabledAt}); enable it with PATCH {"enabled": true}`);
+    return record;
+  }
+
+  create(dto: CreatePacsEndpointDto): PacsEndpointResponseDto {
+    this.requireUniqueName(dto.name);
+    const fields: PacsEndpointFields = {
+      name: dto.name,
+      baseUrl: dto.baseUrl === undefined ? null : requireValidPacsBaseUrl(dto.baseUrl),
+      authType: dto.authType ?? 'none',
+      username: dto.username ?? null,
+      sealedSecret: dto.secret === undefined ? null : this.cipher.seal(dto.secret),
+      timeoutMs: dto.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      keyImages: dto.keyImages ?? false,
+      disabledAt: null,
+      dicomAeTitle: dto.dicomAeTitle?.trim() ?? null,
+      dicomHost: dto.dicomHost ?? null,
+      dicomPort: dto.dicomPort ?? null,
+      resultTransport: dto.resultTransport ?? 'stow',
+    };
+    requireCredentials(fields);
+    this.requireDimseRules(fields);
+    return toResponse(this.repository.create(fields));
+  }
+
+  update(id: string, dto: UpdatePacsEndpointDto): PacsEndpointResponseDto {
+    const current = this.getRecordOrFail(id);
+    if (dto.name !== undefined && dto.name !== current.name) this.requireUniqueName(dto.name);
+    const authType = dto.authType ?? current.authType;
+    const fields: PacsEndpointFields = {
+      name: dto.name ?? current.name,
+      baseUrl: dto.baseUrl !== undefined ? requireValidPacsBaseUrl(dto.baseUrl) : current.baseUrl,
+      authType,
+      username: authType === 'basic' ? (dto.username ?? current.username) : null,
+      // Switching to `none` forgets the secret, so a stale credential is never sent anywhere later.
+      sealedSecret: authType === 'none' ? null : dto.secret !== undefined ? this.cipher.seal(dto.secret) : current.sealedSecret,
+      timeoutMs: dto.timeoutMs ?? current.timeoutMs,
+      keyImages: dto.keyImages ?? current.keyImages,
+      disabledAt: dto.enabled === undefined ? current.disabledAt : dto.enabled ? null : (current.disabledAt ?? new Date().toISOString()),
+      // undefined keeps the current value, null clears it.
+      dicomAeTitle: dto.dicomAeTitle === undefined ? current.dicomAeTitle : (dto.dicomAeTitle?.trim() ?? null),
+      dicomHost: dto.dicomHost === undefined ? current.dicomHost : dto.dicomHost,
+      dicomPort: dto.dicomPort === undefined ? current.dicomPort : dto.dicomPort,
+      resultTransport: dto.resultTransport ?? current.resultTransport,
+    };
+    requireCredentials(fields);
+    this.requireDimseRules(fields, id);
+    return toResponse(this.repository.update(id, fields));
+  }
+
+  delete(id: string): void {
+    this.getRecordOrFail(id);
+    if (this.repository.hasJobs(id)) throw new ConflictException(`PACS endpoint ${id} has segmentation jobs and cannot be deleted; disable it instead (PATCH {"enabled": false}) to keep the job history`);
+    this.repository.delete(id);
+  }
+
+  /**
+   * Probes QIDO-RS, WADO-RS and STOW-RS of the endpoint (when it has a DICOMweb root) and C-ECHO (when
+   * it has a DICOM AE title, host and port); never throws for an unreachable PACS.
+   */
+  async test(id: string): Promise<PacsEndpointTestResultDto> {
+    const record = this.getRecordOrFail(id);
+    const echo = this.dimse.isConfigured(record) ? await this.echo(record) : undefined;
+    if (record.baseUrl === null) {
+      const none = { ok: false, latencyMs: 0, error: 'not probed: the endpoint has no DICOMweb base URL' };
+      return { qido: none, wado: none, stow: none, ...(echo ? { echo } : {}) };
+    }
+    const target = this.getTarget(record);
+    const qido = await this.probes.probeQido(target);
+    const wado = await this.probes.probeWado(target, qido.studyInstanceUID);
+    const stow = await this.probes.probeStow(target);
+    const { studyInstanceUID: _uid, ...qidoResult } = qido;
+    return { qido: qidoResult, wado, stow, ...(echo ? { echo } : {}) };
+  }
+
+  /** C-ECHO of the endpoint's DICOM AE; never throws for an unreachable PACS. */
+  async echo(record: PacsEndpointRecord, timeoutMs?: number): Promise<ProbeResult> {
+    const started = performance.now();
+    try {
+      const latencyMs = await this.dimse.echo(record, timeoutMs);
+      return { ok: true, latencyMs };
+    } catch (error) {
+      return { ok: false, latencyMs: Math.round(performance.now() - started), error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** The URL, Authorization header and timeout of an endpoint, with its secret opened. */
+  getTarget(record: PacsEndpointRecord): PacsTarget {
+    return { baseUrl: requireBaseUrl(record), timeoutMs: record.timeoutMs, authorization: this.getAuthorization(record) };
+  }
+
+  /** Options for a DicomwebClient of this endpoint, with its secret opened. Never log them. */
+  getClientOptions(record: PacsEndpointRecord): { baseUrl: string; timeoutMs: number; auth: DicomwebAuth } {
+    const secret = record.sealedSecret === null ? undefined : this.cipher.open(record.sealedSecret);
+    const auth: DicomwebAuth =
+      record.authType === 'basic' && secret !== undefined
+        ? { type: 'basic', username: record.username ?? '', password: secret }
+        : record.authType === 'bearer' && secret !== undefined
+          ? { type: 'bearer', token: secret }
+          : { type: 'none' };
+    return { baseUrl: requireBaseUrl(record), timeoutMs: record.timeoutMs, auth };
+  }
+
+  getAuthorization(record: PacsEndpointRecord): string | undefined {
+    if (record.authType === 'none' || record.sealedSecret === null) return undefined;
+    const secret = this.cipher.open(record.sealedSecret);
+    if (record.authType === 'bearer') return `Bearer ${secret}`;
+    return `Basic ${Buffer.from(`${record.username ?? ''}:${secret}`).toString('base64')}`;
+  }
+
+  /** A PACS needs some way in (DICOMweb or DIMSE); C-STORE of results needs the AE, host and port; AE titles are unique. */
+  private requireDimseRules(fields: PacsEndpointFields, id?: string): void {
+    const dimseFields = [fields.dicomAeTitle, fields.dicomHost, fields.dicomPort];
+    if (fields.baseUrl === null && fields.dicomAeTitle === null) throw new BadRequestException('A PACS endpoint needs a baseUrl (DICOMweb), a dicomAeTitle (DIMSE), or both');
+    if (fields.resultTransport === 'c-store' && dimseFields.some((value) => value === null)) {
+      throw new BadRequestException('resultTransport c-store needs dicomAeTitle, dicomHost and dicomPort');
+    }
+    if (fields.resultTransport === 'stow' && fields.baseUrl === null) throw new BadRequestException('resultTransport stow needs a baseUrl; use c-store for a DIMSE-only PACS');
+    if (fields.dicomAeTitle !== null) {
+      const owner = this.repository.getByDicomAeTitle(fields.dicomAeTitle);
+      if (owner && owner.id !== id) throw new ConflictException(`PACS endpoint ${owner.id} already uses DICOM AE title ${JSON.stringify(fields.dicomAeTitle)}`);
+    }
+  }
+
+  private requireUniqueName(name: string): void {
+    if (this.repository.getByName(name)) throw new ConflictException(`A PACS endpoint named ${JSON.stringify(name)} already exists`);
+  }
+}
+
+function requireCredentials(fields: PacsEndpointFields): void {
+  if (fields.authType === 'basic' && (!fields.username || fields.sealedSecret === null)) {
+    throw new BadRequestException('authType basic needs a username and a secret (the password)');
+  }
+  if (fields.authType === 'bearer' && fields.sealedSecret === null) throw new BadRequestException('authType bearer needs a secret (the token)');
+  if (fields.authType === 'none' && fields.sealedSecret !== null) throw new BadRequestException('authType none takes no secret');
+}
+
+/** A DICOMweb operation on a DIMSE-only endpoint is a conflict with its configuration, stated plainly. */
+function requireBaseUrl(record: PacsEndpointRecord): string {
+  if (record.baseUrl === null) throw new ConflictException(`PACS endpoint ${record.id} has no DICOMweb base URL (it is reached over DIMSE only)`);
+  return record.baseUrl;
+}
+
+function toResponse(record: PacsEndpointRecord): PacsEndpointResponseDto {
+  return {
+    id: record.id,
+    name: record.name,
+    baseUrl: record.baseUrl,
+    authType: record.authType,
+    ...(record.username ? { username: record.username } : {}),
+    hasSecret: record.sealedSecret !== null,
+    timeoutMs: record.timeoutMs,
+    keyImages: record.keyImages,
+    enabled: record.disabledAt === null,
+    ...(record.disabledAt ? { disabledAt: record.disabledAt } : {}),
+    ...(record.dicomAeTitle !== null ? { dicomAeTitle: record.dicomAeTitle } : {}),
+    ...(record.dicomHost !== null ? { dicomHost: record.dicomHost } : {}),
+    ...(record.dicomPort !== null ? { dicomPort: record.dicomPort } : {}),
+    resultTransport: record.resultTransport,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}

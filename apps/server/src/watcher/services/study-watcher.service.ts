@@ -1,0 +1,219 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { type DicomJsonDataset, getJsonNumber, getJsonString } from '@covseg/dicom';
+import { DicomwebRepository } from '../../pacs/repositories/dicomweb.repository';
+import { JobService } from '../../jobs/services/job.service';
+import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
+import { StudyWatcherRecord, StudyWatcherRepository } from '../repositories/study-watcher.repository';
+import { AuditService } from '../../audit/services/audit.service';
+import { MetricsService } from '../../metrics/services/metrics.service';
+
+const TICK_MS = 500;
+const PAGE = 200;
+const MAX_PAGES = 50;
+
+export interface PollSummary {
+  pacsEndpointId: string;
+  /** Studies matching the filter in this poll (at or after the watermark). */
+  matched: number;
+  /** Jobs queued by this poll. */
+  queued: string[];
+  /** New studies whose instance count still changed since the last poll; queued once stable. */
+  settling: number;
+}
+
+/**
+ * Opt-in automatic processing: polls each enabled endpoint's QIDO-RS for studies matching the filter,
+ * and queues one job per new study, once, even across restarts.
+ *
+ * Why each rule:
+ * - Watermark: QIDO asks for `StudyDate=<newest seen>-` (inclusive, PS3.4 C.2.2.2.5 range matching),
+ *   so a poll does not list the whole archive. Ties on the watermark date and studies pushed late with
+ *   that same date are caught by the persisted seen-UID set, not by StudyTime (which PACSs fill
+ *   inconsistently). Limit: a study whose StudyDate is older than the watermark (a prior arriving
+ *   late) is not found by polling; the Orthanc notification (notifyStudy) catches those.
+ * - Stability: a study is queued only when its NumberOfStudyRelatedInstances is unchanged between two
+ *   polls, so a series still arriving over C-STORE/STOW is not segmented half-received.
+ * - Exactly once: the seen row and the job row are written in one SQLite transaction.
+ */
+@Injectable()
+export class StudyWatcherService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(StudyWatcherService.name);
+  private timer?: NodeJS.Timeout;
+  private readonly inFlight = new Map<string, Promise<PollSummary>>();
+  private readonly lastPolled = new Map<string, number>();
+  /** endpoint/study → instance count at the previous poll (in memory: a restart costs one extra poll). */
+  private readonly pendingCounts = new Map<string, number>();
+
+  constructor(
+    @Inject(StudyWatcherRepository) private readonly watchers: StudyWatcherRepository,
+    @Inject(PacsEndpointService) private readonly endpoints: PacsEndpointService,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(DicomwebRepository) private readonly dicomweb: DicomwebRepository,
+    @Inject(JobService) private readonly jobService: JobService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** Polls one endpoint now (or joins the poll already running for it). */
+  pollNow(pacsEndpointId: string): Promise<PollSummary> {
+    const running = this.inFlight.get(pacsEndpointId);
+    if (running) return running;
+    const poll = this.poll(pacsEndpointId).finally(() => {
+      this.inFlight.delete(pacsEndpointId);
+      this.lastPolled.set(pacsEndpointId, Date.now());
+    });
+    this.inFlight.set(pacsEndpointId, poll);
+    return poll;
+  }
+
+  private tick(): void {
+    for (const watcher of this.watchers.listEnabled()) {
+      const last = this.lastPolled.get(watcher.pacsEndpointId) ?? 0;
+      if (Date.now() - last >= watcher.pollSeconds * 1000 && !this.inFlight.has(watcher.pacsEndpointId)) {
+        // Failures are recorded on the watcher row and in metrics by poll(); nothing to rethrow here.
+        this.pollNow(watcher.pacsEndpointId).catch(() => undefined);
+      }
+    }
+  }
+
+  private async poll(pacsEndpointId: string): Promise<PollSummary> {
+    const watcher = this.watchers.get(pacsEndpointId);
+    const summary: PollSummary = { pacsEndpointId, matched: 0, queued: [], settling: 0 };
+    if (!watcher || !watcher.enabled) return summary;
+    // A disabled PACS endpoint takes no new jobs (PacsEndpointService.requireEnabledRecord): do not poll it.
+    if (this.endpoints.getRecordOrFail(pacsEndpointId).disabledAt !== null) return summary;
+    try {
+      const studies = await this.search(watcher);
+      summary.matched = studies.length;
+      let newest: string | null = null;
+      let holdBack: string | null = null;
+      for (const study of studies) {
+        const uid = getJsonString(study, 'StudyInstanceUID');
+        if (!uid) continue;
+        const date = getJsonString(study, 'StudyDate') ?? null;
+        if (date && /^\d{8}$/.test(date) && (newest === null || date > newest)) newest = date;
+        if (this.watchers.isSeen(pacsEndpointId, uid)) continue;
+        if (!watcher.baselineDone && !watcher.processExisting) {
+          this.watchers.markSeenAndEnqueue(pacsEndpointId, uid, date, new Date().toISOString(), null);
+          continue;
+        }
+        if (!this.isStable(pacsEndpointId, uid, getJsonNumber(study, 'NumberOfStudyRelatedInstances'))) {
+          summary.settling += 1;
+          // Never move the watermark past a study not yet queued, or the next QIDO would skip it.
+          if (date && (holdBack === null || date < holdBack)) holdBack = date;
+          continue;
+        }
+        if (watcher.bodyPart && !(await this.hasBodyPart(watcher, uid))) continue;
+        this.queueOnce(pacsEndpointId, uid, date, summary);
+      }
+      const watermark = holdBack !== null && newest !== null && holdBack < newest ? holdBack : newest;
+      this.watchers.recordPoll(pacsEndpointId, watermark, new Date().toISOString());
+      return summary;
+    } catch (error) {
+      this.recordFailure(pacsEndpointId, error);
+      throw error;
+    }
+  }
+
+  private recordFailure(pacsEndpointId: string, error: unknown): void {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.watchers.recordError(pacsEndpointId, message, new Date().toISOString());
+    this.metrics.pacsError(pacsEndpointId, 'watcher-poll');
+    this.logger.warn(`Looking for new studies on PACS endpoint ${pacsEndpointId} failed: ${message}`);
+  }
+
+  /**
+   * A PACS told us a study is complete (Orthanc `OnStableStudy`): look that one study up, whatever its
+   * date (so priors older than the watermark are caught too), apply the filter and queue it once.
+   * No stability wait: the PACS already waited for the study to be stable.
+   */
+  async notifyStudy(pacsEndpointId: string, studyInstanceUID: string): Promise<PollSummary> {
+    const watcher = this.watchers.get(pacsEndpointId);
+    const summary: PollSummary = { pacsEndpointId, matched: 0, queued: [], settling: 0 };
+    if (!watcher || !watcher.enabled) return summary;
+    try {
+      return await this.checkNotifiedStudy(watcher, studyInstanceUID, summary);
+    } catch (error) {
+      this.recordFailure(pacsEndpointId, error);
+      throw error;
+    }
+  }
+
+  private async checkNotifiedStudy(watcher: StudyWatcherRecord, studyInstanceUID: string, summary: PollSummary): Promise<PollSummary> {
+    const pacsEndpointId = watcher.pacsEndpointId;
+    const client = this.client(watcher);
+    const found = (await Promise.all(watcher.modalities.map((m) => client.searchStudies({ StudyInstanceUID: studyInstanceUID, ModalitiesInStudy: m, includefield: ['StudyDate'] })))).flat();
+    const study = found.find((s) => getJsonString(s, 'StudyInstanceUID') === studyInstanceUID);
+    if (!study) return summary;
+    summary.matched = 1;
+    if (watcher.bodyPart && !(await this.hasBodyPart(watcher, studyInstanceUID))) return summary;
+    this.queueOnce(pacsEndpointId, studyInstanceUID, getJsonString(study, 'StudyDate') ?? null, summary);
+    return summary;
+  }
+
+  private queueOnce(pacsEndpointId: string, uid: string, date: string | null, summary: PollSummary): void {
+    const jobId = this.watchers.markSeenAndEnqueue(pacsEndpointId, uid, date, new Date().toISOString(), () => this.recordJob(pacsEndpointId, uid));
+    if (!jobId) return;
+    // The row is committed as `queued`: a failed hand-over is picked up by the queue's own recovery (the embedded worker polls).
+    void this.jobService.enqueue(jobId).catch((error: unknown) => this.logger.error(`Job ${jobId} recorded but not enqueued: ${String(error)}`));
+    summary.queued.push(jobId);
+    this.metrics.watcherStudies.inc({ endpoint: pacsEndpointId });
+    this.audit.record('system:watcher', 'watcher.enqueue', `study:${uid}`, { pacsEndpointId, jobId });
+    this.logger.log(`Queued job ${jobId} for new study ${uid} on PACS endpoint ${pacsEndpointId}`);
+  }
+
+  private isStable(pacsEndpointId: string, uid: string, count: number | undefined): boolean {
+    const key = `${pacsEndpointId}/${uid}`;
+    const previous = this.pendingCounts.get(key);
+    this.pendingCounts.set(key, count ?? -1);
+    if (previous === undefined || previous !== (count ?? -1)) return false;
+    this.pendingCounts.delete(key);
+    return true;
+  }
+
+  private client(watcher: StudyWatcherRecord) {
+    const endpoint = this.endpoints.getRecordOrFail(watcher.pacsEndpointId);
+    return this.dicomweb.createClient(this.endpoints.getClientOptions(endpoint));
+  }
+
+  /** Every study matching the modality filter from the watermark on, all pages, deduplicated. */
+  private async search(watcher: StudyWatcherRecord): Promise<DicomJsonDataset[]> {
+    const client = this.client(watcher);
+    const byUid = new Map<string, DicomJsonDataset>();
+    for (const modality of watcher.modalities) {
+      for (let page = 0; page < MAX_PAGES; page += 1) {
+        const found = await client.searchStudies({
+          ModalitiesInStudy: modality,
+          StudyDate: watcher.watermarkStudyDate ? `${watcher.watermarkStudyDate}-` : undefined,
+          includefield: ['StudyDate', 'NumberOfStudyRelatedInstances'],
+          limit: PAGE,
+          offset: page * PAGE,
+        });
+        for (const study of found) byUid.set(getJsonString(study, 'StudyInstanceUID') ?? '', study);
+        if (found.length < PAGE) break;
+      }
+    }
+    byUid.delete('');
+    return [...byUid.values()];
+  }
+
+  private async hasBodyPart(watcher: StudyWatcherRecord, studyInstanceUID: string): Promise<boolean> {
+    const series = await this.client(watcher).searchSeries(studyInstanceUID, { includefield: ['BodyPartExamined', 'Modality'] });
+    const wanted = watcher.bodyPart!.toUpperCase();
+    return series.some((s) => watcher.modalities.includes(getJsonString(s, 'Modality') ?? '') && (getJsonString(s, 'BodyPartExamined') ?? '').toUpperCase() === wanted);
+  }
+
+  /** Records the job inside the watcher's transaction (seen mark + job row); it is enqueued after the commit. */
+  private recordJob(pacsEndpointId: string, studyInstanceUID: string): string {
+    return this.jobService.record({ pacsEndpointId, studyInstanceUID }).id;
+  }
+}
