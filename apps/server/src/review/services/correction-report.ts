@@ -10,7 +10,7 @@ import {
   type MeasurementReportResult,
   type SegSourceSlice,
 } from '@covseg/dicom';
-import { RESULT_MANUFACTURER, SERVER_VERSION } from '../../jobs/result-provenance';
+import { RESULT_MANUFACTURER, SERVER_VERSION } from '../../jobs/pipeline/result-provenance';
 import type { CorrectionRecord } from '../repositories/correction.repository';
 import { uidFromDigest } from './correction-masks';
 
