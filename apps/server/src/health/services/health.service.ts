@@ -28,7 +28,7 @@ export class HealthService {
   async getHealth(): Promise<HealthDto> {
     const pacsEndpoints = await Promise.all(
       // A disabled endpoint is retired on purpose: probing it would only report it down forever.
-      this.endpoints.list().filter((record) => record.disabledAt === null).map(async (record): Promise<PacsReachabilityDto> => {
+      (await this.endpoints.list()).filter((record) => record.disabledAt === null).map(async (record): Promise<PacsReachabilityDto> => {
         if (record.baseUrl === null) {
           // A DIMSE-only PACS: C-ECHO instead of QIDO.
           const echo = await this.endpointService.echo(record, Math.min(record.timeoutMs, PROBE_TIMEOUT_MS));
@@ -44,7 +44,7 @@ export class HealthService {
       status: model && pacsEndpoints.every((p) => p.reachable) && (dicom?.listening ?? true) ? 'ok' : 'degraded',
       ...(dicom ? { dicom } : {}),
       pacsEndpoints,
-      jobs: this.jobs.countActive(),
+      jobs: await this.jobs.countActive(),
       model: model
         ? { name: model.name, version: model.version, trained: model.trained, provider: this.config.executionProvider, path: this.config.modelPath, deviceUID: deviceUidFromDigest(model.sha256) }
         : null,

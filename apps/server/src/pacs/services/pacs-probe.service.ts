@@ -45,7 +45,7 @@ export class PacsProbeService {
     // The timeout of open() covers the headers; this one also ends a PACS that stalls mid-body.
     const whole = AbortSignal.timeout(limitMs);
     try {
-      const client = this.gateway.client(endpoint, 'probe', { timeoutMs });
+      const client = await this.gateway.client(endpoint, 'probe', { timeoutMs });
       const response = await client.open({ method: 'GET', path, query, headers: { accept: 'application/dicom+json' }, signal: whole });
       if (response.status < 200 || response.status >= 300) {
         await response.body?.cancel();

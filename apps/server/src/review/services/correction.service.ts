@@ -39,7 +39,7 @@ export class CorrectionService {
   ) {}
 
   async save(principal: Principal, dto: SaveCorrectionDto): Promise<CorrectionDto> {
-    const client = this.pacs.client(dto.endpointId, 'review');
+    const client = await this.pacs.client(dto.endpointId, 'review');
     const geometry = sourceGeometryOf(await client.retrieveSeriesMetadata(dto.study, dto.series));
     if (geometry.slices.length === 0) throw new ResultNotFoundError(`Series ${dto.series} of study ${dto.study} has no images on endpoint ${dto.endpointId}`);
     const base = await this.readBase(client, dto, geometry);
@@ -49,7 +49,7 @@ export class CorrectionService {
     const digest = correctionDigest(dto.segSopInstanceUID, base.segments.map((s, i) => ({ segmentNumber: s.segmentNumber, labelmap: labelmaps[i]! })));
     const reviewer = reviewerOf(principal);
 
-    let record = this.corrections.findByContent(dto.endpointId, dto.segSopInstanceUID, digest);
+    let record = await this.corrections.findByContent(dto.endpointId, dto.segSopInstanceUID, digest);
     const created = !record;
     // The patient, study and geometry header of the SEG and its SR comes from a source image, as for the AI's.
     const header = !record || record.status === 'pending' ? await this.sourceHeader(client, dto, geometry) : undefined;
@@ -59,7 +59,7 @@ export class CorrectionService {
         base.segments.map((s, i) => ({ segmentNumber: s.segmentNumber, label: s.label, category: s.category, type: s.type, labelmap: labelmaps[i]! })),
         geometry.voxelVolumeMm3,
       );
-      record = this.corrections.add(
+      record = await this.corrections.add(
         {
           pacsEndpointId: dto.endpointId,
           studyInstanceUID: dto.study,
@@ -83,10 +83,10 @@ export class CorrectionService {
       // UIDs on every try: a re-store replaces (PS3.4 B.4.1), never duplicates.
       const report = encodeCorrectionReport({ record, header: header!, sourceSlices: geometry.slices, segments: base.segments, algorithm: algorithmOf(base) });
       await client.store([this.corrections.readBytes(record), report.bytes], record.studyInstanceUID);
-      record = this.corrections.markDelivered(record.id);
+      record = await this.corrections.markDelivered(record.id);
       this.afterStored(record, report.sopInstanceUID);
     }
-    this.reviews.upsert({
+    await this.reviews.upsert({
       pacsEndpointId: dto.endpointId,
       segSopInstanceUID: dto.segSopInstanceUID,
       segSeriesInstanceUID: dto.segSeriesInstanceUID,
@@ -97,7 +97,7 @@ export class CorrectionService {
       actor: actorOf(principal),
       reviewer,
     });
-    this.audit.record(actorOf(principal), created ? 'correction.save' : 'correction.save-again', `seg:${record.segSopInstanceUID}`, {
+    await this.audit.record(actorOf(principal), created ? 'correction.save' : 'correction.save-again', `seg:${record.segSopInstanceUID}`, {
       reviewer,
       pacsEndpointId: dto.endpointId,
       studyInstanceUID: dto.study,
@@ -110,8 +110,8 @@ export class CorrectionService {
     return toCorrectionDto(record, created);
   }
 
-  list(filter: { endpointId?: string; series?: string }): CorrectionDto[] {
-    return this.corrections.list({ pacsEndpointId: filter.endpointId, sourceSeriesInstanceUID: filter.series }).map((r) => toCorrectionDto(r, false));
+  async list(filter: { endpointId?: string; series?: string }): Promise<CorrectionDto[]> {
+    return (await this.corrections.list({ pacsEndpointId: filter.endpointId, sourceSeriesInstanceUID: filter.series })).map((r) => toCorrectionDto(r, false));
   }
 
   /**

@@ -34,7 +34,7 @@ export class OverlayService {
   ) {}
 
   async getOverlays(query: OverlayQueryDto): Promise<OverlaysDto> {
-    const client = this.pacs.client(query.endpointId, 'viewer');
+    const client = await this.pacs.client(query.endpointId, 'viewer');
     const geometry = sourceGeometryOf(await this.pacsCall(() => client.retrieveSeriesMetadata(query.study, query.series), `WADO-RS metadata of series ${query.series}`));
     const candidates = await this.findReferencingSegs(client, query);
     const reports = candidates.some((c) => c.ours || c.kind === 'correction') ? await this.findOurReports(client, query) : [];
@@ -46,10 +46,10 @@ export class OverlayService {
       );
       try {
         const overlay = toOverlay(readSeg(bytes, geometry.slices), geometry, candidate, reports);
-        const review = this.reviews.statusOf(query.endpointId, candidate.sopInstanceUID);
+        const review = await this.reviews.statusOf(query.endpointId, candidate.sopInstanceUID);
         overlay.review = review ? { status: review.status, reviewer: review.reviewer, updatedAt: review.updatedAt } : null;
         if (candidate.kind === 'correction') {
-          overlay.correctedBy = this.corrections.list({ pacsEndpointId: query.endpointId, sourceSeriesInstanceUID: query.series }).find((c) => c.segSopInstanceUID === candidate.sopInstanceUID)?.reviewer ?? null;
+          overlay.correctedBy = (await this.corrections.list({ pacsEndpointId: query.endpointId, sourceSeriesInstanceUID: query.series })).find((c) => c.segSopInstanceUID === candidate.sopInstanceUID)?.reviewer ?? null;
         }
         result.segs.push(overlay);
       } catch (error) {
