@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeriesFactory } from '../factories/series.factory';
 import { waitForJob } from '../support/jobs';
 import { OrthancInstance, freePort } from '../support/orthanc';
-import { DATABASE_KINDS, databaseEnv, stopTestPostgres } from '../support/databases';
+import { DATABASE_KINDS, databaseEnv, stopTestPostgres, testPostgres } from '../support/databases';
 import { TestServer, startTestServer } from '../support/server';
 
 afterAll(stopTestPostgres);
@@ -143,6 +143,25 @@ describe.each(DATABASE_KINDS)('segmentation jobs that must be refused (state in 
       await impatient.stop();
       for (const socket of sockets) socket.destroy();
       silent.close();
+    }
+  });
+});
+
+describe('the API while PostgreSQL is stopped', () => {
+  it('answers 503 with a reason instead of hanging, and recovers without a restart once PostgreSQL is back', async () => {
+    const server = await startTestServer({ env: { ...(await databaseEnv('PostgreSQL')), DATABASE_CONNECT_TIMEOUT_MS: '1000' } });
+    const postgres = (await testPostgres())!;
+    try {
+      expect((await server.request('/api/jobs')).status).toBe(200);
+      postgres.stop();
+      const down = await server.request('/api/jobs');
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ error: 'DatabaseUnavailableError', message: 'The database is unavailable; try again shortly' });
+      postgres.start();
+      expect((await server.request('/api/jobs')).status).toBe(200);
+    } finally {
+      postgres.start();
+      await server.stop();
     }
   });
 });
