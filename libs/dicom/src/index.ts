@@ -11,9 +11,20 @@ export {
   CtVolumeStream,
   type CtVolumeStreamOptions,
   type BuildCtVolumeOptions, type CtVolume, type CtVolumeGeometry, type CtVolumeSlice, type Vec3 } from './volume';
-export { DicomwebError, DicomwebHttpError, DicomwebNetworkError, DicomwebResponseError, DicomwebStoreError, DicomwebTimeoutError } from './dicomweb/dicomweb-errors';
+export {
+  DicomwebError,
+  DicomwebHttpError,
+  DicomwebIncompleteBodyError,
+  DicomwebNetworkError,
+  DicomwebRedirectError,
+  DicomwebResponseError,
+  DicomwebResponseTooLargeError,
+  DicomwebStoreError,
+  DicomwebTimeoutError,
+} from './dicomweb/dicomweb-errors';
+export { retry, type RetryOptions } from './dicomweb/retry';
 export { DicomwebClient, type DicomwebClientOptions, type QidoQuery, type RetrieveOptions, type SeriesConsumer, type StoreResult } from './dicomweb/dicomweb-client';
-export { type DicomwebAuth } from './dicomweb/dicomweb-transport';
+export { type DicomwebAuth, DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_RESPONSE_BYTES, type RawRequest, type RawResponse } from './dicomweb/dicomweb-transport';
 export { type DicomJsonAttribute, type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, getJsonValues, requireJsonString, tagOfKeyword } from './dicomweb/dicom-json';
 export { SegReadError, SegWriteError } from './seg/seg-errors';
 export { type CodedConcept, DefaultSegmentColors, DerivationCodes, SegmentCodes } from './seg/seg-codes';

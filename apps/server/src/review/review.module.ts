@@ -5,7 +5,6 @@ import { CorrectionController } from './controllers/correction.controller';
 import { ReviewController } from './controllers/review.controller';
 import { CorrectionRepository } from './repositories/correction.repository';
 import { ResultReviewRepository } from './repositories/result-review.repository';
-import { ReviewPacsRepository } from './repositories/review-pacs.repository';
 import { CorrectionService } from './services/correction.service';
 import { ReviewService } from './services/review.service';
 
@@ -17,7 +16,7 @@ import { ReviewService } from './services/review.service';
 @Module({
   imports: [PacsModule, AuditModule],
   controllers: [CorrectionController, ReviewController],
-  providers: [CorrectionRepository, ResultReviewRepository, ReviewPacsRepository, CorrectionService, ReviewService],
+  providers: [CorrectionRepository, ResultReviewRepository, CorrectionService, ReviewService],
   exports: [ReviewService, CorrectionRepository],
 })
 export class ReviewModule {}

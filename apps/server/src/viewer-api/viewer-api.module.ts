@@ -10,10 +10,8 @@ import { OverlayController } from './controllers/overlay.controller';
 import { SegmentImageController } from './controllers/segment-image.controller';
 import { StudyBrowserController } from './controllers/study-browser.controller';
 import { WorklistController } from './controllers/worklist.controller';
-import { PacsHttpRepository } from './repositories/pacs-http.repository';
 import { ViewerModelRepository } from './repositories/viewer-model.repository';
 import { DicomSliceWorkerRepository } from './repositories/dicom-slice-worker.repository';
-import { ViewerPacsRepository } from './repositories/viewer-pacs.repository';
 import { DecodedFrameService } from './services/decoded-frame.service';
 import { DicomwebProxyService } from './services/dicomweb-proxy.service';
 import { OverlayService } from './services/overlay.service';
@@ -36,8 +34,6 @@ import { WorklistService } from './services/worklist.service';
     WorklistService,
     OverlayService,
     SegmentImageService,
-    PacsHttpRepository,
-    ViewerPacsRepository,
     ViewerModelRepository,
     DicomSliceWorkerRepository,
   ],

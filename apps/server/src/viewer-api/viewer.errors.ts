@@ -1,4 +1,4 @@
-import { BadGatewayException, BadRequestException, NotFoundException, GatewayTimeoutException, HttpException, HttpStatus, PayloadTooLargeException, UnprocessableEntityException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { BadGatewayException, BadRequestException, HttpException, HttpStatus, PayloadTooLargeException, UnprocessableEntityException, UnsupportedMediaTypeException } from '@nestjs/common';
 
 /**
  * Errors of the viewer module, one class per failure. They extend Nest's HTTP exceptions so the one
@@ -18,11 +18,6 @@ export class ProxyMethodNotAllowedError extends HttpException {
   }
 }
 
-/** The PACS did not answer (connection refused, DNS, reset). The message never includes credentials. */
-export class PacsUnreachableError extends BadGatewayException {
-  override name = 'PacsUnreachableError';
-}
-
 /**
  * The browser went away (closed the page, cancelled a prefetch) before the PACS answered. Not a server
  * fault: 499 (nginx's "client closed request"), so the filter does not log it as an error.
@@ -32,21 +27,6 @@ export class ProxyClientGoneError extends HttpException {
   constructor(what: string) {
     super(`${what}: the client closed the request`, 499);
   }
-}
-
-/** The PACS answered 404 for what was asked (a study or series it does not hold). */
-export class PacsResourceNotFoundError extends NotFoundException {
-  override name = 'PacsResourceNotFoundError';
-}
-
-/** The PACS did not answer within the endpoint's timeout. */
-export class PacsTimeoutError extends GatewayTimeoutException {
-  override name = 'PacsTimeoutError';
-}
-
-/** The PACS answered a query with something that is not DICOM JSON. */
-export class PacsAnswerError extends BadGatewayException {
-  override name = 'PacsAnswerError';
 }
 
 /** An uploaded slice is missing, empty or of a type we do not read. */

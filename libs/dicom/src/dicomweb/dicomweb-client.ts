@@ -1,6 +1,6 @@
-import { DicomwebError, DicomwebNetworkError, DicomwebResponseError, DicomwebStoreError } from './dicomweb-errors';
+import { DicomwebError, DicomwebIncompleteBodyError, DicomwebResponseError, DicomwebStoreError } from './dicomweb-errors';
 import { type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, parseDicomJsonArray } from './dicom-json';
-import { DicomwebTransport, type DicomwebTransportOptions, type TransportResponse } from './dicomweb-transport';
+import { DicomwebTransport, type DicomwebTransportOptions, type RawRequest, type RawResponse, type TransportResponse } from './dicomweb-transport';
 import { buildMultipart, getMultipartBoundary, MultipartStreamParser, parseMultipart } from './multipart';
 
 export type DicomwebClientOptions = DicomwebTransportOptions;
@@ -75,9 +75,33 @@ export class DicomwebClient {
       path: `/studies/${uid(studyInstanceUID)}/series/${uid(seriesInstanceUID)}/metadata`,
       headers: { Accept: DICOM_JSON },
       idempotent: true,
+      answer: 'json',
       signal,
     });
     return parseDicomJsonArray(response.body, `WADO-RS metadata of series ${seriesInstanceUID}`);
+  }
+
+  /** WADO-RS `GET /studies/{study}/metadata` (PS3.18 10.4.1.1.2): one DICOM JSON dataset per instance of the study. */
+  async retrieveStudyMetadata(studyInstanceUID: string, signal?: AbortSignal): Promise<DicomJsonDataset[]> {
+    const response = await this.transport.request({
+      operation: 'WADO-RS',
+      method: 'GET',
+      path: `/studies/${uid(studyInstanceUID)}/metadata`,
+      headers: { Accept: DICOM_JSON },
+      idempotent: true,
+      answer: 'json',
+      signal,
+    });
+    return parseDicomJsonArray(response.body, `WADO-RS metadata of study ${studyInstanceUID}`);
+  }
+
+  /**
+   * One request whose answer the caller reads itself, for a pass-through proxy or a probe: never
+   * retried, any status returned, a redirect refused, the body capped (see DicomwebTransport.open).
+   * The caller checks `path` (no traversal, under the base URL) before it gets here.
+   */
+  open(request: RawRequest): Promise<RawResponse> {
+    return this.transport.open(request);
   }
 
   /**
@@ -140,8 +164,8 @@ export class DicomwebClient {
             try {
               parser.end();
             } catch (cause) {
-              // A chunked body cut by a closing connection reads as complete in undici: retry it (see requireClosingDelimiter).
-              throw new DicomwebNetworkError(`WADO-RS body ended without its closing multipart delimiter (connection dropped mid-transfer?): GET ${url}`, { cause });
+              // A chunked body cut by a closing connection reads as complete in undici: retried once (see requireClosingDelimiter).
+              throw new DicomwebIncompleteBodyError(`WADO-RS body ended without its closing multipart delimiter (connection dropped mid-transfer?): GET ${url}`, { transient: true, cause });
             }
             if (received === 0) throw new DicomwebResponseError(`WADO-RS returned no instances for series ${seriesInstanceUID}`);
           },
@@ -189,6 +213,7 @@ export class DicomwebClient {
       body,
       idempotent: false,
       acceptStatuses: [409],
+      answer: 'json',
       signal,
     });
     return readStoreResponse(response);
@@ -200,7 +225,7 @@ export class DicomwebClient {
       if (value === undefined) continue;
       for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
     }
-    const response = await this.transport.request({ operation: 'QIDO-RS', method: 'GET', path, query: params, headers: { Accept: DICOM_JSON }, idempotent: true, signal });
+    const response = await this.transport.request({ operation: 'QIDO-RS', method: 'GET', path, query: params, headers: { Accept: DICOM_JSON }, idempotent: true, answer: 'json', signal });
     return parseDicomJsonArray(response.body, `QIDO-RS ${path}`);
   }
 
@@ -259,8 +284,7 @@ function uid(value: string): string {
 /**
  * A multipart body must end with `--boundary--` (RFC 2046 5.1.1, optionally followed by CRLF). One
  * that does not was cut in transit: a chunked response whose connection closed mid-series reads as
- * complete in undici. Report it as a network failure (transient) so the request is retried instead of
- * failing the job as a malformed answer.
+ * complete in undici. Report it as an incomplete body: retried once by the transport, then not transient.
  */
 function requireClosingDelimiter(body: Uint8Array, headers: Headers): void {
   const boundary = getMultipartBoundary(headers.get('content-type'));
@@ -269,6 +293,6 @@ function requireClosingDelimiter(body: Uint8Array, headers: Headers): void {
   while (end > 0 && (body[end - 1] === 0x0a || body[end - 1] === 0x0d || body[end - 1] === 0x20 || body[end - 1] === 0x09)) end -= 1;
   const delimiter = Buffer.from(`--${boundary}--`, 'latin1');
   if (end < delimiter.length || Buffer.compare(Buffer.from(body.buffer, body.byteOffset + end - delimiter.length, delimiter.length), delimiter) !== 0) {
-    throw new DicomwebNetworkError(`WADO-RS body ended after ${body.length} bytes without its closing multipart delimiter (connection dropped mid-transfer?)`);
+    throw new DicomwebIncompleteBodyError(`WADO-RS body ended after ${body.length} bytes without its closing multipart delimiter (connection dropped mid-transfer?)`, { transient: true });
   }
 }

@@ -29,6 +29,14 @@ export class DicomwebHttpError extends DicomwebError {
   }
 }
 
+/**
+ * The PACS answered with a redirect (3xx). Never followed: the request carries the endpoint's
+ * credentials, and a redirect could take them (or our reads) to another host or port. Not transient.
+ */
+export class DicomwebRedirectError extends DicomwebHttpError {
+  override name = 'DicomwebRedirectError';
+}
+
 /** The request never got an HTTP answer (connection refused or reset, DNS failure). Always transient. */
 export class DicomwebNetworkError extends DicomwebError {
   override name = 'DicomwebNetworkError';
@@ -54,6 +62,30 @@ export class DicomwebResponseError extends DicomwebError {
   override name = 'DicomwebResponseError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, { transient: false, cause: options?.cause });
+  }
+}
+
+/**
+ * The answer stopped before its end: fewer bytes than its Content-Length, a connection closed mid-body,
+ * or a multipart body without its closing delimiter. The transport retries it once (a connection
+ * dropped mid-transfer); the same failure twice in a row is reported as not transient, since a PACS
+ * that keeps cutting its answer short is broken, not busy.
+ */
+export class DicomwebIncompleteBodyError extends DicomwebError {
+  override name = 'DicomwebIncompleteBodyError';
+}
+
+/**
+ * The answer is larger than the client accepts (counted after any Content-Encoding is undone, so a
+ * gzip bomb stops at the limit too). Not transient: asking again yields the same answer.
+ */
+export class DicomwebResponseTooLargeError extends DicomwebError {
+  override name = 'DicomwebResponseTooLargeError';
+  constructor(
+    message: string,
+    readonly limitBytes: number,
+  ) {
+    super(message, { transient: false });
   }
 }
 

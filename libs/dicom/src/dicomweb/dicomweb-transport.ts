@@ -1,4 +1,13 @@
-import { DicomwebError, DicomwebHttpError, DicomwebNetworkError, DicomwebTimeoutError } from './dicomweb-errors';
+import {
+  DicomwebError,
+  DicomwebHttpError,
+  DicomwebIncompleteBodyError,
+  DicomwebNetworkError,
+  DicomwebRedirectError,
+  DicomwebResponseTooLargeError,
+  DicomwebTimeoutError,
+} from './dicomweb-errors';
+import { retry } from './retry';
 
 /** How the client authenticates to one DICOMweb endpoint. */
 export type DicomwebAuth = { type: 'none' } | { type: 'basic'; username: string; password: string } | { type: 'bearer'; token: string };
@@ -15,7 +24,18 @@ export interface DicomwebTransportOptions {
   backoffMs?: number;
   /** Upper bound on any single wait, including a server's Retry-After, in milliseconds (default 30 000). */
   maxBackoffMs?: number;
+  /**
+   * Largest answer accepted, in bytes after any Content-Encoding is undone (default 2 GiB): series and
+   * frames. Buffered answers are refused as soon as they pass it; streamed ones are cut there.
+   */
+  maxResponseBytes?: number;
+  /** Largest DICOM JSON answer accepted (QIDO-RS, metadata, the STOW-RS report), in bytes (default 64 MiB). */
+  maxJsonBytes?: number;
 }
+
+/** Default caps: a 1,000-slice 512² CT is about 0.5 GB; no QIDO or metadata answer of one study nears 64 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 ** 3;
+export const DEFAULT_MAX_JSON_BYTES = 64 * 1024 ** 2;
 
 export interface TransportRequest {
   /** The operation named in error messages, e.g. `QIDO-RS`. */
@@ -35,7 +55,30 @@ export interface TransportRequest {
    * because Node's fetch (undici) ends a chunked body cut by a closing connection without an error.
    */
   checkComplete?: (body: Uint8Array, headers: Headers) => void;
+  /** `json`: the answer is DICOM JSON and gets the JSON cap; default `binary`. */
+  answer?: 'json' | 'binary';
   signal?: AbortSignal;
+}
+
+/** A request whose answer the caller reads itself, whatever its status (the viewer's DICOMweb proxy, probes). */
+export interface RawRequest {
+  method: 'GET' | 'HEAD' | 'POST';
+  /** Path below the base URL, already percent-encoded and checked by the caller, starting with `/`. */
+  path: string;
+  /** Query string without `?`, already encoded; never put in error messages (it may carry PHI). */
+  query?: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array<ArrayBuffer> | string;
+  signal?: AbortSignal;
+}
+
+/** The answer to a {@link RawRequest}: the body is a stream the caller must consume or cancel. */
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  /** Capped at `maxResponseBytes` (decoded bytes): past it the stream errors with DicomwebResponseTooLargeError. */
+  body: ReadableStream<Uint8Array> | null;
+  url: string;
 }
 
 export interface TransportResponse {
@@ -71,6 +114,8 @@ export class DicomwebTransport {
   private readonly retries: number;
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly maxResponseBytes: number;
+  private readonly maxJsonBytes: number;
 
   constructor(options: DicomwebTransportOptions) {
     const url = new URL(options.baseUrl);
@@ -82,7 +127,10 @@ export class DicomwebTransport {
     this.retries = options.retries ?? 3;
     this.backoffMs = options.backoffMs ?? 200;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.maxJsonBytes = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
   }
+
 
   /**
    * Sends one request, retrying idempotent ones on connection errors, timeouts, 5xx, 408 and 429
@@ -102,16 +150,65 @@ export class DicomwebTransport {
     await this.withRetries(request, () => this.attempt(request, open));
   }
 
+  /**
+   * Idempotent requests only, transient failures only. An incomplete body is retried once: a second
+   * one in a row is reported as not transient (see DicomwebIncompleteBodyError).
+   */
   private async withRetries<T>(request: TransportRequest, attempt: () => Promise<T>): Promise<T> {
-    const attempts = request.idempotent ? this.retries + 1 : 1;
-    for (let n = 1; ; n++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!(error instanceof DicomwebError) || !error.transient || n >= attempts || request.signal?.aborted) throw error;
-        await sleep(this.delayBeforeRetry(n, error), request.signal);
+    let incomplete = 0;
+    try {
+      return await retry(() => attempt(), {
+        retries: request.idempotent ? this.retries : 0,
+        backoffMs: this.backoffMs,
+        maxBackoffMs: this.maxBackoffMs,
+        signal: request.signal,
+        shouldRetry: (error) => {
+          if (!(error instanceof DicomwebError) || !error.transient) return false;
+          return !(error instanceof DicomwebIncompleteBodyError) || ++incomplete < 2;
+        },
+        delayFor: (error) => (error instanceof DicomwebHttpError && error.retryAfter ? parseRetryAfter(error.retryAfter) : undefined),
+      });
+    } catch (error) {
+      if (error instanceof DicomwebIncompleteBodyError && error.transient && incomplete >= 2) {
+        throw new DicomwebIncompleteBodyError(`${error.message} (twice in a row: not retried further)`, { transient: false, cause: error });
       }
+      throw error;
     }
+  }
+
+  /**
+   * One request whose answer the caller reads itself: no retry, any status returned as is except a
+   * redirect (never followed: DicomwebRedirectError). `timeoutMs` covers the wait for the headers; the
+   * body then streams as long as the caller reads, capped at `maxResponseBytes`.
+   */
+  async open(request: RawRequest): Promise<RawResponse> {
+    const safeUrl = `${this.baseUrl}${request.path}`;
+    const target = `${request.method} ${safeUrl}`;
+    const headers: Record<string, string> = { ...request.headers };
+    if (this.authorization) headers.Authorization = this.authorization;
+    const timeout = new Deadline(this.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([timeout.signal, request.signal]) : timeout.signal;
+    let response: Response;
+    try {
+      response = await fetch(`${safeUrl}${request.query ? `?${request.query}` : ''}`, { method: request.method, headers, body: request.body, signal, redirect: 'manual' });
+    } catch (error) {
+      throw this.failureOf(error, 'DICOMweb', target, timeout, request.signal);
+    } finally {
+      timeout.clear();
+    }
+    if (isRedirect(response.status)) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new DicomwebRedirectError(`DICOMweb answered a redirect (${response.status}), which is never followed: ${target}`, response.status);
+    }
+    requireDeclaredLength(response, this.maxResponseBytes, 'DICOMweb', target);
+    return { status: response.status, headers: response.headers, body: response.body ? capStream(response.body, this.maxResponseBytes, 'DICOMweb', target) : null, url: safeUrl };
+  }
+
+  private failureOf(error: unknown, operation: string, target: string, timeout: Deadline, callerSignal: AbortSignal | undefined): DicomwebError {
+    if (error instanceof DicomwebError) return error;
+    if (timeout.signal.aborted) return new DicomwebTimeoutError(`${operation} timed out after ${this.timeoutMs} ms: ${target}`, this.timeoutMs, { cause: error });
+    if (callerSignal?.aborted) return new DicomwebError(`${operation} was aborted by the caller: ${target}`, { transient: false, cause: error });
+    return new DicomwebNetworkError(`${operation} failed without a response (${networkReason(error)}): ${target}`, { cause: error });
   }
 
   private async attempt(request: TransportRequest, open?: (headers: Headers, url: string) => BodySink | Promise<BodySink>): Promise<TransportResponse> {
@@ -119,6 +216,7 @@ export class DicomwebTransport {
     const url = `${safeUrl}${request.query && [...request.query].length > 0 ? `?${request.query}` : ''}`;
     // Messages name the URL without its query: QIDO queries can carry PatientName or PatientID (PHI).
     const target = `${request.method} ${safeUrl}`;
+    const maxBytes = request.answer === 'json' ? this.maxJsonBytes : this.maxResponseBytes;
     const headers: Record<string, string> = { ...request.headers };
     if (this.authorization) headers.Authorization = this.authorization;
     // A whole-response limit for plain requests. A streamed body is consumed while it arrives (a large
@@ -126,14 +224,26 @@ export class DicomwebTransport {
     // wait for the headers and to every wait for the next chunk: a stalled PACS still fails the attempt.
     const timeout = new Deadline(this.timeoutMs);
     const signal = request.signal ? AbortSignal.any([timeout.signal, request.signal]) : timeout.signal;
+    let response: Response;
     try {
-      const response = await fetch(url, { method: request.method, headers, body: request.body, signal });
+      // redirect: manual: the request carries the endpoint's credentials; a redirect is an error (below).
+      response = await fetch(url, { method: request.method, headers, body: request.body, signal, redirect: 'manual' });
+    } catch (error) {
+      timeout.clear();
+      throw this.failureOf(error, request.operation, target, timeout, request.signal);
+    }
+    try {
+      if (isRedirect(response.status)) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new DicomwebRedirectError(`${request.operation} answered a redirect (${response.status}), which is never followed: ${target}`, response.status);
+      }
+      requireDeclaredLength(response, maxBytes, request.operation, target);
       if (open && response.ok) {
-        await streamBody(response, await runSink(() => open(response.headers, safeUrl)), () => timeout.restart());
+        await streamBody(response, await runSink(() => open(response.headers, safeUrl)), () => timeout.restart(), maxBytes, request.operation, target);
         return { status: response.status, headers: response.headers, body: new Uint8Array(0), url: safeUrl };
       }
       // The timeout covers the body too: a PACS that stalls mid-series must not hang a job.
-      const body = await readBody(response);
+      const body = await readBody(response, maxBytes, request.operation, target);
       if (!response.ok && !request.acceptStatuses?.includes(response.status)) {
         throw new DicomwebHttpError(`${request.operation} failed with status ${response.status}: ${target}`, response.status, { retryAfter: response.headers.get('retry-after') ?? undefined });
       }
@@ -142,22 +252,12 @@ export class DicomwebTransport {
     } catch (error) {
       if (error instanceof SinkFailure) throw error.error;
       if (error instanceof DicomwebError) throw error;
-      if (timeout.signal.aborted) throw new DicomwebTimeoutError(`${request.operation} timed out after ${this.timeoutMs} ms: ${target}`, this.timeoutMs, { cause: error });
-      if (request.signal?.aborted) throw new DicomwebError(`${request.operation} was aborted by the caller: ${target}`, { transient: false, cause: error });
-      throw new DicomwebNetworkError(`${request.operation} failed without a response (${networkReason(error)}): ${target}`, { cause: error });
+      if (timeout.signal.aborted || request.signal?.aborted) throw this.failureOf(error, request.operation, target, timeout, request.signal);
+      // The headers came, the body did not finish: a Content-Length lie or a connection closed mid-body.
+      throw new DicomwebIncompleteBodyError(`${request.operation} answer ended before its end (${networkReason(error)}): ${target}`, { transient: true, cause: error });
     } finally {
       timeout.clear();
     }
-  }
-
-  private delayBeforeRetry(attempt: number, error: DicomwebError): number {
-    if (error instanceof DicomwebHttpError && error.retryAfter) {
-      const retryAfter = parseRetryAfter(error.retryAfter);
-      if (retryAfter !== undefined) return Math.min(retryAfter, this.maxBackoffMs);
-    }
-    const exponential = this.backoffMs * 2 ** (attempt - 1);
-    // Jitter spreads the retries of many workers hit by the same outage.
-    return Math.min(exponential * (0.5 + Math.random()), this.maxBackoffMs);
   }
 }
 
@@ -200,13 +300,16 @@ class Deadline {
 }
 
 /** Hands the body to `sink` chunk by chunk, calling `onChunk` before each; the abort signal still applies. */
-async function streamBody(response: Response, sink: BodySink, onChunk: () => void): Promise<void> {
+async function streamBody(response: Response, sink: BodySink, onChunk: () => void, maxBytes: number, operation: string, target: string): Promise<void> {
   if (response.body) {
     const reader = response.body.getReader();
+    let total = 0;
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
+        total += value.length;
+        if (total > maxBytes) throw tooLarge(operation, target, maxBytes);
         onChunk();
         await runSink(() => sink.write(value));
       }
@@ -219,21 +322,68 @@ async function streamBody(response: Response, sink: BodySink, onChunk: () => voi
   await runSink(() => sink.end());
 }
 
+function tooLarge(operation: string, target: string, maxBytes: number): DicomwebResponseTooLargeError {
+  return new DicomwebResponseTooLargeError(`${operation} answer is larger than the ${maxBytes} bytes accepted: ${target}`, maxBytes);
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400 && status !== 304;
+}
+
+/** Refuses at once an answer whose declared (encoded) length is already past the cap. */
+function requireDeclaredLength(response: Response, maxBytes: number, operation: string, target: string): void {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    void response.body?.cancel().catch(() => undefined);
+    throw tooLarge(operation, target, maxBytes);
+  }
+}
+
+/** Passes `body` through, erroring it (and cancelling the source) once more than `maxBytes` went by. */
+function capStream(body: ReadableStream<Uint8Array>, maxBytes: number, operation: string, target: string): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let total = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) return controller.close();
+        total += value.length;
+        if (total > maxBytes) {
+          await reader.cancel().catch(() => undefined);
+          return controller.error(tooLarge(operation, target, maxBytes));
+        }
+        controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
 /**
  * Reads the whole body into one buffer. Pulling chunks off the stream ourselves and copying them once
  * into a buffer of Content-Length (when given) measured 2-3x faster than `response.arrayBuffer()` on a
  * 70 MB WADO-RS series in Node 20; never go back to arrayBuffer() without re-running that benchmark.
  */
-async function readBody(response: Response): Promise<Uint8Array> {
+async function readBody(response: Response, maxBytes: number, operation: string, target: string): Promise<Uint8Array> {
   if (!response.body) return new Uint8Array(0);
   const declared = Number(response.headers.get('content-length'));
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  let preallocated = Number.isSafeInteger(declared) && declared > 0 ? new Uint8Array(declared) : undefined;
+  // A declared length is only a hint (it may lie, and gzip changes it): never preallocate past the cap.
+  let preallocated = Number.isSafeInteger(declared) && declared > 0 && declared <= maxBytes ? new Uint8Array(declared) : undefined;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    if (total + value.length > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(operation, target, maxBytes);
+    }
     if (preallocated && total + value.length <= preallocated.length) preallocated.set(value, total);
     else {
       // More bytes than announced (or no announcement): fall back to collecting chunks.
@@ -280,14 +430,4 @@ function networkReason(error: unknown): string {
     current = current.cause;
   }
   return error instanceof Error ? error.message : 'unknown error';
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository
 import { JobRepository } from '../../jobs/repositories/job.repository';
 import { ModelRepository } from '../../model/repositories/model.repository';
 import { PacsEndpointRepository } from '../../pacs/repositories/pacs-endpoint.repository';
-import { PacsProbeRepository } from '../../pacs/repositories/pacs-probe.repository';
+import { PacsProbeService } from '../../pacs/services/pacs-probe.service';
 import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 import { DicomListenerService } from '../../dimse/services/dicom-listener.service';
 
@@ -19,7 +19,7 @@ export class HealthService {
     private readonly models: ModelRepository,
     private readonly endpoints: PacsEndpointRepository,
     private readonly endpointService: PacsEndpointService,
-    private readonly probes: PacsProbeRepository,
+    private readonly probes: PacsProbeService,
     private readonly jobs: JobRepository,
     private readonly dicomListener: DicomListenerService,
   ) {}
@@ -34,8 +34,7 @@ export class HealthService {
           const echo = await this.endpointService.echo(record, Math.min(record.timeoutMs, PROBE_TIMEOUT_MS));
           return { id: record.id, name: record.name, baseUrl: null, reachable: echo.ok, latencyMs: echo.latencyMs, ...(echo.error ? { error: echo.error } : {}) };
         }
-        const target = this.endpointService.getTarget(record);
-        const probe = await this.probes.probeQido({ ...target, timeoutMs: Math.min(target.timeoutMs, PROBE_TIMEOUT_MS) });
+        const probe = await this.probes.probeQido(record, PROBE_TIMEOUT_MS);
         return { id: record.id, name: record.name, baseUrl: record.baseUrl, reachable: probe.ok, latencyMs: probe.latencyMs, ...(probe.error ? { error: probe.error } : {}) };
       }),
     );

@@ -1,19 +1,32 @@
+import { DicomwebError, DimseError, retry } from '@covseg/dicom';
+import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { OutboxEntry, OutboxRepository } from '../repositories/outbox.repository';
 import { JobContext } from './job-context';
 import { ResultTransport } from './result-transport';
-import { withRetry } from './retry';
 
 /**
  * Stores Part 10 objects with the endpoint's transport (STOW-RS or C-STORE), one store per object, in
- * the given order, each retried on transient failures (neither the DicomwebClient nor the C-STORE SCU
- * retries by itself). Order matters: callers put the SR last, so an SR on the PACS means its SEG and key
- * images got there first.
+ * the given order (neither the DicomwebClient nor the C-STORE SCU retries by itself). Order matters:
+ * callers put the SR last, so an SR on the PACS means its SEG and key images got there first.
+ * A STOW-RS is sent again only when its failure proves the PACS did not process it (PacsGateway.mayResend);
+ * after a 500 or a timeout the job fails and the outbox sweeper retries the delivery later.
  * @param objects Part 10 files; only read.
  */
 export async function storeObjects(context: JobContext, transport: ResultTransport, studyInstanceUID: string, objects: readonly Uint8Array[]): Promise<void> {
   for (const bytes of objects) {
-    await withRetry(() => transport.deliver([bytes], studyInstanceUID, context.signal), context.retry);
+    await retry(() => transport.deliver([bytes], studyInstanceUID, context.signal), {
+      retries: context.retry.retries,
+      backoffMs: context.retry.baseMs,
+      signal: context.signal,
+      shouldRetry: mayRedeliver,
+    });
   }
+}
+
+/** STOW-RS: only a failure that proves nothing was stored. C-STORE: a transient DIMSE failure (same SOP Instance UIDs: the PACS replaces). */
+function mayRedeliver(error: unknown): boolean {
+  if (error instanceof DicomwebError) return PacsGateway.mayResend(error);
+  return error instanceof DimseError && error.transient;
 }
 
 /**

@@ -3,7 +3,14 @@ import { DicomwebClient } from '@covseg/dicom';
 import { SegmentationModel } from '@covseg/segmentation';
 import { JobRecord, JobRepository, JobStage, JobTimings } from '../repositories/job.repository';
 import { NoDicomwebError } from './job.errors';
-import { RetryOptions } from './retry';
+
+/** How often and how fast a job re-delivers its results (PACS_RETRIES, PACS_RETRY_BASE_MS). */
+export interface DeliveryRetry {
+  /** Further attempts after the first (0 = no retry). */
+  retries: number;
+  /** First delay in ms; doubles each attempt, with ±50 % jitter. */
+  baseMs: number;
+}
 
 /**
  * What every pipeline step gets: the job, the PACS client, the model, the abort signal (cancel, timeout,
@@ -17,7 +24,7 @@ export class JobContext {
     private readonly dicomweb: DicomwebClient | undefined,
     readonly model: SegmentationModel,
     readonly signal: AbortSignal,
-    readonly retry: RetryOptions,
+    readonly retry: DeliveryRetry,
     private readonly jobs: JobRepository,
   ) {}
 

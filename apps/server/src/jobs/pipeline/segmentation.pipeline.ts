@@ -3,7 +3,7 @@ import { CtVolume } from '@covseg/dicom';
 import { SegmentationModel, VolumeSegmentation } from '@covseg/segmentation';
 import { JobQuantification, JobResult } from './job-result';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
-import { DicomwebRepository } from '../../pacs/repositories/dicomweb.repository';
+import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { DecodePoolRepository } from '../repositories/decode-pool.repository';
 import { ModelRepository } from '../../model/repositories/model.repository';
@@ -45,7 +45,7 @@ export class SegmentationPipeline {
     private readonly jobs: JobRepository,
     private readonly outbox: OutboxRepository,
     private readonly endpoints: PacsEndpointService,
-    private readonly dicomweb: DicomwebRepository,
+    private readonly gateway: PacsGateway,
     private readonly models: ModelRepository,
     private readonly decoding: DecodePoolRepository,
     private readonly scu: DimseScuRepository,
@@ -54,16 +54,9 @@ export class SegmentationPipeline {
 
   async run(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
     const endpoint = this.endpoints.getRecordOrFail(job.pacsEndpointId);
-    const client =
-      endpoint.baseUrl === null
-        ? undefined
-        : this.dicomweb.createClient({
-            ...this.endpoints.getClientOptions(endpoint),
-            retries: this.config.pacsRetries,
-            backoffMs: this.config.pacsRetryBaseMs,
-          });
+    const client = endpoint.baseUrl === null ? undefined : this.gateway.client(endpoint, 'job');
     const model = this.models.getModelOrFail();
-    const context = new JobContext(job, client, model, signal, { retries: this.config.pacsRetries, baseMs: this.config.pacsRetryBaseMs, signal }, this.jobs);
+    const context = new JobContext(job, client, model, signal, { retries: this.config.pacsRetries, baseMs: this.config.pacsRetryBaseMs }, this.jobs);
     this.jobs.setModel(job.id, model.name, model.version);
     const transport = this.transportFor(endpoint, context);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DimseScuRepository } from '../repositories/dimse-scu.repository';
 import { PacsEndpointRecord, PacsEndpointRepository } from '../repositories/pacs-endpoint.repository';
-import { PacsProbeRepository } from '../repositories/pacs-probe.repository';
+import { PacsProbeService } from './pacs-probe.service';
 import { PacsEndpointService } from './pacs-endpoint.service';
 import { SecretCipher } from '../../core/services/secret-cipher';
 
@@ -35,7 +35,7 @@ function setup(existing: PacsEndpointRecord[] = []) {
     delete: vi.fn(),
     hasJobs: vi.fn(() => false),
   } as unknown as PacsEndpointRepository;
-  const service = new PacsEndpointService(repository, {} as PacsProbeRepository, new ReversingCipher(), {} as DimseScuRepository);
+  const service = new PacsEndpointService(repository, {} as PacsProbeService, new ReversingCipher(), {} as DimseScuRepository);
   return { service, repository, rows };
 }
 
@@ -64,17 +64,6 @@ describe('PacsEndpointService', () => {
     expect(rows.get(created.id)!.sealedSecret).toBe('sealed:wp');
     expect(created).toMatchObject({ hasSecret: true, username: 'u' });
     expect(JSON.stringify(created)).not.toContain('pw');
-  });
-
-  it('opens the secret for the DICOMweb client options', () => {
-    const { service } = setup([bearer]);
-    expect(service.getClientOptions(bearer)).toEqual({ baseUrl: bearer.baseUrl, timeoutMs: 30_000, auth: { type: 'bearer', token: 'token' } });
-  });
-
-  it('builds a Basic Authorization header from username and secret', () => {
-    const { service } = setup();
-    const record = { ...bearer, authType: 'basic' as const, username: 'alice', sealedSecret: 'sealed:terces' };
-    expect(service.getAuthorization(record)).toBe(`Basic ${Buffer.from('alice:secret').toString('base64')}`);
   });
 
   it('refuses bearer auth without a token', () => {

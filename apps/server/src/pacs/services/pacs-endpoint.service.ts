@@ -1,4 +1,3 @@
-import { DicomwebAuth } from '@covseg/dicom';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { PacsEndpointDisabledError } from './pacs-endpoint.errors';
 import {
@@ -9,7 +8,7 @@ import {
 } from '../dtos/pacs-endpoint.dto';
 import { DimseScuRepository } from '../repositories/dimse-scu.repository';
 import { PacsEndpointFields, PacsEndpointRecord, PacsEndpointRepository } from '../repositories/pacs-endpoint.repository';
-import { PacsProbeRepository, PacsTarget, ProbeResult } from '../repositories/pacs-probe.repository';
+import { PacsProbeService, ProbeResult } from './pacs-probe.service';
 import { SecretCipher } from '../../core/services/secret-cipher';
 import { requireValidPacsBaseUrl } from './pacs-url.policy';
 
@@ -20,7 +19,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export class PacsEndpointService {
   constructor(
     private readonly repository: PacsEndpointRepository,
-    private readonly probes: PacsProbeRepository,
+    private readonly probes: PacsProbeService,
     private readonly cipher: SecretCipher,
     private readonly dimse: DimseScuRepository,
   ) {}
@@ -109,10 +108,9 @@ export class PacsEndpointService {
       const none = { ok: false, latencyMs: 0, error: 'not probed: the endpoint has no DICOMweb base URL' };
       return { qido: none, wado: none, stow: none, ...(echo ? { echo } : {}) };
     }
-    const target = this.getTarget(record);
-    const qido = await this.probes.probeQido(target);
-    const wado = await this.probes.probeWado(target, qido.studyInstanceUID);
-    const stow = await this.probes.probeStow(target);
+    const qido = await this.probes.probeQido(record);
+    const wado = await this.probes.probeWado(record, qido.studyInstanceUID);
+    const stow = await this.probes.probeStow(record);
     const { studyInstanceUID: _uid, ...qidoResult } = qido;
     return { qido: qidoResult, wado, stow, ...(echo ? { echo } : {}) };
   }
@@ -126,30 +124,6 @@ export class PacsEndpointService {
     } catch (error) {
       return { ok: false, latencyMs: Math.round(performance.now() - started), error: error instanceof Error ? error.message : String(error) };
     }
-  }
-
-  /** The URL, Authorization header and timeout of an endpoint, with its secret opened. */
-  getTarget(record: PacsEndpointRecord): PacsTarget {
-    return { baseUrl: requireBaseUrl(record), timeoutMs: record.timeoutMs, authorization: this.getAuthorization(record) };
-  }
-
-  /** Options for a DicomwebClient of this endpoint, with its secret opened. Never log them. */
-  getClientOptions(record: PacsEndpointRecord): { baseUrl: string; timeoutMs: number; auth: DicomwebAuth } {
-    const secret = record.sealedSecret === null ? undefined : this.cipher.open(record.sealedSecret);
-    const auth: DicomwebAuth =
-      record.authType === 'basic' && secret !== undefined
-        ? { type: 'basic', username: record.username ?? '', password: secret }
-        : record.authType === 'bearer' && secret !== undefined
-          ? { type: 'bearer', token: secret }
-          : { type: 'none' };
-    return { baseUrl: requireBaseUrl(record), timeoutMs: record.timeoutMs, auth };
-  }
-
-  getAuthorization(record: PacsEndpointRecord): string | undefined {
-    if (record.authType === 'none' || record.sealedSecret === null) return undefined;
-    const secret = this.cipher.open(record.sealedSecret);
-    if (record.authType === 'bearer') return `Bearer ${secret}`;
-    return `Basic ${Buffer.from(`${record.username ?? ''}:${secret}`).toString('base64')}`;
   }
 
   /** A PACS needs some way in (DICOMweb or DIMSE); C-STORE of results needs the AE, host and port; AE titles are unique. */
@@ -177,12 +151,6 @@ function requireCredentials(fields: PacsEndpointFields): void {
   }
   if (fields.authType === 'bearer' && fields.sealedSecret === null) throw new BadRequestException('authType bearer needs a secret (the token)');
   if (fields.authType === 'none' && fields.sealedSecret !== null) throw new BadRequestException('authType none takes no secret');
-}
-
-/** A DICOMweb operation on a DIMSE-only endpoint is a conflict with its configuration, stated plainly. */
-function requireBaseUrl(record: PacsEndpointRecord): string {
-  if (record.baseUrl === null) throw new ConflictException(`PACS endpoint ${record.id} has no DICOMweb base URL (it is reached over DIMSE only)`);
-  return record.baseUrl;
 }
 
 function toResponse(record: PacsEndpointRecord): PacsEndpointResponseDto {

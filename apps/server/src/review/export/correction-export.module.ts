@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { CoreModule } from '../../core/core.module';
 import { PacsModule } from '../../pacs/pacs.module';
 import { CorrectionRepository } from '../repositories/correction.repository';
-import { ReviewPacsRepository } from '../repositories/review-pacs.repository';
 import { CorrectionExportService } from './correction-export.service';
 
 /**
@@ -12,6 +11,6 @@ import { CorrectionExportService } from './correction-export.service';
  */
 @Module({
   imports: [CoreModule, PacsModule],
-  providers: [CorrectionRepository, ReviewPacsRepository, CorrectionExportService],
+  providers: [CorrectionRepository, CorrectionExportService],
 })
 export class CorrectionExportModule {}

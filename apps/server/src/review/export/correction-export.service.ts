@@ -6,7 +6,7 @@ import { encodePng, frameVolumeForTraining, type ModelContract } from '@covseg/s
 import { segmentationInputOf } from '../../jobs/pipeline/segment-volume.step';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { CorrectionRecord, CorrectionRepository } from '../repositories/correction.repository';
-import { ReviewPacsRepository } from '../repositories/review-pacs.repository';
+import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 
 /** SCT 49755003 "Morphologically abnormal structure": lesion segments; their union is the infection mask. */
 const LESION_CATEGORY = '49755003';
@@ -76,7 +76,7 @@ export class CorrectionExportService {
 
   constructor(
     private readonly corrections: CorrectionRepository,
-    private readonly pacs: ReviewPacsRepository,
+    private readonly pacs: PacsGateway,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -128,7 +128,7 @@ export class CorrectionExportService {
   }
 
   private async exportOne(record: CorrectionRecord, contract: ModelContract, pool: FrameDecodePool, out: string, pairs: ExportedPair[]): Promise<ExportManifest['corrections'][number]> {
-    const client = this.pacs.clientFor(record.pacsEndpointId);
+    const client = this.pacs.client(record.pacsEndpointId, 'review');
     const stream = new CtVolumeStream({ pool });
     await client.streamSeries(record.studyInstanceUID, record.sourceSeriesInstanceUID, stream);
     const volume: CtVolume = await stream.finish();

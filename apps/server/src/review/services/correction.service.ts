@@ -6,7 +6,7 @@ import { sourceGeometryOf, type SourceGeometry } from './source-geometry';
 import { CorrectionDto, SaveCorrectionDto } from '../dtos/correction.dto';
 import { CorrectionRecord, CorrectionRepository } from '../repositories/correction.repository';
 import { ResultReviewRepository } from '../repositories/result-review.repository';
-import { ReviewPacsRepository } from '../repositories/review-pacs.repository';
+import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { CorrectionRejectedError, ResultNotFoundError } from '../review.errors';
 import { correctionDigest, countDifferences, decodeCorrectionRuns, quantifyCorrection, uidFromDigest } from './correction-masks';
 
@@ -32,12 +32,12 @@ export class CorrectionService {
   constructor(
     private readonly corrections: CorrectionRepository,
     private readonly reviews: ResultReviewRepository,
-    private readonly pacs: ReviewPacsRepository,
+    private readonly pacs: PacsGateway,
     private readonly audit: AuditService,
   ) {}
 
   async save(principal: Principal, dto: SaveCorrectionDto): Promise<CorrectionDto> {
-    const client = this.pacs.clientFor(dto.endpointId);
+    const client = this.pacs.client(dto.endpointId, 'review');
     const geometry = sourceGeometryOf(await client.retrieveSeriesMetadata(dto.study, dto.series));
     if (geometry.slices.length === 0) throw new ResultNotFoundError(`Series ${dto.series} of study ${dto.study} has no images on endpoint ${dto.endpointId}`);
     const base = await this.readBase(client, dto, geometry);

@@ -4,7 +4,7 @@ import { AuditService } from '../../audit/services/audit.service';
 import { actorOf, type Principal } from '../../core/principal';
 import { ReviewDto, SetReviewDto } from '../dtos/review.dto';
 import { ResultReview, ResultReviewRepository } from '../repositories/result-review.repository';
-import { ReviewPacsRepository } from '../repositories/review-pacs.repository';
+import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { ResultNotFoundError } from '../review.errors';
 import { reviewerOf } from './correction.service';
 
@@ -19,13 +19,13 @@ export type StudyReviewStatus = 'ai' | 'reviewed' | 'rejected';
 export class ReviewService {
   constructor(
     private readonly reviews: ResultReviewRepository,
-    private readonly pacs: ReviewPacsRepository,
+    private readonly pacs: PacsGateway,
     private readonly audit: AuditService,
   ) {}
 
   async setStatus(principal: Principal, dto: SetReviewDto): Promise<ReviewDto> {
     // Only results that exist and segment this series can be reviewed; a typo must not create a phantom row.
-    const instances = await this.pacs.clientFor(dto.endpointId).retrieveSeriesMetadata(dto.study, dto.segSeriesInstanceUID);
+    const instances = await this.pacs.client(dto.endpointId, 'review').retrieveSeriesMetadata(dto.study, dto.segSeriesInstanceUID);
     const instance = instances.find((d) => getJsonString(d, 'SOPInstanceUID') === dto.segSopInstanceUID);
     if (!instance || getJsonString(instance, 'Modality') !== 'SEG') throw new ResultNotFoundError(`SEG ${dto.segSopInstanceUID} is not in series ${dto.segSeriesInstanceUID} on endpoint ${dto.endpointId}`);
     const reviewer = reviewerOf(principal);

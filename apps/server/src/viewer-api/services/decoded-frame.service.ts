@@ -1,9 +1,8 @@
 import { Injectable, UnprocessableEntityException } from '@nestjs/common';
-import { DicomError, DicomwebError, parseDicom } from '@covseg/dicom';
-import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
+import { DicomError, parseDicom } from '@covseg/dicom';
 import { DecodedFrameParamsDto } from '../dtos/decoded-frame.dto';
-import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
-import { PacsUnreachableError } from '../viewer.errors';
+import { pacsFailure } from '../../pacs/pacs.errors';
+import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 
 /** The instance was retrieved but its frame cannot be decoded (unsupported or corrupt compression). */
 export class FrameDecodeFailedError extends UnprocessableEntityException {
@@ -27,18 +26,16 @@ export interface DecodedFrame {
 @Injectable()
 export class DecodedFrameService {
   constructor(
-    private readonly endpoints: PacsEndpointService,
-    private readonly pacs: ViewerPacsRepository,
+    private readonly pacs: PacsGateway,
   ) {}
 
   async decode(params: DecodedFrameParamsDto, frame = 1): Promise<DecodedFrame> {
-    const client = this.pacs.clientFor(this.endpoints.getRecordOrFail(params.endpointId));
+    const client = this.pacs.client(params.endpointId, 'viewer');
     let bytes: Uint8Array;
     try {
       bytes = await client.retrieveInstance(params.study, params.series, params.instance);
     } catch (error) {
-      if (error instanceof DicomwebError) throw new PacsUnreachableError(`WADO-RS retrieve of instance ${params.instance} failed: ${error.message}`, { cause: error });
-      throw error;
+      throw pacsFailure(error, `WADO-RS retrieve of instance ${params.instance}`);
     }
     try {
       const instance = parseDicom(bytes);

@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { ConflictException, Inject, Injectable } from '@nestjs/common';
+import { pacsFailure } from '../../pacs/pacs.errors';
+import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
-import { PacsHttpRepository } from '../repositories/pacs-http.repository';
-import { ProxyMethodNotAllowedError } from '../viewer.errors';
+import { ProxyClientGoneError, ProxyMethodNotAllowedError } from '../viewer.errors';
 import { MetricsService } from '../../metrics/services/metrics.service';
 import { joinUnderBase, requireSafeProxyPath } from './proxy-path';
 
@@ -15,14 +16,15 @@ export interface ProxiedResponse {
 }
 
 /**
- * The browser's read-only window on a configured PACS: checks the path, injects the endpoint's
- * credentials server-side and hands back a streamed answer with only safe headers.
+ * The browser's read-only window on a configured PACS: checks the path, sends it through the PACS
+ * gateway (credentials added server-side, no redirects, capped body) and hands back a streamed answer
+ * with only safe headers. The PACS's own status passes through (its 404 stays a 404).
  */
 @Injectable()
 export class DicomwebProxyService {
   constructor(
     private readonly endpoints: PacsEndpointService,
-    private readonly http: PacsHttpRepository,
+    private readonly gateway: PacsGateway,
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
@@ -30,22 +32,17 @@ export class DicomwebProxyService {
     if (input.method !== 'GET' && input.method !== 'HEAD') throw new ProxyMethodNotAllowedError(input.method);
     const { path, query } = requireSafeProxyPath(input.rawPath, input.rawQuery);
     const record = this.endpoints.getRecordOrFail(input.endpointId);
-    const target = this.endpoints.getTarget(record);
-    const url = joinUnderBase(target.baseUrl, path, query);
-    const upstream = await this.http
-      .open({
-        method: input.method,
-        url,
-        authorization: target.authorization,
-        accept: input.accept,
-        timeoutMs: target.timeoutMs,
-        signal: input.signal,
-        describe: `${input.method} ${path}`,
-      })
+    if (record.baseUrl === null) throw new ConflictException(`PACS endpoint ${record.id} has no DICOMweb base URL (it is reached over DIMSE only)`);
+    // Re-checks the joined URL stays under the endpoint's base URL (same origin, path prefix).
+    joinUnderBase(record.baseUrl, path, query);
+    const upstream = await this.gateway
+      .open(record, { method: input.method, path: `/${path}`, query, headers: input.accept ? { accept: input.accept } : {}, signal: input.signal })
       .catch((error: unknown) => {
+        if (input.signal.aborted) throw new ProxyClientGoneError(`Proxying ${input.method} ${path}`);
         // /metrics: PACS errors by endpoint (the kind is the error class: a bounded label set).
-        if (!input.signal.aborted) this.metrics.pacsError(record.id, `proxy:${error instanceof Error ? error.name : 'unknown'}`);
-        throw error;
+        this.metrics.pacsError(record.id, `proxy:${error instanceof Error ? error.name : 'unknown'}`);
+        // 504 for a timeout, 502 for an unreachable PACS or a redirect; anything else is our bug (500).
+        throw pacsFailure(error, `Proxying ${input.method} ${path}`);
       });
     if (upstream.status >= 500 || upstream.status === 429) this.metrics.pacsError(record.id, `proxy:http-${upstream.status}`);
     const headers: Record<string, string> = {};
@@ -56,9 +53,7 @@ export class DicomwebProxyService {
       if (name === 'content-length' && upstream.headers.get('content-encoding')) continue;
       headers[name] = value;
     }
-    // A 3xx would point the browser at the PACS itself; report it as a gateway error instead.
-    const status = upstream.status >= 300 && upstream.status < 400 ? 502 : upstream.status;
-    if (status !== upstream.status) await upstream.body?.cancel();
-    return { status, headers, body: status === upstream.status ? upstream.body : null };
+    // Redirects never get here (the gateway refuses them: 502). The body is capped by the gateway's client.
+    return { status: upstream.status, headers, body: upstream.body };
   }
 }

@@ -2,8 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { parseDicom, SegmentCodes, tagOfKeyword, writeBinarySeg, type DicomJsonDataset } from '@covseg/dicom';
-import type { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
-import type { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
+import type { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { decodeSliceRuns } from '../../review/services/mask-rle';
 import type { CorrectionRepository } from '../../review/repositories/correction.repository';
 import type { ReviewService } from '../../review/services/review.service';
@@ -51,11 +50,10 @@ function serviceWith(segs: Array<{ metadata: DicomJsonDataset; bytes: Uint8Array
     retrieveSeriesMetadata: vi.fn(async (_study: string, seriesUID: string) => (seriesUID === series ? ctMetadata : [segs[Number(seriesUID.split('.')[2]) - 1]!.metadata])),
     retrieveInstance: vi.fn(async (_study: string, seriesUID: string) => segs[Number(seriesUID.split('.')[2]) - 1]!.bytes),
   };
-  const endpoints = { getRecordOrFail: vi.fn(() => ({ id: 'e' })) } as unknown as PacsEndpointService;
-  const pacs = { clientFor: vi.fn(() => client) } as unknown as ViewerPacsRepository;
+  const pacs = { client: vi.fn(() => client) } as unknown as PacsGateway;
   const reviews = { statusOf: vi.fn(() => undefined) } as unknown as ReviewService;
   const corrections = { list: vi.fn(() => []) } as unknown as CorrectionRepository;
-  return { service: new OverlayService(endpoints, pacs, reviews, corrections), client };
+  return { service: new OverlayService(pacs, reviews, corrections), client };
 }
 
 const query = { endpointId: '0b7b2c1e-6a51-4f39-9d1e-2a3b4c5d6e7f', study, series };

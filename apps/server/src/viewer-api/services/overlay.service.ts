@@ -1,12 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DicomError, DicomwebClient, DicomwebError, DicomwebHttpError, getJsonSequence, getJsonString, type LungFigures, lungFiguresOf, type MeasurementReport, readMeasurementReportFile, readSeg, type SegReadResult } from '@covseg/dicom';
+import { DicomError, DicomwebClient, getJsonSequence, getJsonString, type LungFigures, lungFiguresOf, type MeasurementReport, readMeasurementReportFile, readSeg, type SegReadResult } from '@covseg/dicom';
 import { CorrectionRepository } from '../../review/repositories/correction.repository';
 import { CORRECTION_CONTENT_LABEL } from '../../review/services/correction.service';
 import { ReviewService } from '../../review/services/review.service';
-import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 import { OverlayQueryDto, OverlaySegDto, OverlaySegmentDto, OverlaysDto } from '../dtos/overlay.dto';
-import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
-import { PacsResourceNotFoundError, PacsUnreachableError } from '../viewer.errors';
+import { callPacs } from '../../pacs/pacs.errors';
+import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { encodeSliceRuns } from '../../review/services/mask-rle';
 import { sourceGeometryOf, type SourceGeometry } from '../../review/services/source-geometry';
 
@@ -29,14 +28,13 @@ export class OverlayService {
   private readonly logger = new Logger(OverlayService.name);
 
   constructor(
-    private readonly endpoints: PacsEndpointService,
-    private readonly pacs: ViewerPacsRepository,
+    private readonly pacs: PacsGateway,
     private readonly reviews: ReviewService,
     private readonly corrections: CorrectionRepository,
   ) {}
 
   async getOverlays(query: OverlayQueryDto): Promise<OverlaysDto> {
-    const client = this.pacs.clientFor(this.endpoints.getRecordOrFail(query.endpointId));
+    const client = this.pacs.client(query.endpointId, 'viewer');
     const geometry = sourceGeometryOf(await this.pacsCall(() => client.retrieveSeriesMetadata(query.study, query.series), `WADO-RS metadata of series ${query.series}`));
     const candidates = await this.findReferencingSegs(client, query);
     const reports = candidates.some((c) => c.ours) ? await this.findOurReports(client, query) : [];
@@ -126,15 +124,9 @@ export class OverlayService {
     return reports;
   }
 
-  private async pacsCall<T>(run: () => Promise<T>, what: string): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      // A PACS 404 stays a 404 (the study or series is not there); only a failing PACS is a 502.
-      if (error instanceof DicomwebHttpError && error.status === 404) throw new PacsResourceNotFoundError(`${what} failed: the PACS has no such resource (404)`, { cause: error });
-      if (error instanceof DicomwebError) throw new PacsUnreachableError(`${what} failed: ${error.message}`, { cause: error });
-      throw error;
-    }
+  /** A PACS 404 stays a 404, a timeout is a 504, a failing PACS a 502 (pacs.errors.ts); our own errors stay 500. */
+  private pacsCall<T>(run: () => Promise<T>, what: string): Promise<T> {
+    return callPacs(what, run);
   }
 }
 

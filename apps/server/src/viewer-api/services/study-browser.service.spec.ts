@@ -1,8 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { tagOfKeyword, type DicomJsonDataset } from '@covseg/dicom';
 import type { JobRecord, JobRepository, JobStatus } from '../../jobs/repositories/job.repository';
-import type { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
-import type { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
+import type { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import type { CorrectionRepository } from '../../review/repositories/correction.repository';
 import type { ReviewService } from '../../review/services/review.service';
 import { StudyBrowserService, toStudySummary } from './study-browser.service';
@@ -46,12 +45,11 @@ describe('StudyBrowserService.searchStudies', () => {
       searchStudies: vi.fn(async () => [study()]),
       searchSeries: vi.fn(async () => segDescriptions.map((d) => ({ [tagOfKeyword('SeriesDescription')]: { vr: 'LO', Value: [d] } }) as DicomJsonDataset)),
     };
-    const endpoints = { getRecordOrFail: vi.fn(() => ({ id: 'e' })) } as unknown as PacsEndpointService;
-    const pacs = { clientFor: vi.fn(() => client) } as unknown as ViewerPacsRepository;
+    const pacs = { client: vi.fn(() => client) } as unknown as PacsGateway;
     const jobs = { list: vi.fn(() => jobList) } as unknown as JobRepository;
     const reviews = { studyStatuses: vi.fn(() => new Map()) } as unknown as ReviewService;
     const corrections = { list: vi.fn(() => []) } as unknown as CorrectionRepository;
-    return { service: new StudyBrowserService(endpoints, pacs, jobs, reviews, corrections), client };
+    return { service: new StudyBrowserService(pacs, jobs, reviews, corrections), client };
   }
 
   it('finds our SEG on the PACS by its SeriesDescription when no job here knows about it', async () => {

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DicomJsonDataset, DicomwebClient, DicomwebError, getJsonNumber, getJsonString, getJsonValues } from '@covseg/dicom';
+import { DicomJsonDataset, DicomwebClient, getJsonNumber, getJsonString, getJsonValues } from '@covseg/dicom';
 import { JobRecord, JobRepository } from '../../jobs/repositories/job.repository';
 import { CorrectionRepository } from '../../review/repositories/correction.repository';
 import { ReviewService, type StudyReviewStatus } from '../../review/services/review.service';
-import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 import { SeriesQueryDto, SeriesSummaryDto, StudySearchQueryDto, StudySummaryDto } from '../dtos/study.dto';
-import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
-import { PacsAnswerError, PacsUnreachableError } from '../viewer.errors';
+import { callPacs } from '../../pacs/pacs.errors';
+import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 
 const STUDY_LIMIT = 200;
 /** How many recent jobs are scanned for each study's status (the jobs table is small and indexed by time). */
@@ -21,15 +20,14 @@ const OUR_SEG_DESCRIPTION = /^\S+ \S+ infection\+lung(?: run [1-9][0-9]*)?$/;
 @Injectable()
 export class StudyBrowserService {
   constructor(
-    private readonly endpoints: PacsEndpointService,
-    private readonly pacs: ViewerPacsRepository,
+    private readonly pacs: PacsGateway,
     private readonly jobs: JobRepository,
     private readonly reviews: ReviewService,
     private readonly corrections: CorrectionRepository,
   ) {}
 
   async searchStudies(query: StudySearchQueryDto): Promise<StudySummaryDto[]> {
-    const client = this.pacs.clientFor(this.endpoints.getRecordOrFail(query.endpointId));
+    const client = this.pacs.client(query.endpointId, 'viewer');
     const qido: Record<string, string | number | string[]> = {
       limit: STUDY_LIMIT,
       includefield: ['ModalitiesInStudy', 'StudyDescription', 'AccessionNumber', 'PatientName', 'PatientID', 'StudyDate'],
@@ -84,7 +82,7 @@ export class StudyBrowserService {
   }
 
   async listSeries(query: SeriesQueryDto): Promise<SeriesSummaryDto[]> {
-    const client = this.pacs.clientFor(this.endpoints.getRecordOrFail(query.endpointId));
+    const client = this.pacs.client(query.endpointId, 'viewer');
     const series = await this.query(
       () => client.searchSeries(query.study, { includefield: ['SeriesDescription', 'NumberOfSeriesRelatedInstances', 'SeriesNumber', 'Modality'] }),
       `QIDO-RS series of study ${query.study}`,
@@ -101,14 +99,9 @@ export class StudyBrowserService {
       .sort((a, b) => Number(a.seriesNumber || 0) - Number(b.seriesNumber || 0));
   }
 
-  /** Runs a PACS query, turning library errors into gateway errors that name the operation. */
-  private async query<T>(run: () => Promise<T>, what: string): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof DicomwebError) throw new PacsUnreachableError(`${what} failed: ${error.message}`, { cause: error });
-      throw new PacsAnswerError(`${what} failed: ${(error as Error).message}`, { cause: error });
-    }
+  /** Runs a PACS query: a PACS 404 stays 404, a timeout is 504, a failing PACS 502; our own errors stay 500. */
+  private query<T>(run: () => Promise<T>, what: string): Promise<T> {
+    return callPacs(what, run);
   }
 }
 

@@ -3,9 +3,8 @@ import { DicomwebError, getJsonString } from '@covseg/dicom';
 import { JobRecord, JobRepository } from '../../jobs/repositories/job.repository';
 import { CorrectionRepository } from '../../review/repositories/correction.repository';
 import { ReviewService } from '../../review/services/review.service';
-import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 import { WorklistOutcome, WorklistQueryDto, WorklistRowDto } from '../dtos/worklist.dto';
-import { ViewerPacsRepository } from '../repositories/viewer-pacs.repository';
+import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 
 const JOB_WINDOW = 200;
 /** Studies looked up on the PACS per request, this many at a time. */
@@ -31,8 +30,7 @@ export class WorklistService {
 
   constructor(
     private readonly jobs: JobRepository,
-    private readonly endpoints: PacsEndpointService,
-    private readonly pacs: ViewerPacsRepository,
+    private readonly pacs: PacsGateway,
     private readonly reviews: ReviewService,
     private readonly corrections: CorrectionRepository,
   ) {}
@@ -81,7 +79,7 @@ export class WorklistService {
       await Promise.all(
         wanted.slice(i, i + LOOKUP_PARALLEL).map(async (job) => {
           try {
-            const client = this.pacs.clientFor(this.endpoints.getRecordOrFail(job.pacsEndpointId));
+            const client = this.pacs.client(job.pacsEndpointId, 'viewer');
             const [study] = await client.searchStudies({ StudyInstanceUID: job.studyInstanceUID, includefield: ['AccessionNumber', 'PatientID', 'StudyDate', 'StudyDescription'] });
             if (!study) return;
             found.set(`${job.pacsEndpointId}|${job.studyInstanceUID}`, {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { type DicomJsonDataset, getJsonNumber, getJsonString } from '@covseg/dicom';
-import { DicomwebRepository } from '../../pacs/repositories/dicomweb.repository';
+import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { JobService } from '../../jobs/services/job.service';
 import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 import { StudyWatcherRecord, StudyWatcherRepository } from '../repositories/study-watcher.repository';
@@ -49,7 +49,7 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
     @Inject(PacsEndpointService) private readonly endpoints: PacsEndpointService,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(MetricsService) private readonly metrics: MetricsService,
-    @Inject(DicomwebRepository) private readonly dicomweb: DicomwebRepository,
+    @Inject(PacsGateway) private readonly gateway: PacsGateway,
     @Inject(JobService) private readonly jobService: JobService,
   ) {}
 
@@ -182,7 +182,7 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
 
   private client(watcher: StudyWatcherRecord) {
     const endpoint = this.endpoints.getRecordOrFail(watcher.pacsEndpointId);
-    return this.dicomweb.createClient(this.endpoints.getClientOptions(endpoint));
+    return this.gateway.client(endpoint, 'watcher');
   }
 
   /** Every study matching the modality filter from the watermark on, all pages, deduplicated. */
