@@ -59,6 +59,8 @@ export interface AppConfig {
   dicom: DicomListenerConfig | undefined;
   /** Our AE title: the called AE of the listener and the calling AE of our C-STORE/C-ECHO SCU. */
   dicomAeTitle: string;
+  /** How often (ms) the background health monitor probes every enabled PACS endpoint; /api/health answers from its cache. */
+  healthProbeIntervalMs: number;
 }
 
 /** The C-STORE SCP's settings (DICOM_* variables). */
@@ -181,6 +183,7 @@ export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
     uploadParseMaxElements: integer(env, 'UPLOAD_PARSE_MAX_ELEMENTS', 20_000, 100, 10_000_000),
     dicom: dicomListener(env, dataDir),
     dicomAeTitle: aeTitle(env, 'DICOM_AE_TITLE', 'COVSEG'),
+    healthProbeIntervalMs: integer(env, 'HEALTH_PROBE_INTERVAL_MS', 30_000, 200, 3600_000),
   };
 }
 

@@ -18,11 +18,14 @@ export interface ProbeResult {
 export class PacsProbeService {
   constructor(private readonly gateway: PacsGateway) {}
 
-  /** QIDO-RS `GET /studies?limit=1`; also returns the first study UID, to probe WADO with. */
-  async probeQido(endpoint: PacsEndpointRecord, timeoutMs?: number): Promise<ProbeResult & { studyInstanceUID?: string }> {
+  /**
+   * QIDO-RS `GET /studies?limit=1`; also returns the first study UID, to probe WADO with. `signal` ends it
+   * whatever the PACS does (the timeout restarts with each body chunk, so a slow drip alone never ends it).
+   */
+  async probeQido(endpoint: PacsEndpointRecord, timeoutMs?: number, signal?: AbortSignal): Promise<ProbeResult & { studyInstanceUID?: string }> {
     const client = this.gateway.client(endpoint, 'probe', { timeoutMs });
     return timed(async () => {
-      const [first] = await client.searchStudies({ limit: 1 });
+      const [first] = await client.searchStudies({ limit: 1 }, signal);
       return { studyInstanceUID: first ? getJsonString(first, 'StudyInstanceUID') : undefined };
     });
   }
