@@ -2,6 +2,7 @@ import { DicomwebError, DimseError, retry } from '@covseg/dicom';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { OutboxEntry, OutboxRepository } from '../repositories/outbox.repository';
 import { JobContext } from './job-context';
+import { DeliveryUnconfirmedError } from './job.errors';
 import { ResultTransport } from './result-transport';
 
 /**
@@ -14,12 +15,18 @@ import { ResultTransport } from './result-transport';
  */
 export async function storeObjects(context: JobContext, transport: ResultTransport, studyInstanceUID: string, objects: readonly Uint8Array[]): Promise<void> {
   for (const bytes of objects) {
-    await retry(() => transport.deliver([bytes], studyInstanceUID, context.signal), {
-      retries: context.retry.retries,
-      backoffMs: context.retry.baseMs,
-      signal: context.signal,
-      shouldRetry: mayRedeliver,
-    });
+    try {
+      await retry(() => transport.deliver([bytes], studyInstanceUID, context.signal), {
+        retries: context.retry.retries,
+        backoffMs: context.retry.baseMs,
+        signal: context.signal,
+        shouldRetry: mayRedeliver,
+      });
+    } catch (error) {
+      // A transient STOW failure we did not repeat: say so, rather than "the PACS did not answer after N attempts".
+      if (error instanceof DicomwebError && error.transient && !PacsGateway.mayResend(error) && !context.signal.aborted) throw new DeliveryUnconfirmedError(error);
+      throw error;
+    }
   }
 }
 

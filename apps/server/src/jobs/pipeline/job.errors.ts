@@ -79,3 +79,15 @@ export class ReceivedSeriesMissingError extends JobError {
     super(`No received instances of series ${seriesInstanceUID} are left on this server; push the series again`, 'received-series-missing');
   }
 }
+
+/**
+ * A STOW-RS whose outcome is unknown (500, timeout, connection lost mid-request): the PACS may have
+ * stored it, so it was not sent again. The outbox keeps the result and its sweeper retries the
+ * delivery later (the same SOP Instance UIDs: a store that did happen is replaced, not duplicated).
+ */
+export class DeliveryUnconfirmedError extends JobError {
+  override name = 'DeliveryUnconfirmedError';
+  constructor(cause: Error) {
+    super(`The PACS did not confirm storing the result, which was not re-sent blindly (the outbox retries the delivery later): ${cause.message}`, 'pacs-stow-unconfirmed', { cause });
+  }
+}

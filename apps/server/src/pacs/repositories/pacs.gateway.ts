@@ -1,5 +1,5 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { DicomwebClient, type DicomwebAuth, DicomwebError, DicomwebHttpError, DicomwebNetworkError, type RawRequest, type RawResponse } from '@covseg/dicom';
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { DicomwebClient, type DicomwebAuth, DicomwebHttpError, DicomwebNetworkError, type RawRequest, type RawResponse } from '@covseg/dicom';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { SecretCipher } from '../../core/services/secret-cipher';
 import { OwnRequestMarker } from '../services/own-request-marker';
@@ -35,7 +35,8 @@ export class PacsGateway {
    */
   client(endpointOrId: PacsEndpointRecord | string, use: PacsUse, options: { timeoutMs?: number } = {}): DicomwebClient {
     const endpoint = typeof endpointOrId === 'string' ? this.recordOrFail(endpointOrId) : endpointOrId;
-    if (endpoint.baseUrl === null) throw new DicomwebError(`PACS endpoint ${endpoint.id} has no DICOMweb base URL (it is reached over DIMSE only)`, { transient: false });
+    // A conflict with the endpoint's configuration (409), not a PACS failure.
+    if (endpoint.baseUrl === null) throw new ConflictException(`PACS endpoint ${endpoint.id} has no DICOMweb base URL (it is reached over DIMSE only)`);
     return new DicomwebClient({
       baseUrl: endpoint.baseUrl,
       timeoutMs: Math.min(endpoint.timeoutMs, options.timeoutMs ?? endpoint.timeoutMs),

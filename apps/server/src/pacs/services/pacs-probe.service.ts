@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { getJsonString } from '@covseg/dicom';
+import { type DicomJsonDataset, getJsonString } from '@covseg/dicom';
 import { PacsEndpointRecord } from '../repositories/pacs-endpoint.repository';
 import { PacsGateway } from '../repositories/pacs.gateway';
 
@@ -19,25 +19,48 @@ export class PacsProbeService {
   constructor(private readonly gateway: PacsGateway) {}
 
   /**
-   * QIDO-RS `GET /studies?limit=1`; also returns the first study UID, to probe WADO with. `signal` ends it
-   * whatever the PACS does (the timeout restarts with each body chunk, so a slow drip alone never ends it).
+   * QIDO-RS `GET /studies?limit=1`; also returns the first study UID, to probe WADO with. `signal` (the
+   * health monitor's shutdown) ends it early.
    */
   async probeQido(endpoint: PacsEndpointRecord, timeoutMs?: number, signal?: AbortSignal): Promise<ProbeResult & { studyInstanceUID?: string }> {
-    const client = this.gateway.client(endpoint, 'probe', { timeoutMs });
-    return timed(async () => {
-      const [first] = await client.searchStudies({ limit: 1 }, signal);
-      return { studyInstanceUID: first ? getJsonString(first, 'StudyInstanceUID') : undefined };
-    });
+    const result = await this.get(endpoint, '/studies', 'limit=1', timeoutMs, signal);
+    if (!result.ok || result.body === undefined) return strip(result);
+    try {
+      const studies = result.body.trim() ? (JSON.parse(result.body) as DicomJsonDataset[]) : [];
+      const studyInstanceUID = Array.isArray(studies) && studies[0] ? getJsonString(studies[0], 'StudyInstanceUID') : undefined;
+      return { ...strip(result), studyInstanceUID };
+    } catch (error) {
+      return { ok: false, status: result.status, latencyMs: result.latencyMs, error: `QIDO-RS answered with invalid JSON (${(error as Error).message})` };
+    }
   }
 
   /** WADO-RS metadata of one study the PACS holds. */
   async probeWado(endpoint: PacsEndpointRecord, studyInstanceUID: string | undefined): Promise<ProbeResult> {
     if (!studyInstanceUID) return { ok: false, latencyMs: 0, error: 'WADO-RS not probed: the PACS returned no study to ask for' };
-    const client = this.gateway.client(endpoint, 'probe');
-    return timed(async () => {
-      await client.retrieveStudyMetadata(studyInstanceUID);
-      return {};
-    });
+    if (!/^[0-9.]{1,64}$/.test(studyInstanceUID)) return { ok: false, latencyMs: 0, error: 'WADO-RS not probed: the PACS returned a study UID that is not a DICOM UID' };
+    return strip(await this.get(endpoint, `/studies/${studyInstanceUID}/metadata`, undefined));
+  }
+
+  /** One GET through the gateway (capped, no redirects, no retry); the body read as text for a 2xx. */
+  private async get(endpoint: PacsEndpointRecord, path: string, query: string | undefined, timeoutMs?: number, signal?: AbortSignal): Promise<ProbeResult & { body?: string }> {
+    const started = performance.now();
+    const limitMs = Math.min(timeoutMs ?? endpoint.timeoutMs, endpoint.timeoutMs);
+    // The timeout of open() covers the headers; this one also ends a PACS that stalls mid-body.
+    const deadline = AbortSignal.timeout(limitMs);
+    const whole = signal ? AbortSignal.any([deadline, signal]) : deadline;
+    try {
+      const client = this.gateway.client(endpoint, 'probe', { timeoutMs });
+      const response = await client.open({ method: 'GET', path, query, headers: { accept: 'application/dicom+json' }, signal: whole });
+      if (response.status < 200 || response.status >= 300) {
+        await response.body?.cancel();
+        return { ok: false, status: response.status, latencyMs: Math.round(performance.now() - started), error: `GET ${response.url} answered ${response.status}` };
+      }
+      const body = await new Response(response.body).text();
+      return { ok: true, status: response.status, latencyMs: Math.round(performance.now() - started), body };
+    } catch (error) {
+      if (whole.aborted) return { ok: false, latencyMs: Math.round(performance.now() - started), error: `GET ${path}: no complete answer within ${limitMs} ms` };
+      return failed(error, started);
+    }
   }
 
   /**
@@ -64,14 +87,9 @@ export class PacsProbeService {
   }
 }
 
-async function timed<T extends object>(run: () => Promise<T>): Promise<ProbeResult & T> {
-  const started = performance.now();
-  try {
-    const extra = await run();
-    return { ok: true, latencyMs: Math.round(performance.now() - started), ...extra };
-  } catch (error) {
-    return failed(error, started) as ProbeResult & T;
-  }
+function strip(result: ProbeResult & { body?: string }): ProbeResult {
+  const { body: _body, ...rest } = result;
+  return rest;
 }
 
 function failed(error: unknown, started: number): ProbeResult {
