@@ -20,6 +20,8 @@ export async function loadLidcVolume(): Promise<CtVolumeInput & { sliceZ: number
     sliceSpacingMm: g.sliceSpacingMm,
     // +x in LPS is patient Left: columns run toward the patient's left when the row direction has +x.
     columnsIncreaseTowardPatientLeft: g.rowDirection[0] > 0,
+    slicesIncreaseTowardHead: g.normal[2] >= 0,
+    rowsIncreaseTowardPosterior: g.columnDirection[1] >= 0,
     sliceZ: g.positions.map((p) => p[2]),
   };
 }

@@ -1,14 +1,29 @@
 import type { VolumeDims } from './lung-mask';
 import { LUNG_SIDE_LEFT, LUNG_SIDE_NONE, LUNG_SIDE_RIGHT } from './lung-side';
 import { closeSquare, fillHoles } from './morphology-2d';
+import { ConcavityScratch, fillPleuralConcavities } from './pleural-concavities';
 import { forEachRun, RunStack } from './runs';
+
+export interface SliceCloserOptions {
+  /** The HU volume (slice-major like `side`): pleural pockets are filled only where it is below 200 HU. */
+  hu: Int16Array;
+  /** Whether increasing column points to the patient's left (the right lung's mediastinum is then at higher columns). */
+  leftIsHighColumn: boolean;
+  /** Whether increasing row points to the patient's back (the usual axial orientation). */
+  posteriorIsHighRow: boolean;
+  /** Per slice, row runs ([start, end) volume indices) of the airway tree: never lung, whatever the closing bridged. */
+  airway?: readonly Int32Array[];
+}
 
 /**
  * Returns a function that closes and fills one slice, per side, inside that side's bounding box
- * (the last step of computeLungMask): writes the slice's side labels and its 0/1 mask. Slices are
- * independent, so they may be finished in any order; the scratch buffers are allocated once here.
+ * (the last step of computeLungMask), then adds the dense pleura-based pockets of the lung's hull
+ * (fillPleuralConcavities) and clears the airway: writes the slice's side labels and its 0/1 mask.
+ * Slices are independent, so they may be finished in any order; the scratch buffers are allocated once here.
  */
-export function createSliceCloser(side: Uint8Array, mask: Uint8Array, dims: VolumeDims, radius: number): (z: number) => void {
+export function createSliceCloser(side: Uint8Array, mask: Uint8Array, dims: VolumeDims, radius: number, options: SliceCloserOptions): (z: number) => void {
+  const { hu, leftIsHighColumn, posteriorIsHighRow, airway } = options;
+  const concavities = new ConcavityScratch(dims.columns, dims.rows);
   const { columns, rows } = dims;
   const plane = columns * rows;
   const crop = new Uint8Array(plane);
@@ -46,6 +61,10 @@ export function createSliceCloser(side: Uint8Array, mask: Uint8Array, dims: Volu
       }
       closeSquare(crop, w, h, radius, padded, tmp);
       fillHoles(crop, w, h, scratch, stack);
+      // The right lung (at low columns when columns run to the patient's left) has its mediastinum toward +x.
+      const medialSign = (s === LUNG_SIDE_RIGHT) === leftIsHighColumn ? 1 : -1;
+      const origin = base + y0 * columns + x0;
+      fillPleuralConcavities(crop, w, h, (x, y) => hu[origin + y * columns + x]!, { medialSign, posteriorSign: posteriorIsHighRow ? 1 : -1 }, concavities);
       for (let y = 0; y < h; y++) {
         const row = base + (y0 + y) * columns + x0;
         for (let x = 0; x < w; x++) {
@@ -55,6 +74,13 @@ export function createSliceCloser(side: Uint8Array, mask: Uint8Array, dims: Volu
           mask[row + x] = 1;
           side[row + x] = s;
         }
+      }
+    }
+    const runs = airway?.[z];
+    if (runs) {
+      for (let k = 0; k < runs.length; k += 2) {
+        mask.fill(0, runs[k]!, runs[k + 1]!);
+        side.fill(none, runs[k]!, runs[k + 1]!);
       }
     }
   };

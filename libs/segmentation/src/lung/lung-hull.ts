@@ -10,7 +10,7 @@ function cross(p: Int32Array, o: number, a: number, b: number): number {
  * Convex hull (monotone chain) of points given as [x, y] pairs already sorted by y, then x.
  * @returns hull vertex indices in order (counter-clockwise in image coordinates); `out` is scratch.
  */
-function convexHull(points: Int32Array, n: number, out: Int32Array): number {
+export function convexHull(points: Int32Array, n: number, out: Int32Array): number {
   if (n < 3) {
     for (let i = 0; i < n; i++) out[i] = i;
     return n;

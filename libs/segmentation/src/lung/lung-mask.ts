@@ -1,10 +1,11 @@
 import { InvalidInputError } from '../errors';
 import { createAirwayFilter } from './airway-filter';
+import { removeAirwayTree } from './airway-tree';
 import { createSliceCloser } from './close-and-fill';
 import { LUNG_SIDE_LEFT, LUNG_SIDE_NONE, LUNG_SIDE_RIGHT } from './lung-side';
 import { findLargestComponents3d, type KeptComponent } from './connected-components-3d';
 import { clearBorderConnected } from './morphology-2d';
-import { RunStack } from './runs';
+import { RunStack, spanFill } from './runs';
 
 /** Volume size in voxels; arrays are slice-major: `z * rows * columns + y * columns + x`. */
 export interface VolumeDims {
@@ -30,12 +31,20 @@ export const LUNG_MASK_SPACING_RANGE_MM = { inPlane: { min: 0.05, max: 10 }, sli
 export interface LungMaskOptions {
   /** Voxels below this HU are air-like (default -320). */
   thresholdHu?: number;
-  /** Radius of the per-slice closing that pulls pleura-based consolidation into the lung (default 10 mm). */
+  /**
+   * Radius of the per-slice square closing that smooths the lung outline (default 4 mm). Dense lesions
+   * against the pleura are added by the hull-pocket step instead (see fillPleuralConcavities): a wide
+   * square closing drew straight edges and boxes along the mediastinum and still left big lesions out.
+   */
   closingRadiusMm?: number;
   /** A second component is kept as lung when at least this fraction of the largest (default 0.15). */
   secondComponentRatio?: number;
-  /** Drop small 2-D lung blobs at the midline (the trachea) per slice; default true. */
+  /** Remove the trachea and main bronchi (3-D airway tree from the top, plus small midline blobs per slice); default true. */
   removeAirways?: boolean;
+  /** True (default) when increasing slice index points toward the head (slice normal with +z in LPS). */
+  slicesIncreaseTowardHead?: boolean;
+  /** True (default) when increasing row points to the patient's back (column direction +y in LPS). */
+  rowsIncreaseTowardPosterior?: boolean;
   /**
    * Whether increasing column index points to the patient's left. True for the usual axial
    * orientation (row direction cosine +x in LPS, where +x is patient Left). Default true.
@@ -100,7 +109,8 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
   const thresholdHu = Math.min(32768, Math.max(-32768, Math.ceil(options.thresholdHu ?? -320)));
   const ratio = options.secondComponentRatio ?? 0.15;
   const leftIsHighColumn = options.columnsIncreaseTowardPatientLeft ?? true;
-  const radius = Math.round((options.closingRadiusMm ?? 10) / Math.min(spacing.rowSpacingMm, spacing.columnSpacingMm));
+  const radius = Math.round((options.closingRadiusMm ?? 4) / Math.min(spacing.rowSpacingMm, spacing.columnSpacingMm));
+  const removeAirways = options.removeAirways ?? true;
 
   const air = new Uint8Array(hu.length);
   const stack = new RunStack();
@@ -111,6 +121,12 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
     for (let i = base, end = base + plane; i < end; i++) air[i] = (hu[i]! - thresholdHu) >>> 31;
     clearBorderConnected(air.subarray(base, base + plane), columns, rows, stack);
   }
+
+  // The trachea and main bronchi leave the air before the components are found: they usually join
+  // both lungs into one component, which then had to be split by a straight cut.
+  const airway = removeAirways
+    ? removeAirwayTree(air, hu, dims, spacing, { slicesIncreaseTowardHead: options.slicesIncreaseTowardHead ?? true })
+    : undefined;
 
   // air becomes: 0 background, 2 dropped air, 3 / 4 the kept components (largest first).
   const kept = findLargestComponents3d(air, columns, rows, 2, ratio);
@@ -126,18 +142,19 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
     fillRuns(side, second.runs, firstIsHighColumn ? lowSide : highSide);
   } else if (kept.length === 1) {
     splitByMidline(kept[0]!.runs, columns, side, leftIsHighColumn);
+    splitSlicesByBlob(side, dims, leftIsHighColumn, stack);
   }
 
   // The kept components' runs are exactly the lung voxels of `side` at this point.
-  const removeAirways = options.removeAirways ?? true ? createAirwayFilter(side, dims, spacing, { lungRuns: kept.map((c) => c.runs) }) : undefined;
+  const removeMidlineBlobs = removeAirways ? createAirwayFilter(side, dims, spacing, { lungRuns: kept.map((c) => c.runs) }) : undefined;
   const mask = new Uint8Array(hu.length);
-  const closeAndFill = createSliceCloser(side, mask, dims, radius);
+  const closeAndFill = createSliceCloser(side, mask, dims, radius, { hu, leftIsHighColumn, posteriorIsHighRow: options.rowsIncreaseTowardPosterior ?? true, ...(airway ? { airway } : {}) });
   return {
     mask,
     side,
     components: kept.length,
     finishSlice: (z) => {
-      removeAirways?.(z);
+      removeMidlineBlobs?.(z);
       closeAndFill(z);
     },
   };
@@ -169,6 +186,63 @@ function splitByMidline(runs: Int32Array, columns: number, side: Uint8Array, lef
     const split = Math.min(end, Math.max(start, start - (start % columns) + mid));
     side.fill(low, start, split);
     side.fill(high, split, end);
+  }
+}
+
+/**
+ * After splitByMidline's one straight cut through the whole volume, settles each slice by its 2-D lung
+ * blobs: a blob lying mostly on one side of the cut (a lung that crosses the midline, e.g. the left lung
+ * behind the heart) goes wholly to that side; a blob with at least a quarter on each side (both lungs
+ * touching at the anterior or posterior junction line) is cut at its own emptiest column in the middle
+ * third of its width, on this slice only, so the cut follows the junction from slice to slice.
+ */
+function splitSlicesByBlob(side: Uint8Array, dims: VolumeDims, leftIsHighColumn: boolean, stack: RunStack): void {
+  const { columns, rows, slices } = dims;
+  const plane = columns * rows;
+  const low = leftIsHighColumn ? LUNG_SIDE_RIGHT : LUNG_SIDE_LEFT;
+  const high = leftIsHighColumn ? LUNG_SIDE_LEFT : LUNG_SIDE_RIGHT;
+  const blobs = new Uint8Array(plane);
+  const runs = new RunStack();
+  const histogram = new Int32Array(columns);
+  for (let z = 0; z < slices; z++) {
+    const s = side.subarray(z * plane, (z + 1) * plane);
+    if (s.indexOf(LUNG_SIDE_RIGHT) < 0 && s.indexOf(LUNG_SIDE_LEFT) < 0) continue;
+    for (let i = 0; i < plane; i++) blobs[i] = s[i] === LUNG_SIDE_NONE ? 0 : 1;
+    for (let seed = blobs.indexOf(1); seed >= 0; seed = blobs.indexOf(1, seed + 1)) {
+      runs.top = 0;
+      const count = spanFill(blobs, columns, plane, seed, 1, 2, stack, runs);
+      let lowCount = 0;
+      let minX = columns;
+      let maxX = -1;
+      histogram.fill(0);
+      for (let k = 0; k < runs.top; k += 2) {
+        const start = runs.data[k]!;
+        const end = runs.data[k + 1]!;
+        const x = start % columns;
+        minX = Math.min(minX, x);
+        maxX = Math.max(maxX, x + end - start - 1);
+        for (let i = start; i < end; i++) {
+          if (s[i] === low) lowCount++;
+          histogram[i - start + x]!++;
+        }
+      }
+      const lowShare = lowCount / count;
+      let cut: number;
+      if (lowShare >= 0.75) cut = columns;
+      else if (lowShare <= 0.25) cut = 0;
+      else {
+        const third = Math.floor((maxX - minX + 1) / 3);
+        cut = minX + third;
+        for (let x = minX + third; x <= maxX - third; x++) if (histogram[x]! < histogram[cut]!) cut = x;
+      }
+      for (let k = 0; k < runs.top; k += 2) {
+        const start = runs.data[k]!;
+        const end = runs.data[k + 1]!;
+        const split = Math.min(end, Math.max(start, start - (start % columns) + cut));
+        s.fill(low, start, split);
+        s.fill(high, split, end);
+      }
+    }
   }
 }
 

@@ -100,16 +100,19 @@ describe('segmentVolume', () => {
 });
 
 describe('segmentVolume with a consolidation too wide for the lung mask closing', () => {
-  // A 9 px (18 mm) radius dense lesion centred on the left lung's lateral wall: the mask's 10 mm
-  // closing cannot bridge it, so the classical mask has a notch there.
+  // A 9 px (18 mm) radius dense lesion centred on the left lung's lateral wall: the mask's 4 mm
+  // closing cannot bridge it; the hull-pocket step of the lung mask must.
   const big = buildChestPhantom({ lesionRadius: 9 });
   const insideLesion = at(big.lesion.cx - 6, big.lesion.cy, 10);
   const chestWall = at(big.lesion.cx + 6, big.lesion.cy, 10);
 
-  it('misses the notch when infection is confined to the lung mask', async () => {
+  it('keeps the consolidation inside the lung mask, and infected, with the default region', async () => {
     const r = await segmentVolume(model, big);
-    expect(r.lung[insideLesion]).toBe(0);
-    expect(r.infection[insideLesion]).toBe(0);
+    expect(r.lung[insideLesion]).toBe(1);
+    expect(r.lungSide[insideLesion]).toBe(2);
+    expect(r.infection[insideLesion]).toBe(1);
+    expect(r.lung[chestWall]).toBe(0);
+    expect(r.infection[chestWall]).toBe(0);
   });
 
   it('counts the consolidation as infected left lung with infectionRegion lung-hull, but not the chest wall', async () => {
@@ -120,8 +123,9 @@ describe('segmentVolume with a consolidation too wide for the lung mask closing'
     expect(r.lungSide[insideLesion]).toBe(2);
     expect(r.infection[chestWall]).toBe(0);
     expect(r.quantification.infectionOutsideLungMl).toBe(0);
-    expect(r.quantification.lungMl).toBeGreaterThan(confined.quantification.lungMl);
-    expect(r.quantification.left!.infectionMl).toBeGreaterThan(confined.quantification.left!.infectionMl);
+    // The default mask already holds the lesion: the hull can only add to it.
+    expect(r.quantification.lungMl).toBeGreaterThanOrEqual(confined.quantification.lungMl);
+    expect(r.quantification.left!.infectionMl).toBeGreaterThanOrEqual(confined.quantification.left!.infectionMl);
   });
 
   it('rejects an unknown infection region', async () => {

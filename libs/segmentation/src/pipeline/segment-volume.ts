@@ -24,6 +24,10 @@ export interface CtVolumeInput {
   sliceSpacingMm: number;
   /** True (default) when increasing column points to patient Left (+x in LPS), as for a row direction of [1, 0, 0]. */
   columnsIncreaseTowardPatientLeft?: boolean;
+  /** True (default) when increasing slice index points toward the head (a slice normal with +z in LPS); the airway tree is traced from the head end. */
+  slicesIncreaseTowardHead?: boolean;
+  /** True (default) when increasing row points to the patient's back (column direction +y in LPS). */
+  rowsIncreaseTowardPosterior?: boolean;
 }
 
 export interface SegmentVolumeProgress {
@@ -38,7 +42,7 @@ export interface SegmentVolumeProgress {
 
 export interface SegmentVolumeOptions {
   onProgress?: (progress: SegmentVolumeProgress) => void;
-  lung?: Omit<LungMaskOptions, 'columnsIncreaseTowardPatientLeft'>;
+  lung?: Omit<LungMaskOptions, 'columnsIncreaseTowardPatientLeft' | 'slicesIncreaseTowardHead' | 'rowsIncreaseTowardPosterior'>;
   /**
    * Where infection may be: 'lung' (default) keeps it inside the classical lung mask. 'lung-hull'
    * allows it anywhere in the per-slice convex hull of each lung and adds it to the lung, so a large
@@ -104,6 +108,8 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
   const lungMask = startLungMask(hu, { columns, rows, slices }, spacing, {
     ...options.lung,
     columnsIncreaseTowardPatientLeft: volume.columnsIncreaseTowardPatientLeft ?? true,
+    slicesIncreaseTowardHead: volume.slicesIncreaseTowardHead ?? true,
+    rowsIncreaseTowardPosterior: volume.rowsIncreaseTowardPosterior ?? true,
   });
   // The hulls need every slice's final side map; the default region streams slices instead (below).
   let finished = 0;

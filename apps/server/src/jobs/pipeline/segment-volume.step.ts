@@ -51,5 +51,9 @@ export function segmentationInputOf(volume: CtVolume): CtVolumeInput {
     sliceSpacingMm: geometry.sliceSpacingMm,
     // LPS: a row direction with positive x means columns run toward the patient's left.
     columnsIncreaseTowardPatientLeft: geometry.rowDirection[0] >= 0,
+    // Slices are sorted along the normal; +z in LPS is superior, so a normal with +z runs feet to head.
+    slicesIncreaseTowardHead: geometry.normal[2] >= 0,
+    // +y in LPS is posterior: rows run toward the patient's back when the column direction has +y.
+    rowsIncreaseTowardPosterior: geometry.columnDirection[1] >= 0,
   };
 }

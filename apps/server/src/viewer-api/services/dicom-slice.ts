@@ -8,6 +8,8 @@ export interface PreparedDicomSlice {
   rows: number;
   /** The lung frame (pixels), or undefined when the slice has too little lung to segment. */
   frame: PixelRect | undefined;
+  /** The slice's classical lung mask (0/1, columns x rows): infection is kept inside it, as in jobs. */
+  lung: Uint8Array;
 }
 
 /** What preparing a slice needs of the model contract (plain data, so it crosses to a worker thread). */
@@ -57,7 +59,7 @@ export async function prepareDicomSlice(bytes: Uint8Array, preparation: SlicePre
     const gray = windowToUint8(hu, preparation.windowCenter, preparation.windowWidth);
     const lung = computeLungMask(hu, { columns, rows, slices: 1 }, { rowSpacingMm, columnSpacingMm, sliceSpacingMm: 1 });
     const frame = computeLungFrame(lung.mask, columns, rows, { rowSpacingMm, columnSpacingMm }, preparation);
-    return { gray, columns, rows, frame };
+    return { gray, columns, rows, frame, lung: lung.mask };
   } catch (error) {
     if (error instanceof DicomSliceRejectedError) throw error;
     if (error instanceof DicomError || error instanceof InvalidInputError) return refuse(error.message, error);

@@ -20,7 +20,8 @@ const MAX_SIDE = 4096;
 
 /**
  * The prototype's one-slice flow (`POST /api/segment-image`): PNG/JPEG/TIFF/WebP are taken as already
- * lung-windowed and framed (docs/CONTRACTS.md §1); DICOM slices are windowed and framed here.
+ * lung-windowed; a full-field picture is framed to the lungs found in it, and infection kept inside them
+ * (segmentGrayImage). DICOM slices are windowed, framed and clipped to their HU lung mask here.
  */
 @Injectable()
 export class SegmentImageService {
@@ -67,9 +68,14 @@ export class SegmentImageService {
       const { x, y, width, height } = slice.frame;
       const crop = new Uint8Array(width * height);
       for (let row = 0; row < height; row++) crop.set(slice.gray.subarray((y + row) * slice.columns + x, (y + row) * slice.columns + x + width), row * width);
-      const framed = await segmentGrayImage(model, { pixels: crop, width, height });
-      // Everything outside the frame stays 0 (docs/CONTRACTS.md §1, postprocessing).
-      for (let row = 0; row < height; row++) mask.set(framed.mask.subarray(row * width, (row + 1) * width), (y + row) * slice.columns + x);
+      // Framed here from the HU lung mask: the picture path's own lung finding would only guess it again.
+      const framed = await segmentGrayImage(model, { pixels: crop, width, height }, { findLungs: false });
+      // Everything outside the frame stays 0 (docs/CONTRACTS.md §1, postprocessing), and so does everything
+      // outside the lung, as in jobs (segmentVolume keeps infection inside the lung mask).
+      for (let row = 0; row < height; row++) {
+        const at = (y + row) * slice.columns + x;
+        for (let col = 0; col < width; col++) mask[at + col] = framed.mask[row * width + col]! & slice.lung[at + col]!;
+      }
     }
     let count = 0;
     for (let i = 0; i < mask.length; i++) count += mask[i]!;
