@@ -11,7 +11,9 @@ const vendorOwners = [
   { name: 'onnxruntime-common', owner: 'libs/segmentation/src/inference' },
   { name: 'cornerstone-core', owner: 'apps/viewer/src/rendering' },
   { name: 'cornerstone-math', owner: 'apps/viewer/src/rendering' },
-  { name: 'better-sqlite3', owner: 'apps/server/src/core/repositories' },
+  // The database drivers: only the database port's adapters (SQLite embedded, PostgreSQL scaled).
+  { name: 'better-sqlite3', owner: 'apps/server/src/core/database' },
+  { name: 'pg', owner: 'apps/server/src/core/database' },
   // sharp (libvips) decodes uploads and draws PNGs and key images; only the image I/O folder may import it.
   { name: 'sharp', owner: 'libs/segmentation/src/image-io' },
   // One prom-client Registry for the server's /metrics; other modules count through MetricsService.
@@ -145,15 +147,15 @@ export default tseslint.config(
   },
   ...Object.keys(serverModules).map((name) => ({
     files: [`apps/server/src/${name}/**/*.ts`],
-    ignores: name === 'core' ? ['apps/server/src/core/repositories/**'] : [],
+    ignores: name === 'core' ? ['apps/server/src/core/database/**'] : [],
     rules: {
       'no-restricted-imports': restrict(vendorsNotOwnedBy(`apps/server/src/${name}`), serverModulePatterns(name)),
     },
   })),
   {
-    files: ['apps/server/src/core/repositories/**/*.ts'],
+    files: ['apps/server/src/core/database/**/*.ts'],
     rules: {
-      'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src/core/repositories'), serverModulePatterns('core')),
+      'no-restricted-imports': restrict(vendorsNotOwnedBy('apps/server/src/core/database'), serverModulePatterns('core')),
     },
   },
   {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo or the tests need, when they are missing.
 #   scripts/setup-system.sh demo   -> Orthanc + DICOMweb plugin
-#   scripts/setup-system.sh test   -> + dicom3tools (dciodvfy), dcmtk (dcmcjpeg), Chromium, Python/PyTorch for training tests
+#   scripts/setup-system.sh test   -> + dicom3tools (dciodvfy), dcmtk (dcmcjpeg), Chromium, Python/PyTorch for training tests,
+#                                       PostgreSQL and Redis (the scaled mode's tests)
 #   scripts/setup-system.sh bench  -> + GDCM's gdcmconv (JPEG 2000 transcoding of the bench set)
 # Only Debian's archive is used; nothing is downloaded from elsewhere.
 set -euo pipefail
@@ -30,6 +31,9 @@ if [ "$profile" = "test" ] || [ "$profile" = "bench" ]; then
   have_py matplotlib || need+=(python3-matplotlib)
   have_py tqdm || need+=(python3-tqdm)
   have_py pytest || need+=(python3-pytest)
+  # The scaled mode's real components (issue 8): PostgreSQL (scripts/postgres.sh) and Redis.
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  have_cmd redis-server || need+=(redis-server)
 fi
 if [ "$profile" = "bench" ]; then
   have_cmd gdcmconv || need+=(libgdcm-tools)

@@ -12,6 +12,9 @@ export default defineConfig({
     sourcemap: true,
     chunkSizeWarningLimit: 1024,
   },
+  // The series-stream worker (loaders/series-stream.worker.ts) is bundled as its own ES module file, loaded
+  // with { type: 'module' } from our origin (CSP worker-src 'self').
+  worker: { format: 'es' },
   server: {
     proxy: { '/api': process.env.COVSEG_API_URL ?? 'http://127.0.0.1:3000' },
   },

@@ -99,6 +99,9 @@ describe('a radiologist corrects the AI in the viewer', () => {
     const quantification = page.getByTestId('quantification');
     await expect.poll(() => quantification.textContent()).toContain('(corrected)');
     expect(await quantification.textContent()).toContain(`${((count(expected) * overlays.voxelVolumeMm3) / 1000).toFixed(1)} mL`);
+    // ... read from the correction's own SR, stored beside the corrected SEG.
+    expect(await stack.orthanc.findInstances({ Modality: 'SR' })).toHaveLength(1);
+    expect(await quantification.textContent()).toContain('measurement report (SR) in the PACS');
     await page.screenshot({ path: join(artifactsDir, 'correction-saved.png') });
     expect(errors).toEqual([]);
   });

@@ -139,15 +139,23 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
     expect(errors).toEqual([]);
   });
 
-  it('caches every slice of the series after opening it, from one series retrieve, with the PACS pixels', async () => {
+  it('caches every slice of the series after opening it, from one series retrieve read in a worker, with the PACS pixels', async () => {
     const { page, errors } = await stack.newPage();
+    // Every request the page and its workers send, as the browser saw them (the series retrieve runs in a worker).
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(new URL(request.url()).pathname));
+    const workers: string[] = [];
+    page.on('worker', (worker) => workers.push(new URL(worker.url()).pathname));
     await page.goto(viewerUrl(stack.server, STUDY, SERIES));
     await waitForFirstImage(page);
     // Read from cornerstone's own cache, not from our counters.
     await page.waitForFunction(() => window.__covseg!.cachedCount() === 133, undefined, { timeout: 120_000 });
-    const requests = await page.evaluate(() => (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((r) => new URL(r.name).pathname));
     expect(requests.filter((path) => path.endsWith(`/series/${SERIES}`))).toHaveLength(1);
     expect(requests.filter((path) => path.includes('/frames/')).length).toBeLessThan(10);
+    // The worker is a bundled file of our origin (CSP worker-src 'self'), and it delivered the other 132 slices.
+    expect(workers).toEqual([expect.stringMatching(/^\/assets\/series-stream\.worker-[\w-]+\.js$/)]);
+    await poll(() => page.evaluate(() => window.__covseg!.loadTimes().stream?.outcome)).toBe('complete');
+    expect(await page.evaluate(() => window.__covseg!.loadTimes().stream?.delivered)).toBe(132);
     // The cached slices are the PACS's pixels: first, middle and last compared with the files as parsed server-side.
     const paths = lidcSlicePaths();
     for (const index of [0, 66, 132]) {
@@ -157,6 +165,21 @@ describe('the viewer on the 133-slice LIDC chest CT', () => {
       for (const v of stored) sum += v;
       expect(await page.evaluate(() => window.__covseg!.storedPixelSum())).toEqual({ sum, count: 512 * 512 });
     }
+    expect(errors).toEqual([]);
+  });
+
+  it('opens a series again from cornerstone\'s cache, without retrieving it again', async () => {
+    const { page, errors } = await stack.newPage();
+    await page.goto(viewerUrl(stack.server, STUDY, SERIES));
+    await waitForFirstImage(page);
+    await page.waitForFunction(() => window.__covseg!.cachedCount() === 133, undefined, { timeout: 120_000 });
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(new URL(request.url()).pathname));
+    await page.evaluate(() => (location.hash = '#/studies'));
+    await page.evaluate(() => history.back());
+    await waitForViewerReady(page);
+    expect(await page.evaluate(() => window.__covseg!.cachedCount())).toBe(133);
+    expect(requests.filter((path) => path.endsWith(`/series/${SERIES}`) || path.includes('/frames/'))).toEqual([]);
     expect(errors).toEqual([]);
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { data } from 'dcmjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSeg } from '@covseg/dicom';
+import { readMeasurementReportFile, readSeg } from '@covseg/dicom';
 import { OrthancInstance } from '../support/orthanc';
 import { aiSegOverLidc, issueToken, LIDC_SERIES, LIDC_STUDY, sliceRuns, type AiSegFixture } from '../support/review-fixture';
 import { startInProcessServer, type TestServer } from '../support/server';
@@ -100,12 +100,47 @@ describe('saving a reader correction against a real Orthanc', () => {
     expect(saved[0]!.reviewer).toBe('Reader 7');
   });
 
+  it('stores a new TID 1500 SR with the recomputed figures, referencing the corrected SEG, that dciodvfy and dsrdump accept', async () => {
+    const srs = await orthanc.findInstances({ Modality: 'SR' });
+    expect(srs).toHaveLength(1);
+    const bytes = await orthanc.downloadInstance(srs[0]!);
+    const report = readMeasurementReportFile(bytes);
+    expect(report.seriesDescription).toBe('Corrected: covseg-unet 1.1.0 measurements');
+    expect(report.sourceSeriesInstanceUIDs).toEqual([LIDC_SERIES]);
+    const count = (m: Uint8Array) => m.reduce((a, b) => a + b, 0);
+    const saved = (await server.json<Array<{ quantification: { voxelVolumeMm3: number } }>>(`/api/corrections?series=${LIDC_SERIES}`))[0]!.quantification;
+    const ml = (voxels: number) => Math.round(((voxels * saved.voxelVolumeMm3) / 1000) * 1000) / 1000;
+    const percent = Math.round((count(edited) / count(ai.lung)) * 100 * 1000) / 1000;
+    expect(report.groups.map((g) => ({ id: g.trackingIdentifier, seg: g.segSopInstanceUID, segment: g.segmentNumber, ml: g.volumeMl, percent: g.involvementPercent }))).toEqual([
+      { id: 'Infection', seg: firstSave.segSopInstanceUID, segment: 1, ml: ml(count(edited)), percent },
+      { id: 'Lung', seg: firstSave.segSopInstanceUID, segment: 2, ml: ml(count(ai.lung)), percent: undefined },
+    ]);
+
+    const file = join(work, 'correction-sr.dcm');
+    writeFileSync(file, bytes);
+    const run = spawnSync('/usr/bin/dciodvfy', [file], { encoding: 'utf8' });
+    expect(`${run.stdout}${run.stderr}`).toMatch(/^Comprehensive3DSR$/m);
+    expect(`${run.stdout}${run.stderr}`.split('\n').filter((l) => l.startsWith('Error'))).toEqual([]);
+    const dump = spawnSync('dsrdump', ['+Pu', file], { encoding: 'utf8' });
+    expect(dump.status).toBe(0);
+    expect(dump.stdout).toContain('Imaging Measurement Report');
+    expect(dump.stdout).toContain(firstSave.segSopInstanceUID);
+
+    // The overlays show the correction with the SR's figures.
+    const overlays = await server.json<{ segs: Array<{ segSopInstanceUID: string; quantification: { source: string; srSopInstanceUID?: string; infectionMl: number; involvementPercent: number } | null }> }>(
+      `/api/overlays?endpointId=${server.pacsEndpointId}&study=${LIDC_STUDY}&series=${LIDC_SERIES}`,
+    );
+    const corrected = overlays.segs.find((s) => s.segSopInstanceUID === firstSave.segSopInstanceUID)!;
+    expect(corrected.quantification).toMatchObject({ source: 'sr', srSopInstanceUID: srs[0], infectionMl: ml(count(edited)), involvementPercent: percent });
+  });
+
   it('stores one object when the same edit is saved twice', async () => {
     const again = await server.request('/api/corrections', { method: 'POST', body: body(infectionSegment(edited)), headers: asToken(reviewer) });
     expect(again.status).toBe(200);
     const second = await again.json();
     expect(second).toMatchObject({ created: false, segSopInstanceUID: firstSave.segSopInstanceUID, id: firstSave.id });
     expect(await orthanc.findInstances({ Modality: 'SEG' })).toHaveLength(2);
+    expect(await orthanc.findInstances({ Modality: 'SR' })).toHaveLength(1);
   });
 
   it('audits who saved what by token label, with UIDs and no patient data', async () => {

@@ -3,15 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeriesFactory } from '../factories/series.factory';
 import { waitForJob } from '../support/jobs';
 import { OrthancInstance, freePort } from '../support/orthanc';
+import { DATABASE_KINDS, databaseEnv, stopTestPostgres, testPostgres } from '../support/databases';
 import { TestServer, startTestServer } from '../support/server';
 
-describe('segmentation jobs that must be refused', () => {
+afterAll(stopTestPostgres);
+
+describe.each(DATABASE_KINDS)('segmentation jobs that must be refused (state in %s)', (database) => {
   let orthanc: OrthancInstance;
   let server: TestServer;
 
   beforeAll(async () => {
     orthanc = await OrthancInstance.start();
-    server = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl, env: { PACS_RETRIES: '2', PACS_RETRY_BASE_MS: '20' } });
+    server = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl, env: { PACS_RETRIES: '2', PACS_RETRY_BASE_MS: '20', ...(await databaseEnv(database)) } });
   });
   afterAll(async () => {
     await server?.stop();
@@ -98,7 +101,7 @@ describe('segmentation jobs that must be refused', () => {
     const silent = createServer((socket) => sockets.push(socket));
     const silentPort = await freePort();
     await new Promise<void>((resolve) => silent.listen(silentPort, '127.0.0.1', resolve));
-    const paused = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl, env: { JOB_CONCURRENCY: '1', JOB_POLL_MS: '3600000' } });
+    const paused = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl, env: { JOB_CONCURRENCY: '1', JOB_POLL_MS: '3600000', ...(await databaseEnv(database)) } });
     try {
       // The first job occupies the only worker slot (a PACS that never answers), so the second stays queued.
       const blackhole = await paused.json<{ id: string }>('/api/pacs-endpoints', {
@@ -126,7 +129,7 @@ describe('segmentation jobs that must be refused', () => {
     const silent = createServer((socket) => sockets.push(socket));
     const silentPort = await freePort();
     await new Promise<void>((resolve) => silent.listen(silentPort, '127.0.0.1', resolve));
-    const impatient = await startTestServer({ env: { JOB_TIMEOUT_MS: '1000' } });
+    const impatient = await startTestServer({ env: { JOB_TIMEOUT_MS: '1000', ...(await databaseEnv(database)) } });
     try {
       const endpoint = await impatient.json<{ id: string }>('/api/pacs-endpoints', {
         method: 'POST',
@@ -140,6 +143,25 @@ describe('segmentation jobs that must be refused', () => {
       await impatient.stop();
       for (const socket of sockets) socket.destroy();
       silent.close();
+    }
+  });
+});
+
+describe('the API while PostgreSQL is stopped', () => {
+  it('answers 503 with a reason instead of hanging, and recovers without a restart once PostgreSQL is back', async () => {
+    const server = await startTestServer({ env: { ...(await databaseEnv('PostgreSQL')), DATABASE_CONNECT_TIMEOUT_MS: '1000' } });
+    const postgres = (await testPostgres())!;
+    try {
+      expect((await server.request('/api/jobs')).status).toBe(200);
+      postgres.stop();
+      const down = await server.request('/api/jobs');
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ error: 'DatabaseUnavailableError', message: 'The database is unavailable; try again shortly' });
+      postgres.start();
+      expect((await server.request('/api/jobs')).status).toBe(200);
+    } finally {
+      postgres.start();
+      await server.stop();
     }
   });
 });

@@ -11,6 +11,7 @@ import { lidcSlices } from '../support/lidc-fixture';
 import { OrthancInstance } from '../support/orthanc';
 import { TestServer, repoRoot, startTestServer } from '../support/server';
 import { waitForJob } from '../support/jobs';
+import { DATABASE_KINDS, databaseEnv, stopTestPostgres } from '../support/databases';
 
 /** 30 contiguous slices through the middle of the chest of LIDC-IDRI-0001 (both lungs present). */
 const FIRST_SLICE = 50;
@@ -239,10 +240,13 @@ describe('segmentation pipeline against a real Orthanc', () => {
   });
 });
 
-describe('segmentation jobs running side by side', () => {
-  it('stores one SEG when two jobs for the same series run at the same time', async () => {
+afterAll(stopTestPostgres);
+
+// Idempotent write-back on both adapters of the database port (the outbox and job rows decide "reused").
+describe.each(DATABASE_KINDS)('segmentation jobs running side by side (state in %s)', (database) => {
+  it('stores one SEG when two jobs for the same series run at the same time, and a third run reuses it', async () => {
     const orthanc = await OrthancInstance.start();
-    const server = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl, env: { JOB_CONCURRENCY: '2' } });
+    const server = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl, env: { JOB_CONCURRENCY: '2', ...(await databaseEnv(database)) } });
     try {
       const phantom = SeriesFactory.ct().size(128, 128).pixelSpacingMm(2.5, 2.5).slices(10).build();
       await orthanc.upload(phantom.files);
@@ -252,6 +256,9 @@ describe('segmentation jobs running side by side', () => {
       expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded']);
       expect(jobs.map((j) => j.result.reused).sort()).toEqual(['database', 'none']);
       expect(jobs[0].result.segSopInstanceUID).toBe(jobs[1].result.segSopInstanceUID);
+      expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: phantom.studyInstanceUID })).toEqual([jobs[0].result.segSopInstanceUID]);
+      const again = await waitForJob(server, (await server.json<{ id: string }>('/api/jobs', { method: 'POST', body, expectStatus: 202 })).id);
+      expect({ status: again.status, reused: again.result.reused, seg: again.result.segSopInstanceUID }).toEqual({ status: 'succeeded', reused: 'database', seg: jobs[0].result.segSopInstanceUID });
       expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: phantom.studyInstanceUID })).toEqual([jobs[0].result.segSopInstanceUID]);
     } finally {
       await server.stop();

@@ -7,6 +7,7 @@ import { parseDicom } from '@covseg/dicom';
 import { lidcSlicePaths } from '../support/lidc-fixture';
 import { readPart10Pixels } from '../../apps/viewer/src/loaders/dicom-part10';
 import { readMultipartStream } from '../../apps/viewer/src/loaders/multipart';
+import { pixelsOfPart, UnreadableSyntaxError } from '../../apps/viewer/src/loaders/series-pixels';
 
 /** Compares the viewer's minimal reader with the project's full parser (dcmjs based) on one file. */
 async function expectSameAsParser(bytes: Uint8Array, syntax: string): Promise<void> {
@@ -41,6 +42,39 @@ describe('reading SOP Instance UID and Pixel Data from a Part 10 file', () => {
       const out = join(dir, 'rle.dcm');
       execFileSync('dcmcrle', [lidcSlicePaths()[5]!, out]);
       expect(readPart10Pixels(new Uint8Array(readFileSync(out)))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('turning a streamed instance into the stored values the worker transfers', () => {
+  const format = (bytes: Uint8Array) => {
+    const parsed = parseDicom(bytes);
+    return new Map([[parsed.sopInstanceUID, { sopInstanceUID: parsed.sopInstanceUID, rows: 512, columns: 512, bitsAllocated: 16, pixelRepresentation: Number(parsed.dataset.PixelRepresentation) }]]);
+  };
+
+  it('gives the slice its own aligned buffer with the parser\'s values and their range, from a part at an odd offset', async () => {
+    const file = new Uint8Array(readFileSync(lidcSlicePaths()[7]!));
+    const padded = new Uint8Array(file.length + 1);
+    padded.set(file, 1);
+    const slice = pixelsOfPart(padded.subarray(1), format(file))!;
+    const stored = await parseDicom(file).decodeFrame(0);
+    expect(slice.pixels.byteOffset).toBe(0);
+    expect(slice.pixels.buffer.byteLength).toBe(512 * 512 * 2);
+    expect(Array.from(slice.pixels)).toEqual(Array.from(stored));
+    const values = Array.from(stored);
+    expect([slice.min, slice.max]).toEqual([values.reduce((a, b) => Math.min(a, b)), values.reduce((a, b) => Math.max(a, b))]);
+  });
+
+  it('skips a slice nobody asked for, and stops at a compressed one', () => {
+    const file = new Uint8Array(readFileSync(lidcSlicePaths()[7]!));
+    expect(pixelsOfPart(file, new Map())).toBeUndefined();
+    const dir = mkdtempSync(join(tmpdir(), 'covseg-part10-'));
+    try {
+      const out = join(dir, 'rle.dcm');
+      execFileSync('dcmcrle', [lidcSlicePaths()[7]!, out]);
+      expect(() => pixelsOfPart(new Uint8Array(readFileSync(out)), format(file))).toThrow(UnreadableSyntaxError);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -13,6 +13,7 @@ import {
 } from '@covseg/dicom';
 import { ImageDecodeError, ImageTooLargeError, InvalidInputError, SegmentationError } from '@covseg/segmentation';
 import { JobError } from './jobs/pipeline/job.errors';
+import { DatabaseUnavailableError, DatabaseUniqueViolationError } from './core/database/database.errors';
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -44,6 +45,10 @@ export class ErrorFilter implements ExceptionFilter {
     }
     const clientError = clientErrorOf(exception);
     if (clientError) return clientError;
+    // Not our bug and not the PACS: the database is down or restarting. Say so, without its address.
+    if (exception instanceof DatabaseUnavailableError) {
+      return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: exception.name, message: 'The database is unavailable; try again shortly' };
+    }
     const status = statusOf(exception);
     const error = exception instanceof Error ? exception.name : 'Error';
     // 5xx of ours say nothing of internals; 502/504 messages name the PACS operation and URL, which helps.
@@ -93,5 +98,6 @@ export function statusOf(exception: unknown): number {
   if (exception instanceof ImageDecodeError || exception instanceof InvalidInputError) return HttpStatus.BAD_REQUEST;
   if (exception instanceof SegmentationError) return HttpStatus.INTERNAL_SERVER_ERROR;
   if (exception instanceof JobError) return HttpStatus.UNPROCESSABLE_ENTITY;
+  if (exception instanceof DatabaseUniqueViolationError) return HttpStatus.CONFLICT;
   return HttpStatus.INTERNAL_SERVER_ERROR;
 }

@@ -117,7 +117,12 @@ declare global {
       sliceUids(): string[];
       loadedCount(): number;
       cachedCount(): number;
-      loadTimes(): { firstShownAt: number | undefined; allCachedAt: number | undefined };
+      loadTimes(): {
+        firstShownAt: number | undefined;
+        allCachedAt: number | undefined;
+        stream: { startedAt: number; responseAt?: number; firstSliceAt?: number; lastSliceAt?: number; endedAt?: number; outcome: string; delivered: number } | undefined;
+      };
+      renderTimings(since?: number): Array<{ at: number; imageMs: number; overlayMs: number; overlayOnly: boolean }>;
       show(index: number): Promise<void>;
       overlayReadBack(): { index: number; rows: number; columns: number; states: number[] } | undefined;
       overlaySlices(): number[];

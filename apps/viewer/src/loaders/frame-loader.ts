@@ -1,6 +1,6 @@
 import { authHeaders, UnauthorizedError, ApiError, NetworkError, reportUnauthorized } from '../api/http-client';
-import { firstMultipartPart, readMultipartStream } from './multipart';
-import { readPart10Pixels } from './dicom-part10';
+import { firstMultipartPart } from './multipart';
+import type { FromStreamWorker, StartStream, StreamEnd } from './series-stream.protocol';
 import type { SliceMeta } from './series-metadata';
 
 /** Scheme of the viewer's own image loader; image ids are `covseg:<frame URL>`. */
@@ -80,12 +80,24 @@ export async function loadFrame(imageId: string, signal?: AbortSignal): Promise<
   return toImage(imageId, slice, await fetchFramePixels(slice, signal));
 }
 
+/** Tries per frame when the answer never arrives or is cut (a dropped connection is worth asking again). */
+const FRAME_TRIES = 3;
+
 async function fetchFramePixels(slice: SliceMeta, signal: AbortSignal | undefined): Promise<Int16Array | Uint16Array | Uint8Array> {
-  try {
-    return await fetchTranscoded(slice, signal);
-  } catch (error) {
-    if (!(error instanceof TranscodingRefused)) throw error;
-    return fetchDecodedOnServer(slice, signal);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      try {
+        return await fetchTranscoded(slice, signal);
+      } catch (error) {
+        if (!(error instanceof TranscodingRefused)) throw error;
+        return await fetchDecodedOnServer(slice, signal);
+      }
+    } catch (error) {
+      // NetworkError: no answer; TypeError: the body was cut (fetch's "network error" while reading it).
+      const dropped = error instanceof NetworkError || (error instanceof TypeError && !(error instanceof ApiError));
+      if (!dropped || signal?.aborted || attempt >= FRAME_TRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
   }
 }
 
@@ -121,13 +133,16 @@ function pending(): Pending {
 
 /**
  * Retrieves the whole series in one WADO-RS request (PS3.18 §10.4.1.1.2, `multipart/related;
- * type="application/dicom"`, the stored transfer syntax) and parses it as it streams in, so every slice
- * arrives with one round trip instead of one request each. Slices it cannot read (compressed or big-endian
- * storage, a part missing, the request failing) fall back to per-frame retrieval in {@link loadFrame}.
+ * type="application/dicom"`, the stored transfer syntax), parsed as it streams in by a dedicated worker
+ * (series-stream.worker.ts), so every slice arrives with one round trip instead of one request each and
+ * the page's main thread stays free to render. Slices it cannot read (compressed or big-endian storage,
+ * a part missing, the request failing, no worker) fall back to per-frame retrieval in {@link loadFrame}.
  * Call it synchronously before asking cornerstone for the slices, so the loader finds them pending.
- * Resolves when the stream has ended; aborting `signal` stops it and leaves the rest to per-frame loads.
+ * Resolves when the stream has ended; aborting `signal` stops it (the worker is terminated, which aborts
+ * its fetch) and leaves the rest to per-frame loads.
  */
-export async function streamSeries(imageIds: readonly string[], signal: AbortSignal): Promise<void> {
+export async function streamSeries(imageIds: readonly string[], signal: AbortSignal): Promise<StreamReport> {
+  const report: StreamReport = { startedAt: performance.now(), outcome: 'not started', delivered: 0 };
   const bySop = new Map<string, { imageId: string; slice: SliceMeta; entry: Pending }>();
   let seriesUrl: string | undefined;
   for (const imageId of imageIds) {
@@ -140,44 +155,105 @@ export async function streamSeries(imageIds: readonly string[], signal: AbortSig
     streaming.set(imageId, entry);
     bySop.set(slice.sopInstanceUID, { imageId, slice, entry });
   }
-  if (!seriesUrl || bySop.size === 0) return;
+  if (!seriesUrl || bySop.size === 0) return report;
+  const worker = takeStreamWorker();
   try {
-    const response = await send(seriesUrl, SERIES_ACCEPT, signal);
-    if (response.status === 401) reportUnauthorized();
-    const contentType = response.headers.get('content-type') ?? '';
-    if (!response.ok || !response.body || !contentType.toLowerCase().startsWith('multipart/')) {
-      await response.body?.cancel();
-      return;
-    }
-    await readMultipartStream(response.body, contentType, handlePart);
-    function handlePart(part: Uint8Array): void {
-      let read;
-      try {
-        read = readPart10Pixels(part);
-      } catch {
-        return; // one unreadable part: that slice falls back alone
-      }
-      // Stored compressed or big endian: the series is (almost always) stored alike, so stop downloading it
-      // and let every slice fall back to frames the PACS transcodes.
-      if (!read) throw new NotStreamed(`transfer syntax not readable in the page`);
-      const target = bySop.get(read.sopInstanceUID);
-      if (!target || target.entry.settled) return;
-      const { slice, imageId, entry } = target;
-      if (read.pixelData.length < slice.rows * slice.columns * (slice.bitsAllocated / 8)) return;
-      try {
-        entry.resolve(toImage(imageId, slice, toPixels(read.pixelData, slice)));
-      } catch (error) {
-        entry.reject(error);
-      }
-    }
-  } catch {
-    // Aborted, a network failure or a malformed answer: the slices not delivered fall back below.
+    if (!worker) report.outcome = 'no worker';
+    if (!worker || signal.aborted) return report;
+    await new Promise<void>((resolve) => {
+      const done = (outcome: StreamReport['outcome']) => {
+        signal.removeEventListener('abort', onAbort);
+        report.outcome = outcome;
+        report.endedAt = performance.now();
+        resolve();
+      };
+      const onAbort = () => done('aborted');
+      signal.addEventListener('abort', onAbort);
+      worker.onerror = () => done('failed');
+      worker.onmessage = (event: MessageEvent<FromStreamWorker>) => {
+        const message = event.data;
+        if (message.type === 'end') return done(message.outcome);
+        if (message.type === 'response') {
+          report.responseAt = performance.now();
+          if (message.status === 401) reportUnauthorized();
+          return;
+        }
+        const target = bySop.get(message.sopInstanceUID);
+        if (!target || target.entry.settled) return;
+        try {
+          target.entry.resolve(toImage(target.imageId, target.slice, typedPixels(message.buffer, target.slice), message));
+          report.delivered++;
+          report.firstSliceAt ??= performance.now();
+          report.lastSliceAt = performance.now();
+        } catch (error) {
+          target.entry.reject(error);
+        }
+      };
+      const request: StartStream = {
+        type: 'start',
+        url: new URL(seriesUrl!, document.baseURI).href,
+        headers: Object.fromEntries(authHeaders({ Accept: SERIES_ACCEPT }).entries()),
+        slices: [...bySop.values()].map(({ slice }) => ({
+          sopInstanceUID: slice.sopInstanceUID,
+          rows: slice.rows,
+          columns: slice.columns,
+          bitsAllocated: slice.bitsAllocated,
+          pixelRepresentation: slice.pixelRepresentation,
+        })),
+      };
+      worker.postMessage(request);
+    });
   } finally {
+    worker?.terminate();
     // Left the view: the waiting loads end too, rather than each fetching its frame alone.
     for (const { imageId, entry } of bySop.values()) {
       if (!entry.settled) entry.reject(signal.aborted ? new DOMException(`Loading ${imageId} was cancelled`, 'AbortError') : new NotStreamed(imageId));
     }
   }
+  return report;
+}
+
+/**
+ * How a series stream went, on the page's clock (performance.now(), ms): when it started, when the answer's
+ * headers, its first and last slice reached the page, and when it ended; how many slices it delivered.
+ */
+export interface StreamReport {
+  startedAt: number;
+  responseAt?: number;
+  firstSliceAt?: number;
+  lastSliceAt?: number;
+  endedAt?: number;
+  outcome: StreamEnd['outcome'] | 'aborted' | 'no worker' | 'not started';
+  delivered: number;
+}
+
+/** A worker started ahead (its module loads while the metadata and the first frame are fetched). */
+let spareWorker: Worker | undefined;
+
+/**
+ * Starts the series-stream worker now, so that {@link streamSeries} finds it loaded. Vite bundles the
+ * worker as a file of our origin (CSP `worker-src 'self'`); never build it from a blob: URL.
+ */
+export function warmUpStreamWorker(): void {
+  if (spareWorker) return;
+  try {
+    spareWorker = new Worker(new URL('./series-stream.worker.ts', import.meta.url), { type: 'module', name: 'covseg-series-stream' });
+  } catch {
+    spareWorker = undefined; // no workers here: every slice is fetched per frame
+  }
+}
+
+function takeStreamWorker(): Worker | undefined {
+  warmUpStreamWorker();
+  const worker = spareWorker;
+  spareWorker = undefined;
+  return worker;
+}
+
+/** Wraps a transferred buffer of stored values in the typed array the slice's format calls for. */
+function typedPixels(buffer: ArrayBuffer, slice: SliceMeta): Int16Array | Uint16Array | Uint8Array {
+  if (slice.bitsAllocated === 8) return new Uint8Array(buffer);
+  return slice.pixelRepresentation === 1 ? new Int16Array(buffer) : new Uint16Array(buffer);
 }
 
 /**
@@ -201,13 +277,16 @@ export function prioritise(imageId: string, signal?: AbortSignal): void {
 /** A series retrieve in the stored transfer syntax (PS3.18 Table 8.7.3-5: `*` lets the origin choose). */
 const SERIES_ACCEPT = 'multipart/related; type="application/dicom"; transfer-syntax=*';
 
-function toImage(imageId: string, slice: SliceMeta, pixels: Int16Array | Uint16Array | Uint8Array): LoadedImage {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < pixels.length; i++) {
-    const v = pixels[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
+/** `range`: the stored values' min and max when the caller already knows them (the stream worker does). */
+function toImage(imageId: string, slice: SliceMeta, pixels: Int16Array | Uint16Array | Uint8Array, range?: { min: number; max: number }): LoadedImage {
+  let min = range?.min ?? Infinity;
+  let max = range?.max ?? -Infinity;
+  if (!range) {
+    for (let i = 0; i < pixels.length; i++) {
+      const v = pixels[i];
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
   }
   const huMin = min * slice.rescaleSlope + slice.rescaleIntercept;
   const huMax = max * slice.rescaleSlope + slice.rescaleIntercept;

@@ -39,8 +39,10 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number
 /**
  * Reads a streamed `multipart/related` body (PS3.18 §8.7.3.3) and hands each part's body to `onPart` as
  * soon as its closing boundary arrives, so a series retrieve delivers instance after instance rather than
- * all at the end. Each part owns its own buffer. Chunks are appended to one growing buffer (capacity
- * doubles, consumed bytes are compacted away), so each byte is copied about twice whatever the chunking.
+ * all at the end. Chunks are appended to one growing buffer (capacity doubles, consumed bytes are
+ * compacted away), so each byte is copied about twice whatever the chunking. `onPart` gets a view into that
+ * buffer, valid during the call only: a caller that keeps a part copies it (never hand the view on as is,
+ * or later chunks overwrite it).
  */
 export async function readMultipartStream(body: ReadableStream<Uint8Array>, contentType: string, onPart: (part: Uint8Array) => void): Promise<void> {
   const match = /boundary="?([^";]+)"?/i.exec(contentType);
@@ -101,7 +103,7 @@ export async function readMultipartStream(body: ReadableStream<Uint8Array>, cont
           scanFrom = Math.max(bodyStart, length - delimiter.length);
           break;
         }
-        onPart(buffer.slice(bodyStart, closing));
+        onPart(buffer.subarray(bodyStart, closing));
         start = closing;
         scanFrom = closing;
         bodyStart = -1;

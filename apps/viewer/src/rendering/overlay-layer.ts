@@ -17,6 +17,8 @@ export interface OverlayMask {
 export class OverlayLayer {
   readonly canvas: HTMLCanvasElement;
   private readonly scratch = document.createElement('canvas');
+  /** The scratch canvas's pixels, reused from paint to paint (a 512² slice is 1 MB). */
+  private pixels: ImageData | undefined;
   private inverse: DOMMatrix | undefined;
   private imageSize: { rows: number; columns: number } | undefined;
 
@@ -45,23 +47,40 @@ export class OverlayLayer {
     this.imageSize = { rows: image.rows, columns: image.columns };
     const visible = masks.filter((layer) => layer.opacity > 0 && layer.mask.length === image.rows * image.columns);
     if (visible.length === 0) return;
-    this.scratch.width = image.columns;
-    this.scratch.height = image.rows;
+    // Resizing a canvas reallocates it: only when the slice size changes, not on every brush move.
+    if (this.scratch.width !== image.columns || this.scratch.height !== image.rows) {
+      this.scratch.width = image.columns;
+      this.scratch.height = image.rows;
+      this.pixels = undefined;
+    }
     const scratchContext = this.scratch.getContext('2d');
     if (!scratchContext) return;
-    const pixels = scratchContext.createImageData(image.columns, image.rows);
-    const data = pixels.data;
+    this.pixels ??= scratchContext.createImageData(image.columns, image.rows);
+    const pixels = this.pixels;
+    // One 32-bit store per labelled pixel (RGBA bytes in memory order, so little- or big-endian alike).
+    const words = new Uint32Array(pixels.data.buffer);
+    words.fill(0);
+    const rgba = new Uint8Array(4);
+    const word = new Uint32Array(rgba.buffer);
     for (const layer of visible) {
-      const [r, g, b] = layer.color;
       const alpha = Math.max(1, Math.round(layer.opacity * 255));
+      rgba.set([layer.color[0], layer.color[1], layer.color[2], alpha]);
+      const value = word[0]!;
       const mask = layer.mask;
+      // Later layers paint over earlier ones (masksFor orders them largest first, so lesions stay on top),
+      // keeping the more opaque of the two alphas where they overlap.
+      const data = pixels.data;
       for (let i = 0; i < mask.length; i++) {
         if (mask[i] === 0) continue;
+        if (words[i] === 0) {
+          words[i] = value;
+          continue;
+        }
         const o = i * 4;
-        data[o] = r;
-        data[o + 1] = g;
-        data[o + 2] = b;
-        data[o + 3] = Math.max(data[o + 3], alpha);
+        data[o] = rgba[0]!;
+        data[o + 1] = rgba[1]!;
+        data[o + 2] = rgba[2]!;
+        data[o + 3] = Math.max(data[o + 3]!, alpha);
       }
     }
     scratchContext.putImageData(pixels, 0, 0);

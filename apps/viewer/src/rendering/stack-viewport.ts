@@ -1,7 +1,7 @@
 import * as cornerstone from 'cornerstone-core';
 import { OverlayLayer, type OverlayMask } from './overlay-layer';
 import { registerImageLoader } from './image-loader';
-import { prioritise, streamSeries } from '../loaders/frame-loader';
+import { prioritise, streamSeries, type StreamReport } from '../loaders/frame-loader';
 
 export interface ViewState {
   /** The slice displayed (requested and decoded); `rendered` is the one the canvas shows. */
@@ -16,6 +16,18 @@ export interface ViewState {
 export type RenderListener = (state: ViewState) => void;
 export type OverlaySource = (index: number) => readonly OverlayMask[];
 
+/**
+ * One render of the viewport: when it ended (performance.now(), ms), cornerstone's image time and our
+ * overlay's, ms; `overlayOnly` when only the overlay was repainted (an edit).
+ */
+export interface RenderTiming {
+  at: number;
+  imageMs: number;
+  overlayMs: number;
+  overlayOnly: boolean;
+}
+
+const RENDER_LOG = 600;
 const PREFETCH_CONCURRENCY = 6;
 const PREFETCH_TRIES = 3;
 
@@ -41,10 +53,12 @@ export class StackViewport {
   private prefetchQueue: number[] = [];
   private inFlight = 0;
   /** The one-request series retrieve feeding the prefetch; aborted when the stack changes or the view goes. */
-  private stream: { abort: AbortController; active: boolean } | undefined;
+  private stream: { abort: AbortController; active: boolean; report?: StreamReport } | undefined;
   private destroyed = false;
   private readonly resizeObserver: ResizeObserver;
-  private readonly onRenderedEvent = () => this.afterRender();
+  private readonly onRenderedEvent = (event: Event) => this.afterRender((event as CustomEvent<{ renderTimeInMs?: number }>).detail?.renderTimeInMs);
+  /** The last renders (ring of RENDER_LOG entries), for the benchmark's frame rate while painting. */
+  private readonly renderLog: RenderTiming[] = [];
   private onLoadError: (index: number, error: unknown) => void = () => undefined;
   private onProgress: (loaded: number, total: number) => void = () => undefined;
   private initialVoi: cornerstone.Voi | undefined;
@@ -100,9 +114,12 @@ export class StackViewport {
     return this.imageIds.filter((id) => cornerstone.imageCache.imageCache[id]?.loaded === true).length;
   }
 
-  /** performance.now() when the stack's first image was displayed and when its last slice was cached. */
-  loadTimes(): { firstShownAt: number | undefined; allCachedAt: number | undefined } {
-    return { firstShownAt: this.firstShownAt, allCachedAt: this.allCachedAt };
+  /**
+   * performance.now() when the stack's first image was displayed and when its last slice was cached, and
+   * how the series stream went (once it has ended).
+   */
+  loadTimes(): { firstShownAt: number | undefined; allCachedAt: number | undefined; stream: StreamReport | undefined } {
+    return { firstShownAt: this.firstShownAt, allCachedAt: this.allCachedAt, stream: this.stream?.report };
   }
 
   /** Shows slice `index` (clamped). Resolves once it is displayed, or when a later request supersedes it. */
@@ -186,15 +203,18 @@ export class StackViewport {
   }
 
   /**
-   * Re-renders at most once per animation frame however often it is called: brush strokes call it on
-   * every pointer move, and a 512² slice must keep up (>= 30 fps) without queueing renders.
+   * Repaints the overlay alone (the CT image has not changed), at most once per animation frame however
+   * often it is called: brush strokes call it on every pointer move, and a 512² slice must keep up
+   * (>= 30 fps) without queueing renders. Never route this through cornerstone's updateImage: it would
+   * redraw the CT under the overlay on every move, for nothing.
    */
-  requestRedraw(): void {
+  requestOverlayRedraw(): void {
     if (this.redrawPending) return;
     this.redrawPending = true;
     requestAnimationFrame(() => {
       this.redrawPending = false;
-      if (!this.destroyed) this.redraw();
+      if (this.destroyed || !this.displayed || this.rendered < 0) return;
+      this.paintOverlay(undefined);
     });
   }
 
@@ -266,12 +286,26 @@ export class StackViewport {
     cornerstone.disable(this.element);
   }
 
-  private afterRender(): void {
+  /** Renders that ended at or after `since` (performance.now(), ms), oldest first. */
+  renderTimings(since = 0): RenderTiming[] {
+    return this.renderLog.filter((r) => r.at >= since);
+  }
+
+  private afterRender(imageMs: number | undefined): void {
     this.rendered = this.current;
-    const enabled = cornerstone.getEnabledElement(this.element);
-    this.overlay.paint(enabled, this.current >= 0 ? this.overlaySource(this.current) : []);
+    this.paintOverlay(imageMs ?? 0);
     const state = this.state();
     for (const listener of this.listeners) listener(state);
+  }
+
+  /** Paints the overlay of the slice the canvas shows and logs the render (`imageMs` undefined: the CT was not redrawn). */
+  private paintOverlay(imageMs: number | undefined): void {
+    const enabled = cornerstone.getEnabledElement(this.element);
+    const started = performance.now();
+    this.overlay.paint(enabled, this.rendered >= 0 ? this.overlaySource(this.rendered) : []);
+    const at = performance.now();
+    this.renderLog.push({ at, imageMs: imageMs ?? 0, overlayMs: at - started, overlayOnly: imageMs === undefined });
+    if (this.renderLog.length > RENDER_LOG) this.renderLog.shift();
   }
 
   private markLoaded(index: number): void {
@@ -290,17 +324,29 @@ export class StackViewport {
       }
     }
     this.prefetchQueue = order;
-    if (!this.stream && order.length > 0) {
-      // One series retrieve for everything not on screen yet; the slices wait on it rather than on a
-      // request each, so while it runs the pump does not throttle them.
-      const stream = { abort: new AbortController(), active: true };
-      this.stream = stream;
-      void streamSeries(order.map((i) => this.imageIds[i]), stream.abort.signal).finally(() => {
-        stream.active = false;
-        if (this.stream === stream) this.pump();
-      });
-    }
+    // The series stream starts once the first image is on screen, not alongside its frame request: with
+    // Orthanc 1.10, frame answers sent on reused connections while a series retrieve runs were seen cut
+    // mid-body (bench/viewer.bench.ts runs, and Node clients against Orthanc alone), which left the first
+    // slice blank.
+    if (!this.stream) this.startStream(center);
     this.pump();
+  }
+
+  /**
+   * One series retrieve for every slice but `first` that cornerstone has not cached yet (a series opened
+   * again streams nothing); the slices wait on it rather than on a request each, so while it runs the pump
+   * does not throttle them.
+   */
+  private startStream(first: number): void {
+    const stream: { abort: AbortController; active: boolean; report?: StreamReport } = { abort: new AbortController(), active: true };
+    this.stream = stream;
+    const ids = this.imageIds.filter((id, i) => i !== first && !cornerstone.imageCache.imageCache[id]);
+    if (ids.length === 0) return void (stream.active = false);
+    void streamSeries(ids, stream.abort.signal).then((report) => {
+      stream.report = report;
+      stream.active = false;
+      if (this.stream === stream) this.pump();
+    });
   }
 
   private pump(): void {

@@ -94,7 +94,7 @@ export function editPanel(options: EditPanelOptions): EditPanel {
       const first = slices[0]!;
       editor = new MaskEditor(state.storeFor(target), first.rows, first.columns, first.pixelSpacing);
       unsubscribers.push(editor.subscribe(() => {
-        viewport.requestRedraw();
+        viewport.requestOverlayRedraw();
         render();
       }));
       editors.set(target.key, editor);

@@ -13,8 +13,10 @@ export interface CovsegTestHooks {
   loadedCount(): number;
   /** How many slices of the open series cornerstone's image cache holds loaded. */
   cachedCount(): number;
-  /** performance.now() of the first image displayed and of the last slice cached (undefined until then). */
-  loadTimes(): { firstShownAt: number | undefined; allCachedAt: number | undefined };
+  /** performance.now() of the first image displayed and of the last slice cached (undefined until then), and the series stream's report. */
+  loadTimes(): ReturnType<StackViewport['loadTimes']>;
+  /** The viewport's renders that ended at or after `since` (performance.now(), ms): end time, image and overlay ms. */
+  renderTimings(since?: number): ReturnType<StackViewport['renderTimings']>;
   /** Shows a slice; resolves when it is displayed. */
   show(index: number): Promise<void>;
   /** The overlay canvas read back into CT pixel space; see OverlayLayer.readBack (states as a plain array). */
@@ -44,6 +46,7 @@ export function installTestHooks(viewport: StackViewport, slices: () => SliceMet
     loadedCount: () => viewport.loadedCount,
     cachedCount: () => viewport.cachedCount(),
     loadTimes: () => viewport.loadTimes(),
+    renderTimings: (since) => viewport.renderTimings(since),
     show: (index) => viewport.show(index),
     overlayReadBack: () => {
       const read = viewport.readOverlay();

@@ -1,6 +1,6 @@
 import { api, dicomwebRoot } from '../api/covseg-api';
 import { apiJson } from '../api/http-client';
-import { imageIdOf, registerSlices, unregisterSlices } from '../loaders/frame-loader';
+import { imageIdOf, registerSlices, unregisterSlices, warmUpStreamWorker } from '../loaders/frame-loader';
 import { parseSeriesMetadata, type SliceMeta } from '../loaders/series-metadata';
 import { StackViewport, type ViewState } from '../rendering/stack-viewport';
 import { OverlayState } from '../state/overlay-state';
@@ -152,6 +152,8 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
   const onSlider = () => void viewport.show(Number(slider.value));
   slider.addEventListener('input', onSlider);
 
+  // The series-stream worker's module loads while the metadata is fetched.
+  warmUpStreamWorker();
   try {
     const metadata = await apiJson<Array<Record<string, { vr: string; Value?: unknown[] }>>>(
       `${dicomwebRoot(endpointId)}/studies/${encodeURIComponent(study)}/series/${encodeURIComponent(series)}/metadata`,

@@ -64,7 +64,7 @@ export interface StoreScpOptions {
   sopClassUIDs: readonly string[];
   /** Transfer syntaxes accepted, in order of preference. */
   transferSyntaxUIDs: readonly string[];
-  checkAssociation(info: DimseAssociationInfo): AssociationDecision;
+  checkAssociation(info: DimseAssociationInfo): AssociationDecision | Promise<AssociationDecision>;
   onInstance(info: DimseAssociationInfo, file: ReceivedInstanceFile): Promise<StoreReply>;
   onEvent?(event: DimseEvent): void;
 }
@@ -172,7 +172,22 @@ function createScpClass(options: StoreScpOptions): new (socket: unknown, scpOpti
         remoteAddress: socket.remoteAddress ?? 'unknown',
         proposedSopClassUIDs: contexts.map((c) => c.context.getAbstractSyntaxUid()),
       };
-      const decision = options.checkAssociation(info);
+      // The decision may come from a database (asynchronously): the requester waits for our A-ASSOCIATE-AC/RJ.
+      Promise.resolve()
+        .then(() => options.checkAssociation(info))
+        .then(
+          (decision) => this.decide(association, socket, contexts, info, decision),
+          () => this.decide(association, socket, contexts, info, { accept: false, reason: 'busy' }),
+        );
+    }
+
+    private decide(
+      association: Association,
+      socket: GuardedSocket,
+      contexts: Array<{ id: number; context: PresentationContext }>,
+      info: DimseAssociationInfo,
+      decision: AssociationDecision,
+    ): void {
       if (!decision.accept) {
         options.onEvent?.({ type: 'association-rejected', callingAeTitle: info.callingAeTitle, remoteAddress: info.remoteAddress, detail: decision.reason });
         // PS3.8 9.3.4: rejected-permanent by the service user for unknown AE titles; transient for congestion.

@@ -13,7 +13,7 @@ export class AuditController {
 
   /** Newest first. */
   @Get()
-  list(@Query() query: AuditQueryDto): AuditEntry[] {
+  list(@Query() query: AuditQueryDto): Promise<AuditEntry[]> {
     return this.audit.list(query.limit ?? 100, query.before);
   }
 }

@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { Observable, tap } from 'rxjs';
+import { Observable, concatMap } from 'rxjs';
 import { AUDITED_KEY } from '../decorators/audited.decorator';
 import { actorOf, Principal } from '../../core/principal';
 import { AuditService } from '../services/audit.service';
@@ -19,11 +19,13 @@ export class AuditInterceptor implements NestInterceptor {
     if (!meta) return next.handle();
     const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
     return next.handle().pipe(
-      tap((result) => {
+      // The audit row is written before the response goes out: an action that cannot be audited fails.
+      concatMap(async (result) => {
         const id = (request.params as Record<string, string>)?.id ?? (result as { id?: unknown } | undefined)?.id;
         const body = request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
         const actor = request.principal ? actorOf(request.principal) : 'anonymous';
-        this.audit.record(actor, meta.action, `${meta.targetType}:${String(id ?? '-')}`, { fields: Object.keys(body).sort(), ...body });
+        await this.audit.record(actor, meta.action, `${meta.targetType}:${String(id ?? '-')}`, { fields: Object.keys(body).sort(), ...body });
+        return result;
       }),
     );
   }

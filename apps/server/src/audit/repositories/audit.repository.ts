@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DatabaseRepository } from '../../core/repositories/database.repository';
+import { SqlDatabase } from '../../core/database/sql-database';
 
 export interface AuditEntry {
   id: number;
@@ -13,23 +13,18 @@ export interface AuditEntry {
 /** Append-only audit trail: there is deliberately no update or delete here. */
 @Injectable()
 export class AuditRepository {
-  private readonly db: DatabaseRepository['db'];
+  constructor(@Inject(SqlDatabase) private readonly db: SqlDatabase) {}
 
-  constructor(@Inject(DatabaseRepository) database: DatabaseRepository) {
-    this.db = database.db;
-  }
-
-  append(entry: Omit<AuditEntry, 'id'>): void {
-    this.db
-      .prepare('INSERT INTO audit_log (at, actor, action, target, details) VALUES (?, ?, ?, ?, ?)')
-      .run(entry.at, entry.actor, entry.action, entry.target, JSON.stringify(entry.details));
+  async append(entry: Omit<AuditEntry, 'id'>): Promise<void> {
+    await this.db.run('INSERT INTO audit_log (at, actor, action, target, details) VALUES (?, ?, ?, ?, ?)', [entry.at, entry.actor, entry.action, entry.target, JSON.stringify(entry.details)]);
   }
 
   /** Newest first; `beforeId` pages backwards. */
-  list(limit: number, beforeId?: number): AuditEntry[] {
-    const rows = this.db
-      .prepare('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?')
-      .all(beforeId ?? Number.MAX_SAFE_INTEGER, limit) as Array<Omit<AuditEntry, 'details'> & { details: string }>;
+  async list(limit: number, beforeId?: number): Promise<AuditEntry[]> {
+    const rows = await this.db.all<Omit<AuditEntry, 'details'> & { details: string }>('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?', [
+      beforeId ?? Number.MAX_SAFE_INTEGER,
+      limit,
+    ]);
     return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
   }
 }

@@ -24,11 +24,11 @@ export function redactSecrets(details: Record<string, unknown>): Record<string, 
 export class AuditService {
   constructor(@Inject(AuditRepository) private readonly repository: AuditRepository) {}
 
-  record(actor: string, action: string, target: string, details: Record<string, unknown> = {}, now = new Date()): void {
-    this.repository.append({ at: now.toISOString(), actor, action, target, details: redactSecrets(details) });
+  record(actor: string, action: string, target: string, details: Record<string, unknown> = {}, now = new Date()): Promise<void> {
+    return this.repository.append({ at: now.toISOString(), actor, action, target, details: redactSecrets(details) });
   }
 
-  list(limit = 100, beforeId?: number): AuditEntry[] {
+  list(limit = 100, beforeId?: number): Promise<AuditEntry[]> {
     return this.repository.list(Math.min(Math.max(limit, 1), 1000), beforeId);
   }
 }

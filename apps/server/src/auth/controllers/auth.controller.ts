@@ -28,36 +28,36 @@ export class AuthController {
 
   @Post('tokens')
   @Roles('admin')
-  createToken(@Body() dto: CreateTokenDto, @CurrentPrincipal() principal: Principal): CreatedTokenDto {
-    const issued = this.tokens.issue(dto.role, dto.label, principal, dto.ttlSeconds);
-    this.audit.record(actorOf(principal), 'token.create', `token:${issued.id}`, { role: dto.role, label: dto.label, ttlSeconds: dto.ttlSeconds ?? null });
+  async createToken(@Body() dto: CreateTokenDto, @CurrentPrincipal() principal: Principal): Promise<CreatedTokenDto> {
+    const issued = await this.tokens.issue(dto.role, dto.label, principal, dto.ttlSeconds);
+    await this.audit.record(actorOf(principal), 'token.create', `token:${issued.id}`, { role: dto.role, label: dto.label, ttlSeconds: dto.ttlSeconds ?? null });
     return issued;
   }
 
   @Get('tokens')
   @Roles('admin')
-  listTokens(): TokenRow[] {
+  listTokens(): Promise<TokenRow[]> {
     return this.tokens.list();
   }
 
   @Delete('tokens/:id')
   @Roles('admin')
   @HttpCode(204)
-  revokeToken(@Param('id') id: string, @CurrentPrincipal() principal: Principal): void {
-    if (!this.tokens.revoke(id)) throw new NotFoundException(`Revoking token ${id.slice(0, 32)} failed: no live token has that id`);
-    this.audit.record(actorOf(principal), 'token.revoke', `token:${id}`);
+  async revokeToken(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+    if (!(await this.tokens.revoke(id))) throw new NotFoundException(`Revoking token ${id.slice(0, 32)} failed: no live token has that id`);
+    await this.audit.record(actorOf(principal), 'token.revoke', `token:${id}`);
   }
 
   @Post('login-links')
   @Roles('admin')
-  createLoginLink(@Body() dto: CreateLoginLinkDto, @CurrentPrincipal() principal: Principal, @Req() request: Request): LoginLink {
+  createLoginLink(@Body() dto: CreateLoginLinkDto, @CurrentPrincipal() principal: Principal, @Req() request: Request): Promise<LoginLink> {
     return this.loginLinks.create({ role: dto.role ?? 'user', next: dto.next, ttlSeconds: dto.ttlSeconds }, principal, originOf(request));
   }
 
   @Post('login-links/:code/redeem')
   @Public()
   @HttpCode(200)
-  redeem(@Param() params: LoginLinkCodeParamsDto): RedeemedLogin {
+  redeem(@Param() params: LoginLinkCodeParamsDto): Promise<RedeemedLogin> {
     return this.loginLinks.redeem(params.code);
   }
 }

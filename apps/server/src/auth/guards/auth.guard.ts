@@ -51,7 +51,7 @@ export class AuthGuard implements CanActivate {
   private async authenticate(request: Request): Promise<Principal> {
     const bearer = bearerOf(request);
     if (!bearer) throw new AuthenticationRequiredError(`${request.method} ${request.path} requires a bearer token`);
-    const principal = looksLikeJwt(bearer) && this.oidc.enabled ? await this.oidc.authenticate(bearer) : this.tokens.authenticate(bearer);
+    const principal = looksLikeJwt(bearer) && this.oidc.enabled ? await this.oidc.authenticate(bearer) : await this.tokens.authenticate(bearer);
     if (!principal) throw new AuthenticationRequiredError(`${request.method} ${request.path}: the bearer token is unknown, revoked or expired`);
     return principal;
   }

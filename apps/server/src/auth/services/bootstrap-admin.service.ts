@@ -26,17 +26,17 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     @Inject(STDERR_WRITER) private readonly writeStderr: StderrWriter,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     if (this.config.bootstrapAdminToken) {
-      if (this.tokens.register(this.config.bootstrapAdminToken, 'admin', 'bootstrap (COVSEG_BOOTSTRAP_ADMIN_TOKEN)')) {
-        this.audit.record('system:bootstrap', 'token.bootstrap', 'token:bootstrap-env', { source: 'env' });
+      if (await this.tokens.register(this.config.bootstrapAdminToken, 'admin', 'bootstrap (COVSEG_BOOTSTRAP_ADMIN_TOKEN)')) {
+        await this.audit.record('system:bootstrap', 'token.bootstrap', 'token:bootstrap-env', { source: 'env' });
         this.logger.log('Registered the bootstrap admin token from COVSEG_BOOTSTRAP_ADMIN_TOKEN');
       }
       return;
     }
-    if (this.tokens.hasActiveAdmin()) return;
-    const issued = this.tokens.issue('admin', 'bootstrap (generated on first boot)', 'bootstrap');
-    this.audit.record('system:bootstrap', 'token.bootstrap', `token:${issued.id}`, { source: 'generated' });
+    if (await this.tokens.hasActiveAdmin()) return;
+    const issued = await this.tokens.issue('admin', 'bootstrap (generated on first boot)', 'bootstrap');
+    await this.audit.record('system:bootstrap', 'token.bootstrap', `token:${issued.id}`, { source: 'generated' });
     this.writeStderr(
       [
         '',

@@ -25,29 +25,29 @@ function setup(overrides: Partial<TrustConfig> = {}) {
 }
 
 describe('LoginLinkService', () => {
-  it('stores only the hash of the code and builds the URL on the configured public origin', () => {
+  it('stores only the hash of the code and builds the URL on the configured public origin', async () => {
     const { service, stored } = setup({ publicUrl: 'https://covseg.example' });
-    const link = service.create({ role: 'user', next: '/#/viewer?study=1.2' }, admin, 'http://ignored');
+    const link = await service.create({ role: 'user', next: '/#/viewer?study=1.2' }, admin, 'http://ignored');
     const code = new URL(link.url).searchParams.get('code')!;
     expect(link.url.startsWith('https://covseg.example/login?code=')).toBe(true);
     expect(stored[0].codeSha256).toBe(sha256Hex(code));
     expect(JSON.stringify(stored)).not.toContain(code);
   });
 
-  it('redeems a code once for a session token of the link role with the configured lifetime', () => {
+  it('redeems a code once for a session token of the link role with the configured lifetime', async () => {
     const { service, tokens } = setup();
-    const link = service.create({ role: 'user', next: '/x' }, admin, 'http://127.0.0.1:3000');
+    const link = await service.create({ role: 'user', next: '/x' }, admin, 'http://127.0.0.1:3000');
     const code = new URL(link.url).searchParams.get('code')!;
-    expect(service.redeem(code)).toMatchObject({ token: 'session-token', next: '/x' });
+    expect(await service.redeem(code)).toMatchObject({ token: 'session-token', next: '/x' });
     expect(tokens.issue).toHaveBeenCalledWith('user', expect.any(String), expect.anything(), 3600, expect.any(Date));
-    expect(() => service.redeem(code)).toThrow(LoginLinkUnusableError);
+    await expect(service.redeem(code)).rejects.toThrow(LoginLinkUnusableError);
   });
 
-  it('refuses an expired code', () => {
+  it('refuses an expired code', async () => {
     const { service } = setup();
     const created = new Date('2026-01-01T00:00:00Z');
-    const link = service.create({ role: 'user', ttlSeconds: 60 }, admin, 'http://h', created);
+    const link = await service.create({ role: 'user', ttlSeconds: 60 }, admin, 'http://h', created);
     const code = new URL(link.url).searchParams.get('code')!;
-    expect(() => service.redeem(code, new Date('2026-01-01T00:01:01Z'))).toThrow(LoginLinkUnusableError);
+    await expect(service.redeem(code, new Date('2026-01-01T00:01:01Z'))).rejects.toThrow(LoginLinkUnusableError);
   });
 });

@@ -52,23 +52,23 @@ export class LoginLinkService {
    * Creates a one-time login URL. `origin` (e.g. `http://127.0.0.1:3000`) is used when
    * `COVSEG_PUBLIC_URL` is unset. The demo script calls this through `POST /api/auth/login-links`.
    */
-  create(request: LoginLinkRequest, createdBy: Principal, origin: string, now = new Date()): LoginLink {
+  async create(request: LoginLinkRequest, createdBy: Principal, origin: string, now = new Date()): Promise<LoginLink> {
     const next = requireSafeNextPath(request.next ?? '/');
     const ttl = request.ttlSeconds ?? 600;
     const code = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
-    this.links.insert({ codeSha256: sha256Hex(code), role: request.role, next, createdBy: actorOf(createdBy), createdAt: now.toISOString(), expiresAt });
-    this.audit.record(actorOf(createdBy), 'login-link.create', `role:${request.role}`, { ttlSeconds: ttl, next }, now);
+    await this.links.insert({ codeSha256: sha256Hex(code), role: request.role, next, createdBy: actorOf(createdBy), createdAt: now.toISOString(), expiresAt });
+    await this.audit.record(actorOf(createdBy), 'login-link.create', `role:${request.role}`, { ttlSeconds: ttl, next }, now);
     const base = this.config.publicUrl ?? origin;
     return { url: `${base}/login?code=${encodeURIComponent(code)}`, expiresAt };
   }
 
   /** Exchanges a code for a session token, once. Throws `LoginLinkUnusableError` (410) otherwise. */
-  redeem(code: string, now = new Date()): RedeemedLogin {
-    const link = this.links.consume(sha256Hex(code), now.toISOString());
+  async redeem(code: string, now = new Date()): Promise<RedeemedLogin> {
+    const link = await this.links.consume(sha256Hex(code), now.toISOString());
     if (!link) throw new LoginLinkUnusableError('Redeeming a login link failed: the code is unknown, already used or expired');
-    const issued = this.tokens.issue(link.role, `session via login link from ${link.createdBy}`, { kind: 'system', role: link.role, subject: 'login-link' }, this.config.sessionTtlSeconds, now);
-    this.audit.record(`token:${issued.id}`, 'login-link.redeem', `role:${link.role}`, {}, now);
+    const issued = await this.tokens.issue(link.role, `session via login link from ${link.createdBy}`, { kind: 'system', role: link.role, subject: 'login-link' }, this.config.sessionTtlSeconds, now);
+    await this.audit.record(`token:${issued.id}`, 'login-link.redeem', `role:${link.role}`, {}, now);
     return { token: issued.token, role: issued.role, expiresAt: issued.expiresAt as string, next: link.next };
   }
 }

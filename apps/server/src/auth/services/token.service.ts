@@ -33,33 +33,33 @@ export class TokenService {
   constructor(@Inject(TokenRepository) private readonly tokens: TokenRepository) {}
 
   /** Creates a token; `ttlSeconds` undefined means it lives until revoked. */
-  issue(role: Role, label: string, createdBy: Principal | 'bootstrap', ttlSeconds?: number, now = new Date()): IssuedToken {
+  async issue(role: Role, label: string, createdBy: Principal | 'bootstrap', ttlSeconds?: number, now = new Date()): Promise<IssuedToken> {
     const token = generateToken();
     const row = this.rowFor(token, role, label, createdBy, ttlSeconds, now);
-    this.tokens.insert({ ...row, tokenSha256: sha256Hex(token) });
+    await this.tokens.insert({ ...row, tokenSha256: sha256Hex(token) });
     return { token, id: row.id, role, label, expiresAt: row.expiresAt };
   }
 
   /** Registers a token chosen elsewhere (the bootstrap env token); idempotent. True when newly added. */
-  register(token: string, role: Role, label: string, now = new Date()): boolean {
+  register(token: string, role: Role, label: string, now = new Date()): Promise<boolean> {
     return this.tokens.insertIfAbsent({ ...this.rowFor(token, role, label, 'bootstrap', undefined, now), tokenSha256: sha256Hex(token) });
   }
 
   /** The principal of a live token, or undefined. */
-  authenticate(token: string, now = new Date()): Principal | undefined {
-    const row = this.tokens.getActiveByHash(sha256Hex(token), now.toISOString());
+  async authenticate(token: string, now = new Date()): Promise<Principal | undefined> {
+    const row = await this.tokens.getActiveByHash(sha256Hex(token), now.toISOString());
     return row && { kind: 'token', role: row.role, subject: row.id, label: row.label };
   }
 
-  hasActiveAdmin(now = new Date()): boolean {
-    return this.tokens.countActiveAdmins(now.toISOString()) > 0;
+  async hasActiveAdmin(now = new Date()): Promise<boolean> {
+    return (await this.tokens.countActiveAdmins(now.toISOString())) > 0;
   }
 
-  list(): TokenRow[] {
+  list(): Promise<TokenRow[]> {
     return this.tokens.list();
   }
 
-  revoke(id: string, now = new Date()): boolean {
+  revoke(id: string, now = new Date()): Promise<boolean> {
     return this.tokens.revoke(id, now.toISOString());
   }
 

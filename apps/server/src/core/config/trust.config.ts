@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import { TrustConfigError } from '../errors';
 
 /**
@@ -24,7 +25,7 @@ export interface TrustConfig {
   /** Absolute folder of the server's state (the core config's DATA_DIR); `secret.key` lives here. */
   dataDir: string;
   bootstrapAdminToken?: string;
-  /** AES-256 key (32 bytes) from `COVSEG_SECRET_KEY`; undefined means "use or create the key file". */
+  /** AES-256 key (32 bytes) from `COVSEG_SECRET_KEY` or `COVSEG_SECRET_KEY_FILE`; undefined means "use or create DATA_DIR/secret.key". */
   secretKey?: Buffer;
   /** Origin put in front of login-link URLs, e.g. `http://127.0.0.1:3000`; undefined: the request's. */
   publicUrl?: string;
@@ -48,6 +49,21 @@ function parseUrl(name: string, value: string): string {
   }
 }
 
+/** The key file named by COVSEG_SECRET_KEY_FILE: 32 bytes as base64, readable by its owner only. */
+function readSecretKeyFile(path: string): Buffer {
+  let text: string;
+  try {
+    if ((statSync(path).mode & 0o077) !== 0) throw new TrustConfigError(`COVSEG_SECRET_KEY_FILE is readable by group or others: ${path}; run chmod 600 on it`);
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    if (cause instanceof TrustConfigError) throw cause;
+    throw new TrustConfigError(`COVSEG_SECRET_KEY_FILE cannot be read: ${path}`, { cause });
+  }
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== 32) throw new TrustConfigError(`COVSEG_SECRET_KEY_FILE must hold 32 bytes encoded as base64 (use: openssl rand -base64 32 > ${path})`);
+  return key;
+}
+
 /**
  * Reads and validates the trust settings once, at boot. Every failure names the variable, never its
  * value (the value may be a secret).
@@ -62,6 +78,8 @@ export function loadTrustConfig(env: Record<string, string | undefined>, dataDir
   if (env.COVSEG_SECRET_KEY) {
     secretKey = Buffer.from(env.COVSEG_SECRET_KEY, 'base64');
     if (secretKey.length !== 32) throw new TrustConfigError('COVSEG_SECRET_KEY must be 32 bytes encoded as base64 (use: openssl rand -base64 32)');
+  } else if (env.COVSEG_SECRET_KEY_FILE) {
+    secretKey = readSecretKeyFile(env.COVSEG_SECRET_KEY_FILE);
   }
   const sessionTtlSeconds = Number(env.COVSEG_SESSION_TTL_SECONDS ?? 12 * 3600);
   if (!Number.isInteger(sessionTtlSeconds) || sessionTtlSeconds < 60 || sessionTtlSeconds > 30 * 24 * 3600) {

@@ -6,7 +6,8 @@ import { jsonDepth, MAX_JSON_DEPTH } from './json-depth';
 /**
  * What the built viewer really loads (apps/viewer/dist, checked against `vite build`): its own module
  * scripts and stylesheet, API calls to the same origin, images as data: URLs (the upload view's PNGs)
- * and canvases. No wasm, no workers, no inline script or style in the viewer: cornerstone sets styles
+ * and canvases, and one dedicated worker (the series stream, a bundled module file of ours:
+ * `worker-src 'self'`, never blob:). No wasm, no inline script or style in the viewer: cornerstone sets styles
  * through the CSSOM (allowed), and ui/dom.ts sets `style` attributes the same way. Never add
  * 'unsafe-inline' or 'unsafe-eval' here to fix a page; give that page its own policy (the login page
  * allows its one script by hash, the API docs their inline styles).

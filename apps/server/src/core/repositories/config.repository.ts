@@ -12,7 +12,10 @@ export interface AppConfig {
   host: string;
   /** Absolute folder holding the SQLite database and the SEG outbox. */
   dataDir: string;
+  /** The embedded SQLite file, used when `postgres` is undefined. */
   databasePath: string;
+  /** PostgreSQL (DATABASE_URL) instead of the SQLite file: every process of a scaled deployment shares it. */
+  postgres: PostgresConfig | undefined;
   outboxDir: string;
   /** Absolute path of the ONNX model, loaded once at boot. */
   modelPath: string;
@@ -79,6 +82,14 @@ export interface DicomListenerConfig {
   timeoutMs: number;
   /** Absolute folder of received instances (DATA_DIR/dimse). */
   storeDir: string;
+}
+
+/** DATABASE_URL and its pool settings. */
+export interface PostgresConfig {
+  url: string;
+  poolSize: number;
+  /** How long a statement waits for a connection before failing as "database unavailable" (ms). */
+  connectTimeoutMs: number;
 }
 
 /** Thrown at boot when an environment variable is malformed; the message names the variable. */
@@ -163,6 +174,34 @@ function dicomListener(env: Env, dataDir: string): DicomListenerConfig | undefin
   };
 }
 
+function postgres(env: Env): PostgresConfig | undefined {
+  const raw = env.DATABASE_URL;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    // Never echo the value: it holds the database password.
+    throw new ConfigError('Invalid environment variable DATABASE_URL: expected postgres://user:password@host:port/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`Invalid environment variable DATABASE_URL: expected a postgres:// URL, got ${url.protocol}//…`);
+  }
+  // The key sealing PACS secrets must not sit in the database it protects, nor on one process's disk
+  // (DATA_DIR/secret.key) when several processes share the database: demand it from the environment.
+  if (!env.COVSEG_SECRET_KEY && !env.COVSEG_SECRET_KEY_FILE) {
+    throw new ConfigError(
+      'DATABASE_URL is set (PostgreSQL mode), so COVSEG_SECRET_KEY (32 bytes, base64) or COVSEG_SECRET_KEY_FILE (a 0600 file holding it) must be set too: ' +
+        'the key that encrypts PACS secrets never lives in the database, and every process needs the same one (make one with: openssl rand -base64 32)',
+    );
+  }
+  return {
+    url: url.toString(),
+    poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
+  };
+}
+
 /**
  * Reads and validates the server configuration from an environment. Relative paths are resolved against
  * `root`: the app root found from this file's location by default ({@link findAppRoot}), never the
@@ -189,6 +228,7 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     host: text(env, 'HOST', '127.0.0.1'),
     dataDir,
     databasePath: join(dataDir, 'covseg.sqlite'),
+    postgres: postgres(env),
     outboxDir: join(dataDir, 'outbox'),
     modelPath: path(env, 'MODEL_PATH', 'models/covseg-unet.onnx', root),
     executionProvider: provider as ExecutionProvider,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { InstanceIdentity } from '@covseg/dicom';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
-import { DatabaseRepository } from '../../core/repositories/database.repository';
+import { SqlDatabase, SqlExecutor } from '../../core/database/sql-database';
 
 /** A series pushed to our C-STORE SCP, as recorded durably. */
 export interface ReceivedSeries {
@@ -60,16 +60,12 @@ export class ReceivedStoreRepository {
   private readonly seriesRoot: string;
 
   constructor(
-    private readonly database: DatabaseRepository,
+    private readonly db: SqlDatabase,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     const root = config.dicom?.storeDir ?? join(config.dataDir, 'dimse');
     this.tempDir = join(root, 'incoming');
     this.seriesRoot = join(root, 'series');
-  }
-
-  private get db() {
-    return this.database.db;
   }
 
   /** Creates the folders and deletes temporary files a dead process left behind. */
@@ -92,9 +88,10 @@ export class ReceivedStoreRepository {
   }
 
   /** Bytes held for series not yet released (the DICOM_STORE_MAX_GB budget). */
-  usedBytes(): number {
-    const row = this.db.prepare(`SELECT COALESCE(SUM(bytes), 0) AS total FROM dimse_series WHERE status != 'done'`).get() as { total: number };
-    return row.total;
+  async usedBytes(): Promise<number> {
+    const row = await this.db.one<{ total: number | string }>(`SELECT COALESCE(SUM(bytes), 0) AS total FROM dimse_series WHERE status != 'done'`);
+    // Postgres sums BIGINT as NUMERIC (a string); SQLite as an integer.
+    return Number(row!.total);
   }
 
   /**
@@ -102,7 +99,7 @@ export class ReceivedStoreRepository {
    * the earlier file (PS3.4 B.2.2: the SCP may keep either; the newest is what the sender means now).
    * A series that was done starts receiving again (it is queued again once stable).
    */
-  add(pacsEndpointId: string, callingAeTitle: string, identity: InstanceIdentity, tempPath: string): ReceivedSeries {
+  async add(pacsEndpointId: string, callingAeTitle: string, identity: InstanceIdentity, tempPath: string): Promise<ReceivedSeries> {
     const folder = this.seriesFolder(pacsEndpointId, identity.seriesInstanceUID);
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     const target = join(folder, `${identity.sopInstanceUID}.dcm`);
@@ -111,43 +108,43 @@ export class ReceivedStoreRepository {
     renameSync(tempPath, target);
     syncDirectory(folder);
     const now = new Date().toISOString();
-    this.db
-      .prepare(
+    await this.db.run(
         `INSERT INTO dimse_series (pacs_endpoint_id, study_instance_uid, series_instance_uid, calling_ae_title, instances, bytes, status, first_received_at, last_received_at)
          VALUES (?, ?, ?, ?, 1, ?, 'receiving', ?, ?)
          ON CONFLICT (pacs_endpoint_id, series_instance_uid) DO UPDATE SET
-           instances = CASE WHEN status = 'done' THEN 1 ELSE instances + ? END,
-           bytes = CASE WHEN status = 'done' THEN excluded.bytes ELSE bytes + ? END,
-           status = CASE WHEN status = 'done' THEN 'receiving' ELSE status END,
-           job_id = CASE WHEN status = 'done' THEN NULL ELSE job_id END,
+           instances = CASE WHEN dimse_series.status = 'done' THEN 1 ELSE dimse_series.instances + ? END,
+           bytes = CASE WHEN dimse_series.status = 'done' THEN excluded.bytes ELSE dimse_series.bytes + ? END,
+           status = CASE WHEN dimse_series.status = 'done' THEN 'receiving' ELSE dimse_series.status END,
+           job_id = CASE WHEN dimse_series.status = 'done' THEN NULL ELSE dimse_series.job_id END,
            last_received_at = excluded.last_received_at`,
-      )
-      .run(pacsEndpointId, identity.studyInstanceUID, identity.seriesInstanceUID, callingAeTitle, bytes, now, now, previousBytes === undefined ? 1 : 0, bytes - (previousBytes ?? 0));
-    return this.get(pacsEndpointId, identity.seriesInstanceUID)!;
+      [pacsEndpointId, identity.studyInstanceUID, identity.seriesInstanceUID, callingAeTitle, bytes, now, now, previousBytes === undefined ? 1 : 0, bytes - (previousBytes ?? 0)],
+    );
+    return (await this.get(pacsEndpointId, identity.seriesInstanceUID))!;
   }
 
-  get(pacsEndpointId: string, seriesInstanceUID: string): ReceivedSeries | undefined {
-    const row = this.db.prepare('SELECT * FROM dimse_series WHERE pacs_endpoint_id = ? AND series_instance_uid = ?').get(pacsEndpointId, seriesInstanceUID) as Row | undefined;
+  async get(pacsEndpointId: string, seriesInstanceUID: string): Promise<ReceivedSeries | undefined> {
+    const row = await this.db.one<Row>('SELECT * FROM dimse_series WHERE pacs_endpoint_id = ? AND series_instance_uid = ?', [pacsEndpointId, seriesInstanceUID]);
     return row && toSeries(row);
   }
 
   /** Series still receiving whose last instance arrived before `cutoff` (ISO time): stable, ready to queue. */
-  listStable(cutoff: string): ReceivedSeries[] {
-    return (this.db.prepare(`SELECT * FROM dimse_series WHERE status = 'receiving' AND last_received_at < ? ORDER BY last_received_at`).all(cutoff) as Row[]).map(toSeries);
+  async listStable(cutoff: string): Promise<ReceivedSeries[]> {
+    return (await this.db.all<Row>(`SELECT * FROM dimse_series WHERE status = 'receiving' AND last_received_at < ? ORDER BY last_received_at`, [cutoff])).map(toSeries);
   }
 
-  listQueued(): ReceivedSeries[] {
-    return (this.db.prepare(`SELECT * FROM dimse_series WHERE status = 'queued'`).all() as Row[]).map(toSeries);
+  async listQueued(): Promise<ReceivedSeries[]> {
+    return (await this.db.all<Row>(`SELECT * FROM dimse_series WHERE status = 'queued'`)).map(toSeries);
   }
 
-  markQueued(pacsEndpointId: string, seriesInstanceUID: string, jobId: string): void {
-    this.db.prepare(`UPDATE dimse_series SET status = 'queued', job_id = ? WHERE pacs_endpoint_id = ? AND series_instance_uid = ?`).run(jobId, pacsEndpointId, seriesInstanceUID);
+  /** @param tx the transaction that created the job (both or neither). */
+  async markQueued(pacsEndpointId: string, seriesInstanceUID: string, jobId: string, tx: SqlExecutor = this.db): Promise<void> {
+    await tx.run(`UPDATE dimse_series SET status = 'queued', job_id = ? WHERE pacs_endpoint_id = ? AND series_instance_uid = ?`, [jobId, pacsEndpointId, seriesInstanceUID]);
   }
 
   /** Deletes a series' files once its job has finished; the row stays (status done) as a record. */
-  release(pacsEndpointId: string, seriesInstanceUID: string): void {
+  async release(pacsEndpointId: string, seriesInstanceUID: string): Promise<void> {
     rmSync(this.seriesFolder(pacsEndpointId, seriesInstanceUID), { recursive: true, force: true });
-    this.db.prepare(`UPDATE dimse_series SET status = 'done', bytes = 0 WHERE pacs_endpoint_id = ? AND series_instance_uid = ?`).run(pacsEndpointId, seriesInstanceUID);
+    await this.db.run(`UPDATE dimse_series SET status = 'done', bytes = 0 WHERE pacs_endpoint_id = ? AND series_instance_uid = ?`, [pacsEndpointId, seriesInstanceUID]);
   }
 
   /** Every received Part 10 file of a series; new buffers owned by the caller. */

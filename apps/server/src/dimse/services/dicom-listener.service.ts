@@ -107,22 +107,22 @@ export class DicomListenerService implements OnApplicationBootstrap, OnApplicati
    * DicomAlwaysAllowEcho, DicomCheckCalledAet false): an association that proposes nothing but
    * Verification can store nothing, and a bare `echoscu host port` lets an admin test the network path.
    */
-  private checkAssociation(info: DimseAssociationInfo): AssociationDecision {
+  private async checkAssociation(info: DimseAssociationInfo): Promise<AssociationDecision> {
     const echoOnly = info.proposedSopClassUIDs.length > 0 && info.proposedSopClassUIDs.every((uid) => uid === VERIFICATION_SOP_CLASS);
     if (echoOnly) return { accept: true };
     if (info.calledAeTitle !== this.config.dicomAeTitle) return { accept: false, reason: 'called-ae-not-recognized' };
-    return this.getPushingEndpoint(info.callingAeTitle) ? { accept: true } : { accept: false, reason: 'calling-ae-not-recognized' };
+    return (await this.getPushingEndpoint(info.callingAeTitle)) ? { accept: true } : { accept: false, reason: 'calling-ae-not-recognized' };
   }
 
   /** The enabled endpoint whose PACS uses this AE title: a disabled endpoint takes no new jobs, pushed or pulled. */
-  private getPushingEndpoint(callingAeTitle: string): PacsEndpointRecord | undefined {
-    const endpoint = this.endpoints.getByDicomAeTitle(callingAeTitle);
+  private async getPushingEndpoint(callingAeTitle: string): Promise<PacsEndpointRecord | undefined> {
+    const endpoint = await this.endpoints.getByDicomAeTitle(callingAeTitle);
     return endpoint && endpoint.disabledAt === null ? endpoint : undefined;
   }
 
   private async receive(dicom: DicomListenerConfig, info: DimseAssociationInfo, file: ReceivedInstanceFile): Promise<StoreReply> {
     // Looked up again per instance: an endpoint deleted or re-titled mid-association stops receiving at once.
-    const endpoint = this.getPushingEndpoint(info.callingAeTitle);
+    const endpoint = await this.getPushingEndpoint(info.callingAeTitle);
     if (!endpoint) return { status: 'refused', code: StoreStatus.OutOfResources, comment: 'calling AE title no longer configured or disabled' };
     let identity;
     try {
@@ -134,10 +134,10 @@ export class DicomListenerService implements OnApplicationBootstrap, OnApplicati
     if (identity.sopInstanceUID !== file.sopInstanceUID || identity.sopClassUID !== file.sopClassUID) {
       return { status: 'refused', code: StoreStatus.DataSetDoesNotMatchSOPClass, comment: 'data set UIDs differ from the C-STORE command' };
     }
-    if (this.store.usedBytes() + file.byteLength > dicom.storeMaxBytes) {
+    if ((await this.store.usedBytes()) + file.byteLength > dicom.storeMaxBytes) {
       return { status: 'refused', code: StoreStatus.OutOfResources, comment: 'receive store full (DICOM_STORE_MAX_GB)' };
     }
-    this.store.add(endpoint.id, info.callingAeTitle, identity, file.path);
+    await this.store.add(endpoint.id, info.callingAeTitle, identity, file.path);
     return { status: 'stored' };
   }
 

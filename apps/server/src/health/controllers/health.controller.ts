@@ -18,7 +18,7 @@ export class HealthController {
   @Get()
   @Public()
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(PublicHealthDto) }, { $ref: getSchemaPath(HealthDto) }] } })
-  getHealth(@Req() request: { principal?: Principal }): PublicHealthDto | HealthDto {
+  getHealth(@Req() request: { principal?: Principal }): Promise<PublicHealthDto | HealthDto> {
     return this.service.getHealth(request.principal);
   }
 }

@@ -28,9 +28,9 @@ export class HealthService {
    * reachability is the monitor's cached state, with its age. Anyone gets the status; an admin also gets
    * the detail (endpoint names and URLs, the model path and the queue belong to the operator, not the world).
    */
-  getHealth(principal: Principal | undefined): PublicHealthDto | HealthDto {
+  async getHealth(principal: Principal | undefined): Promise<PublicHealthDto | HealthDto> {
     // A disabled endpoint is retired on purpose and not probed.
-    const records = this.endpoints.list().filter((record) => record.disabledAt === null);
+    const records = (await this.endpoints.list()).filter((record) => record.disabledAt === null);
     this.monitor.requestProbeOf(records);
     const now = Date.now();
     const pacsEndpoints = records.map((record): PacsReachabilityDto => {
@@ -55,7 +55,7 @@ export class HealthService {
       ...(dicom ? { dicom } : {}),
       pacsCheckedAt: iso(this.monitor.getLastRoundEndedAt()),
       pacsEndpoints,
-      jobs: this.jobs.countActive(),
+      jobs: await this.jobs.countActive(),
       model: model
         ? { name: model.name, version: model.version, trained: model.trained, provider: this.config.executionProvider, path: this.config.modelPath, deviceUID: deviceUidFromDigest(model.sha256) }
         : null,

@@ -91,7 +91,7 @@ export class PacsHealthMonitor implements OnApplicationBootstrap, OnApplicationS
     this.lastRoundStartedAt = Date.now();
     try {
       // A disabled endpoint is retired on purpose: probing it would only report it down forever.
-      const records = this.endpoints.list().filter((record) => record.disabledAt === null);
+      const records = (await this.endpoints.list()).filter((record) => record.disabledAt === null);
       const ids = new Set(records.map((record) => record.id));
       for (const id of this.states.keys()) if (!ids.has(id)) this.states.delete(id);
       const queue = [...records];

@@ -19,13 +19,13 @@ export class JobController {
 
   @Get()
   @ApiOkResponse({ type: [JobDto] })
-  list(@Query() query: ListJobsQueryDto): JobDto[] {
+  list(@Query() query: ListJobsQueryDto): Promise<JobDto[]> {
     return this.service.list(query.limit);
   }
 
   @Get(':id')
   @ApiOkResponse({ type: JobDto })
-  get(@Param('id', ParseUUIDPipe) id: string): JobDto {
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<JobDto> {
     return this.service.get(id);
   }
 

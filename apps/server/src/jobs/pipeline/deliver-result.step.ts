@@ -38,20 +38,20 @@ function mayRedeliver(error: unknown): boolean {
 
 /**
  * Delivers an outbox entry (SEG, key images, SR) and marks it delivered. The bytes come from the outbox
- * files, never from a rebuild, so a resumed job sends the identical instances (same SOP Instance UIDs)
+ * (files or database), never from a rebuild, so a resumed job sends the identical instances (same SOP Instance UIDs)
  * and the PACS replaces rather than duplicates what the crashed attempt already stored: a kill between
  * two stores leaves the entry pending, and the next attempt completes the set.
  */
 export async function deliverResult(context: JobContext, outbox: OutboxRepository, entry: OutboxEntry, transport: ResultTransport): Promise<void> {
   if (entry.status !== 'pending') return;
-  const objects = outbox.readObjects(entry);
+  const objects = await outbox.readObjects(entry);
   try {
     await context.time('stow', () => storeObjects(context, transport, entry.studyInstanceUID, objects));
   } catch (error) {
     // The job fails with this error; the outbox sweeper retries the delivery later, with backoff, until
     // OUTBOX_MAX_ATTEMPTS (then the entry is failed, with this reason). A shutdown or cancel is no failure.
-    if (!context.signal.aborted) outbox.recordFailure(entry.id, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    if (!context.signal.aborted) await outbox.recordFailure(entry.id, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     throw error;
   }
-  outbox.markDelivered(entry.id);
+  await outbox.markDelivered(entry.id);
 }

@@ -18,6 +18,12 @@ export interface DeliveryRetry {
  */
 export class JobContext {
   readonly timings: JobTimings = {};
+  /**
+   * The job row's writes (stage, timings, progress) in the order they were made: progress callbacks
+   * cannot await, and on a connection pool two unordered UPDATEs could land newest-first.
+   */
+  private writes: Promise<void> = Promise.resolve();
+  private writeError: unknown;
 
   constructor(
     readonly job: JobRecord,
@@ -42,27 +48,45 @@ export class JobContext {
   /** Runs one stage, adding its wall time (ms) to `timings[stage]` and persisting the stage and timings. */
   async time<T>(stage: JobStage, operation: () => Promise<T> | T): Promise<T> {
     this.checkpoint();
-    this.jobs.setStage(this.job.id, stage);
+    this.setStage(stage);
     const started = performance.now();
     try {
       return await operation();
     } finally {
       this.addTiming(stage, performance.now() - started);
+      await this.flush();
     }
   }
 
   /** Records the stage a library call is in (segmentVolume reports its own stages through progress). */
   setStage(stage: JobStage): void {
-    this.jobs.setStage(this.job.id, stage);
+    this.write(() => this.jobs.setStage(this.job.id, stage));
   }
 
   /** Adds milliseconds measured elsewhere (the segmentation library reports its own stage times). */
   addTiming(stage: JobStage, ms: number): void {
     this.timings[stage] = Math.round(((this.timings[stage] ?? 0) + ms) * 10) / 10;
-    this.jobs.setTimings(this.job.id, this.timings);
+    const timings = { ...this.timings };
+    this.write(() => this.jobs.setTimings(this.job.id, timings));
   }
 
   progress(slicesDone: number, slicesTotal: number): void {
-    this.jobs.setProgress(this.job.id, slicesDone, slicesTotal);
+    this.write(() => this.jobs.setProgress(this.job.id, slicesDone, slicesTotal));
+  }
+
+  /** Waits for the row writes made so far; throws the first that failed (e.g. the database went away). */
+  async flush(): Promise<void> {
+    await this.writes;
+    if (this.writeError !== undefined) {
+      const error = this.writeError;
+      this.writeError = undefined;
+      throw error;
+    }
+  }
+
+  private write(operation: () => Promise<void>): void {
+    this.writes = this.writes.then(operation).catch((error: unknown) => {
+      this.writeError ??= error;
+    });
   }
 }

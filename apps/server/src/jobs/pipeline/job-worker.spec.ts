@@ -39,58 +39,52 @@ function setup(options: { concurrency?: number; queued?: string[]; requeued?: st
   } as unknown as SegmentationPipeline;
   const config: AppConfig = { ...loadConfig({}), jobConcurrency: options.concurrency ?? 1, jobPollMs: 3_600_000, pacsRetries: 2 };
   const worker = new JobWorker(config, jobs, pipeline, metrics);
-  const settle = () => new Promise((r) => setTimeout(r, 0));
-  return { worker, jobs, runs, queue, settle };
+  return { worker, jobs, runs, queue };
 }
 
 describe('JobWorker', () => {
   it('requeues the jobs a dead process left running before it claims any', async () => {
     const { worker, jobs } = setup({ requeued: ['a'] });
-    worker.onApplicationBootstrap();
+    await worker.onApplicationBootstrap();
     expect(vi.mocked(jobs.requeueRunning).mock.invocationCallOrder[0]).toBeLessThan(vi.mocked(jobs.claimNext).mock.invocationCallOrder[0]);
     await worker.onModuleDestroy();
   });
 
   it('never runs more jobs at once than JOB_CONCURRENCY', async () => {
-    const { worker, runs, settle } = setup({ concurrency: 2, queued: ['a', 'b', 'c'] });
-    worker.onApplicationBootstrap();
+    const { worker, runs } = setup({ concurrency: 2, queued: ['a', 'b', 'c'] });
+    await worker.onApplicationBootstrap();
     expect([...runs.keys()]).toEqual(['a', 'b']);
     runs.get('a')!.resolve(result);
-    await settle();
-    await settle();
-    expect([...runs.keys()]).toEqual(['a', 'b', 'c']);
+    await vi.waitFor(() => expect([...runs.keys()]).toEqual(['a', 'b', 'c']));
     await worker.onModuleDestroy();
   });
 
   it('records success with the pipeline result', async () => {
-    const { worker, jobs, runs, settle } = setup({ queued: ['a'] });
-    worker.onApplicationBootstrap();
+    const { worker, jobs, runs } = setup({ queued: ['a'] });
+    await worker.onApplicationBootstrap();
     runs.get('a')!.resolve(result);
-    await settle();
-    expect(jobs.succeed).toHaveBeenCalledWith('a', result);
+    await vi.waitFor(() => expect(jobs.succeed).toHaveBeenCalledWith('a', result));
     await worker.onModuleDestroy();
   });
 
   it('records a failure with its code and a message that counts the PACS attempts', async () => {
-    const { worker, jobs, runs, settle } = setup({ queued: ['a'] });
-    worker.onApplicationBootstrap();
+    const { worker, jobs, runs } = setup({ queued: ['a'] });
+    await worker.onApplicationBootstrap();
     runs.get('a')!.reject(new DicomwebNetworkError('QIDO-RS failed without a response (ECONNREFUSED): GET http://pacs/studies'));
-    await settle();
-    expect(jobs.fail).toHaveBeenCalledWith('a', 'pacs-unavailable', expect.stringContaining('did not answer after 3 attempts'));
+    await vi.waitFor(() => expect(jobs.fail).toHaveBeenCalledWith('a', 'pacs-unavailable', expect.stringContaining('did not answer after 3 attempts')));
   });
 
   it('ends a cancelled running job as cancelled, not failed', async () => {
-    const { worker, jobs, settle } = setup({ queued: ['a'] });
-    worker.onApplicationBootstrap();
+    const { worker, jobs } = setup({ queued: ['a'] });
+    await worker.onApplicationBootstrap();
     worker.cancel('a');
-    await settle();
-    expect(jobs.markCancelled).toHaveBeenCalledWith('a');
+    await vi.waitFor(() => expect(jobs.markCancelled).toHaveBeenCalledWith('a'));
     expect(jobs.fail).not.toHaveBeenCalled();
   });
 
   it('puts running jobs back in the queue on shutdown instead of failing them', async () => {
     const { worker, jobs, runs } = setup({ queued: ['a'] });
-    worker.onApplicationBootstrap();
+    await worker.onApplicationBootstrap();
     await worker.onModuleDestroy();
     expect(runs.get('a')!.signal.aborted).toBe(true);
     expect(jobs.requeue).toHaveBeenCalledWith('a');

@@ -18,6 +18,9 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** A wake in progress (claims are awaited) and whether another was asked for meanwhile. */
+  private waking: Promise<void> | undefined;
+  private wakeAgain = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -26,21 +29,47 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
-  onApplicationBootstrap(): void {
-    const requeued = this.jobs.requeueRunning();
+  async onApplicationBootstrap(): Promise<void> {
+    const requeued = await this.jobs.requeueRunning();
     if (requeued.length > 0) this.logger.log(`Requeued ${requeued.length} job(s) left running by a previous process: ${requeued.join(', ')}`);
-    this.timer = setInterval(() => this.wake(), this.config.jobPollMs);
+    this.timer = setInterval(() => void this.wake(), this.config.jobPollMs);
     this.timer.unref();
-    this.wake();
+    await this.wake();
   }
 
-  /** Starts queued jobs while there is capacity. Cheap; call it whenever a job may have been queued. */
-  wake(): void {
-    while (!this.stopping && this.running.size < this.config.jobConcurrency) {
-      const job = this.jobs.claimNext();
-      if (!job) return;
-      this.start(job);
+  /**
+   * Starts queued jobs while there is capacity. Cheap; call it whenever a job may have been queued.
+   * One claim loop at a time (claims are awaited): a wake during a wake runs the loop once more after
+   * it, instead of a second loop that would claim past JOB_CONCURRENCY. Never rejects: a failed claim
+   * (database unavailable) is logged and retried at the next poll.
+   */
+  wake(): Promise<void> {
+    if (this.waking) {
+      this.wakeAgain = true;
+      return this.waking;
     }
+    const current = (async () => {
+      // Yield first, so `this.waking` is set before the loop runs (a loop with nothing to claim would
+      // otherwise finish synchronously and leave a settled promise behind as "a wake in progress").
+      await Promise.resolve();
+      try {
+        do {
+          this.wakeAgain = false;
+          while (!this.stopping && this.running.size < this.config.jobConcurrency) {
+            const job = await this.jobs.claimNext();
+            if (!job) break;
+            this.start(job);
+          }
+        } while (this.wakeAgain && !this.stopping);
+      } catch (error) {
+        this.logger.warn(`Claiming the next job failed (retried at the next poll): ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        // Only this loop runs while `waking` is set (see the check above), so it is this loop's to clear.
+        this.waking = undefined;
+      }
+    })();
+    this.waking = current;
+    return current;
   }
 
   /** Aborts a running job of this process; it ends `cancelled`. */
@@ -57,6 +86,7 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.timer);
     for (const { controller } of this.running.values()) controller.abort(new WorkerShutdownError());
     await Promise.all([...this.running.values()].map((r) => r.done));
+    await this.waking;
   }
 
   private start(job: JobRecord): void {
@@ -64,12 +94,16 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const timeout = setTimeout(() => controller.abort(new JobTimeoutError(this.config.jobTimeoutMs)), this.config.jobTimeoutMs);
     this.logger.log(`Job ${job.id} started (attempt ${job.attempts}): study ${job.studyInstanceUID}`);
     this.metrics.jobsStarted.inc();
-    const done = this.run(job, controller.signal).finally(() => {
-      clearTimeout(timeout);
-      this.running.delete(job.id);
-      // Let the next job start from a clean stack, not inside this one's promise chain.
-      setImmediate(() => this.wake());
-    });
+    const done = this.run(job, controller.signal)
+      // Recording the outcome failed (the database went away): the row stays `running`, and the next
+      // start requeues it; the outbox keeps any built result, so nothing is built twice.
+      .catch((error: unknown) => this.logger.error(`Job ${job.id}: recording its outcome failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        clearTimeout(timeout);
+        this.running.delete(job.id);
+        // Let the next job start from a clean stack, not inside this one's promise chain.
+        setImmediate(() => void this.wake());
+      });
     this.running.set(job.id, { controller, done });
   }
 
@@ -77,22 +111,22 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const result = await this.pipeline.run(job, signal);
       // A cancel that arrives after the last checkpoint loses: the SEG is stored, so say so.
-      this.jobs.succeed(job.id, result);
-      this.recordMetrics(job, 'succeeded');
+      await this.jobs.succeed(job.id, result);
+      await this.recordMetrics(job, 'succeeded');
       this.logger.log(`Job ${job.id} succeeded: SEG ${result.segSopInstanceUID} (reused: ${result.reused})`);
     } catch (thrown) {
       const error = signal.aborted ? signal.reason : thrown;
       if (error instanceof WorkerShutdownError) {
-        this.jobs.requeue(job.id);
+        await this.jobs.requeue(job.id);
         this.logger.log(`Job ${job.id} requeued for the next start`);
-      } else if (error instanceof JobCancelledError || this.jobs.isCancelRequested(job.id)) {
-        this.jobs.markCancelled(job.id);
-        this.recordMetrics(job, 'cancelled');
+      } else if (error instanceof JobCancelledError || (await this.jobs.isCancelRequested(job.id))) {
+        await this.jobs.markCancelled(job.id);
+        await this.recordMetrics(job, 'cancelled');
         this.logger.log(`Job ${job.id} cancelled`);
       } else {
         const failure = describeFailure(error, { pacsRetries: this.config.pacsRetries });
-        this.jobs.fail(job.id, failure.code, failure.message);
-        this.recordMetrics(job, 'failed');
+        await this.jobs.fail(job.id, failure.code, failure.message);
+        await this.recordMetrics(job, 'failed');
         if (failure.code.startsWith('pacs-')) this.metrics.pacsError(job.pacsEndpointId, failure.code);
         this.logger.warn(`Job ${job.id} failed (${failure.code}): ${failure.message}`);
       }
@@ -100,9 +134,9 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Outcome and per-stage durations (the job row keeps ms per stage; Prometheus wants seconds). */
-  private recordMetrics(job: JobRecord, outcome: JobOutcome): void {
+  private async recordMetrics(job: JobRecord, outcome: JobOutcome): Promise<void> {
     this.metrics.jobFinished(outcome);
-    const timings = (this.jobs.get(job.id)?.timings ?? {}) as Record<string, number>;
+    const timings = ((await this.jobs.get(job.id))?.timings ?? {}) as Record<string, number>;
     for (const [stage, ms] of Object.entries(timings)) if (Number.isFinite(ms)) this.metrics.stageDuration(stage, ms / 1000);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OUR_SEG_DESCRIPTION, keyImageSeriesDescription, runOfDescription, segSeriesDescription, seriesNumberOfRun, srSeriesDescription } from './result-series';
+import { OUR_SEG_DESCRIPTION, OUR_SR_DESCRIPTION, keyImageSeriesDescription, runOfDescription, segSeriesDescription, seriesNumberOfRun, srSeriesDescription } from './result-series';
 
 describe('result series naming', () => {
   it('names run 1 without a suffix and later runs with " run n", all distinct', () => {
@@ -17,6 +17,13 @@ describe('result series naming', () => {
     expect(runOfDescription('covseg-unet 1.1.0 measurements', 'infection+lung', 'covseg-unet', '1.1.0')).toBeUndefined();
     expect(runOfDescription('covseg-unet 1.1.0 infection+lung run 0', 'infection+lung', 'covseg-unet', '1.1.0')).toBeUndefined();
     expect(runOfDescription('other 1.1.0 infection+lung', 'infection+lung', 'covseg-unet', '1.1.0')).toBeUndefined();
+  });
+
+  it('never takes a reader correction (SEG or SR, "Corrected: …") for a result of a run', () => {
+    expect(runOfDescription('Corrected: covseg-unet 1.1.0 measurements', 'measurements', 'covseg-unet', '1.1.0')).toBeUndefined();
+    expect(runOfDescription('Corrected: covseg-unet 1.1.0 infection+lung', 'infection+lung', 'covseg-unet')).toBeUndefined();
+    expect(OUR_SR_DESCRIPTION.test('Corrected: covseg-unet 1.1.0 measurements')).toBe(false);
+    expect(OUR_SEG_DESCRIPTION.test('Corrected: covseg-unet 1.1.0 infection+lung')).toBe(false);
   });
 
   it('keeps descriptions within LO (64 characters) with the kind and run at the end', () => {

@@ -53,14 +53,14 @@ export class SegmentationPipeline {
   ) {}
 
   async run(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
-    const endpoint = this.endpoints.getRecordOrFail(job.pacsEndpointId);
-    const client = endpoint.baseUrl === null ? undefined : this.gateway.client(endpoint, 'job');
+    const endpoint = await this.endpoints.getRecordOrFail(job.pacsEndpointId);
+    const client = endpoint.baseUrl === null ? undefined : await this.gateway.client(endpoint, 'job');
     const model = this.models.getModelOrFail();
     const context = new JobContext(job, client, model, signal, { retries: this.config.pacsRetries, baseMs: this.config.pacsRetryBaseMs }, this.jobs);
-    this.jobs.setModel(job.id, model.name, model.version);
+    await this.jobs.setModel(job.id, model.name, model.version);
     const transport = this.transportFor(endpoint, context);
 
-    const pending = this.outbox.getForJob(job.id);
+    const pending = await this.outbox.getForJob(job.id);
     if (pending) {
       if (pending.status === 'failed') throw new OutboxDeliveryFailedError(pending.segSopInstanceUID, pending.attempts, pending.lastError);
       await deliverResult(context, this.outbox, pending, transport);
@@ -70,7 +70,7 @@ export class SegmentationPipeline {
     // A pushed series is the series: no QIDO, no selection among the study's series.
     const resolved = job.source === 'dimse' && job.requestedSeriesInstanceUID ? { seriesInstanceUID: job.requestedSeriesInstanceUID } : await resolveSeries(context);
     const seriesInstanceUID = resolved.seriesInstanceUID;
-    this.jobs.setSeries(job.id, seriesInstanceUID, 'selection' in resolved ? (resolved.selection ?? null) : null);
+    await this.jobs.setSeries(job.id, seriesInstanceUID, 'selection' in resolved ? (resolved.selection ?? null) : null);
 
     return this.serialized(`${job.pacsEndpointId}|${seriesInstanceUID}|${model.name}|${model.version}`, signal, () =>
       this.segmentAndStore(context, seriesInstanceUID, transport, endpoint, 'instances' in resolved ? resolved.instances : undefined),
@@ -103,7 +103,7 @@ export class SegmentationPipeline {
     const { job, model } = context;
     const withKeyImages = endpoint.keyImages;
     if (!job.force) {
-      const delivered = this.findDelivered(context, seriesInstanceUID);
+      const delivered = await this.findDelivered(context, seriesInstanceUID);
       if (delivered) return delivered;
     }
     const onPacs = await this.resultsOnPacs(context, seriesInstanceUID, endpoint);
@@ -146,7 +146,7 @@ export class SegmentationPipeline {
       segBytes: seg.bytes.byteLength,
       ...(withKeyImages ? { keyImages: keyImages.length } : {}),
     };
-    const entry = this.outbox.add(
+    const entry = await this.outbox.add(
       {
         jobId: job.id,
         pacsEndpointId: job.pacsEndpointId,
@@ -163,6 +163,7 @@ export class SegmentationPipeline {
       [{ sopInstanceUID: seg.sopInstanceUID, bytes: seg.bytes }, ...keyImages, { sopInstanceUID: sr.sopInstanceUID, bytes: sr.bytes }],
     );
     await deliverResult(context, this.outbox, entry, transport);
+    await context.flush();
     return result;
   }
 
@@ -183,9 +184,9 @@ export class SegmentationPipeline {
   }
 
   /** Idempotent write-back, first step: a result of this series by this model build that we delivered ourselves. */
-  private findDelivered(context: JobContext, seriesInstanceUID: string): JobResult | undefined {
+  private async findDelivered(context: JobContext, seriesInstanceUID: string): Promise<JobResult | undefined> {
     const { job, model } = context;
-    const delivered = this.outbox.findDelivered(job.pacsEndpointId, seriesInstanceUID, model.name, model.version);
+    const delivered = await this.outbox.findDelivered(job.pacsEndpointId, seriesInstanceUID, model.name, model.version);
     if (!delivered) return undefined;
     const result = delivered.result as JobResult;
     // A trained export may keep the untrained placeholder's version; never hand back the placeholder's result.

@@ -11,7 +11,7 @@ export class InProcessJobQueue implements JobQueue {
   constructor(private readonly worker: JobWorker) {}
 
   async enqueue(_jobId: string): Promise<void> {
-    this.worker.wake();
+    void this.worker.wake();
   }
 
   async cancel(jobId: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DatabaseRepository } from '../../core/repositories/database.repository';
+import { SqlDatabase, SqlExecutor } from '../../core/database/sql-database';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type JobStage =
@@ -101,135 +101,127 @@ const toRecord = (row: Row): JobRecord => ({
 const now = () => new Date().toISOString();
 
 /**
- * The durable job queue. Every state change is one SQLite statement (autocommit, synchronous=FULL), so
- * a crash at any point leaves a consistent row that the next boot can resume.
+ * The durable job queue, over the database port (SQLite or PostgreSQL). Every state change is one
+ * statement (autocommit; SQLite synchronous=FULL, Postgres fsync), so a crash at any point leaves a
+ * consistent row that the next boot can resume.
  */
 @Injectable()
 export class JobRepository {
-  constructor(private readonly database: DatabaseRepository) {}
+  constructor(private readonly db: SqlDatabase) {}
 
-  private get db() {
-    return this.database.db;
-  }
-
-  create(input: { pacsEndpointId: string; studyInstanceUID: string; requestedSeriesInstanceUID?: string; force: boolean; source?: JobSource }): JobRecord {
+  /** @param tx the transaction to create the job in (the study watcher records "seen" in the same one). */
+  async create(
+    input: { pacsEndpointId: string; studyInstanceUID: string; requestedSeriesInstanceUID?: string; force: boolean; source?: JobSource },
+    tx: SqlExecutor = this.db,
+  ): Promise<JobRecord> {
     const id = randomUUID();
-    this.db
-      .prepare(
-        `INSERT INTO jobs (id, pacs_endpoint_id, source, study_instance_uid, requested_series_instance_uid, series_instance_uid, force, status, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
-      )
-      .run(
-        id,
-        input.pacsEndpointId,
-        input.source ?? 'dicomweb',
-        input.studyInstanceUID,
-        input.requestedSeriesInstanceUID ?? null,
-        input.requestedSeriesInstanceUID ?? null,
-        input.force ? 1 : 0,
-        now(),
-      );
-    return this.get(id)!;
+    const row = await tx.one<Row>(
+      `INSERT INTO jobs (id, pacs_endpoint_id, source, study_instance_uid, requested_series_instance_uid, series_instance_uid, force, status, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?) RETURNING *`,
+      [id, input.pacsEndpointId, input.source ?? 'dicomweb', input.studyInstanceUID, input.requestedSeriesInstanceUID ?? null, input.requestedSeriesInstanceUID ?? null, input.force, now()],
+    );
+    return toRecord(row!);
   }
 
-  get(id: string): JobRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
+  async get(id: string): Promise<JobRecord | undefined> {
+    const row = await this.db.one<Row>('SELECT * FROM jobs WHERE id = ?', [id]);
     return row && toRecord(row);
   }
 
   /** Most recent first. */
-  list(limit: number): JobRecord[] {
-    return (this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]).map(toRecord);
+  async list(limit: number): Promise<JobRecord[]> {
+    return (await this.db.all<Row>('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?', [limit])).map(toRecord);
   }
 
   /** How many jobs wait and run right now (health). */
-  countActive(): { queued: number; running: number } {
-    const rows = this.db.prepare(`SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') GROUP BY status`).all() as Array<{ status: JobStatus; n: number }>;
+  async countActive(): Promise<{ queued: number; running: number }> {
+    const rows = await this.db.all<{ status: JobStatus; n: number }>(`SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') GROUP BY status`);
     const count = (status: JobStatus) => rows.find((r) => r.status === status)?.n ?? 0;
     return { queued: count('queued'), running: count('running') };
   }
 
-  /** Atomically takes the oldest queued job and marks it running; undefined when none is queued. */
-  claimNext(): JobRecord | undefined {
-    const row = this.db
-      .prepare(
-        `UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?, stage = NULL
-         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1)
-         RETURNING *`,
-      )
-      .get(now()) as Row | undefined;
+  /**
+   * Atomically takes the oldest queued job and marks it running; undefined when none is queued. On
+   * Postgres, processes claiming at once skip each other's locked row (FOR UPDATE SKIP LOCKED) and the
+   * outer `status = 'queued'` re-check makes a lost race claim nothing rather than the same job twice.
+   */
+  async claimNext(): Promise<JobRecord | undefined> {
+    const lock = this.db.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    const row = await this.db.one<Row>(
+      `UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?, stage = NULL
+       WHERE status = 'queued' AND id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1${lock})
+       RETURNING *`,
+      [now()],
+    );
     return row && toRecord(row);
   }
 
   /** Puts jobs a dead process left `running` back in the queue; returns their ids. */
-  requeueRunning(): string[] {
-    const rows = this.db.prepare(`UPDATE jobs SET status = 'queued', stage = NULL WHERE status = 'running' RETURNING id`).all() as Array<{ id: string }>;
+  async requeueRunning(): Promise<string[]> {
+    const rows = await this.db.all<{ id: string }>(`UPDATE jobs SET status = 'queued', stage = NULL WHERE status = 'running' RETURNING id`);
     return rows.map((r) => r.id);
   }
 
   /** Puts one running job back in the queue (graceful shutdown mid-job). */
-  requeue(id: string): void {
-    this.db.prepare(`UPDATE jobs SET status = 'queued', stage = NULL WHERE id = ? AND status = 'running'`).run(id);
+  async requeue(id: string): Promise<void> {
+    await this.db.run(`UPDATE jobs SET status = 'queued', stage = NULL WHERE id = ? AND status = 'running'`, [id]);
   }
 
   /** Puts a failed job back in the queue to deliver its pending outbox payload (the outbox sweeper); false if it was not failed. */
-  requeueFailed(id: string): boolean {
-    return this.db.prepare(`UPDATE jobs SET status = 'queued', stage = NULL, error_code = NULL, error_message = NULL, finished_at = NULL WHERE id = ? AND status = 'failed'`).run(id).changes > 0;
+  async requeueFailed(id: string): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `UPDATE jobs SET status = 'queued', stage = NULL, error_code = NULL, error_message = NULL, finished_at = NULL WHERE id = ? AND status = 'failed'`,
+      [id],
+    );
+    return changes > 0;
   }
 
-  setStage(id: string, stage: JobStage): void {
-    this.db.prepare('UPDATE jobs SET stage = ? WHERE id = ?').run(stage, id);
+  async setStage(id: string, stage: JobStage): Promise<void> {
+    await this.db.run('UPDATE jobs SET stage = ? WHERE id = ?', [stage, id]);
   }
 
-  setProgress(id: string, slicesDone: number, slicesTotal: number): void {
-    this.db.prepare('UPDATE jobs SET slices_done = ?, slices_total = ? WHERE id = ?').run(slicesDone, slicesTotal, id);
+  async setProgress(id: string, slicesDone: number, slicesTotal: number): Promise<void> {
+    await this.db.run('UPDATE jobs SET slices_done = ?, slices_total = ? WHERE id = ?', [slicesDone, slicesTotal, id]);
   }
 
-  setTimings(id: string, timings: JobTimings): void {
-    this.db.prepare('UPDATE jobs SET timings = ? WHERE id = ?').run(JSON.stringify(timings), id);
+  async setTimings(id: string, timings: JobTimings): Promise<void> {
+    await this.db.run('UPDATE jobs SET timings = ? WHERE id = ?', [JSON.stringify(timings), id]);
   }
 
-  setSeries(id: string, seriesInstanceUID: string, selection: unknown): void {
-    this.db.prepare('UPDATE jobs SET series_instance_uid = ?, series_selection = ? WHERE id = ?').run(seriesInstanceUID, JSON.stringify(selection), id);
+  async setSeries(id: string, seriesInstanceUID: string, selection: unknown): Promise<void> {
+    await this.db.run('UPDATE jobs SET series_instance_uid = ?, series_selection = ? WHERE id = ?', [seriesInstanceUID, JSON.stringify(selection), id]);
   }
 
-  setModel(id: string, name: string, version: string): void {
-    this.db.prepare('UPDATE jobs SET model_name = ?, model_version = ? WHERE id = ?').run(name, version, id);
+  async setModel(id: string, name: string, version: string): Promise<void> {
+    await this.db.run('UPDATE jobs SET model_name = ?, model_version = ? WHERE id = ?', [name, version, id]);
   }
 
-  succeed(id: string, result: unknown): void {
-    this.db
-      .prepare(`UPDATE jobs SET status = 'succeeded', result = ?, error_code = NULL, error_message = NULL, finished_at = ? WHERE id = ?`)
-      .run(JSON.stringify(result), now(), id);
+  async succeed(id: string, result: unknown): Promise<void> {
+    await this.db.run(`UPDATE jobs SET status = 'succeeded', result = ?, error_code = NULL, error_message = NULL, finished_at = ? WHERE id = ?`, [JSON.stringify(result), now(), id]);
   }
 
-  fail(id: string, code: string, message: string): void {
-    this.db.prepare(`UPDATE jobs SET status = 'failed', error_code = ?, error_message = ?, finished_at = ? WHERE id = ?`).run(code, message, now(), id);
+  async fail(id: string, code: string, message: string): Promise<void> {
+    await this.db.run(`UPDATE jobs SET status = 'failed', error_code = ?, error_message = ?, finished_at = ? WHERE id = ?`, [code, message, now(), id]);
   }
 
   /**
    * Cancels a queued job at once, or flags a running one for the worker to stop at its next check.
-   * Returns the status after the request.
+   * Returns the status after the request. Each UPDATE re-checks the status it expects, so a claim that
+   * lands in between is seen (never cancel a job that another process just started without flagging it).
    */
-  requestCancel(id: string): JobStatus | undefined {
-    return this.db.transaction(() => {
-      const job = this.get(id);
-      if (!job) return undefined;
-      if (job.status === 'queued') {
-        this.db.prepare(`UPDATE jobs SET status = 'cancelled', cancel_requested = 1, finished_at = ? WHERE id = ?`).run(now(), id);
-        return 'cancelled' as const;
-      }
-      if (job.status === 'running') this.db.prepare('UPDATE jobs SET cancel_requested = 1 WHERE id = ?').run(id);
-      return job.status;
-    })();
+  async requestCancel(id: string): Promise<JobStatus | undefined> {
+    const cancelled = await this.db.run(`UPDATE jobs SET status = 'cancelled', cancel_requested = 1, finished_at = ? WHERE id = ? AND status = 'queued'`, [now(), id]);
+    if (cancelled.changes > 0) return 'cancelled';
+    await this.db.run(`UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND status = 'running'`, [id]);
+    return (await this.get(id))?.status;
   }
 
-  isCancelRequested(id: string): boolean {
-    const row = this.db.prepare('SELECT cancel_requested FROM jobs WHERE id = ?').get(id) as { cancel_requested: number } | undefined;
+  async isCancelRequested(id: string): Promise<boolean> {
+    const row = await this.db.one<{ cancel_requested: number }>('SELECT cancel_requested FROM jobs WHERE id = ?', [id]);
     return row?.cancel_requested === 1;
   }
 
-  markCancelled(id: string): void {
-    this.db.prepare(`UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?`).run(now(), id);
+  async markCancelled(id: string): Promise<void> {
+    await this.db.run(`UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?`, [now(), id]);
   }
 }

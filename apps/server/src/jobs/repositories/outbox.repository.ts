@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { writeFileDurably } from '../../core/repositories/durable-file';
-import { DatabaseRepository } from '../../core/repositories/database.repository';
+import { SqlDatabase, SqlExecutor } from '../../core/database/sql-database';
 
-/** A SEG waiting for (or done with) STOW-RS. The bytes live in a file under DATA_DIR/outbox. */
+/**
+ * A SEG waiting for (or done with) STOW-RS. The bytes live in files under DATA_DIR/outbox (SQLite,
+ * embedded), or in the outbox_payloads table (PostgreSQL: no disk is shared between processes).
+ */
 export interface OutboxEntry {
   id: string;
   jobId: string;
@@ -19,9 +22,9 @@ export interface OutboxEntry {
   segSopInstanceUID: string;
   /** The SR that measures the SEG; null for entries written before SRs existed. */
   srSopInstanceUID: string | null;
-  /** The SEG's file. */
+  /** The SEG's file; `database:<SOP Instance UID>` when the payload is in the database. */
   filePath: string;
-  /** The other objects' files, in delivery order (key images, then the SR last). */
+  /** The other objects' files (or `database:` names), in delivery order (key images, then the SR last). */
   extraFilePaths: string[];
   byteLength: number;
   /** pending: to be stored; delivered: stored; failed: OUTBOX_MAX_ATTEMPTS deliveries failed (see lastError). */
@@ -33,7 +36,7 @@ export interface OutboxEntry {
   /** When the outbox sweeper may try again (ISO 8601), while pending after a failure. */
   nextAttemptAt: string | null;
   failedAt: string | null;
-  /** When the payload file was deleted (delivered or failed, past OUTBOX_KEEP_DELIVERED_HOURS). */
+  /** When the payload (files or rows) was deleted (delivered or failed, past OUTBOX_KEEP_DELIVERED_HOURS). */
   payloadDeletedAt: string | null;
   /** The job result to report once delivered (quantification etc.), stored with the SEG so a resumed job reports it too. */
   result: unknown;
@@ -96,70 +99,95 @@ export type NewOutboxEntry = Omit<OutboxEntry, 'id' | 'filePath' | 'extraFilePat
 /** One Part 10 object of a result. */
 export interface OutboxObject {
   sopInstanceUID: string;
-  /** Copied to disk, not retained. */
+  /** Copied to disk or the database, not retained. */
   bytes: Uint8Array;
 }
+
+const DATABASE_PREFIX = 'database:';
 
 /**
  * The result outbox: a job's SEG, key images and SR are made durable here, as one entry, BEFORE any
  * store, so that a crash between building and storing (or between two stores) resends the same bytes
  * (same SOP Instance UIDs) instead of building a duplicate result.
- * Payloads hold patient data (PatientID…): files are 0600 in a 0700 folder, and a payload is deleted
- * once delivered (or failed) and older than OUTBOX_KEEP_DELIVERED_HOURS (0: at once). Nothing here is
- * specific to SEG: retention and retries apply to any payload stored in the outbox.
+ * Where the bytes live depends on the database, never on the caller:
+ * - SQLite (embedded, one process): files, 0600 in a 0700 folder, written durably before their row;
+ * - PostgreSQL (scaled, several processes, maybe on several hosts): outbox_payloads rows, written in the
+ *   same transaction as the entry, so any worker can deliver what another built and no SEG is ever only
+ *   on one worker's disk.
+ * Payloads hold patient data (PatientID…): a payload is deleted once delivered (or failed) and older
+ * than OUTBOX_KEEP_DELIVERED_HOURS (0: at once). Nothing here is specific to SEG.
  */
 @Injectable()
 export class OutboxRepository {
   constructor(
-    private readonly database: DatabaseRepository,
+    private readonly db: SqlDatabase,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  private get db() {
-    return this.database.db;
+  /** True when payloads live in the database rather than in files. */
+  private get payloadsInDatabase(): boolean {
+    return this.db.dialect === 'postgres';
   }
 
-  getForJob(jobId: string): OutboxEntry | undefined {
-    const row = this.db.prepare('SELECT * FROM seg_outbox WHERE job_id = ?').get(jobId) as Row | undefined;
+  async getForJob(jobId: string): Promise<OutboxEntry | undefined> {
+    const row = await this.db.one<Row>('SELECT * FROM seg_outbox WHERE job_id = ?', [jobId]);
     return row && toEntry(row);
   }
 
   /** The newest delivered SEG of this source series and model version, on this endpoint. */
-  findDelivered(pacsEndpointId: string, sourceSeriesInstanceUID: string, modelName: string, modelVersion: string): OutboxEntry | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT * FROM seg_outbox WHERE pacs_endpoint_id = ? AND source_series_instance_uid = ? AND model_name = ? AND model_version = ? AND status = 'delivered'
-         ORDER BY delivered_at DESC LIMIT 1`,
-      )
-      .get(pacsEndpointId, sourceSeriesInstanceUID, modelName, modelVersion) as Row | undefined;
+  async findDelivered(pacsEndpointId: string, sourceSeriesInstanceUID: string, modelName: string, modelVersion: string): Promise<OutboxEntry | undefined> {
+    const row = await this.db.one<Row>(
+      `SELECT * FROM seg_outbox WHERE pacs_endpoint_id = ? AND source_series_instance_uid = ? AND model_name = ? AND model_version = ? AND status = 'delivered'
+       ORDER BY delivered_at DESC LIMIT 1`,
+      [pacsEndpointId, sourceSeriesInstanceUID, modelName, modelVersion],
+    );
     return row && toEntry(row);
   }
 
   /**
-   * Writes every object's file (temp file, fsync, rename: never a half file under a final name), then
-   * the one row that makes them a pending result. A crash before the row leaves orphan files and no
-   * row, which only costs disk: the job runs again and nothing was sent. With the row, the whole set
-   * is delivered, never a part of it.
+   * Makes the objects durable, then the one row that makes them a pending result.
+   * - Files: temp file, fsync, rename (never a half file under a final name), then the row. A crash
+   *   before the row leaves orphan files and no row, which only costs disk: the job runs again and
+   *   nothing was sent.
+   * - Database: the row and the payload rows in one transaction: all or nothing.
+   * With the row, the whole set is delivered, never a part of it.
    * @param objects the SEG first, then the others in delivery order (the SR last).
    */
-  add(entry: NewOutboxEntry, objects: readonly OutboxObject[]): OutboxEntry {
+  async add(entry: NewOutboxEntry, objects: readonly OutboxObject[]): Promise<OutboxEntry> {
     if (objects.length === 0 || objects[0]!.sopInstanceUID !== entry.segSopInstanceUID) throw new Error(`Outbox entry of job ${entry.jobId} must start with its SEG`);
+    const id = randomUUID();
+    const byteLength = objects.reduce((sum, o) => sum + o.bytes.byteLength, 0);
+    if (!this.payloadsInDatabase) {
+      const paths = this.writeFiles(id, objects);
+      await this.insert(this.db, id, entry, paths, byteLength);
+    } else {
+      await this.db.transaction(async (tx) => {
+        await this.insert(tx, id, entry, objects.map((o) => `${DATABASE_PREFIX}${o.sopInstanceUID}`), byteLength);
+        for (const [position, object] of objects.entries()) {
+          await tx.run('INSERT INTO outbox_payloads (outbox_id, position, sop_instance_uid, bytes) VALUES (?, ?, ?, ?)', [id, position, object.sopInstanceUID, object.bytes]);
+        }
+      });
+    }
+    return (await this.getForJob(entry.jobId))!;
+  }
+
+  private writeFiles(id: string, objects: readonly OutboxObject[]): string[] {
     mkdirSync(this.config.outboxDir, { recursive: true, mode: 0o700 });
     // mkdir's mode only applies to a new folder (and under the umask): tighten an existing one too.
     chmodSync(this.config.outboxDir, 0o700);
-    const id = randomUUID();
-    const paths = objects.map(({ sopInstanceUID, bytes }) => {
+    return objects.map(({ sopInstanceUID, bytes }) => {
       const filePath = join(this.config.outboxDir, `${sopInstanceUID}.dcm`);
       writeFileDurably(filePath, bytes, id);
       return filePath;
     });
-    this.db
-      .prepare(
-        `INSERT INTO seg_outbox (id, job_id, pacs_endpoint_id, study_instance_uid, source_series_instance_uid, model_name, model_version,
-           seg_series_instance_uid, seg_sop_instance_uid, sr_sop_instance_uid, file_path, extra_file_paths, byte_length, status, result, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-      )
-      .run(
+  }
+
+  private async insert(tx: SqlExecutor, id: string, entry: NewOutboxEntry, paths: string[], byteLength: number): Promise<void> {
+    await tx.run(
+      `INSERT INTO seg_outbox (id, job_id, pacs_endpoint_id, study_instance_uid, source_series_instance_uid, model_name, model_version,
+         seg_series_instance_uid, seg_sop_instance_uid, sr_sop_instance_uid, file_path, extra_file_paths, byte_length, status, result, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+      [
         id,
         entry.jobId,
         entry.pacsEndpointId,
@@ -170,24 +198,28 @@ export class OutboxRepository {
         entry.segSeriesInstanceUID,
         entry.segSopInstanceUID,
         entry.srSopInstanceUID,
-        paths[0],
+        paths[0]!,
         JSON.stringify(paths.slice(1)),
-        objects.reduce((sum, o) => sum + o.bytes.byteLength, 0),
+        byteLength,
         JSON.stringify(entry.result),
         new Date().toISOString(),
-      );
-    return this.getForJob(entry.jobId)!;
+      ],
+    );
   }
 
   /** The stored objects in delivery order (SEG first, SR last); new buffers owned by the caller. */
-  readObjects(entry: OutboxEntry): Uint8Array[] {
-    return [entry.filePath, ...entry.extraFilePaths].map((path) => new Uint8Array(readFileSync(path)));
+  async readObjects(entry: OutboxEntry): Promise<Uint8Array[]> {
+    const names = [entry.filePath, ...entry.extraFilePaths];
+    if (!names[0]!.startsWith(DATABASE_PREFIX)) return names.map((path) => new Uint8Array(readFileSync(path)));
+    const rows = await this.db.all<{ bytes: Buffer }>('SELECT bytes FROM outbox_payloads WHERE outbox_id = ? ORDER BY position', [entry.id]);
+    if (rows.length !== names.length) throw new Error(`Outbox entry ${entry.id} holds ${rows.length} of its ${names.length} payloads`);
+    return rows.map((r) => new Uint8Array(r.bytes));
   }
 
   /** Marks the entry delivered, and deletes its payload at once when OUTBOX_KEEP_DELIVERED_HOURS is 0. */
-  markDelivered(id: string): void {
-    this.db.prepare(`UPDATE seg_outbox SET status = 'delivered', delivered_at = ?, next_attempt_at = NULL WHERE id = ?`).run(new Date().toISOString(), id);
-    if (this.config.outboxKeepDeliveredHours === 0) this.sweepPayloads(new Date());
+  async markDelivered(id: string): Promise<void> {
+    await this.db.run(`UPDATE seg_outbox SET status = 'delivered', delivered_at = ?, next_attempt_at = NULL WHERE id = ?`, [new Date().toISOString(), id]);
+    if (this.config.outboxKeepDeliveredHours === 0) await this.sweepPayloads(new Date());
   }
 
   /**
@@ -195,54 +227,58 @@ export class OutboxRepository {
    * backoff (OUTBOX_RETRY_BASE_MS × 2^(attempts-1), at most 6 h), or becomes failed once
    * OUTBOX_MAX_ATTEMPTS deliveries failed. Returns the new status.
    */
-  recordFailure(id: string, reason: string, now: Date = new Date()): 'pending' | 'failed' {
-    const row = this.db.prepare('SELECT attempts FROM seg_outbox WHERE id = ?').get(id) as { attempts: number } | undefined;
+  async recordFailure(id: string, reason: string, now: Date = new Date()): Promise<'pending' | 'failed'> {
+    const row = await this.db.one<{ attempts: number }>('SELECT attempts FROM seg_outbox WHERE id = ?', [id]);
     if (!row) return 'failed';
     const attempts = row.attempts + 1;
     const message = reason.slice(0, 1000);
     if (attempts >= this.config.outboxMaxAttempts) {
-      this.db.prepare(`UPDATE seg_outbox SET status = 'failed', attempts = ?, last_error = ?, failed_at = ?, next_attempt_at = NULL WHERE id = ?`).run(attempts, message, now.toISOString(), id);
-      if (this.config.outboxKeepDeliveredHours === 0) this.sweepPayloads(now);
+      await this.db.run(`UPDATE seg_outbox SET status = 'failed', attempts = ?, last_error = ?, failed_at = ?, next_attempt_at = NULL WHERE id = ?`, [attempts, message, now.toISOString(), id]);
+      if (this.config.outboxKeepDeliveredHours === 0) await this.sweepPayloads(now);
       return 'failed';
     }
     const delay = Math.min(this.config.outboxRetryBaseMs * 2 ** (attempts - 1), 6 * 3600_000);
-    this.db.prepare(`UPDATE seg_outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?`).run(attempts, message, new Date(now.getTime() + delay).toISOString(), id);
+    await this.db.run(`UPDATE seg_outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?`, [attempts, message, new Date(now.getTime() + delay).toISOString(), id]);
     return 'pending';
   }
 
   /** Pending entries whose job failed (so nothing is delivering them) and whose next attempt is due. */
-  listDueForRetry(now: Date = new Date()): OutboxEntry[] {
-    const rows = this.db
-      .prepare(
-        `SELECT o.* FROM seg_outbox o JOIN jobs j ON j.id = o.job_id
-         WHERE o.status = 'pending' AND j.status = 'failed' AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?) ORDER BY o.created_at LIMIT 100`,
-      )
-      .all(now.toISOString()) as Row[];
+  async listDueForRetry(now: Date = new Date()): Promise<OutboxEntry[]> {
+    const rows = await this.db.all<Row>(
+      `SELECT o.* FROM seg_outbox o JOIN jobs j ON j.id = o.job_id
+       WHERE o.status = 'pending' AND j.status = 'failed' AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?) ORDER BY o.created_at LIMIT 100`,
+      [now.toISOString()],
+    );
     return rows.map(toEntry);
   }
 
-  /** Deletes the payload files of delivered and failed entries older than the retention; returns how many. */
-  sweepPayloads(now: Date = new Date()): number {
+  /** Deletes the payloads (files or rows) of delivered and failed entries older than the retention; returns how many entries. */
+  async sweepPayloads(now: Date = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.outboxKeepDeliveredHours * 3600_000).toISOString();
-    const rows = this.db
-      .prepare(
-        `SELECT id, file_path, extra_file_paths FROM seg_outbox WHERE payload_deleted_at IS NULL
-         AND ((status = 'delivered' AND delivered_at <= ?) OR (status = 'failed' AND failed_at <= ?))`,
-      )
-      .all(cutoff, cutoff) as Array<{ id: string; file_path: string; extra_file_paths: string }>;
-    const mark = this.db.prepare('UPDATE seg_outbox SET payload_deleted_at = ? WHERE id = ?');
+    const rows = await this.db.all<{ id: string; file_path: string; extra_file_paths: string }>(
+      `SELECT id, file_path, extra_file_paths FROM seg_outbox WHERE payload_deleted_at IS NULL
+       AND ((status = 'delivered' AND delivered_at <= ?) OR (status = 'failed' AND failed_at <= ?))`,
+      [cutoff, cutoff],
+    );
     for (const row of rows) {
-      // The whole result goes: the SEG's file and the SR's and key images' files.
+      // The whole result goes: the SEG and the SR and key images.
+      if (row.file_path.startsWith(DATABASE_PREFIX)) {
+        await this.db.transaction(async (tx) => {
+          await tx.run('DELETE FROM outbox_payloads WHERE outbox_id = ?', [row.id]);
+          await tx.run('UPDATE seg_outbox SET payload_deleted_at = ? WHERE id = ?', [now.toISOString(), row.id]);
+        });
+        continue;
+      }
       for (const path of [row.file_path, ...(JSON.parse(row.extra_file_paths) as string[])]) rmSync(path, { force: true });
-      mark.run(now.toISOString(), row.id);
+      await this.db.run('UPDATE seg_outbox SET payload_deleted_at = ? WHERE id = ?', [now.toISOString(), row.id]);
     }
     return rows.length;
   }
 
   /** Entries by status, for /metrics. */
-  countByStatus(): Record<OutboxEntry['status'], number> {
+  async countByStatus(): Promise<Record<OutboxEntry['status'], number>> {
     const counts = { pending: 0, delivered: 0, failed: 0 };
-    for (const row of this.db.prepare('SELECT status, COUNT(*) AS n FROM seg_outbox GROUP BY status').all() as Array<{ status: OutboxEntry['status']; n: number }>) counts[row.status] = row.n;
+    for (const row of await this.db.all<{ status: OutboxEntry['status']; n: number }>('SELECT status, COUNT(*) AS n FROM seg_outbox GROUP BY status')) counts[row.status] = row.n;
     return counts;
   }
 }

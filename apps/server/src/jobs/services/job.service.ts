@@ -3,6 +3,7 @@ import { CreateJobDto, JobCreatedDto, JobDto, JobResultDto } from '../dtos/job.d
 import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { JOB_QUEUE, type JobQueue } from '../queue/job-queue';
 import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
+import type { SqlExecutor } from '../../core/database/sql-database';
 
 const DEFAULT_LIST_LIMIT = 50;
 
@@ -17,7 +18,7 @@ export class JobService {
 
   /** Records the job and hands it to the queue. */
   async create(dto: CreateJobDto): Promise<JobCreatedDto> {
-    const job = this.record(dto);
+    const job = await this.record(dto);
     await this.queue.enqueue(job.id);
     return { id: job.id, status: job.status };
   }
@@ -25,18 +26,22 @@ export class JobService {
   /**
    * Only records the job (status `queued`), for callers that must write it in one transaction with their
    * own state (the study watcher); they call {@link enqueue} once that transaction is committed.
+   * @param tx the caller's transaction: the endpoint check and the job row go through it.
    */
-  record(dto: CreateJobDto): JobRecord {
-    const endpoint = this.endpoints.requireEnabledRecord(dto.pacsEndpointId);
+  async record(dto: CreateJobDto, tx?: SqlExecutor): Promise<JobRecord> {
+    const endpoint = await this.endpoints.requireEnabledRecord(dto.pacsEndpointId, tx);
     if (endpoint.baseUrl === null) {
       throw new ConflictException(`PACS endpoint ${endpoint.id} has no DICOMweb base URL: its series are segmented when it pushes them to our DICOM port`);
     }
-    return this.jobs.create({
-      pacsEndpointId: dto.pacsEndpointId,
-      studyInstanceUID: dto.studyInstanceUID,
-      requestedSeriesInstanceUID: dto.seriesInstanceUID,
-      force: dto.force ?? false,
-    });
+    return this.jobs.create(
+      {
+        pacsEndpointId: dto.pacsEndpointId,
+        studyInstanceUID: dto.studyInstanceUID,
+        requestedSeriesInstanceUID: dto.seriesInstanceUID,
+        force: dto.force ?? false,
+      },
+      tx,
+    );
   }
 
   /** Hands a recorded job to the queue. */
@@ -44,24 +49,24 @@ export class JobService {
     await this.queue.enqueue(jobId);
   }
 
-  get(id: string): JobDto {
-    return toDto(this.getRecordOrFail(id));
+  async get(id: string): Promise<JobDto> {
+    return toDto(await this.getRecordOrFail(id));
   }
 
-  list(limit = DEFAULT_LIST_LIMIT): JobDto[] {
-    return this.jobs.list(limit).map(toDto);
+  async list(limit = DEFAULT_LIST_LIMIT): Promise<JobDto[]> {
+    return (await this.jobs.list(limit)).map(toDto);
   }
 
   /** Queued: cancelled at once. Running: flagged and aborted at the next checkpoint. Finished: unchanged. */
   async cancel(id: string): Promise<JobDto> {
-    const status = this.jobs.requestCancel(id);
+    const status = await this.jobs.requestCancel(id);
     if (status === undefined) throw new NotFoundException(`Job ${id} does not exist`);
     if (status === 'running') await this.queue.cancel(id);
     return this.get(id);
   }
 
-  private getRecordOrFail(id: string): JobRecord {
-    const job = this.jobs.get(id);
+  private async getRecordOrFail(id: string): Promise<JobRecord> {
+    const job = await this.jobs.get(id);
     if (!job) throw new NotFoundException(`Job ${id} does not exist`);
     return job;
   }

@@ -17,7 +17,7 @@ export class PacsEndpointController {
 
   @Get()
   @ApiOkResponse({ type: [PacsEndpointResponseDto] })
-  list(): PacsEndpointResponseDto[] {
+  list(): Promise<PacsEndpointResponseDto[]> {
     return this.service.list();
   }
 
@@ -25,13 +25,13 @@ export class PacsEndpointController {
   @Roles('admin')
   @Audited('pacs-endpoint.create', 'pacs-endpoint')
   @ApiCreatedResponse({ type: PacsEndpointResponseDto })
-  create(@Body() dto: CreatePacsEndpointDto): PacsEndpointResponseDto {
+  create(@Body() dto: CreatePacsEndpointDto): Promise<PacsEndpointResponseDto> {
     return this.service.create(dto);
   }
 
   @Get(':id')
   @ApiOkResponse({ type: PacsEndpointResponseDto })
-  get(@Param('id', ParseUUIDPipe) id: string): PacsEndpointResponseDto {
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<PacsEndpointResponseDto> {
     return this.service.get(id);
   }
 
@@ -39,7 +39,7 @@ export class PacsEndpointController {
   @Roles('admin')
   @Audited('pacs-endpoint.update', 'pacs-endpoint')
   @ApiOkResponse({ type: PacsEndpointResponseDto })
-  update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdatePacsEndpointDto): PacsEndpointResponseDto {
+  update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdatePacsEndpointDto): Promise<PacsEndpointResponseDto> {
     return this.service.update(id, dto);
   }
 
@@ -48,8 +48,8 @@ export class PacsEndpointController {
   @Audited('pacs-endpoint.delete', 'pacs-endpoint')
   @HttpCode(204)
   @ApiNoContentResponse()
-  delete(@Param('id', ParseUUIDPipe) id: string): void {
-    this.service.delete(id);
+  delete(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    return this.service.delete(id);
   }
 
   @Post(':id/test')

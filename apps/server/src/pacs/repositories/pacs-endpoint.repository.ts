@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DatabaseRepository } from '../../core/repositories/database.repository';
+import { SqlDatabase, SqlExecutor, SqlValue } from '../../core/database/sql-database';
 
 export type ResultTransport = 'stow' | 'c-store';
 
@@ -69,68 +69,62 @@ const toRecord = (row: Row): PacsEndpointRecord => ({
 
 @Injectable()
 export class PacsEndpointRepository {
-  constructor(private readonly database: DatabaseRepository) {}
+  constructor(private readonly db: SqlDatabase) {}
 
-  private get db() {
-    return this.database.db;
+  async list(): Promise<PacsEndpointRecord[]> {
+    return (await this.db.all<Row>('SELECT * FROM pacs_endpoints ORDER BY created_at, name')).map(toRecord);
   }
 
-  list(): PacsEndpointRecord[] {
-    return (this.db.prepare('SELECT * FROM pacs_endpoints ORDER BY created_at, name').all() as Row[]).map(toRecord);
-  }
-
-  get(id: string): PacsEndpointRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM pacs_endpoints WHERE id = ?').get(id) as Row | undefined;
+  /** @param tx the transaction to read in, when the caller holds one. */
+  async get(id: string, tx: SqlExecutor = this.db): Promise<PacsEndpointRecord | undefined> {
+    const row = await tx.one<Row>('SELECT * FROM pacs_endpoints WHERE id = ?', [id]);
     return row && toRecord(row);
   }
 
   /** The endpoint whose PACS uses this AE title (unique), i.e. who may push to our C-STORE SCP with it. */
-  getByDicomAeTitle(aeTitle: string): PacsEndpointRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM pacs_endpoints WHERE dicom_ae_title = ?').get(aeTitle) as Row | undefined;
+  async getByDicomAeTitle(aeTitle: string): Promise<PacsEndpointRecord | undefined> {
+    const row = await this.db.one<Row>('SELECT * FROM pacs_endpoints WHERE dicom_ae_title = ?', [aeTitle]);
     return row && toRecord(row);
   }
 
-  getByName(name: string): PacsEndpointRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM pacs_endpoints WHERE name = ?').get(name) as Row | undefined;
+  async getByName(name: string): Promise<PacsEndpointRecord | undefined> {
+    const row = await this.db.one<Row>('SELECT * FROM pacs_endpoints WHERE name = ?', [name]);
     return row && toRecord(row);
   }
 
-  create(fields: PacsEndpointFields): PacsEndpointRecord {
+  async create(fields: PacsEndpointFields): Promise<PacsEndpointRecord> {
     const now = new Date().toISOString();
-    const id = randomUUID();
-    this.db
-      .prepare(
-        `INSERT INTO pacs_endpoints (id, name, base_url, auth_type, username, sealed_secret, timeout_ms, disabled_at, dicom_ae_title, dicom_host, dicom_port, result_transport, key_images, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(id, ...columnValues(fields), now, now);
-    return this.get(id)!;
+    const row = await this.db.one<Row>(
+      `INSERT INTO pacs_endpoints (id, name, base_url, auth_type, username, sealed_secret, timeout_ms, disabled_at, dicom_ae_title, dicom_host, dicom_port, result_transport, key_images, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      [randomUUID(), ...columnValues(fields), now, now],
+    );
+    return toRecord(row!);
   }
 
-  update(id: string, fields: PacsEndpointFields): PacsEndpointRecord {
-    this.db
-      .prepare(
-        `UPDATE pacs_endpoints SET name = ?, base_url = ?, auth_type = ?, username = ?, sealed_secret = ?, timeout_ms = ?, disabled_at = ?,
-           dicom_ae_title = ?, dicom_host = ?, dicom_port = ?, result_transport = ?, key_images = ?, updated_at = ?
-         WHERE id = ?`,
-      )
-      .run(...columnValues(fields), new Date().toISOString(), id);
-    return this.get(id)!;
+  async update(id: string, fields: PacsEndpointFields): Promise<PacsEndpointRecord> {
+    const row = await this.db.one<Row>(
+      `UPDATE pacs_endpoints SET name = ?, base_url = ?, auth_type = ?, username = ?, sealed_secret = ?, timeout_ms = ?, disabled_at = ?,
+         dicom_ae_title = ?, dicom_host = ?, dicom_port = ?, result_transport = ?, key_images = ?, updated_at = ?
+       WHERE id = ? RETURNING *`,
+      [...columnValues(fields), new Date().toISOString(), id],
+    );
+    return toRecord(row!);
   }
 
   /** Returns false when no such endpoint exists. */
-  delete(id: string): boolean {
-    return this.db.prepare('DELETE FROM pacs_endpoints WHERE id = ?').run(id).changes > 0;
+  async delete(id: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM pacs_endpoints WHERE id = ?', [id])).changes > 0;
   }
 
   /** Whether any job refers to the endpoint (then it cannot be deleted: the job history would dangle). */
-  hasJobs(id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM jobs WHERE pacs_endpoint_id = ? LIMIT 1').get(id) !== undefined;
+  async hasJobs(id: string): Promise<boolean> {
+    return (await this.db.one('SELECT 1 AS one FROM jobs WHERE pacs_endpoint_id = ? LIMIT 1', [id])) !== undefined;
   }
 }
 
 /** The editable columns in the order both INSERT and UPDATE list them (name … key_images). */
-function columnValues(fields: PacsEndpointFields): unknown[] {
+function columnValues(fields: PacsEndpointFields): SqlValue[] {
   return [
     fields.name,
     fields.baseUrl ?? '',
@@ -143,6 +137,6 @@ function columnValues(fields: PacsEndpointFields): unknown[] {
     fields.dicomHost,
     fields.dicomPort,
     fields.resultTransport,
-    fields.keyImages ? 1 : 0,
+    fields.keyImages,
   ];
 }

@@ -33,8 +33,8 @@ export class PacsGateway {
    * A DICOMweb client of `endpoint` for one use. `timeoutMs` may only shorten the endpoint's own timeout
    * (a health probe). Never log its options: they hold the opened secret.
    */
-  client(endpointOrId: PacsEndpointRecord | string, use: PacsUse, options: { timeoutMs?: number } = {}): DicomwebClient {
-    const endpoint = typeof endpointOrId === 'string' ? this.recordOrFail(endpointOrId) : endpointOrId;
+  async client(endpointOrId: PacsEndpointRecord | string, use: PacsUse, options: { timeoutMs?: number } = {}): Promise<DicomwebClient> {
+    const endpoint = typeof endpointOrId === 'string' ? await this.recordOrFail(endpointOrId) : endpointOrId;
     // A conflict with the endpoint's configuration (409), not a PACS failure.
     if (endpoint.baseUrl === null) throw new ConflictException(`PACS endpoint ${endpoint.id} has no DICOMweb base URL (it is reached over DIMSE only)`);
     return new DicomwebClient({
@@ -49,8 +49,8 @@ export class PacsGateway {
   }
 
   /** One request whose answer the caller streams itself (the viewer's proxy): see DicomwebClient.open. */
-  open(endpoint: PacsEndpointRecord | string, request: RawRequest): Promise<RawResponse> {
-    return this.client(endpoint, 'proxy').open(request);
+  async open(endpoint: PacsEndpointRecord | string, request: RawRequest): Promise<RawResponse> {
+    return (await this.client(endpoint, 'proxy')).open(request);
   }
 
   /**
@@ -65,8 +65,8 @@ export class PacsGateway {
     return false;
   }
 
-  private recordOrFail(id: string): PacsEndpointRecord {
-    const record = this.endpoints.get(id);
+  private async recordOrFail(id: string): Promise<PacsEndpointRecord> {
+    const record = await this.endpoints.get(id);
     if (!record) throw new NotFoundException(`PACS endpoint ${id} does not exist`);
     return record;
   }

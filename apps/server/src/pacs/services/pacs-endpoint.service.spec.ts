@@ -58,68 +58,68 @@ const bearer: PacsEndpointRecord = {
 };
 
 describe('PacsEndpointService', () => {
-  it('stores the secret sealed and answers only hasSecret', () => {
+  it('stores the secret sealed and answers only hasSecret', async () => {
     const { service, rows } = setup();
-    const created = service.create({ name: 'pacs', baseUrl: 'http://pacs.example/dicom-web', authType: 'basic', username: 'u', secret: 'pw' });
+    const created = await service.create({ name: 'pacs', baseUrl: 'http://pacs.example/dicom-web', authType: 'basic', username: 'u', secret: 'pw' });
     expect(rows.get(created.id)!.sealedSecret).toBe('sealed:wp');
     expect(created).toMatchObject({ hasSecret: true, username: 'u' });
     expect(JSON.stringify(created)).not.toContain('pw');
   });
 
-  it('refuses bearer auth without a token', () => {
+  it('refuses bearer auth without a token', async () => {
     const { service } = setup();
-    expect(() => service.create({ name: 'x', baseUrl: 'http://pacs.example/dicom-web', authType: 'bearer' })).toThrow('authType bearer needs a secret (the token)');
+    await expect(service.create({ name: 'x', baseUrl: 'http://pacs.example/dicom-web', authType: 'bearer' })).rejects.toThrow('authType bearer needs a secret (the token)');
   });
 
-  it('keeps the stored secret when an update does not send one', () => {
+  it('keeps the stored secret when an update does not send one', async () => {
     const { service, rows } = setup([bearer]);
-    service.update('id-1', { timeoutMs: 5000 });
+    await service.update('id-1', { timeoutMs: 5000 });
     expect(rows.get('id-1')!.sealedSecret).toBe('sealed:nekot');
   });
 
-  it('refuses to delete an endpoint that jobs refer to', () => {
+  it('refuses to delete an endpoint that jobs refer to', async () => {
     const { service, repository } = setup([bearer]);
-    vi.mocked(repository.hasJobs).mockReturnValue(true);
-    expect(() => service.delete('id-1')).toThrow('PACS endpoint id-1 has segmentation jobs and cannot be deleted');
+    vi.mocked(repository.hasJobs).mockResolvedValue(true);
+    await expect(service.delete('id-1')).rejects.toThrow('PACS endpoint id-1 has segmentation jobs and cannot be deleted');
     expect(repository.delete).not.toHaveBeenCalled();
   });
 
-  it('accepts a DIMSE-only PACS that gets its results by C-STORE', () => {
+  it('accepts a DIMSE-only PACS that gets its results by C-STORE', async () => {
     const { service } = setup();
-    const created = service.create({ authType: 'none', name: 'modality-pacs', dicomAeTitle: 'PACS1', dicomHost: '10.0.0.5', dicomPort: 104, resultTransport: 'c-store' });
+    const created = await service.create({ authType: 'none', name: 'modality-pacs', dicomAeTitle: 'PACS1', dicomHost: '10.0.0.5', dicomPort: 104, resultTransport: 'c-store' });
     expect(created).toMatchObject({ baseUrl: null, dicomAeTitle: 'PACS1', dicomPort: 104, resultTransport: 'c-store' });
   });
 
-  it('refuses an endpoint with neither a DICOMweb root nor an AE title', () => {
+  it('refuses an endpoint with neither a DICOMweb root nor an AE title', async () => {
     const { service } = setup();
-    expect(() => service.create({ authType: 'none', name: 'nothing' })).toThrow('needs a baseUrl (DICOMweb), a dicomAeTitle (DIMSE), or both');
+    await expect(service.create({ authType: 'none', name: 'nothing' })).rejects.toThrow('needs a baseUrl (DICOMweb), a dicomAeTitle (DIMSE), or both');
   });
 
-  it('refuses C-STORE delivery without the PACS host and port', () => {
+  it('refuses C-STORE delivery without the PACS host and port', async () => {
     const { service } = setup();
-    expect(() => service.create({ authType: 'none', name: 'x', dicomAeTitle: 'PACS1', resultTransport: 'c-store' })).toThrow('c-store needs dicomAeTitle, dicomHost and dicomPort');
+    await expect(service.create({ authType: 'none', name: 'x', dicomAeTitle: 'PACS1', resultTransport: 'c-store' })).rejects.toThrow('c-store needs dicomAeTitle, dicomHost and dicomPort');
   });
 
-  it('refuses STOW-RS delivery to a PACS without DICOMweb', () => {
+  it('refuses STOW-RS delivery to a PACS without DICOMweb', async () => {
     const { service } = setup();
-    expect(() => service.create({ authType: 'none', name: 'x', dicomAeTitle: 'PACS1' })).toThrow('resultTransport stow needs a baseUrl');
+    await expect(service.create({ authType: 'none', name: 'x', dicomAeTitle: 'PACS1' })).rejects.toThrow('resultTransport stow needs a baseUrl');
   });
 
-  it('refuses a second endpoint with the same AE title, which would make pushes ambiguous', () => {
+  it('refuses a second endpoint with the same AE title, which would make pushes ambiguous', async () => {
     const { service } = setup([{ ...bearer, dicomAeTitle: 'PACS1' }]);
-    expect(() => service.create({ authType: 'none', name: 'other', baseUrl: 'http://b.example/dicom-web', dicomAeTitle: 'PACS1' })).toThrow('already uses DICOM AE title "PACS1"');
+    await expect(service.create({ authType: 'none', name: 'other', baseUrl: 'http://b.example/dicom-web', dicomAeTitle: 'PACS1' })).rejects.toThrow('already uses DICOM AE title "PACS1"');
   });
 
-  it('clears the AE title with null and keeps it when absent', () => {
+  it('clears the AE title with null and keeps it when absent', async () => {
     const { service, rows } = setup([{ ...bearer, dicomAeTitle: 'PACS1' }]);
-    service.update('id-1', { timeoutMs: 5000 });
+    await service.update('id-1', { timeoutMs: 5000 });
     expect(rows.get('id-1')!.dicomAeTitle).toBe('PACS1');
-    service.update('id-1', { dicomAeTitle: null });
+    await service.update('id-1', { dicomAeTitle: null });
     expect(rows.get('id-1')!.dicomAeTitle).toBeNull();
   });
 
-  it('says which endpoint does not exist', () => {
+  it('says which endpoint does not exist', async () => {
     const { service } = setup();
-    expect(() => service.get('nope')).toThrow('PACS endpoint nope does not exist');
+    await expect(service.get('nope')).rejects.toThrow('PACS endpoint nope does not exist');
   });
 });

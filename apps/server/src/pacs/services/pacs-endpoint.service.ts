@@ -10,6 +10,7 @@ import { DimseScuRepository } from '../repositories/dimse-scu.repository';
 import { PacsEndpointFields, PacsEndpointRecord, PacsEndpointRepository } from '../repositories/pacs-endpoint.repository';
 import { PacsProbeService, ProbeResult } from './pacs-probe.service';
 import { SecretCipher } from '../../core/services/secret-cipher';
+import type { SqlExecutor } from '../../core/database/sql-database';
 import { requireValidPacsBaseUrl } from './pacs-url.policy';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -24,29 +25,30 @@ export class PacsEndpointService {
     private readonly dimse: DimseScuRepository,
   ) {}
 
-  list(): PacsEndpointResponseDto[] {
-    return this.repository.list().map(toResponse);
+  async list(): Promise<PacsEndpointResponseDto[]> {
+    return (await this.repository.list()).map(toResponse);
   }
 
-  get(id: string): PacsEndpointResponseDto {
-    return toResponse(this.getRecordOrFail(id));
+  async get(id: string): Promise<PacsEndpointResponseDto> {
+    return toResponse(await this.getRecordOrFail(id));
   }
 
-  getRecordOrFail(id: string): PacsEndpointRecord {
-    const record = this.repository.get(id);
+  /** @param tx the transaction to read in, when the caller holds one. */
+  async getRecordOrFail(id: string, tx?: SqlExecutor): Promise<PacsEndpointRecord> {
+    const record = await this.repository.get(id, tx);
     if (!record) throw new NotFoundException(`PACS endpoint ${id} does not exist`);
     return record;
   }
 
   /** Like {@link getRecordOrFail}, and refuses a disabled endpoint (409): no new work goes to a retired PACS. */
-  requireEnabledRecord(id: string): PacsEndpointRecord {
-    const record = this.getRecordOrFail(id);
+  async requireEnabledRecord(id: string, tx?: SqlExecutor): Promise<PacsEndpointRecord> {
+    const record = await this.getRecordOrFail(id, tx);
     if (record.disabledAt !== null) throw new PacsEndpointDisabledError(`PACS endpoint ${id} is disabled (since ${record.disabledAt}); enable it with PATCH {"enabled": true}`);
     return record;
   }
 
-  create(dto: CreatePacsEndpointDto): PacsEndpointResponseDto {
-    this.requireUniqueName(dto.name);
+  async create(dto: CreatePacsEndpointDto): Promise<PacsEndpointResponseDto> {
+    await this.requireUniqueName(dto.name);
     const fields: PacsEndpointFields = {
       name: dto.name,
       baseUrl: dto.baseUrl === undefined ? null : requireValidPacsBaseUrl(dto.baseUrl),
@@ -62,13 +64,13 @@ export class PacsEndpointService {
       resultTransport: dto.resultTransport ?? 'stow',
     };
     requireCredentials(fields);
-    this.requireDimseRules(fields);
-    return toResponse(this.repository.create(fields));
+    await this.requireDimseRules(fields);
+    return toResponse(await this.repository.create(fields));
   }
 
-  update(id: string, dto: UpdatePacsEndpointDto): PacsEndpointResponseDto {
-    const current = this.getRecordOrFail(id);
-    if (dto.name !== undefined && dto.name !== current.name) this.requireUniqueName(dto.name);
+  async update(id: string, dto: UpdatePacsEndpointDto): Promise<PacsEndpointResponseDto> {
+    const current = await this.getRecordOrFail(id);
+    if (dto.name !== undefined && dto.name !== current.name) await this.requireUniqueName(dto.name);
     const authType = dto.authType ?? current.authType;
     const fields: PacsEndpointFields = {
       name: dto.name ?? current.name,
@@ -87,14 +89,14 @@ export class PacsEndpointService {
       resultTransport: dto.resultTransport ?? current.resultTransport,
     };
     requireCredentials(fields);
-    this.requireDimseRules(fields, id);
-    return toResponse(this.repository.update(id, fields));
+    await this.requireDimseRules(fields, id);
+    return toResponse(await this.repository.update(id, fields));
   }
 
-  delete(id: string): void {
-    this.getRecordOrFail(id);
-    if (this.repository.hasJobs(id)) throw new ConflictException(`PACS endpoint ${id} has segmentation jobs and cannot be deleted; disable it instead (PATCH {"enabled": false}) to keep the job history`);
-    this.repository.delete(id);
+  async delete(id: string): Promise<void> {
+    await this.getRecordOrFail(id);
+    if (await this.repository.hasJobs(id)) throw new ConflictException(`PACS endpoint ${id} has segmentation jobs and cannot be deleted; disable it instead (PATCH {"enabled": false}) to keep the job history`);
+    await this.repository.delete(id);
   }
 
   /**
@@ -102,7 +104,7 @@ export class PacsEndpointService {
    * it has a DICOM AE title, host and port); never throws for an unreachable PACS.
    */
   async test(id: string): Promise<PacsEndpointTestResultDto> {
-    const record = this.getRecordOrFail(id);
+    const record = await this.getRecordOrFail(id);
     const echo = this.dimse.isConfigured(record) ? await this.echo(record) : undefined;
     if (record.baseUrl === null) {
       const none = { ok: false, latencyMs: 0, error: 'not probed: the endpoint has no DICOMweb base URL' };
@@ -127,7 +129,7 @@ export class PacsEndpointService {
   }
 
   /** A PACS needs some way in (DICOMweb or DIMSE); C-STORE of results needs the AE, host and port; AE titles are unique. */
-  private requireDimseRules(fields: PacsEndpointFields, id?: string): void {
+  private async requireDimseRules(fields: PacsEndpointFields, id?: string): Promise<void> {
     const dimseFields = [fields.dicomAeTitle, fields.dicomHost, fields.dicomPort];
     if (fields.baseUrl === null && fields.dicomAeTitle === null) throw new BadRequestException('A PACS endpoint needs a baseUrl (DICOMweb), a dicomAeTitle (DIMSE), or both');
     if (fields.resultTransport === 'c-store' && dimseFields.some((value) => value === null)) {
@@ -135,13 +137,13 @@ export class PacsEndpointService {
     }
     if (fields.resultTransport === 'stow' && fields.baseUrl === null) throw new BadRequestException('resultTransport stow needs a baseUrl; use c-store for a DIMSE-only PACS');
     if (fields.dicomAeTitle !== null) {
-      const owner = this.repository.getByDicomAeTitle(fields.dicomAeTitle);
+      const owner = await this.repository.getByDicomAeTitle(fields.dicomAeTitle);
       if (owner && owner.id !== id) throw new ConflictException(`PACS endpoint ${owner.id} already uses DICOM AE title ${JSON.stringify(fields.dicomAeTitle)}`);
     }
   }
 
-  private requireUniqueName(name: string): void {
-    if (this.repository.getByName(name)) throw new ConflictException(`A PACS endpoint named ${JSON.stringify(name)} already exists`);
+  private async requireUniqueName(name: string): Promise<void> {
+    if (await this.repository.getByName(name)) throw new ConflictException(`A PACS endpoint named ${JSON.stringify(name)} already exists`);
   }
 }
 

@@ -49,7 +49,7 @@ export class PacsProbeService {
     const deadline = AbortSignal.timeout(limitMs);
     const whole = signal ? AbortSignal.any([deadline, signal]) : deadline;
     try {
-      const client = this.gateway.client(endpoint, 'probe', { timeoutMs });
+      const client = await this.gateway.client(endpoint, 'probe', { timeoutMs });
       const response = await client.open({ method: 'GET', path, query, headers: { accept: 'application/dicom+json' }, signal: whole });
       if (response.status < 200 || response.status >= 300) {
         await response.body?.cancel();

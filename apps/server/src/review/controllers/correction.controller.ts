@@ -24,7 +24,7 @@ export class CorrectionController {
   @Get()
   @ApiOperation({ summary: 'Saved corrections, newest first' })
   @ApiOkResponse({ type: [CorrectionDto] })
-  list(@Query() query: CorrectionListQueryDto): CorrectionDto[] {
+  list(@Query() query: CorrectionListQueryDto): Promise<CorrectionDto[]> {
     return this.service.list(query);
   }
 }

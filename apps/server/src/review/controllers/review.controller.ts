@@ -21,7 +21,7 @@ export class ReviewController {
   @Get()
   @ApiOperation({ summary: "Review statuses of a study's results" })
   @ApiOkResponse({ type: [ReviewDto] })
-  list(@Query() query: ReviewListQueryDto): ReviewDto[] {
+  list(@Query() query: ReviewListQueryDto): Promise<ReviewDto[]> {
     return this.service.list(query.endpointId, query.study);
   }
 }

@@ -100,7 +100,7 @@ export class CorrectionExportService {
     const pool = new FrameDecodePool({ threads: this.config.decodeThreads });
     try {
       // Oldest first, so pair order is stable as corrections accumulate.
-      const records = this.corrections.list({ pacsEndpointId: filter.endpointId }, 1_000_000).reverse();
+      const records = (await this.corrections.list({ pacsEndpointId: filter.endpointId }, 1_000_000)).reverse();
       // A reader may correct a correction: only the newest of such a chain is the reader's final word.
       const correctedBy = new Map(records.map((r) => [`${r.pacsEndpointId}\0${r.derivedFromSopInstanceUID}`, r.id]));
       for (const record of records) {
@@ -128,7 +128,7 @@ export class CorrectionExportService {
   }
 
   private async exportOne(record: CorrectionRecord, contract: ModelContract, pool: FrameDecodePool, out: string, pairs: ExportedPair[]): Promise<ExportManifest['corrections'][number]> {
-    const client = this.pacs.client(record.pacsEndpointId, 'review');
+    const client = await this.pacs.client(record.pacsEndpointId, 'review');
     const stream = new CtVolumeStream({ pool });
     await client.streamSeries(record.studyInstanceUID, record.sourceSeriesInstanceUID, stream);
     const volume: CtVolume = await stream.finish();

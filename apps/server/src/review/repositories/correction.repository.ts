@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { writeFileDurably } from '../../core/repositories/durable-file';
-import { DatabaseRepository } from '../../core/repositories/database.repository';
+import { SqlDatabase } from '../../core/database/sql-database';
 
 /** Figures of a saved correction, recomputed from its labelmaps (mL, %). */
 export interface CorrectionQuantification {
@@ -90,30 +90,28 @@ export class CorrectionRepository {
   private readonly dir: string;
 
   constructor(
-    private readonly database: DatabaseRepository,
+    private readonly db: SqlDatabase,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.dir = join(config.dataDir, 'corrections');
   }
 
-  private get db() {
-    return this.database.db;
-  }
-
-  findByContent(pacsEndpointId: string, derivedFromSopInstanceUID: string, contentSha256: string): CorrectionRecord | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM corrections WHERE pacs_endpoint_id = ? AND derived_from_sop_instance_uid = ? AND content_sha256 = ?')
-      .get(pacsEndpointId, derivedFromSopInstanceUID, contentSha256) as Row | undefined;
+  async findByContent(pacsEndpointId: string, derivedFromSopInstanceUID: string, contentSha256: string): Promise<CorrectionRecord | undefined> {
+    const row = await this.db.one<Row>('SELECT * FROM corrections WHERE pacs_endpoint_id = ? AND derived_from_sop_instance_uid = ? AND content_sha256 = ?', [
+      pacsEndpointId,
+      derivedFromSopInstanceUID,
+      contentSha256,
+    ]);
     return row && toRecord(row);
   }
 
-  get(id: string): CorrectionRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM corrections WHERE id = ?').get(id) as Row | undefined;
+  async get(id: string): Promise<CorrectionRecord | undefined> {
+    const row = await this.db.one<Row>('SELECT * FROM corrections WHERE id = ?', [id]);
     return row && toRecord(row);
   }
 
   /** Corrections of a source series (or of every series when `sourceSeriesInstanceUID` is undefined), newest first. */
-  list(filter: { pacsEndpointId?: string; studyInstanceUID?: string; sourceSeriesInstanceUID?: string; status?: 'delivered' } = {}, limit = 1000): CorrectionRecord[] {
+  async list(filter: { pacsEndpointId?: string; studyInstanceUID?: string; sourceSeriesInstanceUID?: string; status?: 'delivered' } = {}, limit = 1000): Promise<CorrectionRecord[]> {
     const conditions: Array<[string, string | undefined]> = [
       ['pacs_endpoint_id = ?', filter.pacsEndpointId],
       ['study_instance_uid = ?', filter.studyInstanceUID],
@@ -124,25 +122,23 @@ export class CorrectionRepository {
     const clauses = used.map(([clause]) => clause);
     const values = used.map(([, value]) => value as string);
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-    const rows = this.db.prepare(`SELECT * FROM corrections ${where} ORDER BY created_at DESC LIMIT ?`).all(...values, limit) as Row[];
+    const rows = await this.db.all<Row>(`SELECT * FROM corrections ${where} ORDER BY created_at DESC LIMIT ?`, [...values, limit]);
     return rows.map(toRecord);
   }
 
   /** Writes the SEG file, then the row. @param bytes the Part 10 SEG; copied to disk, not retained. */
-  add(correction: NewCorrection, bytes: Uint8Array, now = new Date()): CorrectionRecord {
+  async add(correction: NewCorrection, bytes: Uint8Array, now = new Date()): Promise<CorrectionRecord> {
     // The SEG carries patient data: owner-only, like the job outbox (0700 folder, 0600 files).
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const id = randomUUID();
     const filePath = join(this.dir, `${correction.segSopInstanceUID}.dcm`);
     writeFileDurably(filePath, bytes, id);
-    this.db
-      .prepare(
-        `INSERT INTO corrections (id, pacs_endpoint_id, study_instance_uid, source_series_instance_uid, derived_from_series_instance_uid,
-           derived_from_sop_instance_uid, content_sha256, seg_series_instance_uid, seg_sop_instance_uid, file_path, status, actor, reviewer,
-           changed_voxels, quantification, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
-      )
-      .run(
+    await this.db.run(
+      `INSERT INTO corrections (id, pacs_endpoint_id, study_instance_uid, source_series_instance_uid, derived_from_series_instance_uid,
+         derived_from_sop_instance_uid, content_sha256, seg_series_instance_uid, seg_sop_instance_uid, file_path, status, actor, reviewer,
+         changed_voxels, quantification, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
+      [
         id,
         correction.pacsEndpointId,
         correction.studyInstanceUID,
@@ -158,8 +154,9 @@ export class CorrectionRepository {
         correction.changedVoxels,
         JSON.stringify(correction.quantification),
         now.toISOString(),
-      );
-    return this.get(id)!;
+      ],
+    );
+    return (await this.get(id))!;
   }
 
   /** The stored SEG bytes; a new buffer owned by the caller. */
@@ -167,8 +164,8 @@ export class CorrectionRepository {
     return new Uint8Array(readFileSync(record.filePath));
   }
 
-  markDelivered(id: string, now = new Date()): CorrectionRecord {
-    this.db.prepare(`UPDATE corrections SET status = 'delivered', delivered_at = ? WHERE id = ?`).run(now.toISOString(), id);
-    return this.get(id)!;
+  async markDelivered(id: string, now = new Date()): Promise<CorrectionRecord> {
+    await this.db.run(`UPDATE corrections SET status = 'delivered', delivered_at = ? WHERE id = ?`, [now.toISOString(), id]);
+    return (await this.get(id))!;
   }
 }

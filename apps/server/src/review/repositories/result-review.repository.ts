@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DatabaseRepository } from '../../core/repositories/database.repository';
+import { SqlDatabase } from '../../core/database/sql-database';
 
 export type ReviewStatus = 'accepted' | 'rejected' | 'corrected';
 
@@ -46,22 +46,16 @@ const toReview = (row: Row): ResultReview => ({
 /** Review statuses: one row per result, replaced by each new decision (the audit log keeps the history). */
 @Injectable()
 export class ResultReviewRepository {
-  constructor(private readonly database: DatabaseRepository) {}
+  constructor(private readonly db: SqlDatabase) {}
 
-  private get db() {
-    return this.database.db;
-  }
-
-  upsert(review: Omit<ResultReview, 'updatedAt'>, now = new Date()): ResultReview {
-    this.db
-      .prepare(
-        `INSERT INTO result_reviews (pacs_endpoint_id, seg_sop_instance_uid, seg_series_instance_uid, study_instance_uid, source_series_instance_uid,
-           status, correction_id, actor, reviewer, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (pacs_endpoint_id, seg_sop_instance_uid) DO UPDATE SET status = excluded.status, correction_id = excluded.correction_id,
-           actor = excluded.actor, reviewer = excluded.reviewer, updated_at = excluded.updated_at`,
-      )
-      .run(
+  async upsert(review: Omit<ResultReview, 'updatedAt'>, now = new Date()): Promise<ResultReview> {
+    await this.db.run(
+      `INSERT INTO result_reviews (pacs_endpoint_id, seg_sop_instance_uid, seg_series_instance_uid, study_instance_uid, source_series_instance_uid,
+         status, correction_id, actor, reviewer, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (pacs_endpoint_id, seg_sop_instance_uid) DO UPDATE SET status = excluded.status, correction_id = excluded.correction_id,
+         actor = excluded.actor, reviewer = excluded.reviewer, updated_at = excluded.updated_at`,
+      [
         review.pacsEndpointId,
         review.segSopInstanceUID,
         review.segSeriesInstanceUID,
@@ -72,20 +66,21 @@ export class ResultReviewRepository {
         review.actor,
         review.reviewer,
         now.toISOString(),
-      );
-    return this.get(review.pacsEndpointId, review.segSopInstanceUID)!;
+      ],
+    );
+    return (await this.get(review.pacsEndpointId, review.segSopInstanceUID))!;
   }
 
-  get(pacsEndpointId: string, segSopInstanceUID: string): ResultReview | undefined {
-    const row = this.db.prepare('SELECT * FROM result_reviews WHERE pacs_endpoint_id = ? AND seg_sop_instance_uid = ?').get(pacsEndpointId, segSopInstanceUID) as Row | undefined;
+  async get(pacsEndpointId: string, segSopInstanceUID: string): Promise<ResultReview | undefined> {
+    const row = await this.db.one<Row>('SELECT * FROM result_reviews WHERE pacs_endpoint_id = ? AND seg_sop_instance_uid = ?', [pacsEndpointId, segSopInstanceUID]);
     return row && toReview(row);
   }
 
   /** Reviews on one endpoint, optionally of one study, newest first. */
-  list(pacsEndpointId: string, studyInstanceUID?: string): ResultReview[] {
+  async list(pacsEndpointId: string, studyInstanceUID?: string): Promise<ResultReview[]> {
     const rows = studyInstanceUID
-      ? this.db.prepare('SELECT * FROM result_reviews WHERE pacs_endpoint_id = ? AND study_instance_uid = ? ORDER BY updated_at DESC').all(pacsEndpointId, studyInstanceUID)
-      : this.db.prepare('SELECT * FROM result_reviews WHERE pacs_endpoint_id = ? ORDER BY updated_at DESC').all(pacsEndpointId);
-    return (rows as Row[]).map(toReview);
+      ? await this.db.all<Row>('SELECT * FROM result_reviews WHERE pacs_endpoint_id = ? AND study_instance_uid = ? ORDER BY updated_at DESC', [pacsEndpointId, studyInstanceUID])
+      : await this.db.all<Row>('SELECT * FROM result_reviews WHERE pacs_endpoint_id = ? ORDER BY updated_at DESC', [pacsEndpointId]);
+    return rows.map(toReview);
   }
 }

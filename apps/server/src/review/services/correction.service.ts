@@ -9,6 +9,7 @@ import { ResultReviewRepository } from '../repositories/result-review.repository
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { CorrectionRejectedError, ResultNotFoundError } from '../review.errors';
 import { correctionDigest, countDifferences, decodeCorrectionRuns, quantifyCorrection, uidFromDigest } from './correction-masks';
+import { encodeCorrectionReport } from './correction-report';
 
 /** ContentLabel (CS, at most 16 characters) of a corrected SEG; the overlays API tells corrections apart by it. */
 export const CORRECTION_CONTENT_LABEL = 'COVSEG_CORRECTED';
@@ -19,7 +20,8 @@ const CORRECTION_SERIES_NUMBER = 9001;
 /**
  * Saves a reviewer's correction of a SEG as a NEW SEG series on the same PACS (PS3.3 A.51): edited
  * segments SEMIAUTOMATIC (MANUAL stays MANUAL), the corrected SEG referenced (writer's `derivedFrom`), the
- * original never touched. Figures are recomputed and kept in our records; the result's review status
+ * original never touched. Figures are recomputed, kept in our records and stored with the SEG as a new
+ * TID 1500 SR that references it (correction-report.ts); the result's review status
  * becomes `corrected`; the audit log names the reviewer by token label or OIDC subject.
  *
  * Idempotent: the SOP and Series Instance UIDs derive from a digest of the corrected SEG and the edited
@@ -37,7 +39,7 @@ export class CorrectionService {
   ) {}
 
   async save(principal: Principal, dto: SaveCorrectionDto): Promise<CorrectionDto> {
-    const client = this.pacs.client(dto.endpointId, 'review');
+    const client = await this.pacs.client(dto.endpointId, 'review');
     const geometry = sourceGeometryOf(await client.retrieveSeriesMetadata(dto.study, dto.series));
     if (geometry.slices.length === 0) throw new ResultNotFoundError(`Series ${dto.series} of study ${dto.study} has no images on endpoint ${dto.endpointId}`);
     const base = await this.readBase(client, dto, geometry);
@@ -47,15 +49,17 @@ export class CorrectionService {
     const digest = correctionDigest(dto.segSopInstanceUID, base.segments.map((s, i) => ({ segmentNumber: s.segmentNumber, labelmap: labelmaps[i]! })));
     const reviewer = reviewerOf(principal);
 
-    let record = this.corrections.findByContent(dto.endpointId, dto.segSopInstanceUID, digest);
+    let record = await this.corrections.findByContent(dto.endpointId, dto.segSopInstanceUID, digest);
     const created = !record;
+    // The patient, study and geometry header of the SEG and its SR comes from a source image, as for the AI's.
+    const header = !record || record.status === 'pending' ? await this.sourceHeader(client, dto, geometry) : undefined;
     if (!record) {
-      const bytes = await this.encode(client, dto, base, labelmaps, geometry, digest);
+      const bytes = await this.encode(client, dto, base, labelmaps, geometry, digest, header!);
       const quantification = quantifyCorrection(
         base.segments.map((s, i) => ({ segmentNumber: s.segmentNumber, label: s.label, category: s.category, type: s.type, labelmap: labelmaps[i]! })),
         geometry.voxelVolumeMm3,
       );
-      record = this.corrections.add(
+      record = await this.corrections.add(
         {
           pacsEndpointId: dto.endpointId,
           studyInstanceUID: dto.study,
@@ -74,12 +78,15 @@ export class CorrectionService {
       );
     }
     if (record.status === 'pending') {
-      // Same bytes, same SOP Instance UID on every try: a re-store replaces (PS3.4 B.4.1), never duplicates.
-      await client.store([this.corrections.readBytes(record)], record.studyInstanceUID);
-      record = this.corrections.markDelivered(record.id);
-      this.afterStored(record);
+      // The SEG and its measurement report go in one STOW-RS, before the record counts as delivered: a
+      // failed store leaves it pending, and the next save stores both again. Same bytes, same SOP Instance
+      // UIDs on every try: a re-store replaces (PS3.4 B.4.1), never duplicates.
+      const report = encodeCorrectionReport({ record, header: header!, sourceSlices: geometry.slices, segments: base.segments, algorithm: algorithmOf(base) });
+      await client.store([this.corrections.readBytes(record), report.bytes], record.studyInstanceUID);
+      record = await this.corrections.markDelivered(record.id);
+      this.afterStored(record, report.sopInstanceUID);
     }
-    this.reviews.upsert({
+    await this.reviews.upsert({
       pacsEndpointId: dto.endpointId,
       segSopInstanceUID: dto.segSopInstanceUID,
       segSeriesInstanceUID: dto.segSeriesInstanceUID,
@@ -90,7 +97,7 @@ export class CorrectionService {
       actor: actorOf(principal),
       reviewer,
     });
-    this.audit.record(actorOf(principal), created ? 'correction.save' : 'correction.save-again', `seg:${record.segSopInstanceUID}`, {
+    await this.audit.record(actorOf(principal), created ? 'correction.save' : 'correction.save-again', `seg:${record.segSopInstanceUID}`, {
       reviewer,
       pacsEndpointId: dto.endpointId,
       studyInstanceUID: dto.study,
@@ -103,17 +110,22 @@ export class CorrectionService {
     return toCorrectionDto(record, created);
   }
 
-  list(filter: { endpointId?: string; series?: string }): CorrectionDto[] {
-    return this.corrections.list({ pacsEndpointId: filter.endpointId, sourceSeriesInstanceUID: filter.series }).map((r) => toCorrectionDto(r, false));
+  async list(filter: { endpointId?: string; series?: string }): Promise<CorrectionDto[]> {
+    return (await this.corrections.list({ pacsEndpointId: filter.endpointId, sourceSeriesInstanceUID: filter.series })).map((r) => toCorrectionDto(r, false));
   }
 
   /**
-   * Runs once per correction, right after its SEG is on the PACS. The figures are already in our records
-   * (corrections.quantification); THIS is where the SR measurement report (issue 9) is regenerated as a
-   * new SR from `record.quantification`, referencing `record.segSopInstanceUID`.
+   * Runs once per correction, right after its SEG and its SR (a new TID 1500 report with the recomputed
+   * figures, referencing the corrected SEG; see correction-report.ts) are on the PACS.
    */
-  private afterStored(record: CorrectionRecord): void {
-    this.logger.log(`Correction ${record.id}: infection ${record.quantification.infectionMl?.toFixed(1) ?? '-'} mL, involvement ${record.quantification.involvementPercent?.toFixed(2) ?? '-'} %`);
+  private afterStored(record: CorrectionRecord, srSopInstanceUID: string): void {
+    this.logger.log(
+      `Correction ${record.id}: infection ${record.quantification.infectionMl?.toFixed(1) ?? '-'} mL, involvement ${record.quantification.involvementPercent?.toFixed(2) ?? '-'} %, SR ${srSopInstanceUID}`,
+    );
+  }
+
+  private async sourceHeader(client: DicomwebClient, dto: SaveCorrectionDto, geometry: SourceGeometry): Promise<Record<string, unknown>> {
+    return parseDicom(await client.retrieveInstance(dto.study, dto.series, geometry.slices[0]!.sopInstanceUID)).dataset as Record<string, unknown>;
   }
 
   /** The SEG being corrected, read against the series' own slices; it must segment exactly this series. */
@@ -157,10 +169,15 @@ export class CorrectionService {
     return labelmaps;
   }
 
-  private async encode(client: DicomwebClient, dto: SaveCorrectionDto, base: SegReadResult, labelmaps: Uint8Array[], geometry: SourceGeometry, digest: string): Promise<Uint8Array> {
-    // The patient, study and geometry header comes from a source image, as for the AI SEG.
-    const first = geometry.slices[0]!;
-    const header = parseDicom(await client.retrieveInstance(dto.study, dto.series, first.sopInstanceUID)).dataset as Record<string, unknown>;
+  private async encode(
+    client: DicomwebClient,
+    dto: SaveCorrectionDto,
+    base: SegReadResult,
+    labelmaps: Uint8Array[],
+    geometry: SourceGeometry,
+    digest: string,
+    header: Record<string, unknown>,
+  ): Promise<Uint8Array> {
     const segments: SegSegmentInput[] = base.segments.map((segment, i) => {
       if (!segment.category || !segment.type) throw new CorrectionRejectedError(`Segment ${segment.segmentNumber} of SEG ${dto.segSopInstanceUID} lacks its category or type code`);
       const edited = labelmaps[i] !== segment.labelmap && countDifferences(segment.labelmap, labelmaps[i]!) > 0;
@@ -179,13 +196,12 @@ export class CorrectionService {
         algorithmVersion: version ?? '',
       };
     });
-    const [name, version] = splitAlgorithm(base.segments.find((s) => s.algorithmName)?.algorithmName);
     const description = (await this.baseDescription(client, dto)) || 'SEG';
     return writeBinarySeg({
       sourceSlices: geometry.slices,
       header,
       segments,
-      algorithm: { name: name ?? 'covseg-review', version: version ?? '1' },
+      algorithm: algorithmOf(base),
       seriesInstanceUID: uidFromDigest(digest, 'series'),
       sopInstanceUID: uidFromDigest(digest, 'sop'),
       seriesNumber: CORRECTION_SERIES_NUMBER,
@@ -208,6 +224,12 @@ export class CorrectionService {
     const instance = instances.find((d) => getJsonString(d, 'SOPInstanceUID') === dto.segSopInstanceUID);
     return (instance ? (getJsonString(instance, 'SeriesDescription') ?? '') : '').replace(/^Corrected: /, '');
   }
+}
+
+/** The corrected SEG's algorithm (its first named segment's), which the corrected SEG and its SR carry on. */
+function algorithmOf(base: SegReadResult): { name: string; version: string } {
+  const [name, version] = splitAlgorithm(base.segments.find((s) => s.algorithmName)?.algorithmName);
+  return { name: name ?? 'covseg-review', version: version ?? '1' };
 }
 
 /** "covseg-unet 1.1.0" → ["covseg-unet", "1.1.0"]; one word → [word, undefined]. */

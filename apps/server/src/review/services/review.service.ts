@@ -25,11 +25,11 @@ export class ReviewService {
 
   async setStatus(principal: Principal, dto: SetReviewDto): Promise<ReviewDto> {
     // Only results that exist and segment this series can be reviewed; a typo must not create a phantom row.
-    const instances = await this.pacs.client(dto.endpointId, 'review').retrieveSeriesMetadata(dto.study, dto.segSeriesInstanceUID);
+    const instances = await (await this.pacs.client(dto.endpointId, 'review')).retrieveSeriesMetadata(dto.study, dto.segSeriesInstanceUID);
     const instance = instances.find((d) => getJsonString(d, 'SOPInstanceUID') === dto.segSopInstanceUID);
     if (!instance || getJsonString(instance, 'Modality') !== 'SEG') throw new ResultNotFoundError(`SEG ${dto.segSopInstanceUID} is not in series ${dto.segSeriesInstanceUID} on endpoint ${dto.endpointId}`);
     const reviewer = reviewerOf(principal);
-    const review = this.reviews.upsert({
+    const review = await this.reviews.upsert({
       pacsEndpointId: dto.endpointId,
       segSopInstanceUID: dto.segSopInstanceUID,
       segSeriesInstanceUID: dto.segSeriesInstanceUID,
@@ -40,7 +40,7 @@ export class ReviewService {
       actor: actorOf(principal),
       reviewer,
     });
-    this.audit.record(actorOf(principal), `result.${dto.status === 'accepted' ? 'accept' : 'reject'}`, `seg:${dto.segSopInstanceUID}`, {
+    await this.audit.record(actorOf(principal), `result.${dto.status === 'accepted' ? 'accept' : 'reject'}`, `seg:${dto.segSopInstanceUID}`, {
       reviewer,
       pacsEndpointId: dto.endpointId,
       studyInstanceUID: dto.study,
@@ -49,12 +49,12 @@ export class ReviewService {
     return toReviewDto(review);
   }
 
-  list(endpointId: string, study: string): ReviewDto[] {
-    return this.reviews.list(endpointId, study).map(toReviewDto);
+  async list(endpointId: string, study: string): Promise<ReviewDto[]> {
+    return (await this.reviews.list(endpointId, study)).map(toReviewDto);
   }
 
   /** Review status of one result; undefined when nobody reviewed it. */
-  statusOf(endpointId: string, segSopInstanceUID: string): ResultReview | undefined {
+  statusOf(endpointId: string, segSopInstanceUID: string): Promise<ResultReview | undefined> {
     return this.reviews.get(endpointId, segSopInstanceUID);
   }
 
@@ -62,9 +62,9 @@ export class ReviewService {
    * Per study of an endpoint, its newest review decision folded into what a study list shows.
    * Studies without any review are absent (their results, if any, are unreviewed AI output).
    */
-  studyStatuses(endpointId: string): Map<string, StudyReviewStatus> {
+  async studyStatuses(endpointId: string): Promise<Map<string, StudyReviewStatus>> {
     const statuses = new Map<string, StudyReviewStatus>();
-    for (const review of this.reviews.list(endpointId)) {
+    for (const review of await this.reviews.list(endpointId)) {
       if (statuses.has(review.studyInstanceUID)) continue;
       statuses.set(review.studyInstanceUID, review.status === 'rejected' ? 'rejected' : 'reviewed');
     }

@@ -30,7 +30,7 @@ export class DecodedFrameService {
   ) {}
 
   async decode(params: DecodedFrameParamsDto, frame = 1): Promise<DecodedFrame> {
-    const client = this.pacs.client(params.endpointId, 'viewer');
+    const client = await this.pacs.client(params.endpointId, 'viewer');
     let bytes: Uint8Array;
     try {
       bytes = await client.retrieveInstance(params.study, params.series, params.instance);

@@ -31,7 +31,7 @@ export class DicomwebProxyService {
   async forward(input: { method: string; endpointId: string; rawPath: string; rawQuery: string; accept: string | undefined; signal: AbortSignal }): Promise<ProxiedResponse> {
     if (input.method !== 'GET' && input.method !== 'HEAD') throw new ProxyMethodNotAllowedError(input.method);
     const { path, query } = requireSafeProxyPath(input.rawPath, input.rawQuery);
-    const record = this.endpoints.getRecordOrFail(input.endpointId);
+    const record = await this.endpoints.getRecordOrFail(input.endpointId);
     if (record.baseUrl === null) throw new ConflictException(`PACS endpoint ${record.id} has no DICOMweb base URL (it is reached over DIMSE only)`);
     // Re-checks the joined URL stays under the endpoint's base URL (same origin, path prefix).
     joinUnderBase(record.baseUrl, path, query);

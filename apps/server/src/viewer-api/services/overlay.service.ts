@@ -9,8 +9,8 @@ import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { encodeSliceRuns } from '../../review/services/mask-rle';
 import { sourceGeometryOf, type SourceGeometry } from '../../review/services/source-geometry';
 
-/** SeriesDescription of our SRs (apps/server/src/jobs/result-series.ts). */
-const OUR_SR_DESCRIPTION = /^\S+ \S+ measurements(?: run [1-9][0-9]*)?$/;
+/** SeriesDescription of our SRs (apps/server/src/jobs/result-series.ts) and of a correction's (review/services/correction-report.ts). */
+const OUR_SR_DESCRIPTION = /^(?:Corrected: )?\S+ \S+ measurements(?: run [1-9][0-9]*)?$/;
 /** ContentLabel our SEGs carry (apps/server/src/jobs/encode-seg.step.ts). */
 const OUR_CONTENT_LABEL = 'COVSEG';
 const INFECTION_LABEL = 'COVID-19 infection';
@@ -34,10 +34,10 @@ export class OverlayService {
   ) {}
 
   async getOverlays(query: OverlayQueryDto): Promise<OverlaysDto> {
-    const client = this.pacs.client(query.endpointId, 'viewer');
+    const client = await this.pacs.client(query.endpointId, 'viewer');
     const geometry = sourceGeometryOf(await this.pacsCall(() => client.retrieveSeriesMetadata(query.study, query.series), `WADO-RS metadata of series ${query.series}`));
     const candidates = await this.findReferencingSegs(client, query);
-    const reports = candidates.some((c) => c.ours) ? await this.findOurReports(client, query) : [];
+    const reports = candidates.some((c) => c.ours || c.kind === 'correction') ? await this.findOurReports(client, query) : [];
     const result: OverlaysDto = { seriesInstanceUID: query.series, voxelVolumeMm3: geometry.voxelVolumeMm3, segs: [], errors: [] };
     for (const candidate of candidates) {
       const bytes = await this.pacsCall(
@@ -46,10 +46,10 @@ export class OverlayService {
       );
       try {
         const overlay = toOverlay(readSeg(bytes, geometry.slices), geometry, candidate, reports);
-        const review = this.reviews.statusOf(query.endpointId, candidate.sopInstanceUID);
+        const review = await this.reviews.statusOf(query.endpointId, candidate.sopInstanceUID);
         overlay.review = review ? { status: review.status, reviewer: review.reviewer, updatedAt: review.updatedAt } : null;
         if (candidate.kind === 'correction') {
-          overlay.correctedBy = this.corrections.list({ pacsEndpointId: query.endpointId, sourceSeriesInstanceUID: query.series }).find((c) => c.segSopInstanceUID === candidate.sopInstanceUID)?.reviewer ?? null;
+          overlay.correctedBy = (await this.corrections.list({ pacsEndpointId: query.endpointId, sourceSeriesInstanceUID: query.series })).find((c) => c.segSopInstanceUID === candidate.sopInstanceUID)?.reviewer ?? null;
         }
         result.segs.push(overlay);
       } catch (error) {
@@ -97,7 +97,7 @@ export class OverlayService {
   }
 
   /**
-   * Our TID 1500 reports in the study (SeriesDescription `<model> <version> measurements[ run n]`) that
+   * Our TID 1500 reports in the study (SeriesDescription `[Corrected: ]<model> <version> measurements[ run n]`) that
    * measure the series. One that cannot be read is logged and skipped: the SEG still shows, with its
    * figures counted from the masks.
    */

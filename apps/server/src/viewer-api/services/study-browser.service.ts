@@ -27,7 +27,7 @@ export class StudyBrowserService {
   ) {}
 
   async searchStudies(query: StudySearchQueryDto): Promise<StudySummaryDto[]> {
-    const client = this.pacs.client(query.endpointId, 'viewer');
+    const client = await this.pacs.client(query.endpointId, 'viewer');
     const qido: Record<string, string | number | string[]> = {
       limit: STUDY_LIMIT,
       includefield: ['ModalitiesInStudy', 'StudyDescription', 'AccessionNumber', 'PatientName', 'PatientID', 'StudyDate'],
@@ -37,10 +37,10 @@ export class StudyBrowserService {
     if (query.studyDate) qido.StudyDate = query.studyDate;
     if (query.accessionNumber) qido.AccessionNumber = query.accessionNumber;
     const studies = await this.query(() => client.searchStudies(qido), `QIDO-RS studies on endpoint ${query.endpointId}`);
-    const jobsByStudy = groupByStudy(this.jobs.list(JOB_WINDOW).filter((j) => j.pacsEndpointId === query.endpointId));
+    const jobsByStudy = groupByStudy((await this.jobs.list(JOB_WINDOW)).filter((j) => j.pacsEndpointId === query.endpointId));
     const summaries = studies.map((study) => toStudySummary(study, jobsByStudy));
     await this.findOurSegsOnPacs(client, summaries);
-    this.addReview(query.endpointId, summaries);
+    await this.addReview(query.endpointId, summaries);
     return summaries;
   }
 
@@ -48,10 +48,10 @@ export class StudyBrowserService {
    * Review status (AI / reviewed / rejected) and involvement % beside "SEG available": the newest
    * correction's figures when a reader corrected the study, else the newest succeeded job's.
    */
-  private addReview(endpointId: string, summaries: StudySummaryDto[]): void {
-    const statuses = this.reviews.studyStatuses(endpointId);
+  private async addReview(endpointId: string, summaries: StudySummaryDto[]): Promise<void> {
+    const statuses = await this.reviews.studyStatuses(endpointId);
     const corrected = new Map<string, number | null>();
-    for (const correction of this.corrections.list({ pacsEndpointId: endpointId, status: 'delivered' })) {
+    for (const correction of await this.corrections.list({ pacsEndpointId: endpointId, status: 'delivered' })) {
       if (!corrected.has(correction.studyInstanceUID)) corrected.set(correction.studyInstanceUID, correction.quantification.involvementPercent);
     }
     for (const summary of summaries) {
@@ -82,7 +82,7 @@ export class StudyBrowserService {
   }
 
   async listSeries(query: SeriesQueryDto): Promise<SeriesSummaryDto[]> {
-    const client = this.pacs.client(query.endpointId, 'viewer');
+    const client = await this.pacs.client(query.endpointId, 'viewer');
     const series = await this.query(
       () => client.searchSeries(query.study, { includefield: ['SeriesDescription', 'NumberOfSeriesRelatedInstances', 'SeriesNumber', 'Modality'] }),
       `QIDO-RS series of study ${query.study}`,

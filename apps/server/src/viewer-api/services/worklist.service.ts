@@ -36,13 +36,13 @@ export class WorklistService {
   ) {}
 
   async list(query: WorklistQueryDto): Promise<WorklistRowDto[]> {
-    const jobs = this.jobs.list(JOB_WINDOW).filter((job) => inDateRange(job.createdAt, query.from, query.to));
+    const jobs = (await this.jobs.list(JOB_WINDOW)).filter((job) => inDateRange(job.createdAt, query.from, query.to));
     const studies = await this.lookUpStudies(jobs);
     const statuses = new Map<string, Map<string, 'reviewed' | 'rejected'>>();
     const involvement = new Map<string, number | null>();
     for (const endpointId of new Set(jobs.map((j) => j.pacsEndpointId))) {
-      statuses.set(endpointId, this.reviews.studyStatuses(endpointId) as Map<string, 'reviewed' | 'rejected'>);
-      for (const c of this.corrections.list({ pacsEndpointId: endpointId, status: 'delivered' })) {
+      statuses.set(endpointId, (await this.reviews.studyStatuses(endpointId)) as Map<string, 'reviewed' | 'rejected'>);
+      for (const c of await this.corrections.list({ pacsEndpointId: endpointId, status: 'delivered' })) {
         const key = `${endpointId}|${c.studyInstanceUID}`;
         if (!involvement.has(key)) involvement.set(key, c.quantification.involvementPercent);
       }
@@ -79,7 +79,7 @@ export class WorklistService {
       await Promise.all(
         wanted.slice(i, i + LOOKUP_PARALLEL).map(async (job) => {
           try {
-            const client = this.pacs.client(job.pacsEndpointId, 'viewer');
+            const client = await this.pacs.client(job.pacsEndpointId, 'viewer');
             const [study] = await client.searchStudies({ StudyInstanceUID: job.studyInstanceUID, includefield: ['AccessionNumber', 'PatientID', 'StudyDate', 'StudyDescription'] });
             if (!study) return;
             found.set(`${job.pacsEndpointId}|${job.studyInstanceUID}`, {

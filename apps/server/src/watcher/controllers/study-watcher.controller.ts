@@ -12,14 +12,14 @@ export class StudyWatcherController {
   constructor(@Inject(StudyWatcherSettingsService) private readonly settings: StudyWatcherSettingsService) {}
 
   @Get()
-  get(@Param() params: EndpointIdParamsDto): StudyWatcherDto {
+  get(@Param() params: EndpointIdParamsDto): Promise<StudyWatcherDto> {
     return this.settings.get(params.id);
   }
 
   @Put()
   @Roles('admin')
   @Audited('watcher.update', 'pacs-endpoint')
-  put(@Param() params: EndpointIdParamsDto, @Body() dto: StudyWatcherSettingsDto): StudyWatcherDto {
+  put(@Param() params: EndpointIdParamsDto, @Body() dto: StudyWatcherSettingsDto): Promise<StudyWatcherDto> {
     return this.settings.put(params.id, dto);
   }
 
@@ -44,7 +44,7 @@ export class NotificationController {
 
   @Post('orthanc')
   @HttpCode(202)
-  orthanc(@Body() dto: OrthancNotificationDto): { accepted: true } {
+  orthanc(@Body() dto: OrthancNotificationDto): Promise<{ accepted: true }> {
     return this.settings.notify(dto.pacsEndpointId, dto.StudyInstanceUID);
   }
 }

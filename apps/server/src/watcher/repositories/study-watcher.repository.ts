@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DatabaseRepository } from '../../core/repositories/database.repository';
+import { SqlDatabase, SqlExecutor } from '../../core/database/sql-database';
 
 export interface StudyWatcherRecord {
   pacsEndpointId: string;
@@ -50,84 +50,79 @@ const toRecord = (r: Row): StudyWatcherRecord => ({
 /** Watcher settings, watermark and seen-UID set per PACS endpoint (tables in trust.migration.ts). */
 @Injectable()
 export class StudyWatcherRepository {
-  private readonly db: DatabaseRepository['db'];
+  constructor(@Inject(SqlDatabase) private readonly db: SqlDatabase) {}
 
-  constructor(@Inject(DatabaseRepository) database: DatabaseRepository) {
-    this.db = database.db;
-  }
-
-  get(pacsEndpointId: string): StudyWatcherRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM study_watchers WHERE pacs_endpoint_id = ?').get(pacsEndpointId) as Row | undefined;
+  async get(pacsEndpointId: string): Promise<StudyWatcherRecord | undefined> {
+    const row = await this.db.one<Row>('SELECT * FROM study_watchers WHERE pacs_endpoint_id = ?', [pacsEndpointId]);
     return row && toRecord(row);
   }
 
-  listEnabled(): StudyWatcherRecord[] {
-    return (this.db.prepare('SELECT * FROM study_watchers WHERE enabled = 1').all() as Row[]).map(toRecord);
+  async listEnabled(): Promise<StudyWatcherRecord[]> {
+    return (await this.db.all<Row>('SELECT * FROM study_watchers WHERE enabled = 1')).map(toRecord);
   }
 
   /** Creates or replaces the settings; a changed filter restarts the baseline but keeps the seen set. */
-  upsert(settings: Pick<StudyWatcherRecord, 'pacsEndpointId' | 'enabled' | 'modalities' | 'bodyPart' | 'pollSeconds' | 'processExisting'>, now: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO study_watchers (pacs_endpoint_id, enabled, modalities, body_part, poll_seconds, process_existing, updated_at)
-         VALUES (@id, @enabled, @modalities, @bodyPart, @pollSeconds, @processExisting, @now)
-         ON CONFLICT(pacs_endpoint_id) DO UPDATE SET enabled = @enabled, modalities = @modalities, body_part = @bodyPart,
-           poll_seconds = @pollSeconds, process_existing = @processExisting, updated_at = @now`,
-      )
-      .run({
-        id: settings.pacsEndpointId,
-        enabled: settings.enabled ? 1 : 0,
-        modalities: settings.modalities.join('\\'),
-        bodyPart: settings.bodyPart,
-        pollSeconds: settings.pollSeconds,
-        processExisting: settings.processExisting ? 1 : 0,
-        now,
-      });
+  async upsert(settings: Pick<StudyWatcherRecord, 'pacsEndpointId' | 'enabled' | 'modalities' | 'bodyPart' | 'pollSeconds' | 'processExisting'>, now: string): Promise<void> {
+    await this.db.run(
+      `INSERT INTO study_watchers (pacs_endpoint_id, enabled, modalities, body_part, poll_seconds, process_existing, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(pacs_endpoint_id) DO UPDATE SET enabled = excluded.enabled, modalities = excluded.modalities, body_part = excluded.body_part,
+         poll_seconds = excluded.poll_seconds, process_existing = excluded.process_existing, updated_at = excluded.updated_at`,
+      [settings.pacsEndpointId, settings.enabled, settings.modalities.join('\\'), settings.bodyPart, settings.pollSeconds, settings.processExisting, now],
+    );
   }
 
-  isSeen(pacsEndpointId: string, studyInstanceUID: string): boolean {
-    return this.db.prepare('SELECT 1 FROM study_watcher_seen WHERE pacs_endpoint_id = ? AND study_instance_uid = ?').get(pacsEndpointId, studyInstanceUID) !== undefined;
+  async isSeen(pacsEndpointId: string, studyInstanceUID: string): Promise<boolean> {
+    return (await this.db.one('SELECT 1 AS one FROM study_watcher_seen WHERE pacs_endpoint_id = ? AND study_instance_uid = ?', [pacsEndpointId, studyInstanceUID])) !== undefined;
   }
 
   /**
-   * Records a study as seen and, inside the same SQLite transaction, runs `enqueue` (which creates its
-   * job in the same database). Either both happen or neither: a crash in between cannot lose a study
-   * or queue it twice. Returns the job id, or undefined when the study was already seen.
+   * Records a study as seen and, inside the same transaction, runs `enqueue` with that transaction (it
+   * creates its job in the same database). Either both happen or neither: a crash in between cannot
+   * lose a study or queue it twice. Returns the job id, or undefined when the study was already seen.
    */
-  markSeenAndEnqueue(pacsEndpointId: string, studyInstanceUID: string, studyDate: string | null, now: string, enqueue: (() => string) | null): string | null | undefined {
-    return this.db.transaction(() => {
-      const inserted = this.db
-        .prepare('INSERT INTO study_watcher_seen (pacs_endpoint_id, study_instance_uid, study_date, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-        .run(pacsEndpointId, studyInstanceUID, studyDate, now).changes;
-      if (inserted === 0) return undefined;
+  async markSeenAndEnqueue(
+    pacsEndpointId: string,
+    studyInstanceUID: string,
+    studyDate: string | null,
+    now: string,
+    enqueue: ((tx: SqlExecutor) => Promise<string>) | null,
+  ): Promise<string | null | undefined> {
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx.run('INSERT INTO study_watcher_seen (pacs_endpoint_id, study_instance_uid, study_date, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+        pacsEndpointId,
+        studyInstanceUID,
+        studyDate,
+        now,
+      ]);
+      if (inserted.changes === 0) return undefined;
       if (!enqueue) return null;
-      const jobId = enqueue();
-      this.db.prepare('UPDATE study_watcher_seen SET job_id = ? WHERE pacs_endpoint_id = ? AND study_instance_uid = ?').run(jobId, pacsEndpointId, studyInstanceUID);
+      const jobId = await enqueue(tx);
+      await tx.run('UPDATE study_watcher_seen SET job_id = ? WHERE pacs_endpoint_id = ? AND study_instance_uid = ?', [jobId, pacsEndpointId, studyInstanceUID]);
       return jobId;
-    })();
+    });
   }
 
   /** After a successful poll: the watermark only moves forward. */
-  recordPoll(pacsEndpointId: string, newestStudyDate: string | null, now: string): void {
-    this.db
-      .prepare(
-        `UPDATE study_watchers SET last_poll_at = ?, last_error = NULL, baseline_done = 1,
-           watermark_study_date = CASE WHEN ? IS NOT NULL AND (watermark_study_date IS NULL OR ? > watermark_study_date) THEN ? ELSE watermark_study_date END
-         WHERE pacs_endpoint_id = ?`,
-      )
-      .run(now, newestStudyDate, newestStudyDate, newestStudyDate, pacsEndpointId);
+  async recordPoll(pacsEndpointId: string, newestStudyDate: string | null, now: string): Promise<void> {
+    // CAST: Postgres must know the parameter's type where it is only compared with NULL.
+    await this.db.run(
+      `UPDATE study_watchers SET last_poll_at = ?, last_error = NULL, baseline_done = 1,
+         watermark_study_date = CASE WHEN CAST(? AS TEXT) IS NOT NULL AND (watermark_study_date IS NULL OR ? > watermark_study_date) THEN ? ELSE watermark_study_date END
+       WHERE pacs_endpoint_id = ?`,
+      [now, newestStudyDate, newestStudyDate, newestStudyDate, pacsEndpointId],
+    );
   }
 
-  recordError(pacsEndpointId: string, message: string, now: string): void {
-    this.db.prepare('UPDATE study_watchers SET last_poll_at = ?, last_error = ? WHERE pacs_endpoint_id = ?').run(now, message, pacsEndpointId);
+  async recordError(pacsEndpointId: string, message: string, now: string): Promise<void> {
+    await this.db.run('UPDATE study_watchers SET last_poll_at = ?, last_error = ? WHERE pacs_endpoint_id = ?', [now, message, pacsEndpointId]);
   }
 
-  listSeen(pacsEndpointId: string): Array<{ studyInstanceUID: string; jobId: string | null }> {
-    return (
-      this.db.prepare('SELECT study_instance_uid, job_id FROM study_watcher_seen WHERE pacs_endpoint_id = ? ORDER BY seen_at').all(pacsEndpointId) as Array<{
-        study_instance_uid: string;
-        job_id: string | null;
-      }>
-    ).map((r) => ({ studyInstanceUID: r.study_instance_uid, jobId: r.job_id }));
+  async listSeen(pacsEndpointId: string): Promise<Array<{ studyInstanceUID: string; jobId: string | null }>> {
+    const rows = await this.db.all<{ study_instance_uid: string; job_id: string | null }>(
+      'SELECT study_instance_uid, job_id FROM study_watcher_seen WHERE pacs_endpoint_id = ? ORDER BY seen_at',
+      [pacsEndpointId],
+    );
+    return rows.map((r) => ({ studyInstanceUID: r.study_instance_uid, jobId: r.job_id }));
   }
 }

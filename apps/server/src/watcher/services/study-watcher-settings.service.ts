@@ -13,9 +13,9 @@ export class StudyWatcherSettingsService {
     @Inject(StudyWatcherService) private readonly watcher: StudyWatcherService,
   ) {}
 
-  get(pacsEndpointId: string): StudyWatcherDto {
-    this.endpoints.getRecordOrFail(pacsEndpointId);
-    const record = this.watchers.get(pacsEndpointId);
+  async get(pacsEndpointId: string): Promise<StudyWatcherDto> {
+    await this.endpoints.getRecordOrFail(pacsEndpointId);
+    const record = await this.watchers.get(pacsEndpointId);
     return {
       pacsEndpointId,
       enabled: record?.enabled ?? false,
@@ -26,13 +26,13 @@ export class StudyWatcherSettingsService {
       watermarkStudyDate: record?.watermarkStudyDate ?? null,
       lastPollAt: record?.lastPollAt ?? null,
       lastError: record?.lastError ?? null,
-      seen: this.watchers.listSeen(pacsEndpointId),
+      seen: await this.watchers.listSeen(pacsEndpointId),
     };
   }
 
-  put(pacsEndpointId: string, dto: StudyWatcherSettingsDto): StudyWatcherDto {
-    this.endpoints.getRecordOrFail(pacsEndpointId);
-    this.watchers.upsert(
+  async put(pacsEndpointId: string, dto: StudyWatcherSettingsDto): Promise<StudyWatcherDto> {
+    await this.endpoints.getRecordOrFail(pacsEndpointId);
+    await this.watchers.upsert(
       {
         pacsEndpointId,
         enabled: dto.enabled,
@@ -48,7 +48,7 @@ export class StudyWatcherSettingsService {
 
   /** Polls now; refused when the endpoint's watcher is off (a notification must not bypass opt-in). */
   async poll(pacsEndpointId: string): Promise<PollSummary> {
-    this.requireEnabled(pacsEndpointId);
+    await this.requireEnabled(pacsEndpointId);
     return this.watcher.pollNow(pacsEndpointId);
   }
 
@@ -58,16 +58,16 @@ export class StudyWatcherSettingsService {
    * until we answer, and our QIDO back to Orthanc would wait on that same engine (a deadlock until the
    * timeout). Failures land on the watcher row (`lastError`) and in metrics, as for polls.
    */
-  notify(pacsEndpointId: string, studyInstanceUID: string | undefined): { accepted: true } {
-    this.requireEnabled(pacsEndpointId);
+  async notify(pacsEndpointId: string, studyInstanceUID: string | undefined): Promise<{ accepted: true }> {
+    await this.requireEnabled(pacsEndpointId);
     const work = studyInstanceUID ? this.watcher.notifyStudy(pacsEndpointId, studyInstanceUID) : this.watcher.pollNow(pacsEndpointId);
     work.catch(() => undefined); // recorded by the watcher service; nobody is waiting for it
     return { accepted: true };
   }
 
-  private requireEnabled(pacsEndpointId: string): void {
-    this.endpoints.getRecordOrFail(pacsEndpointId);
-    if (!this.watchers.get(pacsEndpointId)?.enabled) {
+  private async requireEnabled(pacsEndpointId: string): Promise<void> {
+    await this.endpoints.getRecordOrFail(pacsEndpointId);
+    if (!(await this.watchers.get(pacsEndpointId))?.enabled) {
       throw new BadRequestException(`Processing a notification for PACS endpoint ${pacsEndpointId} failed: its study watcher is not enabled`);
     }
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { SqlExecutor } from '../../core/database/sql-database';
 import { type DicomJsonDataset, getJsonNumber, getJsonString } from '@covseg/dicom';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { JobService } from '../../jobs/services/job.service';
@@ -54,7 +55,9 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer = setInterval(() => {
+      this.tick().catch((error: unknown) => this.logger.warn(`Listing the enabled study watchers failed: ${error instanceof Error ? error.message : String(error)}`));
+    }, TICK_MS);
     this.timer.unref();
   }
 
@@ -75,8 +78,8 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
     return poll;
   }
 
-  private tick(): void {
-    for (const watcher of this.watchers.listEnabled()) {
+  private async tick(): Promise<void> {
+    for (const watcher of await this.watchers.listEnabled()) {
       const last = this.lastPolled.get(watcher.pacsEndpointId) ?? 0;
       if (Date.now() - last >= watcher.pollSeconds * 1000 && !this.inFlight.has(watcher.pacsEndpointId)) {
         // Failures are recorded on the watcher row and in metrics by poll(); nothing to rethrow here.
@@ -86,11 +89,11 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async poll(pacsEndpointId: string): Promise<PollSummary> {
-    const watcher = this.watchers.get(pacsEndpointId);
+    const watcher = await this.watchers.get(pacsEndpointId);
     const summary: PollSummary = { pacsEndpointId, matched: 0, queued: [], settling: 0 };
     if (!watcher || !watcher.enabled) return summary;
     // A disabled PACS endpoint takes no new jobs (PacsEndpointService.requireEnabledRecord): do not poll it.
-    if (this.endpoints.getRecordOrFail(pacsEndpointId).disabledAt !== null) return summary;
+    if ((await this.endpoints.getRecordOrFail(pacsEndpointId)).disabledAt !== null) return summary;
     try {
       const studies = await this.search(watcher);
       summary.matched = studies.length;
@@ -101,9 +104,9 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
         if (!uid) continue;
         const date = getJsonString(study, 'StudyDate') ?? null;
         if (date && /^\d{8}$/.test(date) && (newest === null || date > newest)) newest = date;
-        if (this.watchers.isSeen(pacsEndpointId, uid)) continue;
+        if (await this.watchers.isSeen(pacsEndpointId, uid)) continue;
         if (!watcher.baselineDone && !watcher.processExisting) {
-          this.watchers.markSeenAndEnqueue(pacsEndpointId, uid, date, new Date().toISOString(), null);
+          await this.watchers.markSeenAndEnqueue(pacsEndpointId, uid, date, new Date().toISOString(), null);
           continue;
         }
         if (!this.isStable(pacsEndpointId, uid, getJsonNumber(study, 'NumberOfStudyRelatedInstances'))) {
@@ -113,20 +116,21 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
           continue;
         }
         if (watcher.bodyPart && !(await this.hasBodyPart(watcher, uid))) continue;
-        this.queueOnce(pacsEndpointId, uid, date, summary);
+        await this.queueOnce(pacsEndpointId, uid, date, summary);
       }
       const watermark = holdBack !== null && newest !== null && holdBack < newest ? holdBack : newest;
-      this.watchers.recordPoll(pacsEndpointId, watermark, new Date().toISOString());
+      await this.watchers.recordPoll(pacsEndpointId, watermark, new Date().toISOString());
       return summary;
     } catch (error) {
-      this.recordFailure(pacsEndpointId, error);
+      await this.recordFailure(pacsEndpointId, error);
       throw error;
     }
   }
 
-  private recordFailure(pacsEndpointId: string, error: unknown): void {
+  private async recordFailure(pacsEndpointId: string, error: unknown): Promise<void> {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    this.watchers.recordError(pacsEndpointId, message, new Date().toISOString());
+    // The failure may be the database itself: recording it must not hide the original error.
+    await this.watchers.recordError(pacsEndpointId, message, new Date().toISOString()).catch(() => undefined);
     this.metrics.pacsError(pacsEndpointId, 'watcher-poll');
     this.logger.warn(`Looking for new studies on PACS endpoint ${pacsEndpointId} failed: ${message}`);
   }
@@ -137,37 +141,37 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
    * No stability wait: the PACS already waited for the study to be stable.
    */
   async notifyStudy(pacsEndpointId: string, studyInstanceUID: string): Promise<PollSummary> {
-    const watcher = this.watchers.get(pacsEndpointId);
+    const watcher = await this.watchers.get(pacsEndpointId);
     const summary: PollSummary = { pacsEndpointId, matched: 0, queued: [], settling: 0 };
     if (!watcher || !watcher.enabled) return summary;
     try {
       return await this.checkNotifiedStudy(watcher, studyInstanceUID, summary);
     } catch (error) {
-      this.recordFailure(pacsEndpointId, error);
+      await this.recordFailure(pacsEndpointId, error);
       throw error;
     }
   }
 
   private async checkNotifiedStudy(watcher: StudyWatcherRecord, studyInstanceUID: string, summary: PollSummary): Promise<PollSummary> {
     const pacsEndpointId = watcher.pacsEndpointId;
-    const client = this.client(watcher);
+    const client = await this.client(watcher);
     const found = (await Promise.all(watcher.modalities.map((m) => client.searchStudies({ StudyInstanceUID: studyInstanceUID, ModalitiesInStudy: m, includefield: ['StudyDate'] })))).flat();
     const study = found.find((s) => getJsonString(s, 'StudyInstanceUID') === studyInstanceUID);
     if (!study) return summary;
     summary.matched = 1;
     if (watcher.bodyPart && !(await this.hasBodyPart(watcher, studyInstanceUID))) return summary;
-    this.queueOnce(pacsEndpointId, studyInstanceUID, getJsonString(study, 'StudyDate') ?? null, summary);
+    await this.queueOnce(pacsEndpointId, studyInstanceUID, getJsonString(study, 'StudyDate') ?? null, summary);
     return summary;
   }
 
-  private queueOnce(pacsEndpointId: string, uid: string, date: string | null, summary: PollSummary): void {
-    const jobId = this.watchers.markSeenAndEnqueue(pacsEndpointId, uid, date, new Date().toISOString(), () => this.recordJob(pacsEndpointId, uid));
+  private async queueOnce(pacsEndpointId: string, uid: string, date: string | null, summary: PollSummary): Promise<void> {
+    const jobId = await this.watchers.markSeenAndEnqueue(pacsEndpointId, uid, date, new Date().toISOString(), (tx) => this.recordJob(pacsEndpointId, uid, tx));
     if (!jobId) return;
     // The row is committed as `queued`: a failed hand-over is picked up by the queue's own recovery (the embedded worker polls).
     void this.jobService.enqueue(jobId).catch((error: unknown) => this.logger.error(`Job ${jobId} recorded but not enqueued: ${String(error)}`));
     summary.queued.push(jobId);
     this.metrics.watcherStudies.inc({ endpoint: pacsEndpointId });
-    this.audit.record('system:watcher', 'watcher.enqueue', `study:${uid}`, { pacsEndpointId, jobId });
+    await this.audit.record('system:watcher', 'watcher.enqueue', `study:${uid}`, { pacsEndpointId, jobId });
     this.logger.log(`Queued job ${jobId} for new study ${uid} on PACS endpoint ${pacsEndpointId}`);
   }
 
@@ -180,14 +184,14 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
     return true;
   }
 
-  private client(watcher: StudyWatcherRecord) {
-    const endpoint = this.endpoints.getRecordOrFail(watcher.pacsEndpointId);
+  private async client(watcher: StudyWatcherRecord) {
+    const endpoint = await this.endpoints.getRecordOrFail(watcher.pacsEndpointId);
     return this.gateway.client(endpoint, 'watcher');
   }
 
   /** Every study matching the modality filter from the watermark on, all pages, deduplicated. */
   private async search(watcher: StudyWatcherRecord): Promise<DicomJsonDataset[]> {
-    const client = this.client(watcher);
+    const client = await this.client(watcher);
     const byUid = new Map<string, DicomJsonDataset>();
     for (const modality of watcher.modalities) {
       for (let page = 0; page < MAX_PAGES; page += 1) {
@@ -207,13 +211,13 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async hasBodyPart(watcher: StudyWatcherRecord, studyInstanceUID: string): Promise<boolean> {
-    const series = await this.client(watcher).searchSeries(studyInstanceUID, { includefield: ['BodyPartExamined', 'Modality'] });
+    const series = await (await this.client(watcher)).searchSeries(studyInstanceUID, { includefield: ['BodyPartExamined', 'Modality'] });
     const wanted = watcher.bodyPart!.toUpperCase();
     return series.some((s) => watcher.modalities.includes(getJsonString(s, 'Modality') ?? '') && (getJsonString(s, 'BodyPartExamined') ?? '').toUpperCase() === wanted);
   }
 
-  /** Records the job inside the watcher's transaction (seen mark + job row); it is enqueued after the commit. */
-  private recordJob(pacsEndpointId: string, studyInstanceUID: string): string {
-    return this.jobService.record({ pacsEndpointId, studyInstanceUID }).id;
+  /** Records the job inside the watcher's transaction `tx` (seen mark + job row); it is enqueued after the commit. */
+  private async recordJob(pacsEndpointId: string, studyInstanceUID: string, tx: SqlExecutor): Promise<string> {
+    return (await this.jobService.record({ pacsEndpointId, studyInstanceUID }, tx)).id;
   }
 }
