@@ -26,6 +26,13 @@ async function waitForDimseJob(server: TestServer, seriesInstanceUID: string, ti
   }
 }
 
+/** The value of one metric series on /metrics (0 when it has not been counted yet). */
+async function metricValue(server: TestServer, series: string): Promise<number> {
+  const text = await (await server.request('/metrics')).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
 async function dimseJobsOf(server: TestServer, seriesInstanceUID: string): Promise<any[]> {
   return (await server.json<any[]>('/api/jobs')).filter((j) => j.source === 'dimse' && j.seriesInstanceUID === seriesInstanceUID);
 }
@@ -110,7 +117,21 @@ describe('DIMSE: our C-STORE SCP and SCU against a real Orthanc and dcmtk', () =
     const seriesDir = join(server.dataDir, 'dimse', 'series', orthancEndpointId);
     while (readdirSync(seriesDir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(readdirSync(seriesDir)).toEqual([]);
+    // Both pushes were received and counted (Orthanc sends every instance again: 2 × SLICES C-STOREs).
+    expect(await metricValue(server, 'covseg_dimse_cstore_total{outcome="received"}')).toBe(2 * SLICES);
+    expect(await metricValue(server, 'covseg_dimse_associations_total{outcome="accepted"}')).toBeGreaterThanOrEqual(2);
   }, HEAVY_TEST_MS);
+
+  it('counts C-ECHOs and rejected associations on /metrics', async () => {
+    const echoes = await metricValue(server, 'covseg_dimse_cecho_total');
+    const rejected = await metricValue(server, 'covseg_dimse_associations_total{outcome="rejected"}');
+    expect((await runDcmtk('echoscu', ['-aet', 'COUNTED', '-aec', 'COVSEG', '127.0.0.1', String(dicomPort)])).code).toBe(0);
+    const path = join(scratch, 'counted.dcm');
+    writeFileSync(path, SeriesFactory.ct().slices(1).build().files[0]!);
+    expect((await runDcmtk('storescu', ['-aet', 'STRANGER', '-aec', 'COVSEG', '127.0.0.1', String(dicomPort), path])).code).not.toBe(0);
+    expect(await metricValue(server, 'covseg_dimse_cecho_total')).toBe(echoes + 1);
+    expect(await metricValue(server, 'covseg_dimse_associations_total{outcome="rejected"}')).toBe(rejected + 1);
+  });
 
   it("answers echoscu from any AE title, even with dcmtk's default called AE title", async () => {
     const echo = await runDcmtk('echoscu', ['-aet', 'SOMEONE', '-aec', 'COVSEG', '127.0.0.1', String(dicomPort)]);

@@ -11,6 +11,9 @@ export class CuttableProxy {
   private readonly sockets = new Set<Socket>();
   private holdNextRetrieve?: () => void;
   private swallowNextStowAnswer?: () => void;
+  private stalling = false;
+  /** Requests received, in order (method and path with query). */
+  readonly requests: string[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -49,6 +52,14 @@ export class CuttableProxy {
     return new Promise((resolve) => (this.swallowNextStowAnswer = resolve));
   }
 
+  /**
+   * From now on every answer sends its headers (Content-Length included) and half of its first chunk,
+   * then nothing more: a PACS stalled mid-body. The connections stay open until `cutAll()` or `close()`.
+   */
+  stallAnswers(): void {
+    this.stalling = true;
+  }
+
   /** Drops every open client connection at once. */
   cutAll(): void {
     for (const socket of this.sockets) socket.destroy();
@@ -60,6 +71,7 @@ export class CuttableProxy {
   }
 
   private forward(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+    this.requests.push(`${req.method} ${req.url}`);
     const upstream = request(
       { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
@@ -70,6 +82,13 @@ export class CuttableProxy {
           return swallow();
         }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        if (this.stalling) {
+          answer.once('data', (chunk: Buffer) => {
+            res.write(chunk.subarray(0, Math.max(1, chunk.length >> 1)));
+            answer.pause();
+          });
+          return;
+        }
         const isRetrieve = req.method === 'GET' && /\/studies\/[^/]+\/series\/[^/?]+(\?|$)/.test(req.url ?? '') && answer.statusCode === 200;
         const hold = isRetrieve ? this.holdNextRetrieve : undefined;
         if (!hold) return void answer.pipe(res);

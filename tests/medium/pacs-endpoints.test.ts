@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lidcSlices } from '../support/lidc-fixture';
 import { OrthancInstance, freePort } from '../support/orthanc';
+import { waitForPacsProbes } from '../support/health';
 import { TestServer, startTestServer } from '../support/server';
 
 describe('PACS endpoints API', () => {
@@ -106,20 +107,23 @@ describe('health, docs and the viewer page', () => {
     orthanc?.destroy();
   });
 
-  it('answers /api/health without a token, with each PACS reachability and the loaded model', async () => {
+  it('answers /api/health to anyone with the status only, and to an admin with each PACS reachability and the loaded model', async () => {
     const deadUrl = `http://127.0.0.1:${await freePort()}/dicom-web`;
     await server.json('/api/pacs-endpoints', { method: 'POST', body: JSON.stringify({ name: 'dead', baseUrl: deadUrl, timeoutMs: 1000 }) });
-    const response = await fetch(`${server.baseUrl}/api/health`);
-    expect(response.status).toBe(200);
-    const health = await response.json();
+    const health = await waitForPacsProbes(server);
     expect(health.status).toBe('degraded');
     expect(health.model).toMatchObject({ name: 'covseg-unet', provider: 'cpu' });
-    expect(typeof health.model.trained).toBe('boolean');
+    expect(typeof health.model!.trained).toBe('boolean');
     expect(health.jobs).toEqual({ queued: 0, running: 0 });
-    const byName = Object.fromEntries(health.pacsEndpoints.map((p: { name: string }) => [p.name, p]));
-    expect(byName['test-pacs'].reachable).toBe(true);
-    expect(byName.dead.reachable).toBe(false);
-    expect(byName.dead.error).toContain('ECONNREFUSED');
+    const byName = Object.fromEntries(health.pacsEndpoints.map((p) => [p.name, p]));
+    expect(byName['test-pacs']!.reachable).toBe(true);
+    expect(byName.dead!.reachable).toBe(false);
+    expect(byName.dead!.error).toContain('ECONNREFUSED');
+    expect(byName.dead!.ageMs).toBeGreaterThanOrEqual(0);
+
+    const anonymous = await fetch(`${server.baseUrl}/api/health`);
+    expect(anonymous.status).toBe(200);
+    expect(await anonymous.json()).toEqual({ status: 'degraded' });
   });
 
   it('publishes the OpenAPI document with the jobs and PACS endpoint routes', async () => {

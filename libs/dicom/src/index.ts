@@ -5,6 +5,8 @@ export {
   requireCtImage,
   requirePixelSpacing,
   requireRescale,
+  requireSliceSpacing,
+  type InstanceHeader,
   rescaleInto,
   SLICE_SPACING_RANGE_MM,
   buildCtVolume,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module';
 import { PacsModule } from '../pacs/pacs.module';
 import { ReceivedStoreRepository } from './repositories/received-store.repository';
 import { DicomListenerService } from './services/dicom-listener.service';
@@ -8,7 +9,7 @@ import { DicomListenerService } from './services/dicom-listener.service';
  * the jobs module queues stable series and reads their pixels, and the listener's status.
  */
 @Module({
-  imports: [PacsModule],
+  imports: [PacsModule, MetricsModule],
   providers: [ReceivedStoreRepository, DicomListenerService],
   exports: [ReceivedStoreRepository, DicomListenerService],
 })

@@ -1,18 +1,25 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { PacsEndpointController } from './controllers/pacs-endpoint.controller';
+import { RequestLoopMiddleware } from './guards/request-loop.middleware';
 import { DimseScuRepository } from './repositories/dimse-scu.repository';
 import { PacsEndpointRepository } from './repositories/pacs-endpoint.repository';
 import { PacsGateway } from './repositories/pacs.gateway';
 import { PacsProbeService } from './services/pacs-probe.service';
 import { PacsEndpointService } from './services/pacs-endpoint.service';
+import { OwnRequestMarker } from './services/own-request-marker';
 
 /**
  * PACS endpoints (admin CRUD, connection test) and the one way to each PACS: PacsGateway for DICOMweb
- * (secrets, retry policy per use, hardened client) and the DIMSE SCU.
+ * (secrets, retry policy per use, hardened client) and the DIMSE SCU. Every request refuses to be one of
+ * the gateway's own coming back (RequestLoopMiddleware).
  */
 @Module({
   controllers: [PacsEndpointController],
-  providers: [PacsEndpointRepository, PacsGateway, PacsProbeService, DimseScuRepository, PacsEndpointService],
+  providers: [OwnRequestMarker, PacsEndpointRepository, PacsGateway, PacsProbeService, DimseScuRepository, PacsEndpointService],
   exports: [PacsEndpointService, PacsEndpointRepository, PacsGateway, PacsProbeService, DimseScuRepository],
 })
-export class PacsModule {}
+export class PacsModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestLoopMiddleware).forRoutes('*');
+  }
+}

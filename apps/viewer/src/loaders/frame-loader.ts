@@ -7,9 +7,11 @@ import type { SliceMeta } from './series-metadata';
 export const IMAGE_SCHEME = 'covseg';
 
 /**
- * PS3.18 §8.7.3.5.2: ask for the frame as Explicit VR Little Endian, so the PACS transcodes compressed
- * storage for us (Orthanc 1.10 + DICOMweb 1.7 does this for JPEG, JPEG-LS and JPEG 2000). Never drop the
- * transfer-syntax parameter, or the PACS may answer the stored (compressed) bytes we cannot decode.
+ * PS3.18 §8.7.3.5.2: ask for the frame as Explicit VR Little Endian, so a PACS that can transcode
+ * compressed storage does it for us (Orthanc 1.10 + DICOMweb 1.7: JPEG, JPEG-LS and RLE through DCMTK, but
+ * NOT JPEG 2000, which its DCMTK cannot decode without the GDCM plugin; such frames, and any the PACS
+ * refuses, fall back to the server's decoders, see fetchFramePixels). Never drop the transfer-syntax
+ * parameter, or the PACS may answer the stored (compressed) bytes we cannot decode.
  */
 export const FRAME_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1';
 

@@ -31,6 +31,11 @@ export interface DicomwebTransportOptions {
   maxResponseBytes?: number;
   /** Largest DICOM JSON answer accepted (QIDO-RS, metadata, the STOW-RS report), in bytes (default 64 MiB). */
   maxJsonBytes?: number;
+  /**
+   * Headers sent with every request, under the request's own (e.g. the server's `Via`, by which it
+   * recognises its own requests coming back to it). Authorization is never taken from here: use `auth`.
+   */
+  headers?: Record<string, string>;
 }
 
 /** Default caps: a 1,000-slice 512² CT is about 0.5 GB; no QIDO or metadata answer of one study nears 64 MiB. */
@@ -116,6 +121,7 @@ export class DicomwebTransport {
   private readonly maxBackoffMs: number;
   private readonly maxResponseBytes: number;
   private readonly maxJsonBytes: number;
+  private readonly headers: Record<string, string>;
 
   constructor(options: DicomwebTransportOptions) {
     const url = new URL(options.baseUrl);
@@ -129,6 +135,7 @@ export class DicomwebTransport {
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.maxJsonBytes = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
+    this.headers = Object.fromEntries(Object.entries(options.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'authorization'));
   }
 
 
@@ -184,7 +191,7 @@ export class DicomwebTransport {
   async open(request: RawRequest): Promise<RawResponse> {
     const safeUrl = `${this.baseUrl}${request.path}`;
     const target = `${request.method} ${safeUrl}`;
-    const headers: Record<string, string> = { ...request.headers };
+    const headers: Record<string, string> = { ...this.headers, ...request.headers };
     if (this.authorization) headers.Authorization = this.authorization;
     const timeout = new Deadline(this.timeoutMs);
     const signal = request.signal ? AbortSignal.any([timeout.signal, request.signal]) : timeout.signal;
@@ -217,7 +224,7 @@ export class DicomwebTransport {
     // Messages name the URL without its query: QIDO queries can carry PatientName or PatientID (PHI).
     const target = `${request.method} ${safeUrl}`;
     const maxBytes = request.answer === 'json' ? this.maxJsonBytes : this.maxResponseBytes;
-    const headers: Record<string, string> = { ...request.headers };
+    const headers: Record<string, string> = { ...this.headers, ...request.headers };
     if (this.authorization) headers.Authorization = this.authorization;
     // A whole-response limit for plain requests. A streamed body is consumed while it arrives (a large
     // series takes longer than any fixed limit on a busy server), so there the limit applies to the

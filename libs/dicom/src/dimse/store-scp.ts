@@ -40,7 +40,8 @@ export type StoreReply = { status: 'stored' } | { status: 'refused'; code: numbe
 
 /** What happened, for the server's logs and metrics: AE titles, addresses and UIDs only. */
 export interface DimseEvent {
-  type: 'association-accepted' | 'association-rejected' | 'protocol-violation' | 'network-error' | 'store-refused';
+  /** `store-received`: an instance the onInstance callback stored (answered Success); `echo`: a C-ECHO answered. */
+  type: 'association-accepted' | 'association-rejected' | 'protocol-violation' | 'network-error' | 'store-received' | 'store-refused' | 'echo';
   callingAeTitle?: string;
   remoteAddress?: string;
   detail?: string;
@@ -212,6 +213,7 @@ function createScpClass(options: StoreScpOptions): new (socket: unknown, scpOpti
     override cEchoRequest(request: InstanceType<typeof requests.CEchoRequest>, callback: (response: InstanceType<typeof responses.CEchoResponse>) => void): void {
       const response = responses.CEchoResponse.fromRequest(request);
       response.setStatus(constants.Status.Success);
+      options.onEvent?.({ type: 'echo', callingAeTitle: this.info?.callingAeTitle, remoteAddress: this.info?.remoteAddress });
       callback(response);
     }
 
@@ -273,6 +275,7 @@ function createScpClass(options: StoreScpOptions): new (socket: unknown, scpOpti
         .then((reply) => {
           if (reply.status === 'stored') {
             sink.discard();
+            options.onEvent?.({ type: 'store-received', callingAeTitle: info.callingAeTitle, remoteAddress: info.remoteAddress, sopInstanceUID });
             respond(StoreStatus.Success);
           } else refuse(reply.code, reply.comment);
         })

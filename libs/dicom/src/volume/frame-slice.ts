@@ -41,6 +41,6 @@ export class FrameSlice extends DicomInstance {
 }
 
 /** "SOP Instance <uid>" or "frame <n> of SOP Instance <uid>": names a slice in refusal messages (UIDs only, no PHI). */
-export function describeSlice(instance: DicomInstance): string {
+export function describeSlice(instance: Pick<DicomInstance, 'sopInstanceUID'>): string {
   return instance instanceof FrameSlice ? `frame ${instance.frameNumber} of SOP Instance ${instance.sopInstanceUID}` : `SOP Instance ${instance.sopInstanceUID}`;
 }

@@ -26,11 +26,18 @@ function numbersOf(raw: unknown): number[] {
 }
 
 /**
+ * What the header checks read of an instance: its dataset (naturalized keywords) and SOP Instance UID for
+ * the message. A parsed DicomInstance is one; so is `{ sopInstanceUID, dataset: { PixelSpacing } }` built
+ * from DICOM JSON metadata (the server's WADO-RS metadata paths), which must obey the same rule.
+ */
+export type InstanceHeader = Pick<DicomInstance, 'sopInstanceUID' | 'dataset'>;
+
+/**
  * PixelSpacing (PS3.3 C.7.6.2.1.1: row spacing \ column spacing, mm) of one instance: two finite
  * numbers within {@link PIXEL_SPACING_RANGE_MM}.
  * @throws SeriesRejectedError ('implausible-geometry') naming the value.
  */
-export function requirePixelSpacing(instance: DicomInstance): [number, number] {
+export function requirePixelSpacing(instance: InstanceHeader): [number, number] {
   const raw = instance.dataset.PixelSpacing;
   const values = numbersOf(raw);
   const { min, max } = PIXEL_SPACING_RANGE_MM;
@@ -45,7 +52,7 @@ export function requirePixelSpacing(instance: DicomInstance): [number, number] {
  * the slope non-zero. Guessing 1/0 for a missing one would shift every HU by the intercept.
  * @throws SeriesRejectedError ('missing-rescale' when absent, 'invalid-rescale' when out of range) naming the value.
  */
-export function requireRescale(instance: DicomInstance): { slope: number; intercept: number } {
+export function requireRescale(instance: InstanceHeader): { slope: number; intercept: number } {
   const read = (keyword: 'RescaleSlope' | 'RescaleIntercept') => {
     const raw = instance.dataset[keyword];
     const values = numbersOf(raw);
@@ -59,4 +66,17 @@ export function requireRescale(instance: DicomInstance): { slope: number; interc
     return value;
   };
   return { slope: read('RescaleSlope'), intercept: read('RescaleIntercept') };
+}
+
+/**
+ * A slice spacing along the normal (mm; from positions, or SliceThickness for a single slice): finite and
+ * within {@link SLICE_SPACING_RANGE_MM}. `what` names the series or slice for the message.
+ * @throws SeriesRejectedError ('implausible-geometry') naming the value.
+ */
+export function requireSliceSpacing(spacingMm: number | undefined, what: string): number {
+  const { min, max } = SLICE_SPACING_RANGE_MM;
+  if (spacingMm === undefined || !Number.isFinite(spacingMm) || spacingMm < min || spacingMm > max) {
+    reject(`${what} has a slice spacing of ${spacingMm === undefined ? 'nothing (no positions to measure it from and no SliceThickness)' : `${spacingMm} mm`}: ${min} to ${max} mm is expected`, 'implausible-geometry');
+  }
+  return spacingMm;
 }

@@ -32,8 +32,13 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) {
+      // Open to anyone; a valid token still tells the route who calls (health shows admins the detail).
+      // A bad token here is no refusal: the caller is treated as anonymous.
+      request.principal = bearerOf(request) ? await this.authenticate(request).catch(() => undefined) : undefined;
+      return true;
+    }
     const principal = await this.authenticate(request);
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
     if (roles.length > 0 && !roles.some((role) => hasRole(principal, role))) {

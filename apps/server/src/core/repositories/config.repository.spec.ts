@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.repository';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError, findAppRoot, loadConfig } from './config.repository';
 
 describe('loadConfig', () => {
   it('fills the documented defaults and resolves paths against the root', () => {
@@ -51,7 +54,7 @@ describe('loadConfig', () => {
     ['JOB_CONCURRENCY', '0'],
     ['ORT_THREADS', '1.5'],
     ['JOB_TIMEOUT_MS', '-1'],
-    ['ORT_THREAD', 'gpu'],
+    ['ORT_INFERENCE_THREAD', 'gpu'],
     ['DICOM_PORT', '0'],
     ['DICOM_PORT', 'dicom'],
     ['DICOM_AE_TITLE', 'A_TITLE_LONGER_THAN_16'],
@@ -67,5 +70,38 @@ describe('loadConfig', () => {
 
   it('refuses a path variable that is set but empty', () => {
     expect(() => loadConfig({ MODEL_PATH: ' ' })).toThrow('Invalid environment variable MODEL_PATH: it is set but empty');
+  });
+
+  it('refuses the old name ORT_THREAD at boot, naming the new one', () => {
+    expect(() => loadConfig({ ORT_THREAD: 'main' }, '/srv')).toThrow(/ORT_THREAD was renamed to ORT_INFERENCE_THREAD/);
+    expect(loadConfig({ ORT_INFERENCE_THREAD: 'main', ORT_THREADS: '2' }, '/srv')).toMatchObject({ inferenceThread: 'main', ortThreads: 2 });
+  });
+
+  it('resolves relative paths against the app root found from its own location, not the working directory', () => {
+    const repoRoot = resolve(__dirname, '../../../../..');
+    expect(findAppRoot()).toBe(repoRoot);
+    const before = process.cwd();
+    try {
+      process.chdir(tmpdir());
+      expect(loadConfig({}).modelPath).toBe(join(repoRoot, 'models/covseg-unet.onnx'));
+    } finally {
+      process.chdir(before);
+    }
+  });
+
+  it('finds the app root by its package.json from deep inside a deployed copy, and refuses relative paths without one', () => {
+    const top = mkdtempSync(join(tmpdir(), 'covseg-root-'));
+    try {
+      const deep = join(top, 'app/dist/apps/server/src/core/repositories');
+      mkdirSync(deep, { recursive: true });
+      writeFileSync(join(top, 'app/package.json'), JSON.stringify({ name: 'covseg' }));
+      writeFileSync(join(top, 'app/dist/package.json'), JSON.stringify({ name: 'something-else' }));
+      expect(findAppRoot(deep)).toBe(join(top, 'app'));
+      expect(findAppRoot(top)).toBeUndefined();
+      expect(() => loadConfig({}, null)).toThrow(/DATA_DIR=".var\/server": a relative path needs the app root/);
+      expect(loadConfig({ DATA_DIR: '/d', MODEL_PATH: '/m.onnx', VIEWER_DIST: '/v' }, null).modelPath).toBe('/m.onnx');
+    } finally {
+      rmSync(top, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 /** Execution providers onnxruntime-node may use; `cpu` is always available. */
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
@@ -22,7 +23,7 @@ export interface AppConfig {
   /** onnxruntime intra-op threads; undefined lets onnxruntime decide. */
   ortThreads: number | undefined;
   /**
-   * Where onnxruntime runs: 'worker' (default) keeps HTTP (viewer, proxy, health) answering while a
+   * ORT_INFERENCE_THREAD, where onnxruntime runs (not to be confused with ortThreads, a count): 'worker' (default) keeps HTTP (viewer, proxy, health) answering while a
    * batch runs, because onnxruntime-node 1.23's session.run blocks the calling thread.
    */
   inferenceThread: 'worker' | 'main';
@@ -62,6 +63,8 @@ export interface AppConfig {
   dicom: DicomListenerConfig | undefined;
   /** Our AE title: the called AE of the listener and the calling AE of our C-STORE/C-ECHO SCU. */
   dicomAeTitle: string;
+  /** How often (ms) the background health monitor probes every enabled PACS endpoint; /api/health answers from its cache. */
+  healthProbeIntervalMs: number;
 }
 
 /** The C-STORE SCP's settings (DICOM_* variables). */
@@ -119,9 +122,32 @@ function text(env: Env, key: string, fallback: string): string {
   return raw.trim();
 }
 
-function path(env: Env, key: string, fallback: string, root: string): string {
+function path(env: Env, key: string, fallback: string, root: string | null): string {
   const value = text(env, key, fallback);
-  return isAbsolute(value) ? value : resolve(root, value);
+  if (isAbsolute(value)) return value;
+  if (root === null) {
+    throw new ConfigError(`Invalid environment variable ${key}=${JSON.stringify(value)}: a relative path needs the app root (the folder whose package.json is named covseg), and none was found above ${__dirname}; give an absolute path`);
+  }
+  return resolve(root, value);
+}
+
+/**
+ * The app root: the nearest folder above `from` whose package.json is named `covseg` (the repository
+ * root, or the deployed copy of it), the same whether this file runs from source or from dist, and
+ * whatever the working directory. Undefined when there is none (then only absolute paths are accepted).
+ */
+export function findAppRoot(from: string = __dirname): string | undefined {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'covseg') return dir;
+      } catch {
+        // Not our manifest (unreadable or not JSON): keep looking further up.
+      }
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 /** PS3.5 6.2 AE: 1-16 characters of the default repertoire, no backslash or control characters, not all spaces. */
@@ -178,18 +204,24 @@ function postgres(env: Env): PostgresConfig | undefined {
 
 /**
  * Reads and validates the server configuration from an environment. Relative paths are resolved against
- * `root` (the repository root by default), so the server behaves the same whatever its working directory.
- * @throws ConfigError naming the first bad variable.
+ * `root`: the app root found from this file's location by default ({@link findAppRoot}), never the
+ * working directory, so the server finds the same model and data wherever it is started from; `null`
+ * when there is no app root (only absolute paths are then accepted).
+ * @throws ConfigError naming the first bad variable (also: a renamed variable still set).
  */
-export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
+export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null): AppConfig {
+  if (env.ORT_THREAD !== undefined) {
+    // Renamed: ORT_THREAD (worker|main) and ORT_THREADS (a count) were one letter apart.
+    throw new ConfigError('Environment variable ORT_THREAD was renamed to ORT_INFERENCE_THREAD (worker or main); ORT_THREADS is the intra-op thread count');
+  }
   const provider = text(env, 'ORT_EXECUTION_PROVIDER', 'cpu');
   if (!(EXECUTION_PROVIDERS as readonly string[]).includes(provider)) {
     throw new ConfigError(`Invalid environment variable ORT_EXECUTION_PROVIDER=${JSON.stringify(provider)}: expected one of ${EXECUTION_PROVIDERS.join(', ')}`);
   }
   const dataDir = path(env, 'DATA_DIR', '.var/server', root);
-  const inferenceThread = text(env, 'ORT_THREAD', 'worker');
+  const inferenceThread = text(env, 'ORT_INFERENCE_THREAD', 'worker');
   if (inferenceThread !== 'worker' && inferenceThread !== 'main') {
-    throw new ConfigError(`Invalid environment variable ORT_THREAD=${JSON.stringify(inferenceThread)}: expected worker or main`);
+    throw new ConfigError(`Invalid environment variable ORT_INFERENCE_THREAD=${JSON.stringify(inferenceThread)}: expected worker or main`);
   }
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -221,6 +253,7 @@ export function loadConfig(env: Env, root: string = process.cwd()): AppConfig {
     uploadParseMaxElements: integer(env, 'UPLOAD_PARSE_MAX_ELEMENTS', 20_000, 100, 10_000_000),
     dicom: dicomListener(env, dataDir),
     dicomAeTitle: aeTitle(env, 'DICOM_AE_TITLE', 'COVSEG'),
+    healthProbeIntervalMs: integer(env, 'HEALTH_PROBE_INTERVAL_MS', 30_000, 200, 3600_000),
   };
 }
 

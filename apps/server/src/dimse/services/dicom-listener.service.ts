@@ -12,6 +12,7 @@ import {
   VERIFICATION_SOP_CLASS,
 } from '@covseg/dicom';
 import { APP_CONFIG, AppConfig, DicomListenerConfig } from '../../core/repositories/config.repository';
+import { MetricsService } from '../../metrics/services/metrics.service';
 import { PacsEndpointRecord, PacsEndpointRepository } from '../../pacs/repositories/pacs-endpoint.repository';
 import { ReceivedStoreRepository } from '../repositories/received-store.repository';
 
@@ -58,6 +59,7 @@ export class DicomListenerService implements OnApplicationBootstrap, OnApplicati
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly endpoints: PacsEndpointRepository,
     private readonly store: ReceivedStoreRepository,
+    private readonly metrics: MetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -76,7 +78,7 @@ export class DicomListenerService implements OnApplicationBootstrap, OnApplicati
       transferSyntaxUIDs: ACCEPTED_TRANSFER_SYNTAXES,
       checkAssociation: (info) => this.checkAssociation(info),
       onInstance: (info, file) => this.receive(dicom, info, file),
-      onEvent: (event) => this.log(event),
+      onEvent: (event) => this.record(event),
     });
     try {
       await scp.listen();
@@ -139,17 +141,28 @@ export class DicomListenerService implements OnApplicationBootstrap, OnApplicati
     return { status: 'stored' };
   }
 
-  private log(event: DimseEvent): void {
+  /** Counts the event on /metrics (covseg_dimse_*) and logs it. */
+  private record(event: DimseEvent): void {
     const who = `${event.callingAeTitle ?? 'unknown AE'} from ${event.remoteAddress ?? 'unknown address'}`;
     switch (event.type) {
       case 'association-accepted':
+        this.metrics.dimse('association-accepted');
         this.logger.log(`Association accepted: ${who}`);
         break;
       case 'association-rejected':
+        this.metrics.dimse('association-rejected');
         this.logger.warn(`Association rejected (${event.detail}): ${who}`);
         break;
+      case 'store-received':
+        // One line per instance would flood the log of a 1,000-slice push; the counter is enough.
+        this.metrics.dimse('store-received');
+        break;
       case 'store-refused':
+        this.metrics.dimse('store-refused');
         this.logger.warn(`C-STORE of SOP Instance ${event.sopInstanceUID} refused (${event.detail}): ${who}`);
+        break;
+      case 'echo':
+        this.metrics.dimse('echo');
         break;
       case 'protocol-violation':
         this.logger.warn(`Association aborted, protocol violation (${event.detail}): ${who}`);

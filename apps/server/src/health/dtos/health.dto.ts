@@ -4,9 +4,11 @@ export class PacsReachabilityDto {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ type: String, nullable: true, description: 'null for a DIMSE-only PACS (probed with C-ECHO)' }) baseUrl!: string | null;
-  @ApiProperty() reachable!: boolean;
-  @ApiPropertyOptional({ description: 'Round-trip of the QIDO probe in ms' }) latencyMs?: number;
+  @ApiProperty({ type: Boolean, nullable: true, description: 'From the last background probe; null until the endpoint was first probed' }) reachable!: boolean | null;
+  @ApiPropertyOptional({ description: 'Round-trip of the last QIDO (or C-ECHO) probe in ms' }) latencyMs?: number;
   @ApiPropertyOptional({ description: 'Why the PACS is unreachable' }) error?: string;
+  @ApiProperty({ type: String, nullable: true, description: 'When the last probe ended (ISO 8601); null before the first' }) checkedAt!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Age of that probe in ms at the time of this answer' }) ageMs!: number | null;
 }
 
 export class ModelHealthDto {
@@ -30,8 +32,14 @@ export class DicomListenerHealthDto {
   @ApiProperty({ description: 'False while starting or after a failure to bind' }) listening!: boolean;
 }
 
-export class HealthDto {
-  @ApiProperty({ enum: ['ok', 'degraded'] }) status!: 'ok' | 'degraded';
+/** What anyone may read: the status alone (no endpoint names, URLs or model path). */
+export class PublicHealthDto {
+  @ApiProperty({ enum: ['ok', 'degraded'], description: 'degraded: the model is missing, the DICOM listener is down, or the last probe of a PACS failed' }) status!: 'ok' | 'degraded';
+}
+
+/** What an admin reads: the detail behind the status, PACS reachability from the background probes with their age. */
+export class HealthDto extends PublicHealthDto {
+  @ApiProperty({ type: String, nullable: true, description: 'When the last complete round of PACS probes ended (ISO 8601)' }) pacsCheckedAt!: string | null;
   @ApiProperty({ type: [PacsReachabilityDto] }) pacsEndpoints!: PacsReachabilityDto[];
   @ApiProperty({ type: ModelHealthDto, nullable: true }) model!: ModelHealthDto | null;
   @ApiProperty({ type: JobQueueHealthDto }) jobs!: JobQueueHealthDto;

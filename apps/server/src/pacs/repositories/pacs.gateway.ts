@@ -2,6 +2,7 @@ import { ConflictException, Inject, Injectable, NotFoundException } from '@nestj
 import { DicomwebClient, type DicomwebAuth, DicomwebHttpError, DicomwebNetworkError, type RawRequest, type RawResponse } from '@covseg/dicom';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { SecretCipher } from '../../core/services/secret-cipher';
+import { OwnRequestMarker } from '../services/own-request-marker';
 import { PacsEndpointRecord, PacsEndpointRepository } from './pacs-endpoint.repository';
 
 /**
@@ -25,6 +26,7 @@ export class PacsGateway {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly cipher: SecretCipher,
     private readonly endpoints: PacsEndpointRepository,
+    private readonly marker: OwnRequestMarker,
   ) {}
 
   /**
@@ -41,6 +43,8 @@ export class PacsGateway {
       auth: this.authOf(endpoint),
       retries: this.retriesFor(use),
       backoffMs: use === 'job' || use === 'watcher' ? this.config.pacsRetryBaseMs : undefined,
+      // Marks the request as ours, so that a base URL pointing back at this server is refused, not looped.
+      headers: { Via: this.marker.via },
     });
   }
 

@@ -18,9 +18,12 @@ export interface ProbeResult {
 export class PacsProbeService {
   constructor(private readonly gateway: PacsGateway) {}
 
-  /** QIDO-RS `GET /studies?limit=1`; also returns the first study UID, to probe WADO with. */
-  async probeQido(endpoint: PacsEndpointRecord, timeoutMs?: number): Promise<ProbeResult & { studyInstanceUID?: string }> {
-    const result = await this.get(endpoint, '/studies', 'limit=1', timeoutMs);
+  /**
+   * QIDO-RS `GET /studies?limit=1`; also returns the first study UID, to probe WADO with. `signal` (the
+   * health monitor's shutdown) ends it early.
+   */
+  async probeQido(endpoint: PacsEndpointRecord, timeoutMs?: number, signal?: AbortSignal): Promise<ProbeResult & { studyInstanceUID?: string }> {
+    const result = await this.get(endpoint, '/studies', 'limit=1', timeoutMs, signal);
     if (!result.ok || result.body === undefined) return strip(result);
     try {
       const studies = result.body.trim() ? (JSON.parse(result.body) as DicomJsonDataset[]) : [];
@@ -39,11 +42,12 @@ export class PacsProbeService {
   }
 
   /** One GET through the gateway (capped, no redirects, no retry); the body read as text for a 2xx. */
-  private async get(endpoint: PacsEndpointRecord, path: string, query: string | undefined, timeoutMs?: number): Promise<ProbeResult & { body?: string }> {
+  private async get(endpoint: PacsEndpointRecord, path: string, query: string | undefined, timeoutMs?: number, signal?: AbortSignal): Promise<ProbeResult & { body?: string }> {
     const started = performance.now();
     const limitMs = Math.min(timeoutMs ?? endpoint.timeoutMs, endpoint.timeoutMs);
     // The timeout of open() covers the headers; this one also ends a PACS that stalls mid-body.
-    const whole = AbortSignal.timeout(limitMs);
+    const deadline = AbortSignal.timeout(limitMs);
+    const whole = signal ? AbortSignal.any([deadline, signal]) : deadline;
     try {
       const client = await this.gateway.client(endpoint, 'probe', { timeoutMs });
       const response = await client.open({ method: 'GET', path, query, headers: { accept: 'application/dicom+json' }, signal: whole });

@@ -1,4 +1,4 @@
-import { DicomJsonDataset, getJsonNumber, getJsonString, getJsonValues } from '@covseg/dicom';
+import { DicomJsonDataset, getJsonNumber, getJsonString, getJsonValues, requirePixelSpacing, requireSliceSpacing, SeriesRejectedError, type DicomDataset } from '@covseg/dicom';
 
 /** One source image (the shape readSeg's `source` takes). */
 export interface SourceSlice {
@@ -19,14 +19,25 @@ export interface SourceGeometry {
 
 /**
  * Slices and voxel size of a source series from its WADO-RS metadata. Slice spacing is the median gap
- * between positions along the normal (PS3.3 §C.7.6.2.1.1), falling back to SliceThickness for a single slice.
+ * between positions along the normal (PS3.3 §C.7.6.2.1.1), or SliceThickness for a single slice.
+ * Nothing is guessed: volumes in mL are computed from this, so a missing or implausible PixelSpacing,
+ * slice spacing, ImageOrientationPatient or Columns refuses the series, by libs/dicom's own rules
+ * (requirePixelSpacing, requireSliceSpacing), as a volume built from the pixels would be refused.
+ * A series without image instances gives no slices.
+ * @throws SeriesRejectedError naming the attribute and the SOP Instance (422 through the exception filter).
  */
 export function sourceGeometryOf(instances: DicomJsonDataset[]): SourceGeometry {
   const images = instances.filter((d) => getJsonNumber(d, 'Rows') !== undefined && getJsonValues(d, 'ImagePositionPatient').length === 3);
   const first = images[0];
   if (!first) return { slices: [], rows: 0, columns: 0, voxelVolumeMm3: 0 };
+  const firstUID = getJsonString(first, 'SOPInstanceUID') ?? '(no SOP Instance UID)';
   const orientation = getJsonValues(first, 'ImageOrientationPatient').map(Number);
-  const normal = orientation.length === 6 ? cross(orientation.slice(0, 3), orientation.slice(3, 6)) : [0, 0, 1];
+  if (orientation.length !== 6 || !orientation.every(Number.isFinite)) {
+    throw new SeriesRejectedError(`SOP Instance ${firstUID} has no valid ImageOrientationPatient (6 numbers expected)`, 'mixed-geometry');
+  }
+  const columns = getJsonNumber(first, 'Columns');
+  if (columns === undefined || columns < 1) throw new SeriesRejectedError(`SOP Instance ${firstUID} has no Columns`, 'mixed-geometry');
+  const normal = cross(orientation.slice(0, 3), orientation.slice(3, 6));
   const slices = images
     .map((d) => ({
       sopInstanceUID: getJsonString(d, 'SOPInstanceUID') ?? '',
@@ -37,10 +48,12 @@ export function sourceGeometryOf(instances: DicomJsonDataset[]): SourceGeometry 
     .sort((a, b) => dot(a.imagePositionPatient, normal) - dot(b.imagePositionPatient, normal));
   const gaps = slices.slice(1).map((s, i) => Math.abs(dot(s.imagePositionPatient, normal) - dot(slices[i]!.imagePositionPatient, normal)));
   gaps.sort((a, b) => a - b);
-  const sliceSpacing = gaps.length > 0 ? gaps[Math.floor(gaps.length / 2)]! : (getJsonNumber(first, 'SliceThickness') ?? 1);
-  const spacing = getJsonValues(first, 'PixelSpacing').map(Number);
-  const voxelVolumeMm3 = (spacing[0] ?? 1) * (spacing[1] ?? spacing[0] ?? 1) * sliceSpacing;
-  return { slices, rows: getJsonNumber(first, 'Rows') ?? 0, columns: getJsonNumber(first, 'Columns') ?? 0, voxelVolumeMm3 };
+  const sliceSpacing = requireSliceSpacing(gaps.length > 0 ? gaps[Math.floor(gaps.length / 2)]! : getJsonNumber(first, 'SliceThickness'), `Series of SOP Instance ${firstUID}`);
+  const rawSpacing = getJsonValues(first, 'PixelSpacing');
+  // DICOM JSON gives DS as numbers (or numeric strings): the library reads both, and "missing" when absent.
+  const dataset = (rawSpacing.length > 0 ? { PixelSpacing: rawSpacing } : {}) as DicomDataset;
+  const [rowSpacing, columnSpacing] = requirePixelSpacing({ sopInstanceUID: firstUID, dataset });
+  return { slices, rows: getJsonNumber(first, 'Rows')!, columns, voxelVolumeMm3: rowSpacing * columnSpacing * sliceSpacing };
 }
 
 function cross(a: number[], b: number[]): number[] {
