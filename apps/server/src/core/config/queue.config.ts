@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { ConfigError } from '../repositories/config.repository';
+import { ConfigError, type Env, integer } from '../repositories/config.repository';
 
 /** What one process runs: the API (and viewer), the segmentation workers, or both (the default). */
 export const ROLES = ['api', 'worker', 'all'] as const;
@@ -32,17 +32,6 @@ export interface QueueConfig {
   reconcileMs: number;
 }
 
-type Env = Record<string, string | undefined>;
-
-function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`Invalid environment variable ${key}=${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`);
-  }
-  return value;
-}
 
 function redisUrl(env: Env): string | undefined {
   const raw = env.REDIS_URL?.trim();

@@ -97,9 +97,10 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
-function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+/** An integer environment variable within [min, max], or `fallback` when unset or blank. @throws ConfigError naming it. */
+export function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
   const raw = env[key];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
