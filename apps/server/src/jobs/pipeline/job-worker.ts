@@ -2,10 +2,10 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { QUEUE_CONFIG, QueueConfig } from '../../core/config/queue.config';
-import { describeFailure } from './job-failure';
+import { JobOutcomes } from './job-outcomes';
 import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './job.errors';
 import { SegmentationPipeline } from './segmentation.pipeline';
-import { JobOutcome, MetricsService } from '../../metrics/services/metrics.service';
+import { MetricsService } from '../../metrics/services/metrics.service';
 
 /**
  * Claims queued jobs from SQLite and runs them, at most JOB_CONCURRENCY at a time, each under
@@ -22,6 +22,7 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
   /** A wake in progress (claims are awaited) and whether another was asked for meanwhile. */
   private waking: Promise<void> | undefined;
   private wakeAgain = false;
+  private readonly outcomes: JobOutcomes;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -29,7 +30,9 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly pipeline: SegmentationPipeline,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(QUEUE_CONFIG) private readonly queueConfig: QueueConfig,
-  ) {}
+  ) {
+    this.outcomes = new JobOutcomes(jobs, metrics, config.pacsRetries, this.logger);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     // Scaled mode: BullMQ workers (jobs/queue/) run the jobs; this in-process loop stays off in every role.
@@ -119,32 +122,17 @@ export class JobWorker implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const result = await this.pipeline.run(job, signal);
       // A cancel that arrives after the last checkpoint loses: the SEG is stored, so say so.
-      await this.jobs.succeed(job.id, result);
-      await this.recordMetrics(job, 'succeeded');
-      this.logger.log(`Job ${job.id} succeeded: SEG ${result.segSopInstanceUID} (reused: ${result.reused})`);
+      await this.outcomes.succeeded(job, result);
     } catch (thrown) {
       const error = signal.aborted ? signal.reason : thrown;
       if (error instanceof WorkerShutdownError) {
         await this.jobs.requeue(job.id);
         this.logger.log(`Job ${job.id} requeued for the next start`);
       } else if (error instanceof JobCancelledError || (await this.jobs.isCancelRequested(job.id))) {
-        await this.jobs.markCancelled(job.id);
-        await this.recordMetrics(job, 'cancelled');
-        this.logger.log(`Job ${job.id} cancelled`);
+        await this.outcomes.cancelled(job);
       } else {
-        const failure = describeFailure(error, { pacsRetries: this.config.pacsRetries });
-        await this.jobs.fail(job.id, failure.code, failure.message);
-        await this.recordMetrics(job, 'failed');
-        if (failure.code.startsWith('pacs-')) this.metrics.pacsError(job.pacsEndpointId, failure.code);
-        this.logger.warn(`Job ${job.id} failed (${failure.code}): ${failure.message}`);
+        await this.outcomes.failed(job, error);
       }
     }
-  }
-
-  /** Outcome and per-stage durations (the job row keeps ms per stage; Prometheus wants seconds). */
-  private async recordMetrics(job: JobRecord, outcome: JobOutcome): Promise<void> {
-    this.metrics.jobFinished(outcome);
-    const timings = ((await this.jobs.get(job.id))?.timings ?? {}) as Record<string, number>;
-    for (const [stage, ms] of Object.entries(timings)) if (Number.isFinite(ms)) this.metrics.stageDuration(stage, ms / 1000);
   }
 }

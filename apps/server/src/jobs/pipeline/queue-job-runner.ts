@@ -3,8 +3,8 @@ import { DatabaseUnavailableError } from '../../core/database/database.errors';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { QueueJobRunner } from '../queue/job-queue';
-import { JobOutcome, MetricsService } from '../../metrics/services/metrics.service';
-import { describeFailure } from './job-failure';
+import { MetricsService } from '../../metrics/services/metrics.service';
+import { JobOutcomes } from './job-outcomes';
 import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './job.errors';
 import { SegmentationPipeline } from './segmentation.pipeline';
 
@@ -19,13 +19,16 @@ const CANCEL_POLL_MS = 1_000;
 @Injectable()
 export class QueueJobRunnerService implements QueueJobRunner {
   private readonly logger = new Logger(QueueJobRunnerService.name);
+  private readonly outcomes: JobOutcomes;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly jobs: JobRepository,
     private readonly pipeline: SegmentationPipeline,
     @Inject(MetricsService) private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.outcomes = new JobOutcomes(jobs, metrics, config.pacsRetries, this.logger);
+  }
 
   async runById(jobId: string, queueSignal: AbortSignal): Promise<boolean> {
     const job = await this.jobs.claimById(jobId);
@@ -75,9 +78,7 @@ export class QueueJobRunnerService implements QueueJobRunner {
   private async run(job: JobRecord, signal: AbortSignal): Promise<void> {
     try {
       const result = await this.pipeline.run(job, signal);
-      await this.jobs.succeed(job.id, result);
-      await this.recordMetrics(job, 'succeeded');
-      this.logger.log(`Job ${job.id} succeeded: SEG ${result.segSopInstanceUID} (reused: ${result.reused})`);
+      await this.outcomes.succeeded(job, result);
     } catch (thrown) {
       const error = signal.aborted ? signal.reason : thrown;
       // The database went away mid-job: not the job's fault. Hand it back (the queue retries it) rather
@@ -90,22 +91,10 @@ export class QueueJobRunnerService implements QueueJobRunner {
         throw error;
       }
       if (error instanceof JobCancelledError || (await this.jobs.isCancelRequested(job.id))) {
-        await this.jobs.markCancelled(job.id);
-        await this.recordMetrics(job, 'cancelled');
-        this.logger.log(`Job ${job.id} cancelled`);
+        await this.outcomes.cancelled(job);
         return;
       }
-      const failure = describeFailure(error, { pacsRetries: this.config.pacsRetries });
-      await this.jobs.fail(job.id, failure.code, failure.message);
-      await this.recordMetrics(job, 'failed');
-      if (failure.code.startsWith('pacs-')) this.metrics.pacsError(job.pacsEndpointId, failure.code);
-      this.logger.warn(`Job ${job.id} failed (${failure.code}): ${failure.message}`);
+      await this.outcomes.failed(job, error);
     }
-  }
-
-  private async recordMetrics(job: JobRecord, outcome: JobOutcome): Promise<void> {
-    this.metrics.jobFinished(outcome);
-    const timings = ((await this.jobs.get(job.id))?.timings ?? {}) as Record<string, number>;
-    for (const [stage, ms] of Object.entries(timings)) if (Number.isFinite(ms)) this.metrics.stageDuration(stage, ms / 1000);
   }
 }
