@@ -4,7 +4,8 @@
 // (LIDC-IDRI-0001, 133 slices). Prints per-stage wall time, slices/s, the server's peak RSS, and the
 // floor measured on that series: retrieving it alone + the model alone over every slice + one STOW of
 // a file the size of the SEG. The last stdout line is one JSON object:
-// {"series","transferSyntaxUID","slices","seconds","floorSeconds","ratio","peakRssMb","loadAverage","stages":{...}}.
+// {"series","transferSyntaxUID","slices","seconds","floorSeconds","ratio","peakRssMb","idleRssMb","peakRssStage","loadAverage","stages":{...}}
+// (idleRssMb: the server before the job; peakRssStage: the job stage of the highest RSS sampled every 250 ms).
 // Targets: PACS -> stored SEG < 20 s; total <= 1.3 x floor; peak RSS < 1 GB.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -24,13 +25,14 @@ const TARGET_RSS_MB = 1024;
  * Polls the job like tests/support/jobs.ts, but a failed poll is retried: on a loaded 2-core machine the
  * server's event loop can be busy (the 3-D lung mask of 600 slices) for longer than undici waits to connect.
  */
-async function waitForJob(server: { json<T>(path: string): Promise<T> }, id: string, timeoutMs: number): Promise<any> {
+async function waitForJob(server: { json<T>(path: string): Promise<T> }, id: string, timeoutMs: number, onPoll: (stage: string) => void): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const job = await server.json<any>(`/api/jobs/${id}`).catch((error: unknown) => {
       process.stderr.write(`bench: polling the job failed (${String((error as { cause?: unknown }).cause ?? error)}); retrying\n`);
       return { status: 'running' };
     });
+    onPoll(typeof job.stage === 'string' ? job.stage : job.status);
     if (job.status !== 'queued' && job.status !== 'running') return job;
     if (Date.now() > deadline) throw new Error(`Job ${id} still ${job.status} (stage ${job.stage}) after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
@@ -59,9 +61,10 @@ async function seriesFolder(): Promise<{ name: string; dir: string }> {
   return { name: basename(resolve(value)), dir: resolve(value) };
 }
 
-function peakRssMb(pid: number): number {
+/** VmHWM (peak) or VmRSS (now) of a process, MB. */
+function rssMb(pid: number, field: 'VmHWM' | 'VmRSS' = 'VmHWM'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
   return match ? Math.round(Number(match[1]) / 1024) : Number.NaN;
 }
 
@@ -70,36 +73,50 @@ async function main(): Promise<void> {
   const files = part10Files(series.dir);
   if (files.length === 0) throw new Error(`no Part 10 files in ${series.dir}`);
   process.stderr.write(`bench: ${files.length} files from ${series.dir}\n`);
+  let phase = 'starting Orthanc';
   const orthanc = await OrthancInstance.start();
   let server: Awaited<ReturnType<typeof spawnServerProcess>> | undefined;
   try {
+    phase = 'uploading the series to Orthanc';
     await orthanc.upload(files);
     const firstInstance = parseDicom(new Uint8Array(readFileSync(files[0]!)));
     const first = firstInstance.dataset as { StudyInstanceUID: string; SeriesInstanceUID: string };
+    phase = 'starting the server';
     server = await spawnServerProcess({ dicomwebUrl: orthanc.dicomwebUrl });
     // The test endpoint allows 10 s per request; a 600-frame SEG's STOW on a loaded machine takes longer.
     await server.json(`/api/pacs-endpoints/${server.pacsEndpointId}`, { method: 'PATCH', body: JSON.stringify({ timeoutMs: 120_000 }) });
 
+    // What the server holds before the job (Node, NestJS, the model session): the base that slices add to.
+    const idleRssMb = rssMb(server.child.pid!, 'VmRSS');
+    // The stage the job was in when the sampled RSS was highest (sampled at each poll, every 250 ms).
+    let peakSample = { mb: 0, stage: '' };
+    const pid = server.child.pid!;
+    const sample = (stage: string) => {
+      const now = rssMb(pid, 'VmRSS');
+      if (now > peakSample.mb) peakSample = { mb: now, stage };
+    };
     // The whole flow, timed from the client's POST to the job's end.
     const started = performance.now();
+    phase = 'running the job';
     const { id } = await server.json<{ id: string }>('/api/jobs', {
       method: 'POST',
       body: JSON.stringify({ pacsEndpointId: server.pacsEndpointId, studyInstanceUID: first.StudyInstanceUID, seriesInstanceUID: first.SeriesInstanceUID, force: true }),
       expectStatus: 202,
     });
-    const job = await waitForJob(server, id, 600_000).catch((error: unknown) => {
+    const job = await waitForJob(server, id, 600_000, sample).catch((error: unknown) => {
       // The server died (a crash, the OOM killer): show how it ended.
       process.stderr.write(`bench: server exit ${server?.child.exitCode ?? 'running'} signal ${server?.child.signalCode ?? '-'}; last output:\n${server?.output().slice(-3000)}\n`);
       throw error;
     });
     const totalMs = performance.now() - started;
     if (job.status !== 'succeeded') throw new Error(`bench job ${job.status}: ${job.error?.code}: ${job.error?.message}`);
-    const rssMb = peakRssMb(server.child.pid!);
+    const peakMb = rssMb(pid);
     const loadDuringJob = loadavg()[0]!;
     await server.stop();
     server = undefined;
 
     // The floor, each part alone in this process.
+    phase = 'measuring the floor';
     const client = new DicomwebClient({ baseUrl: orthanc.dicomwebUrl });
     let t = performance.now();
     await client.retrieveSeries(first.StudyInstanceUID, first.SeriesInstanceUID);
@@ -133,7 +150,7 @@ async function main(): Promise<void> {
       'stage              wall time',
       ...stageNames.map((stage) => `  ${stage.padEnd(14)} ${ms(job.timings[stage] ?? 0)}`),
       `  ${'total (client)'.padEnd(14)} ${ms(totalMs)}   ${(slices / (totalMs / 1000)).toFixed(1)} slices/s`,
-      `  server peak RSS ${rssMb} MB (target < ${TARGET_RSS_MB} MB: ${rssMb < TARGET_RSS_MB ? 'MET' : 'MISSED'})`,
+      `  server peak RSS ${peakMb} MB (target < ${TARGET_RSS_MB} MB: ${peakMb < TARGET_RSS_MB ? 'MET' : 'MISSED'}); ${idleRssMb} MB before the job; highest sample ${peakSample.mb} MB during '${peakSample.stage}'`,
       `  1-minute load average at the end of the job: ${loadDuringJob.toFixed(2)} (2-core machine shared with other work)`,
       '',
       'floor',
@@ -155,7 +172,9 @@ async function main(): Promise<void> {
       seconds: seconds(totalMs),
       floorSeconds: seconds(floorMs),
       ratio: Math.round((totalMs / floorMs) * 100) / 100,
-      peakRssMb: rssMb,
+      peakRssMb: peakMb,
+      idleRssMb,
+      peakRssStage: peakSample.stage,
       loadAverage: Math.round(loadDuringJob * 100) / 100,
       stages: {
         ...Object.fromEntries(stageNames.map((stage) => [stage, seconds(job.timings[stage] ?? 0)])),
@@ -165,6 +184,8 @@ async function main(): Promise<void> {
       },
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } catch (error) {
+    throw new Error(`bench failed while ${phase}`, { cause: error });
   } finally {
     await server?.stop();
     orthanc.destroy();
@@ -172,6 +193,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench: FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const cause = error instanceof Error && error.cause ? `\ncaused by: ${String((error.cause as Error).stack ?? error.cause)}` : '';
+  process.stderr.write(`bench: FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}${cause}\n`);
   process.exit(1);
 });

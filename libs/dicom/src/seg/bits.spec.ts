@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { packBitsInto, packedByteLength, unpackBits } from './bits';
+import { packBitsInto, packNonZeroInto, packedByteLength, unpackBits } from './bits';
 
 const random = (n: number, seed: number) => {
   let s = seed;
@@ -30,6 +30,19 @@ describe('1-bit packing', () => {
       const out = new Uint8Array(values.length);
       unpackBits(packed, offset, values.length, out, 0);
       expect(out).toEqual(values);
+    }
+  });
+
+  it('packs every non-zero byte value as 1 with packNonZeroInto, on the word path and bit by bit', () => {
+    // Every byte value 0..255 at every position of a word, then a 3-voxel tail.
+    const values = Uint8Array.from({ length: 4 * 256 + 3 }, (_, i) => (i * 7) & 0xff);
+    const expected = Uint8Array.from(values, (v) => (v === 0 ? 0 : 1));
+    for (const offset of [0, 3, 8]) {
+      const packed = new Uint8Array(packedByteLength(offset + values.length));
+      packNonZeroInto(values, packed, offset);
+      const reference = new Uint8Array(packed.length);
+      expect(packBitsInto(expected, reference, offset)).toBe(-1);
+      expect(packed).toEqual(reference);
     }
   });
 

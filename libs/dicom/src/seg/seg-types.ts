@@ -31,6 +31,12 @@ export interface SegSegmentInput {
    * (`z * rows * columns + y * columns + x`). Read, never modified or kept.
    */
   labelmap: Uint8Array;
+  /**
+   * 'binary' (default): `labelmap` must hold only 0 and 1, anything else is refused (a probability map
+   * or a label array passed by mistake). 'non-zero': every non-zero value is in the segment, for a
+   * label array that codes more than the segment (e.g. lung sides 1 and 2), packed without a 0/1 copy.
+   */
+  labelmapValues?: 'binary' | 'non-zero';
   /** Algorithm that produced this segment; defaults to the input's `algorithm`. */
   algorithmName?: string;
   algorithmVersion?: string;

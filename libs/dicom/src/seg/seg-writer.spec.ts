@@ -135,6 +135,16 @@ describe('writeBinarySeg', () => {
     expect(() => writeBinarySeg({ ...bad, segments: [{ ...bad.segments[0], labelmap }] })).toThrow(/holds 255 at voxel 17/);
   });
 
+  it("takes a label array's non-zero voxels as the segment with labelmapValues 'non-zero' (lung sides 1 and 2)", () => {
+    const written = input();
+    const sides = Uint8Array.from(written.segments[1]!.labelmap, (v, i) => (v === 0 ? 0 : i % 2 === 0 ? 1 : 2));
+    sides[3] = 255; // any non-zero value is in the segment, the high bit included
+    const expected = Uint8Array.from(sides, (v) => (v === 0 ? 0 : 1));
+    const result = readSeg(writeBinarySeg({ ...written, segments: [written.segments[0]!, { ...written.segments[1]!, labelmap: sides, labelmapValues: 'non-zero' }] }).bytes, written.sourceSlices);
+    expect(Array.from(result.segments[1]!.labelmap)).toEqual(Array.from(expected));
+    expect(Array.from(result.segments[0]!.labelmap)).toEqual(Array.from(written.segments[0]!.labelmap));
+  });
+
   it('rejects source slices that are not in volume order', () => {
     const bad = input();
     const sourceSlices = [bad.sourceSlices[1], bad.sourceSlices[0], ...bad.sourceSlices.slice(2)];

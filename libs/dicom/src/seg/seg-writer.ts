@@ -1,4 +1,4 @@
-import { packBitsInto, packedByteLength } from './bits';
+import { packBitsInto, packNonZeroInto, packedByteLength } from './bits';
 import { rgbToDicomLab } from './cielab';
 import { DerivationCodes } from './seg-codes';
 import { SegWriteError } from './seg-errors';
@@ -66,6 +66,13 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
       throw new SegWriteError(`SEG segment ${s + 1} labelmap has ${segment.labelmap.length} voxels, expected ${slices.length} x ${rows} x ${columns} = ${voxels}`);
     }
     // Segment s's frames are contiguous and in slice order, so its labelmap is exactly its bit stream.
+    if (segment.labelmapValues === 'non-zero') {
+      packNonZeroInto(segment.labelmap, pixelData, s * voxels);
+      return;
+    }
+    if (segment.labelmapValues !== undefined && segment.labelmapValues !== 'binary') {
+      throw new SegWriteError(`SEG segment ${s + 1} has unknown labelmapValues "${String(segment.labelmapValues)}"`);
+    }
     const invalid = packBitsInto(segment.labelmap, pixelData, s * voxels);
     if (invalid >= 0) throw new SegWriteError(`SEG segment ${s + 1} labelmap holds ${segment.labelmap[invalid]} at voxel ${invalid}; a BINARY segment takes only 0 and 1`);
   });

@@ -18,10 +18,11 @@ export interface SliceCloserOptions {
 /**
  * Returns a function that closes and fills one slice, per side, inside that side's bounding box
  * (the last step of computeLungMask), then adds the dense pleura-based pockets of the lung's hull
- * (fillPleuralConcavities) and clears the airway: writes the slice's side labels and its 0/1 mask.
+ * (fillPleuralConcavities) and clears the airway: rewrites the slice's side labels (non-zero = lung).
  * Slices are independent, so they may be finished in any order; the scratch buffers are allocated once here.
+ * Closing and filling only add pixels, so every pixel labelled s before keeps label s (unless it is airway).
  */
-export function createSliceCloser(side: Uint8Array, mask: Uint8Array, dims: VolumeDims, radius: number, options: SliceCloserOptions): (z: number) => void {
+export function createSliceCloser(side: Uint8Array, dims: VolumeDims, radius: number, options: SliceCloserOptions): (z: number) => void {
   const { hu, leftIsHighColumn, posteriorIsHighRow, airway } = options;
   const concavities = new ConcavityScratch(dims.columns, dims.rows);
   const { columns, rows } = dims;
@@ -69,17 +70,13 @@ export function createSliceCloser(side: Uint8Array, mask: Uint8Array, dims: Volu
         const row = base + (y0 + y) * columns + x0;
         for (let x = 0; x < w; x++) {
           // A pixel already owned by the other lung stays there: closing must not bridge the lungs.
-          const owner = side[row + x]!;
-          if (crop[y * w + x] === 0 || mask[row + x] !== 0 || (owner !== none && owner !== s)) continue;
-          mask[row + x] = 1;
-          side[row + x] = s;
+          if (crop[y * w + x] !== 0 && side[row + x] === none) side[row + x] = s;
         }
       }
     }
     const runs = airway?.[z];
     if (runs) {
       for (let k = 0; k < runs.length; k += 2) {
-        mask.fill(0, runs[k]!, runs[k + 1]!);
         side.fill(none, runs[k]!, runs[k + 1]!);
       }
     }

@@ -54,13 +54,21 @@ export interface LungMaskOptions {
 
 export { LUNG_SIDE_LEFT, LUNG_SIDE_NONE, LUNG_SIDE_RIGHT };
 
-export interface LungMask {
-  /** 0/1, slice-major like the HU volume. Caller owns it. */
-  mask: Uint8Array;
+/**
+ * The lung as one label array: 0 none, 1 patient right lung, 2 patient left lung (LUNG_SIDE_*),
+ * slice-major like the HU volume; non-zero is lung. One byte per voxel for both the mask and the side:
+ * never add a second volume-sized array beside it (600 slices of 512² are 157 MB per byte array).
+ */
+export interface LungLabels {
   /** 0 none, 1 patient right lung, 2 patient left lung; slice-major. Caller owns it. */
   side: Uint8Array;
   /** How many 3-D air components were kept as lung (0, 1 or 2). */
   components: number;
+}
+
+export interface LungMask extends LungLabels {
+  /** 0/1, slice-major like the HU volume: `side !== 0`, as a copy the caller owns. */
+  mask: Uint8Array;
 }
 
 /**
@@ -74,13 +82,15 @@ export interface LungMask {
  * @param spacing mm; only in-plane spacing drives the closing radius.
  */
 export function computeLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeSpacing, options: LungMaskOptions = {}): LungMask {
-  const { finishSlice, ...lung } = startLungMask(hu, dims, spacing, options);
+  const { finishSlice, side, components } = startLungMask(hu, dims, spacing, options);
   for (let z = 0; z < dims.slices; z++) finishSlice(z);
-  return lung;
+  const mask = new Uint8Array(side.length);
+  for (let i = 0; i < side.length; i++) mask[i] = side[i] === 0 ? 0 : 1;
+  return { mask, side, components };
 }
 
-/** A lung mask whose slices are final only once `finishSlice` ran on them (see startLungMask). */
-export interface LungMaskInProgress extends LungMask {
+/** Lung labels whose slices are final only once `finishSlice` ran on them (see startLungMask). */
+export interface LungMaskInProgress extends LungLabels {
   /** Removes the midline airways from slice z, then closes and fills it; once per slice, in any order. */
   finishSlice(z: number): void;
 }
@@ -88,8 +98,10 @@ export interface LungMaskInProgress extends LungMask {
 /**
  * computeLungMask in two parts, so that a caller can start work on the first slices (e.g. the model)
  * while later ones are still being finished: the 3-D part runs here (threshold, outside air,
- * components, right/left split); the per-slice rest runs in `finishSlice`. The mask and side of a
- * slice are final after its `finishSlice`. Same parameters and result as computeLungMask.
+ * components, right/left split); the per-slice rest runs in `finishSlice`. The labels of a slice are
+ * final after its `finishSlice` (before it they hold the raw air components). Same parameters and
+ * labels as computeLungMask, without its 0/1 copy: lung is `side !== 0`.
+ * Memory: the HU volume plus one byte per voxel (the air map of the 3-D pass becomes the labels).
  */
 export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeSpacing, options: LungMaskOptions = {}): LungMaskInProgress {
   const { columns, rows, slices } = dims;
@@ -131,7 +143,9 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
   // air becomes: 0 background, 2 dropped air, 3 / 4 the kept components (largest first).
   const kept = findLargestComponents3d(air, columns, rows, 2, ratio);
 
-  const side = new Uint8Array(hu.length);
+  // The kept components' runs are all that is left to read of the air map, so its buffer becomes the
+  // side labels: a second volume-sized array here was the lung mask's peak memory.
+  const side = air.fill(0);
   if (kept.length === 2) {
     // Two separate lungs: the one whose mean column is higher lies toward +column.
     const [first, second] = kept as [KeptComponent, KeptComponent];
@@ -147,10 +161,8 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
 
   // The kept components' runs are exactly the lung voxels of `side` at this point.
   const removeMidlineBlobs = removeAirways ? createAirwayFilter(side, dims, spacing, { lungRuns: kept.map((c) => c.runs) }) : undefined;
-  const mask = new Uint8Array(hu.length);
-  const closeAndFill = createSliceCloser(side, mask, dims, radius, { hu, leftIsHighColumn, posteriorIsHighRow: options.rowsIncreaseTowardPosterior ?? true, ...(airway ? { airway } : {}) });
+  const closeAndFill = createSliceCloser(side, dims, radius, { hu, leftIsHighColumn, posteriorIsHighRow: options.rowsIncreaseTowardPosterior ?? true, ...(airway ? { airway } : {}) });
   return {
-    mask,
     side,
     components: kept.length,
     finishSlice: (z) => {

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../errors';
 import type { ModelContract } from '../inference/model-contract';
-import { computeLungMask, type LungMaskOptions } from '../lung/lung-mask';
+import { startLungMask, type LungMaskOptions } from '../lung/lung-mask';
 import { computeLungFrame } from '../preprocess/frame';
 import type { PixelRect } from '../preprocess/resize';
 import { buildWindowLut, windowToUint8 } from '../preprocess/window';
@@ -34,11 +34,14 @@ export function frameVolumeForTraining(
   }
   const spacing = { rowSpacingMm: volume.rowSpacingMm, columnSpacingMm: volume.columnSpacingMm, sliceSpacingMm: volume.sliceSpacingMm };
   // segmentVolume's default region ('lung'): its lung mask, finished on every slice, with the server's options.
-  const mask = computeLungMask(hu, { columns, rows, slices }, spacing, {
+  const lungMask = startLungMask(hu, { columns, rows, slices }, spacing, {
     ...lung,
     columnsIncreaseTowardPatientLeft: volume.columnsIncreaseTowardPatientLeft ?? true,
-  }).mask;
-  const frames = Array.from({ length: slices }, (_, z) => computeLungFrame(mask.subarray(z * plane, (z + 1) * plane), columns, rows, spacing, contract) ?? null);
+  });
+  for (let z = 0; z < slices; z++) lungMask.finishSlice(z);
+  // Non-zero side labels are the lung mask.
+  const lungSide = lungMask.side;
+  const frames = Array.from({ length: slices }, (_, z) => computeLungFrame(lungSide.subarray(z * plane, (z + 1) * plane), columns, rows, spacing, contract) ?? null);
   const lut = buildWindowLut(contract.windowCenter, contract.windowWidth);
   const frameOf = (z: number): PixelRect => {
     const frame = Number.isInteger(z) && z >= 0 && z < slices ? frames[z] : undefined;

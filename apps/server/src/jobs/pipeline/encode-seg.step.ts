@@ -41,7 +41,9 @@ export function encodeSeg(volume: CtVolume, segmentation: VolumeSegmentation, mo
         category: SegmentCodes.anatomicalStructure,
         type: SegmentCodes.lung,
         recommendedDisplayRgb: DefaultSegmentColors.lung,
-        labelmap: segmentation.lung,
+        // The lung side labels (1 right, 2 left): non-zero is lung.
+        labelmap: segmentation.lungSide,
+        labelmapValues: 'non-zero',
       },
     ],
   });
