@@ -1,12 +1,12 @@
 import type { PixelRect } from '../preprocess/resize';
-import { resizeBilinear } from '../preprocess/resize';
+import { bilinearAxis, resizeBilinear } from '../preprocess/resize';
 
 /**
  * Postprocessing of docs/CONTRACTS.md §1: resize one S x S probability map back to the frame's size
  * (bilinear, align_corners=False), place it in the frame and threshold at `p >= threshold`.
  * Pixels outside the frame are left untouched (the caller zero-initialises them).
  * @param prob S x S probabilities; not modified. @param scratch caller-owned, >= frame area floats;
- *        holds the resized probabilities on return.
+ *        without `allowed` it holds the resized probabilities on return; with it, only where allowed.
  * @param mask destination plane of `columns` columns, written 0/1 inside the frame.
  * @param allowed optional plane (same layout as mask): only non-zero pixels may become 1 (the lung).
  */
@@ -20,13 +20,40 @@ export function placeProbability(
   columns: number,
   allowed?: Uint8Array,
 ): void {
-  resizeBilinear(prob, inputSize, { x: 0, y: 0, width: inputSize, height: inputSize }, scratch, frame.width, frame.height);
+  if (allowed === undefined) {
+    resizeBilinear(prob, inputSize, { x: 0, y: 0, width: inputSize, height: inputSize }, scratch, frame.width, frame.height);
+    for (let y = 0; y < frame.height; y++) {
+      const row = (frame.y + y) * columns + frame.x;
+      const src = y * frame.width;
+      for (let x = 0; x < frame.width; x++) mask[row + x] = scratch[src + x]! >= threshold ? 1 : 0;
+    }
+    return;
+  }
+  // Most of a frame is not lung: the probability is interpolated only where the lung allows infection,
+  // with resizeBilinear's own tables and arithmetic (rounded to float32 as its output is), so every
+  // allowed pixel gets exactly the value and the decision it got from the whole-frame resize.
+  const tx = bilinearAxis(inputSize, frame.width);
+  const ty = bilinearAxis(inputSize, frame.height);
   for (let y = 0; y < frame.height; y++) {
     const row = (frame.y + y) * columns + frame.x;
-    const src = y * frame.width;
+    const row0 = ty.i0[y]! * inputSize;
+    const row1 = ty.i1[y]! * inputSize;
+    const wy1 = ty.w1[y]!;
+    const wy0 = 1 - wy1;
     for (let x = 0; x < frame.width; x++) {
-      const on = scratch[src + x]! >= threshold && (allowed === undefined || allowed[row + x] !== 0);
-      mask[row + x] = on ? 1 : 0;
+      if (allowed[row + x] === 0) {
+        mask[row + x] = 0;
+        continue;
+      }
+      const c0 = tx.i0[x]!;
+      const c1 = tx.i1[x]!;
+      const wx1 = tx.w1[x]!;
+      const wx0 = 1 - wx1;
+      const top = prob[row0 + c0]! * wx0 + prob[row0 + c1]! * wx1;
+      const bottom = prob[row1 + c0]! * wx0 + prob[row1 + c1]! * wx1;
+      const p = Math.fround(top * wy0 + bottom * wy1);
+      scratch[y * frame.width + x] = p;
+      mask[row + x] = p >= threshold ? 1 : 0;
     }
   }
 }

@@ -9,7 +9,7 @@ export interface PixelRect {
 }
 
 /** Per-axis source indices and weights of one bilinear resize (align_corners=False). */
-interface AxisTable {
+export interface AxisTable {
   i0: Int32Array;
   i1: Int32Array;
   w1: Float32Array;
@@ -22,7 +22,7 @@ interface AxisTable {
  * Never "simplify" this to d * in / out: that shifts the image by half a pixel and the model,
  * trained on torch-resized inputs, sees a different picture.
  */
-function axisTable(inSize: number, outSize: number): AxisTable {
+export function bilinearAxis(inSize: number, outSize: number): AxisTable {
   const i0 = new Int32Array(outSize);
   const i1 = new Int32Array(outSize);
   const w1 = new Float32Array(outSize);
@@ -65,8 +65,8 @@ export function resizeBilinear(
   if (dstWidth < 1 || dstHeight < 1 || dstOffset + dstWidth * dstHeight > dst.length) {
     throw new InvalidInputError(`Resizing failed: destination ${dstWidth}x${dstHeight} at ${dstOffset} does not fit ${dst.length} values`);
   }
-  const tx = axisTable(width, dstWidth);
-  const ty = axisTable(height, dstHeight);
+  const tx = bilinearAxis(width, dstWidth);
+  const ty = bilinearAxis(height, dstHeight);
   for (let dy = 0; dy < dstHeight; dy++) {
     const row0 = (y + ty.i0[dy]!) * srcWidth + x;
     const row1 = (y + ty.i1[dy]!) * srcWidth + x;
