@@ -101,7 +101,8 @@ export interface LungMaskInProgress extends LungLabels {
  * components, right/left split); the per-slice rest runs in `finishSlice`. The labels of a slice are
  * final after its `finishSlice` (before it they hold the raw air components). Same parameters and
  * labels as computeLungMask, without its 0/1 copy: lung is `side !== 0`.
- * Memory: the HU volume plus one byte per voxel (the air map of the 3-D pass becomes the labels).
+ * Memory: the HU volume plus the labels (one byte per voxel, resident only where lung is), and the
+ * 3-D pass's air map (one byte per voxel) until it returns.
  */
 export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeSpacing, options: LungMaskOptions = {}): LungMaskInProgress {
   const { columns, rows, slices } = dims;
@@ -143,9 +144,10 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
   // air becomes: 0 background, 2 dropped air, 3 / 4 the kept components (largest first).
   const kept = findLargestComponents3d(air, columns, rows, 2, ratio);
 
-  // The kept components' runs are all that is left to read of the air map, so its buffer becomes the
-  // side labels: a second volume-sized array here was the lung mask's peak memory.
-  const side = air.fill(0);
+  // The side labels are a fresh zeroed array, not the air map refilled: every page of the air map was
+  // written (the threshold pass), while a fresh array's pages only become resident where lung is
+  // written (about a third of a chest CT). The air map is garbage from here on (no closure keeps it).
+  const side = new Uint8Array(hu.length);
   if (kept.length === 2) {
     // Two separate lungs: the one whose mean column is higher lies toward +column.
     const [first, second] = kept as [KeptComponent, KeptComponent];

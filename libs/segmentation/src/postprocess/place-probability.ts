@@ -42,7 +42,9 @@ export function placeProbability(
     const wy0 = 1 - wy1;
     for (let x = 0; x < frame.width; x++) {
       if (allowed[row + x] === 0) {
-        mask[row + x] = 0;
+        // Written only when not already 0: a page of a fresh volume mask that is never written stays
+        // unallocated (most of the infection mask of a job is 0; 600 slices of 512² are 157 MB).
+        if (mask[row + x] !== 0) mask[row + x] = 0;
         continue;
       }
       const c0 = tx.i0[x]!;
@@ -53,7 +55,8 @@ export function placeProbability(
       const bottom = prob[row1 + c0]! * wx0 + prob[row1 + c1]! * wx1;
       const p = Math.fround(top * wy0 + bottom * wy1);
       scratch[y * frame.width + x] = p;
-      mask[row + x] = p >= threshold ? 1 : 0;
+      const on = p >= threshold ? 1 : 0;
+      if (mask[row + x] !== on) mask[row + x] = on;
     }
   }
 }
