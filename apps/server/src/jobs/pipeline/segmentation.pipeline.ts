@@ -120,15 +120,9 @@ export class SegmentationPipeline {
       sopClassUID: COMPREHENSIVE_3D_SR_STORAGE,
     }));
 
-    const volume = await this.loadVolume(context, seriesInstanceUID, expectedSlices);
-    context.progress(0, volume.geometry.slices);
-    const segmentation = await segmentCtVolume(context, volume);
-    const quantification = toQuantification(segmentation);
-    const { seg, sr, keyImages } = await context.time('segEncode', async () => {
-      const seg = encodeSeg(volume, segmentation, model, run);
-      const keyImages = withKeyImages ? await renderKeyImages(volume, segmentation, quantification, model, modelProvenance(model), run) : [];
-      return { seg, sr: encodeSr(volume, seg, quantification, model, run, predecessors), keyImages };
-    });
+    // The volume and its masks live only inside buildResult: from the outbox write and delivery on, the
+    // job holds the encoded objects alone (a 600-slice volume and its masks are ~0.6 GB).
+    const { seg, sr, keyImages, quantification, slices, slicesInferred } = await this.buildResult(context, seriesInstanceUID, expectedSlices, run, predecessors, withKeyImages);
 
     const result: JobResult = {
       segSeriesInstanceUID: seg.seriesInstanceUID,
@@ -139,8 +133,8 @@ export class SegmentationPipeline {
       run,
       supersedes: predecessors.map((p) => p.sopInstanceUID),
       deviceUID: deviceUidFromDigest(model.sha256),
-      slices: volume.geometry.slices,
-      slicesInferred: segmentation.slicesInferred,
+      slices,
+      slicesInferred,
       model: describeModel(model),
       quantification,
       segBytes: seg.bytes.byteLength,
@@ -165,6 +159,28 @@ export class SegmentationPipeline {
     await deliverResult(context, this.outbox, entry, transport);
     await context.flush();
     return result;
+  }
+
+  /** Retrieve or read, decode, segment and encode: the SEG, SR and key images of a new run, and the figures. */
+  private async buildResult(
+    context: JobContext,
+    seriesInstanceUID: string,
+    expectedSlices: number | undefined,
+    run: number,
+    predecessors: Parameters<typeof encodeSr>[5],
+    withKeyImages: boolean,
+  ) {
+    const { model } = context;
+    const volume = await this.loadVolume(context, seriesInstanceUID, expectedSlices);
+    context.progress(0, volume.geometry.slices);
+    const segmentation = await segmentCtVolume(context, volume);
+    const quantification = toQuantification(segmentation);
+    return context.time('segEncode', async () => {
+      const seg = encodeSeg(volume, segmentation, model, run);
+      const keyImages = withKeyImages ? await renderKeyImages(volume, segmentation, quantification, model, modelProvenance(model), run) : [];
+      const sr = encodeSr(volume, seg, quantification, model, run, predecessors);
+      return { seg, sr, keyImages, quantification, slices: volume.geometry.slices, slicesInferred: segmentation.slicesInferred };
+    });
   }
 
   /** Runs `operation` after every earlier operation with the same key has settled (with JOB_CONCURRENCY > 1). */
