@@ -153,7 +153,11 @@ async function main(): Promise<void> {
     const modelInferredMs = performance.now() - t;
     await model.release();
 
-    const segBytes = (await timedTwice('download of the SEG', () => orthanc.downloadInstance(job.result.segSopInstanceUID))).value;
+    // Through WADO-RS (the client's streamed multipart read): Orthanc's REST /file download of a
+    // 600-slice SEG was cut off ("terminated") twice in a row on the loaded VM.
+    const segBytes = (
+      await timedTwice('retrieve of the SEG', () => client.retrieveInstance(first.StudyInstanceUID, job.result.segSeriesInstanceUID, job.result.segSopInstanceUID))
+    ).value;
     const stowMs = (await timedTwice('STOW', () => client.store([segBytes], first.StudyInstanceUID))).ms;
     const floorMs = retrieveMs + modelMs + stowMs;
 
