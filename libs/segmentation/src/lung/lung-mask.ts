@@ -101,8 +101,7 @@ export interface LungMaskInProgress extends LungLabels {
  * components, right/left split); the per-slice rest runs in `finishSlice`. The labels of a slice are
  * final after its `finishSlice` (before it they hold the raw air components). Same parameters and
  * labels as computeLungMask, without its 0/1 copy: lung is `side !== 0`.
- * Memory: the HU volume plus the labels (one byte per voxel, resident only where lung is), and the
- * 3-D pass's air map (one byte per voxel) until it returns.
+ * Memory: the HU volume plus one byte per voxel (the 3-D pass's air map becomes the labels).
  */
 export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeSpacing, options: LungMaskOptions = {}): LungMaskInProgress {
   const { columns, rows, slices } = dims;
@@ -128,8 +127,7 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
   const air = new Uint8Array(hu.length);
   const stack = new RunStack();
   // Threshold and clear one slice at a time in a plane of scratch, then copy only the words that hold
-  // internal air into the volume: the air outside the body is most of every slice, and writing its
-  // zeros would make every page of this 0.25 MB-per-slice map resident (157 MB at 600 slices).
+  // internal air into the volume (most of a slice is the air outside the body, cleared here).
   const airSlice = new Uint8Array(plane);
   const words = plane % 4 === 0 ? new Uint32Array(airSlice.buffer, 0, plane >> 2) : undefined;
   const air32 = words ? new Uint32Array(air.buffer, 0, hu.length >> 2) : undefined;
@@ -155,10 +153,11 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
   // air becomes: 0 background, 2 dropped air, 3 / 4 the kept components (largest first).
   const kept = findLargestComponents3d(air, columns, rows, 2, ratio);
 
-  // The side labels are a fresh zeroed array, not the air map refilled: every page of the air map was
-  // written (the threshold pass), while a fresh array's pages only become resident where lung is
-  // written (about a third of a chest CT). The air map is garbage from here on (no closure keeps it).
-  const side = new Uint8Array(hu.length);
+  // The kept components' runs are all that is left to read of the air map, so its buffer becomes the
+  // side labels. Never allocate a fresh array here: the air map would stay resident as garbage until
+  // the next GC, while inference starts (157 MB at 600 slices), and a fresh array's pages become
+  // resident anyway once read (framing and quantification read every page; so does indexOf).
+  const side = air.fill(0);
   if (kept.length === 2) {
     // Two separate lungs: the one whose mean column is higher lies toward +column.
     const [first, second] = kept as [KeptComponent, KeptComponent];
