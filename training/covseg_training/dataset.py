@@ -109,3 +109,21 @@ def split_indices(count: int, validation_fraction: float, seed: int) -> tuple[li
     random.Random(seed).shuffle(order)
     size = max(1, round(count * validation_fraction))
     return sorted(order[size:]), sorted(order[:size])
+
+
+def volume_of(name: str) -> str:
+    """The source volume of a pseudo-labelled slice named `Data-1_<volume>_<slice>` (the part before the
+    last underscore); a name without an underscore is its own volume."""
+    return name.rsplit("_", 1)[0] if "_" in name else name
+
+
+def volume_split(slices: list[Slice], validation_volumes: int, seed: int) -> tuple[list[Slice], list[Slice]]:
+    """Splits slices by source volume (no volume on both sides): `validation_volumes` volumes, chosen by a
+    seeded shuffle of the sorted volume names, go to validation."""
+    volumes = sorted({volume_of(s.name) for s in slices})
+    if not 0 < validation_volumes < len(volumes):
+        raise DatasetLayoutError(f"split dataset by volume: cannot hold out {validation_volumes} of {len(volumes)} volumes")
+    order = list(volumes)
+    random.Random(seed).shuffle(order)
+    held = set(order[:validation_volumes])
+    return [s for s in slices if volume_of(s.name) not in held], [s for s in slices if volume_of(s.name) in held]

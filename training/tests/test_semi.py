@@ -1,0 +1,152 @@
+"""Semi-supervised training (issue 12): per-epoch pools, the split by volume, the nested threshold, and a
+tiny real pretrain -> fine-tune CV -> final run through semi_cli."""
+import contextlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from covseg_training import cv_cli, semi_cli
+from covseg_training.cv_summary import SWEEP, nested_threshold
+from covseg_training.dataset import DatasetLayoutError, Slice, load_slices, volume_of, volume_split
+from covseg_training.train import epoch_order
+
+from .test_training_end_to_end import TINY, write_synthetic_dataset
+
+
+def write_volumes(root: Path, volumes: int = 4, per_volume: int = 3) -> None:
+    """Synthetic slices named like the pseudo-labels, Data-1_<volume>_<slice>."""
+    write_synthetic_dataset(root, count=volumes * per_volume, seed=3)
+    for i in range(volumes * per_volume):
+        stem = f"Data-1_vol-{i % volumes}_{i}"
+        for sub in ("images", "masks"):
+            os.rename(root / sub / f"{i}.png", root / sub / f"{stem}.png")
+
+
+def write_negatives(root: Path, count: int = 6) -> None:
+    """Lesion-free 'lungs' with empty masks, like bench/hard-negatives.ts writes."""
+    rng = np.random.default_rng(5)
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir(parents=True)
+    for i in range(count):
+        image = np.clip(60 + rng.normal(0, 8, (40, 44)), 0, 255).astype(np.uint8)
+        Image.fromarray(image).save(root / "images" / f"neg_{i}.png")
+        Image.fromarray(np.zeros((40, 44), np.uint8)).save(root / "masks" / f"neg_{i}.png")
+
+
+class EpochOrderTest(unittest.TestCase):
+    def test_every_base_slice_and_the_asked_number_from_each_pool_without_repeats(self):
+        order = epoch_order(5, [100, 10], (7, 0), np.random.default_rng(0))
+        self.assertEqual(len(order), 5 + 7 + 10)
+        self.assertEqual(len(set(order.tolist())), len(order))
+        self.assertTrue(set(range(5)) <= set(order.tolist()))
+        self.assertEqual(sum(1 for i in order if 5 <= i < 105), 7)
+        self.assertTrue(set(range(105, 115)) <= set(order.tolist()))
+
+    def test_draws_change_between_epochs_and_are_seeded(self):
+        rng = np.random.default_rng(1)
+        first, second = epoch_order(0, [50], (10,), rng), epoch_order(0, [50], (10,), rng)
+        self.assertNotEqual(sorted(first.tolist()), sorted(second.tolist()))
+        np.testing.assert_array_equal(first, epoch_order(0, [50], (10,), np.random.default_rng(1)))
+
+    def test_without_pools_it_is_the_plain_permutation_of_before(self):
+        np.testing.assert_array_equal(epoch_order(9, [], (), np.random.default_rng(4)),
+                                      np.random.default_rng(4).permutation(9))
+
+
+class VolumeSplitTest(unittest.TestCase):
+    def slices(self):
+        blank = np.zeros((2, 2), np.uint8)
+        names = [f"Data-1_coronacases_org_00{v}_{k}" for v in range(1, 6) for k in range(3)]
+        names += [f"Data-1_radiopaedia_org_covid-19-pneumonia-7_85703_0-dcm_{k}" for k in range(4)]
+        return [Slice(n, blank, blank.astype(bool)) for n in names]
+
+    def test_volume_is_the_name_before_the_slice_number(self):
+        self.assertEqual(volume_of("Data-1_radiopaedia_org_covid-19-pneumonia-7_85703_0-dcm_12"),
+                         "Data-1_radiopaedia_org_covid-19-pneumonia-7_85703_0-dcm")
+        self.assertEqual(volume_of("lidc-idri-0002_40"), "lidc-idri-0002")
+
+    def test_no_volume_sits_on_both_sides(self):
+        train, val = volume_split(self.slices(), 2, seed=0)
+        train_volumes, val_volumes = {volume_of(s.name) for s in train}, {volume_of(s.name) for s in val}
+        self.assertEqual(len(val_volumes), 2)
+        self.assertFalse(train_volumes & val_volumes)
+        self.assertEqual(len(train) + len(val), len(self.slices()))
+
+    def test_refuses_to_hold_out_every_volume(self):
+        with self.assertRaises(DatasetLayoutError):
+            volume_split(self.slices(), 6, seed=0)
+
+
+class NestedThresholdTest(unittest.TestCase):
+    def test_each_fold_gets_the_threshold_best_on_the_other_folds(self):
+        # Fold 0's slices are right at any threshold up to 0.8; fold 1's only below 0.4: fold 0 is scored
+        # at fold 1's best threshold and vice versa, never at its own.
+        truth = np.zeros((4, 4), bool)
+        truth[:2] = True
+        strong = np.where(truth, 0.8, 0.1).astype(np.float32)
+        weak = np.where(truth, 0.35, 0.1).astype(np.float32)
+        slices = [Slice(f"s{i}", np.zeros((4, 4), np.uint8), truth) for i in range(4)]
+        probabilities = {"s0": strong, "s1": strong, "s2": weak, "s3": weak}
+        fold_of = {"s0": 0, "s1": 0, "s2": 1, "s3": 1}
+        result = nested_threshold(slices, probabilities, fold_of)
+        self.assertLessEqual(result["threshold_by_fold"]["0"], 0.35)  # chosen on fold 1's weak maps
+        self.assertGreater(result["threshold_by_fold"]["1"], 0.35)  # chosen on fold 0: ties broken toward 0.5
+        self.assertIn(result["threshold_by_fold"]["1"], SWEEP)
+        self.assertEqual(result["dice_fold_means"][0], 1.0)
+        self.assertEqual(result["dice_fold_means"][1], 0.0)
+
+
+class SemiCliTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp(prefix="covseg-semi-test-"))
+        write_volumes(cls.tmp / "pseudo")
+        write_negatives(cls.tmp / "neg")
+        write_synthetic_dataset(cls.tmp / "doctor", count=8, seed=9)
+        with contextlib.redirect_stdout(io.StringIO()):
+            semi_cli.main(["pretrain", "--data", str(cls.tmp / "pseudo"), "--negatives", str(cls.tmp / "neg"),
+                           "--out", str(cls.tmp / "pre"), "--epochs", "3", "--val-volumes", "1", "--val-every", "1",
+                           "--pseudo-per-epoch", "6", "--negatives-per-epoch", "4", *TINY])
+            common = ["--data", str(cls.tmp / "doctor"), "--init", str(cls.tmp / "pre" / "last.pt"),
+                      "--negatives", str(cls.tmp / "neg"), "--pseudo", str(cls.tmp / "pseudo"), "--epochs", "2",
+                      "--negatives-per-epoch", "2", "--pseudo-per-epoch", "2", "--folds", "2", *TINY]
+            for fold in ("0", "1"):
+                semi_cli.main(["finetune", "--out", str(cls.tmp / "ft"), "--only-fold", fold, *common])
+            semi_cli.main(["finetune", "--out", str(cls.tmp / "final"), "--final", *common])
+            cv_cli.main(["--data", str(cls.tmp / "doctor"), "--out", str(cls.tmp / "ft"), "--folds", "2", "--summarise",
+                         *TINY])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_pretraining_holds_whole_volumes_out_and_never_reads_the_doctor_slices(self):
+        split = json.loads((self.tmp / "pre" / "split.json").read_text(encoding="utf-8"))
+        self.assertEqual(len(split["val_volumes"]), 1)
+        self.assertFalse(set(split["train_volumes"]) & set(split["val_volumes"]))
+        self.assertEqual(split["train_negatives"], 6)
+        self.assertEqual(split["train_pseudo_slices"] + split["val_pseudo_slices"], 12)
+        self.assertTrue((self.tmp / "pre" / "epoch-3.pt").is_file())
+
+    def test_folds_start_from_the_pretrained_weights_and_gather_with_a_nested_threshold(self):
+        summary = json.loads((self.tmp / "ft" / "cv-summary.json").read_text(encoding="utf-8"))
+        self.assertEqual(summary["headline"]["images"], 8)
+        nested = summary["nested_threshold"]
+        self.assertEqual(set(nested["threshold_by_fold"]), {"0", "1"})
+        self.assertTrue(0.0 <= nested["dice_mean"] <= 1.0)
+        fold = torch.load(str(self.tmp / "ft" / "fold-0" / "last.pt"), map_location="cpu")
+        self.assertEqual(fold["epoch"], 2)  # numbered from the start point 0, two epochs of fine-tuning
+
+    def test_the_final_run_uses_every_doctor_slice_and_the_pools(self):
+        history = (self.tmp / "final" / "history.csv").read_text(encoding="utf-8").splitlines()
+        self.assertEqual(len(history), 3)
+        self.assertTrue((self.tmp / "final" / "last.pt").is_file())
+        self.assertEqual(len(load_slices(self.tmp / "doctor")), 8)
