@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from .cv_cli import add_model_arguments, configs
-from .dataset import Slice, k_fold_indices, load_slices, volume_of, volume_split
+from .dataset import Slice, k_fold_indices, load_slices, patient_of, volume_of, volume_split
 from .metrics import mean_metrics, overlap_metrics
 from .train import StartPoint, TrainConfig, predict_native, start_point, train
 from .unet import UNetConfig
@@ -64,6 +64,7 @@ def pretrain(args: argparse.Namespace) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     split = {"train_volumes": sorted({volume_of(s.name) for s in train_pseudo}),
              "val_volumes": sorted({volume_of(s.name) for s in val_pseudo}),
+             "val_patients": sorted({patient_of(s.name) for s in val_pseudo}),
              "train_pseudo_slices": len(train_pseudo), "val_pseudo_slices": len(val_pseudo),
              "train_negatives": len(negatives), "val_negatives": len(val_negatives), "val_slices_scored": len(val)}
     (args.out / "split.json").write_text(json.dumps(split, indent=2), encoding="utf-8")
@@ -86,7 +87,11 @@ def finetune(args: argparse.Namespace) -> dict:
     doctor = load_slices(args.data)
     negatives = load_slices(args.negatives) if args.negatives else []
     pseudo = load_slices(args.pseudo) if args.pseudo else []
+    if pseudo and args.pseudo_val_volumes:
+        # The same volumes pretrain held out (same seed) stay unseen, so they remain a fair comparison.
+        pseudo, _ = volume_split(pseudo, args.pseudo_val_volumes, args.seed)
     config = _with_pools(train_config, args.negatives_per_epoch, args.pseudo_per_epoch)
+    config = TrainConfig(**{**config.__dict__, "freeze_batchnorm": args.freeze_batchnorm})
     begin = StartPoint(checkpoint["state_dict"], 0, args.learning_rate)
     reports = []
     if args.final:
@@ -130,6 +135,10 @@ def main(argv: list[str] | None = None) -> None:
     ft.add_argument("--pseudo", type=Path)
     ft.add_argument("--negatives-per-epoch", type=int, default=24)
     ft.add_argument("--pseudo-per-epoch", type=int, default=16)
+    ft.add_argument("--pseudo-val-volumes", type=int, default=0,
+                    help="leave out the pseudo volumes pretrain held out with this --val-volumes (same --seed)")
+    ft.add_argument("--freeze-batchnorm", action="store_true",
+                    help="BatchNorm statistics fixed (needed when --init came from from_onnx.py)")
     ft.add_argument("--folds", type=int, default=5)
     ft.add_argument("--snapshot-every", type=int, default=0)
     mode = ft.add_mutually_exclusive_group()

@@ -54,6 +54,9 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     # Slices drawn each epoch from every extra pool passed to train() (0: the whole pool every epoch).
     pool_samples: tuple[int, ...] = ()
+    # Keep every BatchNorm in eval mode while training (fixed statistics; scale and shift still learn): for
+    # fine-tuning a network whose BatchNorms were folded away (from_onnx.py).
+    freeze_batchnorm: bool = False
 
     def validate(self) -> None:
         if self.loss not in LOSSES:
@@ -189,6 +192,10 @@ def train(
         for epoch in bar:
             started = time.time()
             model.train()
+            if config.freeze_batchnorm:
+                for module in model.modules():
+                    if isinstance(module, torch.nn.BatchNorm2d):
+                        module.eval()
             order = epoch_order(len(train_slices), [len(p) for p in pools], config.pool_samples, rng)
             epoch_losses, train_rows = [], []
             for start in range(0, len(order), config.batch_size):

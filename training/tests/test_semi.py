@@ -145,8 +145,85 @@ class SemiCliTest(unittest.TestCase):
         fold = torch.load(str(self.tmp / "ft" / "fold-0" / "last.pt"), map_location="cpu")
         self.assertEqual(fold["epoch"], 2)  # numbered from the start point 0, two epochs of fine-tuning
 
+    def test_snapshot_eval_scores_dice_agreement_and_flagged_negatives_by_threshold(self):
+        from covseg_training import snapshot_eval
+
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            snapshot_eval.main(["--checkpoint", str(self.tmp / "pre" / "last.pt"), "--doctor", str(self.tmp / "doctor"),
+                                "--pseudo", str(self.tmp / "pseudo"), "--pseudo-val-volumes", "1", "--negatives",
+                                str(self.tmp / "neg"), "--thresholds", "0.5", "0.7"])
+        row = json.loads(printed.getvalue().strip().splitlines()[-1])
+        self.assertEqual(set(row["doctor_dice"]), {"0.5", "0.7"})
+        self.assertTrue(0.0 <= row["heldout_pseudo_dice"]["0.5"] <= 1.0)
+        flagged = row["negatives_percent_flagged:neg"]
+        self.assertGreaterEqual(flagged["0.5"], flagged["0.7"])  # a higher threshold never flags more
+
     def test_the_final_run_uses_every_doctor_slice_and_the_pools(self):
         history = (self.tmp / "final" / "history.csv").read_text(encoding="utf-8").splitlines()
         self.assertEqual(len(history), 3)
         self.assertTrue((self.tmp / "final" / "last.pt").is_file())
         self.assertEqual(len(load_slices(self.tmp / "doctor")), 8)
+
+
+class PatientTest(unittest.TestCase):
+    def test_radiopaedia_series_of_one_case_are_one_patient_and_never_split(self):
+        from covseg_training.dataset import patient_of
+
+        a = "Data-1_radiopaedia_org_covid-19-pneumonia-10_85902_1-dcm_3"
+        b = "Data-1_radiopaedia_org_covid-19-pneumonia-10_85902_3-dcm_120"
+        self.assertEqual(patient_of(a), patient_of(b))
+        self.assertNotEqual(patient_of(a), patient_of("Data-1_radiopaedia_org_covid-19-pneumonia-14_85914_0-dcm_1"))
+        self.assertEqual(patient_of("Data-1_coronacases_org_004_7"), "Data-1_coronacases_org_004")
+        blank = np.zeros((2, 2), np.uint8)
+        slices = [Slice(n, blank, blank.astype(bool)) for n in (a, b, "Data-1_coronacases_org_004_7", "Data-1_coronacases_org_005_1")]
+        for seed in range(6):
+            train, val = volume_split(slices, 1, seed)
+            self.assertEqual(sum(s.name in (a, b) for s in val) in (0, 2), True)
+
+
+class FromOnnxTest(unittest.TestCase):
+    """A shipped ONNX file (BatchNorm folded into the convolutions, TTA graph twice) back to PyTorch."""
+
+    def test_the_rebuilt_network_computes_what_the_onnx_file_does(self):
+        from covseg_training.export_onnx import build_metadata, export_onnx
+        from covseg_training.from_onnx import unet_from_onnx
+        from covseg_training.tta import with_tta
+        from covseg_training.unet import UNet, UNetConfig
+
+        torch.manual_seed(0)
+        net = UNet(UNetConfig(4, 2, 1, 32))
+        with torch.no_grad():  # non-trivial BatchNorm statistics, so folding them matters
+            for module in net.modules():
+                if isinstance(module, torch.nn.BatchNorm2d):
+                    module.running_mean.uniform_(-0.5, 0.5)
+                    module.running_var.uniform_(0.5, 2.0)
+                    module.weight.uniform_(0.5, 1.5)
+                    module.bias.uniform_(-0.2, 0.2)
+        net.eval()
+        x = torch.rand(2, 1, 32, 32)
+        with tempfile.TemporaryDirectory() as tmp:
+            for tta in ("none", "hflip"):
+                path = Path(tmp) / f"m-{tta}.onnx"
+                export_onnx(with_tta(net, tta), path, build_metadata(net.config, trained=True, tta=tta, version="9.9.9"))
+                rebuilt, metadata = unet_from_onnx(path)
+                self.assertEqual(metadata["covseg.version"], "9.9.9")
+                self.assertEqual(rebuilt.config, net.config)
+                with torch.no_grad():
+                    torch.testing.assert_close(rebuilt(x), net(x), atol=1e-5, rtol=1e-4)
+
+    def test_frozen_batchnorm_keeps_its_statistics_while_the_weights_learn(self):
+        from covseg_training.train import TrainConfig, train
+        from covseg_training.unet import UNetConfig
+
+        blank = np.zeros((20, 20), np.uint8)
+        mask = np.zeros((20, 20), bool)
+        mask[5:10, 5:10] = True
+        slices = [Slice(f"s{i}", (blank + 40 * i).astype(np.uint8), mask) for i in range(4)]
+        with tempfile.TemporaryDirectory() as tmp:
+            config = TrainConfig(epochs=2, batch_size=2, threads=1, loss="bce_dice", freeze_batchnorm=True)
+            result = train(UNetConfig(4, 2, 1, 32), slices, [], config, Path(tmp))
+        bn = next(m for m in result.model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+        torch.testing.assert_close(bn.running_mean, torch.zeros_like(bn.running_mean))
+        torch.testing.assert_close(bn.running_var, torch.ones_like(bn.running_var))
+        self.assertEqual(int(bn.num_batches_tracked), 0)
