@@ -58,7 +58,7 @@ def pretrain(args: argparse.Namespace) -> dict:
     model_config, train_config = configs(args)
     pseudo = load_slices(args.data)
     train_pseudo, val_pseudo = volume_split(pseudo, args.val_volumes, args.seed)
-    negatives = load_slices(args.negatives) if args.negatives else []
+    negatives = load_slices(args.negatives) if args.negatives and args.negatives_per_epoch > 0 else []
     val_negatives = load_slices(args.val_negatives) if args.val_negatives else []
     val = val_pseudo[:: args.val_every] + val_negatives[:: args.val_every]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -85,8 +85,9 @@ def finetune(args: argparse.Namespace) -> dict:
     if UNetConfig(**checkpoint["config"]) != model_config:
         raise SystemExit(f"fine-tune: {args.init} has shape {checkpoint['config']}, not the requested {model_config}")
     doctor = load_slices(args.data)
-    negatives = load_slices(args.negatives) if args.negatives else []
-    pseudo = load_slices(args.pseudo) if args.pseudo else []
+    # A pool asked for 0 slices per epoch is left out (train() reads 0 as "the whole pool").
+    negatives = load_slices(args.negatives) if args.negatives and args.negatives_per_epoch > 0 else []
+    pseudo = load_slices(args.pseudo) if args.pseudo and args.pseudo_per_epoch > 0 else []
     if pseudo and args.pseudo_val_volumes:
         # The same volumes pretrain held out (same seed) stay unseen, so they remain a fair comparison.
         pseudo, _ = volume_split(pseudo, args.pseudo_val_volumes, args.seed)
