@@ -159,6 +159,22 @@ class SemiCliTest(unittest.TestCase):
         flagged = row["negatives_percent_flagged:neg"]
         self.assertGreaterEqual(flagged["0.5"], flagged["0.7"])  # a higher threshold never flags more
 
+    def test_a_model_without_cv_exports_its_own_figures_and_provenance(self):
+        from covseg_training import export_cli
+        from covseg_training.export_onnx import read_metadata
+
+        out = self.tmp / "semi.onnx"
+        with contextlib.redirect_stdout(io.StringIO()):
+            export_cli.main(["--checkpoint", str(self.tmp / "final" / "last.pt"), "--out", str(out), "--threshold", "0.6",
+                             "--version", "1.2.0", "--tta", "hflip", "--training-data", "doctor + pseudo + negatives",
+                             "--metrics-json", '{"cross_validated": false, "doctor_dice_seen": 0.7}'])
+        metadata = read_metadata(out)
+        self.assertEqual(metadata["covseg.training_data"], "doctor + pseudo + negatives")
+        self.assertEqual(json.loads(metadata["covseg.cv_metrics"]),
+                         {"cross_validated": False, "doctor_dice_seen": 0.7, "decision_threshold": 0.6, "tta": "hflip",
+                          "min_component_ml": 0.0})
+        self.assertEqual(metadata["covseg.version"], "1.2.0")
+
     def test_the_final_run_uses_every_doctor_slice_and_the_pools(self):
         history = (self.tmp / "final" / "history.csv").read_text(encoding="utf-8").splitlines()
         self.assertEqual(len(history), 3)
