@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './orthanc';
@@ -81,6 +81,13 @@ export class ScaledCluster {
   }
 
   async stop(): Promise<void> {
+    // COVSEG_TEST_LOG_DIR: keep every process's log there (to read after a failed run).
+    const logDir = process.env.COVSEG_TEST_LOG_DIR;
+    if (logDir) {
+      mkdirSync(logDir, { recursive: true });
+      writeFileSync(join(logDir, 'api.log'), this.api.output());
+      for (const [id, worker] of this.workers) writeFileSync(join(logDir, `${id}.log`), worker.output());
+    }
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     await this.api.stop();
     for (const dir of this.ownDirs) rmSync(dir, { recursive: true, force: true });
