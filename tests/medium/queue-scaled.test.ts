@@ -141,6 +141,11 @@ describe('scaled mode: an API and two workers on BullMQ', () => {
       const response = await cluster.api.request(`/api/jobs/${id}`, { signal: AbortSignal.timeout(60_000) });
       expect(response.status).toBe(503);
       expect((await response.json()).message).toMatch(/database is unavailable/i);
+      // Health says so too, instead of failing with the database's error: 503 degraded, status only
+      // for an anonymous caller (a token cannot be checked while the database is away).
+      const health = await fetch(`${cluster.api.baseUrl}/api/health`, { signal: AbortSignal.timeout(60_000) });
+      expect(health.status).toBe(503);
+      expect(await health.json()).toEqual({ status: 'degraded' });
       const deadline = Date.now() + 60_000;
       while (![...cluster.workers.values()].some((w) => /pauses: the database does not answer/.test(w.output()))) {
         if (Date.now() > deadline) throw new Error('no worker paused while the database was away');
@@ -151,6 +156,8 @@ describe('scaled mode: an API and two workers on BullMQ', () => {
     }
     const job = await waitForJob(cluster.api, id, 180_000);
     expect({ status: job.status, error: job.error }).toEqual({ status: 'succeeded', error: null });
+    const recovered = await cluster.api.json<{ status: string; database: { dialect: string; reachable: boolean } }>('/api/health');
+    expect(recovered.database).toEqual({ dialect: 'postgres', reachable: true });
     expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: study.studyInstanceUID })).toEqual([job.result.segSopInstanceUID]);
     expect([...cluster.workers.values()].some((w) => /resumes: the database answers again/.test(w.output()))).toBe(true);
   });
