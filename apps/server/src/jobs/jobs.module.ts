@@ -4,6 +4,8 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { ModelModule } from '../model/model.module';
 import { PacsModule } from '../pacs/pacs.module';
 import { JobController } from './controllers/job.controller';
+import { OutboxController } from './controllers/outbox.controller';
+import { OutboxService } from './services/outbox.service';
 import { JobWorker } from './pipeline/job-worker';
 import { OutboxSweeper } from './pipeline/outbox-sweeper';
 import { SegmentationPipeline } from './pipeline/segmentation.pipeline';
@@ -32,9 +34,10 @@ import { ReceivedSeriesService } from './services/received-series.service';
  */
 @Module({
   imports: [PacsModule, DimseModule, ModelModule, MetricsModule],
-  controllers: [JobController],
+  controllers: [JobController, OutboxController],
   providers: [
     JobService,
+    OutboxService,
     JobRepository,
     OutboxRepository,
     DecodePoolRepository,
