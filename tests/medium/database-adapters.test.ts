@@ -190,7 +190,7 @@ describe('PostgreSQL migrations', () => {
     }
   });
 
-  it('frees a lock when its holder's connection dies, so another holder takes it (a killed leader)', async () => {
+  it('frees a lock when the connection of its holder dies, so another holder takes it (a killed leader)', async () => {
     const db = await PostgresDatabase.connect({ url: await postgres.createDatabase(), poolSize: 2, connectTimeoutMs: 2_000 });
     try {
       const leader = await db.tryLock('watcher');
