@@ -6,9 +6,9 @@ import { SegmentationProcessor } from './segmentation.processor';
 import { QUEUE_CONFIG, QueueConfig, runsApi } from '../../core/config/queue.config';
 
 /**
- * The scaled mode's API side of the queue (ROLE=api|all): the reconciler, which hands Redis every job the database holds as queued or
- *   running that Redis does not know (Redis lost its data, or was down when the job was created). The
- *   database is the record of jobs; Redis only carries them to the workers.
+ * The scaled mode's API side of the queue (ROLE=api|all): the reconciler, which hands Redis every job
+ * the database holds as queued or running that Redis does not know (Redis lost its data, or was down
+ * when the job was created). The database is the record of jobs; Redis only carries them to the workers.
  * The worker side (ROLE=worker|all) is SegmentationProcessor, which BullModule runs.
  * In embedded mode (no REDIS_URL) it does nothing: the in-process worker runs the queue.
  */
