@@ -25,7 +25,7 @@ export class DicomwebProxyController {
     const { endpointId, rawPath, rawQuery } = splitProxyUrl(request.originalUrl);
     const aborted = new AbortController();
     response.on('close', () => aborted.abort());
-    const answer = await this.proxy.forward({ method: request.method, endpointId, rawPath, rawQuery, accept: request.headers.accept, signal: aborted.signal });
+    const answer = await this.proxy.forward({ method: request.method, endpointId, rawPath, rawQuery, accept: request.headers.accept, via: request.headers.via, signal: aborted.signal });
     response.status(answer.status).set(answer.headers);
     if (!answer.body || request.method === 'HEAD') {
       await answer.body?.cancel();

@@ -28,7 +28,16 @@ export class DicomwebProxyService {
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
-  async forward(input: { method: string; endpointId: string; rawPath: string; rawQuery: string; accept: string | undefined; signal: AbortSignal }): Promise<ProxiedResponse> {
+  async forward(input: {
+    method: string;
+    endpointId: string;
+    rawPath: string;
+    rawQuery: string;
+    accept: string | undefined;
+    /** The request's Via chain, passed on with our hop appended (loop detection across servers). */
+    via?: string | string[];
+    signal: AbortSignal;
+  }): Promise<ProxiedResponse> {
     if (input.method !== 'GET' && input.method !== 'HEAD') throw new ProxyMethodNotAllowedError(input.method);
     const { path, query } = requireSafeProxyPath(input.rawPath, input.rawQuery);
     const record = await this.endpoints.getRecordOrFail(input.endpointId);
@@ -36,7 +45,7 @@ export class DicomwebProxyService {
     // Re-checks the joined URL stays under the endpoint's base URL (same origin, path prefix).
     joinUnderBase(record.baseUrl, path, query);
     const upstream = await this.gateway
-      .open(record, { method: input.method, path: `/${path}`, query, headers: input.accept ? { accept: input.accept } : {}, signal: input.signal })
+      .open(record, { method: input.method, path: `/${path}`, query, headers: input.accept ? { accept: input.accept } : {}, signal: input.signal }, input.via)
       .catch((error: unknown) => {
         if (input.signal.aborted) throw new ProxyClientGoneError(`Proxying ${input.method} ${path}`);
         // /metrics: PACS errors by endpoint (the kind is the error class: a bounded label set).
