@@ -51,6 +51,8 @@ export interface AppConfig {
   outboxRetryBaseMs: number;
   /** How often (ms) the outbox sweeper retries due deliveries and deletes expired payloads. */
   outboxSweepMs: number;
+  /** Bytes of whole instance answers the DICOMweb proxy keeps in memory (PROXY_CACHE_MB); 0 keeps none. */
+  proxyCacheBytes: number;
   /** Worker threads that parse uploaded DICOM slices (untrusted input) off the event loop. */
   uploadParseWorkers: number;
   /** Deadline of one upload parse (ms); the worker is terminated past it. */
@@ -247,6 +249,7 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 1000),
     outboxRetryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 60_000, 10, 24 * 3600_000),
     outboxSweepMs: integer(env, 'OUTBOX_SWEEP_MS', 60_000, 10, 24 * 3600_000),
+    proxyCacheBytes: integer(env, 'PROXY_CACHE_MB', 64, 0, 16 * 1024) * 1024 * 1024,
     // One core stays with the event loop (HTTP, health, proxy): on 2 cores one parse worker.
     uploadParseWorkers: integer(env, 'UPLOAD_PARSE_WORKERS', Math.max(1, Math.min(4, availableParallelism() - 1)), 1, 32),
     uploadParseTimeoutMs: integer(env, 'UPLOAD_PARSE_TIMEOUT_MS', 10_000, 100, 600_000),

@@ -27,14 +27,18 @@ export class DicomwebProxyController {
     response.on('close', () => aborted.abort());
     const answer = await this.proxy.forward({ method: request.method, endpointId, rawPath, rawQuery, accept: request.headers.accept, signal: aborted.signal });
     response.status(answer.status).set(answer.headers);
-    if (!answer.body || request.method === 'HEAD') {
-      await answer.body?.cancel();
+    if (answer.body) {
+      response.end(request.method === 'HEAD' ? undefined : answer.body);
+      return;
+    }
+    if (!answer.stream || request.method === 'HEAD') {
+      await answer.stream?.cancel();
       response.end();
       return;
     }
-    const body = Readable.fromWeb(answer.body as NodeReadableStream<Uint8Array>);
-    // An upstream failure mid-body cannot change the status any more; cut the connection so the
-    // browser sees a truncated answer rather than a silently short one.
+    const body = Readable.fromWeb(answer.stream as NodeReadableStream<Uint8Array>);
+    // An upstream failure mid-body cannot change the status any more (the service logged it); cut the
+    // connection so the browser sees a truncated answer rather than a silently short one.
     body.on('error', () => response.destroy());
     body.pipe(response);
   }
