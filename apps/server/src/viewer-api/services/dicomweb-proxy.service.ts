@@ -8,7 +8,7 @@ import { ProxyClientGoneError, ProxyMethodNotAllowedError } from '../viewer.erro
 import { MetricsService } from '../../metrics/services/metrics.service';
 import { joinUnderBase, requireSafeProxyPath } from './proxy-path';
 import { CachedAnswer, isInstanceResource, ProxyAnswerCache } from './proxy-answer-cache';
-import { AnswerStalledError, concatChunks, readPrefix, resumeStream, whyIncomplete } from './upstream-answer';
+import { AnswerStalledError, concatChunks, keepTail, readPrefix, resumeStream, whyIncomplete } from './upstream-answer';
 
 /** Response headers the proxy passes on. Never Set-Cookie, WWW-Authenticate or Location (they belong to the PACS). */
 const SAFE_HEADERS = ['content-type', 'content-length', 'etag', 'last-modified'];
@@ -174,7 +174,7 @@ export class DicomwebProxyService {
       if (!upstream.body) return { whole: { status: upstream.status, headers, body: new Uint8Array(0) } };
       const prefix = await readPrefix(upstream.body, WHOLE_ANSWER_BYTES, record.timeoutMs);
       if (!prefix.complete && prefix.error === undefined) {
-        const stream = this.loggedStream(resumeStream(prefix.chunks, prefix.reader), record, path, signal);
+        const stream = this.checkedStream(resumeStream(prefix.chunks, prefix.reader), upstream.status < 300 ? upstream.headers : undefined, record, path, signal);
         return { streamed: { status: upstream.status, headers, body: null, stream, source: 'stream' } };
       }
       if (signal.aborted) throw new ProxyClientGoneError(what);
@@ -223,26 +223,40 @@ export class DicomwebProxyService {
     throw pacsFailure(error, what);
   }
 
-  /** The rest of a large answer; a failure past the first bytes is logged (the connection is then cut). */
-  private loggedStream(stream: ReadableStream<Uint8Array>, record: PacsEndpointRecord, path: string, signal: AbortSignal): ReadableStream<Uint8Array> {
+  /**
+   * The rest of a large answer. A failure past the first bytes is logged and errors the stream (the
+   * controller then cuts the browser's connection). A 2xx answer that ends visibly incomplete (checked
+   * on its tail, like whole answers: Node's fetch ends a cut chunked body without an error) errors it
+   * too, so the browser never takes a short answer for a whole one.
+   */
+  private checkedStream(stream: ReadableStream<Uint8Array>, okHeaders: Headers | undefined, record: PacsEndpointRecord, path: string, signal: AbortSignal): ReadableStream<Uint8Array> {
     this.metrics.proxyAnswer('stream');
     let sent = 0;
+    let tail: Uint8Array = new Uint8Array(0);
     const reader = stream.getReader();
+    const cut = (why: string) => {
+      this.metrics.proxyUpstreamCut('streaming');
+      this.metrics.pacsError(record.id, 'proxy:cut-mid-body');
+      this.logger.warn(`PACS endpoint ${record.id} cut its answer mid-body after ${sent} bytes had gone to the browser (${why}): GET ${path}; closing the browser's connection`);
+    };
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
         try {
-          const { done, value } = await reader.read();
-          if (done) return controller.close();
-          sent += value.length;
-          controller.enqueue(value);
+          chunk = await reader.read();
         } catch (error) {
-          if (!signal.aborted) {
-            this.metrics.proxyUpstreamCut('streaming');
-            this.metrics.pacsError(record.id, 'proxy:cut-mid-body');
-            this.logger.warn(`PACS endpoint ${record.id} cut its answer mid-body after ${sent} bytes had gone to the browser (${reasonOf(error)}): GET ${path}; closing the browser's connection`);
-          }
-          controller.error(error);
+          if (!signal.aborted) cut(reasonOf(error));
+          return controller.error(error);
         }
+        if (!chunk.done) {
+          sent += chunk.value.length;
+          tail = keepTail(tail, chunk.value);
+          return controller.enqueue(chunk.value);
+        }
+        const why = okHeaders ? whyIncomplete(tail, okHeaders, sent) : undefined;
+        if (why === undefined) return controller.close();
+        cut(why);
+        controller.error(new DicomwebIncompleteBodyError(`Proxying GET ${path}: the PACS answer ended early (${why})`, { transient: false }));
       },
       cancel: (reason) => reader.cancel(reason),
     });

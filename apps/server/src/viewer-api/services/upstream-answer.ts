@@ -82,6 +82,19 @@ export function resumeStream(prefix: readonly Uint8Array[], reader: ReadableStre
   });
 }
 
+/** Bytes of a streamed answer's end kept to check it with {@link whyIncomplete} (a boundary is at most 70 characters, RFC 2046 §5.1.1). */
+export const TAIL_BYTES = 256;
+
+/** The last TAIL_BYTES of `previous` followed by `chunk`. */
+export function keepTail(previous: Uint8Array, chunk: Uint8Array): Uint8Array {
+  if (chunk.length >= TAIL_BYTES) return chunk.slice(chunk.length - TAIL_BYTES);
+  const joined = new Uint8Array(Math.min(TAIL_BYTES, previous.length + chunk.length));
+  const fromPrevious = joined.length - chunk.length;
+  joined.set(previous.subarray(previous.length - fromPrevious), 0);
+  joined.set(chunk, fromPrevious);
+  return joined;
+}
+
 const CLOSE_BRACKETS = new Set([0x5d, 0x7d]); // ] }
 const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
 
@@ -91,11 +104,12 @@ const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
  * - a Content-Length (of an unencoded answer) that the body does not reach;
  * - a multipart/related answer without its closing delimiter `--boundary--` (PS3.18 §8.7.3.2, RFC 2046);
  * - a DICOM JSON answer that does not end with `]` or `}`.
+ * `body` may be only the last bytes of an answer of `totalBytes` (a streamed answer keeps its tail: TAIL_BYTES).
  */
-export function whyIncomplete(body: Uint8Array, headers: Headers): string | undefined {
+export function whyIncomplete(body: Uint8Array, headers: Headers, totalBytes = body.length): string | undefined {
   const declared = headers.get('content-length');
-  if (declared !== null && !headers.get('content-encoding') && /^\d+$/.test(declared) && Number(declared) !== body.length) {
-    return `${body.length} of the ${declared} bytes announced`;
+  if (declared !== null && !headers.get('content-encoding') && /^\d+$/.test(declared) && Number(declared) !== totalBytes) {
+    return `${totalBytes} of the ${declared} bytes announced`;
   }
   const type = headers.get('content-type') ?? '';
   const boundary = /^multipart\/related\b.*?;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(type);
