@@ -27,6 +27,11 @@ export interface AppConfig {
    * batch runs, because onnxruntime-node 1.23's session.run blocks the calling thread.
    */
   inferenceThread: 'worker' | 'main';
+  /**
+   * INFERENCE_NICE (0-19, default 10): the niceness of the inference worker thread and onnxruntime's
+   * threads (Linux), so this process's HTTP goes first when inference and a viewer share the CPU.
+   */
+  inferenceNice: number;
   /** Worker threads that decode compressed slices (JPEG Lossless, JPEG-LS, JPEG 2000, RLE) while the series downloads. */
   decodeThreads: number;
   /** How many segmentation jobs run at the same time. */
@@ -237,6 +242,7 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     executionProvider: provider as ExecutionProvider,
     ortThreads: optionalInteger(env, 'ORT_THREADS', 1, 256),
     inferenceThread,
+    inferenceNice: integer(env, 'INFERENCE_NICE', 10, 0, 19),
     decodeThreads: integer(env, 'DECODE_THREADS', Math.min(4, availableParallelism()), 1, 64),
     jobConcurrency: integer(env, 'JOB_CONCURRENCY', 1, 1, 64),
     jobTimeoutMs: integer(env, 'JOB_TIMEOUT_MS', 15 * 60_000, 1_000, 24 * 3600_000),
