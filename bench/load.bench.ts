@@ -95,7 +95,7 @@ async function main(): Promise<void> {
         const started = performance.now();
         try {
           const response = await fetch(`${server!.baseUrl}${path}`, { headers: { authorization: `Bearer ${user}`, accept: path.includes('/instances/') ? 'multipart/related; type="application/dicom"' : 'application/dicom+json' } });
-          await response.arrayBuffer();
+          const body = await response.arrayBuffer();
           const timing = /proxy;dur=([\d.]+);desc="(\w+)"/.exec(response.headers.get('server-timing') ?? '');
           if (timing) {
             proxyMs.push(Number(timing[1]));
@@ -103,7 +103,9 @@ async function main(): Promise<void> {
           }
           if (!response.ok) {
             failures += 1;
-            failureReasons.add(`${response.status} ${path.replace(proxy, '')}`);
+            // The error body names the failure (our messages carry UIDs, never PHI).
+            const reason = (/"message":"([^"]{0,300})/.exec(Buffer.from(body).toString('utf8')) ?? [])[1] ?? '';
+            failureReasons.add(`${response.status} ${path.replace(proxy, '')} ${reason}`);
           }
         } catch (error) {
           failures += 1;
@@ -161,6 +163,9 @@ async function main(): Promise<void> {
     ];
     if (problems.length > 0) {
       process.stderr.write(`load bench FAILED:\n${problems.join('\n')}\n`);
+      // What the API logged about it (warnings and errors only).
+      const logged = server.output().split('\n').filter((line) => /"level":"(warn|error)"/.test(line));
+      process.stderr.write(`API warnings and errors (last 20 of ${logged.length}):\n${logged.slice(-20).join('\n')}\n`);
       process.exitCode = 1;
     }
   } finally {

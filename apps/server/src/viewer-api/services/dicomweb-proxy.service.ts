@@ -1,5 +1,5 @@
 import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
-import { DicomwebIncompleteBodyError, DicomwebResponseTooLargeError, DicomwebTimeoutError } from '@covseg/dicom';
+import { DicomwebIncompleteBodyError, DicomwebNetworkError, DicomwebResponseTooLargeError, DicomwebTimeoutError, type RawResponse } from '@covseg/dicom';
 import { pacsFailure } from '../../pacs/pacs.errors';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import type { PacsEndpointRecord } from '../../pacs/repositories/pacs-endpoint.repository';
@@ -60,7 +60,8 @@ interface ForwardInput {
  * So that a viewer is served while jobs load the PACS:
  * - answers up to WHOLE_ANSWER_BYTES are read whole and checked first; one cut mid-body (a connection
  *   closed early, a short Content-Length, a multipart without its closing boundary) is logged and asked
- *   for once more, and a second cut answers 502, never a truncated 200;
+ *   for once more, and a second cut answers 502, never a truncated 200; a connection lost before the
+ *   answer's headers is also asked for once more;
  * - identical GETs (same endpoint as configured now, path, query and Accept) in flight at the same
  *   time share one upstream request;
  * - whole answers of one instance (immutable: its SOP Instance UID names one object) are kept in a
@@ -166,9 +167,20 @@ export class DicomwebProxyService {
   private async fetch(record: PacsEndpointRecord, path: string, query: string, accept: string | undefined, signal: AbortSignal): Promise<Fetched> {
     const what = `Proxying GET ${path}`;
     for (let attempt = 1; ; attempt++) {
-      const upstream = await this.gateway
-        .open(record, { method: 'GET', path: `/${path}`, query, headers: accept ? { accept } : {}, signal })
-        .catch((error: unknown) => this.failed(record, error, what, signal));
+      let upstream: RawResponse;
+      try {
+        upstream = await this.gateway.open(record, { method: 'GET', path: `/${path}`, query, headers: accept ? { accept } : {}, signal });
+      } catch (error) {
+        // A connection lost before any answer (a keep-alive connection the PACS closed as it was
+        // reused, a reset): nothing reached the browser, and a GET may be sent again. Timeouts are not
+        // repeated: the person waiting has waited long enough.
+        if (attempt === 1 && error instanceof DicomwebNetworkError && !signal.aborted) {
+          this.metrics.pacsError(record.id, 'proxy:connection-lost');
+          this.logger.warn(`PACS endpoint ${record.id} lost the connection before answering (${reasonOf(error.cause ?? error)}): GET ${path}; asking once more`);
+          continue;
+        }
+        return this.failed(record, error, what, signal);
+      }
       if (upstream.status >= 500 || upstream.status === 429) this.metrics.pacsError(record.id, `proxy:http-${upstream.status}`);
       const headers = safeHeaders(upstream.headers);
       if (!upstream.body) return { whole: { status: upstream.status, headers, body: new Uint8Array(0) } };
