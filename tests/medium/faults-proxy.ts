@@ -13,6 +13,7 @@ export class CuttableProxy {
   private swallowNextStowAnswer?: () => void;
   private stalling = false;
   private readonly cuts: Array<{ match: RegExp; remaining: number; afterBytes?: number }> = [];
+  private readonly drops: Array<{ match: RegExp; remaining: number }> = [];
   private readonly holds: Array<{ match: RegExp; arrived: () => void; released: Promise<void> }> = [];
   /** Requests received, in order (method and path with query). */
   readonly requests: string[] = [];
@@ -71,6 +72,11 @@ export class CuttableProxy {
     this.cuts.push({ match, remaining: times, afterBytes });
   }
 
+  /** The next `times` GET requests whose URL matches lose their connection before any answer (a keep-alive connection closed under the client). */
+  dropRequests(match: RegExp, times: number): void {
+    this.drops.push({ match, remaining: times });
+  }
+
   /** The next GET answer whose URL matches waits (headers included) until `release()`; `arrived` resolves when the PACS has answered it. */
   holdAnswer(match: RegExp): { arrived: Promise<void>; release: () => void } {
     let release!: () => void;
@@ -98,6 +104,12 @@ export class CuttableProxy {
 
   private forward(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
     this.requests.push(`${req.method} ${req.url}`);
+    const drop = req.method === 'GET' ? this.drops.find((d) => d.remaining > 0 && d.match.test(req.url ?? '')) : undefined;
+    if (drop) {
+      drop.remaining -= 1;
+      req.socket.destroy();
+      return;
+    }
     const upstream = request(
       { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {

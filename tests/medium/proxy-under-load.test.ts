@@ -76,6 +76,16 @@ describe('the DICOMweb proxy under load', () => {
     expect(await metric('covseg_proxy_upstream_cuts_total', 'outcome="retried"')).toBe(1);
   });
 
+  it('asks once more when the connection is lost before any answer', async () => {
+    const path = `studies/${small.studyInstanceUID}/series/${small.seriesInstanceUID}/instances`;
+    pacs.dropRequests(new RegExp(`/series/${small.seriesInstanceUID}/instances$`), 1);
+    const response = await viaProxy(endpointId, path, 'application/dicom+json');
+    expect(response.status).toBe(200);
+    expect((await response.json()).length).toBe(small.instances.length);
+    expect(upstream(path)).toBe(2);
+    expect(server.output()).toMatch(new RegExp(`lost the connection before answering[^\n]*${small.seriesInstanceUID.replace(/\./g, '\\.')}/instances; asking once more`));
+  });
+
   it('answers 502, never a truncated 200, when the PACS cuts the same answer twice', async () => {
     const path = instancePath(small, 1);
     pacs.cutAnswers(new RegExp(`/instances/${small.instances[1]!.sopInstanceUID}$`), 2);
