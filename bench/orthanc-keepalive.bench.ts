@@ -2,10 +2,12 @@
 // Why scripts/orthanc.sh starts Orthanc with KeepAlive false: a busy client (our API under load, its
 // event loop late) pauses mid-body while reading a WADO-RS instance. With KeepAlive, Orthanc 1.10
 // (Debian) then closes the connection mid-answer ("other side closed"; the viewer saw "terminated").
-// For KeepAlive true and false, a real Orthanc holding one 512² CT instance gets N rounds of 5
-// concurrent instance reads, each pausing 0.6-2.6 s after its first chunk. The LAST stdout line is
+// For KeepAlive true and false, a real Orthanc holding the load bench's 40 LIDC-IDRI-0001 slices (re-UIDed) gets N rounds of 5
+// concurrent reads of one instance, each pausing 0.6-2.6 s after its first chunk, beside 4 reads of the
+// series' metadata (as a viewer opening studies does; without them no answer was cut). The LAST stdout line is
 // one JSON object: {"keepAlive":{"true":{"reads","cut"},"false":{"reads","cut"}}}.
-import { SeriesFactory } from '../tests/factories/series.factory';
+import { lidcSlices } from '../tests/support/lidc-fixture';
+import { reUid } from './re-uid';
 import { OrthancInstance } from '../tests/support/orthanc';
 
 const roundsAt = process.argv.indexOf('--rounds');
@@ -28,11 +30,17 @@ async function measure(keepAlive: boolean): Promise<{ reads: number; cut: number
   process.env.ORTHANC_KEEP_ALIVE = String(keepAlive);
   const orthanc = await OrthancInstance.start();
   try {
-    const series = SeriesFactory.ct().slices(1).size(512, 512).build();
+    const series = reUid(lidcSlices(40, 45), 0);
     await orthanc.upload(series.files);
-    const url = `${orthanc.dicomwebUrl}/studies/${series.studyInstanceUID}/series/${series.seriesInstanceUID}/instances/${series.instances[0]!.sopInstanceUID}`;
+    const sop = (await orthanc.findInstances({ StudyInstanceUID: series.studyInstanceUID }))[0];
+    const url = `${orthanc.dicomwebUrl}/studies/${series.studyInstanceUID}/series/${series.seriesInstanceUID}/instances/${sop}`;
     const outcomes: string[] = [];
-    for (let round = 0; round < ROUNDS; round++) outcomes.push(...(await Promise.all(Array.from({ length: 5 }, () => readWithPause(url)))));
+    const metadata = `${orthanc.dicomwebUrl}/studies/${series.studyInstanceUID}/series/${series.seriesInstanceUID}/metadata`;
+    for (let round = 0; round < ROUNDS; round++) {
+      const beside = Array.from({ length: 4 }, () => fetch(metadata).then((r) => r.arrayBuffer()));
+      outcomes.push(...(await Promise.all(Array.from({ length: 5 }, () => readWithPause(url)))));
+      await Promise.all(beside);
+    }
     const failures = outcomes.filter((o) => o !== 'whole');
     return { reads: outcomes.length, cut: failures.length, reasons: [...new Set(failures)] };
   } finally {
