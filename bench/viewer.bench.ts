@@ -47,6 +47,42 @@ async function main(): Promise<void> {
       direct.push(await timeRead(() => fetch(`${orthanc.dicomwebUrl}${seriesPath}`, { headers: { accept } })));
       proxied.push(await timeRead(() => server.request(`/api/dicomweb/${server.pacsEndpointId}${seriesPath}`, { headers: { accept } })));
     }
+    // The browser's floor: the same retrieve read whole in a page through our proxy, by a default stream
+    // reader (a fresh ArrayBuffer per chunk) and by a BYOB reader into one buffer, as the viewer's worker does.
+    const pageReads: Record<'default' | 'byob', number[]> = { default: [], byob: [] };
+    {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${server.baseUrl}/api/health`);
+      for (let run = 0; run < RUNS; run++) {
+        for (const mode of ['default', 'byob'] as const) {
+          pageReads[mode].push(
+            await page.evaluate(
+              async ({ url, token, accept, mode }) => {
+                const t0 = performance.now();
+                const response = await fetch(url, { cache: 'no-store', headers: { accept, authorization: `Bearer ${token}` } });
+                if (!response.ok || !response.body) throw new Error(`The series retrieve answered ${response.status}`);
+                if (mode === 'byob') {
+                  const reader = response.body.getReader({ mode: 'byob' });
+                  let buffer = new ArrayBuffer(4 << 20);
+                  for (;;) {
+                    const { done, value } = await reader.read(new Uint8Array(buffer));
+                    if (done || !value) break;
+                    buffer = value.buffer;
+                  }
+                } else {
+                  const reader = response.body.getReader();
+                  while (!(await reader.read()).done);
+                }
+                return performance.now() - t0;
+              },
+              { url: `/api/dicomweb/${server.pacsEndpointId}${seriesPath}`, token: server.env.COVSEG_BOOTSTRAP_ADMIN_TOKEN!, accept, mode },
+            ),
+          );
+        }
+      }
+      await context.close();
+    }
     const loadBefore = loadavg().map((x) => x.toFixed(1)).join(' ');
     const cold: number[] = [];
     const warm: number[] = [];
@@ -138,6 +174,7 @@ async function main(): Promise<void> {
         `viewer benchmark: LIDC-IDRI-0001, 133 slices 512x512, loopback, chromium ${browser.version()}, 1280x720${withSeg ? ', with our 2-segment SEG overlay' : ''}`,
         `  load average before/after: ${loadBefore} / ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`,
         `  series retrieve read whole by Node: from Orthanc ${show(direct, 'ms')}, through our proxy ${show(proxied, 'ms')}`,
+        `  the same read whole in a Chromium page through our proxy: default reader ${show(pageReads.default, 'ms')}, BYOB reader ${show(pageReads.byob, 'ms')}`,
         `  first image after opening the deep link (fresh page): ${show(cold, 'ms')}  target < 1000 ms`,
         ...breakdowns.map((b, i) => `    run ${i + 1}: ${b}`),
         `  first image after in-app navigation:                 ${show(warm, 'ms')}`,

@@ -106,4 +106,65 @@ describe('reading a streamed multipart/related series answer', () => {
       expect(seen).toEqual(parts.map((p) => Array.from(p)));
     }
   });
+
+  it('reads a byte stream through a BYOB reader into its own buffer, parts larger than that buffer included', async () => {
+    // Parts of 3 MiB and 9 MiB outgrow the 4 MiB buffer; small ones around them force compaction.
+    const sizes = [3 << 20, 17, 9 << 20, 513 * 1024, 1];
+    const parts = sizes.map((size, n) => new Uint8Array(size).map((_, i) => (i * 31 + n) % 253));
+    const whole = multipart('b-2', parts);
+    for (const offer of [1000, 64 * 1024, 2 << 20]) {
+      let at = 0;
+      let byobReads = 0;
+      // A byte stream that answers BYOB reads as fetch's body does: up to `offer` bytes into the caller's view.
+      const stream = new ReadableStream({
+        type: 'bytes',
+        pull(controller) {
+          if (at >= whole.length) return controller.close();
+          const request = controller.byobRequest;
+          if (request?.view) {
+            byobReads++;
+            const view = new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength);
+            const n = Math.min(offer, view.length, whole.length - at);
+            view.set(whole.subarray(at, at + n));
+            at += n;
+            request.respond(n);
+          } else {
+            controller.enqueue(whole.slice(at, Math.min(whole.length, at + offer)));
+            at += offer;
+          }
+        },
+      });
+      const seen: Uint8Array[] = [];
+      await readMultipartStream(stream as ReadableStream<Uint8Array>, 'multipart/related; type="application/dicom"; boundary=b-2', (part) => seen.push(part.slice()));
+      expect(byobReads).toBeGreaterThan(0);
+      expect(seen.map((p) => p.length)).toEqual(sizes);
+      for (let n = 0; n < parts.length; n++) expect(Buffer.compare(seen[n]!, parts[n]!)).toBe(0);
+    }
+  });
+
+  it('stops at a truncated byte stream with a framing error', async () => {
+    const whole = multipart('b-3', [new Uint8Array(100_000).fill(7)]);
+    const stream = new ReadableStream({
+      type: 'bytes',
+      start(controller) {
+        controller.enqueue(whole.slice(0, whole.length - 12));
+        controller.close();
+      },
+    });
+    await expect(readMultipartStream(stream as ReadableStream<Uint8Array>, 'multipart/related; boundary=b-3', () => undefined)).rejects.toThrow(/closing boundary is missing/);
+  });
 });
+
+function multipart(boundary: string, parts: Uint8Array[]): Uint8Array {
+  const encoder = new TextEncoder();
+  const pieces: Uint8Array[] = [];
+  for (const part of parts) pieces.push(encoder.encode(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), part, encoder.encode('\r\n'));
+  pieces.push(encoder.encode(`--${boundary}--\r\n`));
+  const whole = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    whole.set(piece, at);
+    at += piece.length;
+  }
+  return whole;
+}

@@ -34,7 +34,7 @@ export { SEG_ALGORITHM_TYPES, type SegAlgorithmType, type SegDerivedFrom, type S
 export { SEGMENTATION_STORAGE, writeBinarySeg } from './seg/seg-writer';
 export { readSeg } from './seg/seg-reader';
 export { dicomLabToRgb, rgbToDicomLab } from './seg/cielab';
-export { newUid } from './seg/uid';
+export { isValidUid, newUid } from './seg/uid';
 export { type AiProvenance, deviceUidFromDigest, IHE_PROCESSING_ALGORITHM } from './provenance/ai-provenance';
 export { SrCodes } from './sr/sr-codes';
 export { type MeasurementGroup, type MeasurementGroupInput, type MeasurementReport, type MeasurementReportInput, type MeasurementReportResult, type PredecessorDocument } from './sr/sr-types';

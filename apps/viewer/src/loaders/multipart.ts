@@ -39,19 +39,22 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number
 /**
  * Reads a streamed `multipart/related` body (PS3.18 §8.7.3.3) and hands each part's body to `onPart` as
  * soon as its closing boundary arrives, so a series retrieve delivers instance after instance rather than
- * all at the end. Chunks are appended to one growing buffer (capacity doubles, consumed bytes are
- * compacted away), so each byte is copied about twice whatever the chunking. `onPart` gets a view into that
- * buffer, valid during the call only: a caller that keeps a part copies it (never hand the view on as is,
- * or later chunks overwrite it).
+ * all at the end. The bytes land in one growing buffer (consumed bytes are compacted away, capacity
+ * doubles when a part outgrows it). Where the body is a byte stream (fetch's in Chromium and Firefox), a
+ * BYOB reader has the browser write the network's bytes straight into that buffer: measured in Chromium
+ * 156 on a 70 MB series, that halves the renderer's CPU time against a default reader, whose every chunk
+ * is a fresh ArrayBuffer copied once more (bench/viewer.bench.ts prints both floors). Other streams are read
+ * chunk by chunk and copied in. `onPart` gets a view into that buffer, valid during the call only: a
+ * caller that keeps a part copies it (never hand the view on as is, or later reads overwrite it).
  */
 export async function readMultipartStream(body: ReadableStream<Uint8Array>, contentType: string, onPart: (part: Uint8Array) => void): Promise<void> {
   const match = /boundary="?([^";]+)"?/i.exec(contentType);
   if (!match) throw new MultipartError(`Reading a WADO-RS answer failed: no boundary in content type ${contentType}`);
   const delimiter = ascii(`\r\n--${match[1]}`);
   const headerEnd = ascii('\r\n\r\n');
-  const reader = body.getReader();
+  const source = intoSinkReader(body);
   // Starts with CR LF so the first boundary matches the same delimiter as the others.
-  let buffer = new Uint8Array(1 << 20);
+  let buffer = new Uint8Array(INITIAL_CAPACITY);
   buffer.set(ascii('\r\n'));
   let length = 2;
   /** Start of the bytes not consumed yet. */
@@ -60,31 +63,40 @@ export async function readMultipartStream(body: ReadableStream<Uint8Array>, cont
   let scanFrom = 0;
   /** Start of the current part's body, once its headers have been read; -1 before. */
   let bodyStart = -1;
+  const sink: Sink = {
+    reserve(wanted) {
+      makeRoom(wanted);
+      return buffer.subarray(length);
+    },
+    commit(written) {
+      buffer = new Uint8Array(written.buffer);
+      length += written.byteLength;
+    },
+  };
   try {
     await readParts();
   } catch (error) {
     // A part the caller refuses (or a read failure) ends the answer: stop downloading it.
-    await reader.cancel().catch(() => undefined);
+    await source.cancel();
     throw error;
   }
 
+  /** Makes room for `wanted` more bytes after `length`: drops the consumed bytes, doubles when that is not enough. */
+  function makeRoom(wanted: number): void {
+    if (length + wanted <= buffer.length) return;
+    const live = length - start;
+    const grown = live + wanted > buffer.length / 2 ? new Uint8Array(Math.max(buffer.length * 2, live + wanted)) : buffer;
+    grown.set(buffer.subarray(start, length));
+    scanFrom -= start;
+    if (bodyStart >= 0) bodyStart -= start;
+    length = live;
+    start = 0;
+    buffer = grown;
+  }
+
+
   async function readParts(): Promise<void> {
-    for (;;) {
-      const next = await reader.read();
-      if (next.done) break;
-      const chunk = next.value;
-      if (length + chunk.length > buffer.length) {
-        const live = length - start;
-        const grown = live + chunk.length > buffer.length / 2 ? new Uint8Array(Math.max(buffer.length * 2, live + chunk.length)) : buffer;
-        grown.set(buffer.subarray(start, length));
-        scanFrom -= start;
-        if (bodyStart >= 0) bodyStart -= start;
-        length = live;
-        start = 0;
-        buffer = grown;
-      }
-      buffer.set(chunk, length);
-      length += chunk.length;
+    while (await source.readInto(sink)) {
       for (;;) {
         const view = buffer.subarray(0, length);
         if (bodyStart < 0) {
@@ -92,7 +104,7 @@ export async function readMultipartStream(body: ReadableStream<Uint8Array>, cont
           if (boundary < 0) break;
           const afterBoundary = boundary + delimiter.length;
           if (length < afterBoundary + 2) break;
-          if (buffer[afterBoundary] === 0x2d && buffer[afterBoundary + 1] === 0x2d) return void (await reader.cancel());
+          if (buffer[afterBoundary] === 0x2d && buffer[afterBoundary + 1] === 0x2d) return void (await source.cancel());
           const headersEnd = indexOf(view, headerEnd, afterBoundary);
           if (headersEnd < 0) break;
           bodyStart = headersEnd + 4;
@@ -111,4 +123,59 @@ export async function readMultipartStream(body: ReadableStream<Uint8Array>, cont
     }
     throw new MultipartError('Reading a WADO-RS answer failed: the closing boundary is missing');
   }
+}
+
+/** Room for a few 512² 16-bit instances, so a CT series rarely needs the buffer to grow. */
+const INITIAL_CAPACITY = 4 << 20;
+/**
+ * The least free space offered to one BYOB read. Chromium's fetch hands over at most what its 2 MiB
+ * data pipe holds; a smaller view only means more reads, a larger one more compaction.
+ */
+const BYOB_READ = 1 << 20;
+
+/** Where a reader puts the bytes it reads: the free space after the unread bytes, then what it wrote there. */
+interface Sink {
+  /** Free space for at least `wanted` bytes (the buffer may be compacted or replaced first). */
+  reserve(wanted: number): Uint8Array<ArrayBuffer>;
+  /** `written` lies at the start of the reserved space, on the buffer that now holds it (a BYOB read transfers the buffer). */
+  commit(written: Uint8Array<ArrayBuffer>): void;
+}
+
+interface IntoSinkReader {
+  /** Reads the next bytes into the sink; false at the end of the body. */
+  readInto(sink: Sink): Promise<boolean>;
+  cancel(): Promise<void>;
+}
+
+function intoSinkReader(body: ReadableStream<Uint8Array>): IntoSinkReader {
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = body.getReader({ mode: 'byob' });
+  } catch {
+    byob = undefined; // not a byte stream: each chunk is copied in
+  }
+  if (byob) {
+    const reader = byob;
+    return {
+      async readInto(sink) {
+        const { done, value } = await reader.read(sink.reserve(BYOB_READ));
+        if (done || !value) return false;
+        sink.commit(value);
+        return true;
+      },
+      cancel: () => reader.cancel().catch(() => undefined),
+    };
+  }
+  const reader = body.getReader();
+  return {
+    async readInto(sink) {
+      const { done, value } = await reader.read();
+      if (done) return false;
+      const space = sink.reserve(value.length);
+      space.set(value);
+      sink.commit(space.subarray(0, value.length));
+      return true;
+    },
+    cancel: () => reader.cancel().catch(() => undefined),
+  };
 }

@@ -22,7 +22,10 @@ self.addEventListener('message', (event: MessageEvent<StartStream>) => {
 async function stream(request: StartStream): Promise<void> {
   const formats = new Map(request.slices.map((s) => [s.sopInstanceUID, s]));
   try {
-    const response = await fetch(request.url, { headers: request.headers });
+    // no-store: 70 MB written into the HTTP cache cost Chromium's network process about as much CPU as
+    // receiving them (measured, Chromium 156), would evict the app's own files, and a series opened again
+    // comes from cornerstone's cache, not this request.
+    const response = await fetch(request.url, { headers: request.headers, cache: 'no-store' });
     post({ type: 'response', status: response.status });
     const contentType = response.headers.get('content-type') ?? '';
     if (!response.ok || !response.body || !contentType.toLowerCase().startsWith('multipart/')) {

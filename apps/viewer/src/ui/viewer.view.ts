@@ -17,6 +17,9 @@ import { overlayPanel } from './overlay-panel';
 import { showError } from './toast';
 import { installTestHooks } from './test-hooks';
 
+/** How often the loading bar and count may be redrawn while slices arrive. */
+const PROGRESS_MS = 250;
+
 /**
  * `#/viewer?endpoint=ID&study=UID&series=UID`: the series in a stack viewport with every SEG that
  * references it, opened on the slice where the overlay shows most.
@@ -121,11 +124,27 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
 
   teardowns.push(installTestHooks(viewport, () => slices, () => overlays, () => edit));
   teardowns.push(viewport.onRendered(renderCorners));
+  // The loading bar and count follow the slices at most every PROGRESS_MS: redrawn for each of a series
+  // stream's 133 slices, they cost the page (style, paint, commit, software compositing under
+  // --disable-gpu) a quarter of its CPU while the stream ran (bench/viewer.bench.ts traces). The end shows at once.
+  let progress: { loaded: number; total: number } | undefined;
+  let progressTimer: ReturnType<typeof setTimeout> | undefined;
+  const showProgress = () => {
+    progressTimer = undefined;
+    if (!progress) return;
+    const { loaded, total } = progress;
+    loadingBar.value = total ? loaded / total : 0;
+    loadingBar.hidden = loaded >= total;
+    corner.bottomRight.textContent = loaded >= total ? '' : `Loading ${loaded}/${total}`;
+  };
+  teardowns.push(() => clearTimeout(progressTimer));
   viewport.setHandlers({
     onProgress: (loaded, total) => {
-      loadingBar.value = total ? loaded / total : 0;
-      loadingBar.hidden = loaded >= total;
-      corner.bottomRight.textContent = loaded >= total ? '' : `Loading ${loaded}/${total}`;
+      progress = { loaded, total };
+      if (loaded >= total) {
+        clearTimeout(progressTimer);
+        showProgress();
+      } else progressTimer ??= setTimeout(showProgress, PROGRESS_MS);
     },
     onLoadError: (index, error) => showError(error, `Slice ${index + 1}`),
   });

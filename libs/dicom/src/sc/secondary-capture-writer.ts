@@ -1,5 +1,6 @@
 import { provenanceAttributes, requireProvenance, type AiProvenance } from '../provenance/ai-provenance';
 import { encodePart10 } from '../seg/part10-encoder';
+import { derivedInstanceHeader } from '../seg/derived-instance';
 import { DerivationCodes } from '../seg/seg-codes';
 import { SegWriteError } from '../seg/seg-errors';
 import { isValidUid, newUid } from '../seg/uid';
@@ -8,8 +9,6 @@ export const SECONDARY_CAPTURE_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.7';
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 const IMPLEMENTATION_CLASS_UID = '2.25.178452374593485719026382946101183466512';
 
-const COPIED_TYPE_2 = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber'];
-const COPIED_IF_PRESENT = ['SpecificCharacterSet', 'IssuerOfPatientID', 'PatientIdentityRemoved', 'DeidentificationMethod', 'StudyDescription', 'PatientAge'];
 
 /** One key image: an RGB picture with annotations burnt in, derived from one source image (or from the series). */
 export interface SecondaryCaptureInput {
@@ -54,29 +53,21 @@ export function writeSecondaryCapture(input: SecondaryCaptureInput): { bytes: Ui
     if (!isValidUid(uid)) throw new SegWriteError(`Secondary Capture UID is not valid: ${uid.slice(0, 70)}`);
   }
   requireProvenance(input.provenance, `Secondary Capture of study ${studyInstanceUID}`);
-  const now = input.now ?? new Date();
-  const date = now.toISOString().slice(0, 10).replace(/-/g, '');
-  const time = now.toISOString().slice(11, 19).replace(/:/g, '');
-
-  const copied: Record<string, unknown> = {};
-  for (const keyword of COPIED_TYPE_2) copied[keyword] = input.header[keyword] ?? '';
-  for (const keyword of COPIED_IF_PRESENT) if (input.header[keyword] !== undefined && input.header[keyword] !== '') copied[keyword] = input.header[keyword];
+  const { date, time, attributes } = derivedInstanceHeader({
+    sopClassUID: SECONDARY_CAPTURE_IMAGE_STORAGE,
+    sopInstanceUID,
+    header: input.header,
+    studyInstanceUID,
+    // OT: the picture is not a CT image any more (PS3.3 C.7.3.1.1.1).
+    modality: 'OT',
+    seriesInstanceUID: input.seriesInstanceUID,
+    seriesNumber: input.seriesNumber,
+    seriesDescription: input.seriesDescription,
+    now: input.now ?? new Date(),
+  });
 
   const dataset: Record<string, unknown> = {
-    SOPClassUID: SECONDARY_CAPTURE_IMAGE_STORAGE,
-    SOPInstanceUID: sopInstanceUID,
-    InstanceCreationDate: date,
-    InstanceCreationTime: time,
-    TimezoneOffsetFromUTC: '+0000',
-    ...copied,
-    StudyInstanceUID: studyInstanceUID,
-    // OT: the picture is not a CT image any more (PS3.3 C.7.3.1.1.1).
-    Modality: 'OT',
-    SeriesInstanceUID: input.seriesInstanceUID,
-    SeriesNumber: input.seriesNumber,
-    SeriesDate: date,
-    SeriesTime: time,
-    SeriesDescription: input.seriesDescription.slice(0, 64),
+    ...attributes,
     ...provenanceAttributes(input.provenance, `${date}${time}+0000`, 'Key image rendering'),
     // SC Equipment (PS3.3 C.8.6.1): WSD, a workstation made it.
     ConversionType: 'WSD',

@@ -1,6 +1,7 @@
 import { packBitsInto, packedByteLength } from './bits';
 import { rgbToDicomLab } from './cielab';
 import { DerivationCodes } from './seg-codes';
+import { derivedInstanceHeader } from './derived-instance';
 import { SegWriteError } from './seg-errors';
 import { sliceNormal, spacingBetweenSlices } from './seg-geometry';
 import { encodePart10, tagOf } from './part10-encoder';
@@ -13,9 +14,6 @@ const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 /** Our implementation's UID (PS3.7 D.3.3.2), made once under 2.25; never change it between releases. */
 const IMPLEMENTATION_CLASS_UID = '2.25.178452374593485719026382946101183466512';
 
-/** Patient and study attributes copied from the source (PS3.3 C.7.1.1 Patient, C.7.2.1 General Study; type 2 ones are written empty when absent). */
-const COPIED_TYPE_2 = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber'];
-const COPIED_IF_PRESENT = ['SpecificCharacterSet', 'IssuerOfPatientID', 'PatientIdentityRemoved', 'DeidentificationMethod', 'StudyDescription', 'PatientAge'];
 
 /**
  * Encodes a BINARY DICOM Segmentation (PS3.3 A.51, C.8.20) of `input.segments` over the source series.
@@ -70,25 +68,21 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
     if (invalid >= 0) throw new SegWriteError(`SEG segment ${s + 1} labelmap holds ${segment.labelmap[invalid]} at voxel ${invalid}; a BINARY segment takes only 0 and 1`);
   });
 
-  const now = input.now ?? new Date();
-  const date = now.toISOString().slice(0, 10).replace(/-/g, '');
-  const time = now.toISOString().slice(11, 19).replace(/:/g, '');
   const dimensionOrganizationUID = newUid();
+  const { date, time, attributes } = derivedInstanceHeader({
+    sopClassUID: SEGMENTATION_STORAGE,
+    sopInstanceUID,
+    header,
+    studyInstanceUID,
+    modality: 'SEG',
+    seriesInstanceUID,
+    seriesNumber: input.seriesNumber ?? 901,
+    seriesDescription: input.seriesDescription ?? `${input.algorithm.name} ${input.algorithm.version} segmentation`,
+    now: input.now ?? new Date(),
+  });
 
   const dataset: Record<string, unknown> = {
-    SOPClassUID: SEGMENTATION_STORAGE,
-    SOPInstanceUID: sopInstanceUID,
-    InstanceCreationDate: date,
-    InstanceCreationTime: time,
-    TimezoneOffsetFromUTC: '+0000',
-    ...copyPatientAndStudy(header),
-    StudyInstanceUID: studyInstanceUID,
-    Modality: 'SEG',
-    SeriesInstanceUID: seriesInstanceUID,
-    SeriesNumber: input.seriesNumber ?? 901,
-    SeriesDate: date,
-    SeriesTime: time,
-    SeriesDescription: input.seriesDescription ?? `${input.algorithm.name} ${input.algorithm.version} segmentation`,
+    ...attributes,
     FrameOfReferenceUID: frameOfReferenceUID,
     PositionReferenceIndicator: '',
     // IHE AI Results: with a provenance, the algorithm's Contributing Equipment item and Device UID (ai-provenance.ts).
@@ -298,13 +292,6 @@ function referencedInstances(slices: SegWriteInput['sourceSlices']): Record<stri
     if (!seen.has(slice.sopInstanceUID)) seen.set(slice.sopInstanceUID, { ReferencedSOPClassUID: slice.sopClassUID, ReferencedSOPInstanceUID: slice.sopInstanceUID });
   }
   return [...seen.values()];
-}
-
-function copyPatientAndStudy(header: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const copied: Record<string, unknown> = {};
-  for (const keyword of COPIED_TYPE_2) copied[keyword] = header[keyword] ?? '';
-  for (const keyword of COPIED_IF_PRESENT) if (header[keyword] !== undefined && header[keyword] !== '') copied[keyword] = header[keyword];
-  return copied;
 }
 
 function checkSpacing(input: SegWriteInput, orientation: number[], seriesUID: string): number {

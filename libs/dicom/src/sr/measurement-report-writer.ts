@@ -1,6 +1,7 @@
 import { provenanceAttributes, requireProvenance } from '../provenance/ai-provenance';
 import type { CodedConcept } from '../seg/seg-codes';
 import { SegWriteError } from '../seg/seg-errors';
+import { derivedInstanceHeader } from '../seg/derived-instance';
 import { encodePart10 } from '../seg/part10-encoder';
 import { SEGMENTATION_STORAGE } from '../seg/seg-writer';
 import { isValidUid, newUid } from '../seg/uid';
@@ -12,8 +13,6 @@ const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 /** The same implementation UID as the SEG writer's (one implementation, PS3.7 D.3.3.2). */
 const IMPLEMENTATION_CLASS_UID = '2.25.178452374593485719026382946101183466512';
 
-const COPIED_TYPE_2 = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber'];
-const COPIED_IF_PRESENT = ['SpecificCharacterSet', 'IssuerOfPatientID', 'PatientIdentityRemoved', 'DeidentificationMethod', 'StudyDescription', 'PatientAge'];
 
 type Item = Record<string, unknown>;
 
@@ -41,25 +40,21 @@ export function writeMeasurementReport(input: MeasurementReportInput): Measureme
   const seriesInstanceUID = requireUid(input.seriesInstanceUID ?? newUid(), 'SR SeriesInstanceUID');
   const sopInstanceUID = requireUid(input.sopInstanceUID ?? newUid(), 'SR SOPInstanceUID');
 
-  const now = input.now ?? new Date();
-  const date = now.toISOString().slice(0, 10).replace(/-/g, '');
-  const time = now.toISOString().slice(11, 19).replace(/:/g, '');
   const { provenance, algorithm } = input;
+  const { date, time, attributes } = derivedInstanceHeader({
+    sopClassUID: COMPREHENSIVE_3D_SR_STORAGE,
+    sopInstanceUID,
+    header,
+    studyInstanceUID,
+    modality: 'SR',
+    seriesInstanceUID,
+    seriesNumber: input.seriesNumber ?? 902,
+    seriesDescription: input.seriesDescription ?? `${algorithm.name} ${algorithm.version} measurements`,
+    now: input.now ?? new Date(),
+  });
 
   const dataset: Item = {
-    SOPClassUID: COMPREHENSIVE_3D_SR_STORAGE,
-    SOPInstanceUID: sopInstanceUID,
-    InstanceCreationDate: date,
-    InstanceCreationTime: time,
-    TimezoneOffsetFromUTC: '+0000',
-    ...copyPatientAndStudy(header),
-    StudyInstanceUID: studyInstanceUID,
-    Modality: 'SR',
-    SeriesInstanceUID: seriesInstanceUID,
-    SeriesNumber: input.seriesNumber ?? 902,
-    SeriesDate: date,
-    SeriesTime: time,
-    SeriesDescription: (input.seriesDescription ?? `${algorithm.name} ${algorithm.version} measurements`).slice(0, 64),
+    ...attributes,
     ReferencedPerformedProcedureStepSequence: [],
     ...provenanceAttributes(provenance, `${date}${time}+0000`, `Automatic measurement by ${algorithm.name} ${algorithm.version}`),
     InstanceNumber: 1,
@@ -190,13 +185,6 @@ function image(relationship: string, concept: CodedConcept | undefined, sopClass
     ...(concept ? { ConceptNameCodeSequence: codeSeq(concept) } : {}),
     ReferencedSOPSequence: [{ ReferencedSOPClassUID: sopClassUID, ReferencedSOPInstanceUID: sopInstanceUID, ...(segmentNumber !== undefined ? { ReferencedSegmentNumber: segmentNumber } : {}) }],
   };
-}
-
-function copyPatientAndStudy(header: Readonly<Record<string, unknown>>): Item {
-  const copied: Item = {};
-  for (const keyword of COPIED_TYPE_2) copied[keyword] = header[keyword] ?? '';
-  for (const keyword of COPIED_IF_PRESENT) if (header[keyword] !== undefined && header[keyword] !== '') copied[keyword] = header[keyword];
-  return copied;
 }
 
 function requireUid(value: unknown, what: string): string {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
-import { UID_PATTERN } from '../../core/dtos/dicom-uid';
+import { IsBoolean, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsDicomUid } from '../../core/dtos/dicom-uid';
 
 export class CreateJobDto {
   @ApiProperty({ format: 'uuid' })
@@ -9,14 +9,12 @@ export class CreateJobDto {
   pacsEndpointId!: string;
 
   @ApiProperty({ example: '1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178' })
-  @Matches(UID_PATTERN, { message: 'studyInstanceUID must be a DICOM UID (digits and dots)' })
-  @MaxLength(64)
+  @IsDicomUid()
   studyInstanceUID!: string;
 
   @ApiPropertyOptional({ description: 'Omit to let the server pick the best axial CT series by the rules in the job result' })
   @IsOptional()
-  @Matches(UID_PATTERN, { message: 'seriesInstanceUID must be a DICOM UID (digits and dots)' })
-  @MaxLength(64)
+  @IsDicomUid()
   seriesInstanceUID?: string;
 
   @ApiPropertyOptional({

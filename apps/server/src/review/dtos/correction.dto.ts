@@ -1,16 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { UID_PATTERN } from '../../core/dtos/dicom-uid';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsDicomUid } from '../../core/dtos/dicom-uid';
 
 /** Run lengths as the overlays API sends them: base64 of little-endian uint32. */
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export class CorrectionSliceDto {
   @ApiProperty({ description: 'SOP Instance UID of the source image this mask lies on' })
-  @IsString()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'sopInstanceUID must be a DICOM UID' })
+  @IsDicomUid()
   sopInstanceUID!: string;
 
   @ApiProperty({ description: 'The corrected mask of this slice: run lengths over rows x columns (row-major), alternating 0-runs and 1-runs starting with 0, covering every pixel; uint32 LE, base64 (the overlays API codec)' })
@@ -39,29 +37,19 @@ export class SaveCorrectionDto {
   @ApiProperty() @IsUUID() endpointId!: string;
 
   @ApiProperty({ description: 'StudyInstanceUID' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'study must be a DICOM UID' })
+  @IsDicomUid()
   study!: string;
 
   @ApiProperty({ description: 'SeriesInstanceUID of the image series the SEG segments' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'series must be a DICOM UID' })
+  @IsDicomUid()
   series!: string;
 
   @ApiProperty({ description: 'SeriesInstanceUID of the SEG being corrected' })
-  @IsString()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'segSeriesInstanceUID must be a DICOM UID' })
+  @IsDicomUid()
   segSeriesInstanceUID!: string;
 
   @ApiProperty({ description: 'SOPInstanceUID of the SEG being corrected; it is never modified' })
-  @IsString()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'segSopInstanceUID must be a DICOM UID' })
+  @IsDicomUid()
   segSopInstanceUID!: string;
 
   @ApiProperty({ type: [CorrectionSegmentDto], description: 'The edited segments, whole; segments left out are copied unchanged' })
@@ -116,7 +104,6 @@ export class CorrectionListQueryDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'series must be a DICOM UID' })
+  @IsDicomUid()
   series?: string;
 }

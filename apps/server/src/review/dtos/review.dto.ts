@@ -1,33 +1,24 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { UID_PATTERN } from '../../core/dtos/dicom-uid';
+import { IsIn, IsUUID } from 'class-validator';
+import { IsDicomUid } from '../../core/dtos/dicom-uid';
 
 export class SetReviewDto {
   @ApiProperty() @IsUUID() endpointId!: string;
 
   @ApiProperty()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'study must be a DICOM UID' })
+  @IsDicomUid()
   study!: string;
 
   @ApiProperty({ description: 'SeriesInstanceUID of the image series' })
-  @IsString()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'series must be a DICOM UID' })
+  @IsDicomUid()
   series!: string;
 
   @ApiProperty()
-  @IsString()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'segSeriesInstanceUID must be a DICOM UID' })
+  @IsDicomUid()
   segSeriesInstanceUID!: string;
 
   @ApiProperty()
-  @IsString()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'segSopInstanceUID must be a DICOM UID' })
+  @IsDicomUid()
   segSopInstanceUID!: string;
 
   @ApiProperty({ enum: ['accepted', 'rejected'] })
@@ -50,8 +41,6 @@ export class ReviewListQueryDto {
   @ApiProperty() @IsUUID() endpointId!: string;
 
   @ApiProperty()
-  @IsString()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'study must be a DICOM UID' })
+  @IsDicomUid()
   study!: string;
 }

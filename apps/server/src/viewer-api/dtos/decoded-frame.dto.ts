@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsUUID, Matches, MaxLength, Max, Min } from 'class-validator';
-import { UID_PATTERN } from './study.dto';
+import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsDicomUid } from '../../core/dtos/dicom-uid';
 
 export class DecodedFrameParamsDto {
   @ApiProperty() @IsUUID() endpointId!: string;
-  @ApiProperty() @MaxLength(64) @Matches(UID_PATTERN, { message: 'study must be a DICOM UID' }) study!: string;
-  @ApiProperty() @MaxLength(64) @Matches(UID_PATTERN, { message: 'series must be a DICOM UID' }) series!: string;
-  @ApiProperty() @MaxLength(64) @Matches(UID_PATTERN, { message: 'instance must be a DICOM UID' }) instance!: string;
+  @ApiProperty() @IsDicomUid() study!: string;
+  @ApiProperty() @IsDicomUid() series!: string;
+  @ApiProperty() @IsDicomUid() instance!: string;
 }
 
 export class DecodedFrameQueryDto {

@@ -1,13 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
-import { SeriesQueryDto, UID_PATTERN } from './study.dto';
+
+import { IsDicomUid } from '../../core/dtos/dicom-uid';
+import { SeriesQueryDto } from './study.dto';
 
 export class OverlayQueryDto extends SeriesQueryDto {
   @ApiProperty({ description: 'SeriesInstanceUID of the image series the overlays go on' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'series must be a DICOM UID' })
+  @IsDicomUid()
   series!: string;
 }
 

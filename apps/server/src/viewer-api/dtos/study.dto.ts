@@ -1,9 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 
-import { UID_PATTERN } from '../../core/dtos/dicom-uid';
-
-export { UID_PATTERN };
+import { IsDicomUid } from '../../core/dtos/dicom-uid';
 
 export class StudySearchQueryDto {
   @ApiProperty({ description: 'PACS endpoint id' })
@@ -38,10 +36,7 @@ export class SeriesQueryDto {
   @ApiProperty() @IsUUID() endpointId!: string;
 
   @ApiProperty({ description: 'StudyInstanceUID' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(64)
-  @Matches(UID_PATTERN, { message: 'study must be a DICOM UID' })
+  @IsDicomUid()
   study!: string;
 }
 

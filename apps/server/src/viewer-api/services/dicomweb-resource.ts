@@ -1,4 +1,4 @@
-import { UID_PATTERN } from '../../core/dtos/dicom-uid';
+import { isDicomUid } from '../../core/dtos/dicom-uid';
 
 /**
  * The DICOMweb resources the proxy may read (PS3.18 §10.4 WADO-RS, §10.6 QIDO-RS, §8.7 rendered and
@@ -8,7 +8,7 @@ import { UID_PATTERN } from '../../core/dtos/dicom-uid';
  * hex ids in `studies/<id>`. Returns why a path is refused, or undefined when it is a DICOMweb resource.
  */
 export function whyNotDicomwebPath(segments: readonly string[]): string | undefined {
-  const uid = (i: number) => segments[i] !== undefined && segments[i]!.length <= 64 && UID_PATTERN.test(segments[i]!);
+  const uid = (i: number) => isDicomUid(segments[i]);
   const [root] = segments;
   // QIDO at the root: /studies, /series, /instances (PS3.18 §10.6.1).
   if (segments.length === 1) return root === 'studies' || root === 'series' || root === 'instances' ? undefined : `${JSON.stringify(root)} is not a DICOMweb resource`;

@@ -1,5 +1,5 @@
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
-import { UID_PATTERN as UID } from '../../core/dtos/dicom-uid';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IsDicomUid } from '../../core/dtos/dicom-uid';
 
 export class StudyWatcherSettingsDto {
   @IsBoolean()
@@ -58,7 +58,6 @@ export class OrthancNotificationDto {
   pacsEndpointId!: string;
 
   @IsOptional()
-  @Matches(UID, { message: 'StudyInstanceUID must be a DICOM UID' })
-  @MaxLength(64)
+  @IsDicomUid()
   StudyInstanceUID?: string;
 }
