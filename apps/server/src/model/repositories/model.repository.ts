@@ -36,6 +36,9 @@ export class ModelRepository implements OnModuleInit, OnApplicationShutdown {
     const { name, version, trained } = this.model;
     const niceness = this.model.inferenceNiceness === undefined ? '' : `, inference thread at nice ${this.model.inferenceNiceness}`;
     this.logger.log(`Loaded model ${name} ${version} (${trained ? 'trained' : 'UNTRAINED'}) on ${this.config.executionProvider}${niceness} from ${this.config.modelPath}`);
+    if (this.config.inferenceThread === 'worker' && this.model.inferenceNiceness === undefined) {
+      this.logger.warn(`INFERENCE_NICE=${this.config.inferenceNice} could not be applied (per-thread niceness needs Linux): inference competes with HTTP at the process's own priority`);
+    }
     if (!trained) this.logger.warn(`Model ${name} ${version} is UNTRAINED (covseg.trained=untrained): its segmentations are meaningless`);
   }
 
