@@ -149,6 +149,21 @@ describe.each(adapters)('the $name adapter of the database port', ({ open, migra
     expect(Buffer.isBuffer(row!.bytes)).toBe(true);
     expect(new Uint8Array(row!.bytes)).toEqual(view);
   });
+
+  it('gives a named lock (leader election) to one holder at a time, and to the next once it is released', async () => {
+    const first = await db.tryLock('leader-test');
+    expect(first).toBeDefined();
+    expect(await db.tryLock('leader-test')).toBeUndefined();
+    expect(await first!.stillHeld()).toBe(true);
+    const other = await db.tryLock('another-name');
+    expect(other).toBeDefined();
+    await first!.release();
+    expect(await first!.stillHeld()).toBe(false);
+    const next = await db.tryLock('leader-test');
+    expect(next).toBeDefined();
+    await next!.release();
+    await other!.release();
+  });
 });
 
 describe('PostgreSQL migrations', () => {
@@ -170,6 +185,24 @@ describe('PostgreSQL migrations', () => {
     const db = await PostgresDatabase.connect({ url, poolSize: 1, connectTimeoutMs: 2_000 });
     try {
       expect(await db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).toEqual(all.map((version) => ({ version })));
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('frees a lock when the connection of its holder dies, so another holder takes it (a killed leader)', async () => {
+    const db = await PostgresDatabase.connect({ url: await postgres.createDatabase(), poolSize: 2, connectTimeoutMs: 2_000 });
+    try {
+      const leader = await db.tryLock('watcher');
+      expect(leader).toBeDefined();
+      expect(await db.tryLock('watcher')).toBeUndefined();
+      // What a kill -9 of the holder does to its session, from the server's side.
+      await db.one(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+      expect(await leader!.stillHeld()).toBe(false);
+      const successor = await db.tryLock('watcher');
+      expect(successor).toBeDefined();
+      await successor!.release();
+      await leader!.release();
     } finally {
       await db.close();
     }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeriesFactory } from '../factories/series.factory';
 import { waitForJob } from '../support/jobs';
 import { OrthancInstance, freePort } from '../support/orthanc';
+import { issueToken } from '../support/review-fixture';
 import { ServerProcess, spawnServerProcess } from '../support/server';
 
 /** A loopback proxy in front of Orthanc's DICOMweb that answers STOW-RS with 503 while `failStow` is set. */
@@ -114,10 +115,10 @@ describe('the outbox keeps no payload it does not need, and retries then gives u
     }
   });
 
-  it('gives up after OUTBOX_MAX_ATTEMPTS deliveries: the entry is failed with its reason, counted on /metrics, its payload deleted', async () => {
+  it('gives up after OUTBOX_MAX_ATTEMPTS deliveries: the entry is failed with its reason, counted on /metrics, its payload deleted (OUTBOX_KEEP_FAILED_HOURS=0)', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'covseg-outbox-'));
     try {
-      server = await spawnServerProcess({ dicomwebUrl: failer.url, dataDir, env });
+      server = await spawnServerProcess({ dicomwebUrl: failer.url, dataDir, env: { ...env, OUTBOX_KEEP_FAILED_HOURS: '0' } });
       failer.state.failStow = true;
       failer.state.stowAttempts = 0;
       const { id } = await startJob(server);
@@ -135,6 +136,47 @@ describe('the outbox keeps no payload it does not need, and retries then gives u
       await new Promise((r) => setTimeout(r, 1000));
       expect(failer.state.stowAttempts).toBe(3);
       expect(server.output()).toMatch(/delivery 3 of 3/);
+    } finally {
+      await server?.stop();
+      server = undefined;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists the outbox and re-delivers a failed entry for an admin only, audited, from its kept payload: one SEG on the PACS', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'covseg-outbox-'));
+    try {
+      // Default OUTBOX_KEEP_FAILED_HOURS (7 days): a failed entry keeps its payload for re-delivery.
+      server = await spawnServerProcess({ dicomwebUrl: failer.url, dataDir, env });
+      failer.state.failStow = true;
+      const { id: jobId, series } = await startJob(server);
+      const entry = await until('the failed outbox entry', async () => (await server!.json<any[]>('/api/outbox?status=failed')).find((e) => e.jobId === jobId));
+      expect(entry).toMatchObject({ status: 'failed', attempts: 3, payloadAvailable: true, studyInstanceUID: series.studyInstanceUID, sourceSeriesInstanceUID: series.seriesInstanceUID });
+      expect(entry.lastError).toMatch(/503/);
+      // UIDs and state only: no patient data, no bytes, no file path.
+      const listed = JSON.stringify(await server.json<any[]>('/api/outbox'));
+      expect(listed).not.toMatch(/Factory|Phantom|filePath|outbox\//);
+      // The failed result's payload (SEG and SR) is still on disk, for the re-delivery.
+      expect(outboxFiles(dataDir).length).toBeGreaterThanOrEqual(1);
+
+      const user = await issueToken(server, 'user', 'ward workstation');
+      const asUser = { authorization: `Bearer ${user}` };
+      expect((await server.request('/api/outbox', { headers: asUser })).status).toBe(403);
+      expect((await server.request(`/api/outbox/${entry.id}/redeliver`, { method: 'POST', headers: asUser })).status).toBe(403);
+      expect((await server.request(`/api/outbox/${jobId}/redeliver`, { method: 'POST' })).status).toBe(404);
+
+      failer.state.failStow = false;
+      const accepted = await server.json<any>(`/api/outbox/${entry.id}/redeliver`, { method: 'POST', expectStatus: 202 });
+      expect(accepted).toMatchObject({ id: entry.id, status: 'pending', attempts: 0 });
+      const job = await waitForJob(server, jobId);
+      expect({ status: job.status, error: job.error }).toEqual({ status: 'succeeded', error: null });
+      const delivered = (await server.json<any[]>('/api/outbox')).find((e) => e.id === entry.id);
+      expect(delivered).toMatchObject({ status: 'delivered', payloadAvailable: false });
+      expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: series.studyInstanceUID })).toEqual([entry.segSopInstanceUID]);
+      // Only a failed entry is re-delivered.
+      expect((await server.request(`/api/outbox/${entry.id}/redeliver`, { method: 'POST' })).status).toBe(409);
+      const audit = await server.json<Array<{ action: string; target: string }>>('/api/audit?limit=50');
+      expect(audit.filter((a) => a.action === 'outbox.redeliver').map((a) => a.target)).toEqual([`outbox:${entry.id}`]);
     } finally {
       await server?.stop();
       server = undefined;

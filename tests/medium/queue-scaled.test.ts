@@ -1,10 +1,12 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSeg } from '@covseg/dicom';
 import { SeriesFactory } from '../factories/series.factory';
 import { waitForJob } from '../support/jobs';
-import { OrthancInstance } from '../support/orthanc';
+import { runDcmtk } from '../support/dcmtk';
+import { freePort, OrthancInstance } from '../support/orthanc';
 import { PostgresInstance } from '../support/postgres';
 import { RedisInstance } from '../support/redis';
 import { ScaledCluster } from '../support/scaled-cluster';
@@ -24,11 +26,15 @@ describe('scaled mode: an API and two workers on BullMQ', () => {
   let redis: RedisInstance;
   let postgres: PostgresInstance;
   let cluster: ScaledCluster;
+  let dicomPort: number;
 
   beforeAll(async () => {
     [orthanc, redis, postgres] = await Promise.all([OrthancInstance.start(), RedisInstance.start(), PostgresInstance.start()]);
     const env = { DATABASE_URL: await postgres.createDatabase(), COVSEG_SECRET_KEY: Buffer.alloc(32, 42).toString('base64') };
-    cluster = await ScaledCluster.start({ redis, dicomwebUrl: orthanc.dicomwebUrl, workers: 2, env });
+    // The API process also runs the C-STORE SCP; the workers do not.
+    dicomPort = await freePort();
+    const apiEnv = { DICOM_PORT: String(dicomPort), DICOM_STABLE_SECONDS: '2', DICOM_TIMEOUT_SECONDS: '5' };
+    cluster = await ScaledCluster.start({ redis, dicomwebUrl: orthanc.dicomwebUrl, workers: 2, env, apiEnv });
     // Builds the server when stale, then boots three processes (each migrates or loads the model).
   }, 300_000);
   afterAll(async () => {
@@ -141,6 +147,11 @@ describe('scaled mode: an API and two workers on BullMQ', () => {
       const response = await cluster.api.request(`/api/jobs/${id}`, { signal: AbortSignal.timeout(60_000) });
       expect(response.status).toBe(503);
       expect((await response.json()).message).toMatch(/database is unavailable/i);
+      // Health says so too, instead of failing with the database's error: 503 degraded, status only
+      // for an anonymous caller (a token cannot be checked while the database is away).
+      const health = await fetch(`${cluster.api.baseUrl}/api/health`, { signal: AbortSignal.timeout(60_000) });
+      expect(health.status).toBe(503);
+      expect(await health.json()).toEqual({ status: 'degraded' });
       const deadline = Date.now() + 60_000;
       while (![...cluster.workers.values()].some((w) => /pauses: the database does not answer/.test(w.output()))) {
         if (Date.now() > deadline) throw new Error('no worker paused while the database was away');
@@ -151,8 +162,45 @@ describe('scaled mode: an API and two workers on BullMQ', () => {
     }
     const job = await waitForJob(cluster.api, id, 180_000);
     expect({ status: job.status, error: job.error }).toEqual({ status: 'succeeded', error: null });
+    const recovered = await cluster.api.json<{ status: string; database: { dialect: string; reachable: boolean } }>('/api/health');
+    expect(recovered.database).toEqual({ dialect: 'postgres', reachable: true });
     expect(await orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: study.studyInstanceUID })).toEqual([job.result.segSopInstanceUID]);
     expect([...cluster.workers.values()].some((w) => /resumes: the database answers again/.test(w.output()))).toBe(true);
+  });
+
+  it('segments on a worker a series pushed by C-STORE to the API process: the instances travel through PostgreSQL, not a disk', async () => {
+    await cluster.api.json('/api/pacs-endpoints', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'modality', baseUrl: orthanc.dicomwebUrl, dicomAeTitle: 'CT1', resultTransport: 'stow' }),
+    });
+    const series = SeriesFactory.ct().slices(10).size(64, 64).build();
+    const scratch = mkdtempSync(join(tmpdir(), 'covseg-scaled-dimse-'));
+    try {
+      const paths = series.files.map((bytes, i) => {
+        const path = join(scratch, `${i}.dcm`);
+        writeFileSync(path, bytes);
+        return path;
+      });
+      const store = await runDcmtk('storescu', ['-aet', 'CT1', '-aec', 'COVSEG', '127.0.0.1', String(dicomPort), ...paths]);
+      expect(store.code).toBe(0);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    // Nothing of the series on the receiving process's disk: it went to the database before each C-STORE was answered.
+    expect(existsSync(join(cluster.api.dataDir, 'dimse', 'series'))).toBe(false);
+    expect(filesUnder(join(cluster.api.dataDir, 'dimse'))).toEqual([]);
+    const deadline = Date.now() + 120_000;
+    let id: string | undefined;
+    while (!id) {
+      id = (await cluster.api.json<any[]>('/api/jobs')).find((j) => j.source === 'dimse' && j.seriesInstanceUID === series.seriesInstanceUID)?.id;
+      if (Date.now() > deadline) throw new Error('no DIMSE job was queued');
+      if (!id) await new Promise((r) => setTimeout(r, 250));
+    }
+    const job = await waitForJob(cluster.api, id, 180_000);
+    expect({ status: job.status, error: job.error, slices: job.result.slices }).toEqual({ status: 'succeeded', error: null, slices: 10 });
+    // A worker, another process with a data folder of its own, read the pixels.
+    expect([...cluster.workers.keys()]).toContain(cluster.holderOf(id));
+    expect(await orthanc.findInstances({ Modality: 'SEG', SeriesInstanceUID: job.result.segSeriesInstanceUID })).toEqual([job.result.segSopInstanceUID]);
   });
 
   it('keeps no job state on any process’s disk: the data folders hold no SEG, outbox or database file', () => {

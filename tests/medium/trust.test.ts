@@ -18,6 +18,8 @@ const ADMIN_ROUTES = [
   'DELETE /api/auth/tokens/{id}',
   'POST /api/auth/login-links',
   'GET /api/audit',
+  'GET /api/outbox',
+  'POST /api/outbox/{id}/redeliver',
 ];
 const SECRET = 'Zq9-unique-pacs-secret-7f3a1c';
 

@@ -49,15 +49,23 @@ describe('POST /api/segment-image with a full-field picture (body and table visi
     expect(outside).toBe(0);
   });
 
-  it('is not passing for want of teeth: the same picture taken as already framed paints outside the lungs', async () => {
-    const model = await SegmentationModel.load(join(__dirname, '../../models/covseg-unet.onnx'), { intraOpThreads: 1 });
+  it('is not passing for want of teeth: taken as already framed, the same picture paints outside the lungs', async () => {
+    // The test-support model calls anything denser than about -250 HU infection, the body outline included;
+    // the shipped model (1.2.0, trained with hard negatives) no longer paints this healthy slice's outline.
+    const model = await SegmentationModel.load(join(__dirname, '../../libs/segmentation/test-support/tiny-covseg.onnx'), { intraOpThreads: 1 });
     try {
       const image = await decodeGrayImage(new Uint8Array(picture));
       const whole = await segmentGrayImage(model, image, { findLungs: false });
+      const framed = await segmentGrayImage(model, image);
       const { lung } = await lungWithin(2);
       let outside = 0;
-      for (let i = 0; i < whole.mask.length; i++) if (whole.mask[i] && !lung[i]) outside++;
+      let outsideFramed = 0;
+      for (let i = 0; i < whole.mask.length; i++) {
+        if (whole.mask[i] && !lung[i]) outside++;
+        if (framed.mask[i] && !lung[i]) outsideFramed++;
+      }
       expect(outside).toBeGreaterThan(0);
+      expect(outsideFramed).toBe(0);
     } finally {
       await model.release();
     }

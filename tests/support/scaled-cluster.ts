@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './orthanc';
@@ -11,6 +11,8 @@ export interface ScaledClusterOptions {
   workers: number;
   /** Environment every process shares (DATABASE_URL, COVSEG_SECRET_KEY, …). */
   env?: Record<string, string>;
+  /** Environment of the API process only (e.g. its DICOM listener's port). */
+  apiEnv?: Record<string, string>;
   /** One data folder for all processes (the SQLite state store needs it); otherwise one each. */
   sharedDataDir?: string;
   /** Niceness of the worker processes (the API stays at 0, so the viewer is served first). */
@@ -41,7 +43,7 @@ export class ScaledCluster {
 
   static async start(options: ScaledClusterOptions): Promise<ScaledCluster> {
     const common = { REDIS_URL: options.redis.url, ...(options.queueEnv ?? FAST_QUEUE_ENV), ...options.env };
-    const api = await spawnServerProcess({ dicomwebUrl: options.dicomwebUrl, dataDir: options.sharedDataDir ?? mkdtempSync(join(tmpdir(), 'covseg-api-')), env: { ...common, ROLE: 'api' } });
+    const api = await spawnServerProcess({ dicomwebUrl: options.dicomwebUrl, dataDir: options.sharedDataDir ?? mkdtempSync(join(tmpdir(), 'covseg-api-')), env: { ...common, ...options.apiEnv, ROLE: 'api' } });
     const cluster = new ScaledCluster(api, new Map(), options);
     if (!options.sharedDataDir) cluster.ownDirs.push(api.dataDir);
     for (let i = 1; i <= options.workers; i++) await cluster.addWorker(`worker-${i}`);
@@ -81,6 +83,13 @@ export class ScaledCluster {
   }
 
   async stop(): Promise<void> {
+    // COVSEG_TEST_LOG_DIR: keep every process's log there (to read after a failed run).
+    const logDir = process.env.COVSEG_TEST_LOG_DIR;
+    if (logDir) {
+      mkdirSync(logDir, { recursive: true });
+      writeFileSync(join(logDir, 'api.log'), this.api.output());
+      for (const [id, worker] of this.workers) writeFileSync(join(logDir, `${id}.log`), worker.output());
+    }
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     await this.api.stop();
     for (const dir of this.ownDirs) rmSync(dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { Test } from '@nestjs/testing';
 import { AppModule } from '../../apps/server/src/app.module';
 import { configureApp } from '../../apps/server/src/app.setup';
 import { APP_CONFIG, loadConfig } from '../../apps/server/src/core/repositories/config.repository';
+import { loadQueueConfig } from '../../apps/server/src/core/config/queue.config';
 import { freePort } from './orthanc';
 
 export const repoRoot = resolve(__dirname, '../..');
@@ -101,7 +102,7 @@ export async function startInProcessServer(options: TestServerOptions = {}): Pro
   Object.assign(process.env, env);
   let app: NestExpressApplication;
   try {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(loadQueueConfig({ ...process.env, ...env }))] })
       .overrideProvider(APP_CONFIG)
       .useValue(loadConfig({ ...process.env, ...env }, repoRoot))
       .compile();

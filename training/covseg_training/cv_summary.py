@@ -38,6 +38,24 @@ def epoch_curve(histories: dict[str, list[dict[str, float]]]) -> list[float]:
     return [float(np.mean([h[e]["val_dice"] for h in histories.values()])) for e in range(length)]
 
 
+def nested_threshold(slices: list[Slice], probabilities: dict[str, np.ndarray], fold_of: dict[str, int]) -> dict:
+    """Threshold chosen inside the training folds: for each fold k, the threshold of SWEEP with the best mean
+    Dice over the OTHER folds' out-of-fold predictions (labels fold k never contributes to the choice); fold
+    k's slices are then scored at that threshold. Returns the thresholds per fold and the mean Dice."""
+    dice_at = {t: {name: row["dice"] for name, row in per_image(slices, probabilities, t).items()} for t in SWEEP}
+    folds = sorted(set(fold_of.values()))
+    chosen, scores = {}, {}
+    for fold in folds:
+        inner = [s.name for s in slices if fold_of[s.name] != fold]
+        best = max(SWEEP, key=lambda t: (np.mean([dice_at[t][n] for n in inner]), -abs(t - 0.5)))
+        chosen[str(fold)] = best
+        scores.update({s.name: dice_at[best][s.name] for s in slices if fold_of[s.name] == fold})
+    fold_means = [float(np.mean([scores[n] for n in scores if fold_of[n] == f])) for f in folds]
+    return {"threshold_by_fold": chosen, "dice_mean": round(float(np.mean(list(scores.values()))), 4),
+            "dice_sd_over_images": round(float(np.std(list(scores.values()), ddof=1)), 4),
+            "dice_fold_means": [round(v, 4) for v in fold_means]}
+
+
 def summarise(
     slices: list[Slice],
     probabilities: dict[str, np.ndarray],
@@ -64,6 +82,7 @@ def summarise(
         },
         "metrics_last_epoch": figures,
         "dice_by_threshold": sweep,
+        "nested_threshold": nested_threshold(slices, probabilities, fold_of),
         "val_dice_by_epoch_mean_over_folds": [round(v, 4) for v in curve],
         "first_epoch": int(min(h[0]["epoch"] for h in histories.values())),
         "best_epoch_by_mean_val_dice": int(min(h[0]["epoch"] for h in histories.values())) + int(np.argmax(curve)),

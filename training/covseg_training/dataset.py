@@ -7,6 +7,7 @@ Everything is decoded once and kept in memory at its native size (50 slices of ~
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,3 +110,32 @@ def split_indices(count: int, validation_fraction: float, seed: int) -> tuple[li
     random.Random(seed).shuffle(order)
     size = max(1, round(count * validation_fraction))
     return sorted(order[size:]), sorted(order[:size])
+
+
+def volume_of(name: str) -> str:
+    """The source volume of a pseudo-labelled slice named `Data-1_<volume>_<slice>` (the part before the
+    last underscore); a name without an underscore is its own volume."""
+    return name.rsplit("_", 1)[0] if "_" in name else name
+
+
+_RADIOPAEDIA_CASE = re.compile(r"radiopaedia_org_covid-19-pneumonia-(\d+)_\d+_\d+-dcm$")
+
+
+def patient_of(name: str) -> str:
+    """The patient of a slice: its volume, except that Radiopaedia volumes of one case (several series or
+    studies of one patient, `covid-19-pneumonia-<case>_<study>_<series>-dcm`) are one patient."""
+    volume = volume_of(name)
+    match = _RADIOPAEDIA_CASE.search(volume)
+    return f"radiopaedia-case-{match.group(1)}" if match else volume
+
+
+def volume_split(slices: list[Slice], validation_volumes: int, seed: int) -> tuple[list[Slice], list[Slice]]:
+    """Splits slices by patient (`patient_of`: no patient, hence no volume, on both sides): `validation_volumes`
+    patients, chosen by a seeded shuffle of the sorted patient names, go to validation."""
+    volumes = sorted({patient_of(s.name) for s in slices})
+    if not 0 < validation_volumes < len(volumes):
+        raise DatasetLayoutError(f"split dataset by volume: cannot hold out {validation_volumes} of {len(volumes)} volumes")
+    order = list(volumes)
+    random.Random(seed).shuffle(order)
+    held = set(order[:validation_volumes])
+    return [s for s in slices if patient_of(s.name) not in held], [s for s in slices if patient_of(s.name) in held]

@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="bake test-time augmentation into the graph (hflip: mean with the mirrored prediction)")
     parser.add_argument("--min-component-ml", type=float, default=0.0,
                         help="volume path: drop 3-D infection components below this volume (mL); 0 = off")
+    parser.add_argument("--metrics-json", help="covseg.cv_metrics as a JSON object, for a model without a CV summary")
+    parser.add_argument("--training-data", help="provenance text for covseg.training_data (default: the 50 doctor slices)")
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -53,9 +55,13 @@ def main(argv: list[str] | None = None) -> None:
         cv_metrics["decision_threshold"] = args.threshold
         cv_metrics["tta"] = args.tta
         cv_metrics["min_component_ml"] = args.min_component_ml
+    if args.metrics_json:
+        cv_metrics = {**json.loads(args.metrics_json), "decision_threshold": args.threshold, "tta": args.tta,
+                      "min_component_ml": args.min_component_ml}
     metadata = build_metadata(
         model.config, trained=not args.untrained, threshold=args.threshold, cv_metrics=cv_metrics, version=args.version,
         tta=args.tta, min_component_ml=args.min_component_ml,
+        **({"training_data": args.training_data} if args.training_data else {}),
     )
     export_onnx(model, args.out, metadata)
     with tempfile.TemporaryDirectory() as tmp:

@@ -52,6 +52,11 @@ class TrainConfig:
     plateau_patience: int = 5
     min_learning_rate: float = 1e-7
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    # Slices drawn each epoch from every extra pool passed to train() (0: the whole pool every epoch).
+    pool_samples: tuple[int, ...] = ()
+    # Keep every BatchNorm in eval mode while training (fixed statistics; scale and shift still learn): for
+    # fine-tuning a network whose BatchNorms were folded away (from_onnx.py).
+    freeze_batchnorm: bool = False
 
     def validate(self) -> None:
         if self.loss not in LOSSES:
@@ -81,6 +86,22 @@ def start_point(run_dir: Path, epoch: int | None = None) -> StartPoint:
     if row is None:
         raise TrainingConfigError(f"continue training: {run_dir}/history.csv has no epoch {checkpoint['epoch']}")
     return StartPoint(checkpoint["state_dict"], int(checkpoint["epoch"]), float(row["lr"]))
+
+
+def epoch_order(base_count: int, pool_sizes: list[int], pool_samples: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """Indices into [base slices, pool 0, pool 1, ...] for one epoch, shuffled: every base slice, plus
+    `pool_samples[i]` slices drawn without replacement from pool i (all of it when 0 or more than it holds)."""
+    chosen = [np.arange(base_count)]
+    offset = base_count
+    for i, size in enumerate(pool_sizes):
+        want = pool_samples[i] if i < len(pool_samples) else 0
+        if want <= 0 or want >= size:
+            chosen.append(offset + np.arange(size))
+        else:
+            chosen.append(offset + rng.choice(size, size=want, replace=False))
+        offset += size
+    indices = np.concatenate(chosen)
+    return indices[rng.permutation(len(indices))]
 
 
 @dataclass
@@ -131,14 +152,17 @@ def train(
     snapshot_every: int = 0,
     stop_file: Path | None = None,
     start: "StartPoint | None" = None,
+    pools: "list[list[Slice]] | None" = None,
 ) -> TrainResult:
     """Trains a fresh U-Net; writes `history.csv`, `best.pt` (best validation loss, or best training loss
     when `val_slices` is empty), `last.pt` and, when `snapshot_every` > 0, `epoch-<e>.pt` every that many
-    epochs into `out_dir`. Returns the model of the LAST epoch; when `stop_file` appears, the current epoch
+    epochs into `out_dir`. `pools` are further slice lists of which `config.pool_samples[i]` are drawn
+    afresh each epoch (e.g. a few hundred of 1,600 pseudo-labelled slices, or hard negatives). Returns the model of the LAST epoch; when `stop_file` appears, the current epoch
     is the last one. With `start`, training continues a finished run (a second stage): its weights, its
     last learning rate (fresh Adam moments and plateau counter) and its epoch numbering."""
     config.validate()
-    if not train_slices:
+    pools = pools or []
+    if not train_slices and not any(pools):
         raise TrainingConfigError("start training: no training slices")
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
@@ -155,7 +179,7 @@ def train(
         min_lr=config.min_learning_rate,
     )
     loss_fn = LOSSES[config.loss]
-    tensors = [to_tensor(s.image, s.mask) for s in train_slices]
+    tensors = [to_tensor(s.image, s.mask) for s in train_slices + [s for pool in pools for s in pool]]
     size, channels = model_config.input_size, model_config.input_channels
     history: list[dict[str, float]] = []
     best_loss, best_epoch = float("inf"), 0
@@ -168,7 +192,11 @@ def train(
         for epoch in bar:
             started = time.time()
             model.train()
-            order = rng.permutation(len(tensors))
+            if config.freeze_batchnorm:
+                for module in model.modules():
+                    if isinstance(module, torch.nn.BatchNorm2d):
+                        module.eval()
+            order = epoch_order(len(train_slices), [len(p) for p in pools], config.pool_samples, rng)
             epoch_losses, train_rows = [], []
             for start in range(0, len(order), config.batch_size):
                 pairs = [augment_pair(*tensors[i], size, config.augment, rng) for i in order[start : start + config.batch_size]]

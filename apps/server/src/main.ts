@@ -14,7 +14,7 @@ async function bootstrap(): Promise<void> {
   loadConfig(process.env);
   const queue = loadQueueConfig(process.env);
   // abortOnError false: boot failures (model missing, bad key) reach the catch below with their message.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger, bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(queue), { logger, bufferLogs: true, abortOnError: false });
   const config = configureApp(app);
   // A worker listens on a port of its own (health and metrics only), so it can share a host with an API.
   const port = queue.role === 'worker' ? queue.workerPort : config.port;

@@ -25,7 +25,7 @@ export interface FramedVolume {
 export function frameVolumeForTraining(
   volume: CtVolumeInput,
   contract: Pick<ModelContract, 'windowCenter' | 'windowWidth' | 'frameMargin' | 'minFrameMm' | 'minLungAreaMm2'>,
-  lung: Omit<LungMaskOptions, 'columnsIncreaseTowardPatientLeft'> = {},
+  lung: Omit<LungMaskOptions, 'columnsIncreaseTowardPatientLeft' | 'slicesIncreaseTowardHead' | 'rowsIncreaseTowardPosterior'> = {},
 ): FramedVolume {
   const { hu, rows, columns, slices } = volume;
   const plane = rows * columns;
@@ -33,10 +33,13 @@ export function frameVolumeForTraining(
     throw new InvalidInputError(`Framing a volume failed: ${hu.length} voxels do not make ${columns} x ${rows} x ${slices}`);
   }
   const spacing = { rowSpacingMm: volume.rowSpacingMm, columnSpacingMm: volume.columnSpacingMm, sliceSpacingMm: volume.sliceSpacingMm };
-  // segmentVolume's default region ('lung'): its lung mask, finished on every slice, with the server's options.
+  // segmentVolume's default region ('lung'): its lung mask, finished on every slice, with the server's options
+  // and the volume's orientation (the airway tree starts at the head end; hull pockets look posterior).
   const mask = computeLungMask(hu, { columns, rows, slices }, spacing, {
     ...lung,
     columnsIncreaseTowardPatientLeft: volume.columnsIncreaseTowardPatientLeft ?? true,
+    slicesIncreaseTowardHead: volume.slicesIncreaseTowardHead ?? true,
+    rowsIncreaseTowardPosterior: volume.rowsIncreaseTowardPosterior ?? true,
   }).mask;
   const frames = Array.from({ length: slices }, (_, z) => computeLungFrame(mask.subarray(z * plane, (z + 1) * plane), columns, rows, spacing, contract) ?? null);
   const lut = buildWindowLut(contract.windowCenter, contract.windowWidth);

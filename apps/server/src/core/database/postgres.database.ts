@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DatabaseError, DatabaseUnavailableError, DatabaseUniqueViolationError } from './database.errors';
-import { SqlDatabase, SqlExecutor, SqlValue } from './sql-database';
+import { SessionLock, SqlDatabase, SqlExecutor, SqlValue } from './sql-database';
 import { migratePostgres } from './postgres-migrator';
 
 /**
@@ -109,7 +109,10 @@ export class PostgresDatabase extends SqlDatabase {
   /** Set inside a transaction's work: statements there must go through its `tx` (as on SQLite). */
   private readonly insideTransaction = new AsyncLocalStorage<true>();
 
-  private constructor(private readonly pool: pg.Pool) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: PostgresOptions,
+  ) {
     super();
     this.direct = executor(pool);
   }
@@ -125,7 +128,7 @@ export class PostgresDatabase extends SqlDatabase {
     });
     // Without a listener, an idle connection dropped by the server would crash the process.
     pool.on('error', (error) => options.onIdleError?.(error));
-    const database = new PostgresDatabase(pool);
+    const database = new PostgresDatabase(pool, options);
     try {
       await migratePostgres(pool);
     } catch (error) {
@@ -190,6 +193,49 @@ export class PostgresDatabase extends SqlDatabase {
       // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
       client.release(broken instanceof Error ? broken : undefined);
     }
+  }
+
+  /**
+   * A session-level advisory lock (PostgreSQL 15 §13.3.5) on a client of its own, not a pooled one: the
+   * lock lives as long as that session, so it must not go back to the pool, and Postgres frees it when
+   * the holder's connection closes (process killed, host gone once TCP keepalive notices).
+   */
+  async tryLock(name: string): Promise<SessionLock | undefined> {
+    const key = `covseg:${name}`;
+    const timeout = this.options.connectTimeoutMs;
+    const client = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: timeout, query_timeout: timeout, keepAlive: true, types });
+    let lost = false;
+    // A dropped connection emits 'error' on an idle client: without a listener it would crash the process.
+    client.on('error', () => (lost = true));
+    client.on('end', () => (lost = true));
+    try {
+      await client.connect();
+      const row = (await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS held', [key])).rows[0];
+      if (!row?.held) {
+        await client.end();
+        return undefined;
+      }
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw translate(error, 'lock');
+    }
+    return {
+      stillHeld: async () => {
+        if (lost) return false;
+        try {
+          await client.query('SELECT 1');
+          return true;
+        } catch {
+          lost = true;
+          return false;
+        }
+      },
+      release: async () => {
+        if (!lost) await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
+        lost = true;
+        await client.end().catch(() => undefined);
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -218,4 +218,21 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (outbox_id, position)
   );
   `,
+  // 10 (Postgres only): a reader correction's SEG in the database, written with its corrections row, so
+  // any API process can resend a pending one or export it (no disk is shared between processes); and the
+  // instances our C-STORE SCP received, so a worker on any host can segment a pushed series.
+  `
+  CREATE TABLE correction_payloads (
+    correction_id TEXT PRIMARY KEY REFERENCES corrections(id) ON DELETE CASCADE,
+    bytes BYTEA NOT NULL
+  );
+  CREATE TABLE dimse_instances (
+    pacs_endpoint_id TEXT NOT NULL,
+    series_instance_uid TEXT NOT NULL,
+    sop_instance_uid TEXT NOT NULL,
+    bytes BYTEA NOT NULL,
+    PRIMARY KEY (pacs_endpoint_id, series_instance_uid, sop_instance_uid),
+    FOREIGN KEY (pacs_endpoint_id, series_instance_uid) REFERENCES dimse_series(pacs_endpoint_id, series_instance_uid) ON DELETE CASCADE
+  );
+  `,
 ];

@@ -27,6 +27,17 @@ export interface SqlExecutor {
 }
 
 /**
+ * A named lock this process holds until it releases it or loses its connection (leader election: one
+ * process of a deployment runs a singleton task, such as the study watcher). Never blocks.
+ */
+export interface SessionLock {
+  /** False once the lock is gone (its connection to the database was lost); checks the connection. */
+  stillHeld(): Promise<boolean>;
+  /** Gives the lock up (idempotent). */
+  release(): Promise<void>;
+}
+
+/**
  * The port. Injected by its abstract class (NestJS token); `DatabaseModule` picks the adapter from
  * DATABASE_URL at boot and migrates the schema before any repository runs.
  */
@@ -43,6 +54,14 @@ export abstract class SqlDatabase implements SqlExecutor {
    * (SQLite: one connection) or run outside it (Postgres: a pool). Not re-entrant.
    */
   abstract transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Takes the lock `name` for this process if no other process holds it; undefined when one does.
+   * Postgres: a session-level advisory lock on a connection of its own, so the lock goes the moment the
+   * holder dies (its connection closes) and another process can take it. SQLite: the file belongs to one
+   * process, so a lock is only exclusive within it.
+   * @throws DatabaseUnavailableError when the database does not answer
+   */
+  abstract tryLock(name: string): Promise<SessionLock | undefined>;
   /** Closes the connections. */
   abstract close(): Promise<void>;
 

@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseError, DatabaseUniqueViolationError } from './database.errors';
-import { SqlDatabase, SqlExecutor, SqlValue } from './sql-database';
+import { SessionLock, SqlDatabase, SqlExecutor, SqlValue } from './sql-database';
 
 const noop = () => undefined;
 
@@ -40,6 +40,8 @@ export class SqliteDatabase extends SqlDatabase {
   private open: Promise<unknown> | undefined;
   /** Set inside a transaction's work: a statement on the database itself from there would wait forever. */
   private readonly insideTransaction = new AsyncLocalStorage<true>();
+  /** Locks held (tryLock): the file has one process, so exclusion within it is all there is to give. */
+  private readonly locks = new Set<string>();
 
   private constructor(readonly handle: Database.Database) {
     super();
@@ -167,6 +169,19 @@ export class SqliteDatabase extends SqlDatabase {
     if (this.insideTransaction.getStore()) {
       throw new DatabaseError('A statement was issued on the database inside one of its transactions; pass the transaction (tx) to it instead');
     }
+  }
+
+  async tryLock(name: string): Promise<SessionLock | undefined> {
+    if (this.locks.has(name)) return undefined;
+    this.locks.add(name);
+    let held = true;
+    return {
+      stillHeld: async () => held,
+      release: async () => {
+        if (held) this.locks.delete(name);
+        held = false;
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -50,6 +50,8 @@ export interface AppConfig {
   maxJsonBodyBytes: number;
   /** How long a delivered outbox payload (SEG, SR, …) is kept on disk (hours); 0 deletes it at delivery. */
   outboxKeepDeliveredHours: number;
+  /** How long the payload of a failed outbox entry is kept for an admin's re-delivery (hours); 0 deletes it when it fails. */
+  outboxKeepFailedHours: number;
   /** Deliveries of one pending outbox entry before it is marked failed (with its reason) instead of retried. */
   outboxMaxAttempts: number;
   /** First delay (ms) before a failed outbox delivery is tried again; doubles per attempt, at most 6 h. */
@@ -252,6 +254,7 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     viewerDist: path(env, 'VIEWER_DIST', 'apps/viewer/dist', root),
     maxJsonBodyBytes: integer(env, 'MAX_JSON_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     outboxKeepDeliveredHours: integer(env, 'OUTBOX_KEEP_DELIVERED_HOURS', 0, 0, 24 * 365),
+    outboxKeepFailedHours: integer(env, 'OUTBOX_KEEP_FAILED_HOURS', 7 * 24, 0, 24 * 365),
     outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 1000),
     outboxRetryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 60_000, 10, 24 * 3600_000),
     outboxSweepMs: integer(env, 'OUTBOX_SWEEP_MS', 60_000, 10, 24 * 3600_000),

@@ -49,20 +49,29 @@ const toSeries = (row: Row): ReceivedSeries => ({
 const HEAD_BYTES = 4 * 1024 * 1024;
 
 /**
- * Instances pushed to our C-STORE SCP: Part 10 files under DATA_DIR/dimse/series/<endpoint>/<series>/
- * <SOP Instance UID>.dcm, and one `dimse_series` row per series. Folder and file names are UIDs that
- * readInstanceIdentity validated (digits and dots), never raw peer input. A file is fsynced and renamed
- * into place before its row is counted, so a crash never leaves a row pointing at half a file.
+ * Instances pushed to our C-STORE SCP, and one `dimse_series` row per series. Where the instances live:
+ * - SQLite (embedded, one process): Part 10 files under DATA_DIR/dimse/series/<endpoint>/<series>/
+ *   <SOP Instance UID>.dcm. Folder and file names are UIDs that readInstanceIdentity validated (digits
+ *   and dots), never raw peer input. A file is fsynced and renamed into place before its row is counted,
+ *   so a crash never leaves a row pointing at half a file.
+ * - PostgreSQL (scaled): `dimse_instances` rows, written in one transaction with the series' count, so
+ *   the job may run on a worker on any host, and a receiving process that dies loses nothing it
+ *   acknowledged. Only the file being received sits in DICOM_STORE_DIR/incoming, until its C-STORE
+ *   is answered.
+ * Either way the C-STORE is answered success only after this repository has the instance durably.
  */
 @Injectable()
 export class ReceivedStoreRepository {
   readonly tempDir: string;
   private readonly seriesRoot: string;
+  /** True when the instances live in the database rather than in files (see the class comment). */
+  private readonly instancesInDatabase: boolean;
 
   constructor(
     private readonly db: SqlDatabase,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    this.instancesInDatabase = db.dialect === 'postgres';
     const root = config.dicom?.storeDir ?? join(config.dataDir, 'dimse');
     this.tempDir = join(root, 'incoming');
     this.seriesRoot = join(root, 'series');
@@ -72,7 +81,7 @@ export class ReceivedStoreRepository {
   prepare(): void {
     rmSync(this.tempDir, { recursive: true, force: true });
     mkdirSync(this.tempDir, { recursive: true, mode: 0o700 });
-    mkdirSync(this.seriesRoot, { recursive: true, mode: 0o700 });
+    if (!this.instancesInDatabase) mkdirSync(this.seriesRoot, { recursive: true, mode: 0o700 });
   }
 
   /** The first bytes of a received file, to read its UIDs from. */
@@ -100,6 +109,7 @@ export class ReceivedStoreRepository {
    * A series that was done starts receiving again (it is queued again once stable).
    */
   async add(pacsEndpointId: string, callingAeTitle: string, identity: InstanceIdentity, tempPath: string): Promise<ReceivedSeries> {
+    if (this.instancesInDatabase) return this.addToDatabase(pacsEndpointId, callingAeTitle, identity, tempPath);
     const folder = this.seriesFolder(pacsEndpointId, identity.seriesInstanceUID);
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     const target = join(folder, `${identity.sopInstanceUID}.dcm`);
@@ -107,8 +117,33 @@ export class ReceivedStoreRepository {
     const bytes = statSync(tempPath).size;
     renameSync(tempPath, target);
     syncDirectory(folder);
+    await this.count(this.db, pacsEndpointId, callingAeTitle, identity, bytes, previousBytes);
+    return (await this.get(pacsEndpointId, identity.seriesInstanceUID))!;
+  }
+
+  private async addToDatabase(pacsEndpointId: string, callingAeTitle: string, identity: InstanceIdentity, tempPath: string): Promise<ReceivedSeries> {
+    const content = readFileSync(tempPath);
+    await this.db.transaction(async (tx) => {
+      const previous = await tx.one<{ size: number }>(
+        'SELECT octet_length(bytes) AS size FROM dimse_instances WHERE pacs_endpoint_id = ? AND series_instance_uid = ? AND sop_instance_uid = ?',
+        [pacsEndpointId, identity.seriesInstanceUID, identity.sopInstanceUID],
+      );
+      // The series row first: the instance's row references it.
+      await this.count(tx, pacsEndpointId, callingAeTitle, identity, content.length, previous?.size);
+      await tx.run(
+        `INSERT INTO dimse_instances (pacs_endpoint_id, series_instance_uid, sop_instance_uid, bytes) VALUES (?, ?, ?, ?)
+         ON CONFLICT (pacs_endpoint_id, series_instance_uid, sop_instance_uid) DO UPDATE SET bytes = excluded.bytes`,
+        [pacsEndpointId, identity.seriesInstanceUID, identity.sopInstanceUID, content],
+      );
+    });
+    rmSync(tempPath, { force: true });
+    return (await this.get(pacsEndpointId, identity.seriesInstanceUID))!;
+  }
+
+  /** Counts a received instance on its series row (a re-sent SOP Instance replaces, not adds). */
+  private async count(db: SqlExecutor, pacsEndpointId: string, callingAeTitle: string, identity: InstanceIdentity, bytes: number, previousBytes: number | undefined): Promise<void> {
     const now = new Date().toISOString();
-    await this.db.run(
+    await db.run(
         `INSERT INTO dimse_series (pacs_endpoint_id, study_instance_uid, series_instance_uid, calling_ae_title, instances, bytes, status, first_received_at, last_received_at)
          VALUES (?, ?, ?, ?, 1, ?, 'receiving', ?, ?)
          ON CONFLICT (pacs_endpoint_id, series_instance_uid) DO UPDATE SET
@@ -119,7 +154,6 @@ export class ReceivedStoreRepository {
            last_received_at = excluded.last_received_at`,
       [pacsEndpointId, identity.studyInstanceUID, identity.seriesInstanceUID, callingAeTitle, bytes, now, now, previousBytes === undefined ? 1 : 0, bytes - (previousBytes ?? 0)],
     );
-    return (await this.get(pacsEndpointId, identity.seriesInstanceUID))!;
   }
 
   async get(pacsEndpointId: string, seriesInstanceUID: string): Promise<ReceivedSeries | undefined> {
@@ -136,19 +170,42 @@ export class ReceivedStoreRepository {
     return (await this.db.all<Row>(`SELECT * FROM dimse_series WHERE status = 'queued'`)).map(toSeries);
   }
 
-  /** @param tx the transaction that created the job (both or neither). */
-  async markQueued(pacsEndpointId: string, seriesInstanceUID: string, jobId: string, tx: SqlExecutor = this.db): Promise<void> {
-    await tx.run(`UPDATE dimse_series SET status = 'queued', job_id = ? WHERE pacs_endpoint_id = ? AND series_instance_uid = ?`, [jobId, pacsEndpointId, seriesInstanceUID]);
+  /**
+   * Marks a receiving series queued. False when it no longer is receiving: another process (several
+   * share the database in scaled mode) queued it first; the caller then rolls its job back.
+   * @param tx the transaction that created the job (both or neither).
+   */
+  async markQueued(pacsEndpointId: string, seriesInstanceUID: string, jobId: string, tx: SqlExecutor = this.db): Promise<boolean> {
+    const { changes } = await tx.run(`UPDATE dimse_series SET status = 'queued', job_id = ? WHERE pacs_endpoint_id = ? AND series_instance_uid = ? AND status = 'receiving'`, [
+      jobId,
+      pacsEndpointId,
+      seriesInstanceUID,
+    ]);
+    return changes === 1;
   }
 
   /** Deletes a series' files once its job has finished; the row stays (status done) as a record. */
   async release(pacsEndpointId: string, seriesInstanceUID: string): Promise<void> {
+    if (this.instancesInDatabase) {
+      await this.db.transaction(async (tx) => {
+        await tx.run('DELETE FROM dimse_instances WHERE pacs_endpoint_id = ? AND series_instance_uid = ?', [pacsEndpointId, seriesInstanceUID]);
+        await tx.run(`UPDATE dimse_series SET status = 'done', bytes = 0 WHERE pacs_endpoint_id = ? AND series_instance_uid = ?`, [pacsEndpointId, seriesInstanceUID]);
+      });
+      return;
+    }
     rmSync(this.seriesFolder(pacsEndpointId, seriesInstanceUID), { recursive: true, force: true });
     await this.db.run(`UPDATE dimse_series SET status = 'done', bytes = 0 WHERE pacs_endpoint_id = ? AND series_instance_uid = ?`, [pacsEndpointId, seriesInstanceUID]);
   }
 
-  /** Every received Part 10 file of a series; new buffers owned by the caller. */
-  readSeries(pacsEndpointId: string, seriesInstanceUID: string): Uint8Array[] {
+  /** Every received Part 10 instance of a series, by SOP Instance UID; new buffers owned by the caller. */
+  async readSeries(pacsEndpointId: string, seriesInstanceUID: string): Promise<Uint8Array[]> {
+    if (this.instancesInDatabase) {
+      const rows = await this.db.all<{ bytes: Buffer }>('SELECT bytes FROM dimse_instances WHERE pacs_endpoint_id = ? AND series_instance_uid = ? ORDER BY sop_instance_uid', [
+        pacsEndpointId,
+        seriesInstanceUID,
+      ]);
+      return rows.map((row) => new Uint8Array(row.bytes.buffer, row.bytes.byteOffset, row.bytes.byteLength));
+    }
     const folder = this.seriesFolder(pacsEndpointId, seriesInstanceUID);
     if (!existsSync(folder)) return [];
     return readdirSync(folder)

@@ -25,6 +25,12 @@ export class JobQueueHealthDto {
   @ApiProperty() running!: number;
 }
 
+export class DatabaseHealthDto {
+  @ApiProperty({ enum: ['sqlite', 'postgres'] }) dialect!: string;
+  @ApiProperty({ description: 'False while the database does not answer (the route then answers 503)' }) reachable!: boolean;
+  @ApiPropertyOptional({ description: 'Why it does not answer' }) error?: string;
+}
+
 export class DicomListenerHealthDto {
   @ApiProperty({ example: 'COVSEG' }) aeTitle!: string;
   @ApiProperty() host!: string;
@@ -34,7 +40,7 @@ export class DicomListenerHealthDto {
 
 /** What anyone may read: the status alone (no endpoint names, URLs or model path). */
 export class PublicHealthDto {
-  @ApiProperty({ enum: ['ok', 'degraded'], description: 'degraded: the model is missing, the DICOM listener is down, or the last probe of a PACS failed' }) status!: 'ok' | 'degraded';
+  @ApiProperty({ enum: ['ok', 'degraded'], description: 'degraded: the database does not answer (HTTP 503), the model is missing, the DICOM listener is down, or the last probe of a PACS failed' }) status!: 'ok' | 'degraded';
 }
 
 /** What an admin reads: the detail behind the status, PACS reachability from the background probes with their age. */
@@ -42,6 +48,7 @@ export class HealthDto extends PublicHealthDto {
   @ApiProperty({ type: String, nullable: true, description: 'When the last complete round of PACS probes ended (ISO 8601)' }) pacsCheckedAt!: string | null;
   @ApiProperty({ type: [PacsReachabilityDto] }) pacsEndpoints!: PacsReachabilityDto[];
   @ApiProperty({ type: ModelHealthDto, nullable: true }) model!: ModelHealthDto | null;
-  @ApiProperty({ type: JobQueueHealthDto }) jobs!: JobQueueHealthDto;
+  @ApiProperty({ type: DatabaseHealthDto }) database!: DatabaseHealthDto;
+  @ApiProperty({ type: JobQueueHealthDto, nullable: true, description: 'null while the database does not answer' }) jobs!: JobQueueHealthDto | null;
   @ApiPropertyOptional({ type: DicomListenerHealthDto, description: 'The C-STORE SCP; absent when DICOM_PORT is not set' }) dicom?: DicomListenerHealthDto;
 }

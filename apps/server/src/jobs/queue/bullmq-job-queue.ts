@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
 import { EnqueueOptions, JobQueue } from './job-queue';
 import { Redis } from 'ioredis';
-import { bullConnection, redisClient, PRIORITY, QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS, REDIS_PREFIX, SEGMENTATION_QUEUE, SegmentationJobData } from './bullmq-names';
+import { redisClient, PRIORITY, QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS, SegmentationJobData } from './bullmq-names';
 
 /** Where the adapter reads the job it hands over (JobRepository): the study decides the study lock. */
 export interface QueuedJobLookup {
@@ -17,17 +17,20 @@ export interface QueuedJobLookup {
  */
 export class BullmqJobQueue implements JobQueue {
   private readonly logger = new Logger(BullmqJobQueue.name);
-  readonly queue: Queue<SegmentationJobData>;
   /** Reads of BullMQ's own keys (queue position), which BullMQ 6's API does not offer by job id. */
   private readonly redis: Redis;
 
+  /**
+   * @param queue the segmentation queue, registered by QueueTransportModule (BullModule opens and closes it)
+   * @param redisUrl for this adapter's own reader connection, which close() quits
+   */
   constructor(
+    readonly queue: Queue<SegmentationJobData>,
     redisUrl: string,
     private readonly jobs: QueuedJobLookup,
   ) {
     this.redis = redisClient(redisUrl, 'queue-reader');
     this.redis.on('error', (error) => this.logger.warn(`Redis (queue reader): ${error.message}`));
-    this.queue = new Queue<SegmentationJobData>(SEGMENTATION_QUEUE, { connection: bullConnection(redisUrl), prefix: REDIS_PREFIX });
     // Without a listener ioredis' connection errors would be unhandled 'error' events; the reconciler retries.
     this.queue.on('error', (error) => this.logger.warn(`Redis (queue): ${error.message}`));
   }
@@ -79,8 +82,8 @@ export class BullmqJobQueue implements JobQueue {
     return Math.max(1, (await this.queue.getWorkers()).length);
   }
 
+  /** Quits the reader; the queue itself belongs to BullModule, which closes it at application shutdown. */
   async close(): Promise<void> {
-    await this.queue.close();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

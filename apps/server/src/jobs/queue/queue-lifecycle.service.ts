@@ -1,43 +1,33 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { JobRepository } from '../repositories/job.repository';
-import { QueueJobRunnerService } from '../pipeline/queue-job-runner';
-import { WorkerShutdownError } from '../pipeline/job.errors';
-import { BullmqJobConsumer } from './bullmq-job-consumer';
 import { BullmqJobQueue } from './bullmq-job-queue';
 import { JOB_QUEUE, JobQueue } from './job-queue';
-import { QUEUE_CONFIG, QueueConfig, runsApi, runsWorkers } from '../../core/config/queue.config';
+import { SegmentationProcessor } from './segmentation.processor';
+import { QUEUE_CONFIG, QueueConfig, runsApi } from '../../core/config/queue.config';
 
 /**
- * Starts and stops the scaled mode's queue sides in this process, by ROLE:
- * - workers (ROLE=worker|all): a BullMQ worker that runs jobs;
- * - API (ROLE=api|all): the reconciler, which hands Redis every job the database holds as queued or
- *   running that Redis does not know (Redis lost its data, or was down when the job was created). The
- *   database is the record of jobs; Redis only carries them to the workers.
+ * The scaled mode's API side of the queue (ROLE=api|all): the reconciler, which hands Redis every job
+ * the database holds as queued or running that Redis does not know (Redis lost its data, or was down
+ * when the job was created). The database is the record of jobs; Redis only carries them to the workers.
+ * The worker side (ROLE=worker|all) is SegmentationProcessor, which BullModule runs.
  * In embedded mode (no REDIS_URL) it does nothing: the in-process worker runs the queue.
  */
 @Injectable()
 export class QueueLifecycleService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(QueueLifecycleService.name);
-  private consumer: BullmqJobConsumer | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reconciling = false;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(QUEUE_CONFIG) private readonly queueConfig: QueueConfig,
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
     private readonly jobs: JobRepository,
-    private readonly runner: QueueJobRunnerService,
+    @Inject(SegmentationProcessor) private readonly processor: SegmentationProcessor | null,
   ) {}
 
   onApplicationBootstrap(): void {
-    const { redisUrl } = this.queueConfig;
-    if (redisUrl === undefined) return;
-    if (runsWorkers(this.queueConfig)) {
-      this.consumer = new BullmqJobConsumer({ ...this.queueConfig, redisUrl }, this.config.jobConcurrency, this.runner, () => new WorkerShutdownError());
-      this.logger.log(`Worker ${this.queueConfig.workerId} takes jobs from Redis (concurrency ${this.config.jobConcurrency})`);
-    }
+    if (this.queueConfig.redisUrl === undefined) return;
+    if (this.processor) this.logger.log(`Worker ${this.queueConfig.workerId} takes jobs from Redis (concurrency ${this.processor.worker.concurrency})`);
     if (runsApi(this.queueConfig)) {
       this.reconcileTimer = setInterval(() => void this.reconcile(), this.queueConfig.reconcileMs);
       this.reconcileTimer.unref();
@@ -47,7 +37,7 @@ export class QueueLifecycleService implements OnApplicationBootstrap, OnModuleDe
 
   /** Jobs this process's worker finished (0 without a worker). */
   processedByThisWorker(): number {
-    return this.consumer?.processed ?? 0;
+    return this.processor?.processed ?? 0;
   }
 
   /** Hands every active job of the database to the queue; idempotent, never throws. */
@@ -70,7 +60,6 @@ export class QueueLifecycleService implements OnApplicationBootstrap, OnModuleDe
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.reconcileTimer);
-    await this.consumer?.close();
     if (this.queue instanceof BullmqJobQueue) await this.queue.close();
   }
 }

@@ -234,7 +234,7 @@ export class OutboxRepository {
     const message = reason.slice(0, 1000);
     if (attempts >= this.config.outboxMaxAttempts) {
       await this.db.run(`UPDATE seg_outbox SET status = 'failed', attempts = ?, last_error = ?, failed_at = ?, next_attempt_at = NULL WHERE id = ?`, [attempts, message, now.toISOString(), id]);
-      if (this.config.outboxKeepDeliveredHours === 0) await this.sweepPayloads(now);
+      if (this.config.outboxKeepFailedHours === 0) await this.sweepPayloads(now);
       return 'failed';
     }
     const delay = Math.min(this.config.outboxRetryBaseMs * 2 ** (attempts - 1), 6 * 3600_000);
@@ -252,13 +252,15 @@ export class OutboxRepository {
     return rows.map(toEntry);
   }
 
-  /** Deletes the payloads (files or rows) of delivered and failed entries older than the retention; returns how many entries. */
+  /** Deletes the payloads (files or rows) of delivered and failed entries past their retention (OUTBOX_KEEP_DELIVERED_HOURS, OUTBOX_KEEP_FAILED_HOURS); returns how many entries. */
   async sweepPayloads(now: Date = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.outboxKeepDeliveredHours * 3600_000).toISOString();
+    // A failed entry's SEG never reached the PACS: it is kept longer, for an admin's re-delivery.
+    const failedCutoff = new Date(now.getTime() - this.config.outboxKeepFailedHours * 3600_000).toISOString();
     const rows = await this.db.all<{ id: string; file_path: string; extra_file_paths: string }>(
       `SELECT id, file_path, extra_file_paths FROM seg_outbox WHERE payload_deleted_at IS NULL
        AND ((status = 'delivered' AND delivered_at <= ?) OR (status = 'failed' AND failed_at <= ?))`,
-      [cutoff, cutoff],
+      [cutoff, failedCutoff],
     );
     for (const row of rows) {
       // The whole result goes: the SEG and the SR and key images.
@@ -273,6 +275,32 @@ export class OutboxRepository {
       await this.db.run('UPDATE seg_outbox SET payload_deleted_at = ? WHERE id = ?', [now.toISOString(), row.id]);
     }
     return rows.length;
+  }
+
+  async get(id: string): Promise<OutboxEntry | undefined> {
+    const row = await this.db.one<Row>('SELECT * FROM seg_outbox WHERE id = ?', [id]);
+    return row && toEntry(row);
+  }
+
+  /** Entries, newest first, optionally of one status (the admin's outbox list). */
+  async list(status: OutboxEntry['status'] | undefined, limit: number): Promise<OutboxEntry[]> {
+    const rows = status
+      ? await this.db.all<Row>('SELECT * FROM seg_outbox WHERE status = ? ORDER BY created_at DESC LIMIT ?', [status, limit])
+      : await this.db.all<Row>('SELECT * FROM seg_outbox ORDER BY created_at DESC LIMIT ?', [limit]);
+    return rows.map(toEntry);
+  }
+
+  /**
+   * Puts a failed entry whose payload is still stored back to pending with no failed attempt, for an
+   * admin's re-delivery. False when it is not (or no longer) failed with its payload: compare-and-set.
+   * The last error stays until a delivery succeeds or fails again.
+   */
+  async resetForRedelivery(id: string): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `UPDATE seg_outbox SET status = 'pending', attempts = 0, failed_at = NULL, next_attempt_at = NULL WHERE id = ? AND status = 'failed' AND payload_deleted_at IS NULL`,
+      [id],
+    );
+    return changes === 1;
   }
 
   /** Entries by status, for /metrics. */

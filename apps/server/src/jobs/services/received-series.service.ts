@@ -6,6 +6,11 @@ import { JobRepository } from '../repositories/job.repository';
 import { JOB_QUEUE, type JobQueue } from '../queue/job-queue';
 
 const TICK_MS = 1_000;
+
+/** Rolls back a job whose series another process queued first (several share the database in scaled mode). */
+class SeriesTakenError extends Error {
+  override name = 'SeriesTakenError';
+}
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
@@ -64,9 +69,14 @@ export class ReceivedSeriesService implements OnApplicationBootstrap, OnApplicat
           },
           tx,
         );
-        await this.store.markQueued(series.pacsEndpointId, series.seriesInstanceUID, created.id, tx);
+        // Another process sharing the database queued it first: throwing rolls this job back.
+        if (!(await this.store.markQueued(series.pacsEndpointId, series.seriesInstanceUID, created.id, tx))) throw new SeriesTakenError();
         return created;
+      }).catch((error: unknown) => {
+        if (error instanceof SeriesTakenError) return undefined;
+        throw error;
       });
+      if (!job) continue;
       queued.push(job.id);
       this.logger.log(`Series ${series.seriesInstanceUID} from ${series.callingAeTitle} is stable (${series.instances} instances): job ${job.id} queued`);
     }

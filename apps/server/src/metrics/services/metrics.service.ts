@@ -51,6 +51,8 @@ export class MetricsService {
   });
   readonly httpRequests = new Counter({ name: 'covseg_http_requests_total', help: 'HTTP requests answered, by method and status class.', labelNames: ['method', 'status'] as const, registers: [this.registry] });
   readonly watcherStudies = new Counter({ name: 'covseg_watcher_studies_total', help: 'Studies the watcher queued, by endpoint.', labelNames: ['endpoint'] as const, registers: [this.registry] });
+  readonly watcherPolls = new Counter({ name: 'covseg_watcher_polls_total', help: 'QIDO polls the study watcher of this process ran, by endpoint.', labelNames: ['endpoint'] as const, registers: [this.registry] });
+  readonly watcherLeader = new Gauge({ name: 'covseg_watcher_leader', help: '1 while this process leads the study watcher (one process of a deployment polls), else 0.', registers: [this.registry] });
   readonly outboxEntries = new Gauge({ name: 'covseg_outbox_entries', help: 'Outbox payloads (SEG, …) by status: pending, delivered, failed (deliveries gave up).', labelNames: ['status'] as const, registers: [this.registry] });
   private readonly dimseAssociations = new Counter({ name: 'covseg_dimse_associations_total', help: 'DICOM associations to our C-STORE SCP, by outcome (accepted, rejected).', labelNames: ['outcome'] as const, registers: [this.registry] });
   private readonly dimseStores = new Counter({ name: 'covseg_dimse_cstore_total', help: 'C-STORE requests to our SCP, by outcome (received: stored durably; refused: answered with a failure status).', labelNames: ['outcome'] as const, registers: [this.registry] });

@@ -1,12 +1,12 @@
 import { HttpException, Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { OwnRequestMarker } from '../services/own-request-marker';
+import { MAX_VIA_HOPS, OwnRequestMarker, viaHops } from '../services/own-request-marker';
 
 /** 508 Loop Detected (RFC 5842 §7.2): the request is one this process sent to a PACS. */
 export class RequestLoopError extends HttpException {
   override name = 'RequestLoopError';
-  constructor(method: string, path: string) {
-    super({ message: `${method} ${path} came from this server's own PACS gateway: a PACS endpoint's base URL points back at this server` }, 508);
+  constructor(method: string, path: string, why = "came from this server's own PACS gateway: a PACS endpoint's base URL points back at this server") {
+    super({ message: `${method} ${path} ${why}` }, 508);
   }
 }
 
@@ -21,6 +21,9 @@ export class RequestLoopMiddleware implements NestMiddleware {
 
   use(request: Request, _response: Response, next: NextFunction): void {
     if (this.marker.isOwn(request.headers.via)) throw new RequestLoopError(request.method, request.path);
+    if (viaHops(request.headers.via).length >= MAX_VIA_HOPS) {
+      throw new RequestLoopError(request.method, request.path, `passed ${MAX_VIA_HOPS} or more proxies (Via): a loop between PACS endpoints and proxies`);
+    }
     next();
   }
 }

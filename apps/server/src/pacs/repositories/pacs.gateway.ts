@@ -48,9 +48,14 @@ export class PacsGateway {
     });
   }
 
-  /** One request whose answer the caller streams itself (the viewer's proxy): see DicomwebClient.open. */
-  async open(endpoint: PacsEndpointRecord | string, request: RawRequest): Promise<RawResponse> {
-    return (await this.client(endpoint, 'proxy')).open(request);
+  /**
+   * One request whose answer the caller streams itself (the viewer's proxy): see DicomwebClient.open.
+   * @param incomingVia the Via header of the request being proxied: the request sent carries that chain
+   *   plus our hop, so a loop through several servers ends where it first comes back (OwnRequestMarker)
+   */
+  async open(endpoint: PacsEndpointRecord | string, request: RawRequest, incomingVia?: string | string[]): Promise<RawResponse> {
+    const client = await this.client(endpoint, 'proxy');
+    return client.open({ ...request, headers: { ...request.headers, Via: this.marker.viaAfter(incomingVia) } });
   }
 
   /**

@@ -133,7 +133,7 @@ export class CorrectionExportService {
     await client.streamSeries(record.studyInstanceUID, record.sourceSeriesInstanceUID, stream);
     const volume: CtVolume = await stream.finish();
     const { geometry } = volume;
-    const corrected = readSeg(this.corrections.readBytes(record), volume.slices);
+    const corrected = readSeg(await this.corrections.readBytes(record), volume.slices);
     if (corrected.rows !== geometry.rows || corrected.columns !== geometry.columns) {
       throw new Error(`SEG ${record.segSopInstanceUID} is ${corrected.rows}x${corrected.columns}, series ${record.sourceSeriesInstanceUID} is ${geometry.rows}x${geometry.columns}`);
     }

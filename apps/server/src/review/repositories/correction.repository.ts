@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { writeFileDurably } from '../../core/repositories/durable-file';
-import { SqlDatabase } from '../../core/database/sql-database';
+import { SqlDatabase, SqlExecutor } from '../../core/database/sql-database';
 
 /** Figures of a saved correction, recomputed from its labelmaps (mL, %). */
 export interface CorrectionQuantification {
@@ -80,10 +80,16 @@ const toRecord = (row: Row): CorrectionRecord => ({
 
 export type NewCorrection = Omit<CorrectionRecord, 'id' | 'filePath' | 'status' | 'createdAt' | 'deliveredAt'>;
 
+/** `file_path` of a correction whose SEG is kept in the correction_payloads table (PostgreSQL). */
+const IN_DATABASE = 'database:';
+
 /**
- * Saved corrections. Like the job outbox, the SEG file is made durable (temp file, fsync, rename)
- * before its row, and both before STOW-RS, so a failed or interrupted store is resent with the same
- * bytes and SOP Instance UID instead of building a second object.
+ * Saved corrections. Like the job outbox, the SEG is made durable before STOW-RS, so a failed or
+ * interrupted store is resent with the same bytes and SOP Instance UID instead of building a second
+ * object; the export reads it back later. Where it lives:
+ * - SQLite (embedded, one process): a file in DATA_DIR/corrections (temp file, fsync, rename), then its row;
+ * - PostgreSQL (scaled, several API processes, no shared disk): a correction_payloads row, written in the
+ *   same transaction as the correction's row, so any API process can resend or export it.
  */
 @Injectable()
 export class CorrectionRepository {
@@ -126,14 +132,26 @@ export class CorrectionRepository {
     return rows.map(toRecord);
   }
 
-  /** Writes the SEG file, then the row. @param bytes the Part 10 SEG; copied to disk, not retained. */
+  /** Writes the SEG (file or payload row), then the row. @param bytes the Part 10 SEG; copied, not retained. */
   async add(correction: NewCorrection, bytes: Uint8Array, now = new Date()): Promise<CorrectionRecord> {
+    const id = randomUUID();
+    if (this.db.dialect === 'postgres') {
+      await this.db.transaction(async (tx) => {
+        await this.insert(tx, id, correction, `${IN_DATABASE}${correction.segSopInstanceUID}`, now);
+        await tx.run('INSERT INTO correction_payloads (correction_id, bytes) VALUES (?, ?)', [id, bytes]);
+      });
+      return (await this.get(id))!;
+    }
     // The SEG carries patient data: owner-only, like the job outbox (0700 folder, 0600 files).
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const id = randomUUID();
     const filePath = join(this.dir, `${correction.segSopInstanceUID}.dcm`);
     writeFileDurably(filePath, bytes, id);
-    await this.db.run(
+    await this.insert(this.db, id, correction, filePath, now);
+    return (await this.get(id))!;
+  }
+
+  private async insert(db: SqlExecutor, id: string, correction: NewCorrection, filePath: string, now: Date): Promise<void> {
+    await db.run(
       `INSERT INTO corrections (id, pacs_endpoint_id, study_instance_uid, source_series_instance_uid, derived_from_series_instance_uid,
          derived_from_sop_instance_uid, content_sha256, seg_series_instance_uid, seg_sop_instance_uid, file_path, status, actor, reviewer,
          changed_voxels, quantification, created_at)
@@ -156,12 +174,14 @@ export class CorrectionRepository {
         now.toISOString(),
       ],
     );
-    return (await this.get(id))!;
   }
 
   /** The stored SEG bytes; a new buffer owned by the caller. */
-  readBytes(record: CorrectionRecord): Uint8Array {
-    return new Uint8Array(readFileSync(record.filePath));
+  async readBytes(record: CorrectionRecord): Promise<Uint8Array> {
+    if (!record.filePath.startsWith(IN_DATABASE)) return new Uint8Array(readFileSync(record.filePath));
+    const row = await this.db.one<{ bytes: Buffer }>('SELECT bytes FROM correction_payloads WHERE correction_id = ?', [record.id]);
+    if (!row) throw new Error(`Correction ${record.id}: its SEG ${record.segSopInstanceUID} is missing from correction_payloads`);
+    return new Uint8Array(row.bytes);
   }
 
   async markDelivered(id: string, now = new Date()): Promise<CorrectionRecord> {

@@ -82,7 +82,7 @@ export class CorrectionService {
       // failed store leaves it pending, and the next save stores both again. Same bytes, same SOP Instance
       // UIDs on every try: a re-store replaces (PS3.4 B.4.1), never duplicates.
       const report = encodeCorrectionReport({ record, header: header!, sourceSlices: geometry.slices, segments: base.segments, algorithm: algorithmOf(base) });
-      await client.store([this.corrections.readBytes(record), report.bytes], record.studyInstanceUID);
+      await client.store([await this.corrections.readBytes(record), report.bytes], record.studyInstanceUID);
       record = await this.corrections.markDelivered(record.id);
       this.afterStored(record, report.sopInstanceUID);
     }

@@ -27,7 +27,7 @@ export class DicomwebProxyController {
     const { endpointId, rawPath, rawQuery } = splitProxyUrl(request.originalUrl);
     const aborted = new AbortController();
     response.on('close', () => aborted.abort());
-    const answer = await this.proxy.forward({ method: request.method, endpointId, rawPath, rawQuery, accept: request.headers.accept, signal: aborted.signal });
+    const answer = await this.proxy.forward({ method: request.method, endpointId, rawPath, rawQuery, accept: request.headers.accept, via: request.headers.via, signal: aborted.signal });
     // Server-Timing (W3C): how long the proxy took until it could answer (endpoint lookup and the PACS,
     // or the cache), and where the answer came from; shown by browsers' devtools, read by bench/load.bench.ts.
     response.status(answer.status).set(answer.headers).set('server-timing', `proxy;dur=${(performance.now() - started).toFixed(1)};desc="${answer.source}"`);

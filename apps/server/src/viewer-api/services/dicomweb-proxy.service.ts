@@ -49,6 +49,8 @@ interface ForwardInput {
   rawPath: string;
   rawQuery: string;
   accept: string | undefined;
+  /** The request's Via chain, passed on with our hop appended (loop detection across servers). */
+  via?: string | string[];
   signal: AbortSignal;
 }
 
@@ -95,7 +97,10 @@ export class DicomwebProxyService {
     const cached = cacheable ? this.cache.get(key) : undefined;
     if (cached) return this.answered(cached, 'cache');
 
-    const joined = this.flights.get(key);
+    // Coalesced only with requests that arrived through the same proxies (Via), so that every request
+    // reaches the PACS with its own chain and a loop through several servers is still caught.
+    const flightKey = JSON.stringify([key, input.via ?? null]);
+    const joined = this.flights.get(flightKey);
     if (joined) {
       this.metrics.proxySharedWaiters.inc();
       const fetched = await this.wait(joined, input.signal, path).finally(() => this.metrics.proxySharedWaiters.dec());
@@ -104,15 +109,15 @@ export class DicomwebProxyService {
       return this.fetchOwn(record, path, query, input);
     }
     const flight: Flight = { answer: undefined as unknown as Promise<Fetched>, waiters: 0, abort: new AbortController() };
-    flight.answer = this.fetch(record, path, query, input.accept, flight.abort.signal);
-    this.flights.set(key, flight);
+    flight.answer = this.fetch(record, path, query, input.accept, input.via, flight.abort.signal);
+    this.flights.set(flightKey, flight);
     void flight.answer.then(
       (fetched) => {
-        if (this.flights.get(key) === flight) this.flights.delete(key);
+        if (this.flights.get(flightKey) === flight) this.flights.delete(flightKey);
         if (cacheable && 'whole' in fetched) this.cache.set(key, fetched.whole);
       },
       () => {
-        if (this.flights.get(key) === flight) this.flights.delete(key);
+        if (this.flights.get(flightKey) === flight) this.flights.delete(flightKey);
       },
     );
     const fetched = await this.wait(flight, input.signal, path, true);
@@ -156,7 +161,7 @@ export class DicomwebProxyService {
 
   /** A GET nobody shares (an identical request's answer was too large to share). */
   private async fetchOwn(record: PacsEndpointRecord, path: string, query: string, input: ForwardInput): Promise<ProxiedResponse> {
-    const fetched = await this.fetch(record, path, query, input.accept, input.signal);
+    const fetched = await this.fetch(record, path, query, input.accept, input.via, input.signal);
     return 'whole' in fetched ? this.answered(fetched.whole, 'upstream') : fetched.streamed;
   }
 
@@ -164,12 +169,12 @@ export class DicomwebProxyService {
    * One GET to the PACS, read whole when it fits WHOLE_ANSWER_BYTES. A 2xx answer cut mid-body is asked
    * for once more: the browser has not seen a byte of it yet, and a GET may be repeated (RFC 9110 §9.2.2).
    */
-  private async fetch(record: PacsEndpointRecord, path: string, query: string, accept: string | undefined, signal: AbortSignal): Promise<Fetched> {
+  private async fetch(record: PacsEndpointRecord, path: string, query: string, accept: string | undefined, via: string | string[] | undefined, signal: AbortSignal): Promise<Fetched> {
     const what = `Proxying GET ${path}`;
     for (let attempt = 1; ; attempt++) {
       let upstream: RawResponse;
       try {
-        upstream = await this.gateway.open(record, { method: 'GET', path: `/${path}`, query, headers: accept ? { accept } : {}, signal });
+        upstream = await this.gateway.open(record, { method: 'GET', path: `/${path}`, query, headers: accept ? { accept } : {}, signal }, via);
       } catch (error) {
         // A connection lost before any answer (a keep-alive connection the PACS closed as it was
         // reused, a reset): nothing reached the browser, and a GET may be sent again. Timeouts are not
@@ -216,7 +221,7 @@ export class DicomwebProxyService {
   /** HEAD: headers only, nothing to share or check. */
   private async head(record: PacsEndpointRecord, path: string, query: string, input: ForwardInput): Promise<ProxiedResponse> {
     const upstream = await this.gateway
-      .open(record, { method: 'HEAD', path: `/${path}`, query, headers: input.accept ? { accept: input.accept } : {}, signal: input.signal })
+      .open(record, { method: 'HEAD', path: `/${path}`, query, headers: input.accept ? { accept: input.accept } : {}, signal: input.signal }, input.via)
       .catch((error: unknown) => this.failed(record, error, `Proxying HEAD ${path}`, input.signal));
     await upstream.body?.cancel().catch(() => undefined);
     return { status: upstream.status, headers: safeHeaders(upstream.headers), body: null, stream: null, source: 'upstream' };

@@ -7,10 +7,15 @@ import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 import { StudyWatcherRecord, StudyWatcherRepository } from '../repositories/study-watcher.repository';
 import { AuditService } from '../../audit/services/audit.service';
 import { MetricsService } from '../../metrics/services/metrics.service';
+import { SqlDatabase } from '../../core/database/sql-database';
+import { LeaderLease } from '../../core/services/leader-lease';
+import { QUEUE_CONFIG, QueueConfig, runsApi } from '../../core/config/queue.config';
 
 const TICK_MS = 500;
 const PAGE = 200;
 const MAX_PAGES = 50;
+/** How often a follower tries to take the watcher's lead, and the leader checks it still holds it. */
+const LEADER_CHECK_MS = 2_000;
 
 export interface PollSummary {
   pacsEndpointId: string;
@@ -34,7 +39,11 @@ export interface PollSummary {
  *   late) is not found by polling; the Orthanc notification (notifyStudy) catches those.
  * - Stability: a study is queued only when its NumberOfStudyRelatedInstances is unchanged between two
  *   polls, so a series still arriving over C-STORE/STOW is not segmented half-received.
- * - Exactly once: the seen row and the job row are written in one SQLite transaction.
+ * - Exactly once: the seen row and the job row are written in one database transaction.
+ * - One poller per deployment: only API processes (ROLE=api|all) run the watcher, and of those only the
+ *   one holding the `study-watcher` lock (LeaderLease: a Postgres advisory lock, freed when its holder
+ *   dies, so another API process takes over within LEADER_CHECK_MS). Embedded mode: the one process
+ *   always leads. A notification or an admin's "poll now" is served by whichever process receives it.
  */
 @Injectable()
 export class StudyWatcherService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -44,6 +53,7 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
   private readonly lastPolled = new Map<string, number>();
   /** endpoint/study → instance count at the previous poll (in memory: a restart costs one extra poll). */
   private readonly pendingCounts = new Map<string, number>();
+  private lease: LeaderLease | undefined;
 
   constructor(
     @Inject(StudyWatcherRepository) private readonly watchers: StudyWatcherRepository,
@@ -52,9 +62,20 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(PacsGateway) private readonly gateway: PacsGateway,
     @Inject(JobService) private readonly jobService: JobService,
+    @Inject(SqlDatabase) private readonly database: SqlDatabase,
+    @Inject(QUEUE_CONFIG) private readonly queueConfig: QueueConfig,
   ) {}
 
   onApplicationBootstrap(): void {
+    // A worker process serves no API and polls no PACS for new studies.
+    if (!runsApi(this.queueConfig)) return;
+    this.lease = new LeaderLease(this.database, 'study-watcher', LEADER_CHECK_MS, (leading) => {
+      this.metrics.watcherLeader.set(leading ? 1 : 0);
+      // A new leader starts from the persisted watermark and seen set; its in-memory stability counts
+      // are its own (a study seen once more before it is queued).
+      if (leading) this.lastPolled.clear();
+    });
+    this.lease.start();
     this.timer = setInterval(() => {
       this.tick().catch((error: unknown) => this.logger.warn(`Listing the enabled study watchers failed: ${error instanceof Error ? error.message : String(error)}`));
     }, TICK_MS);
@@ -64,6 +85,13 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight.values()]);
+    // Hand the lead over now rather than when the connection times out.
+    await this.lease?.stop();
+  }
+
+  /** True while this process runs the periodic polls (see the class comment). */
+  isLeader(): boolean {
+    return this.lease?.isLeader() ?? false;
   }
 
   /** Polls one endpoint now (or joins the poll already running for it). */
@@ -79,6 +107,7 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async tick(): Promise<void> {
+    if (!this.lease?.isLeader()) return;
     for (const watcher of await this.watchers.listEnabled()) {
       const last = this.lastPolled.get(watcher.pacsEndpointId) ?? 0;
       if (Date.now() - last >= watcher.pollSeconds * 1000 && !this.inFlight.has(watcher.pacsEndpointId)) {
@@ -94,6 +123,7 @@ export class StudyWatcherService implements OnApplicationBootstrap, OnApplicatio
     if (!watcher || !watcher.enabled) return summary;
     // A disabled PACS endpoint takes no new jobs (PacsEndpointService.requireEnabledRecord): do not poll it.
     if ((await this.endpoints.getRecordOrFail(pacsEndpointId)).disabledAt !== null) return summary;
+    this.metrics.watcherPolls.inc({ endpoint: pacsEndpointId });
     try {
       const studies = await this.search(watcher);
       summary.matched = studies.length;

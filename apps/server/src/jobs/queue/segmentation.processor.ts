@@ -1,8 +1,9 @@
-import { Logger } from '@nestjs/common';
-import { DelayedError, Job, Worker } from 'bullmq';
+import { Logger, OnModuleDestroy, Type } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { DelayedError, Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QueueConfig } from '../../core/config/queue.config';
-import { bullConnection, redisClient, REDIS_PREFIX, SEGMENTATION_QUEUE, SegmentationJobData } from './bullmq-names';
+import { redisClient, SEGMENTATION_QUEUE, SegmentationJobData } from './bullmq-names';
 import { StudyLock } from './study-lock';
 import { QueueJobRunner } from './job-queue';
 
@@ -12,14 +13,18 @@ const STUDY_BUSY_RETRY_MS = 2_000;
 const STORE_PROBE_MS = 2_000;
 
 /**
- * The worker side of the BullMQ adapter. Each job takes its study's lock first (one job per study at a
- * time across workers), then runs. BullMQ keeps the job's own lock alive every lockMs/2; a worker killed
- * with -9 stops doing so, and another worker's stalled check moves the job back to wait within
- * lockMs + stalledIntervalMs (queue.config.ts explains the values).
+ * The worker side of the BullMQ adapter, as an @nestjs/bullmq processor: BullModule's explorer creates
+ * the BullMQ Worker (connection and prefix from QueueTransportModule, the worker options from the
+ * @Processor that {@link segmentationProcessorClass} puts on a subclass at boot) and closes it at
+ * shutdown.
+ *
+ * Each job takes its study's lock first (one job per study at a time across workers), then runs. BullMQ
+ * keeps the job's own lock alive every lockMs/2; a worker killed with -9 stops doing so, and another
+ * worker's stalled check moves the job back to wait within lockMs + stalledIntervalMs (queue.config.ts
+ * explains the values).
  */
-export class BullmqJobConsumer {
-  private readonly logger = new Logger(BullmqJobConsumer.name);
-  private readonly worker: Worker<SegmentationJobData>;
+export class SegmentationProcessor extends WorkerHost implements OnModuleDestroy {
+  private readonly logger = new Logger(SegmentationProcessor.name);
   private readonly redis: Redis;
   private readonly studyLock: StudyLock;
   private readonly running = new Map<string, AbortController>();
@@ -29,33 +34,13 @@ export class BullmqJobConsumer {
 
   constructor(
     private readonly config: QueueConfig & { redisUrl: string },
-    concurrency: number,
     private readonly runner: QueueJobRunner,
     private readonly shutdownReason: () => Error,
   ) {
+    super();
     this.redis = redisClient(config.redisUrl, `lock-${config.workerId}`);
     this.redis.on('error', (error) => this.logger.warn(`Redis (study locks): ${error.message}`));
     this.studyLock = new StudyLock(this.redis, config.lockMs);
-    this.worker = new Worker<SegmentationJobData>(SEGMENTATION_QUEUE, (job, token) => this.process(job, token), {
-      connection: bullConnection(config.redisUrl),
-      prefix: REDIS_PREFIX,
-      name: config.workerId,
-      concurrency,
-      lockDuration: config.lockMs,
-      stalledInterval: config.stalledIntervalMs,
-      maxStalledCount: config.maxStalledCount,
-    });
-    this.worker.on('error', (error) => this.logger.warn(`Redis (worker): ${error.message}`));
-    // The job's lock could not be extended (Redis away longer than lockMs): another worker may take it
-    // over, so stop ours at once rather than race it to the PACS.
-    this.worker.on('lockRenewalFailed', (jobIds) => {
-      for (const id of jobIds) this.running.get(id)?.abort(new Error(`lost the queue lock of job ${id}`));
-    });
-    this.worker.on('failed', (job, error) => {
-      if (!job) return;
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled more than allowable limit/.test(error.message);
-      if (final) void this.runner.recordLost(job.id!, error.message).catch((e: unknown) => this.logger.error(`Job ${job.id}: recording the queue failure failed: ${String(e)}`));
-    });
   }
 
   /** Jobs this worker runs now. */
@@ -68,7 +53,30 @@ export class BullmqJobConsumer {
     this.running.get(jobId)?.abort(reason);
   }
 
-  private async process(job: Job<SegmentationJobData>, token: string | undefined): Promise<string> {
+  @OnWorkerEvent('error')
+  onWorkerError(error: Error): void {
+    // Without a listener a Redis connection error would be an unhandled 'error' event.
+    this.logger.warn(`Redis (worker): ${error.message}`);
+  }
+
+  /**
+   * The job's lock could not be extended (Redis away longer than lockMs): another worker may take it
+   * over, so stop ours at once rather than race it to the PACS.
+   */
+  @OnWorkerEvent('lockRenewalFailed')
+  onLockRenewalFailed(jobIds: string[]): void {
+    for (const id of jobIds) this.running.get(id)?.abort(new Error(`lost the queue lock of job ${id}`));
+  }
+
+  /** BullMQ gave up on a job (attempts spent, or it stalled too often): record why on the job's row. */
+  @OnWorkerEvent('failed')
+  onFailed(job: Job<SegmentationJobData> | undefined, error: Error): void {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled more than allowable limit/.test(error.message);
+    if (final) void this.runner.recordLost(job.id!, error.message).catch((e: unknown) => this.logger.error(`Job ${job.id}: recording the queue failure failed: ${String(e)}`));
+  }
+
+  async process(job: Job<SegmentationJobData>, token?: string): Promise<string> {
     const id = job.id!;
     const key = StudyLock.key(job.data.pacsEndpointId, job.data.studyInstanceUID);
     const lockToken = `${this.config.workerId}:${id}:${token ?? ''}`;
@@ -125,13 +133,43 @@ export class BullmqJobConsumer {
 
   /**
    * Stops taking jobs, aborts the running ones with the shutdown reason (the runner puts them back in the
-   * queue), and waits for them to wind down.
+   * queue), and waits for them to wind down. Runs before BullModule closes the worker at application
+   * shutdown (which then finds it closed), while the database is still open for the runner's last writes.
    */
-  async close(): Promise<void> {
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.probing);
     const closing = this.worker.close();
     for (const controller of this.running.values()) controller.abort(this.shutdownReason());
     await closing;
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
+}
+
+/**
+ * The processor class for this process's configuration. @Processor's worker options are read by
+ * BullModule's explorer from class metadata, and ours come from the environment at boot (worker id,
+ * concurrency, lock and stall timings): so each boot decorates a subclass of its own, rather than a
+ * module-level class carrying one process's settings for every app built in the same process (tests).
+ */
+export function segmentationProcessorClass(config: QueueConfig, concurrency: number): Type<SegmentationProcessor> {
+  @Processor(SEGMENTATION_QUEUE, {
+    name: config.workerId,
+    concurrency,
+    lockDuration: config.lockMs,
+    stalledInterval: config.stalledIntervalMs,
+    maxStalledCount: config.maxStalledCount,
+  })
+  class ConfiguredSegmentationProcessor extends SegmentationProcessor {}
+  return ConfiguredSegmentationProcessor;
+}
+
+/** Builds this process's processor: BullModule's explorer finds it among the providers and gives it its Worker. */
+export function createSegmentationProcessor(
+  config: QueueConfig & { redisUrl: string },
+  concurrency: number,
+  runner: QueueJobRunner,
+  shutdownReason: () => Error,
+): SegmentationProcessor {
+  const Configured = segmentationProcessorClass(config, concurrency);
+  return new Configured(config, runner, shutdownReason);
 }
