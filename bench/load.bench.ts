@@ -43,6 +43,7 @@ const percentile = (values: number[], p: number) => {
 };
 
 async function main(): Promise<void> {
+  const loadAtStart = (await import('node:os')).loadavg().map((n) => +n.toFixed(2));
   const orthanc = await OrthancInstance.start();
   const redis = MODE === 'scaled' ? await RedisInstance.start() : undefined;
   const postgres = MODE === 'scaled' ? await PostgresInstance.start() : undefined;
@@ -82,6 +83,9 @@ async function main(): Promise<void> {
     // The viewer burst lands while the jobs are retrieving and inferring.
     await new Promise((r) => setTimeout(r, 500));
     const latencies: number[] = [];
+    // The proxy's own share of each answer (its Server-Timing header) and where the answer came from.
+    const proxyMs: number[] = [];
+    const sources: Record<string, number> = {};
     let failures = 0;
     const failureReasons = new Set<string>();
     const burstStarted = performance.now();
@@ -91,10 +95,17 @@ async function main(): Promise<void> {
         const started = performance.now();
         try {
           const response = await fetch(`${server!.baseUrl}${path}`, { headers: { authorization: `Bearer ${user}`, accept: path.includes('/instances/') ? 'multipart/related; type="application/dicom"' : 'application/dicom+json' } });
-          await response.arrayBuffer();
+          const body = await response.arrayBuffer();
+          const timing = /proxy;dur=([\d.]+);desc="(\w+)"/.exec(response.headers.get('server-timing') ?? '');
+          if (timing) {
+            proxyMs.push(Number(timing[1]));
+            sources[timing[2]!] = (sources[timing[2]!] ?? 0) + 1;
+          }
           if (!response.ok) {
             failures += 1;
-            failureReasons.add(`${response.status} ${path.replace(proxy, '')}`);
+            // The error body names the failure (our messages carry UIDs, never PHI).
+            const reason = (/"message":"([^"]{0,300})/.exec(Buffer.from(body).toString('utf8')) ?? [])[1] ?? '';
+            failureReasons.add(`${response.status} ${path.replace(proxy, '')} ${reason}`);
           }
         } catch (error) {
           failures += 1;
@@ -133,7 +144,14 @@ async function main(): Promise<void> {
         p50Ms: +percentile(latencies, 50).toFixed(1),
         p95Ms: +percentile(latencies, 95).toFixed(1),
         maxMs: +Math.max(...latencies).toFixed(1),
+        // Inside the proxy (after authentication): endpoint lookup plus the PACS or the cache.
+        proxyP50Ms: proxyMs.length ? +percentile(proxyMs, 50).toFixed(1) : null,
+        proxyP95Ms: proxyMs.length ? +percentile(proxyMs, 95).toFixed(1) : null,
+        answerSources: sources,
       },
+      // 1, 5 and 15 minute load averages (uptime) when the bench started and when it ended.
+      loadAverageAtStart: loadAtStart,
+      loadAverage: (await import('node:os')).loadavg().map((n) => +n.toFixed(2)),
       segPerStudy: segCounts,
     };
     process.stderr.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -145,6 +163,9 @@ async function main(): Promise<void> {
     ];
     if (problems.length > 0) {
       process.stderr.write(`load bench FAILED:\n${problems.join('\n')}\n`);
+      // What the API logged about it (warnings and errors only).
+      const logged = server.output().split('\n').filter((line) => /"level":"(warn|error)"/.test(line));
+      process.stderr.write(`API warnings and errors (last 20 of ${logged.length}):\n${logged.slice(-20).join('\n')}\n`);
       process.exitCode = 1;
     }
   } finally {

@@ -8,7 +8,8 @@
 # Defaults: HTTP 8042, DICOM 4242, storage in .var/orthanc (the project's own folder).
 # Env overrides: ORTHANC_HTTP_PORT, ORTHANC_DICOM_PORT, ORTHANC_DIR; ORTHANC_AET (Orthanc's AE title,
 # default ORTHANC) and ORTHANC_DICOM_MODALITIES (a JSON object of Orthanc's DicomModalities, the
-# C-STORE destinations it can push to, e.g. {"covseg":["COVSEG","127.0.0.1",11112]}).
+# C-STORE destinations it can push to, e.g. {"covseg":["COVSEG","127.0.0.1",11112]}), and
+# ORTHANC_KEEP_ALIVE (true|false, default false: see below).
 # Two instances can run side by side with different ports and dirs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ dicom_port="${ORTHANC_DICOM_PORT:-4242}"
 dir="${ORTHANC_DIR:-.var/orthanc}"
 aet="${ORTHANC_AET:-ORTHANC}"
 modalities="${ORTHANC_DICOM_MODALITIES:-"{}"}"
+keep_alive="${ORTHANC_KEEP_ALIVE:-false}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --http-port) http_port="$2"; shift 2 ;;
@@ -54,6 +56,12 @@ case "$cmd" in
       echo "http://127.0.0.1:$(cat "$dir/http-port")/dicom-web"
       exit 0
     fi
+    # KeepAlive false: Orthanc 1.10 (Debian) cuts an answer mid-body ("other side closed") when its reader
+    # pauses for about a second on a kept-alive connection (it announces "Keep-Alive: timeout=1"): a busy
+    # server reading a WADO-RS instance got it cut at ~270 KB. bench/orthanc-keepalive.bench.ts: 35 of 40
+    # LIDC instance reads pausing mid-body cut with KeepAlive, 0 of 40 without. A connection per request
+    # costs little on a LAN; the viewer proxy also asks once more for a cut answer.
+    case "$keep_alive" in true|false) ;; *) echo "orthanc.sh: ORTHANC_KEEP_ALIVE must be true or false" >&2; exit 2 ;; esac
     cat > "$dir/orthanc.json" <<JSON
 {
   "Name": "covseg-local",
@@ -69,6 +77,7 @@ case "$cmd" in
   "DicomBindAddress": "127.0.0.1",
   "HttpTimeout": 60,
   "StableAge": 5,
+  "KeepAlive": $keep_alive,
   "Plugins": ["$plugin"],
   "DicomWeb": { "Enable": true, "Root": "/dicom-web/", "EnableWado": true, "StudiesMetadata": "Full", "SeriesMetadata": "Full" }
 }

@@ -12,6 +12,9 @@ export class CuttableProxy {
   private holdNextRetrieve?: () => void;
   private swallowNextStowAnswer?: () => void;
   private stalling = false;
+  private readonly cuts: Array<{ match: RegExp; remaining: number; afterBytes?: number }> = [];
+  private readonly drops: Array<{ match: RegExp; remaining: number }> = [];
+  private readonly holds: Array<{ match: RegExp; arrived: () => void; released: Promise<void> }> = [];
   /** Requests received, in order (method and path with query). */
   readonly requests: string[] = [];
 
@@ -60,6 +63,35 @@ export class CuttableProxy {
     this.stalling = true;
   }
 
+  /**
+   * The next `times` GET answers whose URL matches send their headers (Content-Length or chunked, as the
+   * PACS sent them) and only their first `afterBytes` bytes (default: half), then the connection closes:
+   * a PACS that cuts its answer mid-body.
+   */
+  cutAnswers(match: RegExp, times: number, afterBytes?: number): void {
+    this.cuts.push({ match, remaining: times, afterBytes });
+  }
+
+  /** The next `times` GET requests whose URL matches lose their connection before any answer (a keep-alive connection closed under the client). */
+  dropRequests(match: RegExp, times: number): void {
+    this.drops.push({ match, remaining: times });
+  }
+
+  /** The next GET answer whose URL matches waits (headers included) until `release()`; `arrived` resolves when the PACS has answered it. */
+  holdAnswer(match: RegExp): { arrived: Promise<void>; release: () => void } {
+    let release!: () => void;
+    let arrived!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const arrivedPromise = new Promise<void>((r) => (arrived = r));
+    this.holds.push({ match, arrived, released });
+    return { arrived: arrivedPromise, release };
+  }
+
+  /** Requests received so far whose `METHOD url` matches. */
+  count(match: RegExp): number {
+    return this.requests.filter((line) => match.test(line)).length;
+  }
+
   /** Drops every open client connection at once. */
   cutAll(): void {
     for (const socket of this.sockets) socket.destroy();
@@ -72,6 +104,12 @@ export class CuttableProxy {
 
   private forward(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
     this.requests.push(`${req.method} ${req.url}`);
+    const drop = req.method === 'GET' ? this.drops.find((d) => d.remaining > 0 && d.match.test(req.url ?? '')) : undefined;
+    if (drop) {
+      drop.remaining -= 1;
+      req.socket.destroy();
+      return;
+    }
     const upstream = request(
       { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
@@ -80,6 +118,30 @@ export class CuttableProxy {
           this.swallowNextStowAnswer = undefined;
           answer.resume();
           return swallow();
+        }
+        const url = req.url ?? '';
+        const cut = req.method === 'GET' ? this.cuts.find((c) => c.remaining > 0 && c.match.test(url)) : undefined;
+        if (cut) {
+          cut.remaining -= 1;
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () => {
+            const whole = Buffer.concat(chunks);
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.write(whole.subarray(0, cut.afterBytes ?? whole.length >> 1), () => res.socket?.destroy());
+          });
+          return;
+        }
+        const holdAt = req.method === 'GET' ? this.holds.findIndex((h) => h.match.test(url)) : -1;
+        if (holdAt >= 0) {
+          const [hold] = this.holds.splice(holdAt, 1);
+          answer.pause();
+          hold!.arrived();
+          void hold!.released.then(() => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          });
+          return;
         }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         if (this.stalling) {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../core/repositories/config.repository';
 import { JobsModule } from '../jobs/jobs.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { ModelModule } from '../model/model.module';
@@ -14,6 +15,7 @@ import { ViewerModelRepository } from './repositories/viewer-model.repository';
 import { DicomSliceWorkerRepository } from './repositories/dicom-slice-worker.repository';
 import { DecodedFrameService } from './services/decoded-frame.service';
 import { DicomwebProxyService } from './services/dicomweb-proxy.service';
+import { ProxyAnswerCache } from './services/proxy-answer-cache';
 import { OverlayService } from './services/overlay.service';
 import { SegmentImageService } from './services/segment-image.service';
 import { StudyBrowserService } from './services/study-browser.service';
@@ -29,6 +31,8 @@ import { WorklistService } from './services/worklist.service';
   controllers: [DicomwebProxyController, DecodedFrameController, StudyBrowserController, OverlayController, SegmentImageController, WorklistController],
   providers: [
     DicomwebProxyService,
+    // One per process: the proxy's memory of whole instance answers, bounded by PROXY_CACHE_MB.
+    { provide: ProxyAnswerCache, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new ProxyAnswerCache(config.proxyCacheBytes) },
     DecodedFrameService,
     StudyBrowserService,
     WorklistService,

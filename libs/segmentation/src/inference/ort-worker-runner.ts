@@ -10,12 +10,25 @@ import { type OrtRunner, type OrtRunnerOptions, sessionOptions } from './ort-run
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
+// Linux keeps a niceness per thread and new threads inherit it: set here, before the session exists,
+// it also holds for the intra-op threads onnxruntime starts. Raised only, never lowered.
+let niceness;
+if (workerData.niceness !== undefined) {
+  try {
+    const os = require('node:os');
+    const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+    if (os.getPriority(tid) < workerData.niceness) os.setPriority(tid, workerData.niceness);
+    niceness = os.getPriority(tid);
+  } catch (error) {
+    niceness = undefined; // not Linux (no /proc/thread-self): reported to the caller as undefined
+  }
+}
 let session;
 parentPort.on('message', async (msg) => {
   try {
     if (msg.type === 'load') {
       session = await ort.InferenceSession.create(new Uint8Array(msg.bytes), msg.options);
-      parentPort.postMessage({ id: msg.id, ok: true, inputNames: session.inputNames, outputNames: session.outputNames });
+      parentPort.postMessage({ id: msg.id, ok: true, inputNames: session.inputNames, outputNames: session.outputNames, niceness });
     } else if (msg.type === 'run') {
       const result = await session.run({ [msg.input]: new ort.Tensor('float32', new Float32Array(msg.buffer), msg.dims) });
       const tensor = result[msg.output];
@@ -42,6 +55,7 @@ interface Reply {
   buffer?: ArrayBuffer;
   dims?: number[];
   missing?: boolean;
+  niceness?: number;
 }
 
 /**
@@ -50,9 +64,9 @@ interface Reply {
  * the worker and results transferred back: ~1 MB per batch of 8 x 192², negligible beside inference.
  * The worker only keeps the process alive while a request is pending; `release()` terminates it.
  */
-export async function createWorkerRunner(bytes: Uint8Array, options: OrtRunnerOptions): Promise<OrtRunner> {
+export async function createWorkerRunner(bytes: Uint8Array, options: OrtRunnerOptions, niceness?: number): Promise<OrtRunner & { niceness: number | undefined }> {
   const ortPath = createRequire(__filename).resolve('onnxruntime-node');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath } });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, niceness } });
   worker.unref();
   const pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   let nextId = 1;
@@ -92,6 +106,7 @@ export async function createWorkerRunner(bytes: Uint8Array, options: OrtRunnerOp
     throw error;
   }
   return {
+    niceness: loaded.niceness,
     inputNames: loaded.inputNames ?? [],
     outputNames: loaded.outputNames ?? [],
     async run(input, output, data, dims) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,21 @@ describe('SegmentationModel', () => {
     await main.release();
     await worker.release();
     await expect(worker.predict(input.subarray(0, 64 * 64), 1)).rejects.toThrow(/released/);
+  });
+
+  it('runs the inference thread and the onnxruntime threads it starts at the niceness asked for, leaving the caller alone', async () => {
+    const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    const threadNiceness = () => readdirSync('/proc/self/task').map((tid) => niceOf(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')));
+    const before = threadNiceness().filter((n) => n === 13).length;
+    const model = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 2, thread: 'worker', threadNiceness: 13 });
+    expect(model.inferenceNiceness).toBe(13);
+    const input = new Float32Array(64 * 64).fill(0.5);
+    expect((await model.predict(input, 1)).length).toBe(64 * 64);
+    // The worker thread and at least one intra-op thread of onnxruntime (intraOpThreads 2 starts one more).
+    expect(threadNiceness().filter((n) => n === 13).length - before).toBeGreaterThanOrEqual(2);
+    expect(niceOf(readFileSync('/proc/thread-self/stat', 'utf8'))).toBe(niceOf(readFileSync('/proc/self/stat', 'utf8')));
+    await model.release();
+    await expect(SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { thread: 'worker', threadNiceness: 20 })).rejects.toThrow(/threadNiceness must be an integer from 0 to 19/);
   });
 
   it('reports a model onnxruntime refuses in the worker thread as ModelLoadError', async () => {

@@ -26,6 +26,13 @@ export interface SegmentationModelOptions {
    * thread owned by this model, so a server stays responsive while a batch runs.
    */
   thread?: 'main' | 'worker';
+  /**
+   * With `thread: 'worker'`: the niceness (0-19) of the inference thread and of the intra-op threads
+   * onnxruntime starts from it, so that a server's HTTP (a viewer, the DICOMweb proxy) goes first on a
+   * busy CPU. Raised only: a process already nicer keeps its own. Linux only (per-thread niceness);
+   * where it cannot be set, `inferenceNiceness` says undefined.
+   */
+  threadNiceness?: number;
 }
 
 /** The contract's fixed tensor names (docs/CONTRACTS.md §2). */
@@ -38,6 +45,8 @@ export const MODEL_OUTPUT_NAME = 'prob';
  */
 export class SegmentationModel {
   private released = false;
+  /** The niceness inference runs at (see SegmentationModelOptions.threadNiceness); undefined when not set. */
+  inferenceNiceness: number | undefined;
 
   private constructor(
     private readonly runner: OrtRunner,
@@ -93,10 +102,18 @@ export class SegmentationModel {
     if (thread !== 'main' && thread !== 'worker') {
       throw new ModelLoadError(`Loading model failed (thread must be 'main' or 'worker', got "${String(thread)}"): ${path}`, path);
     }
+    if (options.threadNiceness !== undefined && (!Number.isInteger(options.threadNiceness) || options.threadNiceness < 0 || options.threadNiceness > 19)) {
+      throw new ModelLoadError(`Loading model failed (threadNiceness must be an integer from 0 to 19, got ${options.threadNiceness}): ${path}`, path);
+    }
     let session: OrtRunner;
+    let inferenceNiceness: number | undefined;
     try {
       const runnerOptions = { executionProviders: [executionProvider], ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}) };
-      session = thread === 'worker' ? await createWorkerRunner(bytes, runnerOptions) : await createMainThreadRunner(bytes, runnerOptions);
+      if (thread === 'worker') {
+        const runner = await createWorkerRunner(bytes, runnerOptions, options.threadNiceness);
+        inferenceNiceness = runner.niceness;
+        session = runner;
+      } else session = await createMainThreadRunner(bytes, runnerOptions);
     } catch (cause) {
       throw new ModelLoadError(`Loading model failed (onnxruntime refused it with execution provider ${executionProvider}): ${path}`, path, { cause });
     }
@@ -107,7 +124,9 @@ export class SegmentationModel {
         path,
       );
     }
-    return new SegmentationModel(session, contract, path, batchSize, executionProvider, sha256);
+    const model = new SegmentationModel(session, contract, path, batchSize, executionProvider, sha256);
+    model.inferenceNiceness = inferenceNiceness;
+    return model;
   }
 
   /**

@@ -27,6 +27,11 @@ export interface AppConfig {
    * batch runs, because onnxruntime-node 1.23's session.run blocks the calling thread.
    */
   inferenceThread: 'worker' | 'main';
+  /**
+   * INFERENCE_NICE (0-19, default 10): the niceness of the inference worker thread and onnxruntime's
+   * threads (Linux), so this process's HTTP goes first when inference and a viewer share the CPU.
+   */
+  inferenceNice: number;
   /** Worker threads that decode compressed slices (JPEG Lossless, JPEG-LS, JPEG 2000, RLE) while the series downloads. */
   decodeThreads: number;
   /** How many segmentation jobs run at the same time. */
@@ -53,6 +58,8 @@ export interface AppConfig {
   outboxRetryBaseMs: number;
   /** How often (ms) the outbox sweeper retries due deliveries and deletes expired payloads. */
   outboxSweepMs: number;
+  /** Bytes of whole instance answers the DICOMweb proxy keeps in memory (PROXY_CACHE_MB); 0 keeps none. */
+  proxyCacheBytes: number;
   /** Worker threads that parse uploaded DICOM slices (untrusted input) off the event loop. */
   uploadParseWorkers: number;
   /** Deadline of one upload parse (ms); the worker is terminated past it. */
@@ -237,6 +244,7 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     executionProvider: provider as ExecutionProvider,
     ortThreads: optionalInteger(env, 'ORT_THREADS', 1, 256),
     inferenceThread,
+    inferenceNice: integer(env, 'INFERENCE_NICE', 10, 0, 19),
     decodeThreads: integer(env, 'DECODE_THREADS', Math.min(4, availableParallelism()), 1, 64),
     jobConcurrency: integer(env, 'JOB_CONCURRENCY', 1, 1, 64),
     jobTimeoutMs: integer(env, 'JOB_TIMEOUT_MS', 15 * 60_000, 1_000, 24 * 3600_000),
@@ -250,6 +258,7 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 8, 1, 1000),
     outboxRetryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 60_000, 10, 24 * 3600_000),
     outboxSweepMs: integer(env, 'OUTBOX_SWEEP_MS', 60_000, 10, 24 * 3600_000),
+    proxyCacheBytes: integer(env, 'PROXY_CACHE_MB', 64, 0, 16 * 1024) * 1024 * 1024,
     // One core stays with the event loop (HTTP, health, proxy): on 2 cores one parse worker.
     uploadParseWorkers: integer(env, 'UPLOAD_PARSE_WORKERS', Math.max(1, Math.min(4, availableParallelism() - 1)), 1, 32),
     uploadParseTimeoutMs: integer(env, 'UPLOAD_PARSE_TIMEOUT_MS', 10_000, 100, 600_000),

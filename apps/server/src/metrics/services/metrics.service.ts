@@ -32,6 +32,23 @@ export class MetricsService {
     registers: [this.registry],
   });
   readonly pacsErrors = new Counter({ name: 'covseg_pacs_errors_total', help: 'Failed requests to a PACS, by endpoint and kind.', labelNames: ['endpoint', 'kind'] as const, registers: [this.registry] });
+  readonly proxyAnswers = new Counter({
+    name: 'covseg_proxy_answers_total',
+    help: 'DICOMweb proxy answers, by source: upstream (a PACS request of its own), coalesced (shared an identical request in flight), cache (an instance kept in memory), stream (too large to hold, streamed through).',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly proxyUpstreamCuts = new Counter({
+    name: 'covseg_proxy_upstream_cuts_total',
+    help: 'PACS answers cut mid-body under the DICOMweb proxy, by outcome: retried (asked once more before the browser saw a byte), failed (cut twice: 502), streaming (cut after bytes had gone to the browser).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly proxySharedWaiters = new Gauge({
+    name: 'covseg_proxy_shared_waiters',
+    help: 'DICOMweb proxy requests waiting now for an identical request already sent to the PACS, instead of sending their own.',
+    registers: [this.registry],
+  });
   readonly httpRequests = new Counter({ name: 'covseg_http_requests_total', help: 'HTTP requests answered, by method and status class.', labelNames: ['method', 'status'] as const, registers: [this.registry] });
   readonly watcherStudies = new Counter({ name: 'covseg_watcher_studies_total', help: 'Studies the watcher queued, by endpoint.', labelNames: ['endpoint'] as const, registers: [this.registry] });
   readonly watcherPolls = new Counter({ name: 'covseg_watcher_polls_total', help: 'QIDO polls the study watcher of this process ran, by endpoint.', labelNames: ['endpoint'] as const, registers: [this.registry] });
@@ -73,6 +90,14 @@ export class MetricsService {
   }
 
   /** `kind`: `connection`, `timeout`, `http-4xx`, `http-5xx`, `http-429` … */
+  proxyAnswer(source: 'upstream' | 'cache' | 'coalesced' | 'stream'): void {
+    this.proxyAnswers.inc({ source });
+  }
+
+  proxyUpstreamCut(outcome: 'retried' | 'failed' | 'streaming'): void {
+    this.proxyUpstreamCuts.inc({ outcome });
+  }
+
   pacsError(endpoint: string, kind: string): void {
     this.pacsErrors.inc({ endpoint, kind });
   }

@@ -30,10 +30,15 @@ export class ModelRepository implements OnModuleInit, OnApplicationShutdown {
     this.model = await SegmentationModel.load(this.config.modelPath, {
       executionProvider: this.config.executionProvider,
       thread: this.config.inferenceThread,
+      threadNiceness: this.config.inferenceNice,
       ...(this.config.ortThreads !== undefined ? { intraOpThreads: this.config.ortThreads } : {}),
     });
     const { name, version, trained } = this.model;
-    this.logger.log(`Loaded model ${name} ${version} (${trained ? 'trained' : 'UNTRAINED'}) on ${this.config.executionProvider} from ${this.config.modelPath}`);
+    const niceness = this.model.inferenceNiceness === undefined ? '' : `, inference thread at nice ${this.model.inferenceNiceness}`;
+    this.logger.log(`Loaded model ${name} ${version} (${trained ? 'trained' : 'UNTRAINED'}) on ${this.config.executionProvider}${niceness} from ${this.config.modelPath}`);
+    if (this.config.inferenceThread === 'worker' && this.model.inferenceNiceness === undefined) {
+      this.logger.warn(`INFERENCE_NICE=${this.config.inferenceNice} could not be applied (per-thread niceness needs Linux): inference competes with HTTP at the process's own priority`);
+    }
     if (!trained) this.logger.warn(`Model ${name} ${version} is UNTRAINED (covseg.trained=untrained): its segmentations are meaningless`);
   }
 

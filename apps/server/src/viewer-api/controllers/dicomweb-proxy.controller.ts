@@ -1,6 +1,7 @@
 import { All, Controller, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { DicomwebProxyService } from '../services/dicomweb-proxy.service';
@@ -22,19 +23,26 @@ export class DicomwebProxyController {
   @ApiParam({ name: 'endpointId', description: 'PACS endpoint id' })
   @ApiParam({ name: 'path', description: 'DICOMweb path below the endpoint root, e.g. studies/<uid>/series/<uid>/metadata' })
   async forward(@Req() request: Request, @Res() response: Response): Promise<void> {
+    const started = performance.now();
     const { endpointId, rawPath, rawQuery } = splitProxyUrl(request.originalUrl);
     const aborted = new AbortController();
     response.on('close', () => aborted.abort());
     const answer = await this.proxy.forward({ method: request.method, endpointId, rawPath, rawQuery, accept: request.headers.accept, via: request.headers.via, signal: aborted.signal });
-    response.status(answer.status).set(answer.headers);
-    if (!answer.body || request.method === 'HEAD') {
-      await answer.body?.cancel();
+    // Server-Timing (W3C): how long the proxy took until it could answer (endpoint lookup and the PACS,
+    // or the cache), and where the answer came from; shown by browsers' devtools, read by bench/load.bench.ts.
+    response.status(answer.status).set(answer.headers).set('server-timing', `proxy;dur=${(performance.now() - started).toFixed(1)};desc="${answer.source}"`);
+    if (answer.body) {
+      response.end(request.method === 'HEAD' ? undefined : answer.body);
+      return;
+    }
+    if (!answer.stream || request.method === 'HEAD') {
+      await answer.stream?.cancel();
       response.end();
       return;
     }
-    const body = Readable.fromWeb(answer.body as NodeReadableStream<Uint8Array>);
-    // An upstream failure mid-body cannot change the status any more; cut the connection so the
-    // browser sees a truncated answer rather than a silently short one.
+    const body = Readable.fromWeb(answer.stream as NodeReadableStream<Uint8Array>);
+    // An upstream failure mid-body cannot change the status any more (the service logged it); cut the
+    // connection so the browser sees a truncated answer rather than a silently short one.
     body.on('error', () => response.destroy());
     body.pipe(response);
   }
