@@ -4,49 +4,21 @@
 // the temp folder. Per series it prints lung volume (per side), the model's infection inside the lung
 // (% of lung), and the share of the model's raw infection (the frame's thresholded probability before
 // clipping to the lung) that falls outside the lung mask. With --png, writes overlays of chosen slices.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildWindowLut, computeLungFrame, computeLungMask, encodePng, placeProbability, quantify, SegmentationModel, segmentGrayImage, windowToUint8, writeModelInput } from '@covseg/segmentation';
 import { DISPLAY_WINDOWS, renderFullField } from '../tests/support/full-field-render';
-import { lidcSlicePaths } from '../tests/support/lidc-fixture';
-import { dicomFilesUnder, loadCtSeries } from './ct-series-volume';
+import { dicomFilesUnder, loadCtSeries, sharedCtSeries } from './ct-series-volume';
 
 const { values, positionals } = parseArgs({
   options: { model: { type: 'string', default: 'models/covseg-unet.onnx' }, png: { type: 'string' } },
   allowPositionals: true,
 });
 
-function sharedSeries(): { name: string; paths: string[] }[] {
-  const data = resolve(__dirname, '../../shared/data/ct');
-  const cache = join(tmpdir(), 'covseg-shared-ct');
-  const out: { name: string; paths: string[] }[] = [{ name: 'lidc-idri-0001', paths: lidcSlicePaths() }];
-  if (!existsSync(data)) return out;
-  mkdirSync(cache, { recursive: true });
-  for (const archive of ['lidc-idri-0002', 'lung-pet-ct-dx-a0002', 'ricord-slabs']) {
-    if (!existsSync(join(data, `${archive}.tar.xz`))) continue;
-    if (!existsSync(join(cache, archive))) {
-      mkdirSync(join(cache, archive));
-      execFileSync('tar', ['-xJf', join(data, `${archive}.tar.xz`), '-C', join(cache, archive)]);
-    }
-    if (archive !== 'ricord-slabs') {
-      out.push({ name: archive, paths: dicomFilesUnder(join(cache, archive)) });
-      continue;
-    }
-    for (const group of ['covid_negative_data', 'covid_positive_data']) {
-      for (const p of [1, 2, 3, 4, 5]) {
-        const folder = join(cache, archive, 'ricord-slabs', group, `patient_${p}`);
-        if (existsSync(folder)) out.push({ name: `ricord-${group.split('_')[1]}-${p}`, paths: dicomFilesUnder(folder) });
-      }
-    }
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
-  const series = positionals.length > 0 ? positionals.map((dir) => ({ name: dir, paths: dicomFilesUnder(dir) })) : sharedSeries();
+  const series = positionals.length > 0 ? positionals.map((dir) => ({ name: dir, paths: dicomFilesUnder(dir) })) : sharedCtSeries();
   const model = await SegmentationModel.load(values.model!, { batchSize: 8 });
   const c = model.contract;
   const lut = buildWindowLut(c.windowCenter, c.windowWidth);
