@@ -189,6 +189,23 @@ export class DicomwebTransport {
    * body then streams as long as the caller reads, capped at `maxResponseBytes`.
    */
   async open(request: RawRequest): Promise<RawResponse> {
+    const { response, timeout, safeUrl, target } = await this.send(request, 'DICOMweb', request.query);
+    timeout.clear();
+    requireDeclaredLength(response, this.maxResponseBytes, 'DICOMweb', target);
+    return { status: response.status, headers: response.headers, body: response.body ? capStream(response.body, this.maxResponseBytes, 'DICOMweb', target) : null, url: safeUrl };
+  }
+
+  /**
+   * Sends one request with the endpoint's headers and credentials and waits for its headers, under a
+   * fresh `timeoutMs` deadline (combined with the caller's signal) that the caller clears or restarts.
+   * A redirect is refused and never followed: the request carries the endpoint's credentials.
+   * Errors name the URL without its query: QIDO queries can carry PatientName or PatientID (PHI).
+   */
+  private async send(
+    request: { method: string; path: string; headers?: Record<string, string>; body?: Uint8Array<ArrayBuffer> | string; signal?: AbortSignal },
+    operation: string,
+    query: string | undefined,
+  ): Promise<{ response: Response; timeout: Deadline; safeUrl: string; target: string }> {
     const safeUrl = `${this.baseUrl}${request.path}`;
     const target = `${request.method} ${safeUrl}`;
     const headers: Record<string, string> = { ...this.headers, ...request.headers };
@@ -197,18 +214,17 @@ export class DicomwebTransport {
     const signal = request.signal ? AbortSignal.any([timeout.signal, request.signal]) : timeout.signal;
     let response: Response;
     try {
-      response = await fetch(`${safeUrl}${request.query ? `?${request.query}` : ''}`, { method: request.method, headers, body: request.body, signal, redirect: 'manual' });
+      response = await fetch(query ? `${safeUrl}?${query}` : safeUrl, { method: request.method, headers, body: request.body, signal, redirect: 'manual' });
     } catch (error) {
-      throw this.failureOf(error, 'DICOMweb', target, timeout, request.signal);
-    } finally {
       timeout.clear();
+      throw this.failureOf(error, operation, target, timeout, request.signal);
     }
     if (isRedirect(response.status)) {
+      timeout.clear();
       await response.body?.cancel().catch(() => undefined);
-      throw new DicomwebRedirectError(`DICOMweb answered a redirect (${response.status}), which is never followed: ${target}`, response.status);
+      throw new DicomwebRedirectError(`${operation} answered a redirect (${response.status}), which is never followed: ${target}`, response.status);
     }
-    requireDeclaredLength(response, this.maxResponseBytes, 'DICOMweb', target);
-    return { status: response.status, headers: response.headers, body: response.body ? capStream(response.body, this.maxResponseBytes, 'DICOMweb', target) : null, url: safeUrl };
+    return { response, timeout, safeUrl, target };
   }
 
   private failureOf(error: unknown, operation: string, target: string, timeout: Deadline, callerSignal: AbortSignal | undefined): DicomwebError {
@@ -219,31 +235,12 @@ export class DicomwebTransport {
   }
 
   private async attempt(request: TransportRequest, open?: (headers: Headers, url: string) => BodySink | Promise<BodySink>): Promise<TransportResponse> {
-    const safeUrl = `${this.baseUrl}${request.path}`;
-    const url = `${safeUrl}${request.query && [...request.query].length > 0 ? `?${request.query}` : ''}`;
-    // Messages name the URL without its query: QIDO queries can carry PatientName or PatientID (PHI).
-    const target = `${request.method} ${safeUrl}`;
     const maxBytes = request.answer === 'json' ? this.maxJsonBytes : this.maxResponseBytes;
-    const headers: Record<string, string> = { ...this.headers, ...request.headers };
-    if (this.authorization) headers.Authorization = this.authorization;
     // A whole-response limit for plain requests. A streamed body is consumed while it arrives (a large
     // series takes longer than any fixed limit on a busy server), so there the limit applies to the
     // wait for the headers and to every wait for the next chunk: a stalled PACS still fails the attempt.
-    const timeout = new Deadline(this.timeoutMs);
-    const signal = request.signal ? AbortSignal.any([timeout.signal, request.signal]) : timeout.signal;
-    let response: Response;
+    const { response, timeout, safeUrl, target } = await this.send(request, request.operation, request.query?.toString());
     try {
-      // redirect: manual: the request carries the endpoint's credentials; a redirect is an error (below).
-      response = await fetch(url, { method: request.method, headers, body: request.body, signal, redirect: 'manual' });
-    } catch (error) {
-      timeout.clear();
-      throw this.failureOf(error, request.operation, target, timeout, request.signal);
-    }
-    try {
-      if (isRedirect(response.status)) {
-        await response.body?.cancel().catch(() => undefined);
-        throw new DicomwebRedirectError(`${request.operation} answered a redirect (${response.status}), which is never followed: ${target}`, response.status);
-      }
       requireDeclaredLength(response, maxBytes, request.operation, target);
       if (open && response.ok) {
         await streamBody(response, await runSink(() => open(response.headers, safeUrl)), () => timeout.restart(), maxBytes, request.operation, target);
