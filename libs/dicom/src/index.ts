@@ -24,6 +24,7 @@ export {
   DicomwebStoreError,
   DicomwebTimeoutError,
 } from './dicomweb/dicomweb-errors';
+export { endsWithClosingDelimiter } from './dicomweb/multipart';
 export { retry, type RetryOptions } from './dicomweb/retry';
 export { DicomwebClient, type DicomwebClientOptions, type QidoQuery, type RetrieveOptions, type SeriesConsumer, type StoreResult } from './dicomweb/dicomweb-client';
 export { type DicomwebAuth, DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_RESPONSE_BYTES, type RawRequest, type RawResponse } from './dicomweb/dicomweb-transport';

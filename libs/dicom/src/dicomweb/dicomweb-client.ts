@@ -1,7 +1,7 @@
 import { DicomwebError, DicomwebIncompleteBodyError, DicomwebResponseError, DicomwebStoreError } from './dicomweb-errors';
 import { type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, parseDicomJsonArray } from './dicom-json';
 import { DicomwebTransport, type DicomwebTransportOptions, type RawRequest, type RawResponse, type TransportResponse } from './dicomweb-transport';
-import { buildMultipart, getMultipartBoundary, MultipartStreamParser, parseMultipart } from './multipart';
+import { buildMultipart, endsWithClosingDelimiter, getMultipartBoundary, MultipartStreamParser, parseMultipart } from './multipart';
 
 export type DicomwebClientOptions = DicomwebTransportOptions;
 
@@ -287,12 +287,7 @@ function uid(value: string): string {
  * complete in undici. Report it as an incomplete body: retried once by the transport, then not transient.
  */
 function requireClosingDelimiter(body: Uint8Array, headers: Headers): void {
-  const boundary = getMultipartBoundary(headers.get('content-type'));
-  if (!boundary) return;
-  let end = body.length;
-  while (end > 0 && (body[end - 1] === 0x0a || body[end - 1] === 0x0d || body[end - 1] === 0x20 || body[end - 1] === 0x09)) end -= 1;
-  const delimiter = Buffer.from(`--${boundary}--`, 'latin1');
-  if (end < delimiter.length || Buffer.compare(Buffer.from(body.buffer, body.byteOffset + end - delimiter.length, delimiter.length), delimiter) !== 0) {
+  if (endsWithClosingDelimiter(body, headers.get('content-type')) === false) {
     throw new DicomwebIncompleteBodyError(`WADO-RS body ended after ${body.length} bytes without its closing multipart delimiter (connection dropped mid-transfer?)`, { transient: true });
   }
 }

@@ -22,6 +22,21 @@ export function getMultipartBoundary(contentType: string | null | undefined): st
 }
 
 /**
+ * Whether a multipart body ends with its closing delimiter `--boundary--` (RFC 2046 §5.1.1), trailing white
+ * space allowed; `body` may be the whole body or only its last bytes. Undefined when `contentType` is not
+ * multipart with a boundary, so there is nothing to check. Node's fetch ends a chunked body cut by a closing
+ * connection without an error: a missing closing delimiter is how such a cut shows.
+ */
+export function endsWithClosingDelimiter(body: Uint8Array, contentType: string | null | undefined): boolean | undefined {
+  const boundary = getMultipartBoundary(contentType);
+  if (!boundary) return undefined;
+  let end = body.length;
+  while (end > 0 && (body[end - 1] === 0x0a || body[end - 1] === 0x0d || body[end - 1] === 0x20 || body[end - 1] === 0x09)) end -= 1;
+  const delimiter = Buffer.from(`--${boundary}--`, 'latin1');
+  return end >= delimiter.length && Buffer.compare(Buffer.from(body.buffer, body.byteOffset + end - delimiter.length, delimiter.length), delimiter) === 0;
+}
+
+/**
  * Splits a multipart/related body (RFC 2387, as used by WADO-RS, PS3.18 8.6.1.2) into its parts.
  *
  * Works on the raw bytes with `Buffer.indexOf` (a native search), so a 70 MB series splits in

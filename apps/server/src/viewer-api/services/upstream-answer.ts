@@ -3,6 +3,7 @@
  * has been sent, a cut answer can still be asked for again or turned into a clean 502, instead of a
  * truncated 200 the browser can only report as "terminated".
  */
+import { endsWithClosingDelimiter } from '@covseg/dicom';
 
 /** The first bytes of an answer, read up to a limit. */
 export interface AnswerPrefix {
@@ -102,7 +103,7 @@ const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
  * Why a whole 2xx answer is visibly incomplete, or undefined when nothing says so. Node's fetch ends a
  * chunked body cut by a closing connection without an error, so the body itself is checked:
  * - a Content-Length (of an unencoded answer) that the body does not reach;
- * - a multipart/related answer without its closing delimiter `--boundary--` (PS3.18 §8.7.3.2, RFC 2046);
+ * - a multipart answer without its closing delimiter `--boundary--` (PS3.18 §8.7.3.2, RFC 2046; the library's check);
  * - a DICOM JSON answer that does not end with `]` or `}`.
  * `body` may be only the last bytes of an answer of `totalBytes` (a streamed answer keeps its tail: TAIL_BYTES).
  */
@@ -112,14 +113,8 @@ export function whyIncomplete(body: Uint8Array, headers: Headers, totalBytes = b
     return `${totalBytes} of the ${declared} bytes announced`;
   }
   const type = headers.get('content-type') ?? '';
-  const boundary = /^multipart\/related\b.*?;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(type);
-  if (boundary) {
-    const closing = Buffer.from(`--${boundary[1] ?? boundary[2]}--`, 'latin1');
-    let end = body.length;
-    while (end > 0 && WHITESPACE.has(body[end - 1]!)) end--;
-    const tail = Buffer.from(body.buffer, body.byteOffset + Math.max(0, end - closing.length), Math.min(end, closing.length));
-    return tail.equals(closing) ? undefined : 'the multipart answer has no closing boundary';
-  }
+  const closed = endsWithClosingDelimiter(body, type);
+  if (closed !== undefined) return closed ? undefined : 'the multipart answer has no closing boundary';
   if (/json/i.test(type) && body.length > 0) {
     let end = body.length;
     while (end > 0 && WHITESPACE.has(body[end - 1]!)) end--;
