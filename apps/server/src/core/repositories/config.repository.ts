@@ -74,6 +74,11 @@ export interface AppConfig {
   proxyCacheBytes: number;
   /** Worker threads that parse uploaded DICOM slices (untrusted input) off the event loop. */
   uploadParseWorkers: number;
+  /**
+   * UPLOAD_PARSE_NICE (0-19, default 10): Linux niceness of the upload parse workers, so a hostile
+   * upload's parse yields the CPU to health, the proxy and the rest of HTTP (like INFERENCE_NICE).
+   */
+  uploadParseNice: number;
   /** Deadline of one upload parse (ms); the worker is terminated past it. */
   uploadParseTimeoutMs: number;
   /** V8 heap limit of one upload parse worker (MB). */
@@ -275,6 +280,7 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     endpointCacheMs: integer(env, 'PACS_ENDPOINT_CACHE_MS', 2_000, 0, 60_000),
     // One core stays with the event loop (HTTP, health, proxy): on 2 cores one parse worker.
     uploadParseWorkers: integer(env, 'UPLOAD_PARSE_WORKERS', Math.max(1, Math.min(4, availableParallelism() - 1)), 1, 32),
+    uploadParseNice: integer(env, 'UPLOAD_PARSE_NICE', 10, 0, 19),
     uploadParseTimeoutMs: integer(env, 'UPLOAD_PARSE_TIMEOUT_MS', 10_000, 100, 600_000),
     uploadParseHeapMb: integer(env, 'UPLOAD_PARSE_HEAP_MB', 256, 16, 8192),
     uploadParseMaxElements: integer(env, 'UPLOAD_PARSE_MAX_ELEMENTS', 20_000, 100, 10_000_000),
