@@ -65,6 +65,11 @@ class UNet(nn.Module):
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Pre-sigmoid scores; training uses these for a numerically stable BCE."""
+        return self.head(self.decoder_features(x))
+
+    def decoder_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last decoder block's output (N x base_width x S x S, after its ReLU): what `head` reads, and
+        what the consolidation head of a multi-class model reads too (consolidation.py)."""
         skips = []
         for encoder in self.encoders:
             x = encoder(x)
@@ -73,7 +78,7 @@ class UNet(nn.Module):
         x = self.bottleneck(x)
         for upsample, decoder, skip in zip(self.upsamplers, self.decoders, reversed(skips)):
             x = decoder(torch.cat([upsample(x), skip], dim=1))
-        return self.head(x)
+        return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.logits(x))
