@@ -23,6 +23,7 @@ from covseg_training.dataset import DatasetLayoutError, k_fold_indices
 from covseg_training.export_multiclass import GraftError, graft, head_graph, multiclass_metadata
 from covseg_training.export_onnx import build_metadata, export_onnx, read_metadata
 from covseg_training.multiclass_data import LabelledSlice, decode_labels, load_labelled_slices
+from covseg_training.multiclass_report import reliability
 from covseg_training.tta import HFlipTTA
 from covseg_training.unet import UNet, UNetConfig
 
@@ -135,6 +136,19 @@ class NestedThresholdTest(unittest.TestCase):
         second = [r for r in runs[1]["per_image"] if r["fold"] == 0]
         self.assertNotEqual([r["consolidation_dice"] for r in first], [r["consolidation_dice"] for r in second])
         self.assertEqual(sorted(runs[0]["maps"]), sorted(s.name for s in slices))
+
+
+class ReliabilityTest(unittest.TestCase):
+    def test_a_calibrated_prediction_has_a_small_error_and_an_overconfident_one_a_large_one(self):
+        rng = np.random.default_rng(0)
+        p = rng.uniform(0, 1, 200_000)
+        calibrated = reliability(p, rng.uniform(0, 1, p.size) < p)
+        self.assertLess(calibrated["ece"], 0.01)
+        self.assertEqual(calibrated["pixels"], p.size)
+        overconfident = reliability(np.full(1000, 0.95), np.arange(1000) % 2 == 0)
+        self.assertAlmostEqual(overconfident["ece"], 0.45, places=4)
+        self.assertEqual(overconfident["count"][9], 1000)
+        self.assertEqual(overconfident["observed"][9], 0.5)
 
 
 class LabelMaskTest(unittest.TestCase):
