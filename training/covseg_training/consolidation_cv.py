@@ -68,55 +68,77 @@ def choose_threshold(sweeps: list[dict[float, tuple[float, float]]]) -> float:
     return max(grid, key=lambda t: (float(np.mean([sum(s[t]) / 2 for s in sweeps])), -abs(t - 0.5)))
 
 
-def nested_cv(cache: FeatureCache, slices: list, config: HeadTrainConfig, threshold: float, folds: int = 5,
-              inner_folds: int = 4, seed: int = 0, grid: list[float] | None = None, log=print) -> dict:
-    """Nested k-fold CV of the head on `slices` (the cache's slices, same order). Returns the summary with the
-    per-image rows, and the out-of-fold consolidation maps at native size under `maps`."""
+def cv_fold(cache: FeatureCache, slices: list, config: HeadTrainConfig, threshold: float, fold: int,
+            folds: int = 5, inner_folds: int = 4, seed: int = 0, grid: list[float] | None = None) -> dict:
+    """Outer fold `fold` of the nested CV: its threshold chosen by the inner CV inside its training slices, its
+    head trained on all of them, its validation slices scored. Returns {threshold, rows, maps}."""
     grid = grid or CONSOLIDATION_THRESHOLDS
+    train, val = k_fold_indices(len(slices), folds, seed)[fold]
     shapes = [s.labels.shape for s in slices]
-    prob = [to_native(cache.prob[i], shapes[i]) for i in range(len(slices))]
-    oof: dict[int, np.ndarray] = {}
-    rows, chosen = [], []
-    for k, (train, val) in enumerate(k_fold_indices(len(slices), folds, seed)):
-        inner_sweeps = []
-        for j, (inner_train, inner_val) in enumerate(k_fold_indices(len(train), inner_folds, seed)):
-            head = train_head(cache, [train[i] for i in inner_train], config)
-            predicted = predict_consolidation(head, cache, [train[i] for i in inner_val])
-            for m, i in enumerate(train[i] for i in inner_val):
-                inner_sweeps.append(dice_by_consolidation_threshold(
-                    prob[i], to_native(predicted[m], shapes[i]), slices[i].labels, threshold, grid))
-        t_k = choose_threshold(inner_sweeps)
-        chosen.append(t_k)
-        head = train_head(cache, train, config)
-        predicted = predict_consolidation(head, cache, val)
-        for m, i in enumerate(val):
-            oof[i] = to_native(predicted[m], shapes[i])
-            metrics = class_metrics(prob[i], oof[i], slices[i].labels, threshold, t_k)
-            rows.append({"name": slices[i].name, "fold": k, "consolidation_threshold": t_k,
-                         **{f"{c}_{m_}": round(v, 6) for c in CLASSES for m_, v in metrics[c].items()}})
-        fold_rows = [r for r in rows if r["fold"] == k]
-        log(f"fold {k}: threshold {t_k} chosen inside the training folds; GGO "
-            f"{np.mean([r['ggo_dice'] for r in fold_rows]):.3f}, consolidation "
-            f"{np.mean([r['consolidation_dice'] for r in fold_rows]):.3f}")
-    order = sorted(oof)
-    sweeps = [dice_by_consolidation_threshold(prob[i], oof[i], slices[i].labels, threshold, grid) for i in order]
+    prob = {i: to_native(cache.prob[i], shapes[i]) for i in train + val}
+    inner_sweeps = []
+    for inner_train, inner_val in k_fold_indices(len(train), inner_folds, seed):
+        head = train_head(cache, [train[i] for i in inner_train], config)
+        predicted = predict_consolidation(head, cache, [train[i] for i in inner_val])
+        for m, i in enumerate(train[i] for i in inner_val):
+            inner_sweeps.append(dice_by_consolidation_threshold(
+                prob[i], to_native(predicted[m], shapes[i]), slices[i].labels, threshold, grid))
+    chosen = choose_threshold(inner_sweeps)
+    head = train_head(cache, train, config)
+    predicted = predict_consolidation(head, cache, val)
+    rows, maps = [], {}
+    for m, i in enumerate(val):
+        maps[slices[i].name] = to_native(predicted[m], shapes[i])
+        metrics = class_metrics(prob[i], maps[slices[i].name], slices[i].labels, threshold, chosen)
+        rows.append({"name": slices[i].name, "fold": fold, "consolidation_threshold": chosen,
+                     **{f"{c}_{name}": round(v, 6) for c in CLASSES for name, v in metrics[c].items()}})
+    return {"threshold": chosen, "rows": rows, "maps": maps}
+
+
+def gather(cache: FeatureCache, slices: list, config: HeadTrainConfig, threshold: float, results: list[dict],
+           folds: int, inner_folds: int, seed: int, grid: list[float] | None = None) -> dict:
+    """The nested CV's summary from its folds' results (in fold order)."""
+    grid = grid or CONSOLIDATION_THRESHOLDS
+    rows = [r for result in results for r in result["rows"]]
+    maps = {name: m for result in results for name, m in result["maps"].items()}
+    by_name = {s.name: (i, s) for i, s in enumerate(slices)}
+    order = sorted(maps, key=lambda name: by_name[name][0])
+    prob = {name: to_native(cache.prob[by_name[name][0]], by_name[name][1].labels.shape) for name in order}
+    labels = {name: by_name[name][1].labels for name in order}
+    sweeps = [dice_by_consolidation_threshold(prob[n], maps[n], labels[n], threshold, grid) for n in order]
+    all_ggo = []
+    for n in order:
+        metrics = class_metrics(prob[n], np.zeros_like(prob[n]), labels[n], threshold, 1.0)
+        all_ggo.append({"fold": 0, **{f"{c}_{name}": v for c in CLASSES for name, v in metrics[c].items()}})
     return {
         "protocol": {"folds": folds, "inner_folds": inner_folds, "seed": seed, "threshold": threshold,
                      "objective": "mean over images of (GGO Dice + consolidation Dice) / 2, chosen in inner CV",
                      "grid": grid, "head_training": asdict(config)},
-        "thresholds_chosen": chosen,
+        "thresholds_chosen": [result["threshold"] for result in results],
         "summary": summarise_rows(rows),
         # For the record only (the reported figures use the nested thresholds above): Dice by threshold over
         # all out-of-fold predictions, and the threshold the final model ships with (chosen on all of them).
         "by_threshold": {str(t): {"ggo": round(float(np.mean([s[t][0] for s in sweeps])), 4),
                                   "consolidation": round(float(np.mean([s[t][1] for s in sweeps])), 4)} for t in grid},
         "final_threshold": choose_threshold(sweeps),
-        "all_ggo_baseline": summarise_rows([{f"{c}_{m_}": v for c in CLASSES for m_, v in class_metrics(
-            prob[i], np.zeros_like(prob[i]), slices[i].labels, threshold, 1.0).get(c).items()}
-            | {"fold": 0} for i in order]),
+        # Every infection pixel called GGO: what the head has to beat.
+        "all_ggo_baseline": summarise_rows(all_ggo),
         "per_image": rows,
-        "maps": {slices[i].name: oof[i] for i in order},
+        "maps": {n: maps[n] for n in order},
     }
+
+
+def nested_cv(cache: FeatureCache, slices: list, config: HeadTrainConfig, threshold: float, folds: int = 5,
+              inner_folds: int = 4, seed: int = 0, grid: list[float] | None = None, log=print) -> dict:
+    """Nested k-fold CV of the head on `slices` (the cache's slices, same order). Returns the summary with the
+    per-image rows, and the out-of-fold consolidation maps at native size under `maps`."""
+    results = []
+    for k in range(folds):
+        results.append(cv_fold(cache, slices, config, threshold, k, folds, inner_folds, seed, grid))
+        log(f"fold {k}: threshold {results[-1]['threshold']} chosen inside the training folds; GGO "
+            f"{np.mean([r['ggo_dice'] for r in results[-1]['rows']]):.3f}, consolidation "
+            f"{np.mean([r['consolidation_dice'] for r in results[-1]['rows']]):.3f}")
+    return gather(cache, slices, config, threshold, results, folds, inner_folds, seed, grid)
 
 
 def summarise_rows(rows: list[dict]) -> dict:

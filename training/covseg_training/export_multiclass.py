@@ -59,9 +59,12 @@ def _ancestors(tensor: str, producers: dict) -> set[str]:
     return seen
 
 
-def find_head_inputs(graph) -> dict[str, str]:
+def find_head_inputs(graph, levels: int = 0) -> dict[str, str]:
     """Names in the binary graph of: the features of the plain and of the mirrored pass (inputs of the two
-    copies of the binary head, a 1x1 Conv with one output channel) and the input and its mirror."""
+    copies of the binary head, a 1x1 Conv with one output channel), the input and its mirror, and for a head
+    with context the `levels` coarser decoder outputs of each pass (`context_<i>`, `context_mirrored_<i>`,
+    coarsest first): the inputs of the pass's last `levels` transposed convolutions (each upsampler reads the
+    decoder output before it)."""
     initializers = {i.name: i for i in graph.initializer}
     heads = [n for n in graph.node if n.op_type == "Conv" and n.input[1] in initializers
              and list(initializers[n.input[1]].dims)[0] == 1 and list(initializers[n.input[1]].dims)[2:] == [1, 1]]
@@ -73,12 +76,25 @@ def find_head_inputs(graph) -> dict[str, str]:
         raise GraftError(f"graft the consolidation head: expected one mirrored copy of the input, found {len(mirrors)}")
     mirrored_input = mirrors[0].output[0]
     producers = _producers(graph)
-    plain = [h for h in heads if mirrored_input not in _ancestors(h.input[0], producers)]
-    mirrored = [h for h in heads if mirrored_input in _ancestors(h.input[0], producers)]
+
+    def is_mirrored(tensor: str) -> bool:
+        return mirrored_input in _ancestors(tensor, producers)
+
+    plain = [h for h in heads if not is_mirrored(h.input[0])]
+    mirrored = [h for h in heads if is_mirrored(h.input[0])]
     if len(plain) != 1 or len(mirrored) != 1:
         raise GraftError("graft the consolidation head: cannot tell the plain pass from the mirrored one")
-    return {"features": plain[0].input[0], "image": input_name,
-            "features_mirrored": mirrored[0].input[0], "image_mirrored": mirrored_input}
+    wiring = {"features": plain[0].input[0], "image": input_name,
+              "features_mirrored": mirrored[0].input[0], "image_mirrored": mirrored_input}
+    if levels:
+        upsamplers = [n for n in graph.node if n.op_type == "ConvTranspose"]  # graph order is topological
+        for name, branch in (("context", [n for n in upsamplers if not is_mirrored(n.input[0])]),
+                             ("context_mirrored", [n for n in upsamplers if is_mirrored(n.input[0])])):
+            if len(branch) < levels + 1:
+                raise GraftError(f"graft the consolidation head: {levels} context levels asked, the pass has {len(branch)} upsamplers")
+            for i, node in enumerate(branch[len(branch) - levels:]):
+                wiring[f"{name}_{i}"] = node.input[0]
+    return wiring
 
 
 def head_graph(head: ConsolidationHead, feature_channels: int, image_channels: int, size: int) -> onnx.ModelProto:
@@ -86,9 +102,12 @@ def head_graph(head: ConsolidationHead, feature_channels: int, image_channels: i
     module = HeadTTA(head).eval()
     features = torch.zeros(1, feature_channels, size, size)
     image = torch.zeros(1, image_channels, size, size)
-    names = ["features", "image", "features_mirrored", "image_mirrored"]
+    levels = len(head.context_channels)
+    context = [torch.zeros(1, c, size >> (levels - i), size >> (levels - i)) for i, c in enumerate(head.context_channels)]
+    names = ["features", "image", "features_mirrored", "image_mirrored",
+             *[f"context_{i}" for i in range(levels)], *[f"context_mirrored_{i}" for i in range(levels)]]
     buffer = io.BytesIO()
-    torch.onnx.export(module, (features, image, features, image), buffer, input_names=names,
+    torch.onnx.export(module, (features, image, features, image, *context, *context), buffer, input_names=names,
                       output_names=[OUTPUT_NAME], dynamic_axes={n: {0: "N"} for n in [*names, OUTPUT_NAME]},
                       opset_version=OPSET, do_constant_folding=True)
     return onnx.load_from_string(buffer.getvalue())
@@ -97,7 +116,7 @@ def head_graph(head: ConsolidationHead, feature_channels: int, image_channels: i
 def graft(base: onnx.ModelProto, head: onnx.ModelProto) -> onnx.ModelProto:
     """A copy of `base` with `head`'s nodes appended: its inputs wired to the binary graph's tensors, every
     other name of it prefixed, and its output added as a second graph output. Base nodes are untouched."""
-    wiring = find_head_inputs(base.graph)
+    wiring = find_head_inputs(base.graph, sum(1 for i in head.graph.input if i.name.startswith("context_mirrored_")))
     taken = {name for node in base.graph.node for name in [*node.input, *node.output]} | {i.name for i in base.graph.initializer}
 
     def rename(name: str) -> str:
@@ -180,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     checkpoint = torch.load(str(args.head), map_location="cpu")
     net, base_metadata = unet_from_onnx(args.base)
     description = checkpoint["head"]
-    head = ConsolidationHead(description["feature_channels"], description["image_channels"], description["hidden"])
+    head = ConsolidationHead.from_description(description)
     head.load_state_dict(checkpoint["state_dict"])
     head.eval()
     summary = json.loads(args.cv_summary.read_text(encoding="utf-8"))

@@ -164,7 +164,7 @@ def picture_framed(net, head_path: Path, folder: Path, threshold: float, out: Pa
 
     checkpoint = torch.load(str(head_path), map_location="cpu")
     d = checkpoint["head"]
-    head = ConsolidationHead(d["feature_channels"], d["image_channels"], d["hidden"])
+    head = ConsolidationHead.from_description(d)
     head.load_state_dict(checkpoint["state_dict"])
     model = MultiClassNet(net, head.eval()).eval()
     t_c = float(checkpoint["consolidation_threshold"])

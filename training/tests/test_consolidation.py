@@ -69,6 +69,9 @@ class HeadTest(unittest.TestCase):
         head = ConsolidationHead(TINY.base_width).eval()
         x = torch.rand(3, 1, 32, 32)
         with torch.no_grad():
+            context_head = ConsolidationHead(TINY.base_width, context_channels=(2 * TINY.base_width,), dilation=2).eval()
+            prob_with_context, _ = MultiClassNet(net, context_head)(x)
+            self.assertTrue(torch.equal(prob_with_context, HFlipTTA(net)(x)))
             prob, consolidation = MultiClassNet(net, head)(x)
             self.assertTrue(torch.equal(prob, HFlipTTA(net)(x)))
             f, fm, xm = net.decoder_features(x), net.decoder_features(torch.flip(x, [3])), torch.flip(x, [3])
@@ -175,6 +178,8 @@ class LabelMaskTest(unittest.TestCase):
 class MultiClassExportTest(unittest.TestCase):
     """A tiny binary model exported as the project exports it, a head trained by the CLI, and the grafted model."""
 
+    HEAD_OPTIONS: list[str] = []
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = Path(tempfile.mkdtemp())
@@ -188,7 +193,7 @@ class MultiClassExportTest(unittest.TestCase):
             consolidation_cli.main(["--onnx", str(cls.base), "--images", str(cls.tmp / "data" / "images"),
                                     "--masks", str(cls.tmp / "data" / "masks"), "--out", str(cls.tmp / "head"),
                                     "--augmented-views", "1", "--steps", "30", "--batch", "4", "--crop", "24",
-                                    "--folds", "5", "--inner-folds", "2"])
+                                    "--folds", "5", "--inner-folds", "2", *cls.HEAD_OPTIONS])
             export_multiclass.main(["--base", str(cls.base), "--head", str(cls.tmp / "head" / "head.pt"),
                                     "--cv-summary", str(cls.tmp / "head" / "cv-summary.json"),
                                     "--out", str(cls.tmp / "multi.onnx"), "--version", "9.9.9"])
@@ -245,6 +250,20 @@ class MultiClassExportTest(unittest.TestCase):
             graft(onnx.load(str(plain)), head_graph(ConsolidationHead(4), 4, 1, 32))
         with self.assertRaises(GraftError):
             multiclass_metadata({}, version="1", consolidation_threshold=0.0, class_metrics={}, head_description={})
+
+
+class ContextHeadExportTest(MultiClassExportTest):
+    """The same with a head that also reads a coarser decoder output (resized in the graph) and a dilated 3x3."""
+
+    HEAD_OPTIONS = ["--context-levels", "1", "--dilation", "2", "--batch", "2"]
+
+    def test_the_head_reads_the_coarser_decoder_output_of_each_pass(self):
+        architecture = json.loads(read_metadata(self.tmp / "multi.onnx")["covseg.architecture"])
+        self.assertEqual(architecture["consolidation_head"]["context_channels"], [2 * TINY.base_width])
+        self.assertEqual(architecture["consolidation_head"]["dilation"], 2)
+        model = onnx.load(str(self.tmp / "multi.onnx"))
+        resizes = [n for n in model.graph.node if n.op_type == "Resize"]
+        self.assertEqual(len(resizes), 2)
 
 
 if __name__ == "__main__":
