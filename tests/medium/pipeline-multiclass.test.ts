@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { data } from 'dcmjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCtVolume, lungFiguresOf, parseDicom, readMeasurementReportFile, readSeg, SegmentCodes } from '@covseg/dicom';
 import { SegmentationModel, segmentVolume } from '@covseg/segmentation';
@@ -39,11 +40,11 @@ describe('a multi-class model through the job pipeline against a real Orthanc', 
     server = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl, env: { MODEL_PATH: MODEL } });
     const { id } = await server.json<{ id: string }>('/api/jobs', { method: 'POST', body: JSON.stringify({ pacsEndpointId: server.pacsEndpointId, studyInstanceUID }), expectStatus: 202 });
     job = await waitForJob(server, id);
-  });
+  }, 300_000); // Orthanc, the server and a 20-slice job: generous for a loaded 2-core CI machine
   afterAll(async () => {
     await server?.stop();
     orthanc?.destroy();
-  });
+  }, 120_000);
 
   it('reports GGO and consolidation volume and % of lung for both lungs and each lung, adding up to the infection', () => {
     expect(job.error).toBeNull();
@@ -92,6 +93,19 @@ describe('a multi-class model through the job pipeline against a real Orthanc', 
     expect(same(seg.segments[0]!.labelmap, (v) => v !== 0)).toBe(true);
     expect(same(seg.segments[2]!.labelmap, (v) => v === 1)).toBe(true);
     expect(same(seg.segments[3]!.labelmap, (v) => v === 2)).toBe(true);
+
+    // dcmjs (what OHIF and Cornerstone load SEGs with) reads four segments, their codes, and four frames per slice.
+    const list = (value: unknown): any[] => (Array.isArray(value) ? value : [value]);
+    const ds = data.DicomMetaDictionary.naturalizeDataset(data.DicomMessage.readFile(segBytes.slice().buffer as ArrayBuffer).dict);
+    expect(list(ds.SegmentSequence).map((s) => [s.SegmentLabel, list(s.SegmentedPropertyTypeCodeSequence)[0].CodeValue])).toEqual([
+      ['COVID-19 infection', '52988006'],
+      ['Lung', '39607008'],
+      ['Ground-glass opacity', '112120'],
+      ['Consolidation', '95436008'],
+    ]);
+    const frames = list(ds.PerFrameFunctionalGroupsSequence);
+    expect(frames).toHaveLength(4 * SLICES);
+    frames.forEach((frame, f) => expect(list(frame.SegmentIdentificationSequence)[0].ReferencedSegmentNumber).toBe(Math.floor(f / SLICES) + 1));
   });
 
   it('stores an SR with per-class groups per lung region that passes dciodvfy and carries the job figures', async () => {
@@ -108,6 +122,19 @@ describe('a multi-class model through the job pipeline against a real Orthanc', 
     // Read back by code: the figures a reused result reports.
     expect(lungFiguresOf(sr)!.classes).toEqual(q.classes);
     expect(lungFiguresOf(sr)!.right!.classes).toEqual(q.right.classes);
+  });
+
+  it('answers a DICOM slice upload with the union mask as before plus the GGO and consolidation fractions', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(files[10]!)]), 'slice.dcm');
+    const response = await server.request('/api/segment-image', { method: 'POST', body: form });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { infectedFraction: number; classFractions: { ggo: number; consolidation: number }; maskPng: string };
+    expect(body.infectedFraction).toBeGreaterThan(0);
+    // Consolidation (label 2) survives the lung clipping: never a bitwise AND with the 0/1 lung mask.
+    expect(body.classFractions.consolidation).toBeGreaterThan(0);
+    expect(body.classFractions.ggo).toBeGreaterThan(0);
+    expect(body.classFractions.ggo + body.classFractions.consolidation).toBeCloseTo(body.infectedFraction, 12);
   });
 
   it('gives a server with an empty database the same per-class figures from the PACS, for the job and for the viewer', async () => {
