@@ -57,7 +57,11 @@ export class StudyBrowserService {
     for (const summary of summaries) {
       const status: StudyReviewStatus | undefined = statuses.get(summary.studyInstanceUID);
       summary.reviewStatus = status ?? (summary.segStatus === 'seg' ? 'ai' : null);
-      if (corrected.has(summary.studyInstanceUID)) summary.involvementPercent = corrected.get(summary.studyInstanceUID) ?? null;
+      if (corrected.has(summary.studyInstanceUID)) {
+        summary.involvementPercent = corrected.get(summary.studyInstanceUID) ?? null;
+        // A reader's correction edits the infection, not its classes: the job's class split no longer holds.
+        summary.classInvolvementPercent = null;
+      }
     }
   }
 
@@ -131,8 +135,17 @@ export function toStudySummary(study: DicomJsonDataset, jobsByStudy: Map<string,
     segStatus: active ? 'running' : succeeded ? 'seg' : 'none',
     reviewStatus: null,
     involvementPercent: involvementOf(succeeded?.result),
+    classInvolvementPercent: classInvolvementOf(succeeded?.result),
     ...(active ? { jobId: active.id } : succeeded ? { jobId: succeeded.id } : {}),
   };
+}
+
+/** Per-class % of lung of a multi-class job's result (jobs/job-result.ts), or null (binary model, no result). */
+function classInvolvementOf(result: unknown): { ggo: number; consolidation: number } | null {
+  const classes = (result as { quantification?: { classes?: { ggo?: { involvementPercent?: unknown }; consolidation?: { involvementPercent?: unknown } } } | null } | null)?.quantification?.classes;
+  const ggo = classes?.ggo?.involvementPercent;
+  const consolidation = classes?.consolidation?.involvementPercent;
+  return typeof ggo === 'number' && Number.isFinite(ggo) && typeof consolidation === 'number' && Number.isFinite(consolidation) ? { ggo, consolidation } : null;
 }
 
 /** involvementPercent of a succeeded job's result (jobs/job-result.ts), or null. */
