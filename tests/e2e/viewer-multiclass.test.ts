@@ -119,4 +119,54 @@ describe('a multi-class result in the viewer', () => {
     await poll(() => split.textContent()).toBe(`GGO ${q.classes.ggo.involvementPercent.toFixed(2)} % · cons. ${q.classes.consolidation.involvementPercent.toFixed(2)} %`);
     expect(errors).toEqual([]);
   });
+
+  it('edits a class, not the union: a GGO brush stroke over consolidation saves a SEG where those voxels are GGO and the union follows', async () => {
+    const { page, errors } = await stack.newPage();
+    page.setDefaultTimeout(30_000);
+    await page.goto(viewerUrl(stack.server, study, series));
+    await waitForViewerReady(page);
+    await page.getByTestId('class-legend').waitFor();
+    const select = page.getByTestId('edit-segment');
+    expect(await select.inputValue()).toBe(`${job.result.segSopInstanceUID}#3`);
+    expect(await select.locator('option').allTextContents()).not.toContainEqual(expect.stringContaining('COVID-19 infection'));
+
+    // The slice with the most consolidation, and its consolidation pixel nearest the centroid.
+    const [, , , consolidation] = seg.segments;
+    const perSlice = seg.rows * seg.columns;
+    const counts = seg.slices.map((_, z) => consolidation!.labelmap.subarray(z * perSlice, (z + 1) * perSlice).reduce((a, b) => a + b, 0));
+    const k = counts.indexOf(Math.max(...counts));
+    let sx = 0, sy = 0;
+    for (let i = 0; i < perSlice; i++) if (consolidation!.labelmap[k * perSlice + i]) { sx += i % seg.columns; sy += Math.floor(i / seg.columns); }
+    const target = { x: Math.round(sx / counts[k]!), y: Math.round(sy / counts[k]!) };
+    expect(consolidation!.labelmap[k * perSlice + target.y * seg.columns + target.x]).toBe(1);
+    const uids = await page.evaluate(() => window.__covseg!.sliceUids());
+    const index = uids.indexOf(seg.slices[k]!.sopInstanceUID);
+    await page.evaluate((i) => window.__covseg!.show(i), index);
+
+    await page.getByRole('button', { name: 'Brush' }).click();
+    const from = (await page.evaluate(({ x, y }) => window.__covseg!.imageToClient(x, y), target))!;
+    const to = (await page.evaluate(({ x, y }) => window.__covseg!.imageToClient(x + 2, y), target))!;
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move(to.x, to.y, { steps: 4 });
+    await page.mouse.up();
+    expect((await page.evaluate((i) => window.__covseg!.editMask(i), index))![target.y * seg.columns + target.x]).toBe(1);
+
+    await page.getByRole('button', { name: 'Save correction' }).click();
+    await page.locator('[data-testid=seg-group][data-kind=correction]').waitFor({ timeout: 60_000 });
+    const correctionSop = (await stack.orthanc.findInstances({ Modality: 'SEG' })).find((uid) => uid !== job.result.segSopInstanceUID)!;
+    const source = seg.slices;
+    const corrected = readSeg(await stack.orthanc.downloadInstance(correctionSop), source);
+    const at = k * perSlice + target.y * seg.columns + target.x;
+    expect([corrected.segments[0]!.labelmap[at], corrected.segments[2]!.labelmap[at], corrected.segments[3]!.labelmap[at]]).toEqual([1, 1, 0]);
+    // Consolidation lost exactly what was painted GGO; the union is GGO + consolidation everywhere.
+    const [u, , g, c] = corrected.segments.map((x) => x.labelmap);
+    let both = 0, unionMismatch = 0;
+    for (let i = 0; i < u!.length; i++) {
+      both += g![i]! & c![i]!;
+      if (u![i] !== (g![i]! | c![i]!)) unionMismatch++;
+    }
+    expect([both, unionMismatch]).toEqual([0, 0]);
+    expect(errors).toEqual([]);
+  });
 });

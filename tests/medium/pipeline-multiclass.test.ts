@@ -156,6 +156,45 @@ describe('a multi-class model through the job pipeline against a real Orthanc', 
       await fresh.stop();
     }
   });
+
+  it('corrects one class: GGO painted over consolidation takes those voxels from it, the union follows, and an edit of the union is refused', async () => {
+    const volume = await buildCtVolume(files.map((f) => parseDicom(f)));
+    const ai = readSeg(await orthanc.downloadInstance(job.result.segSopInstanceUID), volume.slices);
+    const perSlice = ai.rows * ai.columns;
+    const [union, , ggo, consolidation] = ai.segments;
+    // The slice with the most consolidation: the reader calls all of it ground glass, and adds a 6 x 6 block.
+    const counts = volume.slices.map((_, z) => consolidation!.labelmap.subarray(z * perSlice, (z + 1) * perSlice).reduce((a, b) => a + b, 0));
+    const z = counts.indexOf(Math.max(...counts));
+    expect(counts[z]).toBeGreaterThan(0);
+    const plane = (m: Uint8Array) => m.slice(z * perSlice, (z + 1) * perSlice);
+    const edited = plane(ggo!.labelmap).map((v, i) => v | consolidation!.labelmap[z * perSlice + i]!);
+    for (let y = 0; y < 6; y++) for (let x = 0; x < 6; x++) edited[(5 + y) * ai.columns + 5 + x] = 1;
+    const body = (segmentNumber: number, mask: Uint8Array) =>
+      JSON.stringify({
+        endpointId: server.pacsEndpointId,
+        study: studyInstanceUID,
+        series: seriesInstanceUID,
+        segSeriesInstanceUID: job.result.segSeriesInstanceUID,
+        segSopInstanceUID: job.result.segSopInstanceUID,
+        // A listed segment is taken whole (slices left out are empty): every slice is listed, only z changed.
+        segments: [{ segmentNumber, slices: volume.slices.map((slice, k) => ({ sopInstanceUID: slice.sopInstanceUID, rle: runs(k === z ? mask : (segmentNumber === 3 ? ggo : union)!.labelmap.subarray(k * perSlice, (k + 1) * perSlice)) })) }],
+      });
+
+    const refused = await server.request('/api/corrections', { method: 'POST', body: body(1, edited) });
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { message: string }).message).toMatch(/union of segments 3 \(Ground-glass opacity\) and 4 \(Consolidation\): edit those instead/);
+
+    const response = await server.request('/api/corrections', { method: 'POST', body: body(3, edited) });
+    expect(response.status).toBe(201);
+    const saved = (await response.json()) as { segSopInstanceUID: string };
+    const corrected = readSeg(await orthanc.downloadInstance(saved.segSopInstanceUID), volume.slices);
+    expect(Array.from(plane(corrected.segments[2]!.labelmap))).toEqual(Array.from(edited));
+    expect(plane(corrected.segments[3]!.labelmap).reduce((a, b) => a + b, 0)).toBe(0);
+    expect(Array.from(plane(corrected.segments[0]!.labelmap))).toEqual(Array.from(edited));
+    // Other slices are untouched, every class segment included.
+    const other = (z + 1) % volume.slices.length;
+    for (const k of [0, 2, 3]) expect(Buffer.from(corrected.segments[k]!.labelmap.subarray(other * perSlice, (other + 1) * perSlice)).equals(Buffer.from(ai.segments[k]!.labelmap.subarray(other * perSlice, (other + 1) * perSlice)))).toBe(true);
+  });
 });
 
 function dciodvfyErrors(bytes: Uint8Array, kind: RegExp): string[] {
@@ -170,4 +209,24 @@ function dciodvfyErrors(bytes: Uint8Array, kind: RegExp): string[] {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The overlays/corrections codec: base64 of uint32 LE run lengths, alternating 0-runs and 1-runs, starting with 0. */
+function runs(mask: Uint8Array): string {
+  const lengths: number[] = [];
+  let current = 0;
+  let length = 0;
+  for (const v of mask) {
+    const bit = v ? 1 : 0;
+    if (bit !== current) {
+      lengths.push(length);
+      current = bit;
+      length = 0;
+    }
+    length++;
+  }
+  lengths.push(length);
+  const bytes = Buffer.alloc(lengths.length * 4);
+  lengths.forEach((n, i) => bytes.writeUInt32LE(n, i * 4));
+  return bytes.toString('base64');
 }
