@@ -59,7 +59,7 @@ export class StudyBrowserService {
       summary.reviewStatus = status ?? (summary.segStatus === 'seg' ? 'ai' : null);
       if (corrected.has(summary.studyInstanceUID)) {
         summary.involvementPercent = corrected.get(summary.studyInstanceUID) ?? null;
-        // A reader's correction edits the infection, not its classes: the job's class split no longer holds.
+        // The job's class split no longer holds after a reader's correction; the list shows the correction's union %.
         summary.classInvolvementPercent = null;
       }
     }
