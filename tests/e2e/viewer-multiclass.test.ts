@@ -111,12 +111,17 @@ describe('a multi-class result in the viewer', () => {
     expect(errors).toEqual([]);
   });
 
-  it('shows the GGO and consolidation % of lung under the involvement in the study list', async () => {
+  it('shows the GGO and consolidation % of lung under the involvement in the study list and the worklist', async () => {
     const { page, errors } = await stack.newPage();
     await page.goto(`${stack.server.baseUrl}/#/studies`);
     const q = job.result.quantification;
     const split = page.locator(`tr.study-row[data-study="${study}"] [data-testid=class-involvement]`);
-    await poll(() => split.textContent()).toBe(`GGO ${q.classes.ggo.involvementPercent.toFixed(2)} % · cons. ${q.classes.consolidation.involvementPercent.toFixed(2)} %`);
+    const text = `GGO ${q.classes.ggo.involvementPercent.toFixed(2)} % · cons. ${q.classes.consolidation.involvementPercent.toFixed(2)} %`;
+    await poll(() => split.textContent()).toBe(text);
+    // The worklist (jobs page) too.
+    await page.goto(`${stack.server.baseUrl}/#/jobs`);
+    const row = page.locator('[data-testid=jobs-table] tr[data-status=succeeded]', { hasText: job.id });
+    await poll(() => row.getByTestId('class-involvement').textContent()).toBe(text);
     expect(errors).toEqual([]);
   });
 

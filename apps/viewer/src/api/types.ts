@@ -214,6 +214,8 @@ export interface WorklistRow {
   outcome: 'new' | 'reused' | 'failed' | 'running' | 'queued' | 'cancelled';
   reason: string | null;
   involvementPercent: number | null;
+  /** Multi-class results: % of lung of ground-glass opacity and consolidation; null otherwise (absent from older servers). */
+  classInvolvementPercent?: { ggo: number; consolidation: number } | null;
   reviewStatus: 'ai' | 'reviewed' | 'rejected' | null;
   createdAt: string;
   finishedAt: string | null;

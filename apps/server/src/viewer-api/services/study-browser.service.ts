@@ -6,6 +6,7 @@ import { ReviewService, type StudyReviewStatus } from '../../review/services/rev
 import { SeriesQueryDto, SeriesSummaryDto, StudySearchQueryDto, StudySummaryDto } from '../dtos/study.dto';
 import { callPacs } from '../../pacs/pacs.errors';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
+import { classInvolvementOf } from './result-figures';
 
 const STUDY_LIMIT = 200;
 /** How many recent jobs are scanned for each study's status (the jobs table is small and indexed by time). */
@@ -138,14 +139,6 @@ export function toStudySummary(study: DicomJsonDataset, jobsByStudy: Map<string,
     classInvolvementPercent: classInvolvementOf(succeeded?.result),
     ...(active ? { jobId: active.id } : succeeded ? { jobId: succeeded.id } : {}),
   };
-}
-
-/** Per-class % of lung of a multi-class job's result (jobs/job-result.ts), or null (binary model, no result). */
-function classInvolvementOf(result: unknown): { ggo: number; consolidation: number } | null {
-  const classes = (result as { quantification?: { classes?: { ggo?: { involvementPercent?: unknown }; consolidation?: { involvementPercent?: unknown } } } | null } | null)?.quantification?.classes;
-  const ggo = classes?.ggo?.involvementPercent;
-  const consolidation = classes?.consolidation?.involvementPercent;
-  return typeof ggo === 'number' && Number.isFinite(ggo) && typeof consolidation === 'number' && Number.isFinite(consolidation) ? { ggo, consolidation } : null;
 }
 
 /** involvementPercent of a succeeded job's result (jobs/job-result.ts), or null. */
