@@ -174,4 +174,18 @@ describe('a multi-class result in the viewer', () => {
     expect([both, unionMismatch]).toEqual([0, 0]);
     expect(errors).toEqual([]);
   });
+
+  it('shows the GGO and consolidation fractions of an uploaded DICOM slice', async () => {
+    const { page, errors } = await stack.newPage();
+    await page.goto(`${stack.server.baseUrl}/#/upload`);
+    const answer = page.waitForResponse((r) => r.url().endsWith('/api/segment-image'));
+    await page.getByTestId('upload-input').setInputFiles({ name: 'slice.dcm', mimeType: 'application/dicom', buffer: Buffer.from(files[8]!) });
+    const body = (await (await answer).json()) as { classFractions: { ggo: number; consolidation: number } };
+    expect(body.classFractions.ggo + body.classFractions.consolidation).toBeGreaterThan(0);
+    await page.getByTestId('class-fractions').waitFor();
+    expect(await page.getByTestId('class-fractions').textContent()).toBe(
+      `Ground-glass opacity ${(body.classFractions.ggo * 100).toFixed(2)} %, consolidation ${(body.classFractions.consolidation * 100).toFixed(2)} % of the image`,
+    );
+    expect(errors).toEqual([]);
+  });
 });

@@ -158,6 +158,8 @@ export interface SegmentImageResult {
   width: number;
   height: number;
   infectedFraction: number;
+  /** Multi-class models only: fractions of the image that are ground-glass opacity and consolidation. */
+  classFractions?: { ggo: number; consolidation: number };
   /** The 8-bit grey image the model saw, as a PNG data URL. */
   imagePng: string;
   /** The binary mask (0/255), same size, as a PNG data URL. */
