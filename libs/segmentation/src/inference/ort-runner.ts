@@ -10,6 +10,13 @@ export interface OrtRunner {
    * @param data the input, not retained.
    */
   run(input: string, output: string, data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] } | undefined>;
+  /**
+   * Frees what the session keeps between runs (onnxruntime's CPU arena holds the largest batch's
+   * activations for the session's life) by replacing the session with a new one built from the same
+   * bytes and options: same outputs, but the next run grows the arena again. Runs in flight finish on
+   * the old session first; runs started meanwhile wait for the new one.
+   */
+  trim(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -42,16 +49,45 @@ export function sessionOptions(options: OrtRunnerOptions): ort.InferenceSession.
  * createWorkerRunner for the alternative.
  */
 export async function createMainThreadRunner(bytes: Uint8Array, options: OrtRunnerOptions): Promise<OrtRunner> {
-  const session = await ort.InferenceSession.create(bytes, sessionOptions(options));
+  let session = await ort.InferenceSession.create(bytes, sessionOptions(options));
+  // Runs wait for a trim in progress; a trim waits for the runs in flight (see OrtRunner.trim).
+  let ready: Promise<unknown> = Promise.resolve();
+  const running = new Set<Promise<unknown>>();
+  // A trim whose new session could not be created leaves no session: every later run fails with why.
+  let broken: unknown;
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(input, output, data, dims) {
-      const result = await session.run({ [input]: new ort.Tensor('float32', data, dims) });
-      const tensor = result[output];
-      if (!tensor || tensor.type !== 'float32') return undefined;
-      return { data: tensor.data as Float32Array, dims: tensor.dims };
+      await ready;
+      if (broken) throw broken;
+      const run = session.run({ [input]: new ort.Tensor('float32', data, dims) });
+      running.add(run);
+      try {
+        const tensor = (await run)[output];
+        if (!tensor || tensor.type !== 'float32') return undefined;
+        return { data: tensor.data as Float32Array, dims: tensor.dims };
+      } finally {
+        running.delete(run);
+      }
     },
-    release: () => session.release(),
+    trim() {
+      const trimmed = ready.then(async () => {
+        await Promise.allSettled([...running]);
+        await session.release();
+        try {
+          session = await ort.InferenceSession.create(bytes, sessionOptions(options));
+        } catch (error) {
+          broken = error;
+          throw error;
+        }
+      });
+      ready = trimmed.catch(() => undefined);
+      return trimmed;
+    },
+    release: async () => {
+      await ready;
+      if (!broken) await session.release();
+    },
   };
 }

@@ -174,6 +174,23 @@ export class SegmentationModel {
     return out;
   }
 
+  /**
+   * Frees the memory the session keeps between runs: onnxruntime's CPU arena holds the largest batch's
+   * activations (~80-110 MB at batch 4, 160² input) for the session's life. The session is replaced by a
+   * new one from the same file (same outputs); the next `predict` grows the arena again, paying its
+   * allocation (about as long as a cold session's first run). Runs in flight finish first; runs started
+   * meanwhile wait. For a caller whose memory peaks after inference (a large volume's postprocessing).
+   * @throws InferenceError when the new session cannot be created (the model is then unusable).
+   */
+  async releaseWorkingMemory(): Promise<void> {
+    if (this.released) throw new InferenceError(`Releasing the model's working memory failed (model was released): ${this.path}`);
+    try {
+      await this.runner.trim();
+    } catch (cause) {
+      throw new InferenceError(`Releasing the model's working memory failed (onnxruntime could not create the session again): ${this.path}`, { cause });
+    }
+  }
+
   /** Frees the native session. Idempotent. */
   async release(): Promise<void> {
     if (this.released) return;
