@@ -4,8 +4,9 @@
 // (LIDC-IDRI-0001, 133 slices). Prints per-stage wall time, slices/s, the server's peak RSS, and the
 // floor measured on that series: retrieving it alone + the model alone over every slice + one STOW of
 // a file the size of the SEG. The last stdout line is one JSON object:
-// {"series","transferSyntaxUID","slices","seconds","floorSeconds","ratio","peakRssMb","idleRssMb","peakRssStage","loadAverage","stages":{...}}
-// (idleRssMb: the server before the job; peakRssStage: the job stage of the highest RSS sampled every 250 ms).
+// {"series","transferSyntaxUID","slices","seconds","floorSeconds","ratio","peakRssMb","idleRssMb","peakRssStage","rssByStageMb","loadAverage","stages":{...}}
+// (idleRssMb: the server before the job; peakRssStage: the job stage of the highest RSS sampled every 250 ms;
+// rssByStageMb: the highest sample in each stage).
 // Targets: PACS -> stored SEG < 20 s; total <= 1.3 x floor; peak RSS < 1 GB.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -90,10 +91,13 @@ async function main(): Promise<void> {
     const idleRssMb = rssMb(server.child.pid!, 'VmRSS');
     // The stage the job was in when the sampled RSS was highest (sampled at each poll, every 250 ms).
     let peakSample = { mb: 0, stage: '' };
+    // The highest sample per stage: where memory grows, and what the job still holds when it moves on.
+    const rssByStage: Record<string, number> = {};
     const pid = server.child.pid!;
     const sample = (stage: string) => {
       const now = rssMb(pid, 'VmRSS');
       if (now > peakSample.mb) peakSample = { mb: now, stage };
+      rssByStage[stage] = Math.max(rssByStage[stage] ?? 0, now);
     };
     // The whole flow, timed from the client's POST to the job's end.
     const started = performance.now();
@@ -170,6 +174,7 @@ async function main(): Promise<void> {
       ...stageNames.map((stage) => `  ${stage.padEnd(14)} ${ms(job.timings[stage] ?? 0)}`),
       `  ${'total (client)'.padEnd(14)} ${ms(totalMs)}   ${(slices / (totalMs / 1000)).toFixed(1)} slices/s`,
       `  server peak RSS ${peakMb} MB (target < ${TARGET_RSS_MB} MB: ${peakMb < TARGET_RSS_MB ? 'MET' : 'MISSED'}); ${idleRssMb} MB before the job; highest sample ${peakSample.mb} MB during '${peakSample.stage}'`,
+      `  highest RSS sample per stage (every 250 ms): ${Object.entries(rssByStage).map(([stage, mb]) => `${stage} ${mb} MB`).join(', ')}`,
       `  1-minute load average at the end of the job: ${loadDuringJob.toFixed(2)} (2-core machine shared with other work)`,
       '',
       'floor',
@@ -194,6 +199,7 @@ async function main(): Promise<void> {
       peakRssMb: peakMb,
       idleRssMb,
       peakRssStage: peakSample.stage,
+      rssByStageMb: rssByStage,
       loadAverage: Math.round(loadDuringJob * 100) / 100,
       stages: {
         ...Object.fromEntries(stageNames.map((stage) => [stage, seconds(job.timings[stage] ?? 0)])),

@@ -87,6 +87,7 @@ export async function createMainThreadRunner(bytes: Uint8Array, options: OrtRunn
     },
     release: async () => {
       await ready;
+      await Promise.allSettled([...running]);
       if (!broken) await session.release();
     },
   };

@@ -74,6 +74,7 @@ parentPort.on('message', async (msg) => {
       parentPort.postMessage({ id: msg.id, ok: true });
     } else if (msg.type === 'release') {
       await ready;
+      await Promise.allSettled([...running]);
       if (session && !broken) await session.release();
       session = undefined;
       parentPort.postMessage({ id: msg.id, ok: true });

@@ -66,6 +66,17 @@ describe('SegmentationModel', () => {
     await expect(worker.predict(input.subarray(0, 64 * 64), 1)).rejects.toThrow(/released/);
   });
 
+  it('warms up with one full batch and predicts the same afterwards', async () => {
+    const cold = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1, batchSize: 2 });
+    const warm = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1, batchSize: 2, thread: 'worker' });
+    await warm.warmUp();
+    const input = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => ((i * 7919) % 256) / 255);
+    expect(Array.from(await warm.predictBatched(input, 3))).toEqual(Array.from(await cold.predictBatched(input, 3)));
+    await cold.release();
+    await warm.release();
+    await expect(warm.warmUp()).rejects.toThrow(/released/);
+  });
+
   it.each(['main', 'worker'] as const)('gives the same probabilities after releasing its working memory (%s thread), also for a run sent during the release', async (thread) => {
     const model = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1, thread, batchSize: 2 });
     const input = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => ((i * 7919) % 256) / 255);
