@@ -111,6 +111,21 @@ describe('DicomwebClient on the wire', () => {
     expect(requests).toHaveLength(1);
   });
 
+  it('sends a STOW-RS body as its parts with their total Content-Length, not chunk-encoded', async () => {
+    let headers: IncomingMessage['headers'] = {};
+    handler = (request, response) => {
+      headers = request.headers;
+      response.writeHead(200, { 'Content-Type': 'application/dicom+json' }).end('{}');
+    };
+    const parts = [new Uint8Array(3_000_001).fill(7), new Uint8Array([1, 2, 3])];
+    await new DicomwebClient({ baseUrl }).store(parts, '1.2.3');
+    const boundary = /boundary=([^;]+)/.exec(String(headers['content-type']))![1]!;
+    // Per part: delimiter line, Content-Type line, blank line, the bytes, CRLF; then the closing delimiter.
+    const framing = parts.length * (`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`.length + 2) + `--${boundary}--\r\n`.length;
+    expect(headers['content-length']).toBe(String(3_000_004 + framing));
+    expect(headers['transfer-encoding']).toBeUndefined();
+  });
+
   it('does not retry a STOW-RS that failed with 503', async () => {
     handler = (_request, response) => response.writeHead(503).end();
     const error = await new DicomwebClient({ baseUrl, retries: 3, backoffMs: 1 }).store([new Uint8Array([1, 2, 3])]).catch((e: unknown) => e);

@@ -1,7 +1,7 @@
 import { DicomwebError, DicomwebIncompleteBodyError, DicomwebResponseError, DicomwebStoreError } from './dicomweb-errors';
 import { type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, parseDicomJsonArray } from './dicom-json';
 import { DicomwebTransport, type DicomwebTransportOptions, type RawRequest, type RawResponse, type TransportResponse } from './dicomweb-transport';
-import { buildMultipart, endsWithClosingDelimiter, getMultipartBoundary, MultipartStreamParser, parseMultipart } from './multipart';
+import { endsWithClosingDelimiter, getMultipartBoundary, MultipartStreamParser, multipartChunks, parseMultipart } from './multipart';
 
 export type DicomwebClientOptions = DicomwebTransportOptions;
 
@@ -204,7 +204,8 @@ export class DicomwebClient {
    */
   async store(instances: Uint8Array[], studyInstanceUID?: string, signal?: AbortSignal): Promise<StoreResult> {
     if (instances.length === 0) throw new DicomwebError('STOW-RS needs at least one instance to store', { transient: false });
-    const { body, contentType } = buildMultipart(instances, 'application/dicom');
+    // Sent as chunks: the instances are not joined into one more buffer (a 600-slice SEG is 40 MB).
+    const { chunks: body, contentType } = multipartChunks(instances, 'application/dicom');
     const response = await this.transport.request({
       operation: 'STOW-RS',
       method: 'POST',

@@ -50,7 +50,11 @@ export interface TransportRequest {
   path: string;
   query?: URLSearchParams;
   headers?: Record<string, string>;
-  body?: Uint8Array<ArrayBuffer>;
+  /**
+   * A buffer, or chunks sent one after the other with their total as Content-Length: fetch copies a
+   * buffer body, so a 40 MB STOW body given as chunks (its parts as they are) is never held twice more.
+   */
+  body?: Uint8Array<ArrayBuffer> | readonly Uint8Array[];
   /** Only idempotent requests are retried: a blind STOW retry could store twice or mask a conflict. */
   idempotent: boolean;
   /** Statuses that are answers, not failures (STOW's 409 carries a FailedSOPSequence to read). */
@@ -202,7 +206,7 @@ export class DicomwebTransport {
    * Errors name the URL without its query: QIDO queries can carry PatientName or PatientID (PHI).
    */
   private async send(
-    request: { method: string; path: string; headers?: Record<string, string>; body?: Uint8Array<ArrayBuffer> | string; signal?: AbortSignal },
+    request: { method: string; path: string; headers?: Record<string, string>; body?: Uint8Array<ArrayBuffer> | string | readonly Uint8Array[]; signal?: AbortSignal },
     operation: string,
     query: string | undefined,
   ): Promise<{ response: Response; timeout: Deadline; safeUrl: string; target: string }> {
@@ -214,7 +218,8 @@ export class DicomwebTransport {
     const signal = request.signal ? AbortSignal.any([timeout.signal, request.signal]) : timeout.signal;
     let response: Response;
     try {
-      response = await fetch(query ? `${safeUrl}?${query}` : safeUrl, { method: request.method, headers, body: request.body, signal, redirect: 'manual' });
+      const body = isChunks(request.body) ? chunkedBody(request.body, headers) : { body: request.body };
+      response = await fetch(query ? `${safeUrl}?${query}` : safeUrl, { method: request.method, headers, ...body, signal, redirect: 'manual' } as RequestInit);
     } catch (error) {
       timeout.clear();
       throw this.failureOf(error, operation, target, timeout, request.signal);
@@ -434,4 +439,24 @@ function networkReason(error: unknown): string {
     current = current.cause;
   }
   return error instanceof Error ? error.message : 'unknown error';
+}
+
+function isChunks(body: Uint8Array | string | readonly Uint8Array[] | undefined): body is readonly Uint8Array[] {
+  return Array.isArray(body);
+}
+
+/**
+ * A fetch body that streams `chunks` as they are, with their total as Content-Length (set in `headers`),
+ * so the request is not chunk-encoded and no chunk is copied. A new stream per attempt.
+ */
+function chunkedBody(chunks: readonly Uint8Array[], headers: Record<string, string>): { body: ReadableStream<Uint8Array>; duplex: 'half' } {
+  headers['Content-Length'] = String(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let next = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (next < chunks.length) controller.enqueue(chunks[next++]!);
+      else controller.close();
+    },
+  });
+  return { body, duplex: 'half' };
 }

@@ -99,6 +99,21 @@ function parseHeaders(block: string): Record<string, string> {
  * @returns the body (a new buffer) and the Content-Type header value to send with it.
  */
 export function buildMultipart(parts: Uint8Array[], partContentType: string): { body: Uint8Array<ArrayBuffer>; contentType: string } {
+  const { chunks, byteLength, contentType } = multipartChunks(parts, partContentType);
+  const body = new Uint8Array(byteLength);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { body, contentType };
+}
+
+/**
+ * buildMultipart's body as the chunks to send one after the other (delimiters, headers and the parts
+ * themselves, not copied), with their total length: a 40 MB SEG is then never joined into a second buffer.
+ */
+export function multipartChunks(parts: readonly Uint8Array[], partContentType: string): { chunks: Uint8Array[]; byteLength: number; contentType: string } {
   let boundary = newBoundary();
   while (parts.some((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength).includes(boundary))) boundary = newBoundary();
   const chunks: Uint8Array[] = [];
@@ -106,13 +121,7 @@ export function buildMultipart(parts: Uint8Array[], partContentType: string): { 
     chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: ${partContentType}\r\n\r\n`, 'latin1'), part, CRLF);
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`, 'latin1'));
-  const body = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { body, contentType: `multipart/related; type="${partContentType}"; boundary=${boundary}` };
+  return { chunks, byteLength: chunks.reduce((n, c) => n + c.byteLength, 0), contentType: `multipart/related; type="${partContentType}"; boundary=${boundary}` };
 }
 
 function newBoundary(): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { packBitsInto, packEqualsInto, packNonZeroInto, packedByteLength, unpackBits } from './bits';
+import { nonZeroOverlap, packBitsInto, packEqualsInto, packNonZeroInto, packedByteLength, unpackBits } from './bits';
 
 const random = (n: number, seed: number) => {
   let s = seed;
@@ -68,6 +68,27 @@ describe('1-bit packing', () => {
     values[42] = 255;
     values[70] = 2;
     expect(packBitsInto(values, new Uint8Array(13), 0)).toBe(42);
+  });
+
+  it('finds a voxel non-zero in two label arrays wherever it is, for any non-zero values, aligned or not', () => {
+    const n = 4099; // a tail after the last whole word
+    for (const values of [[1, 1], [2, 1], [255, 128], [1, 2]] as const) {
+      for (const at of [0, 3, 4, 2048, 4095, 4096, 4098]) {
+        const a = new Uint8Array(n + 1);
+        const b = new Uint8Array(n + 1);
+        // Labels in both arrays, but never on the same voxel, except at `at`.
+        for (let i = 0; i < n; i += 2) a[i] = values[0];
+        for (let i = 1; i < n; i += 2) b[i] = values[1];
+        expect(nonZeroOverlap(a.subarray(0, n), b.subarray(0, n))).toBe(false);
+        expect(nonZeroOverlap(a.subarray(1, n + 1), b.subarray(1, n + 1))).toBe(false);
+        a[at] = values[0];
+        b[at] = values[1];
+        expect(nonZeroOverlap(a.subarray(0, n), b.subarray(0, n))).toBe(true);
+        expect(nonZeroOverlap(b.subarray(0, n), a.subarray(0, n))).toBe(true);
+        // Unaligned views take the voxel-by-voxel path.
+        if (at > 0) expect(nonZeroOverlap(a.subarray(1, n + 1), b.subarray(1, n + 1))).toBe(true);
+      }
+    }
   });
 
   it('rounds packed lengths up to an even number of bytes', () => {

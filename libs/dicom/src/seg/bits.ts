@@ -139,6 +139,27 @@ export function unpackBits(packed: Uint8Array, bitOffset: number, count: number,
   for (; i < count; i++) out[outOffset + i] = (packed[(bitOffset + i) >> 3] >> ((bitOffset + i) & 7)) & 1;
 }
 
+/**
+ * True when some voxel is non-zero in both label arrays (same length). Four voxels per 32-bit word when
+ * both are word-aligned, and only the words where `a` has a label read `b`: a sparse `a` (an infection
+ * mask) costs one pass over itself.
+ */
+export function nonZeroOverlap(a: Uint8Array, b: Uint8Array): boolean {
+  let i = 0;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 && LITTLE_ENDIAN) {
+    const words = a.length >>> 2;
+    const a32 = new Uint32Array(a.buffer, a.byteOffset, words);
+    const b32 = new Uint32Array(b.buffer, b.byteOffset, words);
+    for (let w = 0; w < words; w++) {
+      const x = a32[w]!;
+      if (x !== 0 && (nonZeroBytes(x) & nonZeroBytes(b32[w]!)) !== 0) return true;
+    }
+    i = words * 4;
+  }
+  for (; i < a.length; i++) if (a[i] !== 0 && b[i] !== 0) return true;
+  return false;
+}
+
 /** Bytes needed for `bits` packed bits, rounded up to an even length as PS3.5 7.1.1 requires of every value. */
 export function packedByteLength(bits: number): number {
   const bytes = Math.ceil(bits / 8);

@@ -173,6 +173,34 @@ function encodeDatasetInto(out: ByteWriter, dataset: EncodableDataset, utf8: boo
  * @returns a new buffer owned by the caller.
  */
 export function encodePart10(meta: EncodableDataset, dataset: EncodableDataset, pixelData?: Uint8Array): Uint8Array {
+  if (!pixelData) return encodeHeader(meta, dataset).result();
+  return encodePart10WithPixelData(meta, dataset, pixelData.length, (target) => target.set(pixelData));
+}
+
+/**
+ * encodePart10 with a PixelData (7FE0,0010) OB of `pixelDataLength` bytes that `fill` writes in place,
+ * into the returned file's own buffer (zero-filled when `fill` runs): a volume-sized pixel stream is
+ * never held twice (a 600-slice two-segment SEG is 40 MB). The same rules for `dataset` as encodePart10.
+ * @param fill receives the PixelData value, a view into the result; an error it throws is thrown here.
+ * @returns a new buffer owned by the caller.
+ */
+export function encodePart10WithPixelData(meta: EncodableDataset, dataset: EncodableDataset, pixelDataLength: number, fill: (pixelData: Uint8Array) => void): Uint8Array {
+  if (pixelDataLength % 2 !== 0) throw new SegWriteError('Part 10 encoder: PixelData must have an even length (PS3.5 7.1.1)');
+  const body = encodeHeader(meta, dataset);
+  const { tag } = entryOf('PixelData');
+  body.u16(tag >>> 16);
+  body.u16(tag & 0xffff);
+  body.raw(Buffer.from('OB', 'latin1'));
+  body.u16(0);
+  body.u32(pixelDataLength);
+  const out = new Uint8Array(body.length + pixelDataLength);
+  out.set(body.result());
+  fill(out.subarray(body.length));
+  return out;
+}
+
+/** Preamble, "DICM", the File Meta Information and `dataset`, without Pixel Data. */
+function encodeHeader(meta: EncodableDataset, dataset: EncodableDataset): ByteWriter {
   if (meta.TransferSyntaxUID !== '1.2.840.10008.1.2.1') throw new SegWriteError('Part 10 encoder writes Explicit VR Little Endian (1.2.840.10008.1.2.1) only');
   const metaWriter = new ByteWriter();
   encodeDatasetInto(metaWriter, meta, false);
@@ -184,16 +212,5 @@ export function encodePart10(meta: EncodableDataset, dataset: EncodableDataset, 
   encodeElement(body, 'FileMetaInformationGroupLength', metaBytes.length, false);
   body.raw(metaBytes);
   encodeDatasetInto(body, dataset, utf8);
-  if (!pixelData) return body.result();
-  if (pixelData.length % 2 !== 0) throw new SegWriteError('Part 10 encoder: PixelData must have an even length (PS3.5 7.1.1)');
-  const { tag } = entryOf('PixelData');
-  body.u16(tag >>> 16);
-  body.u16(tag & 0xffff);
-  body.raw(Buffer.from('OB', 'latin1'));
-  body.u16(0);
-  body.u32(pixelData.length);
-  const out = new Uint8Array(body.length + pixelData.length);
-  out.set(body.result());
-  out.set(pixelData, body.length);
-  return out;
+  return body;
 }

@@ -164,6 +164,14 @@ describe('writeBinarySeg', () => {
     expect(result.segments[2]!.type).toEqual(SegmentCodes.groundGlassOpacity);
     expect(result.segments[3]!.type).toEqual(SegmentCodes.consolidation);
     expect(() => writeBinarySeg({ ...written, segments: [{ ...segments[3]!, labelmapValues: { equals: 0 } }] })).toThrow(/labelmapValues.equals must be an integer 1-255/);
+    // SegmentsOverlap follows the classes, not the shared array: GGO and consolidation alone never overlap;
+    // the union holds both; a class and a binary segment overlap only where that class is.
+    const overlap = (list: typeof segments) => naturalized(writeBinarySeg({ ...written, segments: list }).bytes).SegmentsOverlap;
+    expect(overlap([segments[2]!, segments[3]!])).toBe('NO');
+    expect(overlap([segments[0]!, segments[3]!])).toBe('YES');
+    const onlyGgoVoxels = Uint8Array.from(labels, (v) => (v === 1 ? 1 : 0));
+    expect(overlap([{ ...written.segments[1]!, labelmap: onlyGgoVoxels }, segments[3]!])).toBe('NO');
+    expect(overlap([{ ...written.segments[1]!, labelmap: onlyGgoVoxels }, segments[2]!])).toBe('YES');
   });
 
   it('rejects source slices that are not in volume order', () => {

@@ -1,10 +1,10 @@
-import { packBitsInto, packEqualsInto, packNonZeroInto, packedByteLength } from './bits';
+import { nonZeroOverlap, packBitsInto, packEqualsInto, packNonZeroInto, packedByteLength } from './bits';
 import { rgbToDicomLab } from './cielab';
 import { DerivationCodes } from './seg-codes';
 import { derivedInstanceHeader } from './derived-instance';
 import { SegWriteError } from './seg-errors';
 import { sliceNormal, spacingBetweenSlices } from './seg-geometry';
-import { encodePart10, tagOf } from './part10-encoder';
+import { encodePart10WithPixelData, tagOf } from './part10-encoder';
 import { provenanceAttributes, requireProvenance } from '../provenance/ai-provenance';
 import { SEG_ALGORITHM_TYPES, type SegSegmentInput, type SegWriteInput, type SegWriteResult } from './seg-types';
 import { isValidUid, newUid } from './uid';
@@ -58,28 +58,35 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
   const pixelsPerFrame = rows * columns;
   const voxels = slices.length * pixelsPerFrame;
   const numberOfFrames = input.segments.length * slices.length;
-  const pixelData = new Uint8Array(packedByteLength(numberOfFrames * pixelsPerFrame));
   input.segments.forEach((segment, s) => {
     if (segment.labelmap.length !== voxels) {
       throw new SegWriteError(`SEG segment ${s + 1} labelmap has ${segment.labelmap.length} voxels, expected ${slices.length} x ${rows} x ${columns} = ${voxels}`);
     }
-    // Segment s's frames are contiguous and in slice order, so its labelmap is exactly its bit stream.
-    if (segment.labelmapValues === 'non-zero') {
-      packNonZeroInto(segment.labelmap, pixelData, s * voxels);
-      return;
-    }
-    if (typeof segment.labelmapValues === 'object' && segment.labelmapValues !== null) {
-      const value = segment.labelmapValues.equals;
+    const values = segment.labelmapValues;
+    if (typeof values === 'object' && values !== null) {
+      const value = values.equals;
       if (!Number.isInteger(value) || value < 1 || value > 255) throw new SegWriteError(`SEG segment ${s + 1} labelmapValues.equals must be an integer 1-255, got ${String(value)}`);
-      packEqualsInto(segment.labelmap, value, pixelData, s * voxels);
-      return;
-    }
-    if (segment.labelmapValues !== undefined && segment.labelmapValues !== 'binary') {
+    } else if (values !== undefined && values !== 'binary' && values !== 'non-zero') {
       throw new SegWriteError(`SEG segment ${s + 1} has unknown labelmapValues "${String(segment.labelmapValues)}"`);
     }
-    const invalid = packBitsInto(segment.labelmap, pixelData, s * voxels);
-    if (invalid >= 0) throw new SegWriteError(`SEG segment ${s + 1} labelmap holds ${segment.labelmap[invalid]} at voxel ${invalid}; a BINARY segment takes only 0 and 1`);
   });
+  // The segments are packed straight into the file's buffer (below, after the header), never into a
+  // second volume-sized stream: the header's SegmentsOverlap is read from the labelmaps themselves.
+  const packSegments = (pixelData: Uint8Array) => {
+    input.segments.forEach((segment, s) => {
+      // Segment s's frames are contiguous and in slice order, so its labelmap is exactly its bit stream.
+      if (segment.labelmapValues === 'non-zero') {
+        packNonZeroInto(segment.labelmap, pixelData, s * voxels);
+        return;
+      }
+      if (typeof segment.labelmapValues === 'object' && segment.labelmapValues !== null) {
+        packEqualsInto(segment.labelmap, segment.labelmapValues.equals, pixelData, s * voxels);
+        return;
+      }
+      const invalid = packBitsInto(segment.labelmap, pixelData, s * voxels);
+      if (invalid >= 0) throw new SegWriteError(`SEG segment ${s + 1} labelmap holds ${segment.labelmap[invalid]} at voxel ${invalid}; a BINARY segment takes only 0 and 1`);
+    });
+  };
 
   const dimensionOrganizationUID = newUid();
   const { date, time, attributes } = derivedInstanceHeader({
@@ -123,7 +130,7 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
     LossyImageCompression: '00',
     SegmentationType: 'BINARY',
     // PS3.3 C.8.20.2: tells viewers whether they may draw the segments as one labelmap (they may not: infection lies in lung).
-    SegmentsOverlap: segmentsOverlap(input.segments, pixelData, voxels) ? 'YES' : 'NO',
+    SegmentsOverlap: segmentsOverlap(input.segments) ? 'YES' : 'NO',
     SegmentSequence: input.segments.map((segment, s) => segmentItem(segment, s + 1, input)),
     NumberOfFrames: numberOfFrames,
     DimensionOrganizationType: '3D',
@@ -158,35 +165,39 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
     ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
     ImplementationVersionName: 'COVSEG_1',
   };
-  return { bytes: encodePart10(meta, dataset, pixelData), seriesInstanceUID, sopInstanceUID, numberOfFrames };
+  return { bytes: encodePart10WithPixelData(meta, dataset, packedByteLength(numberOfFrames * pixelsPerFrame), packSegments), seriesInstanceUID, sopInstanceUID, numberOfFrames };
 }
 
 /**
- * True when some voxel is in two segments. Works on the packed bits (8 voxels per byte, ~5 ms for two
- * 133-slice segments) when each segment starts on a byte boundary, else voxel by voxel.
+ * True when some voxel is in two segments (a segment holds its labelmap's non-zero voxels, or with
+ * `labelmapValues: { equals: n }` those equal to n; a BINARY segment's other values are refused while
+ * packing). Pairwise, stopping at the first shared voxel: for our infection inside the lung that is the
+ * first infected voxel.
  */
-function segmentsOverlap(segments: readonly SegSegmentInput[], packed: Uint8Array, voxels: number): boolean {
-  if (segments.length < 2) return false;
-  if (voxels % 8 === 0) {
-    const bytes = voxels / 8;
-    const seen = packed.slice(0, bytes);
-    for (let s = 1; s < segments.length; s++) {
-      const offset = s * bytes;
-      for (let i = 0; i < bytes; i++) {
-        const b = packed[offset + i];
-        if (seen[i] & b) return true;
-        seen[i] |= b;
-      }
-    }
-    return false;
+function segmentsOverlap(segments: readonly SegSegmentInput[]): boolean {
+  for (let s = 0; s < segments.length; s++) {
+    for (let t = s + 1; t < segments.length; t++) if (pairOverlaps(segments[s]!, segments[t]!)) return true;
   }
-  const seen = new Uint8Array(voxels);
-  for (const { labelmap } of segments) {
-    for (let i = 0; i < voxels; i++) {
-      if (labelmap[i] === 0) continue;
-      if (seen[i]) return true;
-      seen[i] = 1;
-    }
+  return false;
+}
+
+function equalsValue(segment: SegSegmentInput): number | undefined {
+  const values = segment.labelmapValues;
+  return typeof values === 'object' && values !== null ? values.equals : undefined;
+}
+
+function pairOverlaps(a: SegSegmentInput, b: SegSegmentInput): boolean {
+  const ea = equalsValue(a);
+  const eb = equalsValue(b);
+  if (ea === undefined && eb === undefined) return nonZeroOverlap(a.labelmap, b.labelmap);
+  // Two classes of one label array never share a voxel unless they name the same value.
+  if (a.labelmap === b.labelmap && ea !== undefined && eb !== undefined) return ea === eb && a.labelmap.includes(ea);
+  const la = a.labelmap;
+  const lb = b.labelmap;
+  for (let i = 0; i < la.length; i++) {
+    const x = la[i]!;
+    const y = lb[i]!;
+    if ((ea === undefined ? x !== 0 : x === ea) && (eb === undefined ? y !== 0 : y === eb)) return true;
   }
   return false;
 }

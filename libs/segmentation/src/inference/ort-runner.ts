@@ -10,6 +10,13 @@ export interface OrtRunner {
    * @param data the input, not retained.
    */
   run(input: string, outputs: readonly string[], data: Float32Array, dims: readonly number[]): Promise<OrtOutput[] | undefined>;
+  /**
+   * Frees what the session keeps between runs (onnxruntime's CPU arena holds the largest batch's
+   * activations for the session's life) by replacing the session with a new one built from the same
+   * bytes and options: same outputs, but the next run grows the arena again. Runs in flight finish on
+   * the old session first; runs started meanwhile wait for the new one.
+   */
+  trim(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -47,17 +54,48 @@ export function sessionOptions(options: OrtRunnerOptions): ort.InferenceSession.
  * createWorkerRunner for the alternative.
  */
 export async function createMainThreadRunner(bytes: Uint8Array, options: OrtRunnerOptions): Promise<OrtRunner> {
-  const session = await ort.InferenceSession.create(bytes, sessionOptions(options));
+  let session = await ort.InferenceSession.create(bytes, sessionOptions(options));
+  // Runs wait for a trim in progress; a trim waits for the runs in flight (see OrtRunner.trim).
+  let ready: Promise<unknown> = Promise.resolve();
+  const running = new Set<Promise<unknown>>();
+  // A trim whose new session could not be created leaves no session: every later run fails with why.
+  let broken: unknown;
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(input, outputs, data, dims) {
+      await ready;
+      if (broken) throw broken;
       // Only the outputs asked for are computed and returned (a binary caller of a two-output graph gets one).
-      const result = await session.run({ [input]: new ort.Tensor('float32', data, dims) }, [...outputs]);
-      const tensors = outputs.map((name) => result[name]);
-      if (tensors.some((t) => !t || t.type !== 'float32')) return undefined;
-      return tensors.map((t) => ({ data: t!.data as Float32Array, dims: t!.dims }));
+      const run = session.run({ [input]: new ort.Tensor('float32', data, dims) }, [...outputs]);
+      running.add(run);
+      try {
+        const result = await run;
+        const tensors = outputs.map((name) => result[name]);
+        if (tensors.some((t) => !t || t.type !== 'float32')) return undefined;
+        return tensors.map((t) => ({ data: t!.data as Float32Array, dims: t!.dims }));
+      } finally {
+        running.delete(run);
+      }
     },
-    release: () => session.release(),
+    trim() {
+      const trimmed = ready.then(async () => {
+        await Promise.allSettled([...running]);
+        await session.release();
+        try {
+          session = await ort.InferenceSession.create(bytes, sessionOptions(options));
+        } catch (error) {
+          broken = error;
+          throw error;
+        }
+      });
+      ready = trimmed.catch(() => undefined);
+      return trimmed;
+    },
+    release: async () => {
+      await ready;
+      await Promise.allSettled([...running]);
+      if (!broken) await session.release();
+    },
   };
 }

@@ -24,19 +24,58 @@ if (workerData.niceness !== undefined) {
   }
 }
 let session;
+let bytes;
+let options;
+// Runs wait for a trim in progress; a trim waits for the runs in flight (OrtRunner.trim).
+let ready = Promise.resolve();
+const running = new Set();
+let broken;
+async function run(msg) {
+  await ready;
+  if (broken) throw broken;
+  const pending = session.run({ [msg.input]: new ort.Tensor('float32', new Float32Array(msg.buffer), msg.dims) }, msg.outputs);
+  running.add(pending);
+  try {
+    return await pending;
+  } finally {
+    running.delete(pending);
+  }
+}
+function trim() {
+  const trimmed = ready.then(async () => {
+    await Promise.allSettled([...running]);
+    await session.release();
+    try {
+      session = await ort.InferenceSession.create(bytes, options);
+    } catch (error) {
+      broken = error;
+      throw error;
+    }
+  });
+  ready = trimmed.catch(() => undefined);
+  return trimmed;
+}
 parentPort.on('message', async (msg) => {
   try {
     if (msg.type === 'load') {
-      session = await ort.InferenceSession.create(new Uint8Array(msg.bytes), msg.options);
+      // Kept for trim, which builds the session again from the same bytes and options.
+      bytes = new Uint8Array(msg.bytes);
+      options = msg.options;
+      session = await ort.InferenceSession.create(bytes, options);
       parentPort.postMessage({ id: msg.id, ok: true, inputNames: session.inputNames, outputNames: session.outputNames, niceness });
     } else if (msg.type === 'run') {
-      const result = await session.run({ [msg.input]: new ort.Tensor('float32', new Float32Array(msg.buffer), msg.dims) }, msg.outputs);
+      const result = await run(msg);
       const tensors = msg.outputs.map((name) => result[name]);
       if (tensors.some((t) => !t || t.type !== 'float32')) return parentPort.postMessage({ id: msg.id, ok: true, missing: true });
       const copies = tensors.map((t) => new Float32Array(t.data));
       parentPort.postMessage({ id: msg.id, ok: true, buffers: copies.map((c) => c.buffer), dims: tensors.map((t) => t.dims) }, copies.map((c) => c.buffer));
+    } else if (msg.type === 'trim') {
+      await trim();
+      parentPort.postMessage({ id: msg.id, ok: true });
     } else if (msg.type === 'release') {
-      if (session) await session.release();
+      await ready;
+      await Promise.allSettled([...running]);
+      if (session && !broken) await session.release();
       session = undefined;
       parentPort.postMessage({ id: msg.id, ok: true });
     }
@@ -114,6 +153,9 @@ export async function createWorkerRunner(bytes: Uint8Array, options: OrtRunnerOp
       const reply = await call({ type: 'run', input, outputs: [...outputs], buffer: batch.buffer, dims }, [batch.buffer]);
       if (reply.missing || !reply.buffers || reply.buffers.length !== outputs.length) return undefined;
       return reply.buffers.map((buffer, i) => ({ data: new Float32Array(buffer), dims: reply.dims?.[i] ?? [] }));
+    },
+    async trim() {
+      await call({ type: 'trim' });
     },
     async release() {
       if (!dead) await call({ type: 'release' }).catch(() => undefined);

@@ -66,6 +66,32 @@ describe('SegmentationModel', () => {
     await expect(worker.predict(input.subarray(0, 64 * 64), 1)).rejects.toThrow(/released/);
   });
 
+  it('warms up with one full batch and predicts the same afterwards', async () => {
+    const cold = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1, batchSize: 2 });
+    const warm = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1, batchSize: 2, thread: 'worker' });
+    await warm.warmUp();
+    const input = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => ((i * 7919) % 256) / 255);
+    expect(Array.from(await warm.predictBatched(input, 3))).toEqual(Array.from(await cold.predictBatched(input, 3)));
+    await cold.release();
+    await warm.release();
+    await expect(warm.warmUp()).rejects.toThrow(/released/);
+  });
+
+  it.each(['main', 'worker'] as const)('gives the same probabilities after releasing its working memory (%s thread), also for a run sent during the release', async (thread) => {
+    const model = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1, thread, batchSize: 2 });
+    const input = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => ((i * 7919) % 256) / 255);
+    const before = await model.predictBatched(input, 3);
+    const during = model.predict(input.subarray(0, 2 * 64 * 64), 2);
+    const releasing = model.releaseWorkingMemory();
+    const racing = model.predict(input.subarray(2 * 64 * 64), 1);
+    await releasing;
+    expect(Array.from(await during)).toEqual(Array.from(before.subarray(0, 2 * 64 * 64)));
+    expect(Array.from(await racing)).toEqual(Array.from(before.subarray(2 * 64 * 64)));
+    expect(Array.from(await model.predictBatched(input, 3))).toEqual(Array.from(before));
+    await model.release();
+    await expect(model.releaseWorkingMemory()).rejects.toThrow(/model was released/);
+  });
+
   it('runs the inference thread and the onnxruntime threads it starts at the niceness asked for, leaving the caller alone', async () => {
     const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
     const threadNiceness = () => readdirSync('/proc/self/task').map((tid) => niceOf(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')));
@@ -77,6 +103,12 @@ describe('SegmentationModel', () => {
     // The worker thread and at least one intra-op thread of onnxruntime (intraOpThreads 2 starts one more).
     expect(threadNiceness().filter((n) => n === 13).length - before).toBeGreaterThanOrEqual(2);
     expect(niceOf(readFileSync('/proc/thread-self/stat', 'utf8'))).toBe(niceOf(readFileSync('/proc/self/stat', 'utf8')));
+    // A session built again to free the arena starts its threads from the same worker thread, at the same niceness.
+    await model.releaseWorkingMemory();
+    const afterRelease = threadNiceness().filter((n) => n === 13).length;
+    expect((await model.predict(input, 1)).length).toBe(64 * 64);
+    expect(threadNiceness().filter((n) => n === 13).length).toBeGreaterThanOrEqual(afterRelease);
+    expect(afterRelease - before).toBeGreaterThanOrEqual(2);
     await model.release();
     await expect(SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { thread: 'worker', threadNiceness: 20 })).rejects.toThrow(/threadNiceness must be an integer from 0 to 19/);
   });

@@ -60,6 +60,15 @@ describe('segmentVolume', () => {
     }
   });
 
+  it('gives the same masks when it frees the model memory after the last batch, and the model still runs after', async () => {
+    const freed = await segmentVolume(model, phantom, { releaseModelMemory: true });
+    expect(freed.infection).toEqual(result.infection);
+    expect(freed.lungSide).toEqual(result.lungSide);
+    expect(freed.quantification).toEqual(result.quantification);
+    const again = await segmentVolume(model, phantom);
+    expect(again.infection).toEqual(result.infection);
+  });
+
   it('quantifies the returned masks with the volume spacing', () => {
     const q = quantify(result.infection, result.lungSide, phantom, result.lungSide);
     expect(result.quantification).toEqual(q);

@@ -56,6 +56,13 @@ export interface SegmentVolumeOptions {
   infectionRegion?: 'lung' | 'lung-hull';
   /** Checked between stages and batches; an aborted signal rejects with `signal.reason`. */
   signal?: AbortSignal;
+  /**
+   * Frees the model's working memory (SegmentationModel.releaseWorkingMemory) as soon as the last batch
+   * returns, while this thread post-processes. For a large volume the memory peaks after inference (the
+   * component filter and quantification here, then a caller's SEG encode, read every mask), when the
+   * arena's ~100 MB are no longer needed; the model's next run allocates them again. Default false.
+   */
+  releaseModelMemory?: boolean;
 }
 
 /**
@@ -92,6 +99,13 @@ export interface VolumeSegmentation {
   frames: (PixelRect | null)[];
   /** How many slices went through the model. */
   slicesInferred: number;
+}
+
+/** Starts freeing the model's arena; a failure is reported where it is awaited, not as an unhandled rejection. */
+function releaseModelMemory(model: SegmentationModel): Promise<void> {
+  const releasing = model.releaseWorkingMemory();
+  releasing.catch(() => undefined);
+  return releasing;
 }
 
 /**
@@ -195,6 +209,7 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
   // effect serial. Progress counts slices settled in z order, those skipped for too little lung included.
   options.onProgress?.({ stage: 'segment', done: 0, total: slices });
   let slicesInferred = 0;
+  let releasing: Promise<void> | undefined;
   let current = nextChunk();
   let running = current.length > 0 ? predict(current, prepare(current, 0)) : undefined;
   for (let i = 0; running; i++) {
@@ -205,6 +220,7 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
     const { prob, consolidation } = await running;
     timings.inferMs += performance.now() - t;
     running = input ? predict(next, input) : undefined;
+    if (!running && options.releaseModelMemory) releasing = releaseModelMemory(model);
 
     t = performance.now();
     current.forEach((z, k) => {
@@ -239,6 +255,7 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
     timings.postprocessMs += performance.now() - t;
   }
   const quantification = quantify(infection, lungMask.side, spacing, lungMask.side, { classes: model.multiClass });
+  await releasing;
   timings.totalMs = performance.now() - start;
   return { infection, multiClass: model.multiClass, lungSide: lungMask.side, quantification, timings, frames, slicesInferred };
 }

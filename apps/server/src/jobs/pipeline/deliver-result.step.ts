@@ -41,10 +41,13 @@ function mayRedeliver(error: unknown): boolean {
  * (files or database), never from a rebuild, so a resumed job sends the identical instances (same SOP Instance UIDs)
  * and the PACS replaces rather than duplicates what the crashed attempt already stored: a kill between
  * two stores leaves the entry pending, and the next attempt completes the set.
+ * @param written the very objects `outbox.add` just stored for this entry, in its order, when the caller
+ *   still holds them: they are sent as they are instead of being read back. A 600-slice job delivers at its
+ *   memory peak (its volume and masks not yet collected), where reading the SEG back cost another 40 MB.
  */
-export async function deliverResult(context: JobContext, outbox: OutboxRepository, entry: OutboxEntry, transport: ResultTransport): Promise<void> {
+export async function deliverResult(context: JobContext, outbox: OutboxRepository, entry: OutboxEntry, transport: ResultTransport, written?: readonly Uint8Array[]): Promise<void> {
   if (entry.status !== 'pending') return;
-  const objects = await outbox.readObjects(entry);
+  const objects = written ?? (await outbox.readObjects(entry));
   try {
     await context.time('stow', () => storeObjects(context, transport, entry.studyInstanceUID, objects));
   } catch (error) {

@@ -3,6 +3,21 @@ import { CtVolumeInput, SegmentVolumeProgress, VolumeSegmentation, segmentVolume
 import { JobContext } from './job-context';
 
 /**
+ * From this many voxels on (384 slices of 512²), a job frees the model's arena (~100 MB at batch 4) once
+ * its last batch is done: the job's memory peaks after inference (component filter, quantification, SEG
+ * encode hold the HU, the lung labels and the infection, ~1 MB per slice), and peak RSS grows ~1.2 MB per
+ * slice from ~420 MB (docs/PERFORMANCE.md), so past ~400 slices the arena is what takes it toward 1 GB.
+ * Below it the arena stays: the next job would pay ~1 s to fault it in again (this VM takes ~10 ms per
+ * fresh MB), for memory a smaller series does not need.
+ */
+export const RELEASE_MODEL_MEMORY_FROM_VOXELS = 384 * 512 * 512;
+
+/** Whether a job on this volume frees the model's working memory after its last batch (see RELEASE_MODEL_MEMORY_FROM_VOXELS). */
+export function releasesModelMemory(volume: CtVolume): boolean {
+  return volume.hu.length >= RELEASE_MODEL_MEMORY_FROM_VOXELS;
+}
+
+/**
  * Runs the U-Net over the volume (docs/CONTRACTS.md §1). The library times its own stages; the lung
  * mask counts as preprocessing. Progress is written per batch, and the abort signal is honoured between
  * batches by throwing from the progress callback.
@@ -16,6 +31,7 @@ export async function segmentCtVolume(context: JobContext, volume: CtVolume): Pr
     context.model,
     segmentationInputOf(volume),
     {
+      releaseModelMemory: releasesModelMemory(volume),
       onProgress: (progress) => {
         context.checkpoint();
         if (progress.stage !== stage) {

@@ -140,6 +140,8 @@ export class SegmentationPipeline {
       segBytes: seg.bytes.byteLength,
       ...(withKeyImages ? { keyImages: keyImages.length } : {}),
     };
+    // The SR goes last: an SR on the PACS means the rest of its result got there first.
+    const objects = [{ sopInstanceUID: seg.sopInstanceUID, bytes: seg.bytes }, ...keyImages, { sopInstanceUID: sr.sopInstanceUID, bytes: sr.bytes }];
     const entry = await this.outbox.add(
       {
         jobId: job.id,
@@ -153,10 +155,16 @@ export class SegmentationPipeline {
         srSopInstanceUID: sr.sopInstanceUID,
         result,
       },
-      // The SR goes last: an SR on the PACS means the rest of its result got there first.
-      [{ sopInstanceUID: seg.sopInstanceUID, bytes: seg.bytes }, ...keyImages, { sopInstanceUID: sr.sopInstanceUID, bytes: sr.bytes }],
+      objects,
     );
-    await deliverResult(context, this.outbox, entry, transport);
+    // The objects just written, sent as they are rather than read back (deliverResult's `written`).
+    await deliverResult(
+      context,
+      this.outbox,
+      entry,
+      transport,
+      objects.map((o) => o.bytes),
+    );
     await context.flush();
     return result;
   }
