@@ -9,7 +9,7 @@
 // requests go through the DICOMweb proxy (QIDO studies/series, WADO metadata, WADO instance). Prints
 // throughput and p50/p95 latency, then checks every job stored exactly one SEG.
 // Env: BENCH_SLICES (40), BENCH_STUDIES (4), BENCH_VIEWER_REQUESTS (50), JOB_CONCURRENCY (4).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -41,6 +41,22 @@ const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 };
+
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc; 0 when it is gone. */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The API's event-loop delay (ms) since the previous /metrics scrape: p50, p99, max. */
+function eventLoopOf(metrics: string): { p50: number; p99: number; max: number } {
+  const read = (name: string) => +(Number((new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(metrics) ?? [])[1]) * 1000).toFixed(1);
+  return { p50: read('p50'), p99: read('p99'), max: read('max') };
+}
 
 async function main(): Promise<void> {
   const loadAtStart = (await import('node:os')).loadavg().map((n) => +n.toFixed(2));
@@ -83,8 +99,24 @@ async function main(): Promise<void> {
     // The viewer burst lands while the jobs are retrieving and inferring.
     await new Promise((r) => setTimeout(r, 500));
     const latencies: number[] = [];
+    // Until the answer's headers arrived (fetch resolves there); the rest of `latencies` is the body.
+    const headersMs: number[] = [];
     // The proxy's own share of each answer (its Server-Timing header) and where the answer came from.
     const proxyMs: number[] = [];
+    // Every Server-Timing stage the API reported (pre: middleware + authentication; endpoint; pacs; body).
+    const stages: Record<string, number[]> = {};
+    // The API's event-loop delay over the burst (prom-client's window restarts at each /metrics scrape).
+    const admin = server.env.COVSEG_BOOTSTRAP_ADMIN_TOKEN;
+    const scrapeApi = async () => (await fetch(`${server!.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+    await scrapeApi();
+    // Who used the two cores during the burst (CPU seconds from /proc): the API, the workers, Orthanc, this client.
+    const pids: Record<string, number | undefined> = {
+      api: server.child.pid,
+      ...(cluster ? Object.fromEntries([...cluster.workers].map(([id, w]) => [id, w.child.pid])) : {}),
+      orthanc: Number(readFileSync(join(orthanc.dir, 'orthanc.pid'), 'utf8')),
+      client: process.pid,
+    };
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)]));
     const sources: Record<string, number> = {};
     let failures = 0;
     const failureReasons = new Set<string>();
@@ -95,8 +127,11 @@ async function main(): Promise<void> {
         const started = performance.now();
         try {
           const response = await fetch(`${server!.baseUrl}${path}`, { headers: { authorization: `Bearer ${user}`, accept: path.includes('/instances/') ? 'multipart/related; type="application/dicom"' : 'application/dicom+json' } });
+          headersMs.push(performance.now() - started);
           const body = await response.arrayBuffer();
-          const timing = /proxy;dur=([\d.]+);desc="(\w+)"/.exec(response.headers.get('server-timing') ?? '');
+          const serverTiming = response.headers.get('server-timing') ?? '';
+          for (const [, name, ms] of serverTiming.matchAll(/(\w+);dur=([\d.]+)/g)) (stages[name!] ??= []).push(Number(ms));
+          const timing = /proxy;dur=([\d.]+);desc="(\w+)"/.exec(serverTiming);
           if (timing) {
             proxyMs.push(Number(timing[1]));
             sources[timing[2]!] = (sources[timing[2]!] ?? 0) + 1;
@@ -115,6 +150,21 @@ async function main(): Promise<void> {
       }),
     );
     const burstSeconds = (performance.now() - burstStarted) / 1000;
+    const burstCpuSeconds = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, +(cpuSecondsOf(pid) - cpuBefore[name]!).toFixed(2)]));
+    const apiLoop = eventLoopOf(await scrapeApi());
+    // The same paths one at a time while the jobs still run: straight to Orthanc, then through the proxy.
+    // Separates what one request costs under this load from the queueing of 50 at once.
+    const sequential = { orthanc: [] as number[], proxy: [] as number[] };
+    for (const path of viewerPaths) {
+      const accept = path.includes('/instances/') ? 'multipart/related; type="application/dicom"' : 'application/dicom+json';
+      let started = performance.now();
+      await (await fetch(`${orthanc.dicomwebUrl}${path.slice(proxy.length)}`, { headers: { accept } })).arrayBuffer();
+      sequential.orthanc.push(performance.now() - started);
+      started = performance.now();
+      // No flight is in progress any more; the instance comes from the proxy's cache.
+      await (await fetch(`${server!.baseUrl}${path}`, { headers: { authorization: `Bearer ${user}`, accept } })).arrayBuffer();
+      sequential.proxy.push(performance.now() - started);
+    }
     const jobs = await Promise.all(jobIds.map((id) => waitForJob(server!, id, 900_000)));
     const jobsSeconds = (performance.now() - jobsStarted) / 1000;
     const jobDurations = jobs.map((j) => (Date.parse(j.finishedAt) - Date.parse(j.createdAt)) / 1000);
@@ -148,6 +198,15 @@ async function main(): Promise<void> {
         proxyP50Ms: proxyMs.length ? +percentile(proxyMs, 50).toFixed(1) : null,
         proxyP95Ms: proxyMs.length ? +percentile(proxyMs, 95).toFixed(1) : null,
         answerSources: sources,
+        headersP50Ms: +percentile(headersMs, 50).toFixed(1),
+        headersP95Ms: +percentile(headersMs, 95).toFixed(1),
+        // p50 / p95 / max of each Server-Timing stage (ms).
+        serverTiming: Object.fromEntries(Object.entries(stages).map(([name, v]) => [name, [percentile(v, 50), percentile(v, 95), Math.max(...v)].map((x) => +x.toFixed(1))])),
+        apiEventLoopMs: apiLoop,
+        burstCpuSeconds,
+        // One request at a time after the burst, jobs still running: p50 / max (ms).
+        sequentialOrthancMs: [percentile(sequential.orthanc, 50), Math.max(...sequential.orthanc)].map((x) => +x.toFixed(1)),
+        sequentialProxyMs: [percentile(sequential.proxy, 50), Math.max(...sequential.proxy)].map((x) => +x.toFixed(1)),
       },
       // 1, 5 and 15 minute load averages (uptime) when the bench started and when it ended.
       loadAverageAtStart: loadAtStart,

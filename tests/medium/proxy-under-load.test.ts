@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltSeries, SeriesFactory } from '../factories/series.factory';
-import { OrthancInstance } from '../support/orthanc';
+import { freePort, OrthancInstance } from '../support/orthanc';
 import { type ServerProcess, spawnServerProcess } from '../support/server';
 import { CuttableProxy } from './faults-proxy';
 
@@ -153,6 +153,22 @@ describe('the DICOMweb proxy under load', () => {
     const metadata = `studies/${small.studyInstanceUID}/series/${small.seriesInstanceUID}/metadata`;
     for (let i = 0; i < 2; i++) expect((await viaProxy(endpointId, metadata, 'application/dicom+json')).status).toBe(200);
     expect(upstream(metadata)).toBe(2);
+  });
+
+  it('uses an endpoint edited or deleted by an admin at once, although it keeps endpoint records briefly', async () => {
+    const moved = await createEndpoint('moved-pacs');
+    const qido = `studies/${large.studyInstanceUID}/series`;
+    // Read twice: the record is now in the proxy's memory (PACS_ENDPOINT_CACHE_MS, 2 s by default).
+    for (let i = 0; i < 2; i++) expect((await viaProxy(moved, qido, 'application/dicom+json')).status).toBe(200);
+    const before = upstream(qido);
+    // Pointed at a port where nothing listens: the very next request goes there, not to the old PACS.
+    const closed = await freePort();
+    await server.json(`/api/pacs-endpoints/${moved}`, { method: 'PATCH', body: JSON.stringify({ baseUrl: `http://127.0.0.1:${closed}/dicom-web` }) });
+    expect((await viaProxy(moved, qido, 'application/dicom+json')).status).toBe(502);
+    expect(upstream(qido)).toBe(before);
+    // Deleted: 404 at once.
+    expect((await server.request(`/api/pacs-endpoints/${moved}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await viaProxy(moved, qido, 'application/dicom+json')).status).toBe(404);
   });
 
   it('shares one PACS request among identical requests in flight', async () => {

@@ -53,6 +53,19 @@ describe('the study watcher in scaled mode', () => {
     orthanc?.destroy();
   });
 
+  it('refuses a token revoked through one API process at once there, and on the other once AUTH_TOKEN_CACHE_MS has passed', async () => {
+    const [a, b] = apis;
+    const created = await a.json<{ token: string; id: string }>('/api/auth/tokens', { method: 'POST', body: JSON.stringify({ role: 'user', label: 'revoked across processes' }) });
+    const me = async (api: ServerProcess) => (await fetch(`${api.baseUrl}/api/auth/me`, { headers: { authorization: `Bearer ${created.token}` } })).status;
+    // Now held in both processes' memory.
+    expect(await me(a)).toBe(200);
+    expect(await me(b)).toBe(200);
+    expect((await a.request(`/api/auth/tokens/${created.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await me(a)).toBe(401);
+    // The other process reads the database again once its 2 s bound has passed (not a timing assertion: it must end refused).
+    await until('the other API process to refuse the revoked token', async () => ((await me(b)) === 401 ? true : undefined), 30_000);
+  });
+
   it('polls from one API process only, and another takes over within seconds when it is killed', async () => {
     const [a, b] = apis;
     // Both registered the same endpoint (the second found the first's).

@@ -8,6 +8,7 @@ import { serveViewer } from './core/http/viewer-static.middleware';
 import { applySecurity } from './core/http/security.middleware';
 import { QUEUE_CONFIG, QueueConfig } from './core/config/queue.config';
 import { restrictToWorkerRoutes } from './core/http/worker-routes.middleware';
+import { stampRequestArrival } from './core/http/request-timing.middleware';
 
 /**
  * Applies what every instance of the server needs, whether started by main.ts or in-process by tests:
@@ -16,6 +17,8 @@ import { restrictToWorkerRoutes } from './core/http/worker-routes.middleware';
  */
 export function configureApp(app: NestExpressApplication): AppConfig {
   const config = app.get<AppConfig>(APP_CONFIG);
+  // First, so the Server-Timing of a route can say how long everything before it took.
+  stampRequestArrival(app);
   if (app.get<QueueConfig>(QUEUE_CONFIG).role === 'worker') restrictToWorkerRoutes(app);
   // A saved correction carries whole segments (a lung segment edited on 133 slices is ~1 MB of runs):
   // only this route gets a larger JSON limit; every other keeps MAX_JSON_BODY_BYTES. Registered before

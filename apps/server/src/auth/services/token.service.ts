@@ -1,4 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../core/repositories/config.repository';
+import { RecentCache } from '../../core/services/recent-cache';
 import { createHash, randomBytes } from 'node:crypto';
 import { actorOf, Principal } from '../../core/principal';
 import { TokenRepository, TokenRow } from '../repositories/token.repository';
@@ -30,7 +32,15 @@ export interface IssuedToken {
 
 @Injectable()
 export class TokenService {
-  constructor(@Inject(TokenRepository) private readonly tokens: TokenRepository) {}
+  /**
+   * Live tokens by hash (never by the token itself), trusted for AUTH_TOKEN_CACHE_MS: every request
+   * authenticates, and a viewer's burst of requests would otherwise read the database once each.
+   */
+  private readonly recent: RecentCache<TokenRow>;
+
+  constructor(@Inject(TokenRepository) private readonly tokens: TokenRepository, @Optional() @Inject(APP_CONFIG) config?: Pick<AppConfig, 'authTokenCacheMs'>) {
+    this.recent = new RecentCache<TokenRow>(config?.authTokenCacheMs ?? 0);
+  }
 
   /** Creates a token; `ttlSeconds` undefined means it lives until revoked. */
   async issue(role: Role, label: string, createdBy: Principal | 'bootstrap', ttlSeconds?: number, now = new Date()): Promise<IssuedToken> {
@@ -47,8 +57,15 @@ export class TokenService {
 
   /** The principal of a live token, or undefined. */
   async authenticate(token: string, now = new Date()): Promise<Principal | undefined> {
-    const row = await this.tokens.getActiveByHash(sha256Hex(token), now.toISOString());
-    return row && { kind: 'token', role: row.role, subject: row.id, label: row.label };
+    const row = await this.recent.getOrLoad(
+      sha256Hex(token),
+      () => this.tokens.getActiveByHash(sha256Hex(token), now.toISOString()),
+      // Never trusted past the token's own expiry.
+      (found) => (found.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(found.expiresAt) - now.getTime()),
+    );
+    // A cached row is re-checked against the clock the caller passed.
+    if (!row || (row.expiresAt !== null && row.expiresAt <= now.toISOString())) return undefined;
+    return { kind: 'token', role: row.role, subject: row.id, label: row.label };
   }
 
   async hasActiveAdmin(now = new Date()): Promise<boolean> {
@@ -59,8 +76,12 @@ export class TokenService {
     return this.tokens.list();
   }
 
-  revoke(id: string, now = new Date()): Promise<boolean> {
-    return this.tokens.revoke(id, now.toISOString());
+  async revoke(id: string, now = new Date()): Promise<boolean> {
+    // Forgotten before and after the write: no request on this process accepts the token once revoke returns.
+    this.recent.invalidate();
+    const revoked = await this.tokens.revoke(id, now.toISOString());
+    this.recent.invalidate();
+    return revoked;
   }
 
   private rowFor(token: string, role: Role, label: string, createdBy: Principal | 'bootstrap', ttlSeconds: number | undefined, now: Date): TokenRow {

@@ -14,7 +14,9 @@ const PLACEHOLDER = `<!doctype html><html><head><meta charset="utf-8"><title>cov
  */
 export function serveViewer(app: NestExpressApplication, viewerDist: string): void {
   const index = join(viewerDist, 'index.html');
-  app.use(express.static(viewerDist, { index: 'index.html', fallthrough: true }));
+  const files = express.static(viewerDist, { index: 'index.html', fallthrough: true });
+  // API requests never look on disk: a stat per proxied frame would queue behind the thread pool's other work.
+  app.use((req: express.Request, res: express.Response, next: express.NextFunction) => (req.path.startsWith('/api/') ? next() : files(req, res, next)));
   app.use((req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (req.method !== 'GET' || req.path === '/api' || req.path.startsWith('/api/')) return next();
     // Server-rendered routes of the auth and metrics modules (login page, Prometheus scrape), not viewer routes.

@@ -58,10 +58,27 @@ export interface AppConfig {
   outboxRetryBaseMs: number;
   /** How often (ms) the outbox sweeper retries due deliveries and deletes expired payloads. */
   outboxSweepMs: number;
+  /**
+   * AUTH_TOKEN_CACHE_MS (default 2000, 0 = off): how long a token found valid is trusted without reading
+   * the database again. A revocation on this process takes effect at once; on another process of a
+   * scaled deployment within this bound. Never past the token's own expiry.
+   */
+  authTokenCacheMs: number;
+  /**
+   * PACS_ENDPOINT_CACHE_MS (default 2000, 0 = off): how long the DICOMweb proxy reuses an endpoint's
+   * record (base URL, credentials). An edit or deletion on this process takes effect at once; on another
+   * process within this bound.
+   */
+  endpointCacheMs: number;
   /** Bytes of whole instance answers the DICOMweb proxy keeps in memory (PROXY_CACHE_MB); 0 keeps none. */
   proxyCacheBytes: number;
   /** Worker threads that parse uploaded DICOM slices (untrusted input) off the event loop. */
   uploadParseWorkers: number;
+  /**
+   * UPLOAD_PARSE_NICE (0-19, default 10): Linux niceness of the upload parse workers, so a hostile
+   * upload's parse yields the CPU to health, the proxy and the rest of HTTP (like INFERENCE_NICE).
+   */
+  uploadParseNice: number;
   /** Deadline of one upload parse (ms); the worker is terminated past it. */
   uploadParseTimeoutMs: number;
   /** V8 heap limit of one upload parse worker (MB). */
@@ -259,8 +276,11 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     outboxRetryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 60_000, 10, 24 * 3600_000),
     outboxSweepMs: integer(env, 'OUTBOX_SWEEP_MS', 60_000, 10, 24 * 3600_000),
     proxyCacheBytes: integer(env, 'PROXY_CACHE_MB', 64, 0, 16 * 1024) * 1024 * 1024,
+    authTokenCacheMs: integer(env, 'AUTH_TOKEN_CACHE_MS', 2_000, 0, 60_000),
+    endpointCacheMs: integer(env, 'PACS_ENDPOINT_CACHE_MS', 2_000, 0, 60_000),
     // One core stays with the event loop (HTTP, health, proxy): on 2 cores one parse worker.
     uploadParseWorkers: integer(env, 'UPLOAD_PARSE_WORKERS', Math.max(1, Math.min(4, availableParallelism() - 1)), 1, 32),
+    uploadParseNice: integer(env, 'UPLOAD_PARSE_NICE', 10, 0, 19),
     uploadParseTimeoutMs: integer(env, 'UPLOAD_PARSE_TIMEOUT_MS', 10_000, 100, 600_000),
     uploadParseHeapMb: integer(env, 'UPLOAD_PARSE_HEAP_MB', 256, 16, 8192),
     uploadParseMaxElements: integer(env, 'UPLOAD_PARSE_MAX_ELEMENTS', 20_000, 100, 10_000_000),

@@ -31,6 +31,12 @@ export interface IsolatedWorkerPoolOptions {
   /** Wall-clock deadline of one task, ms; the worker is terminated when it passes. */
   timeoutMs: number;
   resourceLimits: ResourceLimits;
+  /**
+   * Linux niceness (0-19) of each worker thread, set by the thread itself before its entry loads: the
+   * untrusted work then yields the CPU to the event loop (health, the proxy) when both want it.
+   * Raised only, never lowered; ignored where per-thread niceness does not exist (not Linux).
+   */
+  niceness?: number;
 }
 
 /** Why a task did not produce a result. `kind` tells the caller whose fault it is. */
@@ -63,6 +69,22 @@ interface Slot {
   startupTimer?: NodeJS.Timeout;
   task?: Task & { timer?: NodeJS.Timeout; id: number };
 }
+
+// Runs first in every worker: Linux keeps a niceness per thread (setpriority on the thread's own tid),
+// and threads the entry starts inherit it. Same technique as the inference thread
+// (libs/segmentation ort-worker-runner). Never lower it: an unprivileged process could not raise it back.
+const NICE_PRELUDE = `
+if (require('node:worker_threads').workerData.niceness !== undefined) {
+  try {
+    const os = require('node:os');
+    const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+    const wanted = require('node:worker_threads').workerData.niceness;
+    if (os.getPriority(tid) < wanted) os.setPriority(tid, wanted);
+  } catch {
+    // Not Linux (no /proc/thread-self): the worker runs at the process's niceness.
+  }
+}
+`;
 
 // Under vitest or scripts/run-ts.mjs the entry is TypeScript: the worker registers the same SWC
 // require hook as scripts/run-ts.mjs (with the tsconfig path aliases) before loading it. The built
@@ -136,9 +158,10 @@ export class IsolatedWorkerPool {
   private spawn(): Slot {
     const js = `${this.options.entry}.js`;
     const ts = `${this.options.entry}.ts`;
+    const niceness = this.options.niceness;
     const worker = existsSync(js)
-      ? new Worker(js, { resourceLimits: this.options.resourceLimits })
-      : new Worker(TS_BOOTSTRAP, { eval: true, workerData: { entry: ts, tsRoot: findTsRoot(ts) }, resourceLimits: this.options.resourceLimits });
+      ? new Worker(`${NICE_PRELUDE}\nrequire(require('node:worker_threads').workerData.entry);`, { eval: true, workerData: { entry: js, niceness }, resourceLimits: this.options.resourceLimits })
+      : new Worker(`${NICE_PRELUDE}\n${TS_BOOTSTRAP}`, { eval: true, workerData: { entry: ts, tsRoot: findTsRoot(ts), niceness }, resourceLimits: this.options.resourceLimits });
     worker.unref();
     const slot: Slot = { worker, ready: false };
     slot.startupTimer = setTimeout(() => this.fail(slot, new WorkerTaskError(`the worker did not start within ${STARTUP_TIMEOUT_MS} ms`, 'crashed')), STARTUP_TIMEOUT_MS);

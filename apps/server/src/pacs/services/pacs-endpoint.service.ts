@@ -1,4 +1,6 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../core/repositories/config.repository';
+import { RecentCache } from '../../core/services/recent-cache';
 import { PacsEndpointDisabledError } from './pacs-endpoint.errors';
 import {
   CreatePacsEndpointDto,
@@ -18,12 +20,18 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** PACS endpoint rules: unique names, credentials that match the auth type, secrets sealed and write-only. */
 @Injectable()
 export class PacsEndpointService {
+  /** Records read for the viewer's proxy, trusted for PACS_ENDPOINT_CACHE_MS (see getRecentRecordOrFail). */
+  private readonly recent: RecentCache<PacsEndpointRecord>;
+
   constructor(
     private readonly repository: PacsEndpointRepository,
     private readonly probes: PacsProbeService,
     private readonly cipher: SecretCipher,
     private readonly dimse: DimseScuRepository,
-  ) {}
+    @Optional() @Inject(APP_CONFIG) config?: Pick<AppConfig, 'endpointCacheMs'>,
+  ) {
+    this.recent = new RecentCache<PacsEndpointRecord>(config?.endpointCacheMs ?? 0, 1_000);
+  }
 
   async list(): Promise<PacsEndpointResponseDto[]> {
     return (await this.repository.list()).map(toResponse);
@@ -36,6 +44,18 @@ export class PacsEndpointService {
   /** @param tx the transaction to read in, when the caller holds one. */
   async getRecordOrFail(id: string, tx?: SqlExecutor): Promise<PacsEndpointRecord> {
     const record = await this.repository.get(id, tx);
+    if (!record) throw new NotFoundException(`PACS endpoint ${id} does not exist`);
+    return record;
+  }
+
+  /**
+   * Like {@link getRecordOrFail}, but a record read less than PACS_ENDPOINT_CACHE_MS ago may answer: for
+   * the viewer's proxy, where every frame request needs it. An edit or deletion through this service
+   * is seen at once; one made by another process of a scaled deployment within that bound. Jobs, probes
+   * and edits read the database (getRecordOrFail).
+   */
+  async getRecentRecordOrFail(id: string): Promise<PacsEndpointRecord> {
+    const record = await this.recent.getOrLoad(id, () => this.repository.get(id));
     if (!record) throw new NotFoundException(`PACS endpoint ${id} does not exist`);
     return record;
   }
@@ -90,13 +110,19 @@ export class PacsEndpointService {
     };
     requireCredentials(fields);
     await this.requireDimseRules(fields, id);
-    return toResponse(await this.repository.update(id, fields));
+    // Forgotten before and after the write: once this returns, no proxied request here uses the old record.
+    this.recent.delete(id);
+    const updated = await this.repository.update(id, fields);
+    this.recent.delete(id);
+    return toResponse(updated);
   }
 
   async delete(id: string): Promise<void> {
     await this.getRecordOrFail(id);
     if (await this.repository.hasJobs(id)) throw new ConflictException(`PACS endpoint ${id} has segmentation jobs and cannot be deleted; disable it instead (PATCH {"enabled": false}) to keep the job history`);
+    this.recent.delete(id);
     await this.repository.delete(id);
+    this.recent.delete(id);
   }
 
   /**

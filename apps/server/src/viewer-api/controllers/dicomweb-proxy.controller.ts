@@ -4,7 +4,8 @@ import type { Request, Response } from 'express';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { DicomwebProxyService } from '../services/dicomweb-proxy.service';
+import { DicomwebProxyService, type ProxyStageTimings } from '../services/dicomweb-proxy.service';
+import { receivedAt } from '../../core/http/request-timing.middleware';
 import { ProxyPathRejectedError } from '../viewer.errors';
 
 const PREFIX = '/api/dicomweb/';
@@ -27,10 +28,11 @@ export class DicomwebProxyController {
     const { endpointId, rawPath, rawQuery } = splitProxyUrl(request.originalUrl);
     const aborted = new AbortController();
     response.on('close', () => aborted.abort());
-    const answer = await this.proxy.forward({ method: request.method, endpointId, rawPath, rawQuery, accept: request.headers.accept, via: request.headers.via, signal: aborted.signal });
+    const timings: ProxyStageTimings = {};
+    const answer = await this.proxy.forward({ method: request.method, endpointId, rawPath, rawQuery, accept: request.headers.accept, via: request.headers.via, signal: aborted.signal, timings });
     // Server-Timing (W3C): how long the proxy took until it could answer (endpoint lookup and the PACS,
     // or the cache), and where the answer came from; shown by browsers' devtools, read by bench/load.bench.ts.
-    response.status(answer.status).set(answer.headers).set('server-timing', `proxy;dur=${(performance.now() - started).toFixed(1)};desc="${answer.source}"`);
+    response.status(answer.status).set(answer.headers).set('server-timing', serverTiming(performance.now() - started, answer.source, timings, receivedAt(request), started));
     if (answer.body) {
       response.end(request.method === 'HEAD' ? undefined : answer.body);
       return;
@@ -46,6 +48,20 @@ export class DicomwebProxyController {
     body.on('error', () => response.destroy());
     body.pipe(response);
   }
+}
+
+/**
+ * The Server-Timing header of a proxied answer: `proxy` (the route's own time, with where the answer came
+ * from), `pre` (middleware, authentication and validation before the route ran), and the stages the
+ * route ran: `endpoint` (the endpoint's record), `pacs` (until the PACS's headers), `body` (reading it whole).
+ */
+export function serverTiming(proxyMs: number, source: string, timings: ProxyStageTimings, arrivedAt: number | undefined, routeStartedAt: number): string {
+  const parts = [`proxy;dur=${proxyMs.toFixed(1)};desc="${source}"`];
+  if (arrivedAt !== undefined) parts.push(`pre;dur=${(routeStartedAt - arrivedAt).toFixed(1)}`);
+  if (timings.endpointMs !== undefined) parts.push(`endpoint;dur=${timings.endpointMs.toFixed(1)}`);
+  if (timings.pacsHeadersMs !== undefined) parts.push(`pacs;dur=${timings.pacsHeadersMs.toFixed(1)}`);
+  if (timings.pacsBodyMs !== undefined) parts.push(`body;dur=${timings.pacsBodyMs.toFixed(1)}`);
+  return parts.join(', ');
 }
 
 /** Splits `/api/dicomweb/<id>/<path>?<query>` without decoding anything. */

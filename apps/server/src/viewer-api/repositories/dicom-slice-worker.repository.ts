@@ -22,7 +22,8 @@ type Reply = { ok: true; slice: PreparedDicomSlice } | { ok: false; rejected: bo
  * with a heap limit and a deadline (IsolatedWorkerPool): a hostile file (a million empty elements, a
  * parse that never ends, a heap bomb) costs one worker, never the server's responsiveness.
  * Limits: UPLOAD_PARSE_WORKERS workers, UPLOAD_PARSE_TIMEOUT_MS per file, UPLOAD_PARSE_HEAP_MB each,
- * UPLOAD_PARSE_MAX_ELEMENTS data elements per file, and the upload size limit of the controller.
+ * UPLOAD_PARSE_MAX_ELEMENTS data elements per file, and the upload size limit of the controller; the
+ * workers run at UPLOAD_PARSE_NICE, so the event loop's threads get the CPU first.
  */
 @Injectable()
 export class DicomSliceWorkerRepository implements OnModuleDestroy {
@@ -35,6 +36,7 @@ export class DicomSliceWorkerRepository implements OnModuleDestroy {
       maxQueued: config.uploadParseWorkers * 4,
       timeoutMs: config.uploadParseTimeoutMs,
       resourceLimits: { maxOldGenerationSizeMb: config.uploadParseHeapMb, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
+      niceness: config.uploadParseNice,
     });
   }
 

@@ -1,4 +1,5 @@
 import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { DicomwebIncompleteBodyError, DicomwebNetworkError, DicomwebResponseTooLargeError, DicomwebTimeoutError, type RawResponse } from '@covseg/dicom';
 import { pacsFailure } from '../../pacs/pacs.errors';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
@@ -61,6 +62,18 @@ interface ForwardInput {
   /** The request's Via chain, passed on with our hop appended (loop detection across servers). */
   via?: string | string[];
   signal: AbortSignal;
+  /** Filled in as the stages pass (ms), for the Server-Timing header. */
+  timings?: ProxyStageTimings;
+}
+
+/** How long each stage of one proxied GET took (ms); a stage this request did not run stays undefined. */
+export interface ProxyStageTimings {
+  /** Reading the endpoint's record (base URL, credentials). */
+  endpointMs?: number;
+  /** From sending the request to the PACS until its status and headers arrived. */
+  pacsHeadersMs?: number;
+  /** Reading the answer's body (whole answers only; a streamed one is read as the browser takes it). */
+  pacsBodyMs?: number;
 }
 
 /**
@@ -94,7 +107,9 @@ export class DicomwebProxyService {
   async forward(input: ForwardInput): Promise<ProxiedResponse> {
     if (input.method !== 'GET' && input.method !== 'HEAD') throw new ProxyMethodNotAllowedError(input.method);
     const { path, query } = requireSafeProxyPath(input.rawPath, input.rawQuery);
-    const record = await this.endpoints.getRecordOrFail(input.endpointId);
+    const lookupStarted = performance.now();
+    const record = await this.endpoints.getRecentRecordOrFail(input.endpointId);
+    if (input.timings) input.timings.endpointMs = performance.now() - lookupStarted;
     if (record.baseUrl === null) throw new ConflictException(`PACS endpoint ${record.id} has no DICOMweb base URL (it is reached over DIMSE only)`);
     // Re-checks the joined URL stays under the endpoint's base URL (same origin, path prefix).
     joinUnderBase(record.baseUrl, path, query);
@@ -118,7 +133,7 @@ export class DicomwebProxyService {
       return this.fetchOwn(record, path, query, input);
     }
     const flight: Flight = { answer: undefined as unknown as Promise<Fetched>, waiters: 0, abort: new AbortController() };
-    flight.answer = this.fetch(record, path, query, input.accept, input.via, flight.abort.signal);
+    flight.answer = this.fetch(record, path, query, input.accept, input.via, flight.abort.signal, input.timings);
     this.flights.set(flightKey, flight);
     void flight.answer.then(
       (fetched) => {
@@ -170,7 +185,7 @@ export class DicomwebProxyService {
 
   /** A GET nobody shares (an identical request's answer was too large to share). */
   private async fetchOwn(record: PacsEndpointRecord, path: string, query: string, input: ForwardInput): Promise<ProxiedResponse> {
-    const fetched = await this.fetch(record, path, query, input.accept, input.via, input.signal);
+    const fetched = await this.fetch(record, path, query, input.accept, input.via, input.signal, input.timings);
     return 'whole' in fetched ? this.answered(fetched.whole, 'upstream') : fetched.streamed;
   }
 
@@ -178,10 +193,19 @@ export class DicomwebProxyService {
    * One GET to the PACS, read whole when it fits WHOLE_ANSWER_BYTES. A 2xx answer cut mid-body is asked
    * for once more: the browser has not seen a byte of it yet, and a GET may be repeated (RFC 9110 §9.2.2).
    */
-  private async fetch(record: PacsEndpointRecord, path: string, query: string, accept: string | undefined, via: string | string[] | undefined, signal: AbortSignal): Promise<Fetched> {
+  private async fetch(
+    record: PacsEndpointRecord,
+    path: string,
+    query: string,
+    accept: string | undefined,
+    via: string | string[] | undefined,
+    signal: AbortSignal,
+    timings: ProxyStageTimings = {},
+  ): Promise<Fetched> {
     const what = `Proxying GET ${path}`;
     for (let attempt = 1; ; attempt++) {
       let upstream: RawResponse;
+      const sent = performance.now();
       try {
         upstream = await this.gateway.open(record, { method: 'GET', path: `/${path}`, query, headers: accept ? { accept } : {}, signal }, via);
       } catch (error) {
@@ -195,10 +219,13 @@ export class DicomwebProxyService {
         }
         return this.failed(record, error, what, signal);
       }
+      const headersAt = performance.now();
+      timings.pacsHeadersMs = headersAt - sent;
       if (upstream.status >= 500 || upstream.status === 429) this.metrics.pacsError(record.id, `proxy:http-${upstream.status}`);
       const headers = safeHeaders(upstream.headers);
       if (!upstream.body) return { whole: { status: upstream.status, headers, body: new Uint8Array(0) } };
       const prefix = await readPrefix(upstream.body, isBulkRetrieve(path) ? BULK_ANSWER_BYTES : WHOLE_ANSWER_BYTES, record.timeoutMs);
+      timings.pacsBodyMs = performance.now() - headersAt;
       if (!prefix.complete && prefix.error === undefined) {
         const stream = this.checkedStream(resumeStream(prefix.chunks, prefix.reader), upstream.status < 300 ? upstream.headers : undefined, record, path, signal);
         return { streamed: { status: upstream.status, headers, body: null, stream, source: 'stream' } };
