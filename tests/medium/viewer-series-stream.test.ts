@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDicom } from '@covseg/dicom';
 import { lidcSlicePaths } from '../support/lidc-fixture';
-import { readPart10Header, readPart10Pixels, type Part10Header } from '../../apps/viewer/src/loaders/dicom-part10';
+import { readPart10Pixels } from '../../apps/viewer/src/loaders/dicom-part10';
 import { readMultipartStream } from '../../apps/viewer/src/loaders/multipart';
-import { MultipartError } from '../../apps/viewer/src/loaders/multipart';
-import { pixelsOfPart, readSeriesStream, type SlicePixels, UnreadableSyntaxError } from '../../apps/viewer/src/loaders/series-pixels';
+import { pixelsOfPart, UnreadableSyntaxError } from '../../apps/viewer/src/loaders/series-pixels';
 
 /** Compares the viewer's minimal reader with the project's full parser (dcmjs based) on one file. */
 async function expectSameAsParser(bytes: Uint8Array, syntax: string): Promise<void> {
@@ -155,130 +154,6 @@ describe('reading a streamed multipart/related series answer', () => {
     await expect(readMultipartStream(stream as ReadableStream<Uint8Array>, 'multipart/related; boundary=b-3', () => undefined)).rejects.toThrow(/closing boundary is missing/);
   });
 });
-
-describe('reading a series answer straight into each slice\'s own buffer', () => {
-  const SLICE_BYTES = 512 * 512 * 2;
-  const files = lidcSlicePaths()
-    .slice(10, 16)
-    .map((path) => new Uint8Array(readFileSync(path)));
-  const formatOf = (file: Uint8Array) => {
-    const parsed = parseDicom(file);
-    return { sopInstanceUID: parsed.sopInstanceUID, rows: 512, columns: 512, bitsAllocated: 16, pixelRepresentation: Number(parsed.dataset.PixelRepresentation) };
-  };
-  const expected = new Map<string, Int16Array>();
-  const formats = new Map(files.map((file) => [formatOf(file).sopInstanceUID, formatOf(file)]));
-  const contentType = 'multipart/related; type="application/dicom"; boundary=s-1';
-
-  const expectSlicesOf = async (seen: SlicePixels[], of: Uint8Array[]) => {
-    for (const file of of) {
-      const sop = formatOf(file).sopInstanceUID;
-      if (!expected.has(sop)) expected.set(sop, Int16Array.from(await parseDicom(file).decodeFrame(0)));
-    }
-    expect(seen.map((s) => s.sopInstanceUID)).toEqual(of.map((f) => formatOf(f).sopInstanceUID));
-    for (const slice of seen) {
-      const values = expected.get(slice.sopInstanceUID)!;
-      expect(slice.pixels).toBeInstanceOf(Int16Array);
-      expect(slice.pixels.byteOffset).toBe(0);
-      expect(slice.pixels.buffer.byteLength).toBe(SLICE_BYTES);
-      expect(Buffer.compare(Buffer.from(slice.pixels.buffer), Buffer.from(values.buffer, values.byteOffset, values.byteLength))).toBe(0);
-      expect([slice.min, slice.max]).toEqual([values.reduce((a, b) => Math.min(a, b)), values.reduce((a, b) => Math.max(a, b))]);
-    }
-  };
-
-  it('delivers every slice asked for with the parser\'s values, its Pixel Data read straight into its buffer, whatever the chunking', async () => {
-    // One more instance nobody asked for: skipped (read whole, as it is not claimed).
-    const stranger = new Uint8Array(readFileSync(lidcSlicePaths()[40]!));
-    const whole = multipart('s-1', [...files, stranger]);
-    for (const offer of [1000, 64 * 1024, 700 * 1024, 2 << 20]) {
-      const stream = byobStream(whole, offer);
-      const seen: SlicePixels[] = [];
-      await readSeriesStream(stream.body, contentType, formats, (slice) => seen.push(slice));
-      await expectSlicesOf(seen, files);
-      // Reads into buffers of exactly one slice's size: the Pixel Data went straight into the slices.
-      expect(stream.readsInto(SLICE_BYTES)).toBeGreaterThanOrEqual(files.length);
-    }
-  });
-
-  it('reads a stream that is not a byte stream the same way, chunk by chunk', async () => {
-    const whole = multipart('s-1', files);
-    // (Not smaller chunks: Node's ReadableStream takes quadratic time over a queue of 100k chunks.)
-    for (const chunk of [1000, 4096, 300_000]) {
-      const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          for (let i = 0; i < whole.length; i += chunk) controller.enqueue(whole.slice(i, i + chunk));
-          controller.close();
-        },
-      });
-      const seen: SlicePixels[] = [];
-      await readSeriesStream(body, contentType, formats, (slice) => seen.push(slice));
-      await expectSlicesOf(seen, files);
-    }
-  });
-
-  it('takes a file with trailing padding after its Pixel Data', async () => {
-    const padded = withTail(files[2]!, Uint8Array.from([0xfc, 0xff, 0xfc, 0xff, 0x4f, 0x42, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
-    const seen: SlicePixels[] = [];
-    await readSeriesStream(byobStream(multipart('s-1', [files[1]!, padded, files[3]!]), 64 * 1024).body, contentType, formats, (slice) => seen.push(slice));
-    await expectSlicesOf(seen, [files[1]!, files[2]!, files[3]!]);
-  });
-
-  it('fails the answer, without delivering that slice, when a file\'s Pixel Data length runs past its part', async () => {
-    const header = readPart10Header(files[2]!) as Part10Header;
-    const lying = files[2]!.slice();
-    new DataView(lying.buffer).setUint32(header.pixelDataAt - 4, header.pixelDataLength + 64, true);
-    const seen: SlicePixels[] = [];
-    const reading = readSeriesStream(byobStream(multipart('s-1', [files[1]!, lying, files[3]!]), 64 * 1024).body, contentType, formats, (slice) => seen.push(slice));
-    await expect(reading).rejects.toThrow(MultipartError);
-    await expectSlicesOf(seen, [files[1]!]);
-  });
-
-  it('stops at the first compressed file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'covseg-part10-'));
-    try {
-      const out = join(dir, 'rle.dcm');
-      execFileSync('dcmcrle', [lidcSlicePaths()[12]!, out]);
-      const seen: SlicePixels[] = [];
-      const whole = multipart('s-1', [files[0]!, new Uint8Array(readFileSync(out)), files[3]!]);
-      await expect(readSeriesStream(byobStream(whole, 64 * 1024).body, contentType, formats, (slice) => seen.push(slice))).rejects.toThrow(UnreadableSyntaxError);
-      await expectSlicesOf(seen, [files[0]!]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-/** A byte stream that answers BYOB reads as fetch's body does: up to `offer` bytes into the caller's view. */
-function byobStream(whole: Uint8Array, offer: number): { body: ReadableStream<Uint8Array>; readsInto(bufferBytes: number): number } {
-  let at = 0;
-  const bufferSizes: number[] = [];
-  const body = new ReadableStream({
-    type: 'bytes',
-    pull(controller) {
-      if (at >= whole.length) return controller.close();
-      const request = controller.byobRequest;
-      if (request?.view) {
-        bufferSizes.push(request.view.buffer.byteLength);
-        const view = new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength);
-        const n = Math.min(offer, view.length, whole.length - at);
-        view.set(whole.subarray(at, at + n));
-        at += n;
-        request.respond(n);
-      } else {
-        controller.enqueue(whole.slice(at, Math.min(whole.length, at + offer)));
-        at += offer;
-      }
-    },
-  });
-  return { body: body as ReadableStream<Uint8Array>, readsInto: (bytes) => bufferSizes.filter((size) => size === bytes).length };
-}
-
-/** The file with `tail` appended (whole data elements after its Pixel Data). */
-function withTail(file: Uint8Array, tail: Uint8Array): Uint8Array {
-  const out = new Uint8Array(file.length + tail.length);
-  out.set(file);
-  out.set(tail, file.length);
-  return out;
-}
 
 function multipart(boundary: string, parts: Uint8Array[]): Uint8Array {
   const encoder = new TextEncoder();

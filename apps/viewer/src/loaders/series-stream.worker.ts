@@ -6,7 +6,8 @@
  * series-stream.protocol.ts. Loaded by `new Worker(new URL(…), { type: 'module' })`, a bundled file of
  * our own origin (CSP `worker-src 'self'`, no blob: URL).
  */
-import { readSeriesStream, UnreadableSyntaxError } from './series-pixels';
+import { readMultipartStream } from './multipart';
+import { pixelsOfPart, UnreadableSyntaxError } from './series-pixels';
 import type { FromStreamWorker, StartStream } from './series-stream.protocol';
 
 // Typed with the DOM lib: a dedicated worker's postMessage takes the same (message, { transfer }) shape.
@@ -31,7 +32,9 @@ async function stream(request: StartStream): Promise<void> {
       await response.body?.cancel();
       return post({ type: 'end', outcome: 'refused', detail: `status ${response.status}, ${contentType || 'no content type'}` });
     }
-    await readSeriesStream(response.body, contentType, formats, (slice) => {
+    await readMultipartStream(response.body, contentType, (part) => {
+      const slice = pixelsOfPart(part, formats);
+      if (!slice) return;
       // A PACS may repeat an instance; the page takes each slice once.
       formats.delete(slice.sopInstanceUID);
       const buffer = slice.pixels.buffer as ArrayBuffer;
