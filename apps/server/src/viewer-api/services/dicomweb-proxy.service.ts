@@ -25,7 +25,7 @@ export const WHOLE_ANSWER_BYTES = 8 * 1024 * 1024;
 /**
  * What a study or series retrieve (see isBulkRetrieve) reads before the browser gets a byte: the viewer
  * parses a series as it streams, and holding 8 MiB of it first kept the viewer's series stream waiting
- * 0.4-0.9 s at load 12-15 (Server-Timing of the proxy; 0.05-0.25 s with this limit, bench/viewer.bench.ts).
+ * 0.4-0.9 s at load 12-24 (the proxy's Server-Timing on the 70 MB LIDC series retrieve; 0.05-0.25 s with this limit).
  * A bulk answer this small (a one-object SEG series) is still read whole, retried and shared.
  */
 export const BULK_ANSWER_BYTES = 256 * 1024;
