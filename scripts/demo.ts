@@ -138,6 +138,8 @@ async function main(): Promise<void> {
       infectionVolumeMl: q?.infectionVolumeMl ?? null,
       lungVolumeMl: q?.lungVolumeMl ?? null,
       involvementPercent: q?.involvementPercent ?? null,
+      // Multi-class models only (covseg.classes); absent for a binary model rather than zeros it never measured.
+      ...(q?.classes ? { classes: demoClasses(q) } : {}),
       reused: job.result.reused,
       modelTrained: job.result.model.trained,
       seconds,
@@ -149,6 +151,29 @@ async function main(): Promise<void> {
       // Our C-STORE SCP: Orthanc (AE ORTHANC) may push to it; storescu/echoscu reach it the same way.
       ...(health.dicom ? { dicom: `${health.dicom.aeTitle}@${health.dicom.host}:${health.dicom.port}` } : {}),
     })}\n`,
+  );
+}
+
+interface DemoClassFigures {
+  volumeMl: number;
+  involvementPercent: number;
+}
+interface DemoRegion {
+  classes?: { ggo: DemoClassFigures; consolidation: DemoClassFigures };
+}
+
+/** `{ ggo: { volumeMl, percentOfLung, right?, left? }, consolidation: … }` from the job's per-region classes. */
+function demoClasses(q: DemoRegion & { right?: DemoRegion; left?: DemoRegion }): Record<string, unknown> {
+  const figures = (c: DemoClassFigures) => ({ volumeMl: c.volumeMl, percentOfLung: c.involvementPercent });
+  return Object.fromEntries(
+    (['ggo', 'consolidation'] as const).map((name) => [
+      name,
+      {
+        ...figures(q.classes![name]),
+        ...(q.right?.classes ? { right: figures(q.right.classes[name]) } : {}),
+        ...(q.left?.classes ? { left: figures(q.left.classes[name]) } : {}),
+      },
+    ]),
   );
 }
 

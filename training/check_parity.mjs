@@ -1,7 +1,8 @@
 // Checks that ONNX Runtime (the runtime the server uses) reproduces PyTorch's output of an exported model.
 // Python has no onnxruntime on this machine, so export_onnx.py writes a sample and this script runs it.
 // Usage: node training/check_parity.mjs <model.onnx> <sample-dir> [tolerance]
-// Prints one JSON line {maxAbsDiff, meanAbsDiff, tolerance, ok}; exits 1 when the tolerance is exceeded.
+// Prints one JSON line {maxAbsDiff, meanAbsDiff, tolerance, ok[, maxAbsDiffByOutput]} over every output the
+// sample lists (prob only, or prob and consolidation); exits 1 when the tolerance is exceeded.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
@@ -29,20 +30,33 @@ function readFloat32(path, shape) {
 }
 
 const input = readFloat32(join(sampleDir, 'input.bin'), sample.input_shape);
-const expected = readFloat32(join(sampleDir, 'expected.bin'), sample.output_shape);
+// A multi-class sample lists every output (prob, consolidation) by name; an older one has prob only.
+const outputs = sample.outputs ?? [{ name: 'prob', file: 'expected.bin', shape: sample.output_shape }];
 const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1 });
 const result = await session.run({ input: new ort.Tensor('float32', input, sample.input_shape) });
-const prob = result.prob;
-if (JSON.stringify(prob.dims) !== JSON.stringify(sample.output_shape)) {
-  throw new Error(`check parity of ${modelPath}: output dims ${prob.dims} differ from ${sample.output_shape}`);
-}
 let maxAbsDiff = 0;
 let sumAbsDiff = 0;
-for (let i = 0; i < expected.length; i++) {
-  const d = Math.abs(prob.data[i] - expected[i]);
-  sumAbsDiff += d;
-  if (!(d <= maxAbsDiff)) maxAbsDiff = d; // NaN propagates into maxAbsDiff and fails the check
+let count = 0;
+const byOutput = {};
+for (const { name, file, shape } of outputs) {
+  const actual = result[name];
+  if (!actual) throw new Error(`check parity of ${modelPath}: the model has no output "${name}" (it has ${Object.keys(result).join(', ')})`);
+  if (JSON.stringify(actual.dims) !== JSON.stringify(shape)) {
+    throw new Error(`check parity of ${modelPath}: output ${name} dims ${actual.dims} differ from ${shape}`);
+  }
+  const expected = readFloat32(join(sampleDir, file), shape);
+  let max = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual.data[i] - expected[i]);
+    sumAbsDiff += d;
+    if (!(d <= max)) max = d; // NaN propagates into the maximum and fails the check
+  }
+  count += expected.length;
+  byOutput[name] = max;
+  if (!(max <= maxAbsDiff)) maxAbsDiff = max;
 }
 const ok = maxAbsDiff <= tolerance;
-console.log(JSON.stringify({ maxAbsDiff, meanAbsDiff: sumAbsDiff / expected.length, tolerance, ok }));
+const report = { maxAbsDiff, meanAbsDiff: sumAbsDiff / count, tolerance, ok };
+if (outputs.length > 1) report.maxAbsDiffByOutput = byOutput;
+console.log(JSON.stringify(report));
 process.exit(ok ? 0 : 1);

@@ -117,7 +117,7 @@ describe('npm run export-corrections: saved corrections become framed training p
     expect(expected.length).toBeGreaterThanOrEqual(3);
     expect(expected.map((e) => e.reason)).toContain('emptied'); // the fixture slices hold enough lung to be framed
     expect(manifest.pairs.map((p) => ({ z: p.sliceIndex, reason: p.reason }))).toEqual(expected);
-    expect(summary).toMatchObject({ corrections: 1, failed: 0, pairs: expected.length, framing: 'covseg-unet 1.2.0' });
+    expect(summary).toMatchObject({ corrections: 1, failed: 0, pairs: expected.length, framing: 'covseg-unet 1.3.0' });
     expect(manifest.corrections).toEqual([expect.objectContaining({ correctionId: saved.id, pairs: expected.length, slicesWithoutFrame: 5 - expected.length, emptiedKnown: true })]);
   });
 
@@ -160,7 +160,7 @@ describe('npm run export-corrections: saved corrections become framed training p
         correctedAt: saved.createdAt,
       });
     }
-    expect(manifest.framing).toMatchObject({ name: 'covseg-unet', version: '1.2.0', windowCenter: -600, windowWidth: 1500 });
+    expect(manifest.framing).toMatchObject({ name: 'covseg-unet', version: '1.3.0', windowCenter: -600, windowWidth: 1500 });
     const csv = readFileSync(join(work, 'out', 'manifest.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(manifest.pairs.length + 1);
     const header = volume.header as Record<string, unknown>;

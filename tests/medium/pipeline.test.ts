@@ -86,7 +86,7 @@ describe('segmentation pipeline against a real Orthanc', () => {
     for (const series of [result.segSeriesInstanceUID, result.srSeriesInstanceUID]) {
       const qido = await fetch(`${orthanc.dicomwebUrl}/studies/${studyInstanceUID}/series/${series}/instances?includefield=00081090&includefield=00181020&includefield=00181002`);
       const [instance] = (await qido.json()) as Array<Record<string, { Value: string[] }>>;
-      expect([instance['00081090'].Value, instance['00181020'].Value, instance['00181002'].Value]).toEqual([['covseg-unet'], ['1.2.0', 'covseg-server 0.1.0'], [deviceUID]]);
+      expect([instance['00081090'].Value, instance['00181020'].Value, instance['00181002'].Value]).toEqual([['covseg-unet'], ['1.3.0', 'covseg-server 0.1.0'], [deviceUID]]);
     }
     expect((parseDicom(segBytes).dataset as { DeviceUID: string }).DeviceUID).toBe(deviceUID);
     const sr = readMeasurementReportFile(srBytes);
@@ -117,7 +117,8 @@ describe('segmentation pipeline against a real Orthanc', () => {
     const [infection, lung] = seg.segments;
     expect(infection.label).toBe('COVID-19 infection');
     expect(lung.label).toBe('Lung');
-    expect(Buffer.from(infection.labelmap).equals(Buffer.from(expected.infection))).toBe(true);
+    // Any non-zero label is infection (a multi-class model labels GGO 1 and consolidation 2).
+    expect(Buffer.from(infection.labelmap).equals(Buffer.from(expected.infection.map((v) => (v === 0 ? 0 : 1))))).toBe(true);
     // The lung segment is the side labels' non-zero voxels (1 right, 2 left).
     expect(Buffer.from(lung.labelmap).equals(Buffer.from(expected.lungSide.map((v) => (v === 0 ? 0 : 1))))).toBe(true);
     const voxelMl = (volume.geometry.rowSpacingMm * volume.geometry.columnSpacingMm * volume.geometry.sliceSpacingMm) / 1000;
@@ -192,9 +193,9 @@ describe('segmentation pipeline against a real Orthanc', () => {
       const ds = parseDicom(await orthanc.downloadInstance(sop)).dataset as { SeriesDescription: string; SeriesNumber: number };
       return [ds.SeriesDescription, Number(ds.SeriesNumber)];
     };
-    expect(await describe(segsBefore[0])).toEqual(['covseg-unet 1.2.0 infection+lung', 9000]);
-    expect(await describe(job.result.segSopInstanceUID)).toEqual(['covseg-unet 1.2.0 infection+lung run 2', 9010]);
-    expect(await describe(job.result.srSopInstanceUID)).toEqual(['covseg-unet 1.2.0 measurements run 2', 9011]);
+    expect(await describe(segsBefore[0])).toEqual(['covseg-unet 1.3.0 infection+lung', 9000]);
+    expect(await describe(job.result.segSopInstanceUID)).toEqual(['covseg-unet 1.3.0 infection+lung run 2', 9010]);
+    expect(await describe(job.result.srSopInstanceUID)).toEqual(['covseg-unet 1.3.0 measurements run 2', 9011]);
     expect(readMeasurementReportFile(await orthanc.downloadInstance(job.result.srSopInstanceUID)).predecessorSopInstanceUIDs).toEqual(srsBefore);
 
     // The viewer lists both results and marks the first one superseded.
@@ -230,7 +231,7 @@ describe('segmentation pipeline against a real Orthanc', () => {
           expect(report).toMatch(/^SCImage$/m);
           expect(report.split('\n').filter((line) => line.startsWith('Error'))).toEqual([]);
           const ds = readPart10Dataset(bytes) as Record<string, any>;
-          expect([ds.BurnedInAnnotation, ds.ImageComments.startsWith('NOT FOR DIAGNOSIS'), ds.SeriesDescription]).toEqual(['YES', true, 'covseg-unet 1.2.0 key images run 3']);
+          expect([ds.BurnedInAnnotation, ds.ImageComments.startsWith('NOT FOR DIAGNOSIS'), ds.SeriesDescription]).toEqual(['YES', true, 'covseg-unet 1.3.0 key images run 3']);
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -118,23 +118,35 @@ def read_metadata(path: Path) -> dict[str, str]:
     return {p.key: p.value for p in onnx.load(str(path)).metadata_props}
 
 
-def write_parity_sample(model: UNet, directory: Path, batch: int = 2, seed: int = 0) -> Path:
-    """Saves a random input batch and PyTorch's output for `check_parity.mjs`.
+def write_parity_sample(model: torch.nn.Module, directory: Path, batch: int = 2, seed: int = 0,
+                        output_names: tuple[str, ...] = ("prob",)) -> Path:
+    """Saves a random input batch and PyTorch's output(s) for `check_parity.mjs`.
 
-    Files: `input.bin` and `expected.bin` (float32 little-endian, NCHW) and `sample.json` with their shapes.
+    Files: `input.bin` and `expected.bin` (float32 little-endian, NCHW; the first output, `prob`) and
+    `sample.json` with their shapes. A model returning several tensors (a multi-class model: `prob`,
+    `consolidation`) writes each further one to `expected-<name>.bin`, and `sample.json` lists them all
+    under `outputs`, so the check compares every output by name.
     """
     config = model.config
     generator = torch.Generator().manual_seed(seed)
     x = torch.rand(batch, config.input_channels, config.input_size, config.input_size, generator=generator)
     model.eval()
     with torch.no_grad():
-        y = model(x)
+        ys = model(x)
+    ys = ys if isinstance(ys, tuple) else (ys,)
+    if len(ys) != len(output_names):
+        raise ExportError(f"write parity sample: the model returns {len(ys)} outputs, named {output_names}")
     directory.mkdir(parents=True, exist_ok=True)
     x.numpy().astype("<f4").tofile(directory / "input.bin")
-    y.numpy().astype("<f4").tofile(directory / "expected.bin")
-    (directory / "sample.json").write_text(
-        json.dumps({"input_shape": list(x.shape), "output_shape": list(y.shape)}), encoding="utf-8"
-    )
+    outputs = []
+    for index, (name, y) in enumerate(zip(output_names, ys)):
+        file = "expected.bin" if index == 0 else f"expected-{name}.bin"
+        y.numpy().astype("<f4").tofile(directory / file)
+        outputs.append({"name": name, "file": file, "shape": list(y.shape)})
+    sample = {"input_shape": list(x.shape), "output_shape": list(ys[0].shape)}
+    if len(ys) > 1:
+        sample["outputs"] = outputs
+    (directory / "sample.json").write_text(json.dumps(sample), encoding="utf-8")
     return directory
 
 

@@ -52,6 +52,11 @@ def unet_from_onnx(path: Path) -> tuple[UNet, dict[str, str]]:
     config = UNetConfig(int(architecture.get("base_width", 16)), int(architecture.get("depth", 4)),
                         int(metadata["covseg.input_channels"]), int(metadata["covseg.input_size"]))
     weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in model_proto.graph.initializer}
+    # The exporter stores equal initializers once and hands the copies out through Identity nodes (e.g. the
+    # all-zero fused biases of an untrained network): follow them.
+    for node in model_proto.graph.node:
+        if node.op_type == "Identity" and node.input[0] in weights:
+            weights[node.output[0]] = weights[node.input[0]]
     convs = _fused_convs(model_proto.graph)
     model = UNet(config)
     state = model.state_dict()

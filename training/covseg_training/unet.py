@@ -65,15 +65,26 @@ class UNet(nn.Module):
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Pre-sigmoid scores; training uses these for a numerically stable BCE."""
+        return self.head(self.decoder_features(x))
+
+    def decoder_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last decoder block's output (N x base_width x S x S, after its ReLU): what `head` reads, and
+        what the consolidation head of a multi-class model reads too (consolidation.py)."""
+        return self.decoder_outputs(x)[-1]
+
+    def decoder_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Every decoder block's output, coarsest first (S / 2^(depth-1) ... S); the last one is `decoder_features`."""
         skips = []
         for encoder in self.encoders:
             x = encoder(x)
             skips.append(x)
             x = self.pool(x)
         x = self.bottleneck(x)
+        outputs = []
         for upsample, decoder, skip in zip(self.upsamplers, self.decoders, reversed(skips)):
             x = decoder(torch.cat([upsample(x), skip], dim=1))
-        return self.head(x)
+            outputs.append(x)
+        return outputs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.logits(x))

@@ -30,7 +30,7 @@ export { DicomwebClient, type DicomwebClientOptions, type QidoQuery, type Retrie
 export { type DicomwebAuth, DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_RESPONSE_BYTES, type RawRequest, type RawResponse } from './dicomweb/dicomweb-transport';
 export { type DicomJsonAttribute, type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, getJsonValues, requireJsonString, tagOfKeyword } from './dicomweb/dicom-json';
 export { SegReadError, SegWriteError } from './seg/seg-errors';
-export { type CodedConcept, DefaultSegmentColors, DerivationCodes, SegmentCodes } from './seg/seg-codes';
+export { type CodedConcept, DefaultSegmentColors, DerivationCodes, infectionClassOfType, SegmentCodes } from './seg/seg-codes';
 export { SEG_ALGORITHM_TYPES, type SegAlgorithmType, type SegDerivedFrom, type SegReadResult, type SegReadSegment, type SegSegmentInput, type SegSourceSlice, type SegWriteInput, type SegWriteResult } from './seg/seg-types';
 export { SEGMENTATION_STORAGE, writeBinarySeg } from './seg/seg-writer';
 export { readSeg } from './seg/seg-reader';

@@ -9,7 +9,14 @@ export {
   ImageTooLargeError,
   EvaluationInputError,
 } from './errors';
-export { type ModelContract, parseModelContract } from './inference/model-contract';
+export {
+  type ModelContract,
+  parseModelContract,
+  INFECTION_CLASSES,
+  type InfectionClass,
+  INFECTION_LABEL_GGO,
+  INFECTION_LABEL_CONSOLIDATION,
+} from './inference/model-contract';
 export { readOnnxMetadataProps } from './inference/onnx-metadata';
 export {
   SegmentationModel,
@@ -18,12 +25,14 @@ export {
   EXECUTION_PROVIDERS,
   MODEL_INPUT_NAME,
   MODEL_OUTPUT_NAME,
+  MODEL_CONSOLIDATION_OUTPUT_NAME,
+  type ModelOutputs,
 } from './inference/segmentation-model';
 export { windowToUint8, buildWindowLut } from './preprocess/window';
 export { resizeBilinear, type PixelRect } from './preprocess/resize';
 export { computeLungFrame, type FramingParams, type PlaneSpacing } from './preprocess/frame';
 export { writeModelInput } from './preprocess/model-input';
-export { placeProbability } from './postprocess/place-probability';
+export { placeProbability, type ConsolidationPlane } from './postprocess/place-probability';
 export {
   computeLungMask,
   type LungMask,
@@ -35,7 +44,15 @@ export {
   LUNG_SIDE_LEFT,
 } from './lung/lung-mask';
 export { computeLungHulls } from './lung/lung-hull';
-export { quantify, type Quantification, type RegionQuantification } from './quantify/quantify';
+export {
+  quantify,
+  type Quantification,
+  type RegionQuantification,
+  type ClassQuantification,
+  type InfectionClassesQuantification,
+  type QuantifyOptions,
+} from './quantify/quantify';
+export { removeUnionComponentsSmallerThan3d } from './lung/labelled-components-3d';
 export {
   confusion,
   dice,

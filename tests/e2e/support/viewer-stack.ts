@@ -137,6 +137,7 @@ declare global {
       renderTimings(since?: number): Array<{ at: number; imageMs: number; overlayMs: number; overlayOnly: boolean }>;
       show(index: number): Promise<void>;
       overlayReadBack(): { index: number; rows: number; columns: number; states: number[] } | undefined;
+      overlayColorAt(x: number, y: number): [number, number, number, number] | undefined;
       overlaySlices(): number[];
       imageChecksum(): number;
       storedPixelSum(): { sum: number; count: number } | undefined;

@@ -42,6 +42,8 @@ export interface StudySummary {
   /** ai: a result nobody reviewed; reviewed: accepted or corrected; rejected; null: no result. */
   reviewStatus: 'ai' | 'reviewed' | 'rejected' | null;
   involvementPercent: number | null;
+  /** Multi-class results: % of lung of ground-glass opacity and consolidation; null otherwise (absent from older servers). */
+  classInvolvementPercent?: { ggo: number; consolidation: number } | null;
 }
 
 export interface SeriesSummary {
@@ -59,19 +61,32 @@ export interface OverlaySliceMask {
   rle: string;
 }
 
+export type InfectionClass = 'ggo' | 'consolidation';
+
 export interface OverlaySegment {
   segmentNumber: number;
   label: string;
+  /** Set when the segment's type code is ground-glass opacity or consolidation (a multi-class result). */
+  infectionClass?: InfectionClass;
   color: [number, number, number];
   voxelCount: number;
   volumeMl: number;
   slices: OverlaySliceMask[];
 }
 
+/** Volume and % of the same lung region of one infection class. */
+export interface ClassFigures {
+  volumeMl: number;
+  involvementPercent: number | null;
+}
+
+export type ClassesFigures = Record<InfectionClass, ClassFigures>;
+
 export interface RegionFigures {
   infectionMl: number;
   lungMl: number;
   involvementPercent: number;
+  classes?: ClassesFigures;
 }
 
 export interface Quantification {
@@ -83,6 +98,8 @@ export interface Quantification {
   infectionMl: number;
   lungMl: number | null;
   involvementPercent: number | null;
+  /** Multi-class results: ground-glass opacity and consolidation of both lungs (they add up to the infection). */
+  classes?: ClassesFigures;
   modelName: string;
   modelVersion: string;
   /** False when the SEG says it came from an untrained model export. */
@@ -141,6 +158,8 @@ export interface SegmentImageResult {
   width: number;
   height: number;
   infectedFraction: number;
+  /** Multi-class models only: fractions of the image that are ground-glass opacity and consolidation. */
+  classFractions?: { ggo: number; consolidation: number };
   /** The 8-bit grey image the model saw, as a PNG data URL. */
   imagePng: string;
   /** The binary mask (0/255), same size, as a PNG data URL. */
@@ -197,6 +216,8 @@ export interface WorklistRow {
   outcome: 'new' | 'reused' | 'failed' | 'running' | 'queued' | 'cancelled';
   reason: string | null;
   involvementPercent: number | null;
+  /** Multi-class results: % of lung of ground-glass opacity and consolidation; null otherwise (absent from older servers). */
+  classInvolvementPercent?: { ggo: number; consolidation: number } | null;
   reviewStatus: 'ai' | 'reviewed' | 'rejected' | null;
   createdAt: string;
   finishedAt: string | null;

@@ -20,6 +20,7 @@ export class OverlayLayer {
   /** The scratch canvas's pixels, reused from paint to paint (a 512² slice is 1 MB). */
   private pixels: ImageData | undefined;
   private inverse: DOMMatrix | undefined;
+  private forward: DOMMatrix | undefined;
   private imageSize: { rows: number; columns: number } | undefined;
 
   constructor(private readonly host: HTMLElement) {
@@ -43,6 +44,7 @@ export class OverlayLayer {
     context.clearRect(0, 0, this.canvas.width, this.canvas.height);
     const m = cornerstone.internal.getTransform(enabled).m;
     const matrix = new DOMMatrix([m[0], m[1], m[2], m[3], m[4], m[5]]);
+    this.forward = matrix;
     this.inverse = matrix.inverse();
     this.imageSize = { rows: image.rows, columns: image.columns };
     const visible = masks.filter((layer) => layer.opacity > 0 && layer.mask.length === image.rows * image.columns);
@@ -116,6 +118,21 @@ export class OverlayLayer {
       }
     }
     return { rows, columns, states };
+  }
+
+  /**
+   * The painted colour (RGBA as the canvas returns it, not premultiplied) at the centre of CT pixel
+   * (x, y) of the displayed slice, for tests that tell segments apart by colour; undefined off screen.
+   */
+  colorAt(x: number, y: number): [number, number, number, number] | undefined {
+    const context = this.canvas.getContext('2d');
+    if (!context || !this.forward) return undefined;
+    const point = this.forward.transformPoint(new DOMPoint(x + 0.5, y + 0.5));
+    const cx = Math.floor(point.x);
+    const cy = Math.floor(point.y);
+    if (cx < 0 || cy < 0 || cx >= this.canvas.width || cy >= this.canvas.height) return undefined;
+    const [r, g, b, a] = context.getImageData(cx, cy, 1, 1).data;
+    return [r!, g!, b!, a!];
   }
 
   destroy(): void {

@@ -259,6 +259,11 @@ export class StackViewport {
     return read && { ...read, index: this.rendered };
   }
 
+  /** See {@link OverlayLayer.colorAt}. */
+  overlayColorAt(x: number, y: number): [number, number, number, number] | undefined {
+    return this.overlay.colorAt(x, y);
+  }
+
   /** Stored values of the displayed image (before rescale), as the loader produced them; for tests. */
   readStoredPixels(): ArrayLike<number> | undefined {
     if (!this.displayed) return undefined;

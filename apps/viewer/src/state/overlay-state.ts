@@ -1,4 +1,4 @@
-import type { OverlaySeg, OverlaysResponse } from '../api/types';
+import type { InfectionClass, OverlaySeg, OverlaysResponse } from '../api/types';
 import { decodeRunLengths, encodeRunLengths } from '../loaders/mask-codec';
 import type { MaskStore } from './mask-editor';
 
@@ -7,6 +7,10 @@ export interface SegmentEntry {
   seg: OverlaySeg;
   segmentNumber: number;
   label: string;
+  /** Ground-glass opacity or consolidation segment of a multi-class result. */
+  infectionClass?: InfectionClass;
+  /** The infection union of a SEG that also has class segments: hidden by default (the classes cover it). */
+  unionOfClasses: boolean;
   color: [number, number, number];
   visible: boolean;
   opacity: number;
@@ -38,7 +42,10 @@ export class OverlayState {
     private readonly pixelsPerSlice: number,
   ) {
     for (const seg of response.segs) {
+      // A multi-class SEG of ours: segment 1 is the union of its GGO and consolidation segments.
+      const hasClasses = seg.segments.some((x) => x.infectionClass === 'ggo') && seg.segments.some((x) => x.infectionClass === 'consolidation');
       for (const segment of seg.segments) {
+        const unionOfClasses = hasClasses && seg.kind !== 'other' && segment.segmentNumber === 1 && !segment.infectionClass;
         const encoded = new Map<number, string>();
         for (const slice of segment.slices) {
           const index = sliceIndexBySop.get(slice.sopInstanceUID);
@@ -49,9 +56,12 @@ export class OverlayState {
           seg,
           segmentNumber: segment.segmentNumber,
           label: segment.label,
+          ...(segment.infectionClass ? { infectionClass: segment.infectionClass } : {}),
+          unionOfClasses,
           color: segment.color,
-          // Rejected results, and AI results a listed correction supersedes, start hidden (the server decides which).
-          visible: !seg.hiddenByDefault,
+          // Rejected results, and AI results a listed correction supersedes, start hidden (the server decides
+          // which). The union of a multi-class result starts hidden: the two class colours show the same voxels.
+          visible: !seg.hiddenByDefault && !unionOfClasses,
           opacity: 0.5,
           encoded,
           decoded: new Map(),

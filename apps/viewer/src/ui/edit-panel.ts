@@ -43,7 +43,8 @@ const DEFAULT_FILL_HU: [number, number] = [-800, 100];
  */
 export function editPanel(options: EditPanelOptions): EditPanel {
   const { state, viewport, slices } = options;
-  const editable = state.segments.filter((s) => s.seg.rows === slices[0]?.rows && s.seg.columns === slices[0]?.columns);
+  // The union of a multi-class result is not edited directly (the server refuses it): its classes are.
+  const editable = state.segments.filter((s) => s.seg.rows === slices[0]?.rows && s.seg.columns === slices[0]?.columns && !s.unionOfClasses);
   const editors = new Map<string, MaskEditor>();
   const unsubscribers: Array<() => void> = [];
   let tool: EditTool | undefined;
@@ -247,9 +248,9 @@ export function editPanel(options: EditPanelOptions): EditPanel {
   };
 }
 
-/** Ours first: the newest correction, then the AI result, each on its infection segment, among the visible ones. */
+/** Ours first: the newest correction, then the AI result, each on its infection segment (GGO for a multi-class result), among the visible ones. */
 function preferredSegment(segments: readonly SegmentEntry[]): SegmentEntry | undefined {
-  const rank = (s: SegmentEntry) => (s.visible ? 4 : 0) + (s.seg.kind === 'correction' ? 2 : s.seg.ours ? 1 : 0) + (s.segmentNumber === 1 ? 0.5 : 0);
+  const rank = (s: SegmentEntry) => (s.visible ? 4 : 0) + (s.seg.kind === 'correction' ? 2 : s.seg.ours ? 1 : 0) + (s.segmentNumber === 1 || s.infectionClass === 'ggo' ? 0.5 : 0);
   return [...segments].sort((a, b) => rank(b) - rank(a))[0];
 }
 

@@ -65,7 +65,14 @@ function worklistRow(row: WorklistRow, job: Job | undefined): HTMLElement {
     h('td', {}, row.accessionNumber),
     h('td', {}, row.studyDescription),
     h('td', {}, h('span', { class: `badge badge-${row.outcome}` }, OUTCOME_TEXT[row.outcome]), row.reason ? h('div', { class: row.outcome === 'failed' ? 'error' : 'muted' }, row.reason) : '', job ? activeDetail(job) : ''),
-    h('td', {}, row.involvementPercent === null ? '' : `${row.involvementPercent.toFixed(2)} %`),
+    h(
+      'td',
+      {},
+      row.involvementPercent === null ? '' : `${row.involvementPercent.toFixed(2)} %`,
+      row.classInvolvementPercent
+        ? h('div', { class: 'muted class-split', 'data-testid': 'class-involvement' }, `GGO ${row.classInvolvementPercent.ggo.toFixed(2)} % · cons. ${row.classInvolvementPercent.consolidation.toFixed(2)} %`)
+        : false,
+    ),
     h('td', {}, row.reviewStatus ? h('span', { class: `badge badge-review-${row.reviewStatus}` }, REVIEW_TEXT[row.reviewStatus]) : ''),
     h('td', {}, new Date(row.createdAt).toLocaleString()),
     h('td', { class: 'uid muted' }, row.jobId),

@@ -1,4 +1,4 @@
-import type { OverlaySeg, Quantification } from '../api/types';
+import type { ClassesFigures, InfectionClass, OverlaySeg, Quantification } from '../api/types';
 import type { OverlayState } from '../state/overlay-state';
 import { h } from './dom';
 
@@ -25,9 +25,11 @@ export function overlayPanel(state: OverlayState | undefined): HTMLElement {
     checkbox.addEventListener('change', () => state.update(segment.key, { visible: checkbox.checked }));
     const slider = h('input', { type: 'range', min: 0, max: 100, value: Math.round(segment.opacity * 100), 'aria-label': `Opacity of ${segment.label}` });
     slider.addEventListener('input', () => state.update(segment.key, { opacity: Number(slider.value) / 100 }));
+    // The union of a multi-class result says so: its voxels are the GGO and consolidation rows below it.
+    const label = segment.unionOfClasses ? `${segment.label} (all classes)` : segment.label;
     group.appendChild(
-      h('div', { class: 'segment', 'data-testid': 'segment-row' },
-        h('label', {}, checkbox, h('span', { class: 'swatch', style: `background: rgb(${r} ${g} ${b})` }), segment.label),
+      h('div', { class: 'segment', 'data-testid': 'segment-row', ...(segment.infectionClass ? { 'data-infection-class': segment.infectionClass } : {}) },
+        h('label', {}, checkbox, h('span', { class: 'swatch', style: `background: rgb(${r} ${g} ${b})` }), label),
         slider),
     );
   }
@@ -45,7 +47,42 @@ function reviewLine(seg: OverlaySeg): HTMLElement | false {
   return h('p', { class: `review-line review-${seg.review.status}`, 'data-testid': 'review-status' }, `${verb} by ${seg.review.reviewer}${seg.review.status === 'rejected' ? ' (hidden; tick to show)' : ''}`);
 }
 
-/** Infection and lung volume in mL, % involvement, and the model that produced them. */
+const CLASS_NAMES: Record<InfectionClass, string> = { ggo: 'Ground-glass opacity', consolidation: 'Consolidation' };
+
+/** "12.3 mL, 4.56 %" of one class; the % is of the same lung region. */
+const classText = (c: ClassesFigures[InfectionClass]) => `${c.volumeMl.toFixed(1)} mL${c.involvementPercent === null ? '' : `, ${c.involvementPercent.toFixed(2)} %`}`;
+
+/**
+ * The legend of a multi-class result: one swatch per class in its overlay colour (from the SEG), with the
+ * class's volume and % of lung for both lungs and, when known, each lung.
+ */
+function classLegend(q: Quantification & { classes: ClassesFigures }, seg?: OverlaySeg): HTMLElement {
+  const colorOf = (name: InfectionClass) => seg?.segments.find((s) => s.infectionClass === name)?.color;
+  return h(
+    'table',
+    { class: 'class-legend', 'data-testid': 'class-legend' },
+    ...(['ggo', 'consolidation'] as const).map((name) => {
+      const color = colorOf(name);
+      const sides = (['right', 'left'] as const).flatMap((side) => {
+        const c = q[side]?.classes?.[name];
+        return c ? [`${side === 'right' ? 'R' : 'L'} ${classText(c)}`] : [];
+      });
+      return h(
+        'tbody',
+        { 'data-testid': 'class-row', 'data-infection-class': name },
+        h(
+          'tr',
+          {},
+          h('th', {}, color ? h('span', { class: 'swatch', style: `background: rgb(${color[0]} ${color[1]} ${color[2]})` }) : false, CLASS_NAMES[name]),
+          h('td', { 'data-testid': 'class-figures' }, classText(q.classes[name])),
+        ),
+        sides.length > 0 ? h('tr', {}, h('td', { class: 'muted class-sides', colspan: 2, 'data-testid': 'class-sides' }, sides.join(' · '))) : false,
+      );
+    }),
+  );
+}
+
+/** Infection and lung volume in mL, % involvement, per class when the model has classes, and the model that produced them. */
 export function quantificationPanel(q: Quantification, seg?: OverlaySeg): HTMLElement {
   const row = (label: string, value: string) => h('tr', {}, h('th', {}, label), h('td', {}, value));
   return h(
@@ -65,6 +102,7 @@ export function quantificationPanel(q: Quantification, seg?: OverlaySeg): HTMLEl
       row('Source', q.source === 'sr' ? 'measurement report (SR) in the PACS' : 'counted from the SEG'),
       row('Model', `${q.modelName} ${q.modelVersion}`),
     ),
+    q.classes ? classLegend({ ...q, classes: q.classes }, seg) : false,
     q.modelTrained ? false : h('p', { class: 'error', 'data-testid': 'untrained-warning' }, 'This SEG comes from an UNTRAINED model: the figures are meaningless.'),
   );
 }

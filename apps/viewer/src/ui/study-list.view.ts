@@ -62,7 +62,15 @@ export async function studyListView(container: HTMLElement): Promise<Teardown> {
       h('td', {}, study.studyDescription),
       h('td', {}, study.modalities.join(', ')),
       h('td', {}, h('span', { class: `badge badge-${study.segStatus}`, 'data-testid': 'seg-status' }, STATUS_TEXT[study.segStatus])),
-      h('td', { 'data-testid': 'involvement' }, study.involvementPercent === null || study.involvementPercent === undefined ? '' : `${study.involvementPercent.toFixed(2)} %`),
+      h(
+        'td',
+        { 'data-testid': 'involvement' },
+        study.involvementPercent === null || study.involvementPercent === undefined ? '' : `${study.involvementPercent.toFixed(2)} %`,
+        // Multi-class results: the split into ground glass and consolidation under the total.
+        study.classInvolvementPercent
+          ? h('div', { class: 'muted class-split', 'data-testid': 'class-involvement' }, `GGO ${study.classInvolvementPercent.ggo.toFixed(2)} % · cons. ${study.classInvolvementPercent.consolidation.toFixed(2)} %`)
+          : false,
+      ),
       h('td', {}, study.reviewStatus ? h('span', { class: `badge badge-review-${study.reviewStatus}`, 'data-testid': 'review-status' }, REVIEW_TEXT[study.reviewStatus]) : ''),
     );
     const fragment = document.createDocumentFragment();

@@ -21,6 +21,8 @@ export interface CovsegTestHooks {
   show(index: number): Promise<void>;
   /** The overlay canvas read back into CT pixel space; see OverlayLayer.readBack (states as a plain array). */
   overlayReadBack(): { index: number; rows: number; columns: number; states: number[] } | undefined;
+  /** The overlay colour painted at the centre of CT pixel (x, y) of the displayed slice (RGBA), or undefined off screen. */
+  overlayColorAt(x: number, y: number): [number, number, number, number] | undefined;
   /** Indices of slices where any overlay segment has pixels. */
   overlaySlices(): number[];
   /** A cheap checksum of the rendered CT canvas, to see that a render changed. */
@@ -52,6 +54,7 @@ export function installTestHooks(viewport: StackViewport, slices: () => SliceMet
       const read = viewport.readOverlay();
       return read && { index: read.index, rows: read.rows, columns: read.columns, states: Array.from(read.states) };
     },
+    overlayColorAt: (x, y) => viewport.overlayColorAt(x, y),
     overlaySlices: () => {
       const state = overlays();
       if (!state) return [];

@@ -86,6 +86,9 @@ async function renderResult(answer: SegmentImageResult, name: string): Promise<H
     'div',
     {},
     h('p', { 'data-testid': 'infected-fraction' }, `Infected fraction: ${(answer.infectedFraction * 100).toFixed(2)} % of the image (${answer.modelName} ${answer.modelVersion})`),
+    answer.classFractions
+      ? h('p', { class: 'muted', 'data-testid': 'class-fractions' }, `Ground-glass opacity ${(answer.classFractions.ggo * 100).toFixed(2)} %, consolidation ${(answer.classFractions.consolidation * 100).toFixed(2)} % of the image`)
+      : false,
     canvas,
     h('div', { class: 'row' },
       h('a', { href: canvas.toDataURL('image/png'), download: `${base}-overlay.png`, class: 'button' }, 'Download overlay PNG'),

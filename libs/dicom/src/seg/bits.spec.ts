@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { packBitsInto, packNonZeroInto, packedByteLength, unpackBits } from './bits';
+import { packBitsInto, packEqualsInto, packNonZeroInto, packedByteLength, unpackBits } from './bits';
 
 const random = (n: number, seed: number) => {
   let s = seed;
@@ -72,5 +72,20 @@ describe('1-bit packing', () => {
 
   it('rounds packed lengths up to an even number of bytes', () => {
     expect([packedByteLength(8), packedByteLength(9), packedByteLength(17), packedByteLength(510 * 510 * 3)]).toEqual([2, 2, 4, 97538]);
+  });
+});
+
+describe('packEqualsInto', () => {
+  it('packs the voxels equal to a value exactly as packBitsInto packs their 0/1 copy, across chunks and at any bit offset', () => {
+    // More than one 64 Ki chunk, a length that is not a multiple of 8, and offsets inside a byte.
+    const n = (1 << 16) * 2 + 13;
+    const labels = Uint8Array.from({ length: n }, (_, i) => ((i * 2654435761) >>> 28) % 3);
+    for (const offset of [0, 3, 8, 35]) {
+      const expected = new Uint8Array(packedByteLength(n + offset));
+      packBitsInto(labels.map((v) => (v === 2 ? 1 : 0)), expected, offset);
+      const actual = new Uint8Array(packedByteLength(n + offset));
+      packEqualsInto(labels, 2, actual, offset);
+      expect(Buffer.from(actual).equals(Buffer.from(expected))).toBe(true);
+    }
   });
 });

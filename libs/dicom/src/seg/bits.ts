@@ -51,6 +51,24 @@ export function packNonZeroInto(values: Uint8Array, packed: Uint8Array, bitOffse
   for (let i = 0; i < values.length; i++) if (values[i]) packed[(bitOffset + i) >> 3] |= 1 << ((bitOffset + i) & 7);
 }
 
+/** Voxels per chunk of {@link packEqualsInto}: a multiple of 8, so every chunk after the first starts where the first did within a byte. */
+const EQUALS_CHUNK = 1 << 16;
+
+/**
+ * Writes one bit per value of `values` into `packed` from bit `bitOffset`: 1 where the value equals
+ * `value`. For one class of a label array (a multi-class infection's consolidation label 2), packed
+ * through a 64 KiB 0/1 scratch instead of a volume-sized copy.
+ */
+export function packEqualsInto(values: Uint8Array, value: number, packed: Uint8Array, bitOffset: number): void {
+  const scratch = new Uint8Array(Math.min(EQUALS_CHUNK, values.length));
+  for (let start = 0; start < values.length; start += EQUALS_CHUNK) {
+    const chunk = values.subarray(start, Math.min(values.length, start + EQUALS_CHUNK));
+    const bits = scratch.subarray(0, chunk.length);
+    for (let i = 0; i < chunk.length; i++) bits[i] = chunk[i] === value ? 1 : 0;
+    packBitsInto(bits, packed, bitOffset + start);
+  }
+}
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Each byte of `w` made 0 or 1: 1 where it is non-zero (bit 7 of (b & 0x7f) + 0x7f, or b's own bit 7). */

@@ -35,8 +35,10 @@ export interface SegSegmentInput {
    * 'binary' (default): `labelmap` must hold only 0 and 1, anything else is refused (a probability map
    * or a label array passed by mistake). 'non-zero': every non-zero value is in the segment, for a
    * label array that codes more than the segment (e.g. lung sides 1 and 2), packed without a 0/1 copy.
+   * `{ equals: n }`: the voxels whose value is n (1..255), for one class of a label array (e.g. the
+   * consolidation label 2 of a multi-class infection), also packed without a volume-sized copy.
    */
-  labelmapValues?: 'binary' | 'non-zero';
+  labelmapValues?: 'binary' | 'non-zero' | { equals: number };
   /** Algorithm that produced this segment; defaults to the input's `algorithm`. */
   algorithmName?: string;
   algorithmVersion?: string;

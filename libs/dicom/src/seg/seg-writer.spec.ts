@@ -145,6 +145,27 @@ describe('writeBinarySeg', () => {
     expect(Array.from(result.segments[0]!.labelmap)).toEqual(Array.from(written.segments[0]!.labelmap));
   });
 
+  it('writes one class of a label array with labelmapValues { equals } (multi-class infection: 1 GGO, 2 consolidation)', () => {
+    const written = input();
+    const voxels = SLICES * ROWS * COLUMNS;
+    const labels = Uint8Array.from({ length: voxels }, (_, i) => (i % 7 === 0 ? 1 : i % 5 === 0 ? 2 : 0));
+    const segments = [
+      { ...written.segments[0]!, labelmap: labels, labelmapValues: 'non-zero' as const },
+      written.segments[1]!,
+      { label: 'Ground-glass opacity', category: SegmentCodes.morphologicallyAbnormalStructure, type: SegmentCodes.groundGlassOpacity, recommendedDisplayRgb: [245, 200, 40] as const, labelmap: labels, labelmapValues: { equals: 1 } },
+      { label: 'Consolidation', category: SegmentCodes.morphologicallyAbnormalStructure, type: SegmentCodes.consolidation, recommendedDisplayRgb: [200, 40, 170] as const, labelmap: labels, labelmapValues: { equals: 2 } },
+    ];
+    const result = readSeg(writeBinarySeg({ ...written, segments }).bytes, written.sourceSlices);
+    expect(result.segments.map((x) => x.label)).toEqual(['COVID-19 infection', 'Lung', 'Ground-glass opacity', 'Consolidation']);
+    expect(Array.from(result.segments[0]!.labelmap)).toEqual(Array.from(labels, (v) => (v ? 1 : 0)));
+    expect(Array.from(result.segments[1]!.labelmap)).toEqual(Array.from(written.segments[1]!.labelmap));
+    expect(Array.from(result.segments[2]!.labelmap)).toEqual(Array.from(labels, (v) => (v === 1 ? 1 : 0)));
+    expect(Array.from(result.segments[3]!.labelmap)).toEqual(Array.from(labels, (v) => (v === 2 ? 1 : 0)));
+    expect(result.segments[2]!.type).toEqual(SegmentCodes.groundGlassOpacity);
+    expect(result.segments[3]!.type).toEqual(SegmentCodes.consolidation);
+    expect(() => writeBinarySeg({ ...written, segments: [{ ...segments[3]!, labelmapValues: { equals: 0 } }] })).toThrow(/labelmapValues.equals must be an integer 1-255/);
+  });
+
   it('rejects source slices that are not in volume order', () => {
     const bad = input();
     const sourceSlices = [bad.sourceSlices[1], bad.sourceSlices[0], ...bad.sourceSlices.slice(2)];

@@ -1,4 +1,4 @@
-import { packBitsInto, packNonZeroInto, packedByteLength } from './bits';
+import { packBitsInto, packEqualsInto, packNonZeroInto, packedByteLength } from './bits';
 import { rgbToDicomLab } from './cielab';
 import { DerivationCodes } from './seg-codes';
 import { derivedInstanceHeader } from './derived-instance';
@@ -66,6 +66,12 @@ export function writeBinarySeg(input: SegWriteInput): SegWriteResult {
     // Segment s's frames are contiguous and in slice order, so its labelmap is exactly its bit stream.
     if (segment.labelmapValues === 'non-zero') {
       packNonZeroInto(segment.labelmap, pixelData, s * voxels);
+      return;
+    }
+    if (typeof segment.labelmapValues === 'object' && segment.labelmapValues !== null) {
+      const value = segment.labelmapValues.equals;
+      if (!Number.isInteger(value) || value < 1 || value > 255) throw new SegWriteError(`SEG segment ${s + 1} labelmapValues.equals must be an integer 1-255, got ${String(value)}`);
+      packEqualsInto(segment.labelmap, value, pixelData, s * voxels);
       return;
     }
     if (segment.labelmapValues !== undefined && segment.labelmapValues !== 'binary') {

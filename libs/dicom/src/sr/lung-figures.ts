@@ -10,6 +10,11 @@ export interface LungRegionFigures {
   lungMl: number;
   /** infection / lung × 100 of the same site (docs/CONTRACTS.md); 0 when the lung volume is 0. */
   involvementPercent: number;
+  /** Multi-class reports only: the ground-glass opacity and consolidation groups of the same site. */
+  classes?: {
+    ggo: { volumeMl: number; involvementPercent: number };
+    consolidation: { volumeMl: number; involvementPercent: number };
+  };
 }
 
 export interface LungFigures extends LungRegionFigures {
@@ -20,7 +25,8 @@ export interface LungFigures extends LungRegionFigures {
 /**
  * The lung-involvement figures of a TID 1500 report: per Finding Site (both lungs, right lung, left
  * lung) the volume of the Lesion group and of the Lung group, matched by SCT codes, never by text. The
- * % is the report's own when it has one, else recomputed from the two volumes (same convention).
+ * % is the report's own when it has one, else recomputed from the two volumes (same convention). A
+ * multi-class report's Ground glass opacity and Lung consolidation groups of the site add `classes`.
  * Undefined when the report lacks infection or lung volume for both lungs together.
  */
 export function lungFiguresOf(report: MeasurementReport): LungFigures | undefined {
@@ -29,8 +35,19 @@ export function lungFiguresOf(report: MeasurementReport): LungFigures | undefine
     const infection = atSite.find((g) => g.finding?.CodeValue === SegmentCodes.lesion.CodeValue && g.finding.CodingSchemeDesignator === 'SCT');
     const lung = atSite.find((g) => g.finding?.CodeValue === SegmentCodes.lung.CodeValue && g.finding.CodingSchemeDesignator === 'SCT');
     if (infection?.volumeMl === undefined || lung?.volumeMl === undefined) return undefined;
-    const percent = infection.involvementPercent ?? (lung.volumeMl > 0 ? Math.round((infection.volumeMl / lung.volumeMl) * 100_000) / 1000 : 0);
-    return { infectionMl: infection.volumeMl, lungMl: lung.volumeMl, involvementPercent: percent };
+    const percentOf = (ml: number, given: number | undefined) => given ?? (lung.volumeMl! > 0 ? Math.round((ml / lung.volumeMl!) * 100_000) / 1000 : 0);
+    const classGroup = (code: { CodeValue: string; CodingSchemeDesignator: string }) => {
+      const g = atSite.find((x) => x.finding?.CodeValue === code.CodeValue && x.finding.CodingSchemeDesignator === code.CodingSchemeDesignator);
+      return g?.volumeMl === undefined ? undefined : { volumeMl: g.volumeMl, involvementPercent: percentOf(g.volumeMl, g.involvementPercent) };
+    };
+    const ggo = classGroup(SegmentCodes.groundGlassOpacity);
+    const consolidation = classGroup(SegmentCodes.consolidation);
+    return {
+      infectionMl: infection.volumeMl,
+      lungMl: lung.volumeMl,
+      involvementPercent: percentOf(infection.volumeMl, infection.involvementPercent),
+      ...(ggo && consolidation ? { classes: { ggo, consolidation } } : {}),
+    };
   };
   const whole = region(SrCodes.lung.CodeValue);
   if (!whole) return undefined;

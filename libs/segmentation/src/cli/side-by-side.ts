@@ -3,7 +3,8 @@ import type { GrayImage } from '../pipeline/segment-gray-image';
 /**
  * The results picture of the original prototype: three panels side by side, `3 * width x height` RGB:
  * the image | the truth mask (white) | the image with the prediction tinted red and the truth outlined green.
- * @param truth, prediction 0/1 masks of the image's size; not modified. @returns new RGB bytes.
+ * A multi-class prediction's consolidation (label 2) is tinted magenta, its ground glass (1) red.
+ * @param truth, prediction masks of the image's size (non-zero = infection); not modified. @returns new RGB bytes.
  */
 export function composeSideBySide(image: GrayImage, truth: Uint8Array, prediction: Uint8Array): { rgb: Uint8Array; width: number; height: number } {
   const { pixels, width, height } = image;
@@ -24,6 +25,7 @@ export function composeSideBySide(image: GrayImage, truth: Uint8Array, predictio
       const t = truth[i] ? 255 : 0;
       put(width + x, y, t, t, t);
       if (isEdge(i, x, y)) put(2 * width + x, y, 0, 255, 0);
+      else if (prediction[i] === 2) put(2 * width + x, y, Math.round(v / 2 + 127.5), Math.round(v / 2), Math.round(v / 2 + 127.5));
       else if (prediction[i]) put(2 * width + x, y, Math.round(v / 2 + 127.5), Math.round(v / 2), Math.round(v / 2));
       else put(2 * width + x, y, v, v, v);
     }

@@ -1,5 +1,12 @@
 import { ModelContractError } from '../errors';
 
+/** The infection classes of a multi-class model, in label order (label = index + 1). */
+export const INFECTION_CLASSES = ['ggo', 'consolidation'] as const;
+export type InfectionClass = (typeof INFECTION_CLASSES)[number];
+/** Voxel labels of the per-voxel infection array (docs/CONTRACTS.md §2, multi-class). */
+export const INFECTION_LABEL_GGO = 1;
+export const INFECTION_LABEL_CONSOLIDATION = 2;
+
 /**
  * The preprocessing + ONNX metadata contract of docs/CONTRACTS.md §1-2, parsed and typed.
  * Training writes it into the ONNX `metadata_props`; serving reads it from there, so the two can
@@ -30,6 +37,16 @@ export interface ModelContract {
    * `covseg.min_component_ml`; 0 (off) when absent. Slice (2-D) paths never apply it.
    */
   minComponentMl: number;
+  /**
+   * `covseg.classes`: the infection classes of a multi-class model (`['ggo', 'consolidation']`, which
+   * adds the graph output `consolidation`); undefined for a binary model (key absent).
+   */
+  classes?: readonly InfectionClass[];
+  /**
+   * `covseg.consolidation_threshold` (multi-class only): an infection pixel is consolidation when
+   * `consolidation >= consolidationThreshold`, else ground-glass opacity.
+   */
+  consolidationThreshold?: number;
   trainingData: string;
   /** Parsed `covseg.cv_metrics` JSON (free-form object). */
   cvMetrics: Record<string, unknown>;
@@ -64,6 +81,29 @@ function requireOneOf<T extends string>(meta: ReadonlyMap<string, string>, key: 
 }
 
 /**
+ * The optional multi-class keys: both absent (binary), or `covseg.classes` = `ggo,consolidation` with a
+ * `covseg.consolidation_threshold` in (0, 1]. Anything else is refused rather than read as binary: a
+ * model that says it has classes but cannot be read that way must not silently lose them.
+ */
+function parseClasses(meta: ReadonlyMap<string, string>, source: string): Pick<ModelContract, 'classes' | 'consolidationThreshold'> {
+  const raw = meta.get(`${PREFIX}classes`);
+  if (raw === undefined) {
+    if (meta.has(`${PREFIX}consolidation_threshold`)) {
+      throw new ModelContractError(`Model metadata key ${PREFIX}consolidation_threshold is set but ${PREFIX}classes is missing: ${source}`, `${PREFIX}classes`);
+    }
+    return {};
+  }
+  const classes = raw.split(',').map((c) => c.trim());
+  if (classes.length !== INFECTION_CLASSES.length || classes.some((c, i) => c !== INFECTION_CLASSES[i])) {
+    throw new ModelContractError(`Model metadata key ${PREFIX}classes is "${raw}", expected "${INFECTION_CLASSES.join(',')}": ${source}`, `${PREFIX}classes`);
+  }
+  return {
+    classes: INFECTION_CLASSES,
+    consolidationThreshold: requireNumber(meta, 'consolidation_threshold', source, (n) => n > 0 && n <= 1),
+  };
+}
+
+/**
  * Validates ONNX metadata_props against docs/CONTRACTS.md §2.
  * @param meta key → value, as read from the model file.
  * @param source the model path, for error messages.
@@ -93,6 +133,7 @@ export function parseModelContract(meta: ReadonlyMap<string, string>, source: st
     normalization: requireOneOf(meta, 'normalization', source, ['unit'] as const),
     threshold: requireNumber(meta, 'threshold', source, (n) => n > 0 && n <= 1),
     minComponentMl: meta.has(`${PREFIX}min_component_ml`) ? requireNumber(meta, 'min_component_ml', source, (n) => n >= 0) : 0,
+    ...parseClasses(meta, source),
     trainingData: requireKey(meta, 'training_data', source),
     cvMetrics,
     trained: requireOneOf(meta, 'trained', source, ['trained', 'untrained'] as const) === 'trained',

@@ -5,12 +5,17 @@ export interface OrtRunner {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   /**
-   * Runs one float32 input and returns one output as a new Float32Array owned by the caller
-   * (undefined when the output is missing or not float32).
+   * Runs one float32 input and returns the named outputs, in the order asked, each as a new
+   * Float32Array owned by the caller (undefined when any of them is missing or not float32).
    * @param data the input, not retained.
    */
-  run(input: string, output: string, data: Float32Array, dims: readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] } | undefined>;
+  run(input: string, outputs: readonly string[], data: Float32Array, dims: readonly number[]): Promise<OrtOutput[] | undefined>;
   release(): Promise<void>;
+}
+
+export interface OrtOutput {
+  data: Float32Array;
+  dims: readonly number[];
 }
 
 /** Session options shared by both runners (plain data: they cross the worker boundary). */
@@ -46,11 +51,12 @@ export async function createMainThreadRunner(bytes: Uint8Array, options: OrtRunn
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
-    async run(input, output, data, dims) {
-      const result = await session.run({ [input]: new ort.Tensor('float32', data, dims) });
-      const tensor = result[output];
-      if (!tensor || tensor.type !== 'float32') return undefined;
-      return { data: tensor.data as Float32Array, dims: tensor.dims };
+    async run(input, outputs, data, dims) {
+      // Only the outputs asked for are computed and returned (a binary caller of a two-output graph gets one).
+      const result = await session.run({ [input]: new ort.Tensor('float32', data, dims) }, [...outputs]);
+      const tensors = outputs.map((name) => result[name]);
+      if (tensors.some((t) => !t || t.type !== 'float32')) return undefined;
+      return tensors.map((t) => ({ data: t!.data as Float32Array, dims: t!.dims }));
     },
     release: () => session.release(),
   };

@@ -30,11 +30,11 @@ parentPort.on('message', async (msg) => {
       session = await ort.InferenceSession.create(new Uint8Array(msg.bytes), msg.options);
       parentPort.postMessage({ id: msg.id, ok: true, inputNames: session.inputNames, outputNames: session.outputNames, niceness });
     } else if (msg.type === 'run') {
-      const result = await session.run({ [msg.input]: new ort.Tensor('float32', new Float32Array(msg.buffer), msg.dims) });
-      const tensor = result[msg.output];
-      if (!tensor || tensor.type !== 'float32') return parentPort.postMessage({ id: msg.id, ok: true, missing: true });
-      const copy = new Float32Array(tensor.data);
-      parentPort.postMessage({ id: msg.id, ok: true, buffer: copy.buffer, dims: tensor.dims }, [copy.buffer]);
+      const result = await session.run({ [msg.input]: new ort.Tensor('float32', new Float32Array(msg.buffer), msg.dims) }, msg.outputs);
+      const tensors = msg.outputs.map((name) => result[name]);
+      if (tensors.some((t) => !t || t.type !== 'float32')) return parentPort.postMessage({ id: msg.id, ok: true, missing: true });
+      const copies = tensors.map((t) => new Float32Array(t.data));
+      parentPort.postMessage({ id: msg.id, ok: true, buffers: copies.map((c) => c.buffer), dims: tensors.map((t) => t.dims) }, copies.map((c) => c.buffer));
     } else if (msg.type === 'release') {
       if (session) await session.release();
       session = undefined;
@@ -52,8 +52,8 @@ interface Reply {
   message?: string;
   inputNames?: string[];
   outputNames?: string[];
-  buffer?: ArrayBuffer;
-  dims?: number[];
+  buffers?: ArrayBuffer[];
+  dims?: number[][];
   missing?: boolean;
   niceness?: number;
 }
@@ -109,11 +109,11 @@ export async function createWorkerRunner(bytes: Uint8Array, options: OrtRunnerOp
     niceness: loaded.niceness,
     inputNames: loaded.inputNames ?? [],
     outputNames: loaded.outputNames ?? [],
-    async run(input, output, data, dims) {
+    async run(input, outputs, data, dims) {
       const batch = data.slice();
-      const reply = await call({ type: 'run', input, output, buffer: batch.buffer, dims }, [batch.buffer]);
-      if (reply.missing || !reply.buffer) return undefined;
-      return { data: new Float32Array(reply.buffer), dims: reply.dims ?? [] };
+      const reply = await call({ type: 'run', input, outputs: [...outputs], buffer: batch.buffer, dims }, [batch.buffer]);
+      if (reply.missing || !reply.buffers || reply.buffers.length !== outputs.length) return undefined;
+      return reply.buffers.map((buffer, i) => ({ data: new Float32Array(buffer), dims: reply.dims?.[i] ?? [] }));
     },
     async release() {
       if (!dead) await call({ type: 'release' }).catch(() => undefined);

@@ -130,4 +130,49 @@ describe('SegmentationModel', () => {
     await expect(SegmentationModel.load(path)).rejects.toThrow(ModelContractError);
     await expect(SegmentationModel.load(path)).rejects.toThrow(/covseg\.threshold is missing/);
   });
+
+  it('runs both outputs of a multi-class model, on the main thread and in a worker, with the same values', async () => {
+    const path = join(support, 'tiny-covseg-multiclass.onnx');
+    const main = await SegmentationModel.load(path, { intraOpThreads: 1 });
+    const worker = await SegmentationModel.load(path, { intraOpThreads: 1, thread: 'worker' });
+    expect(main.multiClass).toBe(true);
+    const plane = 64 * 64;
+    const levels = [0.5, 0.7, 0.9];
+    const input = new Float32Array(levels.length * plane);
+    levels.forEach((v, k) => input.fill(v, k * plane, (k + 1) * plane));
+    const a = await main.predictOutputs(input, levels.length);
+    const b = await worker.predictOutputs(input, levels.length);
+    levels.forEach((v, k) => {
+      expect(a.prob[k * plane + 100]).toBeCloseTo(expected(v), 4);
+      expect(a.consolidation![k * plane + 100]).toBeCloseTo(1 / (1 + Math.exp(-40 * (v - 0.8))), 4);
+    });
+    expect(Array.from(b.prob)).toEqual(Array.from(a.prob));
+    expect(Array.from(b.consolidation!)).toEqual(Array.from(a.consolidation!));
+    // predict() is the union's map alone.
+    expect(Array.from(await main.predict(input, levels.length))).toEqual(Array.from(a.prob));
+    await main.release();
+    await worker.release();
+  });
+
+  it('gives a binary model no consolidation output', async () => {
+    const model = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1 });
+    expect(model.multiClass).toBe(false);
+    expect((await model.predictOutputs(new Float32Array(64 * 64), 1)).consolidation).toBeUndefined();
+    await model.release();
+  });
+
+  it('refuses a model whose metadata declares classes but whose graph has no consolidation output', async () => {
+    // Rename the graph's second output (protobuf strings of 13 bytes: length byte 0x0d) and keep the metadata.
+    const bytes = Buffer.from(readFileSync(join(support, 'tiny-covseg-multiclass.onnx')));
+    const name = Buffer.from('consolidation');
+    let renamed = 0;
+    for (let at = bytes.indexOf(name); at >= 0; at = bytes.indexOf(name, at + 1)) {
+      if (bytes[at - 1] === name.length) { bytes.write('consolidatioX', at); renamed++; }
+    }
+    expect(renamed).toBeGreaterThan(0);
+    const path = join(scratch, 'classes-without-output.onnx');
+    writeFileSync(path, bytes);
+    await expect(SegmentationModel.load(path)).rejects.toThrow(ModelLoadError);
+    await expect(SegmentationModel.load(path)).rejects.toThrow(/covseg\.classes is "ggo,consolidation" but the graph has no output "consolidation"/);
+  });
 });

@@ -38,6 +38,16 @@ export interface SegmentationModelOptions {
 /** The contract's fixed tensor names (docs/CONTRACTS.md §2). */
 export const MODEL_INPUT_NAME = 'input';
 export const MODEL_OUTPUT_NAME = 'prob';
+/** The second output of a multi-class model (`covseg.classes`): the consolidation probability. */
+export const MODEL_CONSOLIDATION_OUTPUT_NAME = 'consolidation';
+
+/** What one run of the model gives: n x S x S each, new arrays owned by the caller. */
+export interface ModelOutputs {
+  /** Infection (the union of the classes) probability; thresholded at `contract.threshold`. */
+  prob: Float32Array;
+  /** Multi-class models only: consolidation probability, thresholded at `contract.consolidationThreshold`. */
+  consolidation?: Float32Array;
+}
 
 /**
  * A loaded U-Net plus the preprocessing contract read from its own metadata. The only owner of an
@@ -124,6 +134,15 @@ export class SegmentationModel {
         path,
       );
     }
+    // A multi-class contract needs the graph's second output; a graph with an output the metadata does
+    // not announce is run as the binary model its metadata describes (only `prob` is fetched).
+    if (contract.classes && !session.outputNames.includes(MODEL_CONSOLIDATION_OUTPUT_NAME)) {
+      await session.release();
+      throw new ModelLoadError(
+        `Loading model failed (covseg.classes is "${contract.classes.join(',')}" but the graph has no output "${MODEL_CONSOLIDATION_OUTPUT_NAME}", found ${session.outputNames.join(',')}): ${path}`,
+        path,
+      );
+    }
     const model = new SegmentationModel(session, contract, path, batchSize, executionProvider, sha256);
     model.inferenceNiceness = inferenceNiceness;
     return model;
@@ -135,21 +154,36 @@ export class SegmentationModel {
    * @returns n x 1 x S x S probabilities in [0, 1]; a new array owned by the caller.
    */
   async predict(batch: Float32Array, n: number): Promise<Float32Array> {
+    return (await this.predictOutputs(batch, n)).prob;
+  }
+
+  /** True when the contract declares infection classes (a `consolidation` output). */
+  get multiClass(): boolean {
+    return this.contract.classes !== undefined;
+  }
+
+  /**
+   * Runs one batch and returns every output of the contract: `prob`, plus `consolidation` for a
+   * multi-class model (one run computes both).
+   * @param batch n x C x S x S float32, NCHW; not modified, not retained.
+   */
+  async predictOutputs(batch: Float32Array, n: number): Promise<ModelOutputs> {
     if (this.released) throw new InferenceError(`Inference failed (model was released): ${this.path}`);
     const { inputSize: s, inputChannels: c } = this.contract;
     if (!Number.isInteger(n) || n < 1 || batch.length !== n * c * s * s) {
       throw new InvalidInputError(`Inference input has ${batch.length} values, expected ${n} x ${c} x ${s} x ${s}: ${this.path}`);
     }
-    let output: { data: Float32Array } | undefined;
+    const names = this.multiClass ? [MODEL_OUTPUT_NAME, MODEL_CONSOLIDATION_OUTPUT_NAME] : [MODEL_OUTPUT_NAME];
+    let outputs: { data: Float32Array }[] | undefined;
     try {
-      output = await this.runner.run(MODEL_INPUT_NAME, MODEL_OUTPUT_NAME, batch, [n, c, s, s]);
+      outputs = await this.runner.run(MODEL_INPUT_NAME, names, batch, [n, c, s, s]);
     } catch (cause) {
       throw new InferenceError(`Inference failed (onnxruntime run of ${n} slices): ${this.path}`, { cause });
     }
-    if (!output || output.data.length !== n * s * s) {
-      throw new InferenceError(`Inference failed (output "${MODEL_OUTPUT_NAME}" is not ${n} x 1 x ${s} x ${s} float32): ${this.path}`);
+    if (!outputs || outputs.some((o) => o.data.length !== n * s * s)) {
+      throw new InferenceError(`Inference failed (outputs "${names.join('", "')}" are not each ${n} x 1 x ${s} x ${s} float32): ${this.path}`);
     }
-    return output.data;
+    return { prob: outputs[0]!.data, ...(outputs[1] ? { consolidation: outputs[1].data } : {}) };
   }
 
   /**

@@ -62,3 +62,32 @@ describe('segmentGrayImage', () => {
     await expect(segmentGrayImage(model, { pixels: new Uint8Array(10), width: 4, height: 4 })).rejects.toThrow(InvalidInputError);
   });
 });
+
+describe('segmentGrayImage with a multi-class model', () => {
+  // The tiny multi-class model: infection where the 3x3 mean of grey/255 is >= 0.6, consolidation where it is >= 0.8.
+  it('labels a 180-grey disk ground glass (1) and a 240-grey disk consolidation (2), the union as the binary model', async () => {
+    const multi = await SegmentationModel.load(join(__dirname, '../../test-support/tiny-covseg-multiclass.onnx'), { intraOpThreads: 1 });
+    const width = 160, height = 100;
+    const pixels = new Uint8Array(width * height).fill(60);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if ((x - 40) ** 2 + (y - 50) ** 2 <= 15 ** 2) pixels[y * width + x] = 180; // 0.71: GGO
+        if ((x - 115) ** 2 + (y - 50) ** 2 <= 15 ** 2) pixels[y * width + x] = 240; // 0.94: consolidation
+      }
+    }
+    const r = await segmentGrayImage(multi, { pixels, width, height });
+    const b = await segmentGrayImage(model, { pixels, width, height });
+    await multi.release();
+    expect(r.multiClass).toBe(true);
+    expect(b.multiClass).toBe(false);
+    expect(r.mask[50 * width + 40]).toBe(1);
+    expect(r.mask[50 * width + 115]).toBe(2);
+    expect(r.mask[5 * width + 5]).toBe(0);
+    expect(r.mask.map((v) => (v ? 1 : 0))).toEqual(b.mask);
+    expect(r.infectedFraction).toBe(b.infectedFraction);
+    const ggo = r.mask.filter((v) => v === 1).length / r.mask.length;
+    expect(r.classFractions!.ggo).toBeCloseTo(ggo, 12);
+    expect(r.classFractions!.ggo + r.classFractions!.consolidation).toBeCloseTo(r.infectedFraction, 12);
+    expect(b.classFractions).toBeUndefined();
+  });
+});

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { InvalidInputError } from '../errors';
-import type { SegmentationModel } from '../inference/segmentation-model';
+import type { ModelOutputs, SegmentationModel } from '../inference/segmentation-model';
 import { computeLungHulls } from '../lung/lung-hull';
 import { removeComponentsSmallerThan3d } from '../lung/connected-components-3d';
+import { removeUnionComponentsSmallerThan3d } from '../lung/labelled-components-3d';
 import { type LungMaskOptions, startLungMask } from '../lung/lung-mask';
 import { placeProbability } from '../postprocess/place-probability';
 import { computeLungFrame } from '../preprocess/frame';
@@ -71,8 +72,14 @@ export interface SegmentVolumeTimings {
 }
 
 export interface VolumeSegmentation {
-  /** 0/1 infection, slice-major like `hu`; always inside the lung (which grows by it with 'lung-hull'). Caller owns it. */
+  /**
+   * Infection labels, slice-major like `hu`: 0 none, 1 infection (binary model) or ground-glass opacity
+   * (multi-class model), 2 consolidation (multi-class only); non-zero is infection either way. Always
+   * inside the lung (which grows by it with 'lung-hull'). Caller owns it.
+   */
   infection: Uint8Array;
+  /** True when `infection` carries classes (the model's contract has `covseg.classes`). */
+  multiClass: boolean;
   /**
    * The lung labels, slice-major: 0 none, 1 patient right lung, 2 patient left lung; the lung is
    * `lungSide !== 0`. One array for mask and side (no 0/1 copy: 157 MB at 600 slices of 512²); the SEG
@@ -90,7 +97,8 @@ export interface VolumeSegmentation {
 /**
  * The whole DICOM-path pipeline of docs/CONTRACTS.md §1 on one volume: lung mask, per-slice
  * window → lung frame → resize → model (in batches of `model.batchSize`) → resize back → threshold,
- * infection clipped to the lung, then quantification.
+ * infection clipped to the lung, then quantification. A multi-class model's infection pixels are
+ * labelled 1 GGO / 2 consolidation as they are placed; the 3-D speck filter then judges the union.
  */
 export async function segmentVolume(model: SegmentationModel, volume: CtVolumeInput, options: SegmentVolumeOptions = {}): Promise<VolumeSegmentation> {
   const { hu, rows, columns, slices } = volume;
@@ -172,8 +180,8 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
     timings.preprocessMs += performance.now() - started;
     return batch.subarray(0, chunk.length * inPlane);
   };
-  const predict = (chunk: number[], input: Float32Array): Promise<Float32Array> => {
-    const running = model.predict(input, chunk.length);
+  const predict = (chunk: number[], input: Float32Array): Promise<ModelOutputs> => {
+    const running = model.predictOutputs(input, chunk.length);
     // Marks the rejection handled if we stop before awaiting it (abort, or a failing prepare); an
     // await below still receives the error.
     running.catch(() => undefined);
@@ -194,14 +202,16 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
     const next = nextChunk();
     const input = next.length > 0 ? prepare(next, i + 1) : undefined;
     t = performance.now();
-    const prob = await running;
+    const { prob, consolidation } = await running;
     timings.inferMs += performance.now() - t;
     running = input ? predict(next, input) : undefined;
 
     t = performance.now();
     current.forEach((z, k) => {
       const range = [z * plane, (z + 1) * plane] as const;
-      placeProbability(prob.subarray(k * s * s, (k + 1) * s * s), s, frames[z]!, c.threshold, scratch, infection.subarray(...range), columns, allowed.subarray(...range));
+      const planeRange = [k * s * s, (k + 1) * s * s] as const;
+      const classes = consolidation ? { prob: consolidation.subarray(...planeRange), threshold: c.consolidationThreshold! } : undefined;
+      placeProbability(prob.subarray(...planeRange), s, frames[z]!, c.threshold, scratch, infection.subarray(...range), columns, allowed.subarray(...range), classes);
     });
     timings.postprocessMs += performance.now() - t;
     slicesInferred += current.length;
@@ -222,10 +232,13 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
   if (c.minComponentMl > 0) {
     t = performance.now();
     const voxelMl = (spacing.rowSpacingMm * spacing.columnSpacingMm * spacing.sliceSpacingMm) / 1000;
-    removeComponentsSmallerThan3d(infection, columns, rows, Math.ceil(c.minComponentMl / voxelMl));
+    const minVoxels = Math.ceil(c.minComponentMl / voxelMl);
+    // Multi-class: components of the union (GGO and consolidation of one lesion together), labels kept.
+    if (model.multiClass) removeUnionComponentsSmallerThan3d(infection, columns, rows, minVoxels);
+    else removeComponentsSmallerThan3d(infection, columns, rows, minVoxels);
     timings.postprocessMs += performance.now() - t;
   }
-  const quantification = quantify(infection, lungMask.side, spacing, lungMask.side);
+  const quantification = quantify(infection, lungMask.side, spacing, lungMask.side, { classes: model.multiClass });
   timings.totalMs = performance.now() - start;
-  return { infection, lungSide: lungMask.side, quantification, timings, frames, slicesInferred };
+  return { infection, multiClass: model.multiClass, lungSide: lungMask.side, quantification, timings, frames, slicesInferred };
 }

@@ -20,6 +20,34 @@ describe('quantify', () => {
     expect(q.left?.percentInvolved).toBe(75);
   });
 
+  it('splits a multi-class infection into GGO and consolidation, whole and per side, the union unchanged', () => {
+    const lung = new Uint8Array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
+    const side = new Uint8Array([1, 1, 1, 1, 2, 2, 2, 2, 0, 0]);
+    const labels = new Uint8Array([2, 1, 0, 0, 1, 2, 2, 0, 0, 2]);
+    const q = quantify(labels, lung, spacing, side, { classes: true });
+    // The union is what the binary reading gives.
+    const binary = quantify(labels.map((v) => (v ? 1 : 0)), lung, spacing, side);
+    expect(q.infectionMl).toBe(binary.infectionMl);
+    expect(q.percentInvolved).toBe(binary.percentInvolved);
+    expect(q.right?.infectionMl).toBe(binary.right?.infectionMl);
+    // Whole lung: 2 GGO and 3 consolidation voxels of 8 lung voxels (the one outside the lung is not classed).
+    expect(q.classes?.ggo.volumeMl).toBeCloseTo(0.002, 12);
+    expect(q.classes?.ggo.percentInvolved).toBeCloseTo(25, 10);
+    expect(q.classes?.consolidation.volumeMl).toBeCloseTo(0.003, 12);
+    expect(q.classes?.consolidation.percentInvolved).toBeCloseTo(37.5, 10);
+    expect(q.right?.classes?.ggo.percentInvolved).toBeCloseTo(25, 10);
+    expect(q.right?.classes?.consolidation.percentInvolved).toBeCloseTo(25, 10);
+    expect(q.left?.classes?.ggo.percentInvolved).toBeCloseTo(25, 10);
+    expect(q.left?.classes?.consolidation.percentInvolved).toBeCloseTo(50, 10);
+  });
+
+  it('adds no classes for a binary reading, even of label 2', () => {
+    const q = quantify(new Uint8Array([2, 1]), new Uint8Array([1, 1]), spacing, new Uint8Array([1, 2]));
+    expect(q.classes).toBeUndefined();
+    expect(q.right?.classes).toBeUndefined();
+    expect(q.infectionMl).toBeCloseTo(0.002, 12);
+  });
+
   it('reports 0 % involvement when there is no lung', () => {
     const q = quantify(new Uint8Array(4), new Uint8Array(4), spacing);
     expect(q.percentInvolved).toBe(0);

@@ -42,10 +42,22 @@ export class JobCreatedDto {
   @ApiProperty({ enum: ['queued'] }) status!: string;
 }
 
+export class ClassQuantificationDto {
+  @ApiProperty({ description: 'mL' }) volumeMl!: number;
+  @ApiProperty({ description: 'class volume / lung volume of the same region x 100' }) involvementPercent!: number;
+}
+
+export class InfectionClassesDto {
+  @ApiProperty({ type: ClassQuantificationDto, description: 'Ground-glass opacity' }) ggo!: ClassQuantificationDto;
+  @ApiProperty({ type: ClassQuantificationDto, description: 'Consolidation' }) consolidation!: ClassQuantificationDto;
+}
+
 export class RegionQuantificationDto {
-  @ApiProperty({ description: 'mL' }) infectionVolumeMl!: number;
+  @ApiProperty({ description: 'mL (for a multi-class model, the union of its classes)' }) infectionVolumeMl!: number;
   @ApiProperty({ description: 'mL' }) lungVolumeMl!: number;
   @ApiProperty({ description: 'infection / lung x 100' }) involvementPercent!: number;
+  @ApiPropertyOptional({ type: InfectionClassesDto, description: 'Multi-class models only (covseg.classes): per-class volume and % of this lung region; they add up to the infection' })
+  classes?: InfectionClassesDto;
 }
 
 export class QuantificationDto extends RegionQuantificationDto {

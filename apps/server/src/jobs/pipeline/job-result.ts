@@ -1,11 +1,27 @@
+/** One infection class in one region (multi-class models). */
+export interface ClassQuantificationResult {
+  /** mL */
+  volumeMl: number;
+  /** class volume / lung volume of the same region x 100 */
+  involvementPercent: number;
+}
+
+/** Ground-glass opacity and consolidation; they add up to the region's infection (the union). */
+export interface InfectionClassesResult {
+  ggo: ClassQuantificationResult;
+  consolidation: ClassQuantificationResult;
+}
+
 /** Volumes of one region, as a job reports them. */
 export interface RegionQuantificationResult {
-  /** mL */
+  /** mL (the union of the classes for a multi-class model) */
   infectionVolumeMl: number;
   /** mL */
   lungVolumeMl: number;
   /** infection / lung x 100 */
   involvementPercent: number;
+  /** Present only for a multi-class model's result. */
+  classes?: InfectionClassesResult;
 }
 
 export interface JobQuantification extends RegionQuantificationResult {

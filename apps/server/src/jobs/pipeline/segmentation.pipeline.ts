@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CtVolume } from '@covseg/dicom';
-import { SegmentationModel, VolumeSegmentation } from '@covseg/segmentation';
-import { JobQuantification, JobResult } from './job-result';
+import { RegionQuantification, SegmentationModel, VolumeSegmentation } from '@covseg/segmentation';
+import { JobQuantification, JobResult, RegionQuantificationResult } from './job-result';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
@@ -261,7 +261,12 @@ function reusableResult(onPacs: ResultsOnPacs, model: SegmentationModel): JobRes
   return undefined;
 }
 
-const regionResult = (r: LungRegionFigures) => ({ infectionVolumeMl: r.infectionMl, lungVolumeMl: r.lungMl, involvementPercent: r.involvementPercent });
+const regionResult = (r: LungRegionFigures): RegionQuantificationResult => ({
+  infectionVolumeMl: r.infectionMl,
+  lungVolumeMl: r.lungMl,
+  involvementPercent: r.involvementPercent,
+  ...(r.classes ? { classes: r.classes } : {}),
+});
 
 function describeModel(model: SegmentationModel): JobResult['model'] {
   return { name: model.name, version: model.version, trained: model.trained };
@@ -269,10 +274,18 @@ function describeModel(model: SegmentationModel): JobResult['model'] {
 
 function toQuantification(segmentation: VolumeSegmentation): JobQuantification {
   const q = segmentation.quantification;
-  const region = (r: { infectionMl: number; lungMl: number; percentInvolved: number }) => ({
+  const region = (r: RegionQuantification): RegionQuantificationResult => ({
     infectionVolumeMl: round(r.infectionMl),
     lungVolumeMl: round(r.lungMl),
     involvementPercent: round(r.percentInvolved),
+    ...(r.classes
+      ? {
+          classes: {
+            ggo: { volumeMl: round(r.classes.ggo.volumeMl), involvementPercent: round(r.classes.ggo.percentInvolved) },
+            consolidation: { volumeMl: round(r.classes.consolidation.volumeMl), involvementPercent: round(r.classes.consolidation.percentInvolved) },
+          },
+        }
+      : {}),
   });
   return { ...region(q), ...(q.right ? { right: region(q.right) } : {}), ...(q.left ? { left: region(q.left) } : {}) };
 }

@@ -7,6 +7,7 @@ import { CorrectionDto, SaveCorrectionDto } from '../dtos/correction.dto';
 import { CorrectionRecord, CorrectionRepository } from '../repositories/correction.repository';
 import { ResultReviewRepository } from '../repositories/result-review.repository';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
+import { reconcileInfectionClasses } from './class-consistency';
 import { CorrectionRejectedError, ResultNotFoundError } from '../review.errors';
 import { correctionDigest, countDifferences, decodeCorrectionRuns, quantifyCorrection, uidFromDigest } from './correction-masks';
 import { encodeCorrectionReport } from './correction-report';
@@ -43,7 +44,8 @@ export class CorrectionService {
     const geometry = sourceGeometryOf(await client.retrieveSeriesMetadata(dto.study, dto.series));
     if (geometry.slices.length === 0) throw new ResultNotFoundError(`Series ${dto.series} of study ${dto.study} has no images on endpoint ${dto.endpointId}`);
     const base = await this.readBase(client, dto, geometry);
-    const labelmaps = this.applyEdits(dto, base, geometry);
+    // A multi-class SEG stays consistent: one class per voxel, segment 1 the union of the classes.
+    const labelmaps = reconcileInfectionClasses(base, this.applyEdits(dto, base, geometry));
     const changedVoxels = base.segments.reduce((n, s, i) => n + countDifferences(s.labelmap, labelmaps[i]!), 0);
     if (changedVoxels === 0) throw new CorrectionRejectedError(`The correction of SEG ${dto.segSopInstanceUID} changes no voxel; accept the result instead`);
     const digest = correctionDigest(dto.segSopInstanceUID, base.segments.map((s, i) => ({ segmentNumber: s.segmentNumber, labelmap: labelmaps[i]! })));

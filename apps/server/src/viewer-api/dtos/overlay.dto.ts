@@ -18,16 +18,29 @@ export class OverlaySliceMaskDto {
 export class OverlaySegmentDto {
   @ApiProperty() segmentNumber!: number;
   @ApiProperty() label!: string;
+  @ApiPropertyOptional({ enum: ['ggo', 'consolidation'], description: 'Infection class named by SegmentedPropertyType (DCM 112120 ground glass opacity, SCT 95436008 lung consolidation)' })
+  infectionClass?: 'ggo' | 'consolidation';
   @ApiProperty({ type: [Number], description: 'sRGB 0..255 from RecommendedDisplayCIELabValue, or a default palette colour' }) color!: [number, number, number];
   @ApiProperty() voxelCount!: number;
   @ApiProperty({ description: 'voxelCount x voxel volume of the source series, mL' }) volumeMl!: number;
   @ApiProperty({ type: [OverlaySliceMaskDto], description: 'Only slices with foreground' }) slices!: OverlaySliceMaskDto[];
 }
 
+export class OverlayClassDto {
+  @ApiProperty({ description: 'mL' }) volumeMl!: number;
+  @ApiPropertyOptional({ nullable: true, description: 'class / lung x 100, same side; null without a lung segment' }) involvementPercent!: number | null;
+}
+
+export class OverlayClassesDto {
+  @ApiProperty({ type: OverlayClassDto }) ggo!: OverlayClassDto;
+  @ApiProperty({ type: OverlayClassDto }) consolidation!: OverlayClassDto;
+}
+
 export class OverlayRegionDto {
   @ApiProperty() infectionMl!: number;
   @ApiProperty() lungMl!: number;
   @ApiProperty({ description: 'infection / lung x 100, same side' }) involvementPercent!: number;
+  @ApiPropertyOptional({ type: OverlayClassesDto, description: 'Multi-class results: ground-glass opacity and consolidation of this side' }) classes?: OverlayClassesDto;
 }
 
 export class OverlayQuantificationDto {
@@ -38,6 +51,7 @@ export class OverlayQuantificationDto {
   @ApiProperty() infectionMl!: number;
   @ApiPropertyOptional({ nullable: true }) lungMl!: number | null;
   @ApiPropertyOptional({ nullable: true, description: 'infection / lung x 100' }) involvementPercent!: number | null;
+  @ApiPropertyOptional({ type: OverlayClassesDto, description: 'Multi-class results: ground-glass opacity and consolidation, both lungs (they add up to the infection)' }) classes?: OverlayClassesDto;
   @ApiProperty() modelName!: string;
   @ApiProperty() modelVersion!: string;
   @ApiProperty({ description: 'False when the SEG says it came from an untrained model (ContentDescription)' }) modelTrained!: boolean;

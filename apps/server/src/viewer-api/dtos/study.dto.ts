@@ -54,6 +54,11 @@ export class StudySummaryDto {
   @ApiPropertyOptional({ enum: ['ai', 'reviewed', 'rejected'], nullable: true, description: 'ai: a result nobody reviewed; reviewed: accepted or corrected; rejected; null: no result known' })
   reviewStatus!: 'ai' | 'reviewed' | 'rejected' | null;
   @ApiPropertyOptional({ nullable: true, description: 'Infection / lung x 100 of the newest correction, else of the newest succeeded job' }) involvementPercent!: number | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'Multi-class results: ground-glass opacity and consolidation / lung x 100 of the newest succeeded job; null for a binary model, no result, or a corrected study',
+  })
+  classInvolvementPercent!: { ggo: number; consolidation: number } | null;
 }
 
 export class SeriesSummaryDto {

@@ -39,6 +39,8 @@ export class WorklistRowDto {
   outcome!: WorklistOutcome;
   @ApiPropertyOptional({ nullable: true, description: 'Failed jobs: code and message; reused: where the earlier SEG was found' }) reason!: string | null;
   @ApiPropertyOptional({ nullable: true, description: 'Infection / lung x 100: of the newest correction when a reader corrected it, else of the job' }) involvementPercent!: number | null;
+  @ApiPropertyOptional({ nullable: true, description: "Multi-class results: ground-glass opacity and consolidation / lung x 100 of the job; null for a binary model, no result, or a corrected study" })
+  classInvolvementPercent!: { ggo: number; consolidation: number } | null;
   @ApiPropertyOptional({ enum: ['ai', 'reviewed', 'rejected'], nullable: true, description: 'null: no result to review' }) reviewStatus!: 'ai' | 'reviewed' | 'rejected' | null;
   @ApiProperty() createdAt!: string;
   @ApiPropertyOptional({ nullable: true }) finishedAt!: string | null;

@@ -118,6 +118,40 @@ describe('OverlayService', () => {
     [[230, 60, 40], [80, 150, 230]].forEach((rgb, i) => rgb.forEach((v, c) => expect(Math.abs(colors[i]![c]! - v)).toBeLessThanOrEqual(2)));
   });
 
+  it('counts per-class figures from a multi-class SEG without an SR: GGO and consolidation segments named by their codes', async () => {
+    const sorted = [...ct].sort((a, b) => Number((a.dataset.ImagePositionPatient as number[])[2]) - Number((b.dataset.ImagePositionPatient as number[])[2]));
+    const perSlice = 512 * 512;
+    const lung = new Uint8Array(3 * perSlice);
+    const labels = new Uint8Array(3 * perSlice);
+    lung.fill(1, perSlice, perSlice + 4000);
+    labels.fill(1, perSlice, perSlice + 600); // 600 GGO
+    labels.fill(2, perSlice + 600, perSlice + 1000); // 400 consolidation
+    const lesion = { category: SegmentCodes.morphologicallyAbnormalStructure, labelmap: labels };
+    const ours = writeBinarySeg({
+      sourceSlices: sorted.map((i) => ({ sopInstanceUID: i.sopInstanceUID, sopClassUID: i.sopClassUID, imagePositionPatient: (i.dataset.ImagePositionPatient as number[]).map(Number) })),
+      header: sorted[0]!.dataset,
+      algorithm: { name: 'covseg-unet', version: '2.1.0' },
+      segments: [
+        { ...lesion, label: 'COVID-19 infection', type: SegmentCodes.lesion, recommendedDisplayRgb: [230, 60, 40], labelmapValues: 'non-zero' },
+        { label: 'Lung', category: SegmentCodes.anatomicalStructure, type: SegmentCodes.lung, recommendedDisplayRgb: [80, 150, 230], labelmap: lung },
+        { ...lesion, label: 'Ground-glass opacity', type: SegmentCodes.groundGlassOpacity, recommendedDisplayRgb: [245, 200, 40], labelmapValues: { equals: 1 } },
+        { ...lesion, label: 'Consolidation', type: SegmentCodes.consolidation, recommendedDisplayRgb: [200, 40, 170], labelmapValues: { equals: 2 } },
+      ],
+    });
+    const { service } = serviceWith([{ metadata: segMetadata('2.25.300', 'COVSEG', series), bytes: ours.bytes }]);
+    const overlays = await service.getOverlays(query);
+    const seg = overlays.segs[0]!;
+    expect(seg.segments.map((s) => s.infectionClass ?? null)).toEqual([null, null, 'ggo', 'consolidation']);
+    const ml = (voxels: number) => (voxels * overlays.voxelVolumeMm3) / 1000;
+    const q = seg.quantification!;
+    expect(q.source).toBe('seg');
+    expect(q.infectionMl).toBeCloseTo(ml(1000), 6);
+    expect(q.classes!.ggo.volumeMl).toBeCloseTo(ml(600), 6);
+    expect(q.classes!.ggo.involvementPercent).toBeCloseTo(15, 6);
+    expect(q.classes!.consolidation.volumeMl).toBeCloseTo(ml(400), 6);
+    expect(q.classes!.consolidation.involvementPercent).toBeCloseTo(10, 6);
+  });
+
   it('leaves out SEGs that reference another series', async () => {
     const { service, client } = serviceWith([{ metadata: segMetadata('2.25.100', 'QIICR QIN IOWA', '1.2.3.4'), bytes: liver }]);
     const overlays = await service.getOverlays(query);

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DicomError, DicomwebClient, getJsonSequence, getJsonString, type LungFigures, lungFiguresOf, type MeasurementReport, readMeasurementReportFile, readSeg, type SegReadResult } from '@covseg/dicom';
+import { DicomError, DicomwebClient, getJsonSequence, getJsonString, infectionClassOfType, type LungFigures, lungFiguresOf, type MeasurementReport, readMeasurementReportFile, readSeg, type SegReadResult } from '@covseg/dicom';
 import { CorrectionRepository } from '../../review/repositories/correction.repository';
 import { CORRECTION_CONTENT_LABEL } from '../../review/services/correction.service';
 import { ReviewService } from '../../review/services/review.service';
@@ -160,6 +160,7 @@ function toOverlay(seg: SegReadResult, geometry: SourceGeometry, candidate: SegC
     return {
       segmentNumber: segment.segmentNumber,
       label: segment.label,
+      ...(infectionClassOfType(segment.type) ? { infectionClass: infectionClassOfType(segment.type) } : {}),
       color: segment.recommendedDisplayRgb ?? PALETTE[i % PALETTE.length]!,
       voxelCount,
       volumeMl: (voxelCount * geometry.voxelVolumeMm3) / 1000,
@@ -208,15 +209,32 @@ function quantificationOf(segments: OverlaySegmentDto[], seg: SegReadResult, can
   const infection = segments.find((s) => s.label === INFECTION_LABEL);
   if (!infection) return null;
   const lung = segments.find((s) => s.label === LUNG_LABEL);
+  const percentOfLung = (ml: number) => (lung && lung.volumeMl > 0 ? (ml / lung.volumeMl) * 100 : null);
+  const ggo = segments.find((s) => s.infectionClass === 'ggo');
+  const consolidation = segments.find((s) => s.infectionClass === 'consolidation');
   return {
     source: 'seg',
     infectionMl: infection.volumeMl,
     lungMl: lung ? lung.volumeMl : null,
-    involvementPercent: lung && lung.volumeMl > 0 ? (infection.volumeMl / lung.volumeMl) * 100 : null,
+    involvementPercent: percentOfLung(infection.volumeMl),
+    // A multi-class SEG (segments 3 and 4 of ours): per-class volumes counted from their masks.
+    ...(ggo && consolidation
+      ? {
+          classes: {
+            ggo: { volumeMl: ggo.volumeMl, involvementPercent: percentOfLung(ggo.volumeMl) },
+            consolidation: { volumeMl: consolidation.volumeMl, involvementPercent: percentOfLung(consolidation.volumeMl) },
+          },
+        }
+      : {}),
     modelName: match?.[1] ?? algorithm ?? 'unknown',
     modelVersion: match?.[2] ?? 'unknown',
     modelTrained: !candidate.untrained,
   };
 }
 
-const regionOf = (r: LungFigures | NonNullable<LungFigures['right']>) => ({ infectionMl: r.infectionMl, lungMl: r.lungMl, involvementPercent: r.involvementPercent });
+const regionOf = (r: LungFigures | NonNullable<LungFigures['right']>) => ({
+  infectionMl: r.infectionMl,
+  lungMl: r.lungMl,
+  involvementPercent: r.involvementPercent,
+  ...(r.classes ? { classes: r.classes } : {}),
+});

@@ -74,11 +74,13 @@ export class SegmentImageService {
       // outside the lung, as in jobs (segmentVolume keeps infection inside the lung mask).
       for (let row = 0; row < height; row++) {
         const at = (y + row) * slice.columns + x;
-        for (let col = 0; col < width; col++) mask[at + col] = framed.mask[row * width + col]! & slice.lung[at + col]!;
+        // Labels (1, or 1 GGO / 2 consolidation) are kept where the lung is: never a bitwise AND with the
+        // 0/1 lung, which would turn consolidation (2 & 1) into nothing.
+        for (let col = 0; col < width; col++) mask[at + col] = slice.lung[at + col] ? framed.mask[row * width + col]! : 0;
       }
     }
     let count = 0;
-    for (let i = 0; i < mask.length; i++) count += mask[i]!;
+    for (let i = 0; i < mask.length; i++) if (mask[i]) count++;
     return this.toResult(model, slice.gray, mask, slice.columns, slice.rows, count / mask.length, 'dicom');
   }
 
@@ -86,10 +88,13 @@ export class SegmentImageService {
     const mask255 = new Uint8Array(mask.length);
     for (let i = 0; i < mask.length; i++) mask255[i] = mask[i] ? 255 : 0;
     const [imagePng, maskPng] = await Promise.all([encodePng(gray, width, height, 1), encodePng(mask255, width, height, 1)]);
+    let consolidated = 0;
+    if (model.multiClass) for (let i = 0; i < mask.length; i++) if (mask[i] === 2) consolidated++;
     return {
       width,
       height,
       infectedFraction,
+      ...(model.multiClass ? { classFractions: { ggo: infectedFraction - consolidated / mask.length, consolidation: consolidated / mask.length } } : {}),
       imagePng: `data:image/png;base64,${imagePng.toString('base64')}`,
       maskPng: `data:image/png;base64,${maskPng.toString('base64')}`,
       inputFormat,

@@ -34,6 +34,15 @@ describe('the segmentation status of a study in the study list', () => {
     expect(toStudySummary(study(), new Map()).segStatus).toBe('none');
   });
 
+  it("carries a multi-class job's GGO and consolidation % of lung, and null for a binary job's result", () => {
+    const withResult = (quantification: Record<string, unknown>) =>
+      new Map([[STUDY, [{ id: 'job-0', status: 'succeeded', studyInstanceUID: STUDY, result: { quantification } } as unknown as JobRecord]]]);
+    const classes = { ggo: { volumeMl: 40, involvementPercent: 1.25 }, consolidation: { volumeMl: 8, involvementPercent: 0.25 } };
+    expect(toStudySummary(study(), withResult({ involvementPercent: 1.5, classes }))).toMatchObject({ involvementPercent: 1.5, classInvolvementPercent: { ggo: 1.25, consolidation: 0.25 } });
+    expect(toStudySummary(study(), withResult({ involvementPercent: 1.5 })).classInvolvementPercent).toBeNull();
+    expect(toStudySummary(study(), new Map()).classInvolvementPercent).toBeNull();
+  });
+
   it('carries the patient and study attributes the list shows', () => {
     expect(toStudySummary(study(), new Map())).toMatchObject({ studyInstanceUID: STUDY, patientId: 'P-1', patientName: 'DOE^JANE', modalities: ['CT', 'SEG'] });
   });

@@ -6,6 +6,7 @@ import { ReviewService, type StudyReviewStatus } from '../../review/services/rev
 import { SeriesQueryDto, SeriesSummaryDto, StudySearchQueryDto, StudySummaryDto } from '../dtos/study.dto';
 import { callPacs } from '../../pacs/pacs.errors';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
+import { classInvolvementOf } from './result-figures';
 
 const STUDY_LIMIT = 200;
 /** How many recent jobs are scanned for each study's status (the jobs table is small and indexed by time). */
@@ -57,7 +58,11 @@ export class StudyBrowserService {
     for (const summary of summaries) {
       const status: StudyReviewStatus | undefined = statuses.get(summary.studyInstanceUID);
       summary.reviewStatus = status ?? (summary.segStatus === 'seg' ? 'ai' : null);
-      if (corrected.has(summary.studyInstanceUID)) summary.involvementPercent = corrected.get(summary.studyInstanceUID) ?? null;
+      if (corrected.has(summary.studyInstanceUID)) {
+        summary.involvementPercent = corrected.get(summary.studyInstanceUID) ?? null;
+        // The job's class split no longer holds after a reader's correction; the list shows the correction's union %.
+        summary.classInvolvementPercent = null;
+      }
     }
   }
 
@@ -131,6 +136,7 @@ export function toStudySummary(study: DicomJsonDataset, jobsByStudy: Map<string,
     segStatus: active ? 'running' : succeeded ? 'seg' : 'none',
     reviewStatus: null,
     involvementPercent: involvementOf(succeeded?.result),
+    classInvolvementPercent: classInvolvementOf(succeeded?.result),
     ...(active ? { jobId: active.id } : succeeded ? { jobId: succeeded.id } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { CorrectionRepository } from '../../review/repositories/correction.repos
 import { ReviewService } from '../../review/services/review.service';
 import { WorklistOutcome, WorklistQueryDto, WorklistRowDto } from '../dtos/worklist.dto';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
+import { classInvolvementOf } from './result-figures';
 
 const JOB_WINDOW = 200;
 /** Studies looked up on the PACS per request, this many at a time. */
@@ -64,6 +65,8 @@ export class WorklistService {
         outcome,
         reason: reasonOf(job, outcome),
         involvementPercent: hasResult ? (involvement.has(key) ? involvement.get(key)! : jobInvolvement(job)) : null,
+        // A multi-class job's split; null once a reader corrected the study (its figure above is the correction's).
+        classInvolvementPercent: hasResult && !involvement.has(key) ? classInvolvementOf(job.result) : null,
         reviewStatus: hasResult ? (statuses.get(job.pacsEndpointId)?.get(job.studyInstanceUID) ?? 'ai') : null,
         createdAt: job.createdAt,
         finishedAt: job.finishedAt,
