@@ -19,6 +19,7 @@ describe('the DICOMweb proxy under load', () => {
   let server: ServerProcess;
   let small: BuiltSeries;
   let large: BuiltSeries;
+  let pair: BuiltSeries;
   let endpointId: string;
 
   const createEndpoint = async (name: string) =>
@@ -47,7 +48,9 @@ describe('the DICOMweb proxy under load', () => {
     small = SeriesFactory.ct().slices(4).build();
     // 20 slices of 512²: a ~10 MB series retrieve, past what the proxy reads whole (8 MiB), so it streams.
     large = SeriesFactory.ct().slices(20).size(512, 512).build();
-    await orthanc.upload([...small.files, ...large.files]);
+    // 3 slices of 512²: a ~1.5 MB series retrieve, whose single instances (~0.5 MB) are read whole.
+    pair = SeriesFactory.ct().slices(3).size(512, 512).build();
+    await orthanc.upload([...small.files, ...large.files, ...pair.files]);
     pacs = await CuttableProxy.start(orthanc.restUrl);
     server = await spawnServerProcess({});
     endpointId = await createEndpoint('busy-pacs');
@@ -111,6 +114,18 @@ describe('the DICOMweb proxy under load', () => {
     const whole = await viaProxy(endpointId, path);
     expect(whole.status).toBe(200);
     expect(normalised(Buffer.from(await whole.arrayBuffer()), whole.headers.get('content-type'))).toBe(await direct(path));
+  });
+
+  it('streams a series retrieve after its first 256 KiB, while an instance of the same series is read whole', async () => {
+    const series = await viaProxy(endpointId, `studies/${pair.studyInstanceUID}/series/${pair.seriesInstanceUID}`);
+    expect(series.headers.get('server-timing')).toMatch(/desc="stream"/);
+    const seriesBody = Buffer.from(await series.arrayBuffer());
+    expect(seriesBody.length).toBeGreaterThan(1024 * 1024);
+    expect(normalised(seriesBody, series.headers.get('content-type'))).toBe(await direct(`studies/${pair.studyInstanceUID}/series/${pair.seriesInstanceUID}`));
+    const instance = await viaProxy(endpointId, instancePath(pair, 1));
+    expect(instance.headers.get('server-timing')).toMatch(/desc="upstream"/);
+    expect(Number(instance.headers.get('content-length'))).toBeGreaterThan(256 * 1024);
+    await instance.arrayBuffer();
   });
 
   it('serves an instance again from memory for the same endpoint only, and only to an authenticated caller', async () => {

@@ -9,11 +9,23 @@ const repoRoot = resolve(__dirname, '../../..');
 const viewerDist = join(repoRoot, 'apps/viewer/dist/index.html');
 export const artifactsDir = join(repoRoot, 'test-artifacts');
 
-/** The Debian chromium with the flags that keep it quiet and offline. */
+/**
+ * The Debian chromium with the flags that keep it quiet and offline. The omnibox popups (Chromium 156
+ * builds them as WebUI pages, `chrome://omnibox-popup.top-chrome/` and its AI-mode twin) are switched off:
+ * every new browser context renders them in a renderer of their own, which took 1-6 s of CPU right while
+ * the page under test loaded (bench/viewer.bench.ts traces), and a headless browser never shows them.
+ */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup',
+    ],
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { whyNotDicomwebPath } from './dicomweb-resource';
+import { isBulkRetrieve, whyNotDicomwebPath } from './dicomweb-resource';
 
 const check = (path: string) => whyNotDicomwebPath(path.split('/'));
 
@@ -37,4 +37,14 @@ describe('the DICOMweb resource grammar of the proxy', () => {
     ['studies/1.2.3/series/4.5/frames/1', 'frames belong to an instance'],
     ['studies/1.2.3/metadata/extra', 'nothing after metadata'],
   ])('refuses %s (%s)', (path) => expect(check(path)).toBeTypeOf('string'));
+});
+
+describe('isBulkRetrieve', () => {
+  it('names study and series retrieves, never their metadata, QIDO or instance resources', () => {
+    expect(isBulkRetrieve('studies/1.2.3')).toBe(true);
+    expect(isBulkRetrieve('studies/1.2.3/series/4.5')).toBe(true);
+    for (const path of ['studies', 'studies/1.2.3/series', 'studies/1.2.3/metadata', 'studies/1.2.3/series/4.5/metadata', 'studies/1.2.3/series/4.5/instances', 'studies/1.2.3/series/4.5/instances/6.7', 'studies/1.2.3/series/4.5/rendered']) {
+      expect(isBulkRetrieve(path)).toBe(false);
+    }
+  });
 });

@@ -37,3 +37,12 @@ export function whyNotDicomwebPath(segments: readonly string[]): string | undefi
   if ((resource === 'bulk' || resource === 'bulkdata') && atInstance && tail.length >= 1 && tail.length <= 9 && tail.every((s) => /^[0-9A-Fa-f]{8}$|^[0-9]{1,6}$/.test(s))) return undefined;
   return `${JSON.stringify(rest.join('/').slice(0, 60))} is not a DICOMweb resource of ${segments[at - 2] ?? 'the study'}`;
 }
+
+/**
+ * Whether a checked proxy path retrieves a whole study or series (`studies/{uid}`,
+ * `studies/{uid}/series/{uid}`, PS3.18 §10.4.1.1.1): every instance in bulk, tens of MB for a CT series.
+ */
+export function isBulkRetrieve(path: string): boolean {
+  const segments = path.split('/');
+  return segments[0] === 'studies' && (segments.length === 2 || (segments.length === 4 && segments[2] === 'series'));
+}
