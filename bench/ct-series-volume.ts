@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { buildCtVolume, parseDicom } from '@covseg/dicom';
 import type { CtVolumeInput } from '@covseg/segmentation';
 import { lidcSlicePaths } from '../tests/support/lidc-fixture';
+import { segmentationInputOf } from '../apps/server/src/jobs/pipeline/segment-volume.step';
 
 /** Every file under `folder` (recursively) that parses as DICOM; others (ATTRIBUTION.txt, …) are skipped. */
 export function dicomFilesUnder(folder: string): string[] {
@@ -52,19 +53,6 @@ export function sharedCtSeries(): { name: string; paths: string[] }[] {
 
 export async function loadCtSeries(paths: readonly string[]): Promise<CtVolumeInput & { sliceZ: number[] }> {
   const volume = await buildCtVolume(paths.map((path) => parseDicom(new Uint8Array(readFileSync(path)))));
-  const g = volume.geometry;
-  return {
-    hu: volume.hu,
-    rows: g.rows,
-    columns: g.columns,
-    slices: g.slices,
-    rowSpacingMm: g.rowSpacingMm,
-    columnSpacingMm: g.columnSpacingMm,
-    sliceSpacingMm: g.sliceSpacingMm,
-    // +x in LPS is patient Left: columns run toward the patient's left when the row direction has +x.
-    columnsIncreaseTowardPatientLeft: g.rowDirection[0] > 0,
-    slicesIncreaseTowardHead: g.normal[2] >= 0,
-    rowsIncreaseTowardPosterior: g.columnDirection[1] >= 0,
-    sliceZ: g.positions.map((p) => p[2]),
-  };
+  // The server's own mapping (jobs and the correction export use it), so benches see what jobs see.
+  return { ...segmentationInputOf(volume), sliceZ: volume.geometry.positions.map((p) => p[2]) };
 }

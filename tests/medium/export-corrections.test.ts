@@ -8,6 +8,7 @@ import { decodeGrayImage, SegmentationModel, segmentVolume, windowToUint8, type 
 import { OrthancInstance } from '../support/orthanc';
 import { aiSegOverLidc, issueToken, LIDC_SERIES, LIDC_STUDY, sliceRuns, type AiSegFixture } from '../support/review-fixture';
 import { startInProcessServer, type TestServer } from '../support/server';
+import { segmentationInputOf } from '../../apps/server/src/jobs/pipeline/segment-volume.step';
 
 const SLICES = 8;
 const repoRoot = resolve(__dirname, '../..');
@@ -81,18 +82,8 @@ describe('npm run export-corrections: saved corrections become framed training p
     volume = await buildCtVolume(ai.paths.map((p) => parseDicom(new Uint8Array(readFileSync(p)))));
     const model = await SegmentationModel.load(MODEL, { intraOpThreads: 1 });
     try {
-      const g = volume.geometry;
       serverFrames = (
-        await segmentVolume(model, {
-          hu: volume.hu,
-          rows: g.rows,
-          columns: g.columns,
-          slices: g.slices,
-          rowSpacingMm: g.rowSpacingMm,
-          columnSpacingMm: g.columnSpacingMm,
-          sliceSpacingMm: g.sliceSpacingMm,
-          columnsIncreaseTowardPatientLeft: g.rowDirection[0] >= 0,
-        })
+        await segmentVolume(model, segmentationInputOf(volume))
       ).frames;
     } finally {
       await model.release();

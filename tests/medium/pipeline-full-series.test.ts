@@ -6,6 +6,7 @@ import { waitForJob } from '../support/jobs';
 import { lidcSlicePaths, lidcSlices } from '../support/lidc-fixture';
 import { OrthancInstance } from '../support/orthanc';
 import { TestServer, repoRoot, startTestServer } from '../support/server';
+import { segmentationInputOf } from '../../apps/server/src/jobs/pipeline/segment-volume.step';
 
 describe('segmentation of the full 133-slice LIDC-IDRI-0001 series', () => {
   let orthanc: OrthancInstance;
@@ -42,9 +43,15 @@ describe('segmentation of the full 133-slice LIDC-IDRI-0001 series', () => {
     expect(segSop).toBe(job.result.segSopInstanceUID);
     const seg = parseDicom(await orthanc.downloadInstance(segSop)).dataset as {
       NumberOfFrames: number | string;
+      SegmentSequence: Array<{ SegmentLabel: string }>;
       ReferencedSeriesSequence: Array<{ ReferencedInstanceSequence: unknown[] }>;
     };
-    expect(Number(seg.NumberOfFrames)).toBe(2 * 133);
+    // Infection and lung for any model; a multi-class model (the shipped one since 1.3.0) adds its two classes.
+    const labels = seg.SegmentSequence.map((s) => s.SegmentLabel);
+    expect(labels.slice(0, 2)).toEqual(['COVID-19 infection', 'Lung']);
+    expect(job.result.quantification.classes ? labels.slice(2) : []).toEqual(job.result.quantification.classes ? ['Ground-glass opacity', 'Consolidation'] : []);
+    expect(labels).toHaveLength(job.result.quantification.classes ? 4 : 2);
+    expect(Number(seg.NumberOfFrames)).toBe(labels.length * 133);
     expect(seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence).toHaveLength(133);
   });
 
@@ -53,17 +60,7 @@ describe('segmentation of the full 133-slice LIDC-IDRI-0001 series', () => {
     // buildCtVolume decoding slice by slice on this thread, then the same model and library.
     const volume = await buildCtVolume(files.map((bytes) => parseDicom(bytes)));
     const model = await SegmentationModel.load(join(repoRoot, 'models/covseg-unet.onnx'), { thread: 'worker' });
-    const { geometry } = volume;
-    const expected = await segmentVolume(model, {
-      hu: volume.hu,
-      rows: geometry.rows,
-      columns: geometry.columns,
-      slices: geometry.slices,
-      rowSpacingMm: geometry.rowSpacingMm,
-      columnSpacingMm: geometry.columnSpacingMm,
-      sliceSpacingMm: geometry.sliceSpacingMm,
-      columnsIncreaseTowardPatientLeft: geometry.rowDirection[0] >= 0,
-    }).finally(() => model.release());
+    const expected = await segmentVolume(model, segmentationInputOf(volume)).finally(() => model.release());
 
     const [segSop] = await orthanc.findInstances({ Modality: 'SEG' });
     const stored = readSeg(await orthanc.downloadInstance(segSop), volume.slices);

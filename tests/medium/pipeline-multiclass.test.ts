@@ -10,6 +10,7 @@ import { lidcSlices } from '../support/lidc-fixture';
 import { OrthancInstance } from '../support/orthanc';
 import { TestServer, repoRoot, startTestServer } from '../support/server';
 import { waitForJob } from '../support/jobs';
+import { segmentationInputOf } from '../../apps/server/src/jobs/pipeline/segment-volume.step';
 
 /*
  * A multi-class model (docs/CONTRACTS.md §2: outputs prob + consolidation, covseg.classes) through the
@@ -77,17 +78,7 @@ describe('a multi-class model through the job pipeline against a real Orthanc', 
 
     // The same model on the same slices, outside the server.
     const model = await SegmentationModel.load(MODEL);
-    const g = volume.geometry;
-    const expected = await segmentVolume(model, {
-      hu: volume.hu,
-      rows: g.rows,
-      columns: g.columns,
-      slices: g.slices,
-      rowSpacingMm: g.rowSpacingMm,
-      columnSpacingMm: g.columnSpacingMm,
-      sliceSpacingMm: g.sliceSpacingMm,
-      columnsIncreaseTowardPatientLeft: g.rowDirection[0]! >= 0,
-    });
+    const expected = await segmentVolume(model, segmentationInputOf(volume));
     await model.release();
     const same = (mask: Uint8Array, want: (v: number) => boolean) => Buffer.from(mask).equals(Buffer.from(expected.infection.map((v) => (want(v) ? 1 : 0))));
     expect(same(seg.segments[0]!.labelmap, (v) => v !== 0)).toBe(true);

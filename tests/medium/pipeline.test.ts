@@ -12,6 +12,7 @@ import { OrthancInstance } from '../support/orthanc';
 import { TestServer, repoRoot, startTestServer } from '../support/server';
 import { waitForJob } from '../support/jobs';
 import { DATABASE_KINDS, databaseEnv, stopTestPostgres } from '../support/databases';
+import { segmentationInputOf } from '../../apps/server/src/jobs/pipeline/segment-volume.step';
 
 /** 30 contiguous slices through the middle of the chest of LIDC-IDRI-0001 (both lungs present). */
 const FIRST_SLICE = 50;
@@ -101,16 +102,7 @@ describe('segmentation pipeline against a real Orthanc', () => {
     // The same model on the same slices, outside the server: the SEG must hold exactly these masks.
     const volume = await buildCtVolume(files.map((f) => parseDicom(f)));
     const model = await SegmentationModel.load(join(repoRoot, 'models/covseg-unet.onnx'));
-    const expected = await segmentVolume(model, {
-      hu: volume.hu,
-      rows: volume.geometry.rows,
-      columns: volume.geometry.columns,
-      slices: volume.geometry.slices,
-      rowSpacingMm: volume.geometry.rowSpacingMm,
-      columnSpacingMm: volume.geometry.columnSpacingMm,
-      sliceSpacingMm: volume.geometry.sliceSpacingMm,
-      columnsIncreaseTowardPatientLeft: volume.geometry.rowDirection[0] >= 0,
-    });
+    const expected = await segmentVolume(model, segmentationInputOf(volume));
     await model.release();
     const seg = readSeg(segBytes, volume.slices);
     expect(seg.slices.map((s) => s.sopInstanceUID)).toEqual(volume.slices.map((s) => s.sopInstanceUID));
