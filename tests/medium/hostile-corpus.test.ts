@@ -11,9 +11,9 @@ type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'no answer';
 const classOf = (status: number): StatusClass => (status >= 200 && status < 600 ? (`${Math.floor(status / 100)}xx` as StatusClass) : 'no answer');
 
 /**
- * Issue #10's own hostile corpus (>= 150 requests over upload, the JSON APIs and the proxy; DIMSE is not
- * part of this server yet) and fast-check fuzzing of every JSON DTO, against the BUILT server process
- * with a real Orthanc. Every answer must be < 500 and /api/health must answer 200 after each. The counts
+ * Issue #10's own hostile corpus (>= 150 requests over upload, the JSON APIs and the proxy; the DICOM
+ * port's hostile upper-layer traffic is a corpus of its own in dimse-hostile.test.ts) and fast-check
+ * fuzzing of every JSON DTO, against the BUILT server process with a real Orthanc. Every answer must be < 500 and /api/health must answer 200 after each. The counts
  * by status class are printed and written to test-artifacts/hostile-corpus-counts.json.
  */
 describe('the hostile corpus and DTO fuzzing against the server process', () => {
