@@ -13,8 +13,9 @@ const classOf = (status: number): StatusClass => (status >= 200 && status < 600 
 /**
  * Issue #10's own hostile corpus (>= 150 requests over upload, the JSON APIs and the proxy; the DICOM
  * port's hostile upper-layer traffic is a corpus of its own in dimse-hostile.test.ts) and fast-check
- * fuzzing of every JSON DTO, against the BUILT server process with a real Orthanc. Every answer must be < 500 and /api/health must answer 200 after each. The counts
- * by status class are printed and written to test-artifacts/hostile-corpus-counts.json.
+ * fuzzing of every JSON DTO, against the BUILT server process with a real Orthanc. Every answer must be
+ * < 500 and /api/health must answer 200 after each. The counts by status class are printed and written
+ * to test-artifacts/hostile-corpus-counts.json.
  */
 describe('the hostile corpus and DTO fuzzing against the server process', () => {
   let orthanc: OrthancInstance;
