@@ -173,6 +173,31 @@ describe('npm run export-corrections: saved corrections become framed training p
     expect(loaded.map(([name]) => name)).toEqual(manifest.pairs.map((p) => `correction-${p.name}`));
   });
 
+  it('is fine-tuned on by training/: a tiny model trained briefly, then fine-tuned on this very export', () => {
+    // The CLI's real output (not a hand-made folder) through training's fine-tune entry point, as a
+    // hospital would run it; the starting checkpoint is a tiny U-Net trained for one epoch on synthetic slices.
+    const script = [
+      'import json, sys, tempfile, contextlib, io',
+      'from pathlib import Path',
+      'from covseg_training import final_cli, finetune',
+      'from tests.test_training_end_to_end import TINY, write_synthetic_dataset',
+      'tmp = Path(tempfile.mkdtemp(prefix="covseg-ft-export-"))',
+      'write_synthetic_dataset(tmp / "base", count=4, seed=1)',
+      'with contextlib.redirect_stdout(io.StringIO()):',
+      '    final_cli.main(["--data", str(tmp / "base"), "--out", str(tmp / "init"), "--epochs", "1", "--snapshot-every", "0", *TINY])',
+      'finetune.main(["--corrections", sys.argv[1], "--init", str(tmp / "init" / "last.pt"), "--out", str(tmp / "ft"), "--epochs", "2", "--threads", "1"])',
+      'print(json.dumps({"checkpoint": (tmp / "ft" / "last.pt").is_file()}))',
+    ].join('\n');
+    const run = spawnSync('/usr/bin/python3', ['-c', script, join(work, 'out')], { cwd: join(repoRoot, 'training'), encoding: 'utf8', timeout: 600_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    const report = JSON.parse(lines.at(-2)!) as { corrections: number; epochs: number; last: Record<string, number> };
+    expect(report.corrections).toBe(manifest.pairs.length);
+    expect(report.epochs).toBe(2);
+    expect(Number.isFinite(report.last.train_loss)).toBe(true);
+    expect(JSON.parse(lines.at(-1)!)).toEqual({ checkpoint: true });
+  }, 660_000);
+
   it('replaces a previous export in place, with the same pairs', () => {
     writeFileSync(join(work, 'out', 'images', 'stale.png'), 'left from an older export');
     const again = exportTo(join(work, 'out'));
