@@ -1,4 +1,4 @@
-import { forEachRun, RunStack, spanFill } from './runs';
+import { RunStack, spanFill } from './runs';
 
 /** Value written into the mask for voxels of the i-th kept component (i = 0, 1, ...). */
 export const KEPT_COMPONENT_BASE = 3;
@@ -51,31 +51,4 @@ export function findLargestComponents3d(mask: Uint8Array, columns: number, rows:
     for (let k = 0; k < c.runs.length; k += 2) mask.fill(KEPT_COMPONENT_BASE + i, c.runs[k]!, c.runs[k + 1]!);
   });
   return kept;
-}
-
-/**
- * Removes the 6-connected components of a 0/1 volume that have fewer than `minVoxels` voxels, in place.
- * Used on the infection mask (contract key `covseg.min_component_ml`): isolated specks a few voxels
- * across are the model's typical false positives on healthy lung (partial volume at vessels and the
- * diaphragm), while COVID-19 opacities span many slices.
- * @param mask slice-major (`z * rows * columns + y * columns + x`), 0/1 on entry and on return.
- * @returns the number of voxels removed.
- */
-export function removeComponentsSmallerThan3d(mask: Uint8Array, columns: number, rows: number, minVoxels: number): number {
-  if (minVoxels <= 1) return 0;
-  const plane = columns * rows;
-  const stack = new RunStack();
-  const KEPT = 3;
-  let removed = 0;
-  for (let seed = mask.indexOf(1); seed >= 0; seed = mask.indexOf(1, seed + 1)) {
-    const size = spanFill(mask, columns, plane, seed, 1, VISITED, stack);
-    if (size < minVoxels) {
-      spanFill(mask, columns, plane, seed, VISITED, 0, stack);
-      removed += size;
-    } else {
-      spanFill(mask, columns, plane, seed, VISITED, KEPT, stack);
-    }
-  }
-  forEachRun(mask, KEPT, columns, (start, end) => mask.fill(1, start, end));
-  return removed;
 }

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { removeComponentsSmallerThan3d } from './connected-components-3d';
 import { removeUnionComponentsSmallerThan3d } from './labelled-components-3d';
 
 /** Reference: components of the union by a plain BFS over voxels, labels kept for the survivors. */
@@ -59,15 +58,39 @@ describe('removeUnionComponentsSmallerThan3d', () => {
     );
   });
 
-  it('gives the binary filter result on a 0/1 volume', () => {
+  it('gives the plain BFS result on a 0/1 volume, returning the voxels removed', () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 6 }), fc.infiniteStream(fc.constantFrom(0, 0, 1)), (minVoxels, values) => {
         const a = Uint8Array.from(values.take(5 * 4 * 3));
-        const b = a.slice();
-        expect(removeUnionComponentsSmallerThan3d(a, 5, 4, minVoxels)).toBe(removeComponentsSmallerThan3d(b, 5, 4, minVoxels));
-        expect([...a]).toEqual([...b]);
+        const expected = reference(a, 5, 4, minVoxels);
+        const removed = [...a].filter((v, i) => v !== 0 && expected[i] === 0).length;
+        expect(removeUnionComponentsSmallerThan3d(a, 5, 4, minVoxels)).toBe(removed);
+        expect([...a]).toEqual([...expected]);
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('removeUnionComponentsSmallerThan3d on a 0/1 volume (the binary model\'s infection)', () => {
+  it('removes only the components below the voxel count and keeps the others intact', () => {
+    const columns = 6, rows = 5, slices = 3;
+    const mask = new Uint8Array(columns * rows * slices);
+    const at = (x: number, y: number, z: number) => z * columns * rows + y * columns + x;
+    // A 2-voxel speck and an 8-voxel block spanning two slices.
+    mask[at(0, 0, 0)] = 1; mask[at(1, 0, 0)] = 1;
+    for (const z of [1, 2]) for (const y of [2, 3]) for (const x of [3, 4]) mask[at(x, y, z)] = 1;
+    const removed = removeUnionComponentsSmallerThan3d(mask, columns, rows, 3);
+    expect(removed).toBe(2);
+    expect(mask[at(0, 0, 0)]).toBe(0);
+    expect(mask[at(1, 0, 0)]).toBe(0);
+    expect([...mask].filter((v) => v === 1)).toHaveLength(8);
+    expect([...mask].every((v) => v === 0 || v === 1)).toBe(true);
+  });
+
+  it('leaves the mask alone when the minimum is one voxel or less', () => {
+    const mask = Uint8Array.from([1, 0, 1, 0]);
+    expect(removeUnionComponentsSmallerThan3d(mask, 2, 2, 1)).toBe(0);
+    expect([...mask]).toEqual([1, 0, 1, 0]);
   });
 });

@@ -1,11 +1,11 @@
 import { RunStack } from './runs';
 
 /*
- * The speck filter of a multi-class infection volume (labels 0 none, 1 GGO, 2 consolidation): the
- * components are those of the UNION (any non-zero label, 6-connected), and a surviving voxel keeps its
- * label (docs/CONTRACTS.md §2: speck removal on the union first, classes read off the survivors).
- * removeComponentsSmallerThan3d floods one value and would split a lesion into its GGO and
- * consolidation parts (and drop a small consolidation core of a large lesion), hence this variant.
+ * The speck filter of the infection volume (binary 0/1, or multi-class labels 0 none, 1 GGO,
+ * 2 consolidation): the components are those of the UNION (any non-zero label, 6-connected), and a
+ * surviving voxel keeps its label (docs/CONTRACTS.md §2: speck removal on the union first, classes read
+ * off the survivors). Flooding one value instead would split a lesion into its GGO and consolidation
+ * parts (and drop a small consolidation core of a large lesion); a 0/1 mask is its own union.
  * No label volume: the flood state lives in the high bits of the mask itself (labels use the low
  * nibble), so the memory is the mask plus a stack of row runs, as for the binary filter.
  */

@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import { InvalidInputError } from '../errors';
 import type { ModelOutputs, SegmentationModel } from '../inference/segmentation-model';
 import { computeLungHulls } from '../lung/lung-hull';
-import { removeComponentsSmallerThan3d } from '../lung/connected-components-3d';
 import { removeUnionComponentsSmallerThan3d } from '../lung/labelled-components-3d';
 import { type LungMaskOptions, startLungMask } from '../lung/lung-mask';
 import { placeProbability } from '../postprocess/place-probability';
@@ -249,9 +248,9 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
     t = performance.now();
     const voxelMl = (spacing.rowSpacingMm * spacing.columnSpacingMm * spacing.sliceSpacingMm) / 1000;
     const minVoxels = Math.ceil(c.minComponentMl / voxelMl);
-    // Multi-class: components of the union (GGO and consolidation of one lesion together), labels kept.
-    if (model.multiClass) removeUnionComponentsSmallerThan3d(infection, columns, rows, minVoxels);
-    else removeComponentsSmallerThan3d(infection, columns, rows, minVoxels);
+    // Components of the union (GGO and consolidation of one lesion together), labels kept; a binary
+    // model's 0/1 mask is its own union.
+    removeUnionComponentsSmallerThan3d(infection, columns, rows, minVoxels);
     timings.postprocessMs += performance.now() - t;
   }
   const quantification = quantify(infection, lungMask.side, spacing, lungMask.side, { classes: model.multiClass });

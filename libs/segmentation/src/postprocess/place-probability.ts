@@ -12,7 +12,11 @@ export interface ConsolidationPlane {
   threshold: number;
 }
 
-/** resizeBilinear's value at one output pixel (same tables and arithmetic, rounded to float32 as its output is). */
+/**
+ * resizeBilinear's value at one output pixel (same tables and arithmetic, rounded to float32 as its output is).
+ * The lung loop of placeProbability keeps this arithmetic inline with its row terms hoisted: calling this
+ * per pixel there measured 2.5 against 1.5 ms per 400 x 360 frame.
+ */
 function sampleAt(prob: Float32Array, inputSize: number, tx: AxisTable, ty: AxisTable, x: number, y: number): number {
   const row0 = ty.i0[y]! * inputSize;
   const row1 = ty.i1[y]! * inputSize;
