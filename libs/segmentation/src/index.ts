@@ -21,6 +21,7 @@ export { readOnnxMetadataProps } from './inference/onnx-metadata';
 export {
   SegmentationModel,
   type SegmentationModelOptions,
+  type SharedSegmentationModel,
   type ExecutionProvider,
   EXECUTION_PROVIDERS,
   MODEL_INPUT_NAME,

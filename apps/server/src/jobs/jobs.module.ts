@@ -20,6 +20,7 @@ import { QueueLifecycleService } from './queue/queue-lifecycle.service';
 import { SEGMENTATION_BULL_QUEUE } from './queue/queue-transport.module';
 import { createSegmentationProcessor, SegmentationProcessor } from './queue/segmentation.processor';
 import { DecodePoolRepository } from './repositories/decode-pool.repository';
+import { SegmentationThreadRepository } from './repositories/segmentation-thread.repository';
 import { JobRepository } from './repositories/job.repository';
 import { OutboxRepository } from './repositories/outbox.repository';
 import { JobService } from './services/job.service';
@@ -41,6 +42,7 @@ import { ReceivedSeriesService } from './services/received-series.service';
     JobRepository,
     OutboxRepository,
     DecodePoolRepository,
+    SegmentationThreadRepository,
     SegmentationPipeline,
     JobWorker,
     OutboxSweeper,

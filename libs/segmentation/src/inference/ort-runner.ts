@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 
 /** What SegmentationModel needs from an onnxruntime session, wherever that session lives. */
@@ -18,6 +19,12 @@ export interface OrtRunner {
    */
   trim(): Promise<void>;
   release(): Promise<void>;
+  /**
+   * A port on which another thread can run and trim this session directly (createPortRunner), while
+   * this runner keeps owning it; only a runner whose session lives in a worker thread has one. The
+   * port stops working when this runner is released.
+   */
+  connect?(): Promise<MessagePort>;
 }
 
 export interface OrtOutput {

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { type OrtRunner, type OrtRunnerOptions, sessionOptions } from './ort-runner';
 
 /*
@@ -55,34 +55,46 @@ function trim() {
   ready = trimmed.catch(() => undefined);
   return trimmed;
 }
-parentPort.on('message', async (msg) => {
+// One handler per port: the owner's (parentPort) and each port another thread was given (connect), so a
+// segmentation thread runs batches here without a hop through the owner's event loop. Replies go back on
+// the port the request came in on.
+function serve(port) {
+  port.on('message', (msg) => handle(msg, port));
+}
+async function handle(msg, port) {
   try {
+    // Only the owner loads and releases the session; a connected thread runs and trims.
+    if (port !== parentPort && (msg.type === 'load' || msg.type === 'release')) throw new Error(msg.type + ' is only accepted from the owning thread');
     if (msg.type === 'load') {
       // Kept for trim, which builds the session again from the same bytes and options.
       bytes = new Uint8Array(msg.bytes);
       options = msg.options;
       session = await ort.InferenceSession.create(bytes, options);
-      parentPort.postMessage({ id: msg.id, ok: true, inputNames: session.inputNames, outputNames: session.outputNames, niceness });
+      port.postMessage({ id: msg.id, ok: true, inputNames: session.inputNames, outputNames: session.outputNames, niceness });
     } else if (msg.type === 'run') {
       const result = await run(msg);
       const tensors = msg.outputs.map((name) => result[name]);
-      if (tensors.some((t) => !t || t.type !== 'float32')) return parentPort.postMessage({ id: msg.id, ok: true, missing: true });
+      if (tensors.some((t) => !t || t.type !== 'float32')) return port.postMessage({ id: msg.id, ok: true, missing: true });
       const copies = tensors.map((t) => new Float32Array(t.data));
-      parentPort.postMessage({ id: msg.id, ok: true, buffers: copies.map((c) => c.buffer), dims: tensors.map((t) => t.dims) }, copies.map((c) => c.buffer));
+      port.postMessage({ id: msg.id, ok: true, buffers: copies.map((c) => c.buffer), dims: tensors.map((t) => t.dims) }, copies.map((c) => c.buffer));
     } else if (msg.type === 'trim') {
       await trim();
-      parentPort.postMessage({ id: msg.id, ok: true });
+      port.postMessage({ id: msg.id, ok: true });
+    } else if (msg.type === 'connect') {
+      serve(msg.port);
+      port.postMessage({ id: msg.id, ok: true });
     } else if (msg.type === 'release') {
       await ready;
       await Promise.allSettled([...running]);
       if (session && !broken) await session.release();
       session = undefined;
-      parentPort.postMessage({ id: msg.id, ok: true });
+      port.postMessage({ id: msg.id, ok: true });
     }
   } catch (error) {
-    parentPort.postMessage({ id: msg.id, ok: false, message: error && error.message ? error.message : String(error) });
+    port.postMessage({ id: msg.id, ok: false, message: error && error.message ? error.message : String(error) });
   }
-});
+}
+serve(parentPort);
 `;
 
 interface Reply {
@@ -126,7 +138,7 @@ export async function createWorkerRunner(bytes: Uint8Array, options: OrtRunnerOp
   worker.on('error', (error) => failAll(error));
   worker.on('exit', (code) => failAll(new Error(`onnxruntime worker thread exited with code ${code}`)));
 
-  const call = (message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Reply> => {
+  const call = (message: Record<string, unknown>, transfer: (ArrayBuffer | MessagePort)[] = []): Promise<Reply> => {
     if (dead) return Promise.reject(dead);
     const id = nextId++;
     if (pending.size === 0) worker.ref();
@@ -156,6 +168,16 @@ export async function createWorkerRunner(bytes: Uint8Array, options: OrtRunnerOp
     },
     async trim() {
       await call({ type: 'trim' });
+    },
+    async connect() {
+      const { port1, port2 } = new MessageChannel();
+      try {
+        await call({ type: 'connect', port: port2 }, [port2]);
+      } catch (error) {
+        port1.close();
+        throw error;
+      }
+      return port1;
     },
     async release() {
       if (!dead) await call({ type: 'release' }).catch(() => undefined);

@@ -5,6 +5,8 @@ import { type ModelContract, parseModelContract } from './model-contract';
 import { readOnnxMetadataProps } from './onnx-metadata';
 import { createMainThreadRunner, type OrtRunner } from './ort-runner';
 import { createWorkerRunner } from './ort-worker-runner';
+import { createPortRunner } from './port-runner';
+import type { MessagePort } from 'node:worker_threads';
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
@@ -47,6 +49,22 @@ export interface ModelOutputs {
   prob: Float32Array;
   /** Multi-class models only: consolidation probability, thresholded at `contract.consolidationThreshold`. */
   consolidation?: Float32Array;
+}
+
+/**
+ * What another thread needs to use a loaded model (SegmentationModel.share / attach): plain data plus a
+ * port to the onnxruntime thread. Post it with `port` in the transfer list.
+ */
+export interface SharedSegmentationModel {
+  port: MessagePort;
+  contract: ModelContract;
+  path: string;
+  batchSize: number;
+  executionProvider: ExecutionProvider;
+  sha256: string;
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  inferenceNiceness: number | undefined;
 }
 
 /**
@@ -235,6 +253,41 @@ export class SegmentationModel {
     } catch (cause) {
       throw new InferenceError(`Releasing the model's working memory failed (onnxruntime could not create the session again): ${this.path}`, { cause });
     }
+  }
+
+  /**
+   * Hands this model to another thread (post the result with its `port` transferred; the thread calls
+   * `SegmentationModel.attach`): the session stays here and in its onnxruntime thread, shared, so a
+   * second thread costs no second arena. Only for a model loaded with `thread: 'worker'`. The port
+   * closes, and the attached model's runs fail, when this model is released.
+   * @throws InferenceError for a model released or loaded with `thread: 'main'`.
+   */
+  async share(): Promise<SharedSegmentationModel> {
+    if (this.released) throw new InferenceError(`Sharing the model failed (model was released): ${this.path}`);
+    if (!this.runner.connect) throw new InferenceError(`Sharing the model failed (only a model loaded with thread 'worker' can be shared): ${this.path}`);
+    const port = await this.runner.connect();
+    return {
+      port,
+      contract: this.contract,
+      path: this.path,
+      batchSize: this.batchSize,
+      executionProvider: this.executionProvider,
+      sha256: this.sha256,
+      inputNames: this.runner.inputNames,
+      outputNames: this.runner.outputNames,
+      inferenceNiceness: this.inferenceNiceness,
+    };
+  }
+
+  /**
+   * The model `share()` handed over, in this thread. Its `release()` closes the port only; the session
+   * belongs to the sharing thread's model.
+   */
+  static attach(shared: SharedSegmentationModel): SegmentationModel {
+    const runner = createPortRunner(shared.port, shared);
+    const model = new SegmentationModel(runner, shared.contract, shared.path, shared.batchSize, shared.executionProvider, shared.sha256);
+    model.inferenceNiceness = shared.inferenceNiceness;
+    return model;
   }
 
   /** Frees the native session. Idempotent. */

@@ -34,6 +34,12 @@ export interface AppConfig {
   inferenceNice: number;
   /** Worker threads that decode compressed slices (JPEG Lossless, JPEG-LS, JPEG 2000, RLE) while the series downloads. */
   decodeThreads: number;
+  /**
+   * JOB_NICE (0-19, default 10): Linux niceness of a job's CPU work off the event loop: the segmentation
+   * threads (lung mask, pre/post-processing, quantification, SEG/SR/key-image encoding) and the decode
+   * threads, so this process's HTTP (viewer, proxy, health, metrics) goes first (like INFERENCE_NICE).
+   */
+  jobNice: number;
   /** How many segmentation jobs run at the same time. */
   jobConcurrency: number;
   /** A job running longer than this (ms) fails with a timeout reason. */
@@ -263,6 +269,7 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     inferenceThread,
     inferenceNice: integer(env, 'INFERENCE_NICE', 10, 0, 19),
     decodeThreads: integer(env, 'DECODE_THREADS', Math.min(4, availableParallelism()), 1, 64),
+    jobNice: integer(env, 'JOB_NICE', 10, 0, 19),
     jobConcurrency: integer(env, 'JOB_CONCURRENCY', 1, 1, 64),
     jobTimeoutMs: integer(env, 'JOB_TIMEOUT_MS', 15 * 60_000, 1_000, 24 * 3600_000),
     jobPollMs: integer(env, 'JOB_POLL_MS', 1_000, 10, 3600_000),

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { type MessagePort, Worker, type ResourceLimits } from 'node:worker_threads';
 
 /**
  * Runs one kind of task on untrusted input in worker threads, so that hostile input cannot stall the
@@ -12,7 +13,8 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
  * Contract with the entry: once its modules are loaded and its message handler is set, it posts
  * `{ ready: true }` ({@link WORKER_READY}). A task's deadline starts then, not at spawn: loading the
  * entry's modules in a fresh worker takes seconds on a loaded machine, and counting that against the
- * input turned a normal upload right after a timed-out one into a 422.
+ * input turned a normal upload right after a timed-out one into a 422. Besides its one reply
+ * (`{ id, … }`), a task may post events (`{ id, event }`, e.g. progress) that go to its `onEvent`.
  */
 
 /** The message an entry posts when it can take tasks. */
@@ -55,11 +57,27 @@ export class WorkerPoolBusyError extends Error {
   override name = 'WorkerPoolBusyError';
 }
 
+/** What may move to a worker with a task: buffers and ports. */
+export type WorkerTransferable = ArrayBuffer | MessagePort;
+
+export interface WorkerTaskOptions {
+  /** Receives the task's events (`{ id, event }` messages) while it runs. */
+  onEvent?: (event: unknown) => void;
+  /**
+   * Aborting fails the task with `signal.reason` at once: a queued task leaves the queue, a running
+   * one's worker is terminated (the next task starts a new one).
+   */
+  signal?: AbortSignal;
+}
+
 interface Task {
   message: Record<string, unknown>;
-  transfer: ArrayBuffer[];
+  transfer: WorkerTransferable[];
+  options: WorkerTaskOptions;
   resolve: (reply: Record<string, unknown>) => void;
   reject: (error: Error) => void;
+  /** Removes the abort listener. */
+  detach?: () => void;
 }
 
 interface Slot {
@@ -88,7 +106,11 @@ if (require('node:worker_threads').workerData.niceness !== undefined) {
 
 // Under vitest or scripts/run-ts.mjs the entry is TypeScript: the worker registers the same SWC
 // require hook as scripts/run-ts.mjs (with the tsconfig path aliases) before loading it. The built
-// server (dist) never takes this branch.
+// server (dist) never takes this branch. The spawning thread loads @swc/core first (loadSwcHere):
+// a native addon first loaded by a worker is unloaded when that worker ends, and loading it again
+// in the next worker hung it (or "Module did not self-register"), e.g. a second app in one vitest
+// fork. The same holds for every native addon an entry loads (onnxruntime-node, sharp): the server's
+// main thread loads them at boot.
 const TS_BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
 const { readFileSync } = require('node:fs');
@@ -107,6 +129,14 @@ Module._extensions['.ts'] = function (module, filename) {
 require(workerData.entry);
 `;
 
+/** Keeps @swc/core's native binding loaded in this process (see TS_BOOTSTRAP), once per root. */
+const swcLoaded = new Set<string>();
+function loadSwcHere(root: string): void {
+  if (swcLoaded.has(root)) return;
+  createRequire(join(root, 'package.json'))('@swc/core');
+  swcLoaded.add(root);
+}
+
 function findTsRoot(from: string): string {
   for (let dir = dirname(from); dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'tsconfig.json')) && existsSync(join(dir, 'package.json'))) return dir;
   throw new Error(`No tsconfig.json above ${from}`);
@@ -120,17 +150,40 @@ export class IsolatedWorkerPool {
 
   constructor(private readonly options: IsolatedWorkerPoolOptions) {}
 
-  /** Runs one task; `transfer` buffers move to the worker. Resolves with the worker's reply message. */
-  run<Reply extends Record<string, unknown>>(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Reply> {
+  /** Runs one task; `transfer` buffers and ports move to the worker. Resolves with the worker's reply message. */
+  run<Reply extends Record<string, unknown>>(message: Record<string, unknown>, transfer: WorkerTransferable[] = [], options: WorkerTaskOptions = {}): Promise<Reply> {
     if (this.closed) return Promise.reject(new WorkerTaskError('The worker pool is closed', 'crashed'));
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason as Error);
     const busy = this.slots.filter((s) => s.task).length;
     if (busy >= this.options.size && this.queue.length >= this.options.maxQueued) {
       return Promise.reject(new WorkerPoolBusyError(`All ${this.options.size} workers are busy and ${this.queue.length} tasks wait; retry shortly`));
     }
     return new Promise<Reply>((resolve, reject) => {
-      this.queue.push({ message, transfer, resolve: resolve as (reply: Record<string, unknown>) => void, reject });
+      const task: Task = { message, transfer, options, resolve: resolve as (reply: Record<string, unknown>) => void, reject };
+      const { signal } = options;
+      if (signal) {
+        const onAbort = () => this.abort(task, signal.reason as Error);
+        signal.addEventListener('abort', onAbort, { once: true });
+        task.detach = () => signal.removeEventListener('abort', onAbort);
+        const settle = { resolve: task.resolve, reject: task.reject };
+        task.resolve = (reply) => (task.detach!(), settle.resolve(reply));
+        task.reject = (error) => (task.detach!(), settle.reject(error));
+      }
+      this.queue.push(task);
       this.dispatch();
     });
+  }
+
+  /** An aborted task: out of the queue, or its worker terminated. */
+  private abort(task: Task, reason: Error): void {
+    const queued = this.queue.indexOf(task);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      task.reject(reason);
+      return;
+    }
+    const slot = this.slots.find((s) => s.task?.resolve === task.resolve);
+    if (slot) this.fail(slot, reason);
   }
 
   /** Terminates every worker; pending tasks fail. */
@@ -151,7 +204,15 @@ export class IsolatedWorkerPool {
       // Posted now even before the worker is ready: its port queues the message until the handler is set.
       if (slot.ready) this.startDeadline(slot);
       slot.worker.ref();
-      slot.worker.postMessage({ ...task.message, id }, task.transfer);
+      try {
+        slot.worker.postMessage({ ...task.message, id }, task.transfer);
+      } catch (error) {
+        // A message that cannot be cloned (DataCloneError) is the caller's bug: the slot stays free.
+        clearTimeout(slot.task.timer);
+        slot.task = undefined;
+        slot.worker.unref();
+        task.reject(error as Error);
+      }
     }
   }
 
@@ -159,9 +220,14 @@ export class IsolatedWorkerPool {
     const js = `${this.options.entry}.js`;
     const ts = `${this.options.entry}.ts`;
     const niceness = this.options.niceness;
-    const worker = existsSync(js)
-      ? new Worker(`${NICE_PRELUDE}\nrequire(require('node:worker_threads').workerData.entry);`, { eval: true, workerData: { entry: js, niceness }, resourceLimits: this.options.resourceLimits })
-      : new Worker(`${NICE_PRELUDE}\n${TS_BOOTSTRAP}`, { eval: true, workerData: { entry: ts, tsRoot: findTsRoot(ts), niceness }, resourceLimits: this.options.resourceLimits });
+    let worker: Worker;
+    if (existsSync(js)) {
+      worker = new Worker(`${NICE_PRELUDE}\nrequire(require('node:worker_threads').workerData.entry);`, { eval: true, workerData: { entry: js, niceness }, resourceLimits: this.options.resourceLimits });
+    } else {
+      const tsRoot = findTsRoot(ts);
+      loadSwcHere(tsRoot);
+      worker = new Worker(`${NICE_PRELUDE}\n${TS_BOOTSTRAP}`, { eval: true, workerData: { entry: ts, tsRoot, niceness }, resourceLimits: this.options.resourceLimits });
+    }
     worker.unref();
     const slot: Slot = { worker, ready: false };
     slot.startupTimer = setTimeout(() => this.fail(slot, new WorkerTaskError(`the worker did not start within ${STARTUP_TIMEOUT_MS} ms`, 'crashed')), STARTUP_TIMEOUT_MS);
@@ -175,6 +241,10 @@ export class IsolatedWorkerPool {
       }
       const task = slot.task;
       if (!task || reply.id !== task.id) return;
+      if ('event' in reply) {
+        task.options.onEvent?.(reply.event);
+        return;
+      }
       clearTimeout(task.timer);
       slot.task = undefined;
       worker.unref();
@@ -196,7 +266,7 @@ export class IsolatedWorkerPool {
   }
 
   /** Fails the slot's task (if any), terminates its worker and removes it; the next task spawns a new one. */
-  private fail(slot: Slot, error: WorkerTaskError): void {
+  private fail(slot: Slot, error: Error): void {
     clearTimeout(slot.startupTimer);
     const index = this.slots.indexOf(slot);
     if (index >= 0) this.slots.splice(index, 1);

@@ -1,6 +1,5 @@
 import { CtVolume } from '@covseg/dicom';
-import { CtVolumeInput, SegmentVolumeProgress, VolumeSegmentation, segmentVolume } from '@covseg/segmentation';
-import { JobContext } from './job-context';
+import { CtVolumeInput, SegmentationModel, SegmentVolumeProgress, VolumeSegmentation, segmentVolume } from '@covseg/segmentation';
 
 /**
  * From this many voxels on (384 slices of 512²), a job frees the model's arena (~100 MB at batch 4) once
@@ -18,35 +17,43 @@ export function releasesModelMemory(volume: CtVolume): boolean {
 }
 
 /**
+ * What a job's segmentation reports as it goes: on the main thread these are the JobContext's own
+ * methods; in the segmentation thread (build-result.worker.ts) they become messages to it.
+ */
+export interface SegmentationReporter {
+  /** Throws the abort reason once the job is aborted (cancel, timeout, shutdown). */
+  checkpoint(): void;
+  setStage(stage: 'preprocess' | 'infer' | 'segEncode'): void;
+  progress(slicesDone: number, slicesTotal: number): void;
+  addTiming(stage: 'preprocess' | 'infer' | 'postprocess' | 'segEncode', ms: number): void;
+}
+
+/**
  * Runs the U-Net over the volume (docs/CONTRACTS.md §1). The library times its own stages; the lung
- * mask counts as preprocessing. Progress is written per batch, and the abort signal is honoured between
+ * mask counts as preprocessing. Progress is reported per batch, and an abort is honoured between
  * batches by throwing from the progress callback.
  */
-export async function segmentCtVolume(context: JobContext, volume: CtVolume): Promise<VolumeSegmentation> {
+export async function segmentCtVolume(model: SegmentationModel, volume: CtVolume, report: SegmentationReporter): Promise<VolumeSegmentation> {
   const { geometry } = volume;
-  context.checkpoint();
-  context.setStage('preprocess');
+  report.checkpoint();
+  report.setStage('preprocess');
   let stage: SegmentVolumeProgress['stage'] = 'lung';
-  const result = await segmentVolume(
-    context.model,
-    segmentationInputOf(volume),
-    {
-      releaseModelMemory: releasesModelMemory(volume),
-      onProgress: (progress) => {
-        context.checkpoint();
-        if (progress.stage !== stage) {
-          stage = progress.stage;
-          context.setStage('infer');
-        }
-        // 'segment' counts every slice, those that skip the model for too little lung (CONTRACTS §1) included.
-        if (progress.stage === 'segment') context.progress(progress.done, geometry.slices);
-      },
+  const result = await segmentVolume(model, segmentationInputOf(volume), {
+    releaseModelMemory: releasesModelMemory(volume),
+    onProgress: (progress) => {
+      report.checkpoint();
+      if (progress.stage !== stage) {
+        stage = progress.stage;
+        report.setStage('infer');
+      }
+      // 'segment' counts every slice, those that skip the model for too little lung (CONTRACTS §1) included.
+      if (progress.stage === 'segment') report.progress(progress.done, geometry.slices);
     },
-  );
-  context.addTiming('preprocess', result.timings.lungMs + result.timings.preprocessMs);
-  context.addTiming('infer', result.timings.inferMs);
-  context.addTiming('postprocess', result.timings.postprocessMs);
-  context.progress(geometry.slices, geometry.slices);
+  });
+  report.addTiming('preprocess', result.timings.lungMs + result.timings.preprocessMs);
+  report.addTiming('infer', result.timings.inferMs);
+  report.addTiming('postprocess', result.timings.postprocessMs);
+  report.progress(geometry.slices, geometry.slices);
   return result;
 }
 

@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CtVolume } from '@covseg/dicom';
-import { RegionQuantification, SegmentationModel, VolumeSegmentation } from '@covseg/segmentation';
-import { JobQuantification, JobResult, RegionQuantificationResult } from './job-result';
+import { SegmentationModel } from '@covseg/segmentation';
+import { JobResult, RegionQuantificationResult } from './job-result';
+import { BuiltResult, ResultBuildOptions, buildSegmentationResult } from './build-result';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
 import { DecodePoolRepository } from '../repositories/decode-pool.repository';
+import { SegmentationThreadRepository } from '../repositories/segmentation-thread.repository';
 import { ModelRepository } from '../../model/repositories/model.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import { DimseScuRepository } from '../../pacs/repositories/dimse-scu.repository';
@@ -15,17 +17,12 @@ import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 import { COMPREHENSIVE_3D_SR_STORAGE, LungRegionFigures, deviceUidFromDigest, lungFiguresOf } from '@covseg/dicom';
 import { decodeReceivedSeries, retrieveCtVolume } from './decode-series.step';
 import { deliverResult } from './deliver-result.step';
-import { encodeSeg } from './encode-seg.step';
-import { encodeSr } from './encode-sr.step';
 import { ResultsOnPacs, findResultsOnPacs, nextRun } from './find-existing-result.step';
-import { renderKeyImages } from './key-images.step';
-import { modelProvenance } from './result-provenance';
 import { JobContext } from './job-context';
 import { OutboxDeliveryFailedError, ReceivedSeriesMissingError } from './job.errors';
 import { isTransient } from './job-failure';
 import { cStoreTransport, ResultTransport, stowTransport } from './result-transport';
 import { resolveSeries } from './select-series.step';
-import { segmentCtVolume } from './segment-volume.step';
 
 /**
  * The whole job: QIDO → (existing result? return it) → WADO-RS retrieve → parse + CT volume → U-Net →
@@ -48,6 +45,7 @@ export class SegmentationPipeline {
     private readonly gateway: PacsGateway,
     private readonly models: ModelRepository,
     private readonly decoding: DecodePoolRepository,
+    private readonly threads: SegmentationThreadRepository,
     private readonly scu: DimseScuRepository,
     private readonly received: ReceivedStoreRepository,
   ) {}
@@ -122,7 +120,7 @@ export class SegmentationPipeline {
 
     // The volume and its masks live only inside buildResult: from the outbox write and delivery on, the
     // job holds the encoded objects alone (a 600-slice volume and its masks are ~0.6 GB).
-    const { seg, sr, keyImages, quantification, slices, slicesInferred } = await this.buildResult(context, seriesInstanceUID, expectedSlices, run, predecessors, withKeyImages);
+    const { seg, sr, keyImages, quantification, slices, slicesInferred } = await this.buildResult(context, seriesInstanceUID, expectedSlices, { run, predecessors, withKeyImages });
 
     const result: JobResult = {
       segSeriesInstanceUID: seg.seriesInstanceUID,
@@ -169,26 +167,27 @@ export class SegmentationPipeline {
     return result;
   }
 
-  /** Retrieve or read, decode, segment and encode: the SEG, SR and key images of a new run, and the figures. */
-  private async buildResult(
-    context: JobContext,
-    seriesInstanceUID: string,
-    expectedSlices: number | undefined,
-    run: number,
-    predecessors: Parameters<typeof encodeSr>[5],
-    withKeyImages: boolean,
-  ) {
-    const { model } = context;
+  /**
+   * Retrieve or read and decode here; then segment and encode (SEG, SR, key images) in a segmentation
+   * thread (SegmentationThreadRepository), so the event loop stays with HTTP while the job computes.
+   * With ORT_INFERENCE_THREAD=main (the model has no thread to share) the same function runs here.
+   */
+  private async buildResult(context: JobContext, seriesInstanceUID: string, expectedSlices: number | undefined, options: ResultBuildOptions): Promise<BuiltResult> {
     const volume = await this.loadVolume(context, seriesInstanceUID, expectedSlices);
     context.progress(0, volume.geometry.slices);
-    const segmentation = await segmentCtVolume(context, volume);
-    const quantification = toQuantification(segmentation);
-    return context.time('segEncode', async () => {
-      const seg = encodeSeg(volume, segmentation, model, run);
-      const keyImages = withKeyImages ? await renderKeyImages(volume, segmentation, quantification, model, modelProvenance(model), run) : [];
-      const sr = encodeSr(volume, seg, quantification, model, run, predecessors);
-      return { seg, sr, keyImages, quantification, slices: volume.geometry.slices, slicesInferred: segmentation.slicesInferred };
-    });
+    if (this.config.inferenceThread === 'main') return buildSegmentationResult(context.model, volume, options, context);
+    try {
+      return await this.threads.build(context.model, volume, options, {
+        signal: context.signal,
+        onEvent: (event) => {
+          if (event.kind === 'stage') context.setStage(event.stage);
+          else if (event.kind === 'progress') context.progress(event.done, event.total);
+          else context.addTiming(event.stage, event.ms);
+        },
+      });
+    } finally {
+      await context.flush();
+    }
   }
 
   /** Runs `operation` after every earlier operation with the same key has settled (with JOB_CONCURRENCY > 1). */
@@ -280,22 +279,3 @@ function describeModel(model: SegmentationModel): JobResult['model'] {
   return { name: model.name, version: model.version, trained: model.trained };
 }
 
-function toQuantification(segmentation: VolumeSegmentation): JobQuantification {
-  const q = segmentation.quantification;
-  const region = (r: RegionQuantification): RegionQuantificationResult => ({
-    infectionVolumeMl: round(r.infectionMl),
-    lungVolumeMl: round(r.lungMl),
-    involvementPercent: round(r.percentInvolved),
-    ...(r.classes
-      ? {
-          classes: {
-            ggo: { volumeMl: round(r.classes.ggo.volumeMl), involvementPercent: round(r.classes.ggo.percentInvolved) },
-            consolidation: { volumeMl: round(r.classes.consolidation.volumeMl), involvementPercent: round(r.classes.consolidation.percentInvolved) },
-          },
-        }
-      : {}),
-  });
-  return { ...region(q), ...(q.right ? { right: region(q.right) } : {}), ...(q.left ? { left: region(q.left) } : {}) };
-}
-
-const round = (value: number) => Math.round(value * 1000) / 1000;
