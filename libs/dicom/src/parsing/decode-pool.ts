@@ -9,6 +9,12 @@ import type { DecodeReply, DecodeRequest } from './decode-messages';
 export interface FrameDecodePoolOptions {
   /** Worker threads; default: the cores available, at most 4 (decoding shares the CPU with inference). */
   readonly threads?: number;
+  /**
+   * Linux niceness (0-19) of each decode thread, set by the thread itself before it decodes anything,
+   * so a server's HTTP goes first when both want the CPU. Raised only, never lowered; ignored where
+   * per-thread niceness does not exist (not Linux).
+   */
+  readonly niceness?: number;
 }
 
 /*
@@ -50,12 +56,12 @@ class DecodeThread {
   private readonly pending = new Map<number, Pending>();
   private dead: Error | undefined;
 
-  constructor() {
+  constructor(niceness: number | undefined) {
     const entry = join(__dirname, `decode-worker${extname(__filename)}`);
     this.worker =
       extname(__filename) === '.ts'
-        ? new Worker(TS_BOOTSTRAP, { eval: true, workerData: { entry, typescriptPath: createRequire(__filename).resolve('typescript') } })
-        : new Worker(entry);
+        ? new Worker(TS_BOOTSTRAP, { eval: true, workerData: { entry, typescriptPath: createRequire(__filename).resolve('typescript'), niceness } })
+        : new Worker(entry, { workerData: { niceness } });
     this.worker.unref();
     this.worker.on('message', (reply: DecodeReply) => {
       const p = this.pending.get(reply.id);
@@ -102,6 +108,7 @@ class DecodeThread {
  */
 export class FrameDecodePool {
   readonly threads: number;
+  private readonly niceness: number | undefined;
   private readonly workers: DecodeThread[] = [];
   private nextId = 1;
   private closed = false;
@@ -110,6 +117,10 @@ export class FrameDecodePool {
     const threads = options.threads ?? Math.min(4, availableParallelism());
     if (!Number.isInteger(threads) || threads < 1) throw new DicomError(`A frame decode pool needs a positive whole number of threads, got ${threads}`);
     this.threads = threads;
+    if (options.niceness !== undefined && !(Number.isInteger(options.niceness) && options.niceness >= 0 && options.niceness <= 19)) {
+      throw new DicomError(`A frame decode pool's niceness must be a whole number from 0 to 19, got ${options.niceness}`);
+    }
+    this.niceness = options.niceness;
   }
 
   /**
@@ -137,7 +148,7 @@ export class FrameDecodePool {
     // Replace threads that died (a codec abort, an out-of-memory kill) before choosing.
     for (let i = 0; i < this.workers.length; i++) if (this.workers[i]!.load === Number.POSITIVE_INFINITY) this.workers.splice(i--, 1);
     if (this.workers.length < this.threads) {
-      const thread = new DecodeThread();
+      const thread = new DecodeThread(this.niceness);
       this.workers.push(thread);
       return thread;
     }

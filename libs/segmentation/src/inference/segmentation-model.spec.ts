@@ -113,6 +113,36 @@ describe('SegmentationModel', () => {
     await expect(SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { thread: 'worker', threadNiceness: 20 })).rejects.toThrow(/threadNiceness must be an integer from 0 to 19/);
   });
 
+  it('shares its worker-thread session with another thread: an attached model predicts the same, its release leaves the owner running, and the owner’s release ends it', async () => {
+    const owner = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1, batchSize: 2, thread: 'worker' });
+    const plane = 64 * 64;
+    const input = new Float32Array(2 * plane);
+    input.fill(0.7, 0, plane);
+    input.fill(0.55, plane);
+    const shared = await owner.share();
+    // A MessagePort works the same within one thread; across threads the medium pipeline tests use it.
+    const attached = SegmentationModel.attach(shared);
+    expect({ name: attached.name, sha256: attached.sha256, batchSize: attached.batchSize }).toEqual({ name: owner.name, sha256: owner.sha256, batchSize: 2 });
+    expect(Array.from(await attached.predict(input, 2))).toEqual(Array.from(await owner.predict(input, 2)));
+    await attached.releaseWorkingMemory();
+    expect(Array.from(await attached.predict(input, 2))).toEqual(Array.from(await owner.predict(input, 2)));
+    await attached.release();
+    expect(Array.from(await owner.predict(input, 2))[0]).toBeCloseTo(expected(0.7), 4);
+
+    const second = SegmentationModel.attach(await owner.share());
+    const before = await second.predict(input, 2);
+    expect(before[0]).toBeCloseTo(expected(0.7), 4);
+    await owner.release();
+    await expect(second.predict(input, 2)).rejects.toThrow(/Inference failed/);
+    await expect(owner.share()).rejects.toThrow(/model was released/);
+  });
+
+  it('refuses to share a model whose session runs on the calling thread', async () => {
+    const model = await SegmentationModel.load(join(support, 'tiny-covseg.onnx'), { intraOpThreads: 1, thread: 'main' });
+    await expect(model.share()).rejects.toThrow(/only a model loaded with thread 'worker' can be shared/);
+    await model.release();
+  });
+
   it('reports a model onnxruntime refuses in the worker thread as ModelLoadError', async () => {
     const corrupt = join(scratch, 'corrupt-for-worker.onnx');
     const damaged = Buffer.from(readFileSync(join(support, 'tiny-covseg.onnx')));

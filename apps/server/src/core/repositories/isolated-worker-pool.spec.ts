@@ -69,4 +69,76 @@ parentPort.postMessage({ ready: true });`,
     expect((error as WorkerTaskError).kind).toBe('timeout');
     await expect(limited.run({})).resolves.toMatchObject({ ok: true });
   });
+
+  describe('tasks with events, aborts and crashes', () => {
+    /**
+     * A worker entry whose tasks post `m.events` events, then wait `m.ms` (in timers, so messages
+     * and termination get through), then reply; `m.crash` ends the thread mid-task.
+     */
+    function eventEntry(): string {
+      const dir = mkdtempSync(join(tmpdir(), 'covseg-pool-'));
+      dirs.push(dir);
+      writeFileSync(
+        join(dir, 'entry.js'),
+        `const { parentPort, threadId } = require('node:worker_threads');
+parentPort.on('message', (m) => {
+  for (let i = 0; i < (m.events ?? 0); i++) parentPort.postMessage({ id: m.id, event: { done: i + 1 } });
+  if (m.crash) process.exit(3);
+  setTimeout(() => parentPort.postMessage({ id: m.id, ok: true, threadId, bytes: m.buffer ? m.buffer.byteLength : 0 }), m.ms ?? 0);
+});
+parentPort.postMessage({ ready: true });`,
+      );
+      return join(dir, 'entry');
+    }
+
+    it('hands a task its events in order before its reply, and moves transferred buffers without a copy', async () => {
+      const events: unknown[] = [];
+      const buffer = new ArrayBuffer(1024);
+      const reply = await pool(eventEntry(), 30_000).run<{ bytes: number }>({ events: 3, buffer }, [buffer], { onEvent: (event) => events.push(event) });
+      expect(events).toEqual([{ done: 1 }, { done: 2 }, { done: 3 }]);
+      expect(reply.bytes).toBe(1024);
+      expect(buffer.byteLength).toBe(0); // detached here: it moved
+    });
+
+    it('fails an aborted running task with the abort reason at once, ends its thread, and serves the next task on a new one', async () => {
+      const tasks = pool(eventEntry(), 30_000);
+      const first = await tasks.run<{ threadId: number }>({});
+      const controller = new AbortController();
+      const running = tasks.run({ ms: 20_000 }, [], { signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const reason = new Error('cancelled by the user');
+      controller.abort(reason);
+      await expect(running).rejects.toBe(reason);
+      const next = await tasks.run<{ threadId: number }>({});
+      expect(next.threadId).not.toBe(first.threadId);
+    });
+
+    it('drops an aborted task that was still queued, without touching the running one', async () => {
+      const tasks = pool(eventEntry(), 30_000);
+      const running = tasks.run({ ms: 300 });
+      const controller = new AbortController();
+      const queued = tasks.run({}, [], { signal: controller.signal });
+      controller.abort(new Error('stop'));
+      await expect(queued).rejects.toThrow('stop');
+      await expect(running).resolves.toMatchObject({ ok: true });
+    });
+
+    it('refuses a task whose signal is already aborted', async () => {
+      await expect(pool(eventEntry(), 30_000).run({}, [], { signal: AbortSignal.abort(new Error('too late')) })).rejects.toThrow('too late');
+    });
+
+    it('fails a task whose thread dies as crashed, and the next task gets a new thread', async () => {
+      const tasks = pool(eventEntry(), 30_000);
+      const error = await tasks.run({ crash: true }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkerTaskError);
+      expect((error as WorkerTaskError).kind).toBe('crashed');
+      await expect(tasks.run({})).resolves.toMatchObject({ ok: true });
+    });
+
+    it('rejects a message that cannot be cloned and keeps the worker free for the next task', async () => {
+      const tasks = pool(eventEntry(), 30_000);
+      await expect(tasks.run({ notData: () => 1 })).rejects.toThrow(/could not be cloned/);
+      await expect(tasks.run({})).resolves.toMatchObject({ ok: true });
+    });
+  });
 });

@@ -12,7 +12,7 @@ export class DecodePoolRepository implements OnApplicationShutdown {
   readonly pool: FrameDecodePool;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.pool = new FrameDecodePool({ threads: config.decodeThreads });
+    this.pool = new FrameDecodePool({ threads: config.decodeThreads, niceness: config.jobNice });
   }
 
   async onApplicationShutdown(): Promise<void> {
