@@ -134,6 +134,25 @@ describe.each(adapters)('the $name adapter of the database port', ({ open, migra
     expect(await db.one(`SELECT id FROM pacs_endpoints WHERE id = 'outside'`)).toEqual({ id: 'outside' });
   });
 
+  it('runs a volatile statement (progress rows) in order with the rest, waiting for an open transaction like any other', async () => {
+    await endpoint(db, 'volatile');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const tx = db.transaction(async (t) => {
+      await t.run(`UPDATE pacs_endpoints SET name = 'from the transaction' WHERE id = 'volatile'`);
+      await gate;
+    });
+    const volatile = db.runVolatile(`UPDATE pacs_endpoints SET name = ? WHERE id = ?`, ['after it', 'volatile']);
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await tx;
+    expect(await volatile).toEqual({ changes: 1 });
+    expect(await db.one(`SELECT name FROM pacs_endpoints WHERE id = 'volatile'`)).toEqual({ name: 'after it' });
+    await expect(db.transaction(async () => db.runVolatile('SELECT 1'))).rejects.toThrow('pass the transaction (tx)');
+    // SQLite: every other commit stays durable (synchronous = FULL, 2).
+    if (db instanceof SqliteDatabase) expect(db.handle.pragma('synchronous', { simple: true })).toBe(2);
+  });
+
   it('refuses a statement on the database itself from inside one of its transactions (it would deadlock or escape the transaction)', async () => {
     await expect(db.transaction(async () => db.one('SELECT 1 AS one'))).rejects.toThrow('pass the transaction (tx)');
     expect(await db.one('SELECT 1 AS one')).toEqual({ one: 1 });

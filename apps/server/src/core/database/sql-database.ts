@@ -49,6 +49,16 @@ export abstract class SqlDatabase implements SqlExecutor {
   abstract one<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   abstract run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
   /**
+   * Runs a statement whose loss in a power failure or OS crash is harmless because a later write
+   * supersedes it (a job's progress, stage, timings): atomic and ordered like `run`, and it survives a
+   * kill -9 of the process, but the commit does not wait for the disk. SQLite: committed at
+   * synchronous=NORMAL (WAL: no fsync; the next durable commit's fsync covers it), so the event loop does
+   * not stall for an fsync per progress row. Postgres: the same as `run` (asynchronous already).
+   */
+  runVolatile(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+    return this.run(sql, params);
+  }
+  /**
    * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. Statements
    * of the transaction go through `tx` only; statements on the database itself wait until it ends
    * (SQLite: one connection) or run outside it (Postgres: a pool). Not re-entrant.

@@ -136,6 +136,19 @@ export class SqliteDatabase extends SqlDatabase {
     return this.direct.run(sql, params);
   }
 
+  override async runVolatile(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+    this.refuseInsideTransaction();
+    while (this.open) await this.open.catch(noop);
+    // One synchronous step: no other statement can commit at NORMAL in between. Every other commit
+    // stays FULL, and its WAL fsync also makes this one durable (the WAL is written in order).
+    this.handle.pragma('synchronous = NORMAL');
+    try {
+      return await this.direct.run(sql, params);
+    } finally {
+      this.handle.pragma('synchronous = FULL');
+    }
+  }
+
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     this.refuseInsideTransaction();
     while (this.open) await this.open.catch(noop);

@@ -225,15 +225,15 @@ export class JobRepository {
   }
 
   async setStage(id: string, stage: JobStage): Promise<void> {
-    await this.db.run('UPDATE jobs SET stage = ? WHERE id = ?', [stage, id]);
+    await this.db.runVolatile('UPDATE jobs SET stage = ? WHERE id = ?', [stage, id]);
   }
 
   async setProgress(id: string, slicesDone: number, slicesTotal: number): Promise<void> {
-    await this.db.run('UPDATE jobs SET slices_done = ?, slices_total = ? WHERE id = ?', [slicesDone, slicesTotal, id]);
+    await this.db.runVolatile('UPDATE jobs SET slices_done = ?, slices_total = ? WHERE id = ?', [slicesDone, slicesTotal, id]);
   }
 
   async setTimings(id: string, timings: JobTimings): Promise<void> {
-    await this.db.run('UPDATE jobs SET timings = ? WHERE id = ?', [JSON.stringify(timings), id]);
+    await this.db.runVolatile('UPDATE jobs SET timings = ? WHERE id = ?', [JSON.stringify(timings), id]);
   }
 
   async setSeries(id: string, seriesInstanceUID: string, selection: unknown): Promise<void> {
