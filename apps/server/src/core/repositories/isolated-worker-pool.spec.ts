@@ -123,6 +123,15 @@ parentPort.postMessage({ ready: true });`,
       await expect(running).resolves.toMatchObject({ ok: true });
     });
 
+    it('prestarts a worker that the next task then uses, and never more than the pool size', async () => {
+      const tasks = pool(eventEntry(), 30_000);
+      tasks.prestart();
+      tasks.prestart(); // one idle (starting) worker already: no second
+      const first = await tasks.run<{ threadId: number }>({});
+      const second = await tasks.run<{ threadId: number }>({});
+      expect(second.threadId).toBe(first.threadId);
+    });
+
     it('refuses a task whose signal is already aborted', async () => {
       await expect(pool(eventEntry(), 30_000).run({}, [], { signal: AbortSignal.abort(new Error('too late')) })).rejects.toThrow('too late');
     });

@@ -174,6 +174,15 @@ export class IsolatedWorkerPool {
     });
   }
 
+  /**
+   * Starts a worker now when none is idle and the pool has room, so that a task expected soon does not
+   * wait for the worker's start-up (loading its modules takes a second or more on a busy machine).
+   */
+  prestart(): void {
+    if (this.closed || this.slots.some((s) => !s.task) || this.slots.length >= this.options.size) return;
+    this.spawn();
+  }
+
   /** An aborted task: out of the queue, or its worker terminated. */
   private abort(task: Task, reason: Error): void {
     const queued = this.queue.indexOf(task);

@@ -173,6 +173,8 @@ export class SegmentationPipeline {
    * With ORT_INFERENCE_THREAD=main (the model has no thread to share) the same function runs here.
    */
   private async buildResult(context: JobContext, seriesInstanceUID: string, expectedSlices: number | undefined, options: ResultBuildOptions): Promise<BuiltResult> {
+    // The thread loads its modules while the series downloads, not after.
+    if (this.config.inferenceThread === 'worker') this.threads.prepare();
     const volume = await this.loadVolume(context, seriesInstanceUID, expectedSlices);
     context.progress(0, volume.geometry.slices);
     if (this.config.inferenceThread === 'main') return buildSegmentationResult(context.model, volume, options, context);

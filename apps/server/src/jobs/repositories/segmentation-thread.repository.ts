@@ -58,6 +58,11 @@ export class SegmentationThreadRepository implements OnApplicationShutdown {
     });
   }
 
+  /** Starts a thread for a job about to need one (while its series downloads), unless one is idle. */
+  prepare(): void {
+    this.pool.prestart();
+  }
+
   /**
    * Segments and encodes `volume` in a segmentation thread. `volume.hu` is shared when it lives in a
    * SharedArrayBuffer (as the decode stream builds it); otherwise its buffer MOVES to the thread and
