@@ -51,9 +51,10 @@ export class SegmentationThreadRepository implements OnApplicationShutdown {
       maxQueued: config.jobConcurrency * 4,
       // The job's own JOB_TIMEOUT_MS aborts it first; this only bounds a thread that stopped answering.
       timeoutMs: Math.min(MAX_TIMER_MS, config.jobTimeoutMs + 60_000),
-      // No heap limit: the volume and masks live in array buffers outside the heap, and a limit low
-      // enough to matter would fail large series that are legitimate.
-      resourceLimits: {},
+      // No old-generation limit: the volume and masks live in array buffers outside the heap, and a limit
+      // low enough to matter would fail large series that are legitimate. A small young generation keeps
+      // the thread's own heap (SEG/SR encoding's short-lived objects) from adding tens of MB to the peak.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
       niceness: config.jobNice,
     });
   }
