@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CtVolume, buildCtVolume, parseDicom, readSeg } from '@covseg/dicom';
 import { SegmentationModel } from '@covseg/segmentation';
 import { loadConfig } from '../../apps/server/src/core/repositories/config.repository';
+import { loadQueueConfig } from '../../apps/server/src/core/config/queue.config';
 import { buildSegmentationResult } from '../../apps/server/src/jobs/pipeline/build-result';
 import type { BuildResultEvent } from '../../apps/server/src/jobs/pipeline/build-result.worker';
 import { SegmentationThreadFailedError, SegmentationThreadRepository } from '../../apps/server/src/jobs/repositories/segmentation-thread.repository';
@@ -24,7 +25,7 @@ describe("a job's segmentation thread", () => {
 
   beforeAll(async () => {
     model = await SegmentationModel.load(join(repoRoot, 'models/covseg-unet.onnx'), { thread: 'worker', intraOpThreads: 1 });
-    threads = new SegmentationThreadRepository(loadConfig({ JOB_CONCURRENCY: '1', JOB_NICE: '10' }, repoRoot));
+    threads = new SegmentationThreadRepository(loadConfig({ JOB_CONCURRENCY: '1', JOB_NICE: '10' }, repoRoot), loadQueueConfig({}));
   });
   afterAll(async () => {
     await threads?.onApplicationShutdown();

@@ -183,6 +183,16 @@ export class IsolatedWorkerPool {
     this.spawn();
   }
 
+  /** Starts workers until the pool is full (a process about to take tasks at its boot). */
+  prestartAll(): void {
+    while (!this.closed && this.slots.length < this.options.size) this.spawn();
+  }
+
+  /** True when the entry runs compiled (dist), not through the TypeScript bootstrap. */
+  get compiled(): boolean {
+    return existsSync(`${this.options.entry}.js`);
+  }
+
   /** An aborted task: out of the queue, or its worker terminated. */
   private abort(task: Task, reason: Error): void {
     const queued = this.queue.indexOf(task);

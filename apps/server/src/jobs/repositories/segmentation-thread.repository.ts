@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { CtVolume } from '@covseg/dicom';
 import type { SegmentationModel } from '@covseg/segmentation';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
+import { QUEUE_CONFIG, QueueConfig } from '../../core/config/queue.config';
 import { IsolatedWorkerPool, WorkerTaskError, type WorkerTransferable } from '../../core/repositories/isolated-worker-pool';
 import type { BuiltResult, ResultBuildOptions } from '../pipeline/build-result';
 import type { BuildResultEvent, BuildResultReply } from '../pipeline/build-result.worker';
@@ -40,10 +41,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * replaced for the next; a job's abort (cancel, timeout, shutdown) terminates its thread at once.
  */
 @Injectable()
-export class SegmentationThreadRepository implements OnApplicationShutdown {
+export class SegmentationThreadRepository implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly pool: IsolatedWorkerPool;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(QUEUE_CONFIG) private readonly queueConfig: QueueConfig,
+  ) {
     this.pool = new IsolatedWorkerPool({
       entry: join(__dirname, '../pipeline/build-result.worker'),
       size: config.jobConcurrency,
@@ -57,6 +61,16 @@ export class SegmentationThreadRepository implements OnApplicationShutdown {
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
       niceness: config.jobNice,
     });
+  }
+
+  /**
+   * A process that runs jobs starts its JOB_CONCURRENCY threads at boot, as it warms the model: loading
+   * a thread's modules took 0.5-2 CPU s, which a fresh server's first jobs otherwise paid while its first
+   * viewer requests came in (bench/load.bench.ts). Built server only: under TypeScript (tests) each
+   * thread compiles its modules first, and most test servers never run a job; they start one per job.
+   */
+  onApplicationBootstrap(): void {
+    if (this.queueConfig.role !== 'api' && this.config.inferenceThread === 'worker' && this.pool.compiled) this.pool.prestartAll();
   }
 
   /** Starts a thread for a job about to need one (while its series downloads), unless one is idle. */
