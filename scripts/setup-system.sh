@@ -3,7 +3,8 @@
 #   scripts/setup-system.sh demo   -> Orthanc + DICOMweb plugin
 #   scripts/setup-system.sh test   -> + dicom3tools (dciodvfy), dcmtk (dcmcjpeg), Chromium, Python/PyTorch for training tests,
 #                                       PostgreSQL and Redis (the scaled mode's tests)
-#   scripts/setup-system.sh bench  -> + GDCM's gdcmconv (JPEG 2000 transcoding of the bench set)
+#   scripts/setup-system.sh bench  -> + GDCM's gdcmconv (JPEG 2000 transcoding of the bench set) and orthanc-gdcm
+#                                       (bench:pipeline --gdcm only: it crashes Debian's Orthanc, see scripts/orthanc.sh)
 # Only Debian's archive is used; nothing is downloaded from elsewhere.
 set -euo pipefail
 profile="${1:-test}"
@@ -37,6 +38,7 @@ if [ "$profile" = "test" ] || [ "$profile" = "bench" ]; then
 fi
 if [ "$profile" = "bench" ]; then
   have_cmd gdcmconv || need+=(libgdcm-tools)
+  [ -f /usr/share/orthanc/plugins/libOrthancGdcm.so ] || need+=(orthanc-gdcm)
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0

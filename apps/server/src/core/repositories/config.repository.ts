@@ -40,6 +40,12 @@ export interface AppConfig {
   jobTimeoutMs: number;
   /** How often (ms) the worker looks for queued jobs when nobody woke it. */
   jobPollMs: number;
+  /**
+   * RETRIEVE_TRANSFER_SYNTAX (default auto): `auto` asks the PACS for a lossless compressed series
+   * (JPEG Lossless, JPEG-LS lossless, JPEG 2000 lossless) as Explicit VR Little Endian, so the PACS
+   * decodes it, and falls back to the series as stored when it cannot; `as-stored` never asks.
+   */
+  retrieveTransferSyntax: 'auto' | 'as-stored';
   /** Retries of a transient PACS failure (connection refused, timeout, 5xx, 429) before the job fails. */
   pacsRetries: number;
   /** First backoff delay (ms) of those retries; doubles each time, plus jitter. */
@@ -250,6 +256,10 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
   if (inferenceThread !== 'worker' && inferenceThread !== 'main') {
     throw new ConfigError(`Invalid environment variable ORT_INFERENCE_THREAD=${JSON.stringify(inferenceThread)}: expected worker or main`);
   }
+  const retrieveTransferSyntax = text(env, 'RETRIEVE_TRANSFER_SYNTAX', 'auto');
+  if (retrieveTransferSyntax !== 'auto' && retrieveTransferSyntax !== 'as-stored') {
+    throw new ConfigError(`Invalid environment variable RETRIEVE_TRANSFER_SYNTAX=${JSON.stringify(retrieveTransferSyntax)}: expected auto or as-stored`);
+  }
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: text(env, 'HOST', '127.0.0.1'),
@@ -266,6 +276,7 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     jobConcurrency: integer(env, 'JOB_CONCURRENCY', 1, 1, 64),
     jobTimeoutMs: integer(env, 'JOB_TIMEOUT_MS', 15 * 60_000, 1_000, 24 * 3600_000),
     jobPollMs: integer(env, 'JOB_POLL_MS', 1_000, 10, 3600_000),
+    retrieveTransferSyntax,
     pacsRetries: integer(env, 'PACS_RETRIES', 4, 0, 20),
     pacsRetryBaseMs: integer(env, 'PACS_RETRY_BASE_MS', 500, 1, 60_000),
     viewerDist: path(env, 'VIEWER_DIST', 'apps/viewer/dist', root),

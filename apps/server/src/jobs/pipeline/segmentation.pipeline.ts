@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CtVolume } from '@covseg/dicom';
 import { RegionQuantification, SegmentationModel, VolumeSegmentation } from '@covseg/segmentation';
-import { JobQuantification, JobResult, RegionQuantificationResult } from './job-result';
+import { JobQuantification, JobResult, JobRetrieveResult, RegionQuantificationResult } from './job-result';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
 import { JobRecord, JobRepository } from '../repositories/job.repository';
@@ -12,6 +12,7 @@ import { DimseScuRepository } from '../../pacs/repositories/dimse-scu.repository
 import { PacsEndpointRecord } from '../../pacs/repositories/pacs-endpoint.repository';
 import { ReceivedStoreRepository } from '../../dimse/repositories/received-store.repository';
 import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
+import { SeriesRetrieveService } from '../../pacs/services/series-retrieve.service';
 import { COMPREHENSIVE_3D_SR_STORAGE, LungRegionFigures, deviceUidFromDigest, lungFiguresOf } from '@covseg/dicom';
 import { decodeReceivedSeries, retrieveCtVolume } from './decode-series.step';
 import { deliverResult } from './deliver-result.step';
@@ -50,6 +51,7 @@ export class SegmentationPipeline {
     private readonly decoding: DecodePoolRepository,
     private readonly scu: DimseScuRepository,
     private readonly received: ReceivedStoreRepository,
+    private readonly retrieval: SeriesRetrieveService,
   ) {}
 
   async run(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
@@ -83,14 +85,14 @@ export class SegmentationPipeline {
   }
 
   /** The series as an HU volume: received over DIMSE (source dimse), or streamed with WADO-RS and decoded as it arrives. */
-  private async loadVolume(context: JobContext, seriesInstanceUID: string, expectedSlices: number | undefined): Promise<CtVolume> {
+  private async loadVolume(context: JobContext, seriesInstanceUID: string, expectedSlices: number | undefined): Promise<{ volume: CtVolume; retrieve?: JobRetrieveResult }> {
     const { job } = context;
     if (job.source === 'dimse') {
       const files = await context.time('retrieve', () => this.received.readSeries(job.pacsEndpointId, seriesInstanceUID));
       if (files.length === 0) throw new ReceivedSeriesMissingError(seriesInstanceUID);
-      return decodeReceivedSeries(context, files, this.decoding.pool);
+      return { volume: await decodeReceivedSeries(context, files, this.decoding.pool) };
     }
-    return retrieveCtVolume(context, seriesInstanceUID, this.decoding.pool, expectedSlices);
+    return retrieveCtVolume(context, seriesInstanceUID, this.decoding.pool, this.retrieval, expectedSlices);
   }
 
   private async segmentAndStore(
@@ -122,7 +124,7 @@ export class SegmentationPipeline {
 
     // The volume and its masks live only inside buildResult: from the outbox write and delivery on, the
     // job holds the encoded objects alone (a 600-slice volume and its masks are ~0.6 GB).
-    const { seg, sr, keyImages, quantification, slices, slicesInferred } = await this.buildResult(context, seriesInstanceUID, expectedSlices, run, predecessors, withKeyImages);
+    const { seg, sr, keyImages, quantification, slices, slicesInferred, retrieve } = await this.buildResult(context, seriesInstanceUID, expectedSlices, run, predecessors, withKeyImages);
 
     const result: JobResult = {
       segSeriesInstanceUID: seg.seriesInstanceUID,
@@ -139,6 +141,7 @@ export class SegmentationPipeline {
       quantification,
       segBytes: seg.bytes.byteLength,
       ...(withKeyImages ? { keyImages: keyImages.length } : {}),
+      ...(retrieve ? { retrieve } : {}),
     };
     // The SR goes last: an SR on the PACS means the rest of its result got there first.
     const objects = [{ sopInstanceUID: seg.sopInstanceUID, bytes: seg.bytes }, ...keyImages, { sopInstanceUID: sr.sopInstanceUID, bytes: sr.bytes }];
@@ -179,7 +182,7 @@ export class SegmentationPipeline {
     withKeyImages: boolean,
   ) {
     const { model } = context;
-    const volume = await this.loadVolume(context, seriesInstanceUID, expectedSlices);
+    const { volume, retrieve } = await this.loadVolume(context, seriesInstanceUID, expectedSlices);
     context.progress(0, volume.geometry.slices);
     const segmentation = await segmentCtVolume(context, volume);
     const quantification = toQuantification(segmentation);
@@ -187,7 +190,7 @@ export class SegmentationPipeline {
       const seg = encodeSeg(volume, segmentation, model, run);
       const keyImages = withKeyImages ? await renderKeyImages(volume, segmentation, quantification, model, modelProvenance(model), run) : [];
       const sr = encodeSr(volume, seg, quantification, model, run, predecessors);
-      return { seg, sr, keyImages, quantification, slices: volume.geometry.slices, slicesInferred: segmentation.slicesInferred };
+      return { seg, sr, keyImages, quantification, slices: volume.geometry.slices, slicesInferred: segmentation.slicesInferred, retrieve };
     });
   }
 
