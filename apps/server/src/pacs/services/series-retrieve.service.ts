@@ -11,10 +11,11 @@ export const TRANSCODE_TO = TransferSyntaxUID.ExplicitVRLittleEndian;
 
 /**
  * Stored syntaxes the PACS is asked to transcode. Lossless only, so the HU are bit-identical whoever
- * decodes (a lossy JPEG decoded by another library may differ by rounding). RLE is not here: our RLE
- * decoder is cheap and an uncompressed answer is about twice the bytes. JPEG 2000 is, although Debian's
- * Orthanc transcodes it only with the GDCM plugin (it answers 500 without, and we fall back, remembering
- * the refusal): another PACS does it natively, on its own CPU, and our WASM decoder costs ~50 ms a slice.
+ * decodes (a lossy JPEG decoded by another library may differ by rounding). RLE is not here (not
+ * measured: our RLE decoder is simple JS, and an uncompressed answer is about twice the bytes).
+ * JPEG 2000 is, although Debian's Orthanc transcodes it only with the GDCM plugin (it answers 500
+ * without, and we fall back, remembering the refusal): another PACS does it natively, on its own CPU,
+ * and our WASM decoder costs ~50 ms a slice.
  */
 const TRANSCODED_SOURCES: ReadonlySet<string> = new Set([
   TransferSyntaxUID.JPEGLossless,
