@@ -11,6 +11,8 @@ export interface SliceCloserOptions {
   leftIsHighColumn: boolean;
   /** Whether increasing row points to the patient's back (the usual axial orientation). */
   posteriorIsHighRow: boolean;
+  /** True when `hu` is real HU (a CT volume), false for pseudo-HU from an 8-bit picture: see ConcavityRule.solidBites. */
+  realHu: boolean;
   /** Per slice, row runs ([start, end) volume indices) of the airway tree: never lung, whatever the closing bridged. */
   airway?: readonly Int32Array[];
 }
@@ -23,7 +25,7 @@ export interface SliceCloserOptions {
  * Closing and filling only add pixels, so every pixel labelled s before keeps label s (unless it is airway).
  */
 export function createSliceCloser(side: Uint8Array, dims: VolumeDims, radius: number, options: SliceCloserOptions): (z: number) => void {
-  const { hu, leftIsHighColumn, posteriorIsHighRow, airway } = options;
+  const { hu, leftIsHighColumn, posteriorIsHighRow, airway, realHu } = options;
   const concavities = new ConcavityScratch(dims.columns, dims.rows);
   const { columns, rows } = dims;
   const plane = columns * rows;
@@ -65,7 +67,7 @@ export function createSliceCloser(side: Uint8Array, dims: VolumeDims, radius: nu
       // The right lung (at low columns when columns run to the patient's left) has its mediastinum toward +x.
       const medialSign = (s === LUNG_SIDE_RIGHT) === leftIsHighColumn ? 1 : -1;
       const origin = base + y0 * columns + x0;
-      fillPleuralConcavities(crop, w, h, (x, y) => hu[origin + y * columns + x]!, { medialSign, posteriorSign: posteriorIsHighRow ? 1 : -1 }, concavities);
+      fillPleuralConcavities(crop, w, h, (x, y) => hu[origin + y * columns + x]!, { medialSign, posteriorSign: posteriorIsHighRow ? 1 : -1, solidBites: realHu }, concavities);
       for (let y = 0; y < h; y++) {
         const row = base + (y0 + y) * columns + x0;
         for (let x = 0; x < w; x++) {
