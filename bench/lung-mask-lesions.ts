@@ -4,6 +4,7 @@
 // 2. On the whole-chest series (LIDC-IDRI-0001, LIDC-IDRI-0002), a 15 mm ball of 40 HU consolidation painted
 //    against the pleura at each site of tests/support/painted-lesions.ts: the share of it inside the lung
 //    (on the painted lesion's side), and the lung volume added elsewhere (mL beyond the lesion itself).
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
     const lung = computeLungMask(v.hu, v, v, orientation(v));
     const cpu = process.cpuUsage(t);
     const q = quantify(new Uint8Array(v.hu.length), lung.mask, v, lung.side);
-    console.log(JSON.stringify({ series: name, slices: v.slices, lungMl: +q.lungMl.toFixed(1), rightMl: +(q.right?.lungMl ?? 0).toFixed(1), leftMl: +(q.left?.lungMl ?? 0).toFixed(1), lungCpuMs: Math.round((cpu.user + cpu.system) / 1000) }));
+    console.log(JSON.stringify({ series: name, slices: v.slices, lungMl: +q.lungMl.toFixed(1), rightMl: +(q.right?.lungMl ?? 0).toFixed(1), leftMl: +(q.left?.lungMl ?? 0).toFixed(1), lungCpuMs: Math.round((cpu.user + cpu.system) / 1000), sideSha256: createHash('sha256').update(lung.side).digest('hex').slice(0, 16) }));
     if (values.png && name.startsWith('ricord')) await writeOutlines(values.png, name, v, lung.side, [...Array(v.slices).keys()].filter((z) => z % 3 === 0));
     if (!name.startsWith('lidc')) continue;
     let lungCount = 0;
