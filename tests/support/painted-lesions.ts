@@ -6,9 +6,9 @@
 import { LUNG_SIDE_LEFT, LUNG_SIDE_RIGHT, type CtVolumeInput, type LungMask } from '@covseg/segmentation';
 
 /** Where the lesion sits: against which pleura of which lung. */
-export type LesionSite = 'posterolateral' | 'anterior' | 'mediastinal' | 'apical' | 'basal';
+export type LesionSite = 'posterolateral' | 'anterior' | 'mediastinal' | 'apical' | 'basal' | 'dependent';
 
-export const LESION_SITES: readonly LesionSite[] = ['posterolateral', 'anterior', 'mediastinal', 'apical', 'basal'];
+export const LESION_SITES: readonly LesionSite[] = ['posterolateral', 'anterior', 'mediastinal', 'apical', 'basal', 'dependent'];
 
 export interface PaintedLesion {
   /** A copy of the volume's HU with the lesion painted in. */
@@ -27,7 +27,10 @@ export interface PaintedLesion {
  * of its height, the most anterior voxel), mediastinal (left lung at 35 % of its height, where it lies
  * against the heart: the most medial voxel within 15 mm of its centroid's row), apical (right lung, its
  * topmost slice's centroid), basal (right lung, straight below its mid-height centroid, the last lung
- * voxel above the diaphragm). The volume's orientation flags say which way is left, back and up.
+ * voxel above the diaphragm). 'dependent' is not a ball: on the right lung's slices from 40 % to 60 % of
+ * its height, every lung voxel within `radiusMm` of the lung's back on that slice becomes consolidation
+ * (the dependent consolidation of COVID-19 pneumonia, which leaves a flat-bottomed aerated remainder).
+ * The volume's orientation flags say which way is left, back and up.
  */
 export function paintLesion(volume: CtVolumeInput, lung: LungMask, site: LesionSite, radiusMm = 15): PaintedLesion {
   const { columns, rows, slices } = volume;
@@ -60,8 +63,9 @@ export function paintLesion(volume: CtVolumeInput, lung: LungMask, site: LesionS
     }
     return [bx, by, z];
   };
-  let centre: [number, number, number];
-  if (site === 'posterolateral') centre = extreme(at(0.5), (x, y) => back(y) + right(x));
+  let centre: [number, number, number] = [0, 0, 0];
+  if (site === 'dependent') centre = [0, 0, at(0.5)];
+  else if (site === 'posterolateral') centre = extreme(at(0.5), (x, y) => back(y) + right(x));
   else if (site === 'anterior') centre = extreme(at(0.6), (_x, y) => -back(y));
   else if (site === 'mediastinal') {
     const z = at(0.35);
@@ -82,6 +86,21 @@ export function paintLesion(volume: CtVolumeInput, lung: LungMask, site: LesionS
   }
   const hu = volume.hu.slice();
   const voxels: number[] = [];
+  if (site === 'dependent') {
+    const band = radiusMm / volume.rowSpacingMm;
+    for (const z of zs.slice(Math.round(0.4 * (zs.length - 1)), Math.round(0.6 * (zs.length - 1)) + 1)) {
+      let deepest = -Infinity;
+      for (let i = 0; i < plane; i++) if (lung.side[z * plane + i] === side) deepest = Math.max(deepest, back(Math.floor(i / columns)));
+      for (let i = 0; i < plane; i++) {
+        const v = z * plane + i;
+        if (lung.side[v] === side && volume.hu[v]! < -500 && back(Math.floor(i / columns)) > deepest - band) {
+          hu[v] = 40;
+          voxels.push(v);
+        }
+      }
+    }
+    return { hu, voxels, side, centre: [0, 0, at(0.5)] };
+  }
   const [cx, cy, cz] = centre;
   const rx = radiusMm / volume.columnSpacingMm, ry = radiusMm / volume.rowSpacingMm, rz = radiusMm / volume.sliceSpacingMm;
   for (let z = Math.max(0, Math.ceil(cz - rz)); z <= Math.min(slices - 1, cz + rz); z++) {

@@ -1,4 +1,5 @@
 import { LUNG_SIDE_NONE } from './lung-side';
+import { forEachRun } from './runs';
 
 export interface ChestWallRayRule {
   /** +1 when the mediastinum lies toward higher columns of this lung, -1 toward lower ones. */
@@ -7,8 +8,10 @@ export interface ChestWallRayRule {
   posteriorSign: number;
   /** Pixel size in mm (the smaller in-plane spacing). */
   pixelMm: number;
-  /** Slices on each side whose bone also stops a ray (about 10 mm of slices); 0 = this slice only. */
-  boneSlices: number;
+  /** Slice spacing in mm. */
+  sliceMm: number;
+  /** Bone up to this distance (mm) above or below the slice also stops a ray (default 12 mm); 0 = this slice only. */
+  boneReachMm?: number;
   /** Longest run of tissue between the aerated lung and a rib that is taken as lesion (default 60 mm). */
   maxDepthMm?: number;
   /** Shortest such run (default 8 mm): a healthy lung lies 2-6 mm from its ribs' inner cortex (pleura, intercostal muscle). */
@@ -26,10 +29,12 @@ const MAX_FAT_MM = 2;
  */
 const COS_ANTERIOR_EXCLUDED = Math.cos(Math.PI / 3);
 const COS_MEDIAL_EXCLUDED = Math.cos((40 * Math.PI) / 180);
-/** Rays per lung and slice (one per half degree). */
-const RAYS = 720;
-/** A ray's depth is the median of this many rays either side: a lesion spans many rays, a slip between two ribs one or two. */
-const MEDIAN_HALF_WIDTH = 12;
+/** Rays per lung and slice (one per degree; the closing after them joins their ends, 2.6 px apart at 150 px). */
+const RAYS = 360;
+/** A ray's depth is the median of this many rays either side: a lesion spans many rays, a slip between two ribs a few. */
+const MEDIAN_HALF_WIDTH = 6;
+/** Neighbouring slices are looked at for bone every this many mm at most (a rib is about 10 mm tall). */
+const BONE_SLICE_STEP_MM = 3;
 
 /** Scratch for markLesionsToChestWall; allocate once per volume. */
 export class ChestWallScratch {
@@ -42,14 +47,14 @@ export class ChestWallScratch {
  * Marks on one slice the dense tissue that lies between a lung's aerated part and its ribs or spine: a
  * consolidation that has replaced the dependent (posterior) or lateral lung up to the chest wall. It is as
  * dense as the wall, and the aerated remainder can be convex, so neither the threshold nor the hull
- * pockets see it. From the lung's centroid, 720 rays (not within 60 degrees of anterior or 40 of medial:
+ * pockets see it. From the lung's centroid, 360 rays (not within 60 degrees of anterior or 40 of medial:
  * heart, hila, liver dome) leave the lung's outermost pixel and run on through tissue; a ray's
- * depth is where it meets bone (>= 200 HU on this slice or on the `boneSlices` slices either side: ribs
+ * depth is where it meets bone (>= 200 HU on this slice or within `boneReachMm` above or below: ribs
  * run obliquely, so across about 2 cm of slices they close the gaps an axial slice shows between them and
  * a ray cannot slip between two ribs to the scapula), and 0 when it meets fat (the chest wall's
  * extrapleural and subcutaneous fat, between ribs), lung again or nothing within maxDepthMm, or when the
  * bone is nearer than minDepthMm (a healthy lung lies a few mm from its ribs). Depths are then the median
- * of 25 neighbouring rays (12 degrees), so a lone ray through a gap adds nothing, and the tissue within each ray's
+ * of 13 neighbouring rays (12 degrees), so a lone ray through a gap adds nothing, and the tissue within each ray's
  * depth is marked; the caller joins the rays (closing and hull pockets).
  * @param side the slice's side labels (0 none, 1 right, 2 left), row-major; read only.
  * @param hu the HU volume, slice-major; read only. @param z the slice.
@@ -59,25 +64,36 @@ export class ChestWallScratch {
 export function markLesionsToChestWall(side: Uint8Array, hu: Int16Array, z: number, columns: number, rows: number, value: number, rule: ChestWallRayRule, marks: Uint8Array, scratch: ChestWallScratch): number {
   const plane = columns * rows;
   const slices = hu.length / plane;
-  const zFrom = Math.max(0, z - rule.boneSlices) * plane;
-  const zTo = Math.min(slices - 1, z + rule.boneSlices) * plane;
+  // Neighbouring slices whose bone counts, as offsets into the volume: every BONE_SLICE_STEP_MM or closer.
+  const reach = Math.floor((rule.boneReachMm ?? 12) / rule.sliceMm);
+  const step = Math.max(1, Math.floor(BONE_SLICE_STEP_MM / rule.sliceMm));
+  const offsets: number[] = [];
+  for (let j = step; j <= reach; j += step) {
+    if (z - j >= 0) offsets.push(-j * plane);
+    if (z + j < slices) offsets.push(j * plane);
+  }
   const base = z * plane;
+  // Centroid from the row runs (integer sums, exact), then the farthest run end from it.
   let n = 0;
   let sumX = 0;
   let sumY = 0;
-  for (let i = side.indexOf(value); i >= 0 && i < plane; i = side.indexOf(value, i + 1)) {
-    n++;
-    sumX += i % columns;
-    sumY += (i - (i % columns)) / columns;
-  }
+  const lungPlane = side.subarray(0, plane);
+  forEachRun(lungPlane, value, columns, (start, end) => {
+    const length = end - start;
+    const x = start % columns;
+    n += length;
+    sumX += length * x + (length * (length - 1)) / 2;
+    sumY += length * ((start - x) / columns);
+  });
   if (n === 0) return 0;
   const cx = sumX / n;
   const cy = sumY / n;
-  let reach = 0;
-  for (let i = side.indexOf(value); i >= 0 && i < plane; i = side.indexOf(value, i + 1)) {
-    const x = i % columns;
-    reach = Math.max(reach, Math.hypot(x - cx, (i - x) / columns - cy));
-  }
+  let radius = 0;
+  forEachRun(lungPlane, value, columns, (start, end) => {
+    const x = start % columns;
+    const dy = (start - x) / columns - cy;
+    radius = Math.max(radius, Math.hypot(x - cx, dy), Math.hypot(x + end - start - 1 - cx, dy));
+  });
   const maxSteps = Math.round((rule.maxDepthMm ?? 60) / rule.pixelMm);
   const minSteps = Math.round((rule.minDepthMm ?? 8) / rule.pixelMm);
   const maxFat = Math.max(1, Math.round(MAX_FAT_MM / rule.pixelMm));
@@ -91,7 +107,7 @@ export function markLesionsToChestWall(side: Uint8Array, hu: Int16Array, z: numb
     const uy = Math.sin(angle);
     if (rule.medialSign * ux > COS_MEDIAL_EXCLUDED || -rule.posteriorSign * uy > COS_ANTERIOR_EXCLUDED) continue;
     // The lung's outermost pixel along the ray, found from outside in.
-    let t = Math.ceil(reach) + 1;
+    let t = Math.ceil(radius) + 1;
     for (; t >= 0; t--) {
       const qx = Math.round(cx + t * ux);
       const qy = Math.round(cy + t * uy);
@@ -107,7 +123,7 @@ export function markLesionsToChestWall(side: Uint8Array, hu: Int16Array, z: numb
       const q = qy * columns + qx;
       if (side[q] !== none) break;
       let bone = hu[base + q]! >= BONE_HU;
-      for (let o = zFrom + q; !bone && o <= zTo + q; o += plane) bone = hu[o]! >= BONE_HU;
+      for (let j = 0; !bone && j < offsets.length; j++) bone = hu[base + q + offsets[j]!]! >= BONE_HU;
       if (bone) {
         if (k >= minSteps) depth[r] = k;
         break;

@@ -16,8 +16,8 @@ export interface SliceCloserOptions {
   realHu: boolean;
   /** Pixel size in mm: when given, dense lesions between the lung and the ribs are added too (markLesionsToChestWall). */
   pixelMm?: number;
-  /** Slices either side whose bone also bounds those lesions (about 10 mm / slice spacing). */
-  boneSlices?: number;
+  /** Slice spacing in mm (with pixelMm): bone within 12 mm above or below also bounds those lesions. */
+  sliceMm?: number;
   /** Per slice, row runs ([start, end) volume indices) of the airway tree: never lung, whatever the closing bridged. */
   airway?: readonly Int32Array[];
 }
@@ -33,7 +33,7 @@ export interface SliceCloserOptions {
  * Closing and filling only add pixels, so every pixel labelled s before keeps label s (unless it is airway).
  */
 export function createSliceCloser(side: Uint8Array, dims: VolumeDims, radius: number, options: SliceCloserOptions): (z: number) => void {
-  const { hu, leftIsHighColumn, posteriorIsHighRow, airway, realHu, pixelMm, boneSlices = 0 } = options;
+  const { hu, leftIsHighColumn, posteriorIsHighRow, airway, realHu, pixelMm, sliceMm = 1 } = options;
   const concavities = new ConcavityScratch(dims.columns, dims.rows);
   const { columns, rows } = dims;
   const plane = columns * rows;
@@ -90,7 +90,7 @@ export function createSliceCloser(side: Uint8Array, dims: VolumeDims, radius: nu
       for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
         const medialSign = (s === LUNG_SIDE_RIGHT) === leftIsHighColumn ? 1 : -1;
         marks.fill(0);
-        if (markLesionsToChestWall(sideSlice, hu, z, columns, rows, s, { medialSign, posteriorSign: posteriorIsHighRow ? 1 : -1, pixelMm, boneSlices }, marks, rays) === 0) continue;
+        if (markLesionsToChestWall(sideSlice, hu, z, columns, rows, s, { medialSign, posteriorSign: posteriorIsHighRow ? 1 : -1, pixelMm, sliceMm }, marks, rays) === 0) continue;
         for (let i = marks.indexOf(1); i >= 0; i = marks.indexOf(1, i + 1)) if (sideSlice[i] === none) sideSlice[i] = s;
         // The marked rays are joined into one lesion by the closing and the hull pockets between them.
         closeSide(base, s);
