@@ -14,7 +14,10 @@ export interface ChestWallRayRule {
   boneReachMm?: number;
   /** Longest run of tissue between the aerated lung and a rib that is taken as lesion (default 60 mm). */
   maxDepthMm?: number;
-  /** Shortest such run (default 8 mm): a healthy lung lies 2-6 mm from its ribs' inner cortex (pleura, intercostal muscle). */
+  /**
+   * Shortest such run (default 10 mm): a healthy lung lies 2-6 mm from its ribs' inner cortex (pleura,
+   * intercostal muscle), and up to about 9 mm at the apex (scalene muscles, first rib, clavicle).
+   */
   minDepthMm?: number;
 }
 
@@ -24,11 +27,12 @@ const BONE_HU = 200;
 const MAX_FAT_MM = 2;
 /**
  * Rays within 60 degrees of the anterior direction from the lung's centroid (the liver and spleen domes
- * under a basal crescent, the heart under the left lung) and within 40 degrees of the medial one (heart,
- * hila) are not cast; posteromedial rays are, toward the spine.
+ * under a basal crescent, the heart under the left lung) or of the medial one are not cast. Never widen
+ * the medial opening: at 40 degrees, posteromedial rays crossed the descending aorta to the spine
+ * (LIDC-IDRI-0002) and made it lung.
  */
 const COS_ANTERIOR_EXCLUDED = Math.cos(Math.PI / 3);
-const COS_MEDIAL_EXCLUDED = Math.cos((40 * Math.PI) / 180);
+const COS_MEDIAL_EXCLUDED = Math.cos(Math.PI / 3);
 /** Rays per lung and slice (one per degree; the closing after them joins their ends, 2.6 px apart at 150 px). */
 const RAYS = 360;
 /** A ray's depth is the median of this many rays either side: a lesion spans many rays, a slip between two ribs a few. */
@@ -47,8 +51,8 @@ export class ChestWallScratch {
  * Marks on one slice the dense tissue that lies between a lung's aerated part and its ribs or spine: a
  * consolidation that has replaced the dependent (posterior) or lateral lung up to the chest wall. It is as
  * dense as the wall, and the aerated remainder can be convex, so neither the threshold nor the hull
- * pockets see it. From the lung's centroid, 360 rays (not within 60 degrees of anterior or 40 of medial:
- * heart, hila, liver dome) leave the lung's outermost pixel and run on through tissue; a ray's
+ * pockets see it. From the lung's centroid, 360 rays (not within 60 degrees of anterior or medial: heart,
+ * hila, aorta, liver dome) leave the lung's outermost pixel and run on through tissue; a ray's
  * depth is where it meets bone (>= 200 HU on this slice or within `boneReachMm` above or below: ribs
  * run obliquely, so across about 2 cm of slices they close the gaps an axial slice shows between them and
  * a ray cannot slip between two ribs to the scapula), and 0 when it meets fat (the chest wall's
@@ -95,7 +99,7 @@ export function markLesionsToChestWall(side: Uint8Array, hu: Int16Array, z: numb
     radius = Math.max(radius, Math.hypot(x - cx, dy), Math.hypot(x + end - start - 1 - cx, dy));
   });
   const maxSteps = Math.round((rule.maxDepthMm ?? 60) / rule.pixelMm);
-  const minSteps = Math.round((rule.minDepthMm ?? 8) / rule.pixelMm);
+  const minSteps = Math.round((rule.minDepthMm ?? 10) / rule.pixelMm);
   const maxFat = Math.max(1, Math.round(MAX_FAT_MM / rule.pixelMm));
   const none = LUNG_SIDE_NONE;
   const { edge, depth, window } = scratch;
