@@ -72,6 +72,14 @@ export interface AppConfig {
   endpointCacheMs: number;
   /** Bytes of whole instance answers the DICOMweb proxy keeps in memory (PROXY_CACHE_MB); 0 keeps none. */
   proxyCacheBytes: number;
+  /**
+   * PROXY_RECENT_ANSWER_MS (default 2000, 0 = off): how long the DICOMweb proxy answers an identical GET
+   * (same endpoint version, path, query, Accept) of a QIDO or metadata resource from its last answer. A
+   * store by this process into the study drops it at once; another process's store is seen within this bound.
+   */
+  proxyRecentAnswerMs: number;
+  /** Bytes of those recent answers kept per process (PROXY_RECENT_ANSWER_MB). */
+  proxyRecentAnswerBytes: number;
   /** Worker threads that parse uploaded DICOM slices (untrusted input) off the event loop. */
   uploadParseWorkers: number;
   /**
@@ -276,6 +284,8 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     outboxRetryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 60_000, 10, 24 * 3600_000),
     outboxSweepMs: integer(env, 'OUTBOX_SWEEP_MS', 60_000, 10, 24 * 3600_000),
     proxyCacheBytes: integer(env, 'PROXY_CACHE_MB', 64, 0, 16 * 1024) * 1024 * 1024,
+    proxyRecentAnswerMs: integer(env, 'PROXY_RECENT_ANSWER_MS', 2_000, 0, 10_000),
+    proxyRecentAnswerBytes: integer(env, 'PROXY_RECENT_ANSWER_MB', 32, 1, 4 * 1024) * 1024 * 1024,
     authTokenCacheMs: integer(env, 'AUTH_TOKEN_CACHE_MS', 2_000, 0, 60_000),
     endpointCacheMs: integer(env, 'PACS_ENDPOINT_CACHE_MS', 2_000, 0, 60_000),
     // One core stays with the event loop (HTTP, health, proxy): on 2 cores one parse worker.
