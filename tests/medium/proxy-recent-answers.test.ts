@@ -37,7 +37,7 @@ describe('the DICOMweb proxy answers identical QIDO and metadata requests from i
     series = SeriesFactory.ct().size(96, 96).pixelSpacingMm(3, 3).slices(10).build();
     await orthanc.upload(series.files);
     pacs = await CuttableProxy.start(orthanc.restUrl);
-    server = await startTestServer({ env: { PROXY_RECENT_ANSWER_MS: String(RECENT_MS) } });
+    server = await startTestServer({ env: { PROXY_RECENT_ANSWER_MS: String(RECENT_MS), PROXY_GZIP_LEVEL: '1' } });
     endpointId = await createEndpoint('recent-pacs');
   }, 240_000);
   afterAll(async () => {
@@ -69,6 +69,29 @@ describe('the DICOMweb proxy answers identical QIDO and metadata requests from i
     const missing = `studies/${series.studyInstanceUID}/series/1.2.826.0.1.3680043.8.498.4242/metadata`;
     for (let i = 0; i < 2; i++) expect((await viaProxy(endpointId, missing)).status).toBe(404);
     expect(upstream(missing)).toBe(2);
+  });
+
+  it('sends a JSON answer gzipped to a caller that accepts gzip, and as it is to one that does not', async () => {
+    const metadata = `studies/${series.studyInstanceUID}/series/${series.seriesInstanceUID}/metadata`;
+    // Asked the way the server asks (its BulkDataURIs name the URL asked).
+    const direct = await (await fetch(`${pacs.dicomwebUrl}/${metadata}`, { headers: { accept: DICOM_JSON } })).text();
+    const gzipped = await server.request(`/api/dicomweb/${endpointId}/${metadata}`, { headers: { accept: DICOM_JSON, 'accept-encoding': 'gzip' } });
+    expect(gzipped.headers.get('content-encoding')).toBe('gzip');
+    expect(gzipped.headers.get('vary')).toMatch(/accept-encoding/i);
+    expect(Number(gzipped.headers.get('content-length'))).toBeLessThan(direct.length / 4);
+    // fetch inflates it: the very bytes the PACS sent.
+    expect(await gzipped.text()).toBe(direct);
+    const plain = await server.request(`/api/dicomweb/${endpointId}/${metadata}`, { headers: { accept: DICOM_JSON, 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(Number(plain.headers.get('content-length'))).toBe(Buffer.byteLength(direct));
+    expect(await plain.text()).toBe(direct);
+    // An instance (DICOM) is never compressed.
+    const instance = await server.request(`/api/dicomweb/${endpointId}/studies/${series.studyInstanceUID}/series/${series.seriesInstanceUID}/instances/${series.instances[0]!.sopInstanceUID}`, {
+      headers: { accept: 'multipart/related; type="application/dicom"', 'accept-encoding': 'gzip' },
+    });
+    expect(instance.status).toBe(200);
+    expect(instance.headers.get('content-encoding')).toBeNull();
+    await instance.arrayBuffer();
   });
 
   it('drops the study when our own job stores its SEG there, but shows another store only after the bound', async () => {

@@ -80,6 +80,12 @@ export interface AppConfig {
   proxyRecentAnswerMs: number;
   /** Bytes of those recent answers kept per process (PROXY_RECENT_ANSWER_MB). */
   proxyRecentAnswerBytes: number;
+  /**
+   * PROXY_GZIP_LEVEL (0-9, default 0 = off): zlib level of the proxy's gzip of whole JSON answers for
+   * callers that accept it. Off by default: measured on the load bench (client on the same host), the
+   * client's inflating cost more CPU than the bytes saved; worth it when browsers are across a slow network.
+   */
+  proxyGzipLevel: number;
   /** Worker threads that parse uploaded DICOM slices (untrusted input) off the event loop. */
   uploadParseWorkers: number;
   /**
@@ -286,6 +292,7 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     proxyCacheBytes: integer(env, 'PROXY_CACHE_MB', 64, 0, 16 * 1024) * 1024 * 1024,
     proxyRecentAnswerMs: integer(env, 'PROXY_RECENT_ANSWER_MS', 2_000, 0, 10_000),
     proxyRecentAnswerBytes: integer(env, 'PROXY_RECENT_ANSWER_MB', 32, 1, 4 * 1024) * 1024 * 1024,
+    proxyGzipLevel: integer(env, 'PROXY_GZIP_LEVEL', 0, 0, 9),
     authTokenCacheMs: integer(env, 'AUTH_TOKEN_CACHE_MS', 2_000, 0, 60_000),
     endpointCacheMs: integer(env, 'PACS_ENDPOINT_CACHE_MS', 2_000, 0, 60_000),
     // One core stays with the event loop (HTTP, health, proxy): on 2 cores one parse worker.

@@ -29,7 +29,8 @@ export class DicomwebProxyController {
     const aborted = new AbortController();
     response.on('close', () => aborted.abort());
     const timings: ProxyStageTimings = {};
-    const answer = await this.proxy.forward({ method: request.method, endpointId, rawPath, rawQuery, accept: request.headers.accept, via: request.headers.via, signal: aborted.signal, timings });
+    const forwarded = await this.proxy.forward({ method: request.method, endpointId, rawPath, rawQuery, accept: request.headers.accept, via: request.headers.via, signal: aborted.signal, timings });
+    const answer = request.method === 'GET' ? await this.proxy.encodedFor(forwarded, request.headers['accept-encoding']) : forwarded;
     // Server-Timing (W3C): how long the proxy took until it could answer (endpoint lookup and the PACS,
     // or the cache), and where the answer came from; shown by browsers' devtools, read by bench/load.bench.ts.
     response.status(answer.status).set(answer.headers).set('server-timing', serverTiming(performance.now() - started, answer.source, timings, receivedAt(request), started));

@@ -9,6 +9,8 @@ import { ProxyClientGoneError, ProxyMethodNotAllowedError } from '../viewer.erro
 import { MetricsService } from '../../metrics/services/metrics.service';
 import { joinUnderBase, requireSafeProxyPath } from './proxy-path';
 import { PacsStoreEvents } from '../../pacs/services/pacs-store-events';
+import { APP_CONFIG, type AppConfig } from '../../core/repositories/config.repository';
+import { AnswerCompressor, isCompressibleType } from './answer-encoding';
 import { CachedAnswer, isInstanceResource, ProxyAnswerCache, RecentAnswerCache, scopeOf } from './proxy-answer-cache';
 import { isBulkRetrieve } from './dicomweb-resource';
 import { AnswerStalledError, concatChunks, keepTail, readPrefix, resumeStream, whyIncomplete } from './upstream-answer';
@@ -100,6 +102,7 @@ export class DicomwebProxyService implements OnModuleDestroy {
   private readonly logger = new Logger(DicomwebProxyService.name);
   private readonly flights = new Map<string, Flight>();
   private readonly unsubscribe: () => void;
+  private readonly compressor: AnswerCompressor;
 
   constructor(
     private readonly endpoints: PacsEndpointService,
@@ -108,7 +111,9 @@ export class DicomwebProxyService implements OnModuleDestroy {
     private readonly cache: ProxyAnswerCache,
     private readonly recent: RecentAnswerCache,
     storeEvents: PacsStoreEvents,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    this.compressor = new AnswerCompressor(config.proxyGzipLevel);
     // Our own SEG or correction stored into a study: its series list and metadata change now.
     this.unsubscribe = storeEvents.onStored((endpointId, study) => this.recent.dropStudy(endpointId, study));
   }
@@ -162,6 +167,21 @@ export class DicomwebProxyService implements OnModuleDestroy {
     );
     const fetched = await this.wait(flight, input.signal, path, true);
     return 'whole' in fetched ? this.answered(fetched.whole, 'upstream') : fetched.streamed;
+  }
+
+  /**
+   * The answer as this caller should get it: with PROXY_GZIP_LEVEL >= 1, a whole JSON answer gzipped when
+   * the caller accepts gzip (made once per answer and shared, see AnswerCompressor). A series' metadata is
+   * ~10x smaller so, for browsers behind a slow link; off by default (the caller's inflating costs it CPU).
+   */
+  async encodedFor(answer: ProxiedResponse, acceptEncoding: string | string[] | undefined): Promise<ProxiedResponse> {
+    if (!answer.body || !isCompressibleType(answer.headers['content-type']) || this.compressor.disabled) return answer;
+    const headers: Record<string, string> = { ...answer.headers, vary: 'Accept-Encoding' };
+    const gzipped = await this.compressor.gzipFor(answer.body, answer.headers['content-type'], acceptEncoding);
+    if (!gzipped) return { ...answer, headers };
+    // Another representation: a strong validator of the identity body may not be reused (RFC 9110 §8.8.3).
+    if (headers.etag && !headers.etag.startsWith('W/')) headers.etag = `W/${headers.etag}`;
+    return { ...answer, headers: { ...headers, 'content-encoding': 'gzip', 'content-length': String(gzipped.length) }, body: gzipped };
   }
 
   /**
