@@ -69,12 +69,14 @@ describe('the DICOMweb proxy answers identical QIDO and metadata requests from i
     const missing = `studies/${series.studyInstanceUID}/series/1.2.826.0.1.3680043.8.498.4242/metadata`;
     for (let i = 0; i < 2; i++) expect((await viaProxy(endpointId, missing)).status).toBe(404);
     expect(upstream(missing)).toBe(2);
+    // The PACS is asked for identity answers (PACS_ACCEPT_ENCODING): no gzip on either side for a LAN.
+    expect(new Set(pacs.acceptEncodings)).toEqual(new Set(['identity']));
   });
 
   it('sends a JSON answer gzipped to a caller that accepts gzip, and as it is to one that does not', async () => {
     const metadata = `studies/${series.studyInstanceUID}/series/${series.seriesInstanceUID}/metadata`;
     // Asked the way the server asks (its BulkDataURIs name the URL asked).
-    const direct = await (await fetch(`${pacs.dicomwebUrl}/${metadata}`, { headers: { accept: DICOM_JSON } })).text();
+    const direct = await (await fetch(`${pacs.dicomwebUrl}/${metadata}`, { headers: { accept: DICOM_JSON, 'accept-encoding': 'identity' } })).text();
     const gzipped = await server.request(`/api/dicomweb/${endpointId}/${metadata}`, { headers: { accept: DICOM_JSON, 'accept-encoding': 'gzip' } });
     expect(gzipped.headers.get('content-encoding')).toBe('gzip');
     expect(gzipped.headers.get('vary')).toMatch(/accept-encoding/i);

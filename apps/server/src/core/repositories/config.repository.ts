@@ -44,6 +44,13 @@ export interface AppConfig {
   pacsRetries: number;
   /** First backoff delay (ms) of those retries; doubles each time, plus jitter. */
   pacsRetryBaseMs: number;
+  /**
+   * PACS_ACCEPT_ENCODING (`identity`, the default, or `gzip`): the Accept-Encoding of every request to a
+   * PACS. Orthanc gzips any single-block answer it may (QIDO, metadata, a 0.5 MB CT instance) at a cost
+   * of tens of ms of its CPU and ours each, for bytes a LAN carries in a millisecond; `gzip` for a PACS
+   * across a slow link.
+   */
+  pacsAcceptEncoding: 'identity' | 'gzip';
   /** Absolute folder of the built viewer, served at `/`. */
   viewerDist: string;
   /** Largest JSON or form body accepted (bytes); larger ones get 413 before they are parsed. */
@@ -161,6 +168,12 @@ function text(env: Env, key: string, fallback: string): string {
   if (raw === undefined) return fallback;
   if (raw.trim() === '') throw new ConfigError(`Invalid environment variable ${key}: it is set but empty`);
   return raw.trim();
+}
+
+function oneOf<T extends string>(env: Env, key: string, values: readonly T[], fallback: T): T {
+  const value = text(env, key, fallback);
+  if (!(values as readonly string[]).includes(value)) throw new ConfigError(`Invalid environment variable ${key}=${JSON.stringify(value)}: expected one of ${values.join(', ')}`);
+  return value as T;
 }
 
 function path(env: Env, key: string, fallback: string, root: string | null): string {
@@ -281,6 +294,7 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     jobTimeoutMs: integer(env, 'JOB_TIMEOUT_MS', 15 * 60_000, 1_000, 24 * 3600_000),
     jobPollMs: integer(env, 'JOB_POLL_MS', 1_000, 10, 3600_000),
     pacsRetries: integer(env, 'PACS_RETRIES', 4, 0, 20),
+    pacsAcceptEncoding: oneOf(env, 'PACS_ACCEPT_ENCODING', ['identity', 'gzip'] as const, 'identity'),
     pacsRetryBaseMs: integer(env, 'PACS_RETRY_BASE_MS', 500, 1, 60_000),
     viewerDist: path(env, 'VIEWER_DIST', 'apps/viewer/dist', root),
     maxJsonBodyBytes: integer(env, 'MAX_JSON_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
