@@ -12,6 +12,7 @@ import { DimseScuRepository } from '../../pacs/repositories/dimse-scu.repository
 import { PacsEndpointRecord } from '../../pacs/repositories/pacs-endpoint.repository';
 import { ReceivedStoreRepository } from '../../dimse/repositories/received-store.repository';
 import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
+import { PacsStoreEvents } from '../../pacs/services/pacs-store-events';
 import { SeriesRetrieveService } from '../../pacs/services/series-retrieve.service';
 import { COMPREHENSIVE_3D_SR_STORAGE, LungRegionFigures, deviceUidFromDigest, lungFiguresOf } from '@covseg/dicom';
 import { decodeReceivedSeries, retrieveCtVolume } from './decode-series.step';
@@ -24,7 +25,7 @@ import { modelProvenance } from './result-provenance';
 import { JobContext } from './job-context';
 import { OutboxDeliveryFailedError, ReceivedSeriesMissingError } from './job.errors';
 import { isTransient } from './job-failure';
-import { cStoreTransport, ResultTransport, stowTransport } from './result-transport';
+import { announcingStores, cStoreTransport, ResultTransport, stowTransport } from './result-transport';
 import { resolveSeries } from './select-series.step';
 import { segmentCtVolume } from './segment-volume.step';
 
@@ -52,6 +53,7 @@ export class SegmentationPipeline {
     private readonly scu: DimseScuRepository,
     private readonly received: ReceivedStoreRepository,
     private readonly retrieval: SeriesRetrieveService,
+    private readonly storeEvents: PacsStoreEvents,
   ) {}
 
   async run(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
@@ -81,7 +83,8 @@ export class SegmentationPipeline {
 
   /** The endpoint's chosen way back for results; the DICOMweb client is only created if STOW is used. */
   private transportFor(endpoint: PacsEndpointRecord, context: JobContext): ResultTransport {
-    return endpoint.resultTransport === 'c-store' ? cStoreTransport(this.scu, endpoint) : stowTransport(() => context.client);
+    const transport = endpoint.resultTransport === 'c-store' ? cStoreTransport(this.scu, endpoint) : stowTransport(() => context.client);
+    return announcingStores(transport, (study) => this.storeEvents.stored(endpoint.id, study));
   }
 
   /** The series as an HU volume: received over DIMSE (source dimse), or streamed with WADO-RS and decoded as it arrives. */
