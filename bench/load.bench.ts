@@ -1,6 +1,6 @@
-// node scripts/run-ts.mjs bench/load.bench.ts [--mode embedded|scaled] [--workers N] — load on loopback, not part of `npm test`.
+// node scripts/run-ts.mjs bench/load.bench.ts [--mode embedded|scaled] [--workers N] [--worker-nice N] — load on loopback, not part of `npm test`.
 // --mode embedded (default): one server process runs everything (JOB_CONCURRENCY jobs at a time).
-// --mode scaled: Redis + 1 API (ROLE=api) + N workers (ROLE=worker, default 2), workers under nice 10 with
+// --mode scaled: Redis + 1 API (ROLE=api) + N workers (ROLE=worker, default 2), workers under nice 10 (--worker-nice) with
 //   ORT_THREADS=1 each, so the API serving the viewer keeps the CPU it needs.
 // The LAST stdout line is one JSON object: {"mode","jobs":{"statuses","throughputJobsPerMinute",…},
 //   "viewer":{"requests","failures","p50Ms","p95Ms",…},"segPerStudy":[…]}; details go to stderr.
@@ -29,6 +29,7 @@ function argument(name: string, fallback: string): string {
 const MODE = argument('mode', 'embedded');
 if (MODE !== 'embedded' && MODE !== 'scaled') throw new Error(`--mode must be embedded or scaled, got ${MODE}`);
 const WORKERS = Number(argument('workers', '2'));
+const WORKER_NICE = Number(argument('worker-nice', '10'));
 
 const SLICES = Number(process.env.BENCH_SLICES ?? 40);
 const STUDIES = Number(process.env.BENCH_STUDIES ?? 4);
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     if (redis) {
       // State in PostgreSQL, a data folder per process: nothing shared but Redis, PostgreSQL and the PACS.
       const env = { DATABASE_URL: await postgres!.createDatabase(), COVSEG_SECRET_KEY: Buffer.alloc(32, 9).toString('base64') };
-      cluster = await ScaledCluster.start({ redis, dicomwebUrl: orthanc.dicomwebUrl, workers: WORKERS, workerNice: 10, queueEnv: {}, env });
+      cluster = await ScaledCluster.start({ redis, dicomwebUrl: orthanc.dicomwebUrl, workers: WORKERS, workerNice: WORKER_NICE, queueEnv: {}, env });
       server = cluster.api;
     } else {
       server = await spawnServerProcess({ dataDir, env: { JOB_CONCURRENCY: CONCURRENCY } });
@@ -118,6 +119,9 @@ async function main(): Promise<void> {
     };
     const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)]));
     const sources: Record<string, number> = {};
+    // Bytes on the wire (Content-Length, gzip included) and after decoding, over the burst.
+    let wireBytes = 0;
+    let bodyBytes = 0;
     let failures = 0;
     const failureReasons = new Set<string>();
     const burstStarted = performance.now();
@@ -129,6 +133,8 @@ async function main(): Promise<void> {
           const response = await fetch(`${server!.baseUrl}${path}`, { headers: { authorization: `Bearer ${user}`, accept: path.includes('/instances/') ? 'multipart/related; type="application/dicom"' : 'application/dicom+json' } });
           headersMs.push(performance.now() - started);
           const body = await response.arrayBuffer();
+          wireBytes += Number(response.headers.get('content-length') ?? body.byteLength);
+          bodyBytes += body.byteLength;
           const serverTiming = response.headers.get('server-timing') ?? '';
           for (const [, name, ms] of serverTiming.matchAll(/(\w+);dur=([\d.]+)/g)) (stages[name!] ??= []).push(Number(ms));
           const timing = /proxy;dur=([\d.]+);desc="(\w+)"/.exec(serverTiming);
@@ -175,7 +181,7 @@ async function main(): Promise<void> {
       setup: {
         studies: STUDIES,
         slicesPerStudy: SLICES,
-        ...(cluster ? { workers: WORKERS, workerNice: 10, ortThreadsPerWorker: 1, jobsByWorker: cluster.jobsByWorker() } : { jobConcurrency: Number(CONCURRENCY) }),
+        ...(cluster ? { workers: WORKERS, workerNice: WORKER_NICE, ortThreadsPerWorker: 1, jobsByWorker: cluster.jobsByWorker() } : { jobConcurrency: Number(CONCURRENCY) }),
         cpus: (await import('node:os')).cpus().length,
       },
       jobs: {
@@ -198,6 +204,7 @@ async function main(): Promise<void> {
         proxyP50Ms: proxyMs.length ? +percentile(proxyMs, 50).toFixed(1) : null,
         proxyP95Ms: proxyMs.length ? +percentile(proxyMs, 95).toFixed(1) : null,
         answerSources: sources,
+        burstMegabytes: { wire: +(wireBytes / 1e6).toFixed(2), decoded: +(bodyBytes / 1e6).toFixed(2) },
         headersP50Ms: +percentile(headersMs, 50).toFixed(1),
         headersP95Ms: +percentile(headersMs, 95).toFixed(1),
         // p50 / p95 / max of each Server-Timing stage (ms).

@@ -9,7 +9,8 @@
 # Env overrides: ORTHANC_HTTP_PORT, ORTHANC_DICOM_PORT, ORTHANC_DIR; ORTHANC_AET (Orthanc's AE title,
 # default ORTHANC) and ORTHANC_DICOM_MODALITIES (a JSON object of Orthanc's DicomModalities, the
 # C-STORE destinations it can push to, e.g. {"covseg":["COVSEG","127.0.0.1",11112]}), and
-# ORTHANC_KEEP_ALIVE (true|false, default false: see below).
+# ORTHANC_KEEP_ALIVE (true|false, default false: see below), and ORTHANC_GDCM (true|false, default
+# false: whether to load Debian's orthanc-gdcm plugin, which crashes this Orthanc build; see below).
 # Two instances can run side by side with different ports and dirs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,7 @@ dir="${ORTHANC_DIR:-.var/orthanc}"
 aet="${ORTHANC_AET:-ORTHANC}"
 modalities="${ORTHANC_DICOM_MODALITIES:-"{}"}"
 keep_alive="${ORTHANC_KEEP_ALIVE:-false}"
+gdcm="${ORTHANC_GDCM:-false}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --http-port) http_port="$2"; shift 2 ;;
@@ -31,16 +33,21 @@ while [ $# -gt 0 ]; do
 done
 
 plugin=/usr/share/orthanc/plugins/libOrthancDicomWeb.so
+gdcm_plugin=/usr/share/orthanc/plugins/libOrthancGdcm.so
+case "$gdcm" in true|false) ;; *) echo "orthanc.sh: ORTHANC_GDCM must be true or false" >&2; exit 2 ;; esac
 
 ensure_installed() {
-  if command -v Orthanc >/dev/null 2>&1 && [ -f "$plugin" ]; then return 0; fi
+  local packages=()
+  { command -v Orthanc >/dev/null 2>&1 && [ -f "$plugin" ]; } || packages+=(orthanc orthanc-dicomweb)
+  [ "$gdcm" = "false" ] || [ -f "$gdcm_plugin" ] || packages+=(orthanc-gdcm)
+  [ ${#packages[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "orthanc.sh: installing Debian packages orthanc and orthanc-dicomweb" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends orthanc orthanc-dicomweb >&2 \
-      || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends orthanc orthanc-dicomweb >&2; }
+    echo "orthanc.sh: installing Debian packages ${packages[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}" >&2 \
+      || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}" >&2; }
     return 0
   fi
-  echo "orthanc.sh: Orthanc with its DICOMweb plugin is missing. Install it as root: apt-get install orthanc orthanc-dicomweb" >&2
+  echo "orthanc.sh: missing Debian packages. Install them as root: apt-get install ${packages[*]}" >&2
   exit 1
 }
 
@@ -62,6 +69,21 @@ case "$cmd" in
     # LIDC instance reads pausing mid-body cut with KeepAlive, 0 of 40 without. A connection per request
     # costs little on a LAN; the viewer proxy also asks once more for a cut answer.
     case "$keep_alive" in true|false) ;; *) echo "orthanc.sh: ORTHANC_KEEP_ALIVE must be true or false" >&2; exit 2 ;; esac
+    # GDCM (ORTHANC_GDCM=true, for bench/pipeline.bench.ts --gdcm only): with Debian's orthanc-gdcm plugin
+    # Orthanc transcodes JPEG 2000 (its own DCMTK cannot), restricted here to JPEG 2000 so every other
+    # syntax keeps DCMTK. NEVER load it by default, in the demo or in the tests: Debian's Orthanc 1.10.1
+    # runs HTTP requests on the system civetweb's 100 KB thread stacks, and GDCM's J2K transcoding needs
+    # ~290 KB (gdb: PixmapWriter::PrepareWrite alone reserves 133 KB), so every J2K transcoding writes
+    # past the guard page into a neighbouring worker's stack. A series retrieve survived by luck in our
+    # runs; per-instance and per-frame retrieves (the viewer's frame loader) segfaulted Orthanc within
+    # 1-5 requests (dmesg: "civetweb-worker ... segfault ... in libgdcmMSFF"). docs/PERFORMANCE.md.
+    plugins="\"$plugin\""
+    gdcm_config=""
+    if [ "$gdcm" = "true" ]; then
+      plugins="$plugins, \"$gdcm_plugin\""
+      gdcm_config=',
+  "Gdcm": { "Enable": true, "RestrictTransferSyntaxes": ["1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"], "Throttling": 4 }'
+    fi
     cat > "$dir/orthanc.json" <<JSON
 {
   "Name": "covseg-local",
@@ -78,8 +100,8 @@ case "$cmd" in
   "HttpTimeout": 60,
   "StableAge": 5,
   "KeepAlive": $keep_alive,
-  "Plugins": ["$plugin"],
-  "DicomWeb": { "Enable": true, "Root": "/dicom-web/", "EnableWado": true, "StudiesMetadata": "Full", "SeriesMetadata": "Full" }
+  "Plugins": [$plugins],
+  "DicomWeb": { "Enable": true, "Root": "/dicom-web/", "EnableWado": true, "StudiesMetadata": "Full", "SeriesMetadata": "Full" }$gdcm_config
 }
 JSON
     echo "$http_port" > "$dir/http-port"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo or the tests need, when they are missing.
 #   scripts/setup-system.sh demo   -> Orthanc + DICOMweb plugin
-#   scripts/setup-system.sh test   -> + dicom3tools (dciodvfy), dcmtk (dcmcjpeg), Chromium, Python/PyTorch for training tests,
+#   scripts/setup-system.sh test   -> + dicom3tools (dciodvfy), dcmtk (dcmcjpeg), GDCM's gdcmconv, Chromium, Python/PyTorch for training tests,
 #                                       PostgreSQL and Redis (the scaled mode's tests)
-#   scripts/setup-system.sh bench  -> + GDCM's gdcmconv (JPEG 2000 transcoding of the bench set)
+#   scripts/setup-system.sh bench  -> + orthanc-gdcm
+#                                       (bench:pipeline --gdcm only: it crashes Debian's Orthanc, see scripts/orthanc.sh)
 # Only Debian's archive is used; nothing is downloaded from elsewhere.
 set -euo pipefail
 profile="${1:-test}"
@@ -23,6 +24,8 @@ if [ "$profile" = "test" ] || [ "$profile" = "bench" ]; then
   # dcmtk: dsrdump parses our SR in the tests; dcmcjpeg makes JPEG Lossless test and bench series.
   { have_cmd dsrdump && have_cmd dcmcjpeg; } || need+=(dcmtk)
   have_cmd chromium || need+=(chromium)
+  # GDCM's gdcmconv: JPEG 2000 lossless series for the retrieve tests and the bench set.
+  have_cmd gdcmconv || need+=(libgdcm-tools)
   have_py torch || need+=(python3-torch)
   have_py onnx || need+=(python3-onnx)
   have_py PIL || need+=(python3-pil)
@@ -36,7 +39,7 @@ if [ "$profile" = "test" ] || [ "$profile" = "bench" ]; then
   have_cmd redis-server || need+=(redis-server)
 fi
 if [ "$profile" = "bench" ]; then
-  have_cmd gdcmconv || need+=(libgdcm-tools)
+  [ -f /usr/share/orthanc/plugins/libOrthancGdcm.so ] || need+=(orthanc-gdcm)
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0

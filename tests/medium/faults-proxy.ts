@@ -17,6 +17,8 @@ export class CuttableProxy {
   private readonly holds: Array<{ match: RegExp; arrived: () => void; released: Promise<void> }> = [];
   /** Requests received, in order (method and path with query). */
   readonly requests: string[] = [];
+  /** The Accept-Encoding header of each request, in order ('' when absent). */
+  readonly acceptEncodings: string[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -104,6 +106,7 @@ export class CuttableProxy {
 
   private forward(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
     this.requests.push(`${req.method} ${req.url}`);
+    this.acceptEncodings.push(String(req.headers['accept-encoding'] ?? ''));
     const drop = req.method === 'GET' ? this.drops.find((d) => d.remaining > 0 && d.match.test(req.url ?? '')) : undefined;
     if (drop) {
       drop.remaining -= 1;

@@ -52,7 +52,9 @@ describe('the DICOMweb proxy under load', () => {
     pair = SeriesFactory.ct().slices(3).size(512, 512).build();
     await orthanc.upload([...small.files, ...large.files, ...pair.files]);
     pacs = await CuttableProxy.start(orthanc.restUrl);
-    server = await spawnServerProcess({});
+    // Recent answers off (PROXY_RECENT_ANSWER_MS=0): every test here counts what reaches the PACS per
+    // request; proxy-recent-answers.test.ts tests them on.
+    server = await spawnServerProcess({ env: { PROXY_RECENT_ANSWER_MS: '0' } });
     endpointId = await createEndpoint('busy-pacs');
   }, 240_000);
 
@@ -149,7 +151,7 @@ describe('the DICOMweb proxy under load', () => {
     await server.json(`/api/pacs-endpoints/${endpointId}`, { method: 'PATCH', body: JSON.stringify({ timeoutMs: 25_000 }) });
     expect((await viaProxy(endpointId, path)).status).toBe(200);
     expect(upstream(path)).toBe(3);
-    // A series' metadata grows as instances arrive: never kept.
+    // A series' metadata grows as instances arrive: never in the instance cache (and, recent answers off here, not kept at all).
     const metadata = `studies/${small.studyInstanceUID}/series/${small.seriesInstanceUID}/metadata`;
     for (let i = 0; i < 2; i++) expect((await viaProxy(endpointId, metadata, 'application/dicom+json')).status).toBe(200);
     expect(upstream(metadata)).toBe(2);
@@ -185,7 +187,7 @@ describe('the DICOMweb proxy under load', () => {
     expect(JSON.parse(bodies[0]!.body)[0]['0020000E'].Value[0]).toBe(small.seriesInstanceUID);
     expect(upstream(qido)).toBe(1);
     expect(await metric('covseg_proxy_shared_waiters')).toBe(0);
-    // Once answered, the next identical request asks the PACS again (a QIDO answer is never kept).
+    // Once answered, the next identical request asks the PACS again (recent answers are off here).
     expect((await viaProxy(endpointId, qido, 'application/dicom+json')).status).toBe(200);
     expect(upstream(qido)).toBe(2);
   });

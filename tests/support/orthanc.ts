@@ -23,6 +23,11 @@ export interface OrthancDicomOptions {
   aeTitle?: string;
   /** Orthanc's DicomModalities: name → [AE title, host, port]. */
   modalities?: Record<string, [string, string, number]>;
+  /**
+   * Load Debian's orthanc-gdcm plugin (JPEG 2000 transcoding). Benches only, never tests: it overflows
+   * this Orthanc build's HTTP thread stacks and segfaults it (scripts/orthanc.sh).
+   */
+  gdcm?: boolean;
 }
 
 /**
@@ -64,7 +69,7 @@ export class OrthancInstance {
   start(): void {
     execFileSync('bash', [script, 'start', '--http-port', String(this.httpPort), '--dicom-port', String(this.dicomPort), '--dir', this.dir], {
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, ORTHANC_AET: this.aeTitle, ORTHANC_DICOM_MODALITIES: JSON.stringify(this.dicom.modalities ?? {}) },
+      env: { ...process.env, ORTHANC_AET: this.aeTitle, ORTHANC_DICOM_MODALITIES: JSON.stringify(this.dicom.modalities ?? {}), ORTHANC_GDCM: this.dicom.gdcm ? 'true' : 'false' },
     });
   }
 

@@ -15,7 +15,8 @@ import { ViewerModelRepository } from './repositories/viewer-model.repository';
 import { DicomSliceWorkerRepository } from './repositories/dicom-slice-worker.repository';
 import { DecodedFrameService } from './services/decoded-frame.service';
 import { DicomwebProxyService } from './services/dicomweb-proxy.service';
-import { ProxyAnswerCache } from './services/proxy-answer-cache';
+import { performance } from 'node:perf_hooks';
+import { ProxyAnswerCache, RecentAnswerCache } from './services/proxy-answer-cache';
 import { OverlayService } from './services/overlay.service';
 import { SegmentImageService } from './services/segment-image.service';
 import { StudyBrowserService } from './services/study-browser.service';
@@ -33,6 +34,13 @@ import { WorklistService } from './services/worklist.service';
     DicomwebProxyService,
     // One per process: the proxy's memory of whole instance answers, bounded by PROXY_CACHE_MB.
     { provide: ProxyAnswerCache, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new ProxyAnswerCache(config.proxyCacheBytes) },
+    // And its short memory of QIDO and metadata answers (PROXY_RECENT_ANSWER_MS, PROXY_RECENT_ANSWER_MB).
+    {
+      provide: RecentAnswerCache,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new RecentAnswerCache(config.proxyRecentAnswerMs > 0 ? config.proxyRecentAnswerBytes : 0, config.proxyRecentAnswerBytes / 4, config.proxyRecentAnswerMs, () => performance.now()),
+    },
     DecodedFrameService,
     StudyBrowserService,
     WorklistService,

@@ -9,8 +9,9 @@ export const IMAGE_SCHEME = 'covseg';
 /**
  * PS3.18 §8.7.3.5.2: ask for the frame as Explicit VR Little Endian, so a PACS that can transcode
  * compressed storage does it for us (Orthanc 1.10 + DICOMweb 1.7: JPEG, JPEG-LS and RLE through DCMTK, but
- * NOT JPEG 2000, which its DCMTK cannot decode without the GDCM plugin; such frames, and any the PACS
- * refuses, fall back to the server's decoders, see fetchFramePixels). Never drop the transfer-syntax
+ * NOT JPEG 2000, which its DCMTK cannot decode without the GDCM plugin, and Debian's orthanc-gdcm
+ * segfaults Orthanc 1.10.1 on exactly these per-frame requests, so our Orthanc never loads it: see
+ * scripts/orthanc.sh; such frames, and any the PACS refuses, fall back to the server's decoders, see fetchFramePixels). Never drop the transfer-syntax
  * parameter, or the PACS may answer the stored (compressed) bytes we cannot decode.
  */
 export const FRAME_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1';

@@ -2,6 +2,7 @@ import { DicomwebError, DicomwebIncompleteBodyError, DicomwebResponseError, Dico
 import { type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, parseDicomJsonArray } from './dicom-json';
 import { DicomwebTransport, type DicomwebTransportOptions, type RawRequest, type RawResponse, type TransportResponse } from './dicomweb-transport';
 import { endsWithClosingDelimiter, getMultipartBoundary, MultipartStreamParser, multipartChunks, parseMultipart } from './multipart';
+import { readTransferSyntaxUID } from '../parsing/file-meta';
 
 export type DicomwebClientOptions = DicomwebTransportOptions;
 
@@ -20,8 +21,13 @@ export interface SeriesConsumer {
 }
 
 export interface RetrieveOptions {
-  /** Transfer syntax UID asked for, or `*` for "as stored" (default: no transcoding by the PACS). */
+  /**
+   * Transfer syntax UID asked for, or `*` for "as stored" (default: no transcoding by the PACS). A PACS
+   * may still answer another syntax (PS3.18 8.7.3.5): read the syntax of every part, never assume this one.
+   */
   transferSyntax?: string;
+  /** Further attempts after a transient failure, instead of the client's `retries` (idempotent reads only). */
+  retries?: number;
   signal?: AbortSignal;
 }
 
@@ -145,6 +151,7 @@ export class DicomwebClient {
         path: `/studies/${uid(studyInstanceUID)}/series/${uid(seriesInstanceUID)}`,
         headers: { Accept: `multipart/related; type="application/dicom"; transfer-syntax=${options.transferSyntax ?? '*'}` },
         idempotent: true,
+        retries: options.retries,
         signal: options.signal,
       },
       async (headers, url) => {
@@ -173,6 +180,20 @@ export class DicomwebClient {
       },
     );
     return received;
+  }
+
+  /**
+   * The transfer syntax one instance of the series is stored in, found before a bulk retrieve: QIDO-RS
+   * names an instance (`limit=1`), which is then retrieved as stored and its File Meta Information read
+   * (Orthanc's QIDO and metadata do not give the transfer syntax). Costs two small requests.
+   * @returns the Transfer Syntax UID, or undefined when the series lists no instance or the file has none.
+   */
+  async getStoredTransferSyntax(studyInstanceUID: string, seriesInstanceUID: string, signal?: AbortSignal): Promise<string | undefined> {
+    const [first] = await this.searchInstances(studyInstanceUID, seriesInstanceUID, { limit: 1 }, signal);
+    const sopInstanceUID = first && getJsonString(first, 'SOPInstanceUID');
+    if (!sopInstanceUID) return undefined;
+    const bytes = await this.retrieveInstance(studyInstanceUID, seriesInstanceUID, sopInstanceUID, { transferSyntax: '*', signal });
+    return readTransferSyntaxUID(bytes);
   }
 
   /**
@@ -237,6 +258,7 @@ export class DicomwebClient {
       path,
       headers: { Accept: `multipart/related; type="${partType}"; transfer-syntax=${options.transferSyntax ?? '*'}` },
       idempotent: true,
+      retries: options.retries,
       checkComplete: requireClosingDelimiter,
       signal: options.signal,
     });

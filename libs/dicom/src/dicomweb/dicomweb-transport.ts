@@ -57,6 +57,8 @@ export interface TransportRequest {
   body?: Uint8Array<ArrayBuffer> | readonly Uint8Array[];
   /** Only idempotent requests are retried: a blind STOW retry could store twice or mask a conflict. */
   idempotent: boolean;
+  /** Further attempts for this request instead of the client's `retries` (e.g. 0 for a try with a fallback). */
+  retries?: number;
   /** Statuses that are answers, not failures (STOW's 409 carries a FailedSOPSequence to read). */
   acceptStatuses?: number[];
   /**
@@ -169,7 +171,7 @@ export class DicomwebTransport {
     let incomplete = 0;
     try {
       return await retry(() => attempt(), {
-        retries: request.idempotent ? this.retries : 0,
+        retries: request.idempotent ? (request.retries ?? this.retries) : 0,
         backoffMs: this.backoffMs,
         maxBackoffMs: this.maxBackoffMs,
         signal: request.signal,

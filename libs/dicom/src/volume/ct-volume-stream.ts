@@ -41,12 +41,18 @@ export class CtVolumeStream {
   private slots = 0;
   private inFlight = new Set<Promise<void>>();
   private failure: unknown;
+  private syntaxes = new Map<string, number>();
 
   constructor(private readonly options: CtVolumeStreamOptions = {}) {}
 
   /** Slices received so far. */
   get received(): number {
     return this.entries.length;
+  }
+
+  /** How many of the instances received so far came in each transfer syntax (what the PACS really sent). */
+  get transferSyntaxes(): Record<string, number> {
+    return Object.fromEntries(this.syntaxes);
   }
 
   /**
@@ -56,6 +62,7 @@ export class CtVolumeStream {
    */
   async add(bytes: Uint8Array): Promise<void> {
     const instance = parseDicom(bytes, this.options.parse);
+    this.syntaxes.set(instance.transferSyntaxUID, (this.syntaxes.get(instance.transferSyntaxUID) ?? 0) + 1);
     const pixel = instance.pixel;
     const rescale = pixel && instance.frames() === 1 ? tryRescale(instance) : undefined;
     if (!pixel || !rescale || (this.plane !== 0 && pixel.rows * pixel.columns !== this.plane)) {
@@ -86,6 +93,7 @@ export class CtVolumeStream {
     this.entries = [];
     this.slots = 0;
     this.failure = undefined;
+    this.syntaxes.clear();
   }
 
   /**

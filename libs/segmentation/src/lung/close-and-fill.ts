@@ -2,6 +2,7 @@ import type { VolumeDims } from './lung-mask';
 import { LUNG_SIDE_LEFT, LUNG_SIDE_NONE, LUNG_SIDE_RIGHT } from './lung-side';
 import { closeSquare, fillHoles } from './morphology-2d';
 import { ConcavityScratch, fillPleuralConcavities } from './pleural-concavities';
+import { ChestWallScratch, markLesionsToChestWall } from './chest-wall-rays';
 import { forEachRun, RunStack } from './runs';
 
 export interface SliceCloserOptions {
@@ -11,6 +12,12 @@ export interface SliceCloserOptions {
   leftIsHighColumn: boolean;
   /** Whether increasing row points to the patient's back (the usual axial orientation). */
   posteriorIsHighRow: boolean;
+  /** True when `hu` is real HU (a CT volume), false for pseudo-HU from an 8-bit picture: see ConcavityRule.solidBites. */
+  realHu: boolean;
+  /** Pixel size in mm: when given, dense lesions between the lung and the ribs are added too (markLesionsToChestWall). */
+  pixelMm?: number;
+  /** Slice spacing in mm (with pixelMm): bone within 12 mm above or below also bounds those lesions. */
+  sliceMm?: number;
   /** Per slice, row runs ([start, end) volume indices) of the airway tree: never lung, whatever the closing bridged. */
   airway?: readonly Int32Array[];
 }
@@ -18,12 +25,15 @@ export interface SliceCloserOptions {
 /**
  * Returns a function that closes and fills one slice, per side, inside that side's bounding box
  * (the last step of computeLungMask), then adds the dense pleura-based pockets of the lung's hull
- * (fillPleuralConcavities) and clears the airway: rewrites the slice's side labels (non-zero = lung).
- * Slices are independent, so they may be finished in any order; the scratch buffers are allocated once here.
+ * (fillPleuralConcavities); with `pixelMm`, then adds the dense tissue between each lung and its ribs
+ * (markLesionsToChestWall) and closes that lung again; finally clears the airway: rewrites the slice's
+ * side labels (non-zero = lung). A slice reads only its own labels (and the HU of its neighbours, never
+ * their labels), so slices may be finished in any order with the same result; the scratch buffers are
+ * allocated once here.
  * Closing and filling only add pixels, so every pixel labelled s before keeps label s (unless it is airway).
  */
 export function createSliceCloser(side: Uint8Array, dims: VolumeDims, radius: number, options: SliceCloserOptions): (z: number) => void {
-  const { hu, leftIsHighColumn, posteriorIsHighRow, airway } = options;
+  const { hu, leftIsHighColumn, posteriorIsHighRow, airway, realHu, pixelMm, sliceMm = 1 } = options;
   const concavities = new ConcavityScratch(dims.columns, dims.rows);
   const { columns, rows } = dims;
   const plane = columns * rows;
@@ -34,44 +44,56 @@ export function createSliceCloser(side: Uint8Array, dims: VolumeDims, radius: nu
   const padded = new Uint8Array(paddedSize);
   const tmp = new Uint8Array(paddedSize);
   const none = LUNG_SIDE_NONE; // a local: the imported binding is a getter call per pixel once transpiled to CommonJS
+  const marks = new Uint8Array(plane);
+  const rays = new ChestWallScratch();
+  /** Closes, fills and adds the hull pockets of side `s` on the slice at `base`, inside the side's bounding box. */
+  const closeSide = (base: number, s: number): void => {
+    // Bounding box from the side's row runs.
+    let x0 = columns, x1 = -1, y0 = rows, y1 = -1;
+    forEachRun(side.subarray(base, base + plane), s, columns, (start, end) => {
+      const x = start % columns;
+      const y = (start - x) / columns;
+      if (x < x0) x0 = x;
+      if (x + end - start - 1 > x1) x1 = x + end - start - 1;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    });
+    if (x1 < 0) return;
+    // Closing never grows a set beyond its bounding box, so working on the crop is exact.
+    const w = x1 - x0 + 1;
+    const h = y1 - y0 + 1;
+    for (let y = 0; y < h; y++) {
+      const row = base + (y0 + y) * columns + x0;
+      for (let x = 0; x < w; x++) crop[y * w + x] = side[row + x] === s ? 1 : 0;
+    }
+    closeSquare(crop, w, h, radius, padded, tmp);
+    fillHoles(crop, w, h, scratch, stack);
+    // The right lung (at low columns when columns run to the patient's left) has its mediastinum toward +x.
+    const medialSign = (s === LUNG_SIDE_RIGHT) === leftIsHighColumn ? 1 : -1;
+    const origin = base + y0 * columns + x0;
+    fillPleuralConcavities(crop, w, h, (x, y) => hu[origin + y * columns + x]!, { medialSign, posteriorSign: posteriorIsHighRow ? 1 : -1, solidBites: realHu }, concavities);
+    for (let y = 0; y < h; y++) {
+      const row = base + (y0 + y) * columns + x0;
+      for (let x = 0; x < w; x++) {
+        // A pixel already owned by the other lung stays there: closing must not bridge the lungs.
+        if (crop[y * w + x] !== 0 && side[row + x] === none) side[row + x] = s;
+      }
+    }
+  };
   return (z: number): void => {
     const base = z * plane;
-    // Bounding boxes of both sides from their row runs: [x0, x1, y0, y1] per side.
-    const box = [[0, 0, 0, 0], [columns, -1, rows, -1], [columns, -1, rows, -1]];
-    const sideSlice = side.subarray(base, base + plane);
-    for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
-      const b = box[s]!;
-      forEachRun(sideSlice, s, columns, (start, end) => {
-        const x = start % columns;
-        const y = (start - x) / columns;
-        if (x < b[0]!) b[0] = x;
-        if (x + end - start - 1 > b[1]!) b[1] = x + end - start - 1;
-        if (y < b[2]!) b[2] = y;
-        if (y > b[3]!) b[3] = y;
-      });
-    }
-    for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
-      const [x0, x1, y0, y1] = box[s] as [number, number, number, number];
-      if (x1 < 0) continue;
-      // Closing never grows a set beyond its bounding box, so working on the crop is exact.
-      const w = x1 - x0 + 1;
-      const h = y1 - y0 + 1;
-      for (let y = 0; y < h; y++) {
-        const row = base + (y0 + y) * columns + x0;
-        for (let x = 0; x < w; x++) crop[y * w + x] = side[row + x] === s ? 1 : 0;
-      }
-      closeSquare(crop, w, h, radius, padded, tmp);
-      fillHoles(crop, w, h, scratch, stack);
-      // The right lung (at low columns when columns run to the patient's left) has its mediastinum toward +x.
-      const medialSign = (s === LUNG_SIDE_RIGHT) === leftIsHighColumn ? 1 : -1;
-      const origin = base + y0 * columns + x0;
-      fillPleuralConcavities(crop, w, h, (x, y) => hu[origin + y * columns + x]!, { medialSign, posteriorSign: posteriorIsHighRow ? 1 : -1 }, concavities);
-      for (let y = 0; y < h; y++) {
-        const row = base + (y0 + y) * columns + x0;
-        for (let x = 0; x < w; x++) {
-          // A pixel already owned by the other lung stays there: closing must not bridge the lungs.
-          if (crop[y * w + x] !== 0 && side[row + x] === none) side[row + x] = s;
-        }
+    // The right lung's closing writes only label 1 into unlabelled pixels, so the left lung's box and result do not depend on it.
+    closeSide(base, LUNG_SIDE_RIGHT);
+    closeSide(base, LUNG_SIDE_LEFT);
+    if (pixelMm !== undefined) {
+      const sideSlice = side.subarray(base, base + plane);
+      for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
+        const medialSign = (s === LUNG_SIDE_RIGHT) === leftIsHighColumn ? 1 : -1;
+        marks.fill(0);
+        if (markLesionsToChestWall(sideSlice, hu, z, columns, rows, s, { medialSign, posteriorSign: posteriorIsHighRow ? 1 : -1, pixelMm, sliceMm }, marks, rays) === 0) continue;
+        for (let i = marks.indexOf(1); i >= 0; i = marks.indexOf(1, i + 1)) if (sideSlice[i] === none) sideSlice[i] = s;
+        // The marked rays are joined into one lesion by the closing and the hull pockets between them.
+        closeSide(base, s);
       }
     }
     const runs = airway?.[z];

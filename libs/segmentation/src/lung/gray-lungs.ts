@@ -103,7 +103,7 @@ export function findLungsInGray(pixels: Uint8Array, width: number, height: numbe
   for (let i = 0; i < plane; i++) hu[i] = pixels[i]! >= 250 ? 1000 : 0;
   // Closing radius about 1 % of the picture (4 mm on a 350 mm field of 512 px).
   const radius = Math.max(1, Math.round(0.01 * Math.max(width, height)));
-  createSliceCloser(side, { columns: width, rows: height, slices: 1 }, radius, { hu, leftIsHighColumn: true, posteriorIsHighRow: true })(0);
+  createSliceCloser(side, { columns: width, rows: height, slices: 1 }, radius, { hu, realHu: false, leftIsHighColumn: true, posteriorIsHighRow: true })(0);
   // The closed side labels, as the 0/1 mask this function returns (a single plane: the copy is cheap).
   const mask = new Uint8Array(plane);
   for (let i = 0; i < plane; i++) mask[i] = side[i] === 0 ? 0 : 1;

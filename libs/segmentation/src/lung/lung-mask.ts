@@ -173,7 +173,7 @@ export function startLungMask(hu: Int16Array, dims: VolumeDims, spacing: VolumeS
 
   // The kept components' runs are exactly the lung voxels of `side` at this point.
   const removeMidlineBlobs = removeAirways ? createAirwayFilter(side, dims, spacing, { lungRuns: kept.map((c) => c.runs) }) : undefined;
-  const closeAndFill = createSliceCloser(side, dims, radius, { hu, leftIsHighColumn, posteriorIsHighRow: options.rowsIncreaseTowardPosterior ?? true, ...(airway ? { airway } : {}) });
+  const closeAndFill = createSliceCloser(side, dims, radius, { hu, realHu: true, pixelMm: Math.min(spacing.rowSpacingMm, spacing.columnSpacingMm), sliceMm: spacing.sliceSpacingMm, leftIsHighColumn, posteriorIsHighRow: options.rowsIncreaseTowardPosterior ?? true, ...(airway ? { airway } : {}) });
   return {
     side,
     components: kept.length,

@@ -32,7 +32,21 @@ export interface ConcavityRule {
   halfAngleDeg?: number;
   /** A pocket larger than this multiple of the lung's own area is not added (default 1). */
   maxAreaRatio?: number;
+  /**
+   * Whether `huAt` gives real HU, so that an anterior pocket may be told apart as a solid bite (see
+   * isSolidBite). False for pseudo-HU (8-bit pictures): anterior pockets then stay out (default false).
+   */
+  solidBites?: boolean;
 }
+
+/** Anterior pockets at most this share of the lung's area may be solid bites (the heart and liver domes are larger). */
+const BITE_MAX_AREA_RATIO = 0.05;
+/** A bite is bounded by lung on at least this share of its rim (a half-disc against a flat pleura: pi / (pi + 2) = 0.61). */
+const BITE_MIN_LUNG_RIM = 0.6;
+/** Solid tissue (-100..150 HU: consolidation, vessels, muscle) makes up at least this share of a bite. */
+const BITE_MIN_SOLID = 0.8;
+/** Fat (-200..-100 HU) makes up at most this share of a bite: mediastinal and pericardial fat are not lesions. */
+const BITE_MAX_FAT = 0.1;
 
 /**
  * Adds dense lesions that touch the pleura to one lung's mask, on one slice (in place): the pockets of
@@ -103,7 +117,8 @@ export function fillPleuralConcavities(lung: Uint8Array, width: number, height: 
     const dx = px / count - cx;
     const dy = py / count - cy;
     const length = Math.hypot(dx, dy);
-    if (length > 0 && ((rule.medialSign * dx) / length > cosLimit || (-rule.posteriorSign * dy) / length > cosLimit)) continue;
+    if (length > 0 && (rule.medialSign * dx) / length > cosLimit) continue;
+    if (length > 0 && (-rule.posteriorSign * dy) / length > cosLimit && !(rule.solidBites === true && count <= BITE_MAX_AREA_RATIO * area && isSolidBite(hull, width, height, runs, huAt))) continue;
     let dense = 0;
     for (let k = 0; k < runs.top; k += 2) {
       const start = runs.data[k]!;
@@ -117,6 +132,40 @@ export function fillPleuralConcavities(lung: Uint8Array, width: number, height: 
       for (let i = start, x = start - y * width; i < runs.data[k + 1]!; i++, x++) if (huAt(x, y) < maxHu) lung[i] = 1;
     }
   }
+}
+
+/**
+ * Whether a hull pocket (its row runs in `runs`, in the plane `hull`: 0 outside the hull, 1 lung) is a
+ * dense lesion biting into the lung rather than anatomy under it: lung on at least BITE_MIN_LUNG_RIM of
+ * its rim (4-neighbour edges to lung against edges to outside the hull or the crop), mostly solid
+ * tissue and hardly any fat. A consolidation against the anterior chest wall passes; the anterior
+ * mediastinal fat and the pockets at the anterior junction line hold fat, and the liver and spleen domes
+ * and the heart are larger than BITE_MAX_AREA_RATIO of the lung (checked by the caller).
+ */
+function isSolidBite(hull: Uint8Array, width: number, height: number, runs: RunStack, huAt: (x: number, y: number) => number): boolean {
+  let lungEdges = 0;
+  let outsideEdges = 0;
+  let solid = 0;
+  let fat = 0;
+  let count = 0;
+  for (let k = 0; k < runs.top; k += 2) {
+    const start = runs.data[k]!;
+    const y = (start - (start % width)) / width;
+    for (let i = start, x = start - y * width; i < runs.data[k + 1]!; i++, x++) {
+      count++;
+      const h = huAt(x, y);
+      if (h >= -100 && h < 150) solid++;
+      else if (h >= -200 && h < -100) fat++;
+      // Neighbours: 1 is lung, 0 outside the hull; the crop's edge counts as outside. Pocket pixels (2, 3) are inside.
+      const l = x > 0 ? hull[i - 1]! : 0;
+      const r = x < width - 1 ? hull[i + 1]! : 0;
+      const u = y > 0 ? hull[i - width]! : 0;
+      const d = y < height - 1 ? hull[i + width]! : 0;
+      lungEdges += (l === 1 ? 1 : 0) + (r === 1 ? 1 : 0) + (u === 1 ? 1 : 0) + (d === 1 ? 1 : 0);
+      outsideEdges += (l === 0 ? 1 : 0) + (r === 0 ? 1 : 0) + (u === 0 ? 1 : 0) + (d === 0 ? 1 : 0);
+    }
+  }
+  return lungEdges >= BITE_MIN_LUNG_RIM * (lungEdges + outsideEdges) && solid >= BITE_MIN_SOLID * count && fat <= BITE_MAX_FAT * count;
 }
 
 /**

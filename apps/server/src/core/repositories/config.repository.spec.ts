@@ -44,6 +44,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ DICOM_PORT: '104', HOST: '0.0.0.0', DICOM_HOST: '10.1.2.3' }).dicom?.host).toBe('10.1.2.3');
   });
 
+  it('asks the PACS to transcode lossless compressed series unless RETRIEVE_TRANSFER_SYNTAX=as-stored', () => {
+    expect(loadConfig({}).retrieveTransferSyntax).toBe('auto');
+    expect(loadConfig({ RETRIEVE_TRANSFER_SYNTAX: 'as-stored' }).retrieveTransferSyntax).toBe('as-stored');
+  });
+
   it('keeps absolute paths as given', () => {
     expect(loadConfig({ DATA_DIR: '/data/covseg' }, '/srv').dataDir).toBe('/data/covseg');
   });
@@ -55,6 +60,7 @@ describe('loadConfig', () => {
     ['ORT_THREADS', '1.5'],
     ['JOB_TIMEOUT_MS', '-1'],
     ['ORT_INFERENCE_THREAD', 'gpu'],
+    ['RETRIEVE_TRANSFER_SYNTAX', 'always'],
     ['DICOM_PORT', '0'],
     ['DICOM_PORT', 'dicom'],
     ['DICOM_AE_TITLE', 'A_TITLE_LONGER_THAN_16'],

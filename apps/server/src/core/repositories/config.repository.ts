@@ -46,10 +46,23 @@ export interface AppConfig {
   jobTimeoutMs: number;
   /** How often (ms) the worker looks for queued jobs when nobody woke it. */
   jobPollMs: number;
+  /**
+   * RETRIEVE_TRANSFER_SYNTAX (default auto): `auto` asks the PACS for a lossless compressed series
+   * (JPEG Lossless, JPEG-LS lossless, JPEG 2000 lossless) as Explicit VR Little Endian, so the PACS
+   * decodes it, and falls back to the series as stored when it cannot; `as-stored` never asks.
+   */
+  retrieveTransferSyntax: 'auto' | 'as-stored';
   /** Retries of a transient PACS failure (connection refused, timeout, 5xx, 429) before the job fails. */
   pacsRetries: number;
   /** First backoff delay (ms) of those retries; doubles each time, plus jitter. */
   pacsRetryBaseMs: number;
+  /**
+   * PACS_ACCEPT_ENCODING (`identity`, the default, or `gzip`): the Accept-Encoding of every request to a
+   * PACS. Orthanc gzips any single-block answer it may (QIDO, metadata, a 0.5 MB CT instance) at a cost
+   * of tens of ms of its CPU and ours each, for bytes a LAN carries in a millisecond; `gzip` for a PACS
+   * across a slow link.
+   */
+  pacsAcceptEncoding: 'identity' | 'gzip';
   /** Absolute folder of the built viewer, served at `/`. */
   viewerDist: string;
   /** Largest JSON or form body accepted (bytes); larger ones get 413 before they are parsed. */
@@ -78,6 +91,20 @@ export interface AppConfig {
   endpointCacheMs: number;
   /** Bytes of whole instance answers the DICOMweb proxy keeps in memory (PROXY_CACHE_MB); 0 keeps none. */
   proxyCacheBytes: number;
+  /**
+   * PROXY_RECENT_ANSWER_MS (default 2000, 0 = off): how long the DICOMweb proxy answers an identical GET
+   * (same endpoint version, path, query, Accept) of a QIDO or metadata resource from its last answer. A
+   * store by this process into the study drops it at once; another process's store is seen within this bound.
+   */
+  proxyRecentAnswerMs: number;
+  /** Bytes of those recent answers kept per process (PROXY_RECENT_ANSWER_MB). */
+  proxyRecentAnswerBytes: number;
+  /**
+   * PROXY_GZIP_LEVEL (0-9, default 0 = off): zlib level of the proxy's gzip of whole JSON answers for
+   * callers that accept it. Off by default: measured on the load bench (client on the same host), the
+   * client's inflating cost more CPU than the bytes saved; worth it when browsers are across a slow network.
+   */
+  proxyGzipLevel: number;
   /** Worker threads that parse uploaded DICOM slices (untrusted input) off the event loop. */
   uploadParseWorkers: number;
   /**
@@ -153,6 +180,12 @@ function text(env: Env, key: string, fallback: string): string {
   if (raw === undefined) return fallback;
   if (raw.trim() === '') throw new ConfigError(`Invalid environment variable ${key}: it is set but empty`);
   return raw.trim();
+}
+
+function oneOf<T extends string>(env: Env, key: string, values: readonly T[], fallback: T): T {
+  const value = text(env, key, fallback);
+  if (!(values as readonly string[]).includes(value)) throw new ConfigError(`Invalid environment variable ${key}=${JSON.stringify(value)}: expected one of ${values.join(', ')}`);
+  return value as T;
 }
 
 function path(env: Env, key: string, fallback: string, root: string | null): string {
@@ -256,6 +289,10 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
   if (inferenceThread !== 'worker' && inferenceThread !== 'main') {
     throw new ConfigError(`Invalid environment variable ORT_INFERENCE_THREAD=${JSON.stringify(inferenceThread)}: expected worker or main`);
   }
+  const retrieveTransferSyntax = text(env, 'RETRIEVE_TRANSFER_SYNTAX', 'auto');
+  if (retrieveTransferSyntax !== 'auto' && retrieveTransferSyntax !== 'as-stored') {
+    throw new ConfigError(`Invalid environment variable RETRIEVE_TRANSFER_SYNTAX=${JSON.stringify(retrieveTransferSyntax)}: expected auto or as-stored`);
+  }
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: text(env, 'HOST', '127.0.0.1'),
@@ -273,7 +310,9 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     jobConcurrency: integer(env, 'JOB_CONCURRENCY', 1, 1, 64),
     jobTimeoutMs: integer(env, 'JOB_TIMEOUT_MS', 15 * 60_000, 1_000, 24 * 3600_000),
     jobPollMs: integer(env, 'JOB_POLL_MS', 1_000, 10, 3600_000),
+    retrieveTransferSyntax,
     pacsRetries: integer(env, 'PACS_RETRIES', 4, 0, 20),
+    pacsAcceptEncoding: oneOf(env, 'PACS_ACCEPT_ENCODING', ['identity', 'gzip'] as const, 'identity'),
     pacsRetryBaseMs: integer(env, 'PACS_RETRY_BASE_MS', 500, 1, 60_000),
     viewerDist: path(env, 'VIEWER_DIST', 'apps/viewer/dist', root),
     maxJsonBodyBytes: integer(env, 'MAX_JSON_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
@@ -283,6 +322,9 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     outboxRetryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 60_000, 10, 24 * 3600_000),
     outboxSweepMs: integer(env, 'OUTBOX_SWEEP_MS', 60_000, 10, 24 * 3600_000),
     proxyCacheBytes: integer(env, 'PROXY_CACHE_MB', 64, 0, 16 * 1024) * 1024 * 1024,
+    proxyRecentAnswerMs: integer(env, 'PROXY_RECENT_ANSWER_MS', 2_000, 0, 10_000),
+    proxyRecentAnswerBytes: integer(env, 'PROXY_RECENT_ANSWER_MB', 32, 1, 4 * 1024) * 1024 * 1024,
+    proxyGzipLevel: integer(env, 'PROXY_GZIP_LEVEL', 0, 0, 9),
     authTokenCacheMs: integer(env, 'AUTH_TOKEN_CACHE_MS', 2_000, 0, 60_000),
     endpointCacheMs: integer(env, 'PACS_ENDPOINT_CACHE_MS', 2_000, 0, 60_000),
     // One core stays with the event loop (HTTP, health, proxy): on 2 cores one parse worker.

@@ -71,6 +71,14 @@ export class JobModelDto {
   @ApiProperty() trained!: boolean;
 }
 
+export class JobRetrieveDto {
+  @ApiProperty({ description: 'Transfer syntax the WADO-RS retrieve that delivered the series asked for: 1.2.840.10008.1.2.1 (the PACS transcoded) or * (as stored)' })
+  requested!: string;
+  @ApiPropertyOptional({ description: "Stored transfer syntax of the series' first instance, when looked up (RETRIEVE_TRANSFER_SYNTAX=auto)" }) storedTransferSyntaxUID?: string;
+  @ApiPropertyOptional({ description: 'Why the series was retrieved as stored after asking the PACS to transcode it (HTTP status or error class)' }) transcodeFailed?: string;
+  @ApiProperty({ description: 'Instances received per transfer syntax', type: 'object', additionalProperties: { type: 'number' } }) receivedTransferSyntaxes!: Record<string, number>;
+}
+
 export class JobResultDto {
   @ApiProperty() segSeriesInstanceUID!: string;
   @ApiProperty() segSopInstanceUID!: string;
@@ -88,6 +96,7 @@ export class JobResultDto {
   @ApiProperty({ type: QuantificationDto, nullable: true, description: 'null only for results stored before this server wrote SRs' })
   quantification!: QuantificationDto | null;
   @ApiPropertyOptional({ description: 'Size of the stored SEG in bytes' }) segBytes?: number;
+  @ApiPropertyOptional({ type: JobRetrieveDto, description: 'How the series came from the PACS (WADO-RS jobs that built a new result)' }) retrieve?: JobRetrieveDto;
 }
 
 export class JobErrorDto {

@@ -31,6 +31,18 @@ export interface JobQuantification extends RegionQuantificationResult {
   left?: RegionQuantificationResult;
 }
 
+/** How the series came from the PACS (a DICOMweb job that built a new result). */
+export interface JobRetrieveResult {
+  /** The transfer syntax the delivering WADO-RS retrieve asked for: 1.2.840.10008.1.2.1, or `*` (as stored). */
+  requested: string;
+  /** The stored syntax of the series' first instance, when it was looked up (RETRIEVE_TRANSFER_SYNTAX=auto). */
+  storedTransferSyntaxUID?: string;
+  /** Why the series was retrieved as stored after asking for a transcoded one. */
+  transcodeFailed?: string;
+  /** Instances per transfer syntax as they arrived (a PACS may answer another syntax than asked). */
+  receivedTransferSyntaxes: Record<string, number>;
+}
+
 /** What a succeeded job stores in its `result` column (JobResultDto is its HTTP shape). */
 export interface JobResult {
   segSeriesInstanceUID: string;
@@ -54,4 +66,6 @@ export interface JobResult {
   model: { name: string; version: string; trained: boolean };
   quantification: JobQuantification | null;
   segBytes?: number;
+  /** Present when this job retrieved the series with WADO-RS. */
+  retrieve?: JobRetrieveResult;
 }

@@ -16,16 +16,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const model = { name: 'covseg-unet', version: '9.9.9', trained: true, sha256: 'ab'.repeat(32) } as unknown as SegmentationModel;
 const quantification = { infectionVolumeMl: 12.3, lungVolumeMl: 2000, involvementPercent: 0.615, right: { infectionVolumeMl: 10, lungVolumeMl: 1000, involvementPercent: 1 } };
 
-/** A 64 x 64 x 6 phantom (2 mm pixels: 4 mm² each) with a square infection of the given side on some slices. */
-async function phantom(sides: number[]): Promise<{ volume: CtVolume; segmentation: VolumeSegmentation }> {
+/**
+ * A 64 x 64 x 6 phantom (2 mm pixels: 4 mm² each) with a square infection of the given side on some
+ * slices, drawn with `label` (1: infection or GGO, 2: consolidation of a multi-class model).
+ */
+async function phantom(sides: number[], label = 1): Promise<{ volume: CtVolume; segmentation: VolumeSegmentation }> {
   const built = SeriesFactory.ct().size(64, 64).pixelSpacingMm(2, 2).slices(sides.length).build();
   const volume = await buildCtVolume(built.files.map((f) => parseDicom(f)), { minSlices: 1 });
   const plane = 64 * 64;
   const infection = new Uint8Array(plane * sides.length);
   sides.forEach((side, z) => {
-    for (let y = 10; y < 10 + side; y++) for (let x = 20; x < 20 + side; x++) infection[z * plane + y * 64 + x] = 1;
+    for (let y = 10; y < 10 + side; y++) for (let x = 20; x < 20 + side; x++) infection[z * plane + y * 64 + x] = label;
   });
-  return { volume, segmentation: { infection, lung: infection.slice(), lungSide: new Uint8Array(infection.length) } as unknown as VolumeSegmentation };
+  return { volume, segmentation: { infection, multiClass: label !== 1, lungSide: new Uint8Array(infection.length) } as unknown as VolumeSegmentation };
 }
 
 function dciodvfyErrors(bytes: Uint8Array, name: string): string[] {
@@ -75,5 +78,33 @@ describe('renderKeyImages', () => {
     let yellow = 0;
     for (let y = 0; y < 18; y++) for (let x = 0; x < 64; x++) { const [pr, pg, pb] = at(x, y); if (pr! > 150 && pg! > 120 && pb! < 90) yellow++; }
     expect(yellow).toBeGreaterThan(0);
+  });
+
+  it('counts a consolidation voxel once (label 2) when it chooses slices and captions their area', async () => {
+    // Side 4 = 64 mm²: below 1 cm² however it is labelled; side 5 = 100 mm² is kept.
+    const { volume, segmentation } = await phantom([4, 5, 0], 2);
+    const images = await renderKeyImages(volume, segmentation, quantification, model, modelProvenance(model));
+    expect(images).toHaveLength(2);
+    const first = readPart10Dataset(images[0]!.bytes) as Record<string, any>;
+    expect(first.SourceImageSequence[0].ReferencedSOPInstanceUID).toBe(volume.slices[1]!.sopInstanceUID);
+    expect(first.DerivationDescription).toMatch(/ground-glass opacity \(amber\) and consolidation \(magenta\)/);
+  });
+
+  it('burns a multi-class result in the SEG colours: ground-glass amber, consolidation magenta', async () => {
+    const { volume, segmentation } = await phantom([12, 0], 2);
+    // The left half of the square is ground glass (1), the right half stays consolidation (2).
+    for (let y = 10; y < 22; y++) for (let x = 20; x < 26; x++) segmentation.infection[y * 64 + x] = 1;
+    const [slice] = await renderKeyImages(volume, segmentation, quantification, model, modelProvenance(model));
+    const dataset = readPart10Dataset(slice!.bytes) as { PixelData: ArrayBuffer[] };
+    const rgb = new Uint8Array(dataset.PixelData[0]!);
+    const at = (x: number, y: number) => Array.from(rgb.subarray((y * 64 + x) * 3, (y * 64 + x) * 3 + 3));
+    const [gr, gg, gb] = at(22, 20); // GGO: amber (red and green high, blue low)
+    expect(gg).toBeGreaterThan(gb! + 60);
+    expect(gr).toBeGreaterThan(gb! + 60);
+    const [cr, cg, cb] = at(29, 20); // consolidation: magenta (red and blue above green)
+    expect(cr).toBeGreaterThan(cg! + 40);
+    expect(cb).toBeGreaterThan(cg! + 20);
+    const [br, bg, bb] = at(25, 21); // the last GGO column: the same colour
+    expect([br, bg, bb]).toEqual([gr, gg, gb]);
   });
 });

@@ -32,3 +32,20 @@ export function cStoreTransport(scu: DimseScuRepository, endpoint: PacsEndpointR
     },
   };
 }
+
+/**
+ * The same transport, telling `stored` after every delivery into a study, successful or not (a STOW-RS
+ * that timed out may have stored): the viewer proxy of this process then forgets its recent answers of that study.
+ */
+export function announcingStores(transport: ResultTransport, stored: (studyInstanceUID: string) => void): ResultTransport {
+  return {
+    name: transport.name,
+    deliver: async (objects, studyInstanceUID, signal) => {
+      try {
+        await transport.deliver(objects, studyInstanceUID, signal);
+      } finally {
+        stored(studyInstanceUID);
+      }
+    },
+  };
+}

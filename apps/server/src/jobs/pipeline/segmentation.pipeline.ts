@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CtVolume } from '@covseg/dicom';
 import { SegmentationModel } from '@covseg/segmentation';
-import { JobResult, RegionQuantificationResult } from './job-result';
+import { JobResult, JobRetrieveResult, RegionQuantificationResult } from './job-result';
 import { BuiltResult, ResultBuildOptions, buildSegmentationResult } from './build-result';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
@@ -14,6 +14,8 @@ import { DimseScuRepository } from '../../pacs/repositories/dimse-scu.repository
 import { PacsEndpointRecord } from '../../pacs/repositories/pacs-endpoint.repository';
 import { ReceivedStoreRepository } from '../../dimse/repositories/received-store.repository';
 import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
+import { PacsStoreEvents } from '../../pacs/services/pacs-store-events';
+import { SeriesRetrieveService } from '../../pacs/services/series-retrieve.service';
 import { COMPREHENSIVE_3D_SR_STORAGE, LungRegionFigures, deviceUidFromDigest, lungFiguresOf } from '@covseg/dicom';
 import { decodeReceivedSeries, retrieveCtVolume } from './decode-series.step';
 import { deliverResult } from './deliver-result.step';
@@ -21,7 +23,7 @@ import { ResultsOnPacs, findResultsOnPacs, nextRun } from './find-existing-resul
 import { JobContext } from './job-context';
 import { OutboxDeliveryFailedError, ReceivedSeriesMissingError } from './job.errors';
 import { isTransient } from './job-failure';
-import { cStoreTransport, ResultTransport, stowTransport } from './result-transport';
+import { announcingStores, cStoreTransport, ResultTransport, stowTransport } from './result-transport';
 import { resolveSeries } from './select-series.step';
 
 /**
@@ -48,6 +50,8 @@ export class SegmentationPipeline {
     private readonly threads: SegmentationThreadRepository,
     private readonly scu: DimseScuRepository,
     private readonly received: ReceivedStoreRepository,
+    private readonly retrieval: SeriesRetrieveService,
+    private readonly storeEvents: PacsStoreEvents,
   ) {}
 
   async run(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
@@ -77,18 +81,19 @@ export class SegmentationPipeline {
 
   /** The endpoint's chosen way back for results; the DICOMweb client is only created if STOW is used. */
   private transportFor(endpoint: PacsEndpointRecord, context: JobContext): ResultTransport {
-    return endpoint.resultTransport === 'c-store' ? cStoreTransport(this.scu, endpoint) : stowTransport(() => context.client);
+    const transport = endpoint.resultTransport === 'c-store' ? cStoreTransport(this.scu, endpoint) : stowTransport(() => context.client);
+    return announcingStores(transport, (study) => this.storeEvents.stored(endpoint.id, study));
   }
 
   /** The series as an HU volume: received over DIMSE (source dimse), or streamed with WADO-RS and decoded as it arrives. */
-  private async loadVolume(context: JobContext, seriesInstanceUID: string, expectedSlices: number | undefined): Promise<CtVolume> {
+  private async loadVolume(context: JobContext, seriesInstanceUID: string, expectedSlices: number | undefined): Promise<{ volume: CtVolume; retrieve?: JobRetrieveResult }> {
     const { job } = context;
     if (job.source === 'dimse') {
       const files = await context.time('retrieve', () => this.received.readSeries(job.pacsEndpointId, seriesInstanceUID));
       if (files.length === 0) throw new ReceivedSeriesMissingError(seriesInstanceUID);
-      return decodeReceivedSeries(context, files, this.decoding.pool);
+      return { volume: await decodeReceivedSeries(context, files, this.decoding.pool) };
     }
-    return retrieveCtVolume(context, seriesInstanceUID, this.decoding.pool, expectedSlices);
+    return retrieveCtVolume(context, seriesInstanceUID, this.decoding.pool, this.retrieval, expectedSlices);
   }
 
   private async segmentAndStore(
@@ -120,7 +125,7 @@ export class SegmentationPipeline {
 
     // The volume and its masks live only inside buildResult: from the outbox write and delivery on, the
     // job holds the encoded objects alone (a 600-slice volume and its masks are ~0.6 GB).
-    const { seg, sr, keyImages, quantification, slices, slicesInferred } = await this.buildResult(context, seriesInstanceUID, expectedSlices, { run, predecessors, withKeyImages });
+    const { seg, sr, keyImages, quantification, slices, slicesInferred, retrieve } = await this.buildResult(context, seriesInstanceUID, expectedSlices, { run, predecessors, withKeyImages });
 
     const result: JobResult = {
       segSeriesInstanceUID: seg.seriesInstanceUID,
@@ -137,6 +142,7 @@ export class SegmentationPipeline {
       quantification,
       segBytes: seg.bytes.byteLength,
       ...(withKeyImages ? { keyImages: keyImages.length } : {}),
+      ...(retrieve ? { retrieve } : {}),
     };
     // The SR goes last: an SR on the PACS means the rest of its result got there first.
     const objects = [{ sopInstanceUID: seg.sopInstanceUID, bytes: seg.bytes }, ...keyImages, { sopInstanceUID: sr.sopInstanceUID, bytes: sr.bytes }];
@@ -172,11 +178,21 @@ export class SegmentationPipeline {
    * thread (SegmentationThreadRepository), so the event loop stays with HTTP while the job computes.
    * With ORT_INFERENCE_THREAD=main (the model has no thread to share) the same function runs here.
    */
-  private async buildResult(context: JobContext, seriesInstanceUID: string, expectedSlices: number | undefined, options: ResultBuildOptions): Promise<BuiltResult> {
+  private async buildResult(
+    context: JobContext,
+    seriesInstanceUID: string,
+    expectedSlices: number | undefined,
+    options: ResultBuildOptions,
+  ): Promise<BuiltResult & { retrieve?: JobRetrieveResult }> {
     // The thread loads its modules while the series downloads, not after.
     if (this.config.inferenceThread === 'worker') this.threads.prepare();
-    const volume = await this.loadVolume(context, seriesInstanceUID, expectedSlices);
+    const { volume, retrieve } = await this.loadVolume(context, seriesInstanceUID, expectedSlices);
     context.progress(0, volume.geometry.slices);
+    const built = await this.segmentAndEncode(context, volume, options);
+    return { ...built, ...(retrieve ? { retrieve } : {}) };
+  }
+
+  private async segmentAndEncode(context: JobContext, volume: CtVolume, options: ResultBuildOptions): Promise<BuiltResult> {
     if (this.config.inferenceThread === 'main') return buildSegmentationResult(context.model, volume, options, context);
     try {
       return await this.threads.build(context.model, volume, options, {

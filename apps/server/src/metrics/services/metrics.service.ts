@@ -34,7 +34,7 @@ export class MetricsService {
   readonly pacsErrors = new Counter({ name: 'covseg_pacs_errors_total', help: 'Failed requests to a PACS, by endpoint and kind.', labelNames: ['endpoint', 'kind'] as const, registers: [this.registry] });
   readonly proxyAnswers = new Counter({
     name: 'covseg_proxy_answers_total',
-    help: 'DICOMweb proxy answers, by source: upstream (a PACS request of its own), coalesced (shared an identical request in flight), cache (an instance kept in memory), stream (too large to hold, streamed through).',
+    help: 'DICOMweb proxy answers, by source: upstream (a PACS request of its own), coalesced (shared an identical request in flight), cache (an instance kept in memory), recent (an identical QIDO or metadata answer of the last PROXY_RECENT_ANSWER_MS), stream (too large to hold, streamed through).',
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
@@ -89,8 +89,8 @@ export class MetricsService {
     this.stageSeconds.observe({ stage }, seconds);
   }
 
-  /** `kind`: `connection`, `timeout`, `http-4xx`, `http-5xx`, `http-429` … */
-  proxyAnswer(source: 'upstream' | 'cache' | 'coalesced' | 'stream'): void {
+  /** Where a proxied answer came from (see covseg_proxy_answers_total). */
+  proxyAnswer(source: 'upstream' | 'cache' | 'recent' | 'coalesced' | 'stream'): void {
     this.proxyAnswers.inc({ source });
   }
 
@@ -98,6 +98,7 @@ export class MetricsService {
     this.proxyUpstreamCuts.inc({ outcome });
   }
 
+  /** `kind`: `connection`, `timeout`, `http-4xx`, `http-5xx`, `http-429` … */
   pacsError(endpoint: string, kind: string): void {
     this.pacsErrors.inc({ endpoint, kind });
   }

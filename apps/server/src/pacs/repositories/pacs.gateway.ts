@@ -43,8 +43,10 @@ export class PacsGateway {
       auth: this.authOf(endpoint),
       retries: this.retriesFor(use),
       backoffMs: use === 'job' || use === 'watcher' ? this.config.pacsRetryBaseMs : undefined,
-      // Marks the request as ours, so that a base URL pointing back at this server is refused, not looped.
-      headers: { Via: this.marker.via },
+      // Via marks the request as ours, so that a base URL pointing back at this server is refused, not looped.
+      // Accept-Encoding: see PACS_ACCEPT_ENCODING (fetch would otherwise ask for gzip, which Orthanc applies
+      // to QIDO, metadata and single instances: 80-130 ms instead of 6-15 ms for a 0.5 MB CT instance on loopback).
+      headers: { Via: this.marker.via, 'Accept-Encoding': this.config.pacsAcceptEncoding === 'gzip' ? 'gzip, deflate' : 'identity' },
     });
   }
 

@@ -7,6 +7,7 @@ import { CorrectionDto, SaveCorrectionDto } from '../dtos/correction.dto';
 import { CorrectionRecord, CorrectionRepository } from '../repositories/correction.repository';
 import { ResultReviewRepository } from '../repositories/result-review.repository';
 import { PacsGateway } from '../../pacs/repositories/pacs.gateway';
+import { PacsStoreEvents } from '../../pacs/services/pacs-store-events';
 import { reconcileInfectionClasses } from './class-consistency';
 import { CorrectionRejectedError, ResultNotFoundError } from '../review.errors';
 import { correctionDigest, countDifferences, decodeCorrectionRuns, quantifyCorrection, uidFromDigest } from './correction-masks';
@@ -37,6 +38,7 @@ export class CorrectionService {
     private readonly reviews: ResultReviewRepository,
     private readonly pacs: PacsGateway,
     private readonly audit: AuditService,
+    private readonly storeEvents: PacsStoreEvents,
   ) {}
 
   async save(principal: Principal, dto: SaveCorrectionDto): Promise<CorrectionDto> {
@@ -84,7 +86,13 @@ export class CorrectionService {
       // failed store leaves it pending, and the next save stores both again. Same bytes, same SOP Instance
       // UIDs on every try: a re-store replaces (PS3.4 B.4.1), never duplicates.
       const report = encodeCorrectionReport({ record, header: header!, sourceSlices: geometry.slices, segments: base.segments, algorithm: algorithmOf(base) });
-      await client.store([await this.corrections.readBytes(record), report.bytes], record.studyInstanceUID);
+      const segBytes = await this.corrections.readBytes(record);
+      try {
+        await client.store([segBytes, report.bytes], record.studyInstanceUID);
+      } finally {
+        // Stored or maybe stored (a timeout): this process's viewer proxy forgets its recent answers of the study.
+        this.storeEvents.stored(dto.endpointId, record.studyInstanceUID);
+      }
       record = await this.corrections.markDelivered(record.id);
       this.afterStored(record, report.sopInstanceUID);
     }

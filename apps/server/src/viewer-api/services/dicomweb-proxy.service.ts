@@ -1,4 +1,4 @@
-import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { DicomwebIncompleteBodyError, DicomwebNetworkError, DicomwebResponseTooLargeError, DicomwebTimeoutError, type RawResponse } from '@covseg/dicom';
 import { pacsFailure } from '../../pacs/pacs.errors';
@@ -8,7 +8,10 @@ import { PacsEndpointService } from '../../pacs/services/pacs-endpoint.service';
 import { ProxyClientGoneError, ProxyMethodNotAllowedError } from '../viewer.errors';
 import { MetricsService } from '../../metrics/services/metrics.service';
 import { joinUnderBase, requireSafeProxyPath } from './proxy-path';
-import { CachedAnswer, isInstanceResource, ProxyAnswerCache } from './proxy-answer-cache';
+import { PacsStoreEvents } from '../../pacs/services/pacs-store-events';
+import { APP_CONFIG, type AppConfig } from '../../core/repositories/config.repository';
+import { AnswerCompressor, isCompressibleType } from './answer-encoding';
+import { CachedAnswer, isInstanceResource, ProxyAnswerCache, RecentAnswerCache, scopeOf } from './proxy-answer-cache';
 import { isBulkRetrieve } from './dicomweb-resource';
 import { AnswerStalledError, concatChunks, keepTail, readPrefix, resumeStream, whyIncomplete } from './upstream-answer';
 
@@ -31,7 +34,7 @@ export const WHOLE_ANSWER_BYTES = 8 * 1024 * 1024;
 export const BULK_ANSWER_BYTES = 256 * 1024;
 
 /** Where an answer came from (the `source` label of covseg_proxy_answers_total). */
-export type ProxyAnswerSource = 'upstream' | 'cache' | 'coalesced' | 'stream';
+export type ProxyAnswerSource = 'upstream' | 'cache' | 'recent' | 'coalesced' | 'stream';
 
 export interface ProxiedResponse {
   status: number;
@@ -89,20 +92,35 @@ export interface ProxyStageTimings {
  * - identical GETs (same endpoint as configured now, path, query and Accept) in flight at the same
  *   time share one upstream request;
  * - whole answers of one instance (immutable: its SOP Instance UID names one object) are kept in a
- *   byte-bounded cache per endpoint (see ProxyAnswerCache for why this never crosses users' rights).
+ *   byte-bounded cache per endpoint (see ProxyAnswerCache for why this never crosses users' rights);
+ * - every other whole answer (QIDO, metadata) answers identical GETs for PROXY_RECENT_ANSWER_MS
+ *   (RecentAnswerCache); a store by this process into a study drops that study's answers at once.
  * Logs name the endpoint id and the path (UIDs only), never the query, which can carry PHI.
  */
 @Injectable()
-export class DicomwebProxyService {
+export class DicomwebProxyService implements OnModuleDestroy {
   private readonly logger = new Logger(DicomwebProxyService.name);
   private readonly flights = new Map<string, Flight>();
+  private readonly unsubscribe: () => void;
+  private readonly compressor: AnswerCompressor;
 
   constructor(
     private readonly endpoints: PacsEndpointService,
     private readonly gateway: PacsGateway,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     private readonly cache: ProxyAnswerCache,
-  ) {}
+    private readonly recent: RecentAnswerCache,
+    storeEvents: PacsStoreEvents,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.compressor = new AnswerCompressor(config.proxyGzipLevel);
+    // Our own SEG or correction stored into a study: its series list and metadata change now.
+    this.unsubscribe = storeEvents.onStored((endpointId, study) => this.recent.dropStudy(endpointId, study));
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
 
   async forward(input: ForwardInput): Promise<ProxiedResponse> {
     if (input.method !== 'GET' && input.method !== 'HEAD') throw new ProxyMethodNotAllowedError(input.method);
@@ -117,9 +135,10 @@ export class DicomwebProxyService {
 
     // The endpoint's last change is part of the key: new credentials or a new base URL never get an old answer.
     const key = JSON.stringify([record.id, record.updatedAt, path, query, input.accept ?? '']);
-    const cacheable = isInstanceResource(path);
-    const cached = cacheable ? this.cache.get(key) : undefined;
-    if (cached) return this.answered(cached, 'cache');
+    // An instance never changes: kept for minutes. Anything else (QIDO, metadata) for a second or two.
+    const memory = isInstanceResource(path) ? this.cache : this.recent;
+    const cached = memory.get(key);
+    if (cached) return this.answered(cached, memory === this.cache ? 'cache' : 'recent');
 
     // Coalesced only with requests that arrived through the same proxies (Via), so that every request
     // reaches the PACS with its own chain and a loop through several servers is still caught.
@@ -133,12 +152,14 @@ export class DicomwebProxyService {
       return this.fetchOwn(record, path, query, input);
     }
     const flight: Flight = { answer: undefined as unknown as Promise<Fetched>, waiters: 0, abort: new AbortController() };
+    // Noted before the request leaves: an answer read while our own store went into its study is not kept.
+    const generation = memory.generation;
     flight.answer = this.fetch(record, path, query, input.accept, input.via, flight.abort.signal, input.timings);
     this.flights.set(flightKey, flight);
     void flight.answer.then(
       (fetched) => {
         if (this.flights.get(flightKey) === flight) this.flights.delete(flightKey);
-        if (cacheable && 'whole' in fetched) this.cache.set(key, fetched.whole);
+        if ('whole' in fetched) memory.set(key, fetched.whole, scopeOf(record.id, path), generation);
       },
       () => {
         if (this.flights.get(flightKey) === flight) this.flights.delete(flightKey);
@@ -146,6 +167,21 @@ export class DicomwebProxyService {
     );
     const fetched = await this.wait(flight, input.signal, path, true);
     return 'whole' in fetched ? this.answered(fetched.whole, 'upstream') : fetched.streamed;
+  }
+
+  /**
+   * The answer as this caller should get it: with PROXY_GZIP_LEVEL >= 1, a whole JSON answer gzipped when
+   * the caller accepts gzip (made once per answer and shared, see AnswerCompressor). A series' metadata is
+   * ~10x smaller so, for browsers behind a slow link; off by default (the caller's inflating costs it CPU).
+   */
+  async encodedFor(answer: ProxiedResponse, acceptEncoding: string | string[] | undefined): Promise<ProxiedResponse> {
+    if (!answer.body || !isCompressibleType(answer.headers['content-type']) || this.compressor.disabled) return answer;
+    const headers: Record<string, string> = { ...answer.headers, vary: 'Accept-Encoding' };
+    const gzipped = await this.compressor.gzipFor(answer.body, answer.headers['content-type'], acceptEncoding);
+    if (!gzipped) return { ...answer, headers };
+    // Another representation: a strong validator of the identity body may not be reused (RFC 9110 §8.8.3).
+    if (headers.etag && !headers.etag.startsWith('W/')) headers.etag = `W/${headers.etag}`;
+    return { ...answer, headers: { ...headers, 'content-encoding': 'gzip', 'content-length': String(gzipped.length) }, body: gzipped };
   }
 
   /**
