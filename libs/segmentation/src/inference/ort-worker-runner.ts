@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { type OrtRunner, type OrtRunnerOptions, sessionOptions } from './ort-runner';
+import { type OrtReply, ortCaller, runOverCaller } from './ort-caller';
 
 /*
  * The worker is plain CommonJS evaluated from a string, so it runs the same way under vitest (SWC),
@@ -97,18 +98,6 @@ async function handle(msg, port) {
 serve(parentPort);
 `;
 
-interface Reply {
-  id: number;
-  ok: boolean;
-  message?: string;
-  inputNames?: string[];
-  outputNames?: string[];
-  buffers?: ArrayBuffer[];
-  dims?: number[][];
-  missing?: boolean;
-  niceness?: number;
-}
-
 /**
  * Runs the session in a worker thread, so inference does not block the caller's event loop (HTTP
  * requests, timers and job cancellation stay responsive while a batch runs). Batches are copied to
@@ -119,37 +108,13 @@ export async function createWorkerRunner(bytes: Uint8Array, options: OrtRunnerOp
   const ortPath = createRequire(__filename).resolve('onnxruntime-node');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, niceness } });
   worker.unref();
-  const pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
-  let nextId = 1;
-  let dead: Error | undefined;
-  const failAll = (error: Error) => {
-    dead = error;
-    for (const p of pending.values()) p.reject(error);
-    pending.clear();
-  };
-  worker.on('message', (reply: Reply) => {
-    const p = pending.get(reply.id);
-    if (!p) return;
-    pending.delete(reply.id);
-    if (pending.size === 0) worker.unref();
-    if (reply.ok) p.resolve(reply);
-    else p.reject(new Error(reply.message));
-  });
-  worker.on('error', (error) => failAll(error));
-  worker.on('exit', (code) => failAll(new Error(`onnxruntime worker thread exited with code ${code}`)));
-
-  const call = (message: Record<string, unknown>, transfer: (ArrayBuffer | MessagePort)[] = []): Promise<Reply> => {
-    if (dead) return Promise.reject(dead);
-    const id = nextId++;
-    if (pending.size === 0) worker.ref();
-    return new Promise<Reply>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      worker.postMessage({ ...message, id }, transfer);
-    });
-  };
+  const caller = ortCaller(worker);
+  worker.on('error', (error) => caller.fail(error));
+  worker.on('exit', (code) => caller.fail(new Error(`onnxruntime worker thread exited with code ${code}`)));
+  const call = caller.call;
 
   const copy = bytes.slice();
-  let loaded: Reply;
+  let loaded: OrtReply;
   try {
     loaded = await call({ type: 'load', bytes: copy.buffer, options: sessionOptions(options) }, [copy.buffer]);
   } catch (error) {
@@ -160,12 +125,7 @@ export async function createWorkerRunner(bytes: Uint8Array, options: OrtRunnerOp
     niceness: loaded.niceness,
     inputNames: loaded.inputNames ?? [],
     outputNames: loaded.outputNames ?? [],
-    async run(input, outputs, data, dims) {
-      const batch = data.slice();
-      const reply = await call({ type: 'run', input, outputs: [...outputs], buffer: batch.buffer, dims }, [batch.buffer]);
-      if (reply.missing || !reply.buffers || reply.buffers.length !== outputs.length) return undefined;
-      return reply.buffers.map((buffer, i) => ({ data: new Float32Array(buffer), dims: reply.dims?.[i] ?? [] }));
-    },
+    run: (input, outputs, data, dims) => runOverCaller(caller, input, outputs, data, dims),
     async trim() {
       await call({ type: 'trim' });
     },
@@ -180,7 +140,7 @@ export async function createWorkerRunner(bytes: Uint8Array, options: OrtRunnerOp
       return port1;
     },
     async release() {
-      if (!dead) await call({ type: 'release' }).catch(() => undefined);
+      if (!caller.failed) await call({ type: 'release' }).catch(() => undefined);
       await worker.terminate();
     },
   };
