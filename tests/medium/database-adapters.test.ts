@@ -138,10 +138,16 @@ describe.each(adapters)('the $name adapter of the database port', ({ open, migra
     await endpoint(db, 'volatile');
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    // The volatile write is sent only once the transaction holds the row (Postgres: another pooled
+    // connection could otherwise reach the server before the transaction's own UPDATE).
+    let updated!: () => void;
+    const rowHeld = new Promise<void>((r) => (updated = r));
     const tx = db.transaction(async (t) => {
       await t.run(`UPDATE pacs_endpoints SET name = 'from the transaction' WHERE id = 'volatile'`);
+      updated();
       await gate;
     });
+    await rowHeld;
     const volatile = db.runVolatile(`UPDATE pacs_endpoints SET name = ? WHERE id = ?`, ['after it', 'volatile']);
     await new Promise((r) => setTimeout(r, 50));
     release();
@@ -150,7 +156,15 @@ describe.each(adapters)('the $name adapter of the database port', ({ open, migra
     expect(await db.one(`SELECT name FROM pacs_endpoints WHERE id = 'volatile'`)).toEqual({ name: 'after it' });
     await expect(db.transaction(async () => db.runVolatile('SELECT 1'))).rejects.toThrow('pass the transaction (tx)');
     // SQLite: every other commit stays durable (synchronous = FULL, 2).
-    if (db instanceof SqliteDatabase) expect(db.handle.pragma('synchronous', { simple: true })).toBe(2);
+    if (db instanceof SqliteDatabase) {
+      expect(db.handle.pragma('synchronous', { simple: true })).toBe(2);
+      // Even for code that runs while the caller still awaits the volatile write: a microtask queued
+      // before it (the first to run after its synchronous part) already sees FULL.
+      let seen: unknown;
+      queueMicrotask(() => (seen = db.handle.pragma('synchronous', { simple: true })));
+      await db.runVolatile(`UPDATE pacs_endpoints SET name = ? WHERE id = ?`, ['again', 'volatile']);
+      expect(seen).toBe(2);
+    }
   });
 
   it('refuses a statement on the database itself from inside one of its transactions (it would deadlock or escape the transaction)', async () => {

@@ -139,14 +139,18 @@ export class SqliteDatabase extends SqlDatabase {
   override async runVolatile(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
     this.refuseInsideTransaction();
     while (this.open) await this.open.catch(noop);
-    // One synchronous step: no other statement can commit at NORMAL in between. Every other commit
-    // stays FULL, and its WAL fsync also makes this one durable (the WAL is written in order).
+    // One synchronous step: no other statement can commit at NORMAL in between. direct.run executes the
+    // statement before it returns its promise, so FULL is back before any other code (a microtask
+    // awaiting here would let another caller's statement commit at NORMAL). Every other commit stays
+    // FULL, and its WAL fsync also makes this one durable (the WAL is written in order).
     this.handle.pragma('synchronous = NORMAL');
+    let result: Promise<{ changes: number }>;
     try {
-      return await this.direct.run(sql, params);
+      result = this.direct.run(sql, params);
     } finally {
       this.handle.pragma('synchronous = FULL');
     }
+    return result;
   }
 
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
