@@ -21,6 +21,7 @@ import { PostgresInstance } from '../tests/support/postgres';
 import { RedisInstance } from '../tests/support/redis';
 import { ScaledCluster } from '../tests/support/scaled-cluster';
 import { ServerProcess, spawnServerProcess } from '../tests/support/server';
+import { cpuSecondsOf } from './process-cpu';
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -43,15 +44,6 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 };
 
-/** CPU seconds (user + system, all threads) a process has used so far, from /proc; 0 when it is gone. */
-function cpuSecondsOf(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 /** The API's event-loop delay (ms) since the previous /metrics scrape: p50, p99, max. */
 function eventLoopOf(metrics: string): { p50: number; p99: number; max: number } {

@@ -16,6 +16,16 @@ function cpuMs(statPath: string): number {
   return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1000;
 }
 
+/** CPU seconds (user + system, all threads) a process has used so far; 0 when it is gone or undefined. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    return cpuMs(`/proc/${pid}/stat`) / 1000;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Reads the CPU time so far of every Chromium process (labelled by its type: browser, renderer, gpu-process,
  * NetworkService, …; each renderer thread too, as `renderer/<thread name>`) and of the named extra pids.

@@ -14,6 +14,7 @@ import { reUid } from './re-uid';
 import { lidcSlices } from '../tests/support/lidc-fixture';
 import { OrthancInstance } from '../tests/support/orthanc';
 import { type ServerProcess, spawnServerProcess } from '../tests/support/server';
+import { cpuSecondsOf } from './process-cpu';
 
 const argument = (name: string, fallback: string) => {
   const index = process.argv.indexOf(`--${name}`);
@@ -27,14 +28,6 @@ const RECENT_MS = Number(process.env.PROXY_RECENT_ANSWER_MS ?? 2000);
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)]!;
 const median = (values: number[]) => percentile(values, 50);
-function cpuSecondsOf(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 async function main(): Promise<void> {
   const loadAtStart = loadavg().map((n) => +n.toFixed(2));

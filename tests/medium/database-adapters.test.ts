@@ -157,11 +157,12 @@ describe.each(adapters)('the $name adapter of the database port', ({ open, migra
     await expect(db.transaction(async () => db.runVolatile('SELECT 1'))).rejects.toThrow('pass the transaction (tx)');
     // SQLite: every other commit stays durable (synchronous = FULL, 2).
     if (db instanceof SqliteDatabase) {
-      expect(db.handle.pragma('synchronous', { simple: true })).toBe(2);
+      const sqlite = db;
+      expect(sqlite.handle.pragma('synchronous', { simple: true })).toBe(2);
       // Even for code that runs while the caller still awaits the volatile write: a microtask queued
       // before it (the first to run after its synchronous part) already sees FULL.
       let seen: unknown;
-      queueMicrotask(() => (seen = db.handle.pragma('synchronous', { simple: true })));
+      queueMicrotask(() => (seen = sqlite.handle.pragma('synchronous', { simple: true })));
       await db.runVolatile(`UPDATE pacs_endpoints SET name = ? WHERE id = ?`, ['again', 'volatile']);
       expect(seen).toBe(2);
     }
