@@ -24,6 +24,9 @@ const decodable = [
     .filter((f) => f.endsWith('.dcm') && !/Process(2_4|6_8|10_12)/.test(f))
     .map((f) => `cornerstone-ctimage/${f}`),
   ...readdirSync(join(fixtures, 'nema-wg04')).map((f) => `nema-wg04/${f}`),
+  ...readdirSync(join(fixtures, 'htj2k'))
+    .filter((f) => f.endsWith('.dcm'))
+    .map((f) => `htj2k/${f}`),
 ];
 
 /** HU of one instance the serial way: decodeFrame on this thread, then the Modality LUT as buildCtVolume applies it. */

@@ -1,6 +1,6 @@
 import { PixelDecodeError } from '../errors';
 
-export type WasmCodecName = 'jpeg-ls' | 'jpeg-2000' | 'jpeg-baseline';
+export type WasmCodecName = 'jpeg-ls' | 'jpeg-2000' | 'htj2k' | 'jpeg-baseline';
 
 interface LoadedCodec {
   create(): CornerstoneWasmDecoder;
@@ -22,6 +22,11 @@ async function load(name: WasmCodecName): Promise<LoadedCodec> {
     case 'jpeg-2000': {
       const codec = await (await import('@cornerstonejs/codec-openjpeg/decodewasmjs')).default(moduleArg);
       return { create: () => new codec.J2KDecoder(), stderr };
+    }
+    case 'htj2k': {
+      // OpenJPH (High-Throughput JPEG 2000, Part 15); a separate build from OpenJPEG's Part 1 decoder.
+      const codec = await (await import('@cornerstonejs/codec-openjph/wasmjs')).default(moduleArg);
+      return { create: () => new codec.HTJ2KDecoder(), stderr };
     }
     case 'jpeg-baseline': {
       const codec = await (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')).default(moduleArg);
@@ -49,7 +54,7 @@ export function loadCodec(name: WasmCodecName): Promise<LoadedCodec> {
  * the compile time. Decoding works without calling it: `decodeFrame` loads what it needs.
  */
 export async function initCodecs(): Promise<void> {
-  await Promise.all((['jpeg-ls', 'jpeg-2000', 'jpeg-baseline'] as const).map((name) => loadCodec(name)));
+  await Promise.all((['jpeg-ls', 'jpeg-2000', 'htj2k', 'jpeg-baseline'] as const).map((name) => loadCodec(name)));
 }
 
 /** The output of a WebAssembly decode: the codec's frame info and a copy of the decoded bytes. */
@@ -58,6 +63,8 @@ export interface WasmDecoded {
   readonly height: number;
   readonly bitsPerSample: number;
   readonly componentCount: number;
+  /** Whether the codestream says its samples are signed, when the codec reports it. */
+  readonly isSigned?: boolean;
   /** Little-endian samples; a copy that the caller owns (the codec's heap is reused). */
   readonly bytes: Uint8Array;
 }
@@ -76,6 +83,7 @@ export async function decodeWithWasm(name: WasmCodecName, encoded: Uint8Array, t
       height: info.height,
       bitsPerSample: info.bitsPerSample,
       componentCount: info.componentCount,
+      isSigned: info.isSigned,
       bytes: decoder.getDecodedBuffer().slice(),
     };
   } catch (error) {

@@ -1,8 +1,9 @@
 import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js';
 import { PixelDecodeError, UnsupportedTransferSyntaxError } from '../errors';
 import type { StoredPixels } from './dicom-dataset';
-import { decodeWithWasm, type WasmCodecName } from './codecs';
+import { decodeWithWasm, type WasmCodecName, type WasmDecoded } from './codecs';
 import type { PixelDescription } from './pixel-description';
+import { type J2kCodestreamInfo, readJ2kCodestream } from './j2k-codestream';
 import { decodeRleFrame } from './rle-decoder';
 import { toStoredValues, unpackBits } from './stored-values';
 import type { PixelEncoding } from './transfer-syntax';
@@ -58,6 +59,7 @@ function decodeJpegLossless(frame: EncodedFrame): Uint8Array | Uint16Array {
 const wasmCodecOf: Partial<Record<EncodedFrame['encoding'], WasmCodecName>> = {
   'jpeg-ls': 'jpeg-ls',
   'jpeg-2000': 'jpeg-2000',
+  htj2k: 'htj2k',
   'jpeg-baseline': 'jpeg-baseline',
 };
 
@@ -85,6 +87,8 @@ async function decodeRaw(frame: EncodedFrame): Promise<Uint8Array | Uint16Array>
       frame.transferSyntaxUID,
     );
   }
+  // HTJ2K (newer, stricter here): the codestream's header is checked against the dataset before decoding.
+  if (codec === 'htj2k') checkHtj2kHeader(frame);
   const decoded = await decodeWithWasm(codec, frame.bytes, frame.transferSyntaxUID);
   if (decoded.componentCount !== 1 || (decoded.bitsPerSample > 8) !== (pixel.bitsAllocated === 16)) {
     throw new PixelDecodeError(
@@ -92,7 +96,48 @@ async function decodeRaw(frame: EncodedFrame): Promise<Uint8Array | Uint16Array>
       frame.transferSyntaxUID,
     );
   }
+  if (codec === 'htj2k') checkHtj2kFrame(frame, decoded);
   return asWords(decoded.bytes, pixel.bitsAllocated);
+}
+
+function checkHtj2kHeader(frame: EncodedFrame): void {
+  const { pixel } = frame;
+  let info: J2kCodestreamInfo;
+  try {
+    info = readJ2kCodestream(frame.bytes);
+  } catch (error) {
+    throw new PixelDecodeError(`Decoding the HTJ2K frame of SOP Instance ${frame.sopInstanceUID} failed: ${(error as Error).message}`, frame.transferSyntaxUID, { cause: error });
+  }
+  const problem =
+    info.componentCount !== 1
+      ? `${info.componentCount} components, the header says 1`
+      : info.width !== pixel.columns || info.height !== pixel.rows
+        ? `${info.width} x ${info.height} samples, the header says ${pixel.columns} x ${pixel.rows} (columns x rows)`
+        : info.bitDepth > pixel.bitsAllocated || info.bitDepth > 8 !== (pixel.bitsAllocated === 16)
+          ? `${info.bitDepth}-bit samples, the header says ${pixel.bitsAllocated} bits allocated`
+          : info.isSigned !== (pixel.pixelRepresentation === 1)
+            ? `${info.isSigned ? 'signed' : 'unsigned'} samples, the header says PixelRepresentation ${pixel.pixelRepresentation}`
+            : undefined;
+  if (problem) {
+    throw new PixelDecodeError(`Decoding the HTJ2K frame of SOP Instance ${frame.sopInstanceUID} failed: the codestream has ${problem}`, frame.transferSyntaxUID);
+  }
+}
+
+/** After decoding: what the decoder made must be what its header promised (a second line of defence). */
+function checkHtj2kFrame(frame: EncodedFrame, decoded: WasmDecoded): void {
+  const { pixel } = frame;
+  if (decoded.width !== pixel.columns || decoded.height !== pixel.rows) {
+    throw new PixelDecodeError(
+      `Decoding SOP Instance ${frame.sopInstanceUID} failed: the codestream is ${decoded.width} x ${decoded.height}, the header says ${pixel.columns} x ${pixel.rows} (columns x rows)`,
+      frame.transferSyntaxUID,
+    );
+  }
+  if (decoded.isSigned !== undefined && decoded.isSigned !== (pixel.pixelRepresentation === 1)) {
+    throw new PixelDecodeError(
+      `Decoding SOP Instance ${frame.sopInstanceUID} failed: the codestream holds ${decoded.isSigned ? 'signed' : 'unsigned'} samples, the header says PixelRepresentation ${pixel.pixelRepresentation}`,
+      frame.transferSyntaxUID,
+    );
+  }
 }
 
 /**

@@ -17,6 +17,9 @@ export const TransferSyntaxUID = {
   JPEGLSNearLossless: '1.2.840.10008.1.2.4.81',
   JPEG2000Lossless: '1.2.840.10008.1.2.4.90',
   JPEG2000: '1.2.840.10008.1.2.4.91',
+  HTJ2KLossless: '1.2.840.10008.1.2.4.201',
+  HTJ2KLosslessRPCL: '1.2.840.10008.1.2.4.202',
+  HTJ2K: '1.2.840.10008.1.2.4.203',
   RLELossless: '1.2.840.10008.1.2.5',
 } as const;
 
@@ -28,6 +31,7 @@ export type PixelEncoding =
   | 'jpeg-lossless'
   | 'jpeg-ls'
   | 'jpeg-2000'
+  | 'htj2k'
   | 'jpeg-baseline';
 
 interface TransferSyntaxInfo {
@@ -49,6 +53,11 @@ const known: Record<string, TransferSyntaxInfo> = {
   [TransferSyntaxUID.JPEGLSNearLossless]: { encoding: 'jpeg-ls', lossless: false },
   [TransferSyntaxUID.JPEG2000Lossless]: { encoding: 'jpeg-2000', lossless: true },
   [TransferSyntaxUID.JPEG2000]: { encoding: 'jpeg-2000', lossless: false },
+  // High-Throughput JPEG 2000 (PS3.5 A.4.11, JPEG 2000 Part 15): OpenJPH decodes all three. .203 may
+  // hold a reversible (lossless) codestream too, but the transfer syntax does not promise it.
+  [TransferSyntaxUID.HTJ2KLossless]: { encoding: 'htj2k', lossless: true },
+  [TransferSyntaxUID.HTJ2KLosslessRPCL]: { encoding: 'htj2k', lossless: true },
+  [TransferSyntaxUID.HTJ2K]: { encoding: 'htj2k', lossless: false },
   // Process 2/4 (12-bit) shares the UID of process 1; the 8-bit codec refuses 12-bit frames at decode.
   [TransferSyntaxUID.JPEGBaseline8Bit]: { encoding: 'jpeg-baseline', lossless: false },
   [TransferSyntaxUID.JPEGExtended12Bit]: { encoding: 'jpeg-baseline', lossless: false },

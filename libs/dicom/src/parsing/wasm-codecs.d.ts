@@ -25,6 +25,10 @@ declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
   const factory: (moduleArg?: EmscriptenModuleArg) => Promise<{ J2KDecoder: new () => CornerstoneWasmDecoder }>;
   export default factory;
 }
+declare module '@cornerstonejs/codec-openjph/wasmjs' {
+  const factory: (moduleArg?: EmscriptenModuleArg) => Promise<{ HTJ2KDecoder: new () => CornerstoneWasmDecoder }>;
+  export default factory;
+}
 declare module '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs' {
   const factory: (moduleArg?: EmscriptenModuleArg) => Promise<{ JPEGDecoder: new () => CornerstoneWasmDecoder }>;
   export default factory;

@@ -31,9 +31,12 @@ const ACCEPTED_TRANSFER_SYNTAXES = [
   TransferSyntaxUID.JPEGLossless,
   TransferSyntaxUID.JPEGLSLossless,
   TransferSyntaxUID.JPEG2000Lossless,
+  TransferSyntaxUID.HTJ2KLossless,
+  TransferSyntaxUID.HTJ2KLosslessRPCL,
   TransferSyntaxUID.ExplicitVRBigEndian,
   TransferSyntaxUID.JPEGLSNearLossless,
   TransferSyntaxUID.JPEG2000,
+  TransferSyntaxUID.HTJ2K,
   TransferSyntaxUID.JPEGBaseline8Bit,
   TransferSyntaxUID.JPEGExtended12Bit,
 ];

@@ -15,7 +15,10 @@ export const TRANSCODE_TO = TransferSyntaxUID.ExplicitVRLittleEndian;
  * measured: our RLE decoder is simple JS, and an uncompressed answer is about twice the bytes).
  * JPEG 2000 is, although Debian's Orthanc transcodes it only with the GDCM plugin (it answers 500
  * without, and we fall back, remembering the refusal): another PACS does it natively, on its own CPU,
- * and our WASM decoder costs ~50 ms a slice.
+ * and our WASM decoder costs ~50 ms a slice. HTJ2K lossless (.201/.202) is not: OpenJPH decodes it in
+ * ~6.6 ms a slice (docs/PERFORMANCE.md, fifth round), about what a PACS spends transcoding JPEG
+ * Lossless, while the uncompressed answer is ~2.5x the bytes; and Orthanc 1.10 (DCMTK 3.6.7) cannot
+ * transcode it at all.
  */
 const TRANSCODED_SOURCES: ReadonlySet<string> = new Set([
   TransferSyntaxUID.JPEGLossless,
