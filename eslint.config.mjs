@@ -9,6 +9,12 @@ const vendorOwners = [
   { name: 'dcmjs-dimse', owner: 'libs/dicom/src/dimse' },
   { name: 'onnxruntime-node', owner: 'libs/segmentation/src/inference' },
   { name: 'onnxruntime-common', owner: 'libs/segmentation/src/inference' },
+  // The pixel codecs (WebAssembly builds, imported by subpath): only libs/dicom decodes frames; the server
+  // and the viewer's fallback get decoded frames from it (HTJ2K's OpenJPH included, issue 11).
+  { name: '@cornerstonejs/codec-openjph/wasmjs', owner: 'libs/dicom' },
+  { name: '@cornerstonejs/codec-openjpeg/decodewasmjs', owner: 'libs/dicom' },
+  { name: '@cornerstonejs/codec-charls/decodewasmjs', owner: 'libs/dicom' },
+  { name: '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs', owner: 'libs/dicom' },
   { name: 'cornerstone-core', owner: 'apps/viewer/src/rendering' },
   { name: 'cornerstone-math', owner: 'apps/viewer/src/rendering' },
   // The database drivers: only the database port's adapters (SQLite embedded, PostgreSQL scaled).

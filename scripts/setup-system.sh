@@ -26,6 +26,8 @@ if [ "$profile" = "test" ] || [ "$profile" = "bench" ]; then
   have_cmd chromium || need+=(chromium)
   # GDCM's gdcmconv: JPEG 2000 lossless series for the retrieve tests and the bench set.
   have_cmd gdcmconv || need+=(libgdcm-tools)
+  # Grok's grk_compress: HTJ2K series for the HTJ2K job test and the bench set (tests/support/htj2k.ts).
+  have_cmd grk_compress || need+=(grokj2k-tools)
   have_py torch || need+=(python3-torch)
   have_py onnx || need+=(python3-onnx)
   have_py PIL || need+=(python3-pil)

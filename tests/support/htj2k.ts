@@ -3,8 +3,8 @@
 //   lossless (reversible 5/3): HTJ2K Lossless, 1.2.840.10008.1.2.4.201, same SOP Instance UID;
 //   lossy (irreversible 9/7, -r RATIO): HTJ2K, 1.2.840.10008.1.2.4.203, a new SOP Instance UID and
 //   LossyImageCompression 01 with its ratio and method (PS3.3 C.7.6.1.1.5).
-// Used by bench/bench-set.ts (lidc-0001-htj2k) and, as a CLI, to make tests/fixtures/transfer-syntaxes/htj2k:
-//   node scripts/run-ts.mjs bench/htj2k-transcode.ts IN.dcm OUT.dcm [--lossy RATIO]
+// Used by bench/bench-set.ts (lidc-0001-htj2k), tests/medium/htj2k-job.test.ts and, as a CLI, to make tests/fixtures/transfer-syntaxes/htj2k:
+//   node scripts/run-ts.mjs tests/support/htj2k.ts IN.dcm OUT.dcm [--lossy RATIO]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,9 +41,13 @@ export async function transcodeToHtj2k(input: Uint8Array, options: { lossyRatio?
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  // dcmjs warns about every private tag it naturalizes (LIDC's CTP group, GE's): not news here.
+  const level = dcmjs.log.getLevel();
+  dcmjs.log.setLevel('error');
   const message = dcmjs.data.DicomMessage.readFile(toArrayBuffer(input));
   const meta = dcmjs.data.DicomMetaDictionary.naturalizeDataset(message.meta);
   const dataset = dcmjs.data.DicomMetaDictionary.naturalizeDataset(message.dict);
+  dcmjs.log.setLevel(level);
   meta.TransferSyntaxUID = options.lossyRatio !== undefined ? HTJ2K : HTJ2K_LOSSLESS;
   if (options.lossyRatio !== undefined) {
     const sop = newUid();
@@ -60,10 +64,10 @@ export async function transcodeToHtj2k(input: Uint8Array, options: { lossyRatio?
   return new Uint8Array(dict.write({ fragmentMultiframe: false }));
 }
 
-if (process.argv[1]?.endsWith('htj2k-transcode.ts')) {
+if (process.argv[1]?.endsWith('support/htj2k.ts')) {
   const [input, output] = process.argv.slice(2);
   const at = process.argv.indexOf('--lossy');
-  if (!input || !output) throw new Error('Usage: bench/htj2k-transcode.ts IN.dcm OUT.dcm [--lossy RATIO]');
+  if (!input || !output) throw new Error('Usage: tests/support/htj2k.ts IN.dcm OUT.dcm [--lossy RATIO]');
   const lossyRatio = at >= 0 ? Number(process.argv[at + 1]) : undefined;
   void transcodeToHtj2k(new Uint8Array(readFileSync(input)), { lossyRatio }).then((bytes) => writeFileSync(output, bytes));
 }
