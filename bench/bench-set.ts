@@ -5,6 +5,8 @@
 //   lidc-0001                LIDC-IDRI-0001 as stored: 133 slices, 2.5 mm, Explicit VR Little Endian
 //   lidc-0001-jpeg-lossless  the same, transcoded by dcmtk's dcmcjpeg (JPEG Lossless SV1, .4.70)
 //   lidc-0001-j2k-lossless   the same, transcoded by GDCM's gdcmconv --j2k (JPEG 2000 lossless, .4.90)
+//   lidc-0001-htj2k          the same, re-encoded by Grok's grk_compress -M 64 (HTJ2K Lossless, .4.201;
+//                            tests/support/htj2k.ts)
 //   lidc-0002                LIDC-IDRI-0002 as stored: 261 slices, 1.25 mm
 //   lidc-0001-thin-600       LIDC-IDRI-0001 linearly interpolated along z to 600 slices (0.551 mm)
 //
@@ -18,13 +20,14 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { join, resolve } from 'node:path';
 import dcmjs from 'dcmjs';
 import { newUid, parseDicom } from '@covseg/dicom';
+import { transcodeToHtj2k } from '../tests/support/htj2k';
 import { repoRoot } from '../tests/support/server';
 
 export const benchRoot = join(repoRoot, '.var/bench');
 const shared = resolve(repoRoot, '../shared/data/ct');
 const committed0001 = join(repoRoot, 'tests/fixtures/ct/lidc-idri-0001/lidc-idri-0001.tar.xz');
 
-export const benchSeriesNames = ['lidc-0001', 'lidc-0001-jpeg-lossless', 'lidc-0001-j2k-lossless', 'lidc-0002', 'lidc-0001-thin-600'] as const;
+export const benchSeriesNames = ['lidc-0001', 'lidc-0001-jpeg-lossless', 'lidc-0001-j2k-lossless', 'lidc-0001-htj2k', 'lidc-0002', 'lidc-0001-thin-600'] as const;
 export type BenchSeriesName = (typeof benchSeriesNames)[number];
 
 const log = (message: string) => process.stderr.write(`bench-set: ${message}\n`);
@@ -150,6 +153,15 @@ export async function benchSeries(name: BenchSeriesName): Promise<string> {
       return transcode(await sample(), name, 'dcmcjpeg', (i, o) => [i, o]);
     case 'lidc-0001-j2k-lossless':
       return transcode(await sample(), name, 'gdcmconv', (i, o) => ['--j2k', i, o]);
+    case 'lidc-0001-htj2k': {
+      const source = await sample();
+      return buildOnce(join(benchRoot, name), async (tmp) => {
+        log(`${name}: grk_compress -M 64 over ${source}`);
+        for (const file of dicomFiles(source)) {
+          writeFileSync(join(tmp, file.slice(source.length + 1)), await transcodeToHtj2k(new Uint8Array(readFileSync(file))));
+        }
+      });
+    }
     case 'lidc-0002':
       return unpack(join(shared, 'lidc-idri-0002.tar.xz'), 'lidc-idri-0002-chest-ct', 'lidc-0002');
     case 'lidc-0001-thin-600':

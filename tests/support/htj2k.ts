@@ -47,7 +47,6 @@ export async function transcodeToHtj2k(input: Uint8Array, options: { lossyRatio?
   const message = dcmjs.data.DicomMessage.readFile(toArrayBuffer(input));
   const meta = dcmjs.data.DicomMetaDictionary.naturalizeDataset(message.meta);
   const dataset = dcmjs.data.DicomMetaDictionary.naturalizeDataset(message.dict);
-  dcmjs.log.setLevel(level);
   meta.TransferSyntaxUID = options.lossyRatio !== undefined ? HTJ2K : HTJ2K_LOSSLESS;
   if (options.lossyRatio !== undefined) {
     const sop = newUid();
@@ -61,7 +60,9 @@ export async function transcodeToHtj2k(input: Uint8Array, options: { lossyRatio?
   dataset._vrMap = { PixelData: 'OB' };
   const dict = new dcmjs.data.DicomDict(dcmjs.data.DicomMetaDictionary.denaturalizeDataset(meta));
   dict.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(dataset);
-  return new Uint8Array(dict.write({ fragmentMultiframe: false }));
+  const written = new Uint8Array(dict.write({ fragmentMultiframe: false }));
+  dcmjs.log.setLevel(level);
+  return written;
 }
 
 if (process.argv[1]?.endsWith('support/htj2k.ts')) {
