@@ -69,6 +69,15 @@ describe('decoding in worker threads', () => {
     expect(differing(await poolHu(pool, instance), expected)).toBe(0);
   });
 
+  it.each(decodable.filter((f) => parseDicom(single(f)).nativeFrame(0) !== undefined))('decodes the native pixel data of %s in a worker to exactly the HU of the serial decoder', async (file) => {
+    const instance = parseDicom(single(file));
+    const expected = await serialHu(instance);
+    const frame = instance.nativeFrame(0)!;
+    const target = new SharedArrayBuffer(instance.pixel!.rows * instance.pixel!.columns * 2);
+    await pool.decodeInto({ ...frame, bytes: frame.bytes.slice() }, Number(instance.dataset.RescaleSlope ?? 1), Number(instance.dataset.RescaleIntercept ?? 0), target, 0);
+    expect(differing(new Int16Array(target), expected)).toBe(0);
+  });
+
   it('refuses 12-bit lossy JPEG from a worker with the same error class as on the main thread', async () => {
     const instance = parseDicom(single('cornerstone-ctimage/JPEGProcess2_4TransferSyntax_1.2.840.10008.1.2.4.51.dcm'));
     const error = await poolHu(pool, instance).catch((e: unknown) => e);
@@ -123,6 +132,16 @@ describe('building a CT volume while the series streams in', () => {
     expect(volume.geometry).toEqual(reference.geometry);
     expect(volume.slices).toEqual(reference.slices);
     expect(volume.header.SOPInstanceUID).toBe(reference.header.SOPInstanceUID);
+  });
+
+  it('hands every uncompressed slice to the pool, off the calling thread (an embedded server\'s event loop), with the same HU', async () => {
+    const reference = await buildCtVolume(files.map((b) => parseDicom(b)));
+    const before = pool.framesHanded;
+    const volume = await streamed(files, pool, files.length);
+    expect(pool.framesHanded.native - before.native).toBe(files.length);
+    expect(pool.framesHanded.encapsulated).toBe(before.encapsulated);
+    expect(differing(volume.hu, reference.hu)).toBe(0);
+    expect(volume.slices).toEqual(reference.slices);
   });
 
   it('decodes a JPEG Lossless series in the pool to exactly the HU of the uncompressed series', async () => {

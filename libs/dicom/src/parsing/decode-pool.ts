@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DicomError, PixelDecodeError, UnsupportedTransferSyntaxError } from '../errors';
-import type { EncodedFrame } from './decode-frame';
+import type { EncodedFrame, NativeFrame } from './decode-frame';
 import type { DecodeReply, DecodeRequest } from './decode-messages';
 
 export interface FrameDecodePoolOptions {
@@ -101,7 +101,7 @@ class DecodeThread {
 }
 
 /**
- * Decodes encapsulated frames (JPEG Lossless, JPEG-LS, JPEG 2000, RLE, JPEG) in worker threads and
+ * Decodes frames (JPEG Lossless, JPEG-LS, JPEG 2000, RLE, JPEG, and native pixel data) in worker threads and
  * writes their HU straight into a shared volume, so decoding overlaps retrieval and runs on every core.
  * Threads start on first use and keep the process alive only while a frame is pending; a dead thread
  * is replaced. Owns its threads: call `close()` when done.
@@ -112,6 +112,7 @@ export class FrameDecodePool {
   private readonly workers: DecodeThread[] = [];
   private nextId = 1;
   private closed = false;
+  private handed = { encapsulated: 0, native: 0 };
 
   constructor(options: FrameDecodePoolOptions = {}) {
     const threads = options.threads ?? Math.min(4, availableParallelism());
@@ -127,16 +128,24 @@ export class FrameDecodePool {
    * Decodes one frame, applies the Modality LUT (HU = stored x slope + intercept, rounded, clamped to
    * int16, as rescaleInto does) and writes the `rows x columns` HU at int16 element `targetOffset` of
    * `target`. `frame.bytes` is transferred to the worker: the caller must not use it afterwards.
+   * A native frame (uncompressed pixel data) goes the same way, so that reading its stored values and
+   * the Modality LUT do not run on the caller's thread either (a server's event loop).
    * @throws PixelDecodeError, UnsupportedTransferSyntaxError as the serial decode would.
    */
-  decodeInto(frame: EncodedFrame, slope: number, intercept: number, target: SharedArrayBuffer, targetOffset: number): Promise<void> {
+  decodeInto(frame: EncodedFrame | NativeFrame, slope: number, intercept: number, target: SharedArrayBuffer, targetOffset: number): Promise<void> {
     if (this.closed) return Promise.reject(new DicomError('The frame decode pool was closed'));
     // The worker takes the buffer; a view into a larger buffer (a multipart body) is copied first.
     const owned = frame.bytes.byteOffset === 0 && frame.bytes.byteLength === frame.bytes.buffer.byteLength && frame.bytes.buffer instanceof ArrayBuffer;
     const bytes = (owned ? frame.bytes : frame.bytes.slice()).buffer as ArrayBuffer;
     const { bytes: _bytes, ...rest } = frame;
+    this.handed[frame.encoding === 'native' ? 'native' : 'encapsulated'] += 1;
     const request: DecodeRequest = { id: this.nextId++, frame: { ...rest, bytes }, slope, intercept, target, targetOffset, pixels: frame.pixel.rows * frame.pixel.columns };
     return this.leastLoaded().run(request);
+  }
+
+  /** Frames handed to the threads so far, by kind (native: uncompressed pixel data). */
+  get framesHanded(): { readonly encapsulated: number; readonly native: number } {
+    return { ...this.handed };
   }
 
   async close(): Promise<void> {
