@@ -7,7 +7,8 @@ function get(baseUrl: string, agent: Agent): Promise<{ status: number; keepAlive
   return new Promise((resolve, reject) => {
     const sent = request(`${baseUrl}/api/health`, { agent }, (response) => {
       response.resume();
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, keepAlive: response.headers['keep-alive'], reused: sent.reusedSocket }));
+      const keepAlive = response.headers['keep-alive'];
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, keepAlive: Array.isArray(keepAlive) ? keepAlive.join(', ') : keepAlive, reused: sent.reusedSocket }));
     });
     sent.on('error', reject);
     sent.end();
