@@ -9,9 +9,9 @@
 // requests go through the DICOMweb proxy (QIDO studies/series, WADO metadata, WADO instance). Prints
 // throughput and p50/p95 latency, then checks every job stored exactly one SEG.
 // Env: BENCH_SLICES (40), BENCH_STUDIES (4), BENCH_VIEWER_REQUESTS (50), JOB_CONCURRENCY (4).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { waitForJob } from '../tests/support/jobs';
@@ -107,6 +107,44 @@ const percentile = (values: number[], p: number) => {
 function eventLoopOf(metrics: string): { p50: number; p99: number; max: number } {
   const read = (name: string) => +(Number((new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(metrics) ?? [])[1]) * 1000).toFixed(1);
   return { p50: read('p50'), p99: read('p99'), max: read('max') };
+}
+
+/**
+ * Where each burst request spent its time (COVSEG_TRACE_HTTP: the API wrote its side, see
+ * apps/server/src/core/http/request-trace.ts; one clock, one machine): p50 / p95 / max of each phase, and
+ * the mean of each over the slowest 5 %. Phases: `toAccept` client sent → API accepted the connection (new
+ * connections only), `toParsed` client sent → API parsed the request head, `api` head parsed → answer's head
+ * written, `write` → last byte to the kernel, `toClient` → the client saw the head, `body` → the client had
+ * the last byte.
+ */
+function phasesOf(clientTrace: Array<{ id: number; start: number; headers: number; end: number }>, prefix: string) {
+  const dir = dirname(prefix);
+  const api = new Map<number, { accept: number; nth: number; request: number; head: number; finish: number }>();
+  for (const file of readdirSync(dir).filter((name) => join(dir, name).startsWith(`${prefix}.`) && !name.endsWith('.client'))) {
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const row = JSON.parse(line) as { id?: string; accept: number; nth: number; request: number; head: number; finish: number };
+      if (row.id !== undefined) api.set(Number(row.id), row);
+    }
+  }
+  const phases: Record<string, number[]> = { total: [], toAccept: [], toParsed: [], api: [], write: [], toClient: [], body: [] };
+  const rows: Array<Record<string, number>> = [];
+  for (const c of clientTrace) {
+    const a = api.get(c.id);
+    if (!a || !c.end) continue;
+    const row: Record<string, number> = { total: c.end - c.start, toParsed: a.request - c.start, api: a.head - a.request, write: a.finish - a.head, toClient: c.headers - a.finish, body: c.end - c.headers };
+    if (a.nth === 1) row.toAccept = a.accept - c.start;
+    for (const [name, ms] of Object.entries(row)) phases[name]!.push(ms);
+    rows.push(row);
+  }
+  if (rows.length === 0) return undefined;
+  const slowest = rows.sort((x, y) => x.total! - y.total!).slice(-Math.max(1, Math.round(rows.length / 20)));
+  const round = (x: number) => +x.toFixed(1);
+  return {
+    traced: rows.length,
+    ...Object.fromEntries(Object.entries(phases).filter(([, v]) => v.length > 0).map(([name, v]) => [name, [percentile(v, 50), percentile(v, 95), Math.max(...v)].map(round)])),
+    slowestMean: Object.fromEntries(Object.keys(phases).map((name) => [name, round(slowest.reduce((sum, r) => sum + (r[name] ?? 0), 0) / slowest.length)])),
+  };
 }
 
 async function main(): Promise<void> {
@@ -230,7 +268,6 @@ async function main(): Promise<void> {
       }),
     );
     const apiLoop = eventLoopOf(await scrapeApi());
-    if (process.env.COVSEG_TRACE_HTTP) (await import('node:fs')).writeFileSync(`${process.env.COVSEG_TRACE_HTTP}.client`, JSON.stringify({ baseUrl: server.baseUrl, clientTrace }));
     // The same paths one at a time while the jobs still run: straight to Orthanc, then through the proxy.
     // Separates what one request costs under this load from the queueing of 50 at once.
     const sequential = { orthanc: [] as number[], proxy: [] as number[] };
@@ -245,6 +282,7 @@ async function main(): Promise<void> {
       sequential.proxy.push(performance.now() - started);
     }
     const jobs = await Promise.all(jobIds.map((id) => waitForJob(server!, id, 900_000)));
+    const requestPhasesMs = process.env.COVSEG_TRACE_HTTP ? phasesOf(clientTrace, process.env.COVSEG_TRACE_HTTP) : undefined;
     const jobsSeconds = (performance.now() - jobsStarted) / 1000;
     const jobDurations = jobs.map((j) => (Date.parse(j.finishedAt) - Date.parse(j.createdAt)) / 1000);
     const segCounts = await Promise.all(studies.map((s) => orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: s.studyInstanceUID }).then((r) => r.length)));
@@ -291,6 +329,7 @@ async function main(): Promise<void> {
         clientEventLoopMs: { p50: +(clientLoop.percentile(50) / 1e6).toFixed(1), p99: +(clientLoop.percentile(99) / 1e6).toFixed(1), max: +(clientLoop.max / 1e6).toFixed(1) },
         // One request at a time after the burst, jobs still running: p50 / max (ms).
         sequentialOrthancMs: [percentile(sequential.orthanc, 50), Math.max(...sequential.orthanc)].map((x) => +x.toFixed(1)),
+        ...(requestPhasesMs ? { requestPhasesMs } : {}),
         sequentialProxyMs: [percentile(sequential.proxy, 50), Math.max(...sequential.proxy)].map((x) => +x.toFixed(1)),
       },
       // 1, 5 and 15 minute load averages (uptime) when the bench started and when it ended.
