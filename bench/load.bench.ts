@@ -264,7 +264,7 @@ async function main(): Promise<void> {
     const schedDuringBurst = Object.fromEntries(
       Object.entries(pids).map(([name, pid]) => {
         const after = schedOf(pid);
-        return [name, { runMs: +(after.runMs - schedBefore[name]!.runMs).toFixed(0), runQueueWaitMs: +(after.waitMs - schedBefore[name]!.waitMs).toFixed(0) }];
+        return [name, { runMs: +(after.runMs - schedBefore[name]!.runMs).toFixed(0), runQueueWaitMs: +(after.waitMs - schedBefore[name]!.waitMs).toFixed(0), mainThreadWaitMs: +(after.mainWaitMs - schedBefore[name]!.mainWaitMs).toFixed(0) }];
       }),
     );
     const apiLoop = eventLoopOf(await scrapeApi());
