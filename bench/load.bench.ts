@@ -11,7 +11,7 @@
 // Env: BENCH_SLICES (40), BENCH_STUDIES (4), BENCH_VIEWER_REQUESTS (50), JOB_CONCURRENCY (4).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { waitForJob } from '../tests/support/jobs';
@@ -120,11 +120,17 @@ function eventLoopOf(metrics: string): { p50: number; p99: number; max: number }
 function phasesOf(clientTrace: Array<{ id: number; start: number; headers: number; end: number }>, prefix: string) {
   const dir = dirname(prefix);
   const api = new Map<number, { accept: number; nth: number; request: number; head: number; finish: number }>();
-  for (const file of readdirSync(dir).filter((name) => join(dir, name).startsWith(`${prefix}.`) && !name.endsWith('.client'))) {
+  // request-trace.ts names its files <prefix>.<role>.<pid>.
+  const ours = new RegExp(`^${basename(prefix).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(api|all|worker)\\.\\d+$`);
+  for (const file of readdirSync(dir).filter((name) => ours.test(name))) {
     for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
       if (!line.trim()) continue;
-      const row = JSON.parse(line) as { id?: string; accept: number; nth: number; request: number; head: number; finish: number };
-      if (row.id !== undefined) api.set(Number(row.id), row);
+      try {
+        const row = JSON.parse(line) as { id?: string; accept: number; nth: number; request: number; head: number; finish: number };
+        if (row.id !== undefined) api.set(Number(row.id), row);
+      } catch {
+        // A line cut by a write in progress: that request is not traced.
+      }
     }
   }
   const phases: Record<string, number[]> = { total: [], toAccept: [], toParsed: [], api: [], write: [], toClient: [], body: [] };
