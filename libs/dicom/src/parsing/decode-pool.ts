@@ -15,6 +15,12 @@ export interface FrameDecodePoolOptions {
    * per-thread niceness does not exist (not Linux).
    */
   readonly niceness?: number;
+  /**
+   * Whether CtVolumeStream hands uncompressed slices here too (their stored values and Modality LUT), not only
+   * compressed ones. Off by default: on a saturated 2-core machine it made an embedded server's viewer answers
+   * slower, not faster (docs/SCALING.md, session 6); with cores to spare it takes that work off the event loop.
+   */
+  readonly uncompressed?: boolean;
 }
 
 /*
@@ -108,6 +114,8 @@ class DecodeThread {
  */
 export class FrameDecodePool {
   readonly threads: number;
+  /** See FrameDecodePoolOptions.uncompressed. */
+  readonly uncompressed: boolean;
   private readonly niceness: number | undefined;
   private readonly workers: DecodeThread[] = [];
   private nextId = 1;
@@ -122,6 +130,7 @@ export class FrameDecodePool {
       throw new DicomError(`A frame decode pool's niceness must be a whole number from 0 to 19, got ${options.niceness}`);
     }
     this.niceness = options.niceness;
+    this.uncompressed = options.uncompressed ?? false;
   }
 
   /**

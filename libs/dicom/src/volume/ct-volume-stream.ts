@@ -9,7 +9,7 @@ import { applyModalityLut } from './rescale';
 import { reject } from './slice-geometry';
 
 export interface CtVolumeStreamOptions extends BuildCtVolumeOptions {
-  /** Where frames are decoded and rescaled (encapsulated and native alike); without a pool, on this thread. */
+  /** Where encapsulated frames (and native ones, if the pool takes them) are decoded; without a pool, on this thread. */
   readonly pool?: FrameDecodePool;
   /** Instances expected (e.g. QIDO NumberOfSeriesRelatedInstances): the volume is allocated once at this size. */
   readonly expectedSlices?: number;
@@ -70,8 +70,9 @@ export class CtVolumeStream {
       return;
     }
     const slot = await this.allocateSlot(pixel.rows * pixel.columns);
-    // Encapsulated or native, the frame's decode and Modality LUT run in the pool when there is one.
-    const frame = instance.encodedFrame(0) ?? instance.nativeFrame(0);
+    // The frame's decode and Modality LUT run in the pool when there is one: encapsulated frames always,
+    // native ones when the pool takes them (FrameDecodePoolOptions.uncompressed).
+    const frame = instance.encodedFrame(0) ?? (this.options.pool?.uncompressed ? instance.nativeFrame(0) : undefined);
     const buffer = this.buffer!;
     const offset = slot * this.plane;
     const decoding = frame && this.options.pool
