@@ -6,6 +6,8 @@ export class SandwichScratch {
   readonly lung: Uint8Array;
   readonly near: Uint8Array;
   readonly tmp: Uint8Array;
+  /** Crop pixels waiting in the flood (each pushed once: it leaves band 1 when tested). */
+  readonly queue: Int32Array;
   readonly runs = new RunStack();
   readonly stack = new RunStack();
 
@@ -13,6 +15,7 @@ export class SandwichScratch {
     this.lung = new Uint8Array(plane);
     this.near = new Uint8Array(plane);
     this.tmp = new Uint8Array(plane);
+    this.queue = new Int32Array(plane);
   }
 }
 
@@ -97,34 +100,56 @@ export function markSandwichedLesions(side: Uint8Array, hu: Int16Array, z: numbe
   const base = z * plane;
   const zTop = Math.min(slices - 1, z + reach);
   const zBottom = Math.max(0, z - reach);
-  // band: 0 far or lung or not a candidate, 2 candidate.
-  let candidates = 0;
+  const cropPlane = w * h;
+  // band: 0 not a candidate (far, lung, the other lung, or tested and failed), 1 untested, 2 candidate.
   for (let y = 0; y < h; y++) {
     const row = (y0 + y) * columns + x0;
     for (let x = 0; x < w; x++) {
       const k = y * w + x;
-      if (band[k] === 0 || lung[k] !== 0 || side[row + x] !== 0) {
-        band[k] = 0;
-        continue;
-      }
-      const p = row + x;
-      const v = hu[base + p]!;
-      band[k] = 0;
-      if (v < SOLID_MIN_HU || v >= SOLID_MAX_HU) continue;
+      if (band[k] !== 0 && (lung[k] !== 0 || side[row + x] !== 0)) band[k] = 0;
+    }
+  }
+  /** Tests crop pixel k (band 1): solid, with aerated lung straight above or below; the reads of other slices are the cost, so only pixels reached from the lung through candidates are tested. */
+  const test = (k: number): boolean => {
+    const y = (k - (k % w)) / w;
+    const p = (y0 + y) * columns + x0 + (k - y * w);
+    const v = hu[base + p]!;
+    let ok = v >= SOLID_MIN_HU && v < SOLID_MAX_HU;
+    if (ok) {
       let above = false;
       for (let zz = z + 1; zz <= zTop && !above; zz++) above = hu[zz * plane + p]! < AIR_MAX_HU;
       let below = false;
       for (let zz = z - 1; zz >= zBottom && !below && !above; zz--) below = hu[zz * plane + p]! < AIR_MAX_HU;
-      if (!above && !below) continue;
-      band[k] = 2;
-      candidates++;
+      ok = above || below;
     }
+    band[k] = ok ? 2 : 0;
+    return ok;
+  };
+  // A region is kept only with lung on part of its rim, so only candidates connected to the lung
+  // matter: grow them from the lung's border (a flood through candidates), testing pixels on the way.
+  const queue = scratch.queue;
+  let top = 0;
+  for (let k = 0; k < cropPlane; k++) {
+    if (lung[k] === 0) continue;
+    const x = k % w;
+    if (x > 0 && band[k - 1] === 1 && test(k - 1)) queue[top++] = k - 1;
+    if (x < w - 1 && band[k + 1] === 1 && test(k + 1)) queue[top++] = k + 1;
+    if (k >= w && band[k - w] === 1 && test(k - w)) queue[top++] = k - w;
+    if (k + w < cropPlane && band[k + w] === 1 && test(k + w)) queue[top++] = k + w;
+  }
+  const candidates = top;
+  while (top > 0) {
+    const k = queue[--top]!;
+    const x = k % w;
+    if (x > 0 && band[k - 1] === 1 && test(k - 1)) queue[top++] = k - 1;
+    if (x < w - 1 && band[k + 1] === 1 && test(k + 1)) queue[top++] = k + 1;
+    if (k >= w && band[k - w] === 1 && test(k - w)) queue[top++] = k - w;
+    if (k + w < cropPlane && band[k + w] === 1 && test(k + w)) queue[top++] = k + w;
   }
   if (candidates === 0) return 0;
   const pixelMm2 = rule.pixelMm * rule.pixelMm;
   const maxArea = MAX_AREA_MM2 / pixelMm2;
   const minArea = MIN_AREA_MM2 / pixelMm2;
-  const cropPlane = w * h;
   const gap = Math.max(1, Math.round(AIRWAY_GAP_MM / rule.pixelMm));
   let marked = 0;
   for (let seed = band.indexOf(2); seed >= 0; seed = band.indexOf(2, seed + 1)) {
