@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { computeLungMask, type CtVolumeInput, type LungMask } from '@covseg/segmentation';
 import { loadLidcVolume } from '../../bench/segmentation-lidc-volume';
+import { startLungMask } from '../../libs/segmentation/src/lung/lung-mask';
 import { paintLesion, type LesionSite } from '../support/painted-lesions';
 
 // Dense lesions painted into the real 133-slice LIDC-IDRI-0001 chest CT (0.703 mm pixels, 2.5 mm slices):
@@ -78,6 +79,13 @@ describe('lung mask with dense lesions against the pleura (LIDC-IDRI-0001)', () 
     // anterior pocket, too large for a solid bite); now 97 %.
     expect(inside).toBeGreaterThan(0.9);
     expect(Math.abs(otherChangeMl)).toBeLessThan(2);
+  });
+
+  it('gives the same labels whatever order the slices are finished in (the lesion rules read the HU of other slices, never their labels)', () => {
+    const { sick, hu } = maskWithLesion('mediastinal');
+    const reversed = startLungMask(hu, volume, volume, orientation(volume));
+    for (let z = volume.slices - 1; z >= 0; z--) reversed.finishSlice(z);
+    expect(Buffer.compare(Buffer.from(reversed.side), Buffer.from(sick.side))).toBe(0);
   });
 
   it('leaves the healthy lung as it was: no voxel added by the lesion rules on LIDC-IDRI-0001 (3790.9 mL)', () => {
