@@ -1,8 +1,8 @@
 // Before/after pictures of the lung mask on painted lesions (issue 12 item 5), for the model card; not part of `npm test`:
 //   node scripts/run-ts.mjs bench/lung-mask-before-after.ts OLD_LUNG_DIR NEW_LUNG_DIR OUT.png [--sites mediastinal,basal]
 // The *_LUNG_DIR are copies of libs/segmentation/src/lung as for bench/lung-mask-ab.ts. For LIDC-IDRI-0001 and
-// -0002 and each site, a lesion is painted (tests/support/painted-lesions.ts) and the slice where the old mask
-// loses most of it is shown, 100 mm square around the lesion, in a soft-tissue window (W 400, L 40: the
+// -0002 and each site, a lesion is painted (tests/support/painted-lesions.ts) and the slice where the new mask
+// keeps most of what the old one lost is shown, 100 mm square around the lesion, in a soft-tissue window (W 400, L 40: the
 // painted 40 HU lesion is mid grey, enhanced blood white, fat dark): the old mask left, the new right; lung
 // outlined green, lesion voxels outside the lung tinted red, inside tinted blue. LIDC-IDRI is CC BY 3.0.
 import { writeFileSync } from 'node:fs';
@@ -29,9 +29,10 @@ async function main(): Promise<void> {
     for (const site of values.sites!.split(',') as LesionSite[]) {
       const lesion = paintLesion(v, lung, site);
       const masks = [old, current].map((m) => m.computeLungMask(lesion.hu, v, v, o).side);
-      const lost = new Map<number, number>();
-      for (const i of lesion.voxels) if (masks[0]![i] !== lesion.side) lost.set(Math.floor(i / plane), (lost.get(Math.floor(i / plane)) ?? 0) + 1);
-      const z = [...lost].sort((a, b) => b[1] - a[1])[0]?.[0] ?? lesion.centre[2];
+      // The slice where the new mask keeps the most lesion voxels that the old one lost.
+      const gained = new Map<number, number>();
+      for (const i of lesion.voxels) if (masks[0]![i] !== lesion.side && masks[1]![i] === lesion.side) gained.set(Math.floor(i / plane), (gained.get(Math.floor(i / plane)) ?? 0) + 1);
+      const z = [...gained].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? lesion.centre[2];
       const inLesion = new Set(lesion.voxels.filter((i) => Math.floor(i / plane) === z));
       let sx = 0, sy = 0;
       for (const i of inLesion) { sx += i % v.columns; sy += Math.floor((i % plane) / v.columns); }

@@ -158,31 +158,29 @@ export function markSandwichedLesions(side: Uint8Array, hu: Int16Array, z: numbe
     if (count > maxArea || count < minArea) continue;
     let lungEdges = 0;
     let otherEdges = 0;
-    let airEdges = 0;
     for (let k = 0; k < runs.top; k += 2) {
       const start = runs.data[k]!;
       const y = (start - (start % w)) / w;
       for (let i = start, x = start - y * w; i < runs.data[k + 1]!; i++, x++) {
         // Neighbours: lung, the region itself (band 3; 2 cannot border it), or anything else; the crop's edge counts as else.
-        for (const [inside, j] of [[x > 0, i - 1], [x < w - 1, i + 1], [y > 0, i - w], [y < h - 1, i + w]] as const) {
-          if (!inside) otherEdges++;
-          else if (lung[j] === 1) lungEdges++;
-          else if (band[j] !== 3) otherEdges++;
-        }
-        // Air that is not this lung within AIRWAY_GAP_MM along the row or column: a bronchus (the hilum).
-        for (let d = 1; d <= gap; d++) {
-          for (const [dx, dy] of [[d, 0], [-d, 0], [0, d], [0, -d]] as const) {
-            const ax = x + dx;
-            const ay = y + dy;
-            if (ax < 0 || ay < 0 || ax >= w || ay >= h || lung[ay * w + ax] === 1) continue;
-            if (hu[base + (y0 + ay) * columns + x0 + ax]! < AIR_MAX_HU) airEdges++;
-          }
-        }
+        if (x === 0) otherEdges++;
+        else if (lung[i - 1] === 1) lungEdges++;
+        else if (band[i - 1] !== 3) otherEdges++;
+        if (x === w - 1) otherEdges++;
+        else if (lung[i + 1] === 1) lungEdges++;
+        else if (band[i + 1] !== 3) otherEdges++;
+        if (y === 0) otherEdges++;
+        else if (lung[i - w] === 1) lungEdges++;
+        else if (band[i - w] !== 3) otherEdges++;
+        if (y === h - 1) otherEdges++;
+        else if (lung[i + w] === 1) lungEdges++;
+        else if (band[i + w] !== 3) otherEdges++;
       }
     }
-    if (airEdges > 0 || lungEdges < MIN_LUNG_RIM * (lungEdges + otherEdges)) continue;
+    if (lungEdges < MIN_LUNG_RIM * (lungEdges + otherEdges)) continue;
     // Mean thickness (2 x area / perimeter, in mm): a sliver of pleura or chest wall along a lung outline that shifts from slice to slice is thin.
     if ((2 * count * rule.pixelMm) / (lungEdges + otherEdges) < MIN_THICKNESS_MM) continue;
+    if (nearAirway(runs, w, h, gap, (ax, ay) => lung[ay * w + ax] !== 1 && hu[base + (y0 + ay) * columns + x0 + ax]! < AIR_MAX_HU)) continue;
     for (let k = 0; k < runs.top; k += 2) {
       const start = runs.data[k]!;
       const y = (start - (start % w)) / w;
@@ -192,4 +190,18 @@ export function markSandwichedLesions(side: Uint8Array, hu: Int16Array, z: numbe
     }
   }
   return marked;
+}
+
+/** Whether a region (row runs in a w x h crop) has, within `gap` pixels along a row or column, a pixel where `air(x, y)`: a bronchus (the hilum). */
+function nearAirway(runs: RunStack, w: number, h: number, gap: number, air: (x: number, y: number) => boolean): boolean {
+  for (let k = 0; k < runs.top; k += 2) {
+    const start = runs.data[k]!;
+    const y = (start - (start % w)) / w;
+    for (let x = start - y * w, end = runs.data[k + 1]! - y * w; x < end; x++) {
+      for (let d = 1; d <= gap; d++) {
+        if ((x + d < w && air(x + d, y)) || (x - d >= 0 && air(x - d, y)) || (y + d < h && air(x, y + d)) || (y - d >= 0 && air(x, y - d))) return true;
+      }
+    }
+  }
+  return false;
 }
