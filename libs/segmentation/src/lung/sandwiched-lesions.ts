@@ -1,20 +1,20 @@
 import { forEachRun, RunStack, spanFill } from './runs';
-import { squareMorphology } from './morphology-2d';
 
 /** Scratch buffers for markSandwichedLesions, sized for one plane; allocate once per volume. */
 export class SandwichScratch {
-  readonly lung: Uint8Array;
-  readonly near: Uint8Array;
-  readonly tmp: Uint8Array;
-  /** Crop pixels waiting in the flood (each pushed once: it leaves band 1 when tested). */
+  /** Per pixel of the plane: 0 untested, 1 not a candidate, 2 candidate, 3 in a region looked at; all 0 between calls. */
+  readonly band: Uint8Array;
+  /** The pixels tested in this call (to clear `band` after it), then the candidates among them. */
+  readonly tested: Int32Array;
+  /** Candidates waiting in the flood (each pushed once: it leaves band 0 when tested). */
   readonly queue: Int32Array;
+  readonly lungRuns = new RunStack();
   readonly runs = new RunStack();
   readonly stack = new RunStack();
 
   constructor(plane: number) {
-    this.lung = new Uint8Array(plane);
-    this.near = new Uint8Array(plane);
-    this.tmp = new Uint8Array(plane);
+    this.band = new Uint8Array(plane);
+    this.tested = new Int32Array(plane);
     this.queue = new Int32Array(plane);
   }
 }
@@ -33,7 +33,7 @@ const SOLID_MAX_HU = 150;
 const AIR_MAX_HU = -500;
 /** How far above or below (mm) aerated lung must lie over a pixel: 20 mm, the half-height of a 40 mm lesion. */
 const REACH_MM = 20;
-/** How far from this slice's lung (mm, in-plane) a candidate may lie. */
+/** How far beyond the bounding box of this slice's lung (mm, in-plane) a candidate may lie. */
 const NEAR_MM = 20;
 /** A candidate region holds at most this area (mm²): a 40 mm lesion's section is 1257 mm². */
 const MAX_AREA_MM2 = 1300;
@@ -53,7 +53,7 @@ const MIN_LUNG_RIM = 0.3;
 
 /**
  * Marks (in `marks`, 0/1 per pixel of the plane) dense lesions that lie against the mediastinum or the
- * diaphragm of lung `s` on slice z: solid tissue (-100..150 HU) within NEAR_MM of this lung that neither
+ * diaphragm of lung `s` on slice z: solid tissue (-100..150 HU) next to this lung that neither
  * the hull pockets (medial and large anterior pockets are anatomy there) nor the chest-wall rays add.
  * Such a lesion is told apart from the heart, the great vessels, the liver dome and the chest wall in
  * 3-D and by its shape: every pixel has aerated lung (< -500 HU) straight above or straight below it
@@ -74,8 +74,11 @@ export function markSandwichedLesions(side: Uint8Array, hu: Int16Array, z: numbe
   if (z <= 0 || z >= slices - 1) return 0;
   const reach = Math.max(1, Math.round(REACH_MM / rule.sliceMm));
   const near = Math.max(1, Math.round(NEAR_MM / rule.pixelMm));
+  const { band, tested, queue, lungRuns, runs, stack } = scratch;
+  lungRuns.top = 0;
   let x0 = columns, x1 = -1, y0 = rows, y1 = -1;
   forEachRun(side, s, columns, (start, end) => {
+    lungRuns.push(start, end);
     const x = start % columns;
     const y = (start - x) / columns;
     if (x < x0) x0 = x;
@@ -84,37 +87,29 @@ export function markSandwichedLesions(side: Uint8Array, hu: Int16Array, z: numbe
     if (y > y1) y1 = y;
   });
   if (x1 < 0) return 0;
+  // Candidates lie within `near` of the lung's bounding box.
   x0 = Math.max(0, x0 - near);
   y0 = Math.max(0, y0 - near);
   x1 = Math.min(columns - 1, x1 + near);
   y1 = Math.min(rows - 1, y1 + near);
-  const w = x1 - x0 + 1;
-  const h = y1 - y0 + 1;
-  const { lung, near: band, tmp, runs, stack } = scratch;
-  for (let y = 0; y < h; y++) {
-    const row = (y0 + y) * columns + x0;
-    for (let x = 0; x < w; x++) lung[y * w + x] = side[row + x] === s ? 1 : 0;
-  }
-  band.set(lung.subarray(0, w * h));
-  squareMorphology(band, w, h, near, false, tmp);
   const base = z * plane;
   const zTop = Math.min(slices - 1, z + reach);
   const zBottom = Math.max(0, z - reach);
-  const cropPlane = w * h;
-  // band: 0 not a candidate (far, lung, the other lung, or tested and failed), 1 untested, 2 candidate.
-  for (let y = 0; y < h; y++) {
-    const row = (y0 + y) * columns + x0;
-    for (let x = 0; x < w; x++) {
-      const k = y * w + x;
-      if (band[k] !== 0 && (lung[k] !== 0 || side[row + x] !== 0)) band[k] = 0;
+  let testedCount = 0;
+  /**
+   * Tests pixel p (band 0, not this lung): inside the box, no other lung, solid, with aerated lung straight
+   * above or below. The reads of other slices are the cost, so only pixels reached from the lung through
+   * candidates are tested: a region is kept only with lung on part of its rim.
+   */
+  const test = (p: number): boolean => {
+    tested[testedCount++] = p;
+    const x = p % columns;
+    const y = (p - x) / columns;
+    let ok = x >= x0 && x <= x1 && y >= y0 && y <= y1 && side[p] === 0;
+    if (ok) {
+      const v = hu[base + p]!;
+      ok = v >= SOLID_MIN_HU && v < SOLID_MAX_HU;
     }
-  }
-  /** Tests crop pixel k (band 1): solid, with aerated lung straight above or below; the reads of other slices are the cost, so only pixels reached from the lung through candidates are tested. */
-  const test = (k: number): boolean => {
-    const y = (k - (k % w)) / w;
-    const p = (y0 + y) * columns + x0 + (k - y * w);
-    const v = hu[base + p]!;
-    let ok = v >= SOLID_MIN_HU && v < SOLID_MAX_HU;
     if (ok) {
       let above = false;
       for (let zz = z + 1; zz <= zTop && !above; zz++) above = hu[zz * plane + p]! < AIR_MAX_HU;
@@ -122,84 +117,92 @@ export function markSandwichedLesions(side: Uint8Array, hu: Int16Array, z: numbe
       for (let zz = z - 1; zz >= zBottom && !below && !above; zz--) below = hu[zz * plane + p]! < AIR_MAX_HU;
       ok = above || below;
     }
-    band[k] = ok ? 2 : 0;
+    band[p] = ok ? 2 : 1;
     return ok;
   };
-  // A region is kept only with lung on part of its rim, so only candidates connected to the lung
-  // matter: grow them from the lung's border (a flood through candidates), testing pixels on the way.
-  const queue = scratch.queue;
+  // Seeds: the pixels next to the lung (4-neighbours of its runs), then a flood through candidates.
   let top = 0;
-  for (let k = 0; k < cropPlane; k++) {
-    if (lung[k] === 0) continue;
-    const x = k % w;
-    if (x > 0 && band[k - 1] === 1 && test(k - 1)) queue[top++] = k - 1;
-    if (x < w - 1 && band[k + 1] === 1 && test(k + 1)) queue[top++] = k + 1;
-    if (k >= w && band[k - w] === 1 && test(k - w)) queue[top++] = k - w;
-    if (k + w < cropPlane && band[k + w] === 1 && test(k + w)) queue[top++] = k + w;
+  const visit = (q: number): void => {
+    if (band[q] === 0 && side[q] !== s && test(q)) queue[top++] = q;
+  };
+  for (let k = 0; k < lungRuns.top; k += 2) {
+    const start = lungRuns.data[k]!;
+    const end = lungRuns.data[k + 1]!;
+    const x = start % columns;
+    const y = (start - x) / columns;
+    if (x > 0) visit(start - 1);
+    if (x + end - start < columns) visit(end);
+    for (let i = start; i < end; i++) {
+      if (y > 0 && side[i - columns] !== s) visit(i - columns);
+      if (y < rows - 1 && side[i + columns] !== s) visit(i + columns);
+    }
   }
-  const candidates = top;
   while (top > 0) {
-    const k = queue[--top]!;
-    const x = k % w;
-    if (x > 0 && band[k - 1] === 1 && test(k - 1)) queue[top++] = k - 1;
-    if (x < w - 1 && band[k + 1] === 1 && test(k + 1)) queue[top++] = k + 1;
-    if (k >= w && band[k - w] === 1 && test(k - w)) queue[top++] = k - w;
-    if (k + w < cropPlane && band[k + w] === 1 && test(k + w)) queue[top++] = k + w;
+    const p = queue[--top]!;
+    const x = p % columns;
+    if (x > 0) visit(p - 1);
+    if (x < columns - 1) visit(p + 1);
+    if (p >= columns) visit(p - columns);
+    if (p + columns < plane) visit(p + columns);
   }
-  if (candidates === 0) return 0;
   const pixelMm2 = rule.pixelMm * rule.pixelMm;
   const maxArea = MAX_AREA_MM2 / pixelMm2;
   const minArea = MIN_AREA_MM2 / pixelMm2;
   const gap = Math.max(1, Math.round(AIRWAY_GAP_MM / rule.pixelMm));
+  const isAir = (ax: number, ay: number): boolean => {
+    if (ax < x0 || ax > x1 || ay < y0 || ay > y1) return false;
+    const q = ay * columns + ax;
+    return side[q] !== s && hu[base + q]! < AIR_MAX_HU;
+  };
   let marked = 0;
-  for (let seed = band.indexOf(2); seed >= 0; seed = band.indexOf(2, seed + 1)) {
+  for (let t = 0; t < testedCount; t++) {
+    const seed = tested[t]!;
+    if (band[seed] !== 2) continue;
     runs.top = 0;
-    const count = spanFill(band, w, cropPlane, seed, 2, 3, stack, runs);
+    const count = spanFill(band, columns, plane, seed, 2, 3, stack, runs);
     if (count > maxArea || count < minArea) continue;
     let lungEdges = 0;
     let otherEdges = 0;
     for (let k = 0; k < runs.top; k += 2) {
       const start = runs.data[k]!;
-      const y = (start - (start % w)) / w;
-      for (let i = start, x = start - y * w; i < runs.data[k + 1]!; i++, x++) {
-        // Neighbours: lung, the region itself (band 3; 2 cannot border it), or anything else; the crop's edge counts as else.
-        if (x === 0) otherEdges++;
-        else if (lung[i - 1] === 1) lungEdges++;
+      const y = (start - (start % columns)) / columns;
+      for (let i = start, x = start - y * columns; i < runs.data[k + 1]!; i++, x++) {
+        // Neighbours: this lung, the region itself (band 3; 2 cannot border it), or anything else; beyond the box counts as else.
+        if (x <= x0) otherEdges++;
+        else if (side[i - 1] === s) lungEdges++;
         else if (band[i - 1] !== 3) otherEdges++;
-        if (x === w - 1) otherEdges++;
-        else if (lung[i + 1] === 1) lungEdges++;
+        if (x >= x1) otherEdges++;
+        else if (side[i + 1] === s) lungEdges++;
         else if (band[i + 1] !== 3) otherEdges++;
-        if (y === 0) otherEdges++;
-        else if (lung[i - w] === 1) lungEdges++;
-        else if (band[i - w] !== 3) otherEdges++;
-        if (y === h - 1) otherEdges++;
-        else if (lung[i + w] === 1) lungEdges++;
-        else if (band[i + w] !== 3) otherEdges++;
+        if (y <= y0) otherEdges++;
+        else if (side[i - columns] === s) lungEdges++;
+        else if (band[i - columns] !== 3) otherEdges++;
+        if (y >= y1) otherEdges++;
+        else if (side[i + columns] === s) lungEdges++;
+        else if (band[i + columns] !== 3) otherEdges++;
       }
     }
     if (lungEdges < MIN_LUNG_RIM * (lungEdges + otherEdges)) continue;
     // Mean thickness (2 x area / perimeter, in mm): a sliver of pleura or chest wall along a lung outline that shifts from slice to slice is thin.
     if ((2 * count * rule.pixelMm) / (lungEdges + otherEdges) < MIN_THICKNESS_MM) continue;
-    if (nearAirway(runs, w, h, gap, (ax, ay) => lung[ay * w + ax] !== 1 && hu[base + (y0 + ay) * columns + x0 + ax]! < AIR_MAX_HU)) continue;
+    if (nearAirway(runs, columns, gap, isAir)) continue;
     for (let k = 0; k < runs.top; k += 2) {
-      const start = runs.data[k]!;
-      const y = (start - (start % w)) / w;
-      const row = (y0 + y) * columns + x0;
-      for (let x = start - y * w; x < runs.data[k + 1]! - y * w; x++) marks[row + x] = 1;
-      marked += runs.data[k + 1]! - start;
+      marks.fill(1, runs.data[k]!, runs.data[k + 1]!);
+      marked += runs.data[k + 1]! - runs.data[k]!;
     }
   }
+  for (let t = 0; t < testedCount; t++) band[tested[t]!] = 0;
   return marked;
 }
 
-/** Whether a region (row runs in a w x h crop) has, within `gap` pixels along a row or column, a pixel where `air(x, y)`: a bronchus (the hilum). */
-function nearAirway(runs: RunStack, w: number, h: number, gap: number, air: (x: number, y: number) => boolean): boolean {
+/** Whether a region (row runs in a plane of `columns`) has, within `gap` pixels along a row or column, a pixel where `air(x, y)`: a bronchus (the hilum). */
+function nearAirway(runs: RunStack, columns: number, gap: number, air: (x: number, y: number) => boolean): boolean {
   for (let k = 0; k < runs.top; k += 2) {
     const start = runs.data[k]!;
-    const y = (start - (start % w)) / w;
-    for (let x = start - y * w, end = runs.data[k + 1]! - y * w; x < end; x++) {
+    const y = (start - (start % columns)) / columns;
+    for (let x = start - y * columns, end = runs.data[k + 1]! - y * columns; x < end; x++) {
       for (let d = 1; d <= gap; d++) {
-        if ((x + d < w && air(x + d, y)) || (x - d >= 0 && air(x - d, y)) || (y + d < h && air(x, y + d)) || (y - d >= 0 && air(x, y - d))) return true;
+        if (air(x + d, y) || air(x - d, y) || air(x, y + d) || air(x, y - d)) return true;
       }
     }
   }
