@@ -133,16 +133,41 @@ export function markSandwichedLesions(side: Uint8Array, hu: Int16Array, z: numbe
   const visit = (q: number): void => {
     if (band[q] === 0 && side[q] !== s && test(q)) queue[top++] = q;
   };
-  for (let k = 0; k < lungRuns.top; k += 2) {
-    const start = lungRuns.data[k]!;
-    const end = lungRuns.data[k + 1]!;
+  // The runs are in row-major order, so the row above and the row below are found with two pointers,
+  // and only the gaps in them (not lung) are visited: the cost follows the lung's outline, not its area.
+  const runData = lungRuns.data;
+  const n = lungRuns.top;
+  let up = 0;
+  let down = 0;
+  for (let k = 0; k < n; k += 2) {
+    const start = runData[k]!;
+    const end = runData[k + 1]!;
     const x = start % columns;
     const y = (start - x) / columns;
     if (x > 0) visit(start - 1);
     if (x + end - start < columns) visit(end);
-    for (let i = start; i < end; i++) {
-      if (y > 0 && side[i - columns] !== s) visit(i - columns);
-      if (y < rows - 1 && side[i + columns] !== s) visit(i + columns);
+    if (y > 0) {
+      const a = start - columns;
+      const b = end - columns;
+      while (up < k && runData[up + 1]! <= a) up += 2;
+      let from = a;
+      for (let m = up; m < k && runData[m]! < b; m += 2) {
+        for (let q = from; q < runData[m]!; q++) visit(q);
+        from = Math.max(from, runData[m + 1]!);
+      }
+      for (let q = from; q < b; q++) visit(q);
+    }
+    if (y < rows - 1) {
+      const a = start + columns;
+      const b = end + columns;
+      if (down < k + 2) down = k + 2;
+      while (down < n && runData[down + 1]! <= a) down += 2;
+      let from = a;
+      for (let m = down; m < n && runData[m]! < b; m += 2) {
+        for (let q = from; q < runData[m]!; q++) visit(q);
+        from = Math.max(from, runData[m + 1]!);
+      }
+      for (let q = from; q < b; q++) visit(q);
     }
   }
   while (top > 0) {
