@@ -2,12 +2,14 @@ import { forEachRun, RunStack, spanFill } from './runs';
 
 /** Scratch buffers for markSandwichedLesions, sized for one plane; allocate once per volume. */
 export class SandwichScratch {
-  /** Per pixel of the plane: 0 untested, 1 not a candidate, 2 candidate, 3 in a region looked at; all 0 between calls. */
+  /** Per pixel of the plane: 0 untested, 1 not a candidate, 2 candidate, 3 in a region looked at, 4 in a region too large; all 0 between calls. */
   readonly band: Uint8Array;
   /** The pixels tested in this call (to clear `band` after it), then the candidates among them. */
   readonly tested: Int32Array;
   /** Candidates waiting in the flood (each pushed once: it leaves band 0 when tested). */
   readonly queue: Int32Array;
+  /** The candidates of the region being grown. */
+  readonly component: Int32Array;
   readonly lungRuns = new RunStack();
   readonly runs = new RunStack();
   readonly stack = new RunStack();
@@ -16,6 +18,7 @@ export class SandwichScratch {
     this.band = new Uint8Array(plane);
     this.tested = new Int32Array(plane);
     this.queue = new Int32Array(plane);
+    this.component = new Int32Array(plane);
   }
 }
 
@@ -129,9 +132,36 @@ export function markSandwichedLesions(side: Uint8Array, hu: Int16Array, z: numbe
     return ok;
   };
   // Seeds: the pixels next to the lung (4-neighbours of its runs), then a flood through candidates.
+  const pixelMm2 = rule.pixelMm * rule.pixelMm;
+  const maxArea = MAX_AREA_MM2 / pixelMm2;
+  const minArea = MIN_AREA_MM2 / pixelMm2;
+  // Each seed's region is grown at once, and given up (band 4) as soon as it is larger than maxArea or
+  // meets a region given up before (then it is part of it): the heart or a liver dome with lung over
+  // its top would otherwise be tested whole, pixel by pixel, on every slice.
+  const component = scratch.component;
   let top = 0;
+  let size = 0;
+  const spread = (r: number): boolean => {
+    const b = band[r];
+    if (b === 4) return true;
+    if (b !== 0 || side[r] === s || !test(r)) return false;
+    queue[top++] = r;
+    component[size++] = r;
+    return size > maxArea;
+  };
   const visit = (q: number): void => {
-    if (band[q] === 0 && side[q] !== s && test(q)) queue[top++] = q;
+    if (band[q] !== 0 || side[q] === s || !test(q)) return;
+    top = 0;
+    size = 0;
+    queue[top++] = q;
+    component[size++] = q;
+    let big = false;
+    while (top > 0 && !big) {
+      const p = queue[--top]!;
+      const x = p % columns;
+      big = (x > 0 && spread(p - 1)) || (x < columns - 1 && spread(p + 1)) || (p >= columns && spread(p - columns)) || (p + columns < plane && spread(p + columns));
+    }
+    if (big) for (let i = 0; i < size; i++) band[component[i]!] = 4;
   };
   // The runs are in row-major order, so the row above and the row below are found with two pointers,
   // and only the gaps in them (not lung) are visited: the cost follows the lung's outline, not its area.
@@ -170,17 +200,6 @@ export function markSandwichedLesions(side: Uint8Array, hu: Int16Array, z: numbe
       for (let q = from; q < b; q++) visit(q);
     }
   }
-  while (top > 0) {
-    const p = queue[--top]!;
-    const x = p % columns;
-    if (x > 0) visit(p - 1);
-    if (x < columns - 1) visit(p + 1);
-    if (p >= columns) visit(p - columns);
-    if (p + columns < plane) visit(p + columns);
-  }
-  const pixelMm2 = rule.pixelMm * rule.pixelMm;
-  const maxArea = MAX_AREA_MM2 / pixelMm2;
-  const minArea = MIN_AREA_MM2 / pixelMm2;
   const gap = Math.max(1, Math.round(AIRWAY_GAP_MM / rule.pixelMm));
   const isAir = (ax: number, ay: number): boolean => {
     if (ax < x0 || ax > x1 || ay < y0 || ay > y1) return false;
