@@ -1,6 +1,6 @@
 import { CtVolume } from '@covseg/dicom';
-import { HeldVolume } from './held-volume';
 import { CtVolumeInput, SegmentationModel, SegmentVolumeProgress, VolumeSegmentation, segmentVolume } from '@covseg/segmentation';
+import { HeldVolume } from './held-volume';
 
 /**
  * From this many voxels on (384 slices of 512²), a job frees the model's arena (~100 MB at batch 4) once
@@ -8,7 +8,9 @@ import { CtVolumeInput, SegmentationModel, SegmentVolumeProgress, VolumeSegmenta
  * encode hold the HU, the lung labels and the infection, ~1 MB per slice), and peak RSS grows ~1.2 MB per
  * slice from ~420 MB (docs/PERFORMANCE.md), so past ~400 slices the arena is what takes it toward 1 GB.
  * Below it the arena stays: the next job would pay ~1 s to fault it in again (this VM takes ~10 ms per
- * fresh MB), for memory a smaller series does not need.
+ * fresh MB), for memory a smaller series does not need. Since jobs let go of the HU after the last batch
+ * (held-volume.ts), a 600-slice job peaks during inference instead (docs/PERFORMANCE.md, fifth round), so
+ * this release no longer sets that peak; it still lowers what the server holds after the job.
  */
 export const RELEASE_MODEL_MEMORY_FROM_VOXELS = 384 * 512 * 512;
 
