@@ -1,4 +1,4 @@
-// node scripts/run-ts.mjs bench/load.bench.ts [--mode embedded|scaled] [--workers N] [--worker-nice N] — load on loopback, not part of `npm test`.
+// node scripts/run-ts.mjs bench/load.bench.ts [--mode embedded|scaled] [--workers N] [--worker-nice N] [--client http|fetch] [--connections N] — load on loopback, not part of `npm test`.
 // --mode embedded (default): one server process runs everything (JOB_CONCURRENCY jobs at a time).
 // --mode scaled: Redis + 1 API (ROLE=api) + N workers (ROLE=worker, default 2), workers under nice 10 (--worker-nice) with
 //   ORT_THREADS=1 each, so the API serving the viewer keeps the CPU it needs.
@@ -9,9 +9,10 @@
 // requests go through the DICOMweb proxy (QIDO studies/series, WADO metadata, WADO instance). Prints
 // throughput and p50/p95 latency, then checks every job stored exactly one SEG.
 // Env: BENCH_SLICES (40), BENCH_STUDIES (4), BENCH_VIEWER_REQUESTS (50), JOB_CONCURRENCY (4).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { waitForJob } from '../tests/support/jobs';
 import { reUid } from './re-uid';
@@ -21,7 +22,49 @@ import { PostgresInstance } from '../tests/support/postgres';
 import { RedisInstance } from '../tests/support/redis';
 import { ScaledCluster } from '../tests/support/scaled-cluster';
 import { ServerProcess, spawnServerProcess } from '../tests/support/server';
-import { cpuSecondsOf } from './process-cpu';
+import { cpuSecondsOf, schedOf } from './process-cpu';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+interface BurstAnswer {
+  status: number;
+  header(name: string): string | null;
+  /** Resolves with the whole body. */
+  body(): Promise<Uint8Array>;
+}
+
+
+/** One GET of the burst with node:http; resolves when the answer's headers arrived. */
+function httpGet(url: string, headers: Record<string, string>): Promise<BurstAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { headers, agent: burstAgent }, (response) => {
+      const chunks: Buffer[] = [];
+      const done = new Promise<Uint8Array>((resolveBody, rejectBody) => {
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolveBody(Buffer.concat(chunks)));
+        response.on('error', rejectBody);
+        response.on('aborted', () => rejectBody(new Error('the answer was cut')));
+      });
+      done.catch(() => undefined);
+      resolve({
+        status: response.statusCode ?? 0,
+        header: (name) => {
+          const value = response.headers[name];
+          return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+        },
+        body: () => done,
+      });
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+async function fetchGet(url: string, headers: Record<string, string>): Promise<BurstAnswer> {
+  const response = await fetch(url, { headers });
+  return { status: response.status, header: (name) => response.headers.get(name), body: async () => new Uint8Array(await response.arrayBuffer()) };
+}
+
+const burstGet = (url: string, headers: Record<string, string>) => (CLIENT === 'http' ? httpGet : fetchGet)(url, headers);
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -31,6 +74,21 @@ const MODE = argument('mode', 'embedded');
 if (MODE !== 'embedded' && MODE !== 'scaled') throw new Error(`--mode must be embedded or scaled, got ${MODE}`);
 const WORKERS = Number(argument('workers', '2'));
 const WORKER_NICE = Number(argument('worker-nice', '10'));
+// The burst's HTTP client. `http` (default): node:http, the body kept as the Buffers that arrive — what a browser
+// on another machine costs this one is nothing, and this is the cheapest way to play it here. `fetch`: Node's
+// fetch (undici, WHATWG streams), as the bench did before 2026-12-02 s6: it took 0.4–0.5 CPU s of the two
+// cores per burst, about as much as the API it measures.
+const CLIENT = argument('client', 'http');
+if (CLIENT !== 'http' && CLIENT !== 'fetch') throw new Error(`--client must be http or fetch, got ${CLIENT}`);
+// --connections N (http client only): the burst goes over at most N keep-alive connections, opened before it,
+// as one browser that has loaded the viewer holds them (Chromium: 6 per host over HTTP/1.1); requests beyond N
+// wait in the client for a free connection, and that wait counts in their latency. 0 (default): every
+// request on a new connection, as 50 browsers arriving at once. A Node server accepts ONE new connection
+// per event-loop iteration (libuv >= 1.45, libuv/libuv#3696), so 50 new connections cost 50 iterations.
+const CONNECTIONS = Number(argument('connections', '0'));
+if (!Number.isInteger(CONNECTIONS) || CONNECTIONS < 0 || (CONNECTIONS > 0 && CLIENT !== 'http')) throw new Error('--connections takes a whole number >= 0, with --client http');
+// Without --connections every burst request gets a connection of its own, as with fetch; reused afterwards.
+const burstAgent = new Agent({ keepAlive: true, ...(CONNECTIONS > 0 ? { maxSockets: CONNECTIONS } : {}) });
 
 const SLICES = Number(process.env.BENCH_SLICES ?? 40);
 const STUDIES = Number(process.env.BENCH_STUDIES ?? 4);
@@ -49,6 +107,50 @@ const percentile = (values: number[], p: number) => {
 function eventLoopOf(metrics: string): { p50: number; p99: number; max: number } {
   const read = (name: string) => +(Number((new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(metrics) ?? [])[1]) * 1000).toFixed(1);
   return { p50: read('p50'), p99: read('p99'), max: read('max') };
+}
+
+/**
+ * Where each burst request spent its time (COVSEG_TRACE_HTTP: the API wrote its side, see
+ * apps/server/src/core/http/request-trace.ts; one clock, one machine): p50 / p95 / max of each phase, and
+ * the mean of each over the slowest 5 %. Phases: `toAccept` client sent → API accepted the connection (new
+ * connections only), `toParsed` client sent → API parsed the request head, `api` head parsed → answer's head
+ * written, `write` → last byte to the kernel, `toClient` → the client saw the head, `body` → the client had
+ * the last byte.
+ */
+function phasesOf(clientTrace: Array<{ id: number; start: number; headers: number; end: number }>, prefix: string) {
+  const dir = dirname(prefix);
+  const api = new Map<number, { accept: number; nth: number; request: number; head: number; finish: number }>();
+  // request-trace.ts names its files <prefix>.<role>.<pid>.
+  const ours = new RegExp(`^${basename(prefix).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(api|all|worker)\\.\\d+$`);
+  for (const file of readdirSync(dir).filter((name) => ours.test(name))) {
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const row = JSON.parse(line) as { id?: string; accept: number; nth: number; request: number; head: number; finish: number };
+        if (row.id !== undefined) api.set(Number(row.id), row);
+      } catch {
+        // A line cut by a write in progress: that request is not traced.
+      }
+    }
+  }
+  const phases: Record<string, number[]> = { total: [], toAccept: [], toParsed: [], api: [], write: [], toClient: [], body: [] };
+  const rows: Array<Record<string, number>> = [];
+  for (const c of clientTrace) {
+    const a = api.get(c.id);
+    if (!a || !c.end) continue;
+    const row: Record<string, number> = { total: c.end - c.start, toParsed: a.request - c.start, api: a.head - a.request, write: a.finish - a.head, toClient: c.headers - a.finish, body: c.end - c.headers };
+    if (a.nth === 1) row.toAccept = a.accept - c.start;
+    for (const [name, ms] of Object.entries(row)) phases[name]!.push(ms);
+    rows.push(row);
+  }
+  if (rows.length === 0) return undefined;
+  const slowest = rows.sort((x, y) => x.total! - y.total!).slice(-Math.max(1, Math.round(rows.length / 20)));
+  const round = (x: number) => +x.toFixed(1);
+  return {
+    traced: rows.length,
+    ...Object.fromEntries(Object.entries(phases).filter(([, v]) => v.length > 0).map(([name, v]) => [name, [percentile(v, 50), percentile(v, 95), Math.max(...v)].map(round)])),
+    slowestMean: Object.fromEntries(Object.keys(phases).map((name) => [name, round(slowest.reduce((sum, r) => sum + (r[name] ?? 0), 0) / slowest.length)])),
+  };
 }
 
 async function main(): Promise<void> {
@@ -109,7 +211,18 @@ async function main(): Promise<void> {
       orthanc: Number(readFileSync(join(orthanc.dir, 'orthanc.pid'), 'utf8')),
       client: process.pid,
     };
+    if (CONNECTIONS > 0) {
+      // The browser's connections, open before the burst (it fetched the viewer and the study list over them).
+      await Promise.all(Array.from({ length: CONNECTIONS }, () => burstGet(`${server!.baseUrl}/api/health`, {}).then((answer) => answer.body())));
+    }
     const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)]));
+    const schedBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, schedOf(pid)]));
+    // This client's own event-loop delay over the burst: time its answers waited for its JavaScript.
+    const clientLoop = monitorEventLoopDelay({ resolution: 10 });
+    clientLoop.enable();
+    // Per request, absolute times (ms since the epoch) at the client: sent, headers, last byte.
+    const clientTrace: Array<{ id: number; path: string; start: number; headers: number; end: number }> = [];
+    const epochNow = () => performance.timeOrigin + performance.now();
     const sources: Record<string, number> = {};
     // Bytes on the wire (Content-Length, gzip included) and after decoding, over the burst.
     let wireBytes = 0;
@@ -121,20 +234,24 @@ async function main(): Promise<void> {
       Array.from({ length: VIEWER_REQUESTS }, async (_, i) => {
         const path = viewerPaths[i % viewerPaths.length];
         const started = performance.now();
+        const row = { id: i, path: path.replace(proxy, ''), start: epochNow(), headers: 0, end: 0 };
+        clientTrace.push(row);
         try {
-          const response = await fetch(`${server!.baseUrl}${path}`, { headers: { authorization: `Bearer ${user}`, accept: path.includes('/instances/') ? 'multipart/related; type="application/dicom"' : 'application/dicom+json' } });
+          const response = await burstGet(`${server!.baseUrl}${path}`, { 'x-bench-id': String(i), authorization: `Bearer ${user}`, accept: path.includes('/instances/') ? 'multipart/related; type="application/dicom"' : 'application/dicom+json' });
           headersMs.push(performance.now() - started);
-          const body = await response.arrayBuffer();
-          wireBytes += Number(response.headers.get('content-length') ?? body.byteLength);
+          row.headers = epochNow();
+          const body = await response.body();
+          row.end = epochNow();
+          wireBytes += Number(response.header('content-length') ?? body.byteLength);
           bodyBytes += body.byteLength;
-          const serverTiming = response.headers.get('server-timing') ?? '';
+          const serverTiming = response.header('server-timing') ?? '';
           for (const [, name, ms] of serverTiming.matchAll(/(\w+);dur=([\d.]+)/g)) (stages[name!] ??= []).push(Number(ms));
           const timing = /proxy;dur=([\d.]+);desc="(\w+)"/.exec(serverTiming);
           if (timing) {
             proxyMs.push(Number(timing[1]));
             sources[timing[2]!] = (sources[timing[2]!] ?? 0) + 1;
           }
-          if (!response.ok) {
+          if (response.status < 200 || response.status > 299) {
             failures += 1;
             // The error body names the failure (our messages carry UIDs, never PHI).
             const reason = (/"message":"([^"]{0,300})/.exec(Buffer.from(body).toString('utf8')) ?? [])[1] ?? '';
@@ -149,6 +266,13 @@ async function main(): Promise<void> {
     );
     const burstSeconds = (performance.now() - burstStarted) / 1000;
     const burstCpuSeconds = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, +(cpuSecondsOf(pid) - cpuBefore[name]!).toFixed(2)]));
+    clientLoop.disable();
+    const schedDuringBurst = Object.fromEntries(
+      Object.entries(pids).map(([name, pid]) => {
+        const after = schedOf(pid);
+        return [name, { runMs: +(after.runMs - schedBefore[name]!.runMs).toFixed(0), runQueueWaitMs: +(after.waitMs - schedBefore[name]!.waitMs).toFixed(0), mainThreadWaitMs: +(after.mainWaitMs - schedBefore[name]!.mainWaitMs).toFixed(0) }];
+      }),
+    );
     const apiLoop = eventLoopOf(await scrapeApi());
     // The same paths one at a time while the jobs still run: straight to Orthanc, then through the proxy.
     // Separates what one request costs under this load from the queueing of 50 at once.
@@ -164,6 +288,7 @@ async function main(): Promise<void> {
       sequential.proxy.push(performance.now() - started);
     }
     const jobs = await Promise.all(jobIds.map((id) => waitForJob(server!, id, 900_000)));
+    const requestPhasesMs = process.env.COVSEG_TRACE_HTTP ? phasesOf(clientTrace, process.env.COVSEG_TRACE_HTTP) : undefined;
     const jobsSeconds = (performance.now() - jobsStarted) / 1000;
     const jobDurations = jobs.map((j) => (Date.parse(j.finishedAt) - Date.parse(j.createdAt)) / 1000);
     const segCounts = await Promise.all(studies.map((s) => orthanc.findInstances({ Modality: 'SEG', StudyInstanceUID: s.studyInstanceUID }).then((r) => r.length)));
@@ -173,6 +298,8 @@ async function main(): Promise<void> {
       setup: {
         studies: STUDIES,
         slicesPerStudy: SLICES,
+        client: CLIENT,
+        connections: CONNECTIONS || 'new per request',
         ...(cluster ? { workers: WORKERS, workerNice: WORKER_NICE, ortThreadsPerWorker: 1, jobsByWorker: cluster.jobsByWorker() } : { jobConcurrency: Number(CONCURRENCY) }),
         cpus: (await import('node:os')).cpus().length,
       },
@@ -203,8 +330,12 @@ async function main(): Promise<void> {
         serverTiming: Object.fromEntries(Object.entries(stages).map(([name, v]) => [name, [percentile(v, 50), percentile(v, 95), Math.max(...v)].map((x) => +x.toFixed(1))])),
         apiEventLoopMs: apiLoop,
         burstCpuSeconds,
+        // Per process over the burst (/proc/<pid>/task/*/schedstat): ms on a CPU, and ms runnable but waiting for one.
+        schedDuringBurst,
+        clientEventLoopMs: { p50: +(clientLoop.percentile(50) / 1e6).toFixed(1), p99: +(clientLoop.percentile(99) / 1e6).toFixed(1), max: +(clientLoop.max / 1e6).toFixed(1) },
         // One request at a time after the burst, jobs still running: p50 / max (ms).
         sequentialOrthancMs: [percentile(sequential.orthanc, 50), Math.max(...sequential.orthanc)].map((x) => +x.toFixed(1)),
+        ...(requestPhasesMs ? { requestPhasesMs } : {}),
         sequentialProxyMs: [percentile(sequential.proxy, 50), Math.max(...sequential.proxy)].map((x) => +x.toFixed(1)),
       },
       // 1, 5 and 15 minute load averages (uptime) when the bench started and when it ended.
@@ -233,6 +364,7 @@ async function main(): Promise<void> {
     postgres?.destroy();
     orthanc.destroy();
     rmSync(dataDir, { recursive: true, force: true });
+    burstAgent.destroy();
   }
 }
 

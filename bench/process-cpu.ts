@@ -73,3 +73,32 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot, floorMs = 20
     .map(([label, ms]) => `${label.trim()} ${ms.toFixed(0)}`)
     .join(', ');
 }
+
+/**
+ * What the scheduler says about a process so far, summed over its threads (/proc/<pid>/task/<tid>/schedstat):
+ * `runMs` on a CPU, `waitMs` runnable but waiting in a run queue for a CPU (`mainWaitMs`: the main thread's,
+ * i.e. a Node process's event loop). The wait is the share of a
+ * request's latency that the process spent ready to work while other processes held both cores.
+ * Zeros when the process is gone or the kernel has no schedstats.
+ */
+export function schedOf(pid: number | undefined): { runMs: number; waitMs: number; mainWaitMs: number } {
+  let runNs = 0;
+  let waitNs = 0;
+  let mainWaitNs = 0;
+  if (pid === undefined) return { runMs: 0, waitMs: 0, mainWaitMs: 0 };
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+        runNs += run!;
+        waitNs += wait!;
+        if (tid === String(pid)) mainWaitNs = wait!;
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  } catch {
+    // The process is gone.
+  }
+  return { runMs: runNs / 1e6, waitMs: waitNs / 1e6, mainWaitMs: mainWaitNs / 1e6 };
+}

@@ -69,6 +69,15 @@ describe('decoding in worker threads', () => {
     expect(differing(await poolHu(pool, instance), expected)).toBe(0);
   });
 
+  it.each(decodable.filter((f) => parseDicom(single(f)).nativeFrame(0) !== undefined))('decodes the native pixel data of %s in a worker to exactly the HU of the serial decoder', async (file) => {
+    const instance = parseDicom(single(file));
+    const expected = await serialHu(instance);
+    const frame = instance.nativeFrame(0)!;
+    const target = new SharedArrayBuffer(instance.pixel!.rows * instance.pixel!.columns * 2);
+    await pool.decodeInto({ ...frame, bytes: frame.bytes.slice() }, Number(instance.dataset.RescaleSlope ?? 1), Number(instance.dataset.RescaleIntercept ?? 0), target, 0);
+    expect(differing(new Int16Array(target), expected)).toBe(0);
+  });
+
   it('refuses 12-bit lossy JPEG from a worker with the same error class as on the main thread', async () => {
     const instance = parseDicom(single('cornerstone-ctimage/JPEGProcess2_4TransferSyntax_1.2.840.10008.1.2.4.51.dcm'));
     const error = await poolHu(pool, instance).catch((e: unknown) => e);
@@ -123,6 +132,22 @@ describe('building a CT volume while the series streams in', () => {
     expect(volume.geometry).toEqual(reference.geometry);
     expect(volume.slices).toEqual(reference.slices);
     expect(volume.header.SOPInstanceUID).toBe(reference.header.SOPInstanceUID);
+  });
+
+  it('hands uncompressed slices to a pool that takes them (off the calling thread), with the same HU; others keep them', async () => {
+    const reference = await buildCtVolume(files.map((b) => parseDicom(b)));
+    const taking = new FrameDecodePool({ threads: 2, uncompressed: true });
+    try {
+      const volume = await streamed(files, taking, files.length);
+      expect(taking.framesHanded).toEqual({ native: files.length, encapsulated: 0 });
+      expect(differing(volume.hu, reference.hu)).toBe(0);
+      expect(volume.slices).toEqual(reference.slices);
+    } finally {
+      await taking.close();
+    }
+    const before = pool.framesHanded;
+    expect(differing((await streamed(files, pool, files.length)).hu, reference.hu)).toBe(0);
+    expect(pool.framesHanded).toEqual(before);
   });
 
   it('decodes a JPEG Lossless series in the pool to exactly the HU of the uncompressed series', async () => {

@@ -6,6 +6,8 @@ import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { loadConfig } from './core/repositories/config.repository';
 import { loadQueueConfig } from './core/config/queue.config';
+import { traceRequests } from './core/http/request-trace';
+import type { Server } from 'node:http';
 
 async function bootstrap(): Promise<void> {
   // JSON logs, one object a line. Log UIDs, never patient names (STYLE.md: no PHI).
@@ -19,6 +21,8 @@ async function bootstrap(): Promise<void> {
   // A worker listens on a port of its own (health and metrics only), so it can share a host with an API.
   const port = queue.role === 'worker' ? queue.workerPort : config.port;
   await app.listen(port, config.host);
+  // Benches only: per-request times to a file (see request-trace.ts).
+  if (process.env.COVSEG_TRACE_HTTP) traceRequests(app.getHttpServer() as Server, process.env.COVSEG_TRACE_HTTP, queue.role);
   Logger.log(`covseg ${queue.role === 'all' ? 'server' : queue.role} listening on http://${config.host}:${port}${queue.redisUrl ? ` (queue on Redis, worker id ${queue.workerId})` : ''}`, 'Bootstrap');
 }
 

@@ -2,10 +2,40 @@ import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js';
 import { PixelDecodeError, UnsupportedTransferSyntaxError } from '../errors';
 import type { StoredPixels } from './dicom-dataset';
 import { decodeWithWasm, type WasmCodecName } from './codecs';
-import type { PixelDescription } from './pixel-description';
+import { nativeFrameBits, type PixelDescription } from './pixel-description';
 import { decodeRleFrame } from './rle-decoder';
 import { toStoredValues, unpackBits } from './stored-values';
 import type { PixelEncoding } from './transfer-syntax';
+
+/**
+ * One frame of native (uncompressed, little-endian) pixel data, as a decoder elsewhere (a worker thread)
+ * takes it: `data` is the instance's whole native pixel buffer, `index` the frame in it.
+ */
+export interface NativeFrame {
+  readonly encoding: 'native';
+  readonly transferSyntaxUID: string;
+  readonly sopInstanceUID: string;
+  readonly pixel: PixelDescription;
+  readonly index: number;
+  /** Every frame's native bytes (little-endian, words aligned), starting at offset 0 of its own buffer. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Frame `index` of native little-endian pixel data as stored values (see DicomInstance.decodeFrame);
+ * a new buffer the caller owns. `data` holds every frame, its 16-bit words aligned.
+ */
+export function decodeNativeFrame(data: Uint8Array, pixel: PixelDescription, index: number): StoredPixels {
+  const pixels = pixel.rows * pixel.columns;
+  const bitOffset = nativeFrameBits(pixel) * index;
+  if (pixel.bitsAllocated === 1) return unpackBits(data, bitOffset, pixels);
+  const byteOffset = bitOffset / 8;
+  const bytes = data.subarray(byteOffset, byteOffset + (pixels * pixel.bitsAllocated) / 8);
+  if (pixel.bitsAllocated === 8) return toStoredValues(bytes, pixel);
+  // `data` is its own buffer starting at offset 0 and 16-bit frames are whole words, so the view is
+  // aligned; toStoredValues copies it into the caller's buffer.
+  return toStoredValues(new Uint16Array(bytes.buffer, bytes.byteOffset, pixels), pixel);
+}
 
 /** One encapsulated frame, its transfer syntax and what the header says it must decode to. */
 export interface EncodedFrame {

@@ -1,10 +1,10 @@
-import type { EncodedFrame } from './decode-frame';
+import type { EncodedFrame, NativeFrame } from './decode-frame';
 
 /** One frame to decode and rescale into `target` (a SharedArrayBuffer of int16 HU). */
 export interface DecodeRequest {
   readonly id: number;
-  /** The frame, its bytes as a transferred ArrayBuffer. */
-  readonly frame: Omit<EncodedFrame, 'bytes'> & { readonly bytes: ArrayBuffer };
+  /** The frame (encapsulated, or native pixel data and the frame's index in it), its bytes as a transferred ArrayBuffer. */
+  readonly frame: (Omit<EncodedFrame, 'bytes'> | Omit<NativeFrame, 'bytes'>) & { readonly bytes: ArrayBuffer };
   readonly slope: number;
   readonly intercept: number;
   readonly target: SharedArrayBuffer;

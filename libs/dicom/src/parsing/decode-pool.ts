@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DicomError, PixelDecodeError, UnsupportedTransferSyntaxError } from '../errors';
-import type { EncodedFrame } from './decode-frame';
+import type { EncodedFrame, NativeFrame } from './decode-frame';
 import type { DecodeReply, DecodeRequest } from './decode-messages';
 
 export interface FrameDecodePoolOptions {
@@ -15,6 +15,12 @@ export interface FrameDecodePoolOptions {
    * per-thread niceness does not exist (not Linux).
    */
   readonly niceness?: number;
+  /**
+   * Whether CtVolumeStream hands uncompressed slices here too (their stored values and Modality LUT), not only
+   * compressed ones. Off by default: on a saturated 2-core machine it made an embedded server's viewer answers
+   * slower, not faster (docs/SCALING.md, session 6); with cores to spare it takes that work off the event loop.
+   */
+  readonly uncompressed?: boolean;
 }
 
 /*
@@ -101,17 +107,20 @@ class DecodeThread {
 }
 
 /**
- * Decodes encapsulated frames (JPEG Lossless, JPEG-LS, JPEG 2000, RLE, JPEG) in worker threads and
+ * Decodes frames (JPEG Lossless, JPEG-LS, JPEG 2000, RLE, JPEG, and native pixel data) in worker threads and
  * writes their HU straight into a shared volume, so decoding overlaps retrieval and runs on every core.
  * Threads start on first use and keep the process alive only while a frame is pending; a dead thread
  * is replaced. Owns its threads: call `close()` when done.
  */
 export class FrameDecodePool {
   readonly threads: number;
+  /** See FrameDecodePoolOptions.uncompressed. */
+  readonly uncompressed: boolean;
   private readonly niceness: number | undefined;
   private readonly workers: DecodeThread[] = [];
   private nextId = 1;
   private closed = false;
+  private handed = { encapsulated: 0, native: 0 };
 
   constructor(options: FrameDecodePoolOptions = {}) {
     const threads = options.threads ?? Math.min(4, availableParallelism());
@@ -121,22 +130,31 @@ export class FrameDecodePool {
       throw new DicomError(`A frame decode pool's niceness must be a whole number from 0 to 19, got ${options.niceness}`);
     }
     this.niceness = options.niceness;
+    this.uncompressed = options.uncompressed ?? false;
   }
 
   /**
    * Decodes one frame, applies the Modality LUT (HU = stored x slope + intercept, rounded, clamped to
    * int16, as rescaleInto does) and writes the `rows x columns` HU at int16 element `targetOffset` of
    * `target`. `frame.bytes` is transferred to the worker: the caller must not use it afterwards.
+   * A native frame (uncompressed pixel data) goes the same way, so that reading its stored values and
+   * the Modality LUT do not run on the caller's thread either (a server's event loop).
    * @throws PixelDecodeError, UnsupportedTransferSyntaxError as the serial decode would.
    */
-  decodeInto(frame: EncodedFrame, slope: number, intercept: number, target: SharedArrayBuffer, targetOffset: number): Promise<void> {
+  decodeInto(frame: EncodedFrame | NativeFrame, slope: number, intercept: number, target: SharedArrayBuffer, targetOffset: number): Promise<void> {
     if (this.closed) return Promise.reject(new DicomError('The frame decode pool was closed'));
     // The worker takes the buffer; a view into a larger buffer (a multipart body) is copied first.
     const owned = frame.bytes.byteOffset === 0 && frame.bytes.byteLength === frame.bytes.buffer.byteLength && frame.bytes.buffer instanceof ArrayBuffer;
     const bytes = (owned ? frame.bytes : frame.bytes.slice()).buffer as ArrayBuffer;
     const { bytes: _bytes, ...rest } = frame;
+    this.handed[frame.encoding === 'native' ? 'native' : 'encapsulated'] += 1;
     const request: DecodeRequest = { id: this.nextId++, frame: { ...rest, bytes }, slope, intercept, target, targetOffset, pixels: frame.pixel.rows * frame.pixel.columns };
     return this.leastLoaded().run(request);
+  }
+
+  /** Frames handed to the threads so far, by kind (native: uncompressed pixel data). */
+  get framesHanded(): { readonly encapsulated: number; readonly native: number } {
+    return { ...this.handed };
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,12 @@
 // Worker-thread entry of FrameDecodePool (decode-pool.ts). It runs the very functions the main thread
-// runs (decodeEncodedFrame, applyModalityLut), so HU decoded here are bit-identical to a serial decode.
+// runs (decodeEncodedFrame or decodeNativeFrame, applyModalityLut), so HU decoded here are bit-identical to a serial decode.
 // Never inline a copy of the decoders in this file: two copies drift apart.
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DicomError } from '../errors';
 import { applyModalityLut } from '../volume/rescale';
-import { decodeEncodedFrame } from './decode-frame';
+import { decodeEncodedFrame, decodeNativeFrame } from './decode-frame';
 import type { DecodeReply, DecodeRequest } from './decode-messages';
 
 const port = parentPort;
@@ -27,7 +27,8 @@ if (niceness !== undefined) {
 port.on('message', (request: DecodeRequest) => {
   void (async (): Promise<DecodeReply> => {
     try {
-      const stored = await decodeEncodedFrame({ ...request.frame, bytes: new Uint8Array(request.frame.bytes) });
+      const { frame } = request;
+      const stored = frame.encoding === 'native' ? decodeNativeFrame(new Uint8Array(frame.bytes), frame.pixel, frame.index) : await decodeEncodedFrame({ ...frame, bytes: new Uint8Array(frame.bytes) });
       const target = new Int16Array(request.target, request.targetOffset * 2, request.pixels);
       applyModalityLut(stored, request.slope, request.intercept, target);
       return { id: request.id, ok: true };

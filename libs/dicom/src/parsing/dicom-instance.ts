@@ -1,8 +1,7 @@
 import { DicomParseError } from '../errors';
 import type { DicomDataset, StoredPixels } from './dicom-dataset';
-import { decodeEncodedFrame, type EncodedFrame } from './decode-frame';
-import { nativeFrameBits, type PixelDescription } from './pixel-description';
-import { toStoredValues, unpackBits } from './stored-values';
+import { decodeEncodedFrame, decodeNativeFrame, type EncodedFrame, type NativeFrame } from './decode-frame';
+import type { PixelDescription } from './pixel-description';
 import type { PixelEncoding } from './transfer-syntax';
 
 /** Where the frames of an instance live: one native little-endian buffer, or one buffer per encapsulated frame. */
@@ -68,15 +67,7 @@ export class DicomInstance {
         bytes: this.store.frames[index]!,
       });
     }
-    const pixels = pixel.rows * pixel.columns;
-    const bitOffset = nativeFrameBits(pixel) * index;
-    if (pixel.bitsAllocated === 1) return unpackBits(this.store.data, bitOffset, pixels);
-    const byteOffset = bitOffset / 8;
-    const bytes = this.store.data.subarray(byteOffset, byteOffset + (pixels * pixel.bitsAllocated) / 8);
-    if (pixel.bitsAllocated === 8) return toStoredValues(bytes, pixel);
-    // `data` is our own copy starting at offset 0 and 16-bit frames are whole words, so the view is
-    // aligned; toStoredValues copies it into the caller's buffer.
-    return toStoredValues(new Uint16Array(bytes.buffer, bytes.byteOffset, pixels), pixel);
+    return decodeNativeFrame(this.store.data, pixel, index);
   }
 
   /**
@@ -88,6 +79,17 @@ export class DicomInstance {
     const bytes = this.store.frames[index];
     if (!bytes) return undefined;
     return { encoding: this.store.encoding, transferSyntaxUID: this.transferSyntaxUID, sopInstanceUID: this.sopInstanceUID, pixel: this.pixel, bytes };
+  }
+
+  /**
+   * Frame `index` of native pixel data as a decoder elsewhere takes it (a worker thread, see
+   * FrameDecodePool.decodeInto); undefined for encapsulated or no pixel data. `bytes` is the instance's
+   * own buffer of every frame, not a copy: a pool transfers it, after which only `withoutPixelBytes()`
+   * of this instance may be used.
+   */
+  nativeFrame(index: number): NativeFrame | undefined {
+    if (this.store.kind !== 'native' || !this.pixel || !Number.isInteger(index) || index < 0 || index >= this.pixel.numberOfFrames) return undefined;
+    return { encoding: 'native', transferSyntaxUID: this.transferSyntaxUID, sopInstanceUID: this.sopInstanceUID, pixel: this.pixel, index, bytes: this.store.data };
   }
 
   /**

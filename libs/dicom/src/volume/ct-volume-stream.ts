@@ -9,7 +9,7 @@ import { applyModalityLut } from './rescale';
 import { reject } from './slice-geometry';
 
 export interface CtVolumeStreamOptions extends BuildCtVolumeOptions {
-  /** Where encapsulated frames are decoded; without a pool they are decoded on this thread. */
+  /** Where encapsulated frames (and native ones, if the pool takes them) are decoded; without a pool, on this thread. */
   readonly pool?: FrameDecodePool;
   /** Instances expected (e.g. QIDO NumberOfSeriesRelatedInstances): the volume is allocated once at this size. */
   readonly expectedSlices?: number;
@@ -70,11 +70,13 @@ export class CtVolumeStream {
       return;
     }
     const slot = await this.allocateSlot(pixel.rows * pixel.columns);
-    const encoded = instance.encodedFrame(0);
+    // The frame's decode and Modality LUT run in the pool when there is one: encapsulated frames always,
+    // native ones when the pool takes them (FrameDecodePoolOptions.uncompressed).
+    const frame = instance.encodedFrame(0) ?? (this.options.pool?.uncompressed ? instance.nativeFrame(0) : undefined);
     const buffer = this.buffer!;
     const offset = slot * this.plane;
-    const decoding = encoded && this.options.pool
-      ? this.options.pool.decodeInto(encoded, rescale.slope, rescale.intercept, buffer, offset)
+    const decoding = frame && this.options.pool
+      ? this.options.pool.decodeInto(frame, rescale.slope, rescale.intercept, buffer, offset)
       : instance.decodeFrame(0).then((stored) => applyModalityLut(stored, rescale.slope, rescale.intercept, new Int16Array(buffer, offset * 2, this.plane)));
     const tracked: Promise<void> = decoding.then(
       () => void this.inFlight.delete(tracked),

@@ -4,6 +4,7 @@ import { closeSquare, fillHoles } from './morphology-2d';
 import { ConcavityScratch, fillPleuralConcavities } from './pleural-concavities';
 import { ChestWallScratch, markLesionsToChestWall } from './chest-wall-rays';
 import { forEachRun, RunStack } from './runs';
+import { markSandwichedLesions, SandwichScratch } from './sandwiched-lesions';
 
 export interface SliceCloserOptions {
   /** The HU volume (slice-major like `side`): pleural pockets are filled only where it is below 200 HU. */
@@ -26,7 +27,9 @@ export interface SliceCloserOptions {
  * Returns a function that closes and fills one slice, per side, inside that side's bounding box
  * (the last step of computeLungMask), then adds the dense pleura-based pockets of the lung's hull
  * (fillPleuralConcavities); with `pixelMm`, then adds the dense tissue between each lung and its ribs
- * (markLesionsToChestWall) and closes that lung again; finally clears the airway: rewrites the slice's
+ * (markLesionsToChestWall) and closes that lung again; on real HU, then adds the dense lesions against the
+ * mediastinum or the diaphragm that have lung straight above or below them (markSandwichedLesions) and
+ * closes that lung again; finally clears the airway: rewrites the slice's
  * side labels (non-zero = lung). A slice reads only its own labels (and the HU of its neighbours, never
  * their labels), so slices may be finished in any order with the same result; the scratch buffers are
  * allocated once here.
@@ -46,6 +49,7 @@ export function createSliceCloser(side: Uint8Array, dims: VolumeDims, radius: nu
   const none = LUNG_SIDE_NONE; // a local: the imported binding is a getter call per pixel once transpiled to CommonJS
   const marks = new Uint8Array(plane);
   const rays = new ChestWallScratch();
+  const sandwich = realHu && pixelMm !== undefined ? new SandwichScratch(plane) : undefined;
   /** Closes, fills and adds the hull pockets of side `s` on the slice at `base`, inside the side's bounding box. */
   const closeSide = (base: number, s: number): void => {
     // Bounding box from the side's row runs.
@@ -93,6 +97,15 @@ export function createSliceCloser(side: Uint8Array, dims: VolumeDims, radius: nu
         if (markLesionsToChestWall(sideSlice, hu, z, columns, rows, s, { medialSign, posteriorSign: posteriorIsHighRow ? 1 : -1, pixelMm, sliceMm }, marks, rays) === 0) continue;
         for (let i = marks.indexOf(1); i >= 0; i = marks.indexOf(1, i + 1)) if (sideSlice[i] === none) sideSlice[i] = s;
         // The marked rays are joined into one lesion by the closing and the hull pockets between them.
+        closeSide(base, s);
+      }
+    }
+    if (sandwich && pixelMm !== undefined) {
+      const sideSlice = side.subarray(base, base + plane);
+      for (const s of [LUNG_SIDE_RIGHT, LUNG_SIDE_LEFT]) {
+        marks.fill(0);
+        if (markSandwichedLesions(sideSlice, hu, z, columns, rows, s, { pixelMm, sliceMm }, marks, sandwich) === 0) continue;
+        for (let i = marks.indexOf(1); i >= 0; i = marks.indexOf(1, i + 1)) if (sideSlice[i] === none) sideSlice[i] = s;
         closeSide(base, s);
       }
     }

@@ -97,6 +97,21 @@ export interface AppConfig {
    * store by this process into the study drops it at once; another process's store is seen within this bound.
    */
   proxyRecentAnswerMs: number;
+  /**
+   * HTTP_KEEP_ALIVE_MS (default 65000): how long an idle keep-alive connection stays open (Node's own
+   * default is 5 s). A viewer's browser keeps its few connections per host between a reader's actions and
+   * reuses them; a connection closed meanwhile must be opened again, and a Node server accepts one new
+   * connection per event-loop iteration (libuv >= 1.45), so a burst over new connections waits in line
+   * for the accepts. Above a load balancer's idle timeout (60 s on common ones), so the balancer closes first.
+   */
+  httpKeepAliveMs: number;
+  /**
+   * DECODE_UNCOMPRESSED_IN_THREADS (0 or 1, default 0): uncompressed slices' stored values and Modality LUT in the
+   * decode threads instead of on the event loop. Off: on this 2-core shared machine it made the embedded
+   * viewer's answers slower in 3 of 3 interleaved runs (the threads compete for the same cores); try it with
+   * cores to spare.
+   */
+  decodeUncompressedInThreads: boolean;
   /** Bytes of those recent answers kept per process (PROXY_RECENT_ANSWER_MB). */
   proxyRecentAnswerBytes: number;
   /**
@@ -323,6 +338,8 @@ export function loadConfig(env: Env, root: string | null = findAppRoot() ?? null
     outboxSweepMs: integer(env, 'OUTBOX_SWEEP_MS', 60_000, 10, 24 * 3600_000),
     proxyCacheBytes: integer(env, 'PROXY_CACHE_MB', 64, 0, 16 * 1024) * 1024 * 1024,
     proxyRecentAnswerMs: integer(env, 'PROXY_RECENT_ANSWER_MS', 2_000, 0, 10_000),
+    httpKeepAliveMs: integer(env, 'HTTP_KEEP_ALIVE_MS', 65_000, 1_000, 3_600_000),
+    decodeUncompressedInThreads: integer(env, 'DECODE_UNCOMPRESSED_IN_THREADS', 0, 0, 1) === 1,
     proxyRecentAnswerBytes: integer(env, 'PROXY_RECENT_ANSWER_MB', 32, 1, 4 * 1024) * 1024 * 1024,
     proxyGzipLevel: integer(env, 'PROXY_GZIP_LEVEL', 0, 0, 9),
     authTokenCacheMs: integer(env, 'AUTH_TOKEN_CACHE_MS', 2_000, 0, 60_000),
