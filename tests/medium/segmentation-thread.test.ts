@@ -62,7 +62,6 @@ describe("a job's segmentation thread", () => {
     expect(here.keyImages.length).toBeGreaterThan(0);
     expect(there.keyImages.length).toBe(here.keyImages.length);
     expect(there.quantification).toEqual(here.quantification);
-    expect(there.keyImages.map((k) => k.bytes.byteLength)).toEqual(here.keyImages.map((k) => k.bytes.byteLength));
   });
 
   it('fails with hu-released, never with a result, when a volume reaches it with its HU already let go of', async () => {
