@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CtVolume, buildCtVolume, parseDicom, readSeg } from '@covseg/dicom';
+import { buildCtVolume, parseDicom, readSeg } from '@covseg/dicom';
 import { SegmentationModel } from '@covseg/segmentation';
 import { loadConfig } from '../../apps/server/src/core/repositories/config.repository';
 import { loadQueueConfig } from '../../apps/server/src/core/config/queue.config';
 import { buildSegmentationResult } from '../../apps/server/src/jobs/pipeline/build-result';
 import type { BuildResultEvent } from '../../apps/server/src/jobs/pipeline/build-result.worker';
+import { HeldVolume, HuReleasedError, holdVolume } from '../../apps/server/src/jobs/pipeline/held-volume';
 import { SegmentationThreadFailedError, SegmentationThreadRepository } from '../../apps/server/src/jobs/repositories/segmentation-thread.repository';
 import { lidcSlices } from '../support/lidc-fixture';
 import { OrthancInstance } from '../support/orthanc';
@@ -21,7 +22,7 @@ const noop = () => undefined;
 describe("a job's segmentation thread", () => {
   let model: SegmentationModel;
   let threads: SegmentationThreadRepository;
-  const volume = () => buildCtVolume(files.map((f) => parseDicom(f)));
+  const volume = async () => holdVolume(await buildCtVolume(files.map((f) => parseDicom(f))));
 
   beforeAll(async () => {
     model = await SegmentationModel.load(join(repoRoot, 'models/covseg-unet.onnx'), { thread: 'worker', intraOpThreads: 1 });
@@ -49,9 +50,34 @@ describe("a job's segmentation thread", () => {
     expect(new Set(events.filter((e) => e.kind === 'timing').map((e) => (e as { stage: string }).stage))).toEqual(new Set(['preprocess', 'infer', 'postprocess', 'segEncode']));
   });
 
+  it('renders key images from the HU before letting go of them, and lets go of them: same images on both threads', async () => {
+    const withKeyImages = { ...options, withKeyImages: true };
+    const held = await volume();
+    const here = await buildSegmentationResult(model, held, withKeyImages, { checkpoint: noop, setStage: noop, progress: noop, addTiming: noop });
+    expect(held.hu.released).toBe(true);
+    const source = await volume();
+    const there = await threads.build(model, source, withKeyImages, { signal: new AbortController().signal, onEvent: noop });
+    expect(source.hu.released).toBe(true);
+    // At least the summary image; the same slices chosen on both threads.
+    expect(here.keyImages.length).toBeGreaterThan(0);
+    expect(there.keyImages.length).toBe(here.keyImages.length);
+    expect(there.quantification).toEqual(here.quantification);
+  });
+
+  it('fails with hu-released, never with a result, when a volume reaches it with its HU already let go of', async () => {
+    const early = await volume();
+    early.hu.release();
+    const inThread = await threads.build(model, early, options, { signal: new AbortController().signal, onEvent: noop }).catch((e: unknown) => e);
+    expect(inThread).toBeInstanceOf(HuReleasedError);
+    expect((inThread as HuReleasedError).code).toBe('hu-released');
+    const here = await buildSegmentationResult(model, early, options, { checkpoint: noop, setStage: noop, progress: noop, addTiming: noop }).catch((e: unknown) => e);
+    expect(here).toBeInstanceOf(HuReleasedError);
+    expect((here as Error).message).toMatch(/segmentation read the volume's HU after they were released/);
+  });
+
   it('keeps the meaning of a failure in the thread: a volume that does not add up fails as segmentation-failed', async () => {
     const good = await volume();
-    const broken: CtVolume = { ...good, geometry: { ...good.geometry, slices: good.geometry.slices + 1 } };
+    const broken: HeldVolume = { ...good, geometry: { ...good.geometry, slices: good.geometry.slices + 1 } };
     const error = await threads.build(model, broken, options, { signal: new AbortController().signal, onEvent: noop }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SegmentationThreadFailedError);
     expect((error as SegmentationThreadFailedError).code).toBe('segmentation-failed');

@@ -164,11 +164,15 @@ export interface ServerProcess extends TestServer {
 
 /** Spawns the BUILT server (`node dist/apps/server/src/main.js`) as a real process, for crash/restart tests. */
 export async function spawnServerProcess(options: TestServerOptions = {}): Promise<ServerProcess> {
-  ensureServerBuilt();
+  // COVSEG_SERVER_MAIN: another build's main.js (e.g. a copy of dist/ made before a change), for
+  // interleaved before/after benches of two builds; it is run as it is, never rebuilt.
+  const main = process.env.COVSEG_SERVER_MAIN ? resolve(process.env.COVSEG_SERVER_MAIN) : builtMain;
+  if (main === builtMain) ensureServerBuilt();
+  else if (!existsSync(main)) throw new Error(`COVSEG_SERVER_MAIN=${main} does not exist`);
   const env = await testEnv(options);
   // COVSEG_SERVER_NODE_ARGS: extra node flags for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   // to profile it under a bench (NODE_OPTIONS refuses --cpu-prof).
-  const nodeArgs = [...(process.env.COVSEG_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), builtMain];
+  const nodeArgs = [...(process.env.COVSEG_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), main];
   const [command, args] = options.nice ? ['nice', ['-n', String(options.nice), process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -69,6 +69,28 @@ describe('segmentVolume', () => {
     expect(again.infection).toEqual(result.infection);
   });
 
+  it('calls onHuDone once, when the HU are never read again: wiping them there changes nothing (both regions)', async () => {
+    for (const infectionRegion of ['lung', 'lung-hull'] as const) {
+      const expected = infectionRegion === 'lung' ? result : await segmentVolume(model, phantom, { infectionRegion });
+      const hu = phantom.hu.slice();
+      let reads = 0;
+      let calls = 0;
+      const input = {
+        ...phantom,
+        get hu() {
+          reads++;
+          return hu;
+        },
+      };
+      // A read after onHuDone would see water everywhere: no lung, no frames, no infection.
+      const r = await segmentVolume(model, input, { infectionRegion, onHuDone: () => void (calls++, hu.fill(0)) });
+      expect([calls, reads]).toEqual([1, 1]);
+      expect(r.infection).toEqual(expected.infection);
+      expect(r.lungSide).toEqual(expected.lungSide);
+      expect(r.quantification).toEqual(expected.quantification);
+    }
+  });
+
   it('quantifies the returned masks with the volume spacing', () => {
     const q = quantify(result.infection, result.lungSide, phantom, result.lungSide);
     expect(result.quantification).toEqual(q);

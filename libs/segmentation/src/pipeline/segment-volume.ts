@@ -3,7 +3,7 @@ import { InvalidInputError } from '../errors';
 import type { ModelOutputs, SegmentationModel } from '../inference/segmentation-model';
 import { computeLungHulls } from '../lung/lung-hull';
 import { removeUnionComponentsSmallerThan3d } from '../lung/labelled-components-3d';
-import { type LungMaskOptions, startLungMask } from '../lung/lung-mask';
+import { type LungMaskInProgress, type LungMaskOptions, startLungMask } from '../lung/lung-mask';
 import { placeProbability } from '../postprocess/place-probability';
 import { computeLungFrame } from '../preprocess/frame';
 import { writeModelInput } from '../preprocess/model-input';
@@ -13,7 +13,10 @@ import { type Quantification, quantify } from '../quantify/quantify';
 
 /** A CT volume as typed arrays plus geometry (no DICOM). */
 export interface CtVolumeInput {
-  /** HU, slice-major: `z * rows * columns + y * columns + x`. Not modified, not retained. */
+  /**
+   * HU, slice-major: `z * rows * columns + y * columns + x`. Not modified, not retained; read once, when
+   * segmentVolume starts (a getter that throws once the caller let go of the HU shows a late read).
+   */
   hu: Int16Array;
   rows: number;
   columns: number;
@@ -62,6 +65,14 @@ export interface SegmentVolumeOptions {
    * arena's ~100 MB are no longer needed; the model's next run allocates them again. Default false.
    */
   releaseModelMemory?: boolean;
+  /**
+   * Called once, as soon as the HU are never read again: every slice's lung mask is finished and the last
+   * batch is prepared (it may still be in the model). segmentVolume then holds no reference to them, so a
+   * caller that drops its own can have them freed before postprocessing: on a large volume they are the
+   * biggest array alive (600 slices of 512² are 315 MB), and the component filter and quantification then
+   * make every page of the infection mask resident.
+   */
+  onHuDone?: () => void;
 }
 
 /**
@@ -114,11 +125,15 @@ function releaseModelMemory(model: SegmentationModel): Promise<void> {
  * labelled 1 GGO / 2 consolidation as they are placed; the 3-D speck filter then judges the union.
  */
 export async function segmentVolume(model: SegmentationModel, volume: CtVolumeInput, options: SegmentVolumeOptions = {}): Promise<VolumeSegmentation> {
-  const { hu, rows, columns, slices } = volume;
+  const { rows, columns, slices } = volume;
+  // The only references to the HU here: both are dropped once they are done (huDone below), and nothing
+  // else (no closure, no view kept) may hold them, or onHuDone would free nothing.
+  let hu: Int16Array | undefined = volume.hu;
   const plane = rows * columns;
   if (!(rows > 0 && columns > 0 && slices > 0) || hu.length !== plane * slices) {
     throw new InvalidInputError(`Segmenting a volume failed: ${hu.length} voxels do not make ${columns} x ${rows} x ${slices}`);
   }
+  const voxels = hu.length;
   const c = model.contract;
   const spacing = { rowSpacingMm: volume.rowSpacingMm, columnSpacingMm: volume.columnSpacingMm, sliceSpacingMm: volume.sliceSpacingMm };
   const start = performance.now();
@@ -128,18 +143,19 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
   if (region !== 'lung' && region !== 'lung-hull') throw new InvalidInputError(`Segmenting a volume failed: unknown infectionRegion "${String(region)}"`);
   options.signal?.throwIfAborted();
   options.onProgress?.({ stage: 'lung', done: 0, total: slices });
-  const lungMask = startLungMask(hu, { columns, rows, slices }, spacing, {
+  let lungMask: LungMaskInProgress | undefined = startLungMask(hu, { columns, rows, slices }, spacing, {
     ...options.lung,
     columnsIncreaseTowardPatientLeft: volume.columnsIncreaseTowardPatientLeft ?? true,
     slicesIncreaseTowardHead: volume.slicesIncreaseTowardHead ?? true,
     rowsIncreaseTowardPosterior: volume.rowsIncreaseTowardPosterior ?? true,
   });
   // The hulls need every slice's final side map; the default region streams slices instead (below).
+  const side = lungMask.side;
   let finished = 0;
   if (region === 'lung-hull') for (; finished < slices; finished++) lungMask.finishSlice(finished);
-  const hulls = region === 'lung-hull' ? computeLungHulls(lungMask.side, { columns, rows, slices }) : undefined;
+  const hulls = region === 'lung-hull' ? computeLungHulls(side, { columns, rows, slices }) : undefined;
   // Non-zero is lung in both: the side labels are the lung mask.
-  const allowed = hulls ?? lungMask.side;
+  const allowed = hulls ?? side;
   timings.lungMs = performance.now() - start;
   options.onProgress?.({ stage: 'lung', done: slices, total: slices });
 
@@ -153,8 +169,15 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
   // Two input buffers: chunk i + 1 is written while the model may still read chunk i.
   const buffers = [new Float32Array(model.batchSize * inPlane), new Float32Array(model.batchSize * inPlane)] as const;
   const scratch = new Float32Array(plane);
-  const infection = new Uint8Array(hu.length);
+  const infection = new Uint8Array(voxels);
   timings.preprocessMs += performance.now() - t;
+  /** Once every slice is finished and framed and the last batch prepared: the HU and the lung mask's hold on them go. */
+  const huDone = () => {
+    if (hu === undefined || framed < slices) return;
+    hu = undefined;
+    lungMask = undefined;
+    options.onHuDone?.();
+  };
 
   /**
    * The next `batchSize` slices with enough lung, in z order (the same chunks as framing every slice
@@ -166,12 +189,12 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
       const z = framed++;
       let started = performance.now();
       if (z >= finished) {
-        lungMask.finishSlice(z);
+        lungMask!.finishSlice(z);
         finished = z + 1;
       }
       timings.lungMs += performance.now() - started;
       started = performance.now();
-      const frame = computeLungFrame(lungMask.side.subarray(z * plane, (z + 1) * plane), columns, rows, spacing, c);
+      const frame = computeLungFrame(side.subarray(z * plane, (z + 1) * plane), columns, rows, spacing, c);
       timings.preprocessMs += performance.now() - started;
       frames[z] = frame ?? null;
       if (frame) chunk.push(z);
@@ -187,7 +210,7 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
       const f = frames[z]!;
       const rowsStart = f.y * columns;
       const rowsEnd = (f.y + f.height) * columns;
-      windowToUint8(hu.subarray(z * plane + rowsStart, z * plane + rowsEnd), c.windowCenter, c.windowWidth, grey.subarray(rowsStart, rowsEnd), lut);
+      windowToUint8(hu!.subarray(z * plane + rowsStart, z * plane + rowsEnd), c.windowCenter, c.windowWidth, grey.subarray(rowsStart, rowsEnd), lut);
       writeModelInput(grey, columns, f, batch, k, s, c.inputChannels);
     });
     timings.preprocessMs += performance.now() - started;
@@ -211,10 +234,12 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
   let releasing: Promise<void> | undefined;
   let current = nextChunk();
   let running = current.length > 0 ? predict(current, prepare(current, 0)) : undefined;
+  huDone();
   for (let i = 0; running; i++) {
     options.signal?.throwIfAborted();
     const next = nextChunk();
     const input = next.length > 0 ? prepare(next, i + 1) : undefined;
+    huDone();
     t = performance.now();
     const { prob, consolidation } = await running;
     timings.inferMs += performance.now() - t;
@@ -226,7 +251,8 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
       const range = [z * plane, (z + 1) * plane] as const;
       const planeRange = [k * s * s, (k + 1) * s * s] as const;
       const classes = consolidation ? { prob: consolidation.subarray(...planeRange), threshold: c.consolidationThreshold! } : undefined;
-      placeProbability(prob.subarray(...planeRange), s, frames[z]!, c.threshold, scratch, infection.subarray(...range), columns, allowed.subarray(...range), classes);
+      // `infection` is fresh and each slice is placed once: only infection pixels are written (maskIsZero).
+      placeProbability(prob.subarray(...planeRange), s, frames[z]!, c.threshold, scratch, infection.subarray(...range), columns, allowed.subarray(...range), classes, true);
     });
     timings.postprocessMs += performance.now() - t;
     slicesInferred += current.length;
@@ -235,12 +261,13 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
   }
   // No slice had enough lung: every slice is settled without the model.
   if (slicesInferred === 0) options.onProgress?.({ stage: 'segment', done: slices, total: slices });
+  huDone();
 
   if (hulls) {
     // Infection inside a lung's hull is lung too (consolidated lung), on that hull's side.
     t = performance.now();
     for (let i = 0; i < infection.length; i++) {
-      if (infection[i] !== 0 && lungMask.side[i] === 0) lungMask.side[i] = hulls[i]!;
+      if (infection[i] !== 0 && side[i] === 0) side[i] = hulls[i]!;
     }
     timings.postprocessMs += performance.now() - t;
   }
@@ -253,8 +280,8 @@ export async function segmentVolume(model: SegmentationModel, volume: CtVolumeIn
     removeUnionComponentsSmallerThan3d(infection, columns, rows, minVoxels);
     timings.postprocessMs += performance.now() - t;
   }
-  const quantification = quantify(infection, lungMask.side, spacing, lungMask.side, { classes: model.multiClass });
+  const quantification = quantify(infection, side, spacing, side, { classes: model.multiClass });
   await releasing;
   timings.totalMs = performance.now() - start;
-  return { infection, multiClass: model.multiClass, lungSide: lungMask.side, quantification, timings, frames, slicesInferred };
+  return { infection, multiClass: model.multiClass, lungSide: side, quantification, timings, frames, slicesInferred };
 }

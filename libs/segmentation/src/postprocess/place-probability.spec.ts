@@ -31,6 +31,32 @@ describe('placeProbability', () => {
     }
   });
 
+  it('with maskIsZero makes the same decisions on a zero mask, writing infection pixels only and reading no byte of the mask', () => {
+    const s = 16;
+    const columns = 40;
+    const rows = 30;
+    const prob = random(s * s, 11);
+    const frame = { x: 3, y: 2, width: 33, height: 25 };
+    const allowed = Uint8Array.from(random(columns * rows, 5), (v) => (v < 0.4 ? 0 : v < 0.7 ? 1 : 2));
+    const expected = new Uint8Array(columns * rows);
+    placeProbability(prob, s, frame, 0.5, new Float32Array(frame.width * frame.height), expected, columns, allowed);
+    expect(expected.includes(1)).toBe(true);
+
+    const mask = new Uint8Array(columns * rows);
+    const reads: number[] = [];
+    const writes: number[] = [];
+    // Every element access of the mask is seen: a read makes a fresh page resident as much as a write.
+    const watched = new Proxy(mask, {
+      get: (target, key) => (typeof key === 'string' && /^\d+$/.test(key) && reads.push(Number(key)), Reflect.get(target, key)),
+      set: (target, key, value) => (writes.push(Number(key)), Reflect.set(target, key, value)),
+    });
+    placeProbability(prob, s, frame, 0.5, new Float32Array(frame.width * frame.height), watched, columns, allowed, undefined, true);
+    expect(mask).toEqual(expected);
+    expect(reads).toEqual([]);
+    expect(writes.every((i) => expected[i] === 1)).toBe(true);
+    expect(writes.length).toBe(expected.reduce((n, v) => n + v, 0));
+  });
+
   it('thresholds the whole frame when nothing restricts it', () => {
     const prob = new Float32Array(4 * 4).fill(0.6);
     const mask = new Uint8Array(6 * 6);

@@ -39,6 +39,10 @@ function sampleAt(prob: Float32Array, inputSize: number, tx: AxisTable, ty: Axis
  * @param mask destination plane of `columns` columns, written inside the frame: 0/1, or with
  *        `consolidation` 0 / 1 (GGO) / 2 (consolidation). The union (non-zero) is the same either way.
  * @param allowed optional plane (same layout as mask): only non-zero pixels may become infection (the lung).
+ * @param maskIsZero with `allowed`: the caller guarantees that `mask` is 0 inside the frame (a fresh volume
+ *        mask, each slice placed once). Then only infection pixels are written and no other byte of `mask`
+ *        is read, so a page of the mask without infection is never touched: reading a fresh page makes it
+ *        resident as much as writing it (most of a job's infection mask is 0; 600 slices of 512² are 157 MB).
  */
 export function placeProbability(
   prob: Float32Array,
@@ -50,6 +54,7 @@ export function placeProbability(
   columns: number,
   allowed?: Uint8Array,
   consolidation?: ConsolidationPlane,
+  maskIsZero = false,
 ): void {
   const tx = bilinearAxis(inputSize, frame.width);
   const ty = bilinearAxis(inputSize, frame.height);
@@ -77,9 +82,8 @@ export function placeProbability(
     const wy0 = 1 - wy1;
     for (let x = 0; x < frame.width; x++) {
       if (allowed[row + x] === 0) {
-        // Written only when not already 0: a page of a fresh volume mask that is never written stays
-        // unallocated (most of the infection mask of a job is 0; 600 slices of 512² are 157 MB).
-        if (mask[row + x] !== 0) mask[row + x] = 0;
+        // Written only when not already 0, and not even read on a mask known to be 0 (see maskIsZero).
+        if (!maskIsZero && mask[row + x] !== 0) mask[row + x] = 0;
         continue;
       }
       const c0 = tx.i0[x]!;
@@ -91,7 +95,7 @@ export function placeProbability(
       const p = Math.fround(top * wy0 + bottom * wy1);
       scratch[y * frame.width + x] = p;
       const on = p >= threshold ? label(x, y) : 0;
-      if (mask[row + x] !== on) mask[row + x] = on;
+      if (maskIsZero ? on !== 0 : mask[row + x] !== on) mask[row + x] = on;
     }
   }
 }

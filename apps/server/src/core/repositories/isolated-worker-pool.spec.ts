@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { collectGarbage } from '../memory/collect-garbage';
 import { IsolatedWorkerPool, WorkerTaskError } from './isolated-worker-pool';
 
 const dirs: string[] = [];
@@ -54,6 +55,21 @@ parentPort.postMessage({ ready: true });`,
     const reply = await nice.run<{ stat: string }>({});
     expect(niceOf(reply.stat)).toBe(Math.max(13, callerBefore));
     expect(niceOf(readFileSync('/proc/thread-self/stat', 'utf8'))).toBe(callerBefore);
+  });
+
+  it('keeps no reference to a task’s message once posted, so that a large buffer it carries can be freed while the task runs', async () => {
+    const slow = pool(entry(0, 400), 30_000);
+    // Built in its own function: a value left in this test's frame would keep the payload reachable itself.
+    const post = () => {
+      const payload = { hu: new SharedArrayBuffer(1024) };
+      return { reply: slow.run({ payload }, [], { signal: new AbortController().signal }), payload: new WeakRef(payload) };
+    };
+    const { reply, payload } = post();
+    // A WeakRef's target is kept until the current job ends; then a collection must find it unreachable.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    collectGarbage();
+    expect(payload.deref()).toBeUndefined();
+    await expect(reply).resolves.toMatchObject({ ok: true });
   });
 
   it('does not count a fresh worker’s start-up against the first task’s deadline', async () => {

@@ -71,7 +71,8 @@ export interface WorkerTaskOptions {
 }
 
 interface Task {
-  message: Record<string, unknown>;
+  /** Dropped (undefined) once posted: see dispatch. */
+  message: Record<string, unknown> | undefined;
   transfer: WorkerTransferable[];
   options: WorkerTaskOptions;
   resolve: (reply: Record<string, unknown>) => void;
@@ -158,8 +159,12 @@ export class IsolatedWorkerPool {
     if (busy >= this.options.size && this.queue.length >= this.options.maxQueued) {
       return Promise.reject(new WorkerPoolBusyError(`All ${this.options.size} workers are busy and ${this.queue.length} tasks wait; retry shortly`));
     }
+    // Built out here: the closures below (the executor, the abort listener) hold `task`, whose message
+    // dispatch drops once posted; one that referenced `message` itself would keep it until the task ends.
+    const task: Task = { message, transfer, options, resolve: () => undefined, reject: () => undefined };
     return new Promise<Reply>((resolve, reject) => {
-      const task: Task = { message, transfer, options, resolve: resolve as (reply: Record<string, unknown>) => void, reject };
+      task.resolve = resolve as (reply: Record<string, unknown>) => void;
+      task.reject = reject;
       const { signal } = options;
       if (signal) {
         const onAbort = () => this.abort(task, signal.reason as Error);
@@ -219,12 +224,18 @@ export class IsolatedWorkerPool {
       if (!slot) return;
       const task = this.queue.shift()!;
       const id = this.nextId++;
+      const { message, transfer } = task;
+      // The worker has its own copy (or the moved buffers) once posted: the task does not keep the message,
+      // which may hold a large shared buffer (a job's HU volume) that its caller wants freed before the
+      // task ends (the abort listener keeps `task` itself reachable until then).
+      task.message = undefined;
+      task.transfer = [];
       slot.task = { ...task, id };
       // Posted now even before the worker is ready: its port queues the message until the handler is set.
       if (slot.ready) this.startDeadline(slot);
       slot.worker.ref();
       try {
-        slot.worker.postMessage({ ...task.message, id }, task.transfer);
+        slot.worker.postMessage({ ...message, id }, transfer);
       } catch (error) {
         // A message that cannot be cloned (DataCloneError) is the caller's bug: the slot stays free.
         clearTimeout(slot.task.timer);

@@ -27,7 +27,7 @@ export const TRAINED_CONTENT_DESCRIPTION = 'COVID-19 infection and lung, automat
  * check on the PACS finds our earlier SEGs by it. `run` > 1 is a forced re-run (jobs/result-series.ts).
  * @param segmentation masks slice-major in volume order (as segmentVolume returns them); only read.
  */
-export function encodeSeg(volume: CtVolume, segmentation: VolumeSegmentation, model: SegmentationModel, run = 1): SegWriteResult {
+export function encodeSeg(volume: Pick<CtVolume, 'slices' | 'header'>, segmentation: VolumeSegmentation, model: SegmentationModel, run = 1): SegWriteResult {
   return writeBinarySeg({
     sourceSlices: volume.slices,
     header: volume.header,

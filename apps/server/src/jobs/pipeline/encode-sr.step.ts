@@ -13,7 +13,7 @@ import { CONSOLIDATION_SEGMENT, GGO_SEGMENT, INFECTION_SEGMENT, LUNG_SEGMENT } f
  * job's SEG. Figures are the job's rounded ones, so the SR and the job result agree to the digit.
  */
 export function encodeSr(
-  volume: CtVolume,
+  volume: Pick<CtVolume, 'slices' | 'header'>,
   seg: { seriesInstanceUID: string; sopInstanceUID: string },
   quantification: JobQuantification,
   model: SegmentationModel,

@@ -1,5 +1,6 @@
 import { CtVolume } from '@covseg/dicom';
 import { CtVolumeInput, SegmentationModel, SegmentVolumeProgress, VolumeSegmentation, segmentVolume } from '@covseg/segmentation';
+import { HeldVolume } from './held-volume';
 
 /**
  * From this many voxels on (384 slices of 512²), a job frees the model's arena (~100 MB at batch 4) once
@@ -7,13 +8,16 @@ import { CtVolumeInput, SegmentationModel, SegmentVolumeProgress, VolumeSegmenta
  * encode hold the HU, the lung labels and the infection, ~1 MB per slice), and peak RSS grows ~1.2 MB per
  * slice from ~420 MB (docs/PERFORMANCE.md), so past ~400 slices the arena is what takes it toward 1 GB.
  * Below it the arena stays: the next job would pay ~1 s to fault it in again (this VM takes ~10 ms per
- * fresh MB), for memory a smaller series does not need.
+ * fresh MB), for memory a smaller series does not need. Since jobs let go of the HU after the last batch
+ * (held-volume.ts), a 600-slice job peaks during inference instead (docs/PERFORMANCE.md, fifth round), so
+ * this release no longer sets that peak; it still lowers what the server holds after the job.
  */
 export const RELEASE_MODEL_MEMORY_FROM_VOXELS = 384 * 512 * 512;
 
 /** Whether a job on this volume frees the model's working memory after its last batch (see RELEASE_MODEL_MEMORY_FROM_VOXELS). */
-export function releasesModelMemory(volume: CtVolume): boolean {
-  return volume.hu.length >= RELEASE_MODEL_MEMORY_FROM_VOXELS;
+export function releasesModelMemory(volume: Pick<CtVolume, 'geometry'>): boolean {
+  const { rows, columns, slices } = volume.geometry;
+  return rows * columns * slices >= RELEASE_MODEL_MEMORY_FROM_VOXELS;
 }
 
 /**
@@ -31,15 +35,17 @@ export interface SegmentationReporter {
 /**
  * Runs the U-Net over the volume (docs/CONTRACTS.md §1). The library times its own stages; the lung
  * mask counts as preprocessing. Progress is reported per batch, and an abort is honoured between
- * batches by throwing from the progress callback.
+ * batches by throwing from the progress callback. `onHuDone` runs as soon as the HU are never read
+ * again (segmentVolume's onHuDone): the caller may release `volume.hu` there.
  */
-export async function segmentCtVolume(model: SegmentationModel, volume: CtVolume, report: SegmentationReporter): Promise<VolumeSegmentation> {
+export async function segmentCtVolume(model: SegmentationModel, volume: HeldVolume, report: SegmentationReporter, onHuDone?: () => void): Promise<VolumeSegmentation> {
   const { geometry } = volume;
   report.checkpoint();
   report.setStage('preprocess');
   let stage: SegmentVolumeProgress['stage'] = 'lung';
-  const result = await segmentVolume(model, segmentationInputOf(volume), {
+  const result = await segmentVolume(model, heldInputOf(volume), {
     releaseModelMemory: releasesModelMemory(volume),
+    ...(onHuDone ? { onHuDone } : {}),
     onProgress: (progress) => {
       report.checkpoint();
       if (progress.stage !== stage) {
@@ -63,9 +69,26 @@ export async function segmentCtVolume(model: SegmentationModel, volume: CtVolume
  * of corrections frames slices exactly as jobs do.
  */
 export function segmentationInputOf(volume: CtVolume): CtVolumeInput {
+  return { hu: volume.hu, ...geometryInputOf(volume) };
+}
+
+/**
+ * segmentationInputOf for a job's held volume: `hu` is read through the handle, so a read after the job
+ * released it fails (HuReleasedError) instead of reading HU that may be gone; the object keeps no
+ * reference of its own to them.
+ */
+function heldInputOf(volume: HeldVolume): CtVolumeInput {
+  return {
+    get hu() {
+      return volume.hu.get('segmentation');
+    },
+    ...geometryInputOf(volume),
+  };
+}
+
+function geometryInputOf(volume: Pick<CtVolume, 'geometry'>): Omit<CtVolumeInput, 'hu'> {
   const { geometry } = volume;
   return {
-    hu: volume.hu,
     rows: geometry.rows,
     columns: geometry.columns,
     slices: geometry.slices,

@@ -25,6 +25,7 @@ import { OutboxDeliveryFailedError, ReceivedSeriesMissingError } from './job.err
 import { isTransient } from './job-failure';
 import { announcingStores, cStoreTransport, ResultTransport, stowTransport } from './result-transport';
 import { resolveSeries } from './select-series.step';
+import { HeldVolume, holdVolume } from './held-volume';
 
 /**
  * The whole job: QIDO → (existing result? return it) → WADO-RS retrieve → parse + CT volume → U-Net →
@@ -186,13 +187,19 @@ export class SegmentationPipeline {
   ): Promise<BuiltResult & { retrieve?: JobRetrieveResult }> {
     // The thread loads its modules while the series downloads, not after.
     if (this.config.inferenceThread === 'worker') this.threads.prepare();
-    const { volume, retrieve } = await this.loadVolume(context, seriesInstanceUID, expectedSlices);
+    const { volume, retrieve } = await this.loadHeldVolume(context, seriesInstanceUID, expectedSlices);
     context.progress(0, volume.geometry.slices);
     const built = await this.segmentAndEncode(context, volume, options);
     return { ...built, ...(retrieve ? { retrieve } : {}) };
   }
 
-  private async segmentAndEncode(context: JobContext, volume: CtVolume, options: ResultBuildOptions): Promise<BuiltResult> {
+  /** loadVolume's volume with its HU in a handle; its own function, so that no local of the caller keeps the HU. */
+  private async loadHeldVolume(context: JobContext, seriesInstanceUID: string, expectedSlices: number | undefined): Promise<{ volume: HeldVolume; retrieve?: JobRetrieveResult }> {
+    const { volume, retrieve } = await this.loadVolume(context, seriesInstanceUID, expectedSlices);
+    return { volume: holdVolume(volume), ...(retrieve ? { retrieve } : {}) };
+  }
+
+  private async segmentAndEncode(context: JobContext, volume: HeldVolume, options: ResultBuildOptions): Promise<BuiltResult> {
     if (this.config.inferenceThread === 'main') return buildSegmentationResult(context.model, volume, options, context);
     try {
       return await this.threads.build(context.model, volume, options, {

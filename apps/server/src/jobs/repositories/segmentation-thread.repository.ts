@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type { CtVolume } from '@covseg/dicom';
-import type { SegmentationModel } from '@covseg/segmentation';
+import type { SegmentationModel, SharedSegmentationModel } from '@covseg/segmentation';
 import { APP_CONFIG, AppConfig } from '../../core/repositories/config.repository';
 import { QUEUE_CONFIG, QueueConfig } from '../../core/config/queue.config';
 import { IsolatedWorkerPool, WorkerTaskError, type WorkerTransferable } from '../../core/repositories/isolated-worker-pool';
 import type { BuiltResult, ResultBuildOptions } from '../pipeline/build-result';
-import type { BuildResultEvent, BuildResultReply } from '../pipeline/build-result.worker';
+import type { BuildResultEvent, BuildResultReply, BuildResultRequest } from '../pipeline/build-result.worker';
+import { collectGarbage } from '../../core/memory/collect-garbage';
+import { HeldVolume, collectsGarbage } from '../pipeline/held-volume';
 import { JobError } from '../pipeline/job.errors';
 
 /** The segmentation thread failed the job (the code and message are what its error meant there). */
@@ -79,24 +80,23 @@ export class SegmentationThreadRepository implements OnApplicationBootstrap, OnA
   }
 
   /**
-   * Segments and encodes `volume` in a segmentation thread. `volume.hu` is shared when it lives in a
-   * SharedArrayBuffer (as the decode stream builds it); otherwise its buffer MOVES to the thread and
-   * `volume.hu` is detached here afterwards. Either way the caller must not use `volume.hu` again.
+   * Segments and encodes `volume` in a segmentation thread. The HU are shared when they live in a
+   * SharedArrayBuffer (as the decode stream builds them); otherwise their buffer MOVES to the thread.
+   * Either way `volume.hu` is released here once the request is posted: the thread lets go of them after
+   * its last batch, and for a large volume this thread's reference is collected at once (collectGarbage),
+   * so that the shared memory is freed as soon as the thread's is.
    * @throws SegmentationThreadFailedError (what failed there, or that the thread died), `signal.reason` when aborted.
    */
-  async build(model: SegmentationModel, volume: CtVolume, options: ResultBuildOptions, task: { signal: AbortSignal; onEvent: (event: BuildResultEvent) => void }): Promise<BuiltResult> {
+  async build(model: SegmentationModel, volume: HeldVolume, options: ResultBuildOptions, task: { signal: AbortSignal; onEvent: (event: BuildResultEvent) => void }): Promise<BuiltResult> {
     task.signal.throwIfAborted();
     const shared = await model.share();
-    const { hu, ...rest } = volume;
-    const transfer: WorkerTransferable[] = [shared.port];
-    if (!(hu.buffer instanceof SharedArrayBuffer)) transfer.push(hu.buffer as ArrayBuffer);
     let reply: BuildResultReply;
     try {
-      reply = await this.pool.run<BuildResultReply>(
-        { model: shared, volume: { ...rest, header: cloneable(rest.header) }, huBuffer: hu.buffer, huByteOffset: hu.byteOffset, huLength: hu.length, options },
-        transfer,
-        { signal: task.signal, onEvent: (event) => task.onEvent(event as BuildResultEvent) },
-      );
+      const replied = this.post(shared, volume, options, task);
+      // Posted (or queued, holding its own reference until it is): nothing here reads the HU again.
+      volume.hu.release();
+      if (collectsGarbage(volume)) collectGarbage();
+      reply = await replied;
     } catch (error) {
       if (task.signal.aborted) throw task.signal.reason;
       if (error instanceof WorkerTaskError) throw new SegmentationThreadFailedError(`The segmentation thread failed: ${error.message}`, 'segmentation-thread-failed', { cause: error });
@@ -109,7 +109,34 @@ export class SegmentationThreadRepository implements OnApplicationBootstrap, OnA
     return reply.result;
   }
 
+  /**
+   * Builds the request and hands it to the pool. Its own (synchronous) function, so that the request,
+   * which references the HU, is never held in `build`'s frame: a value left in a frame's registers stays
+   * reachable for the collection `build` forces, and across its await.
+   */
+  private post(shared: SharedSegmentationModel, volume: HeldVolume, options: ResultBuildOptions, task: { signal: AbortSignal; onEvent: (event: BuildResultEvent) => void }): Promise<BuildResultReply> {
+    const [request, transfer] = requestOf(shared, volume, options);
+    return this.pool.run<BuildResultReply>(request, transfer, { signal: task.signal, onEvent: (event) => task.onEvent(event as BuildResultEvent) });
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.pool.close();
   }
+}
+
+/** The thread's request and what moves with it. */
+function requestOf(shared: SharedSegmentationModel, volume: HeldVolume, options: ResultBuildOptions): [Record<string, unknown>, WorkerTransferable[]] {
+  const { hu: handle, ...rest } = volume;
+  const hu = handle.get('the segmentation thread request');
+  const transfer: WorkerTransferable[] = [shared.port];
+  if (!(hu.buffer instanceof SharedArrayBuffer)) transfer.push(hu.buffer as ArrayBuffer);
+  const request = {
+    model: shared,
+    volume: { ...rest, header: cloneable(rest.header) as HeldVolume['header'] },
+    huBuffer: hu.buffer,
+    huByteOffset: hu.byteOffset,
+    huLength: hu.length,
+    options,
+  } satisfies Omit<BuildResultRequest, 'id'>;
+  return [request, transfer];
 }
