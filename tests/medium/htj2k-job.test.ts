@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DicomwebClient, newUid, readSeg } from '@covseg/dicom';
+import { DicomwebClient, newUid } from '@covseg/dicom';
 import { transcodeToHtj2k } from '../support/htj2k';
-import { waitForJob } from '../support/jobs';
+import { runSeriesJob, segLabelmapHash } from '../support/jobs';
 import { lidcSlices } from '../support/lidc-fixture';
 import { OrthancInstance } from '../support/orthanc';
 import { startTestServer, type TestServer } from '../support/server';
@@ -56,39 +55,18 @@ describe('a job on a series stored as HTJ2K', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  const runJob = async (target: TestServer, variant: Variant) => {
-    const { id } = await target.json<{ id: string }>('/api/jobs', {
-      method: 'POST',
-      body: JSON.stringify({ pacsEndpointId: target.pacsEndpointId, studyInstanceUID: variant.study, seriesInstanceUID: variant.series, force: true }),
-      expectStatus: 202,
-    });
-    const job = await waitForJob(target, id);
-    expect(job.error).toBeNull();
-    expect(job.status).toBe('succeeded');
-    return job;
-  };
-
-  /** SHA-256 of every segment's labelmap of the job's SEG, read back from Orthanc. */
-  const segHash = async (variant: Variant, job: { result: { segSeriesInstanceUID: string; segSopInstanceUID: string } }) => {
-    const client = new DicomwebClient({ baseUrl: orthanc.dicomwebUrl });
-    const seg = readSeg(await client.retrieveInstance(variant.study, job.result.segSeriesInstanceUID, job.result.segSopInstanceUID));
-    const hash = createHash('sha256');
-    for (const segment of seg.segments) hash.update(`${segment.label}:`).update(segment.labelmap);
-    return hash.digest('hex');
-  };
-
   it('retrieves it as stored (never asking the PACS to transcode HTJ2K), decodes it and writes the SEG of the uncompressed series', async () => {
     const client = new DicomwebClient({ baseUrl: orthanc.dicomwebUrl });
     expect(await client.getStoredTransferSyntax(variants.htj2k.study, variants.htj2k.series)).toBe(HTJ2K_LOSSLESS);
     server = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl });
 
-    const native = await runJob(server, variants.native);
+    const native = await runSeriesJob(server, variants.native);
     expect(native.result.retrieve).toEqual({ requested: '*', storedTransferSyntaxUID: EXPLICIT_LE, instances: SLICES, receivedTransferSyntaxes: { [EXPLICIT_LE]: SLICES } });
-    const htj2k = await runJob(server, variants.htj2k);
+    const htj2k = await runSeriesJob(server, variants.htj2k);
     expect(htj2k.result.retrieve).toEqual({ requested: '*', storedTransferSyntaxUID: HTJ2K_LOSSLESS, instances: SLICES, receivedTransferSyntaxes: { [HTJ2K_LOSSLESS]: SLICES } });
 
     expect(native.result.quantification.lungVolumeMl).toBeGreaterThan(100);
-    expect(await segHash(variants.htj2k, htj2k)).toBe(await segHash(variants.native, native));
+    expect(await segLabelmapHash(orthanc.dicomwebUrl, variants.htj2k.study, htj2k)).toBe(await segLabelmapHash(orthanc.dicomwebUrl, variants.native.study, native));
     expect(htj2k.result.quantification).toEqual(native.result.quantification);
   });
 });

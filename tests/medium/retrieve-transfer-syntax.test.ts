@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CtVolumeStream, DicomwebClient, FrameDecodePool, newUid, readSeg } from '@covseg/dicom';
+import { CtVolumeStream, DicomwebClient, FrameDecodePool, newUid } from '@covseg/dicom';
 import { lidcSlices } from '../support/lidc-fixture';
 import { OrthancInstance } from '../support/orthanc';
 import { TestServer, startTestServer } from '../support/server';
-import { waitForJob } from '../support/jobs';
+import { runSeriesJob, segLabelmapHash } from '../support/jobs';
 
 /**
  * RETRIEVE_TRANSFER_SYNTAX against a real Orthanc (1.10, DICOMweb 1.7, no GDCM plugin): the same 24
@@ -109,37 +109,16 @@ describe('retrieving a compressed series transcoded by the PACS', () => {
       await server?.stop();
     });
 
-    const runJob = async (target: TestServer, variant: Variant) => {
-      const { id } = await target.json<{ id: string }>('/api/jobs', {
-        method: 'POST',
-        body: JSON.stringify({ pacsEndpointId: target.pacsEndpointId, studyInstanceUID: variant.study, seriesInstanceUID: variant.series, force: true }),
-        expectStatus: 202,
-      });
-      const job = await waitForJob(target, id);
-      expect(job.error).toBeNull();
-      expect(job.status).toBe('succeeded');
-      return job;
-    };
-
-    /** SHA-256 of every segment's labelmap of the job's SEG, read back from Orthanc, in slice order. */
-    const segHash = async (variant: Variant, job: { result: { segSeriesInstanceUID: string; segSopInstanceUID: string } }) => {
-      const client = new DicomwebClient({ baseUrl: orthanc.dicomwebUrl });
-      const seg = readSeg(await client.retrieveInstance(variant.study, job.result.segSeriesInstanceUID, job.result.segSopInstanceUID));
-      const hash = createHash('sha256');
-      for (const segment of seg.segments) hash.update(`${segment.label}:`).update(segment.labelmap);
-      return hash.digest('hex');
-    };
-
     it('asks for JPEG Lossless transcoded, falls back to as stored for JPEG 2000 (remembering the refusal), and every path gives the same SEG', async () => {
       server = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl });
 
-      const native = await runJob(server, variants.native);
+      const native = await runSeriesJob(server, variants.native);
       expect(native.result.retrieve).toEqual({ requested: '*', storedTransferSyntaxUID: EXPLICIT_LE, instances: SLICES, receivedTransferSyntaxes: { [EXPLICIT_LE]: SLICES } });
 
-      const jpegLossless = await runJob(server, variants.jpegLossless);
+      const jpegLossless = await runSeriesJob(server, variants.jpegLossless);
       expect(jpegLossless.result.retrieve).toEqual({ requested: EXPLICIT_LE, storedTransferSyntaxUID: JPEG_LOSSLESS, instances: SLICES, receivedTransferSyntaxes: { [EXPLICIT_LE]: SLICES } });
 
-      const j2k = await runJob(server, variants.j2k);
+      const j2k = await runSeriesJob(server, variants.j2k);
       expect(j2k.result.retrieve).toEqual({
         requested: '*',
         storedTransferSyntaxUID: J2K_LOSSLESS,
@@ -148,17 +127,17 @@ describe('retrieving a compressed series transcoded by the PACS', () => {
         receivedTransferSyntaxes: { [J2K_LOSSLESS]: SLICES },
       });
       // The refusal is remembered for this endpoint and syntax: the next J2K job does not ask again.
-      const j2kAgain = await runJob(server, variants.j2k);
+      const j2kAgain = await runSeriesJob(server, variants.j2k);
       expect(j2kAgain.result.retrieve).toEqual({ requested: '*', storedTransferSyntaxUID: J2K_LOSSLESS, instances: SLICES, receivedTransferSyntaxes: { [J2K_LOSSLESS]: SLICES } });
 
-      const expected = await segHash(variants.native, native);
+      const expected = await segLabelmapHash(orthanc.dicomwebUrl, variants.native.study, native);
       expect(native.result.quantification.lungVolumeMl).toBeGreaterThan(100);
       for (const [variant, job] of [
         [variants.jpegLossless, jpegLossless],
         [variants.j2k, j2k],
         [variants.j2k, j2kAgain],
       ] as const) {
-        expect(await segHash(variant, job)).toBe(expected);
+        expect(await segLabelmapHash(orthanc.dicomwebUrl, variant.study, job)).toBe(expected);
         expect(job.result.quantification).toEqual(native.result.quantification);
       }
     });
@@ -166,11 +145,11 @@ describe('retrieving a compressed series transcoded by the PACS', () => {
     it('never asks the PACS to transcode with RETRIEVE_TRANSFER_SYNTAX=as-stored, and gets the same SEG', async () => {
       await server?.stop();
       server = await startTestServer({ dicomwebUrl: orthanc.dicomwebUrl, env: { RETRIEVE_TRANSFER_SYNTAX: 'as-stored' } });
-      const job = await runJob(server, variants.jpegLossless);
+      const job = await runSeriesJob(server, variants.jpegLossless);
       expect(job.result.retrieve).toEqual({ requested: '*', instances: SLICES, receivedTransferSyntaxes: { [JPEG_LOSSLESS]: SLICES } });
 
-      const reference = await runJob(server, variants.native);
-      expect(await segHash(variants.jpegLossless, job)).toBe(await segHash(variants.native, reference));
+      const reference = await runSeriesJob(server, variants.native);
+      expect(await segLabelmapHash(orthanc.dicomwebUrl, variants.jpegLossless.study, job)).toBe(await segLabelmapHash(orthanc.dicomwebUrl, variants.native.study, reference));
       expect(job.result.quantification).toEqual(reference.result.quantification);
     });
   });

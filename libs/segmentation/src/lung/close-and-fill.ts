@@ -3,7 +3,7 @@ import { LUNG_SIDE_LEFT, LUNG_SIDE_NONE, LUNG_SIDE_RIGHT } from './lung-side';
 import { closeSquare, fillHoles } from './morphology-2d';
 import { ConcavityScratch, fillPleuralConcavities } from './pleural-concavities';
 import { ChestWallScratch, markLesionsToChestWall } from './chest-wall-rays';
-import { forEachRun, RunStack } from './runs';
+import { RunStack, runsBoundingBox } from './runs';
 import { markSandwichedLesions, SandwichScratch } from './sandwiched-lesions';
 
 export interface SliceCloserOptions {
@@ -53,16 +53,9 @@ export function createSliceCloser(side: Uint8Array, dims: VolumeDims, radius: nu
   /** Closes, fills and adds the hull pockets of side `s` on the slice at `base`, inside the side's bounding box. */
   const closeSide = (base: number, s: number): void => {
     // Bounding box from the side's row runs.
-    let x0 = columns, x1 = -1, y0 = rows, y1 = -1;
-    forEachRun(side.subarray(base, base + plane), s, columns, (start, end) => {
-      const x = start % columns;
-      const y = (start - x) / columns;
-      if (x < x0) x0 = x;
-      if (x + end - start - 1 > x1) x1 = x + end - start - 1;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-    });
-    if (x1 < 0) return;
+    const box = runsBoundingBox(side.subarray(base, base + plane), s, columns, rows);
+    if (!box) return;
+    const { x0, x1, y0, y1 } = box;
     // Closing never grows a set beyond its bounding box, so working on the crop is exact.
     const w = x1 - x0 + 1;
     const h = y1 - y0 + 1;

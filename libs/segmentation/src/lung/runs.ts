@@ -95,3 +95,29 @@ export function forEachRun(values: Uint8Array, value: number, columns: number, v
     i = end < n ? values.indexOf(value, end) : -1;
   }
 }
+
+/** An inclusive pixel box: columns x0..x1, rows y0..y1. */
+export interface PixelBox {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
+/**
+ * The bounding box of the pixels equal to `value` in one plane, from their row runs (forEachRun);
+ * `visit` also sees each run. Undefined when there is none.
+ */
+export function runsBoundingBox(values: Uint8Array, value: number, columns: number, rows: number, visit?: (start: number, end: number) => void): PixelBox | undefined {
+  let x0 = columns, x1 = -1, y0 = rows, y1 = -1;
+  forEachRun(values, value, columns, (start, end) => {
+    visit?.(start, end);
+    const x = start % columns;
+    const y = (start - x) / columns;
+    if (x < x0) x0 = x;
+    if (x + end - start - 1 > x1) x1 = x + end - start - 1;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+  });
+  return x1 < 0 ? undefined : { x0, x1, y0, y1 };
+}

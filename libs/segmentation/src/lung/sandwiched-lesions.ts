@@ -1,4 +1,4 @@
-import { forEachRun, RunStack, spanFill } from './runs';
+import { RunStack, runsBoundingBox, spanFill } from './runs';
 
 /** Scratch buffers for markSandwichedLesions, sized for one plane; allocate once per volume. */
 export class SandwichScratch {
@@ -86,22 +86,13 @@ export function markSandwichedLesions(side: Uint8Array, hu: Int16Array, z: numbe
   const near = Math.max(1, Math.round(NEAR_MM / rule.pixelMm));
   const { band, tested, queue, lungRuns, runs, stack } = scratch;
   lungRuns.top = 0;
-  let x0 = columns, x1 = -1, y0 = rows, y1 = -1;
-  forEachRun(side, s, columns, (start, end) => {
-    lungRuns.push(start, end);
-    const x = start % columns;
-    const y = (start - x) / columns;
-    if (x < x0) x0 = x;
-    if (x + end - start - 1 > x1) x1 = x + end - start - 1;
-    if (y < y0) y0 = y;
-    if (y > y1) y1 = y;
-  });
-  if (x1 < 0) return 0;
+  const box = runsBoundingBox(side, s, columns, rows, (start, end) => lungRuns.push(start, end));
+  if (!box) return 0;
   // Candidates lie within `near` of the lung's bounding box.
-  x0 = Math.max(0, x0 - near);
-  y0 = Math.max(0, y0 - near);
-  x1 = Math.min(columns - 1, x1 + near);
-  y1 = Math.min(rows - 1, y1 + near);
+  const x0 = Math.max(0, box.x0 - near);
+  const y0 = Math.max(0, box.y0 - near);
+  const x1 = Math.min(columns - 1, box.x1 + near);
+  const y1 = Math.min(rows - 1, box.y1 + near);
   const base = z * plane;
   const zTop = Math.min(slices - 1, z + reach);
   const zBottom = Math.max(0, z - reach);
