@@ -1,9 +1,8 @@
 import { MeasurementReportResult, PredecessorDocument, SegWriteResult } from '@covseg/dicom';
 import { RegionQuantification, SegmentationModel, VolumeSegmentation } from '@covseg/segmentation';
 import { performance } from 'node:perf_hooks';
-import { collectGarbage } from '../../core/memory/collect-garbage';
 import { encodeSeg } from './encode-seg.step';
-import { HeldVolume, collectsGarbage } from './held-volume';
+import { HeldVolume, releaseHu } from './held-volume';
 import { encodeSr } from './encode-sr.step';
 import { JobQuantification, RegionQuantificationResult } from './job-result';
 import { KeyImage, renderKeyImages } from './key-images.step';
@@ -41,17 +40,13 @@ export interface BuiltResult {
  * @param volume its HU handle is released here; the masks are not kept.
  */
 export async function buildSegmentationResult(model: SegmentationModel, volume: HeldVolume, options: ResultBuildOptions, report: SegmentationReporter): Promise<BuiltResult> {
-  const releaseHu = () => {
-    volume.hu.release();
-    if (collectsGarbage(volume)) collectGarbage();
-  };
-  const segmentation = await segmentCtVolume(model, volume, report, options.withKeyImages ? undefined : releaseHu);
+  const segmentation = await segmentCtVolume(model, volume, report, options.withKeyImages ? undefined : () => releaseHu(volume));
   const quantification = toQuantification(segmentation);
   report.checkpoint();
   report.setStage('segEncode');
   const started = performance.now();
   const keyImages = options.withKeyImages ? await keyImagesOf(volume, segmentation, quantification, model, options.run) : [];
-  if (!volume.hu.released) releaseHu();
+  if (!volume.hu.released) releaseHu(volume);
   const seg = encodeSeg(volume, segmentation, model, options.run);
   const sr = encodeSr(volume, seg, quantification, model, options.run, options.predecessors);
   report.addTiming('segEncode', performance.now() - started);

@@ -1,4 +1,5 @@
 import type { CtVolume } from '@covseg/dicom';
+import { collectGarbage } from '../../core/memory/collect-garbage';
 import { JobError } from './job.errors';
 
 /**
@@ -60,6 +61,21 @@ export const COLLECT_GARBAGE_FROM_VOXELS = 384 * 512 * 512;
 
 /** Whether a job on this volume forces the collections that free its HU and masks at once (COLLECT_GARBAGE_FROM_VOXELS). */
 export function collectsGarbage(volume: Pick<CtVolume, 'geometry'>): boolean {
+  return voxelsOf(volume) >= COLLECT_GARBAGE_FROM_VOXELS;
+}
+
+/** The volume's voxel count, from its geometry (its HU may be released already). */
+export function voxelsOf(volume: Pick<CtVolume, 'geometry'>): number {
   const { rows, columns, slices } = volume.geometry;
-  return rows * columns * slices >= COLLECT_GARBAGE_FROM_VOXELS;
+  return rows * columns * slices;
+}
+
+/**
+ * Lets go of the job's HU in this thread: the handle's reference goes, and for a large volume
+ * (collectsGarbage) a collection runs at once, so that the memory is freed now rather than at the
+ * thread's next full collection (a shared buffer goes once every thread that saw it has collected).
+ */
+export function releaseHu(volume: HeldVolume): void {
+  volume.hu.release();
+  if (collectsGarbage(volume)) collectGarbage();
 }

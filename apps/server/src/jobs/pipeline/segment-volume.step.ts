@@ -1,6 +1,6 @@
 import { CtVolume } from '@covseg/dicom';
 import { CtVolumeInput, SegmentationModel, SegmentVolumeProgress, VolumeSegmentation, segmentVolume } from '@covseg/segmentation';
-import { HeldVolume } from './held-volume';
+import { HeldVolume, voxelsOf } from './held-volume';
 
 /**
  * From this many voxels on (384 slices of 512²), a job frees the model's arena (~100 MB at batch 4) once
@@ -16,8 +16,7 @@ export const RELEASE_MODEL_MEMORY_FROM_VOXELS = 384 * 512 * 512;
 
 /** Whether a job on this volume frees the model's working memory after its last batch (see RELEASE_MODEL_MEMORY_FROM_VOXELS). */
 export function releasesModelMemory(volume: Pick<CtVolume, 'geometry'>): boolean {
-  const { rows, columns, slices } = volume.geometry;
-  return rows * columns * slices >= RELEASE_MODEL_MEMORY_FROM_VOXELS;
+  return voxelsOf(volume) >= RELEASE_MODEL_MEMORY_FROM_VOXELS;
 }
 
 /**

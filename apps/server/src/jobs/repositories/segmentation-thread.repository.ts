@@ -6,8 +6,7 @@ import { QUEUE_CONFIG, QueueConfig } from '../../core/config/queue.config';
 import { IsolatedWorkerPool, WorkerTaskError, type WorkerTransferable } from '../../core/repositories/isolated-worker-pool';
 import type { BuiltResult, ResultBuildOptions } from '../pipeline/build-result';
 import type { BuildResultEvent, BuildResultReply, BuildResultRequest } from '../pipeline/build-result.worker';
-import { collectGarbage } from '../../core/memory/collect-garbage';
-import { HeldVolume, collectsGarbage } from '../pipeline/held-volume';
+import { HeldVolume, releaseHu } from '../pipeline/held-volume';
 import { JobError } from '../pipeline/job.errors';
 
 /** The segmentation thread failed the job (the code and message are what its error meant there). */
@@ -94,8 +93,7 @@ export class SegmentationThreadRepository implements OnApplicationBootstrap, OnA
     try {
       const replied = this.post(shared, volume, options, task);
       // Posted (or queued, holding its own reference until it is): nothing here reads the HU again.
-      volume.hu.release();
-      if (collectsGarbage(volume)) collectGarbage();
+      releaseHu(volume);
       reply = await replied;
     } catch (error) {
       if (task.signal.aborted) throw task.signal.reason;
