@@ -158,6 +158,15 @@ export function markSandwichedLesions(side: Uint8Array, hu: Int16Array, z: numbe
   // and only the gaps in them (not lung) are visited: the cost follows the lung's outline, not its area.
   const runData = lungRuns.data;
   const n = lungRuns.top;
+  /** Visits the pixels a..b-1 (one row) that no lung run from index `first` (below `limit`) covers. */
+  const visitGaps = (a: number, b: number, first: number, limit: number): void => {
+    let from = a;
+    for (let m = first; m < limit && runData[m]! < b; m += 2) {
+      for (let q = from; q < runData[m]!; q++) visit(q);
+      from = Math.max(from, runData[m + 1]!);
+    }
+    for (let q = from; q < b; q++) visit(q);
+  };
   let up = 0;
   let down = 0;
   for (let k = 0; k < n; k += 2) {
@@ -169,26 +178,14 @@ export function markSandwichedLesions(side: Uint8Array, hu: Int16Array, z: numbe
     if (x + end - start < columns) visit(end);
     if (y > 0) {
       const a = start - columns;
-      const b = end - columns;
       while (up < k && runData[up + 1]! <= a) up += 2;
-      let from = a;
-      for (let m = up; m < k && runData[m]! < b; m += 2) {
-        for (let q = from; q < runData[m]!; q++) visit(q);
-        from = Math.max(from, runData[m + 1]!);
-      }
-      for (let q = from; q < b; q++) visit(q);
+      visitGaps(a, end - columns, up, k);
     }
     if (y < rows - 1) {
       const a = start + columns;
-      const b = end + columns;
       if (down < k + 2) down = k + 2;
       while (down < n && runData[down + 1]! <= a) down += 2;
-      let from = a;
-      for (let m = down; m < n && runData[m]! < b; m += 2) {
-        for (let q = from; q < runData[m]!; q++) visit(q);
-        from = Math.max(from, runData[m + 1]!);
-      }
-      for (let q = from; q < b; q++) visit(q);
+      visitGaps(a, end + columns, down, n);
     }
   }
   const gap = Math.max(1, Math.round(AIRWAY_GAP_MM / rule.pixelMm));
