@@ -157,7 +157,9 @@ export class CorrectionService {
   /** The corrected labelmap of every segment of `base` (edited ones decoded, the others copied by reference). */
   private applyEdits(dto: SaveCorrectionDto, base: SegReadResult, geometry: SourceGeometry): Uint8Array[] {
     const perSlice = geometry.rows * geometry.columns;
-    const sliceIndex = new Map(geometry.slices.map((s, i) => [s.sopInstanceUID, i]));
+    // A frame of an Enhanced CT source is its SOP Instance and its frame number (the overlays API names both).
+    const key = (sop: string, frame: number | undefined) => (frame === undefined ? sop : `${sop}#${frame}`);
+    const sliceIndex = new Map(geometry.slices.map((s, i) => [key(s.sopInstanceUID, s.referencedFrameNumber), i]));
     const labelmaps = base.segments.map((s) => s.labelmap);
     const seen = new Set<number>();
     for (const edit of dto.segments) {
@@ -168,11 +170,12 @@ export class CorrectionService {
       const labelmap = new Uint8Array(geometry.slices.length * perSlice);
       const slicesSeen = new Set<number>();
       for (const slice of edit.slices) {
-        const z = sliceIndex.get(slice.sopInstanceUID);
-        if (z === undefined) throw new CorrectionRejectedError(`Slice ${slice.sopInstanceUID} is not an image of series ${dto.series}`);
-        if (slicesSeen.has(z)) throw new CorrectionRejectedError(`Slice ${slice.sopInstanceUID} of segment ${edit.segmentNumber} is given twice`);
+        const name = slice.frameNumber === undefined ? slice.sopInstanceUID : `${slice.sopInstanceUID} frame ${slice.frameNumber}`;
+        const z = sliceIndex.get(key(slice.sopInstanceUID, slice.frameNumber));
+        if (z === undefined) throw new CorrectionRejectedError(`Slice ${name} is not an image of series ${dto.series}`);
+        if (slicesSeen.has(z)) throw new CorrectionRejectedError(`Slice ${name} of segment ${edit.segmentNumber} is given twice`);
         slicesSeen.add(z);
-        decodeCorrectionRuns(slice.rle, labelmap, z * perSlice, perSlice, `Segment ${edit.segmentNumber}, slice ${slice.sopInstanceUID}`);
+        decodeCorrectionRuns(slice.rle, labelmap, z * perSlice, perSlice, `Segment ${edit.segmentNumber}, slice ${name}`);
       }
       labelmaps[index] = labelmap;
     }
