@@ -140,4 +140,62 @@ describe('an Enhanced CT series in the viewer', () => {
     await page.screenshot({ path: join(artifactsDir, 'viewer-enhanced-ct-overlay.png') });
     expect(errors).toEqual([]);
   });
+
+  it('saves a brush stroke painted on a frame as a correction whose SEG puts it on that frame, and nowhere else', async () => {
+    const { page, errors } = await stack.newPage();
+    page.setDefaultTimeout(30_000);
+    await page.goto(viewerUrl(stack.server, study, enhanced.seriesInstanceUID));
+    await waitForViewerReady(page);
+    await page.getByTestId('segment-row').first().waitFor();
+    // A frame away from the one the deep link opened, so frame number and display index both matter.
+    const k = 3;
+    await page.evaluate((i) => window.__covseg!.show(i), k);
+    await page.waitForFunction((i) => window.__covseg!.viewState().rendered === i, k);
+    const before = (await page.evaluate((i) => window.__covseg!.editMask(i), k)) ?? Array(512 * 512).fill(0);
+    await page.getByRole('button', { name: 'Brush' }).click();
+    await page.getByRole('slider', { name: 'Brush size (mm)' }).evaluate((input: HTMLInputElement) => {
+      input.value = '4';
+      input.dispatchEvent(new Event('input'));
+    });
+    const from = (await page.evaluate(() => window.__covseg!.imageToClient(150, 250)))!;
+    const to = (await page.evaluate(() => window.__covseg!.imageToClient(200, 280)))!;
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move(to.x, to.y, { steps: 12 });
+    await page.mouse.up();
+    const painted = (await page.evaluate((i) => window.__covseg!.editMask(i), k))!;
+    let added = 0;
+    for (let i = 0; i < painted.length; i++) if (painted[i] !== before[i]) added++;
+    expect(added).toBeGreaterThan(100);
+    await page.getByRole('button', { name: 'Save correction' }).click();
+    await page.locator('[data-testid=seg-group][data-kind=correction], .toast-error').first().waitFor({ timeout: 60_000 });
+    expect(await page.locator('.toast-error').allTextContents()).toEqual([]);
+    await page.locator('[data-testid=seg-group][data-kind=correction]').waitFor({ timeout: 60_000 });
+
+    const segs = await stack.orthanc.findInstances({ Modality: 'SEG' });
+    const correctionSop = segs.find((uid) => uid !== classicJob.result.segSopInstanceUID && uid !== enhancedJob.result.segSopInstanceUID)!;
+    const correctionBytes = await stack.orthanc.downloadInstance(correctionSop);
+    // Each frame of the correction names its source by instance and frame number (PS3.3 Table 10-3).
+    const dataset = parseDicom(correctionBytes).dataset as { PerFrameFunctionalGroupsSequence: Array<{ DerivationImageSequence: Array<{ SourceImageSequence: Array<{ ReferencedSOPInstanceUID: string; ReferencedFrameNumber: number }> }> }> };
+    const references = dataset.PerFrameFunctionalGroupsSequence.map((g) => g.DerivationImageSequence[0]!.SourceImageSequence[0]!);
+    expect(new Set(references.map((r) => r.ReferencedSOPInstanceUID))).toEqual(new Set([enhanced.sopInstanceUID]));
+    expect(references.every((r) => Number(r.ReferencedFrameNumber) >= 1 && Number(r.ReferencedFrameNumber) <= SLICES)).toBe(true);
+    const enhancedSource: SegSourceSlice[] = enhancedSeg.slices.map((slice) => ({ ...slice }));
+    const corrected = readSeg(correctionBytes, enhancedSource);
+    const perSlice = corrected.rows * corrected.columns;
+    // The edited segment holds the painted mask on slice k (frame SLICES - k); every change lies on that slice.
+    const edited = corrected.segments.find((segment) => {
+      const slice = segment.labelmap.subarray(k * perSlice, (k + 1) * perSlice);
+      return slice.every((v, i) => v === painted[i]);
+    });
+    expect(edited).toBeDefined();
+    const changedSlices = new Set<number>();
+    corrected.segments.forEach((segment, s) => {
+      const original = enhancedSeg.segments[s]!.labelmap;
+      for (let i = 0; i < original.length; i++) if (segment.labelmap[i] !== original[i]) changedSlices.add(Math.floor(i / perSlice));
+    });
+    expect([...changedSlices]).toEqual([k]);
+    expect(errors).toEqual([]);
+  });
 });
+

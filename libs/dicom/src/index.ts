@@ -12,6 +12,7 @@ export {
   buildCtVolume,
   CtVolumeStream,
   type CtVolumeStreamOptions,
+  expandFrames,
   type BuildCtVolumeOptions, type CtVolume, type CtVolumeGeometry, type CtVolumeSlice, type Vec3 } from './volume';
 export {
   DicomwebError,

@@ -37,7 +37,6 @@ export class SeriesMetadataError extends Error {
   override name = 'SeriesMetadataError';
 }
 
-
 const TAG = {
   SOPInstanceUID: '00080018',
   SOPClassUID: '00080016',

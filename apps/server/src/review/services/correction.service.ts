@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DicomError, DicomwebClient, getJsonString, parseDicom, readSeg, SEGMENTATION_STORAGE, type SegReadResult, type SegSegmentInput, writeBinarySeg } from '@covseg/dicom';
+import { DicomError, DicomwebClient, expandFrames, getJsonString, parseDicom, readSeg, SEGMENTATION_STORAGE, type SegReadResult, type SegSegmentInput, writeBinarySeg } from '@covseg/dicom';
 import { AuditService } from '../../audit/services/audit.service';
 import { actorOf, type Principal } from '../../core/principal';
 import { sourceGeometryOf, type SourceGeometry } from './source-geometry';
@@ -135,7 +135,14 @@ export class CorrectionService {
   }
 
   private async sourceHeader(client: DicomwebClient, dto: SaveCorrectionDto, geometry: SourceGeometry): Promise<Record<string, unknown>> {
-    return parseDicom(await client.retrieveInstance(dto.study, dto.series, geometry.slices[0]!.sopInstanceUID)).dataset as Record<string, unknown>;
+    const first = geometry.slices[0]!;
+    const instance = parseDicom(await client.retrieveInstance(dto.study, dto.series, first.sopInstanceUID));
+    // An Enhanced CT keeps orientation and spacing in its functional groups: the header is then its first
+    // frame's, lifted by libs/dicom as buildCtVolume lifts it for the AI's SEG (never the bare top level,
+    // which lacks ImageOrientationPatient and PixelSpacing).
+    const frame = first.referencedFrameNumber === undefined ? instance : expandFrames(instance)[first.referencedFrameNumber - 1];
+    if (!frame) throw new CorrectionRejectedError(`SOP Instance ${first.sopInstanceUID} of series ${dto.series} has no frame ${first.referencedFrameNumber}`);
+    return frame.dataset as Record<string, unknown>;
   }
 
   /** The SEG being corrected, read against the series' own slices; it must segment exactly this series. */
