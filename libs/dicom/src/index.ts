@@ -1,5 +1,5 @@
 export { DicomError, DicomParseError, PixelDecodeError, SeriesRejectedError, type SeriesRejectionReason, UnsupportedTransferSyntaxError } from './errors';
-export { defaultParseLimits, DicomInstance, FrameDecodePool, type FrameDecodePoolOptions, type DicomDataset, initCodecs, parseDicom, type ParseLimits, type ParseOptions, type PixelDescription, type StoredPixels, TransferSyntaxUID, getTransferSyntaxInfo, readTransferSyntaxUID } from './parsing';
+export { defaultParseLimits, DicomInstance, FrameDecodePool, type FrameDecodePoolOptions, type DicomDataset, initCodecs, parseDicom, type ParseLimits, type ParseOptions, type PixelDescription, type StoredPixels, TransferSyntaxUID, getTransferSyntaxInfo, RECEIVABLE_TRANSFER_SYNTAX_UIDS, readTransferSyntaxUID } from './parsing';
 export {
   PIXEL_SPACING_RANGE_MM,
   requireCtImage,
