@@ -219,6 +219,23 @@ class HeadTrainConfig:
     seed: int = 0
     context_width: int = 8
     dilation: int = 1
+    # "all" (1.3.0): the loss over every pixel of the crop, so the head must also learn that non-infection is not
+    # consolidation. "infection": only over the pixels the doctors marked as infection (GGO or consolidation),
+    # where the head's output is read (the union decides infection; the head only splits it).
+    loss_on: str = "all"
+
+
+def masked_bce_dice_loss(logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """BCE + soft Dice over the pixels where `mask` is 1 only (all three N x 1 x H x W); 0 when none is."""
+    weight = mask.float()
+    pixels = weight.sum()
+    if pixels == 0:
+        return logits.sum() * 0
+    bce = F.binary_cross_entropy_with_logits(logits, target, weight=weight, reduction="sum") / pixels
+    p = torch.sigmoid(logits) * weight
+    t = target * weight
+    dice = 1 - (2 * (p * t).sum() + 1) / (p.sum() + t.sum() + 1)
+    return bce + dice
 
 
 def train_head(cache: FeatureCache, indices: list[int], config: HeadTrainConfig,
@@ -227,6 +244,8 @@ def train_head(cache: FeatureCache, indices: list[int], config: HeadTrainConfig,
     context trains on random crops; one with context on whole views (its context maps are not cropped)."""
     if not indices:
         raise ValueError("train the consolidation head: no training slices")
+    if config.loss_on not in ("all", "infection"):
+        raise ValueError(f"train the consolidation head: loss_on must be all or infection, got {config.loss_on}")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     image_channels = cache.train_inputs.shape[2] - cache.feature_channels
@@ -249,7 +268,9 @@ def train_head(cache: FeatureCache, indices: list[int], config: HeadTrainConfig,
                          for i, v, t, l in zip(picks, view, top, left)])[:, None].to(device)
         context = [c[picks, view].float().to(device) for c in cache.train_context]
         logits = head(x[:, :f], x[:, f:], *context)
-        loss = bce_dice_loss(logits, (y == CONSOLIDATION).float())
+        target = (y == CONSOLIDATION).float()
+        loss = (bce_dice_loss(logits, target) if config.loss_on == "all"
+                else masked_bce_dice_loss(logits, target, y > BACKGROUND))
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
