@@ -294,5 +294,22 @@ class ContextHeadExportTest(MultiClassExportTest):
         self.assertEqual(len(resizes), 2)
 
 
+
+class DensityHeadExportTest(MultiClassExportTest):
+    """The same with a head trained on infection pixels only that also reads local image means (AveragePool in
+    the graph): ORT still matches PyTorch and `prob` is still the binary output bit for bit."""
+
+    HEAD_OPTIONS = ["--loss-on", "infection", "--image-pools", "5,9"]
+
+    def test_the_head_reads_local_image_means_of_each_pass(self):
+        architecture = json.loads(read_metadata(self.tmp / "multi.onnx")["covseg.architecture"])
+        self.assertEqual(architecture["consolidation_head"]["image_pools"], [5, 9])
+        model = onnx.load(str(self.tmp / "multi.onnx"))
+        pools = [n for n in model.graph.node if n.op_type == "AveragePool"]
+        self.assertEqual(len(pools), 4)
+        self.assertEqual(json.loads((self.tmp / "head" / "cv-summary.json").read_text())["slices"], 10)
+        with self.assertRaises(ValueError):
+            ConsolidationHead(4, image_pools=(4,))
+
 if __name__ == "__main__":
     unittest.main()
