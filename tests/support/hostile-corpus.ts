@@ -6,7 +6,7 @@ import { manyEmptyElementsDicom } from './hostile-dicom';
 
 /**
  * The hostile-input corpus of issue #10, generated here from one committed seed (the 64 x 64 CT slice
- * of tests/fixtures/bad-input) plus that folder's 46 committed files. Each case is one request; the
+ * of tests/fixtures/bad-input) plus that folder's 48 committed files. Each case is one request; the
  * test sends it to the server process and counts the answer by status class.
  */
 export interface HostileCase {

@@ -38,11 +38,14 @@ class ConsolidationHead(nn.Module):
     the two classes, and the binary features were never asked to keep it. `context_channels` lists coarser
     decoder outputs (S/8, S/4, S/2 for a depth-4 U-Net, coarsest first) that the head also reads: each is
     reduced by a 1x1 convolution + ReLU to `context_width` channels and resized bilinearly to S, so the head
-    sees a whole lesion and its surroundings rather than a 5x5 window.
+    sees a whole lesion and its surroundings rather than a 5x5 window. `image_pools` lists box sizes (odd) of
+    local means of the image the head also reads (stride 1, edges averaged over the pixels inside): the
+    density of a pixel's surroundings at a few scales, which a 5x5 window cannot see.
     """
 
     def __init__(self, feature_channels: int, image_channels: int = 1, hidden: int = 16,
-                 context_channels: tuple[int, ...] = (), context_width: int = 8, dilation: int = 1) -> None:
+                 context_channels: tuple[int, ...] = (), context_width: int = 8, dilation: int = 1,
+                 image_pools: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.feature_channels = feature_channels
         self.image_channels = image_channels
@@ -50,9 +53,13 @@ class ConsolidationHead(nn.Module):
         self.context_channels = tuple(context_channels)
         self.context_width = context_width
         self.dilation = dilation
+        if any(k < 3 or k % 2 == 0 for k in image_pools):
+            raise ValueError(f"consolidation head: image pools must be odd sizes >= 3, got {image_pools}")
+        self.image_pools = tuple(image_pools)
         self.context = nn.ModuleList(nn.Sequential(nn.Conv2d(c, context_width, 1), nn.ReLU(inplace=True))
                                      for c in self.context_channels)
-        inputs = feature_channels + image_channels + context_width * len(self.context_channels)
+        inputs = (feature_channels + image_channels * (1 + len(self.image_pools))
+                  + context_width * len(self.context_channels))
         self.layers = nn.Sequential(
             nn.Conv2d(inputs, hidden, 3, padding=1),
             nn.ReLU(inplace=True),
@@ -67,18 +74,19 @@ class ConsolidationHead(nn.Module):
         size = features.shape[-2:]
         reduced = [F.interpolate(layer(c), size=size, mode="bilinear", align_corners=False)
                    for layer, c in zip(self.context, context)]
-        return self.layers(torch.cat([features, image, *reduced], dim=1))
+        pooled = [F.avg_pool2d(image, k, stride=1, padding=k // 2, count_include_pad=False) for k in self.image_pools]
+        return self.layers(torch.cat([features, image, *pooled, *reduced], dim=1))
 
     def describe(self) -> dict:
         return {"type": "conv3x3-relu-conv3x3-relu-conv1x1", "feature_channels": self.feature_channels,
                 "image_channels": self.image_channels, "hidden": self.hidden,
                 "context_channels": list(self.context_channels), "context_width": self.context_width,
-                "dilation": self.dilation}
+                "dilation": self.dilation, "image_pools": list(self.image_pools)}
 
     @classmethod
     def from_description(cls, d: dict) -> "ConsolidationHead":
         return cls(d["feature_channels"], d["image_channels"], d["hidden"], tuple(d.get("context_channels", ())),
-                   d.get("context_width", 8), d.get("dilation", 1))
+                   d.get("context_width", 8), d.get("dilation", 1), tuple(d.get("image_pools", ())))
 
 
 def _flip(x: torch.Tensor) -> torch.Tensor:
@@ -219,6 +227,25 @@ class HeadTrainConfig:
     seed: int = 0
     context_width: int = 8
     dilation: int = 1
+    # "all" (1.3.0): the loss over every pixel of the crop, so the head must also learn that non-infection is not
+    # consolidation. "infection": only over the pixels the doctors marked as infection (GGO or consolidation),
+    # where the head's output is read (the union decides infection; the head only splits it).
+    loss_on: str = "all"
+    # Box sizes of the local image means the head also reads (ConsolidationHead.image_pools); () in 1.3.0.
+    image_pools: tuple[int, ...] = ()
+
+
+def masked_bce_dice_loss(logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """BCE + soft Dice over the pixels where `mask` is 1 only (all three N x 1 x H x W); 0 when none is."""
+    weight = mask.float()
+    pixels = weight.sum()
+    if pixels == 0:
+        return logits.sum() * 0
+    bce = F.binary_cross_entropy_with_logits(logits, target, weight=weight, reduction="sum") / pixels
+    p = torch.sigmoid(logits) * weight
+    t = target * weight
+    dice = 1 - (2 * (p * t).sum() + 1) / (p.sum() + t.sum() + 1)
+    return bce + dice
 
 
 def train_head(cache: FeatureCache, indices: list[int], config: HeadTrainConfig,
@@ -227,11 +254,13 @@ def train_head(cache: FeatureCache, indices: list[int], config: HeadTrainConfig,
     context trains on random crops; one with context on whole views (its context maps are not cropped)."""
     if not indices:
         raise ValueError("train the consolidation head: no training slices")
+    if config.loss_on not in ("all", "infection"):
+        raise ValueError(f"train the consolidation head: loss_on must be all or infection, got {config.loss_on}")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     image_channels = cache.train_inputs.shape[2] - cache.feature_channels
     head = ConsolidationHead(cache.feature_channels, image_channels, config.hidden, cache.context_channels,
-                             config.context_width, config.dilation).to(device)
+                             config.context_width, config.dilation, config.image_pools).to(device)
     optimiser = torch.optim.Adam(head.parameters(), lr=config.learning_rate)
     views = cache.train_inputs.shape[1]
     size = cache.train_inputs.shape[-1]
@@ -249,7 +278,9 @@ def train_head(cache: FeatureCache, indices: list[int], config: HeadTrainConfig,
                          for i, v, t, l in zip(picks, view, top, left)])[:, None].to(device)
         context = [c[picks, view].float().to(device) for c in cache.train_context]
         logits = head(x[:, :f], x[:, f:], *context)
-        loss = bce_dice_loss(logits, (y == CONSOLIDATION).float())
+        target = (y == CONSOLIDATION).float()
+        loss = (bce_dice_loss(logits, target) if config.loss_on == "all"
+                else masked_bce_dice_loss(logits, target, y > BACKGROUND))
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()

@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--crop", type=int, default=HeadTrainConfig.crop)
     parser.add_argument("--hidden", type=int, default=HeadTrainConfig.hidden)
     parser.add_argument("--learning-rate", type=float, default=HeadTrainConfig.learning_rate)
+    parser.add_argument("--loss-on", choices=["all", "infection"], default=HeadTrainConfig.loss_on,
+                        help="pixels the head's loss covers: every pixel (1.3.0) or the doctors' infection only")
+    parser.add_argument("--image-pools", default="", help="comma-separated odd box sizes of local image means the head reads, e.g. 5,9,17")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--inner-folds", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
@@ -76,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"feature cache {args.cache} does not hold these slices with {args.context_levels} context levels")
     print(f"features of {len(slices)} slices x {cache.train_inputs.shape[1]} views in {time.monotonic() - started:.0f} s", flush=True)
     config = HeadTrainConfig(args.hidden, args.steps, args.batch, args.crop, args.learning_rate, args.seed,
-                             args.context_width, args.dilation)
+                             args.context_width, args.dilation, args.loss_on,
+                             tuple(int(k) for k in args.image_pools.split(",") if k.strip()))
 
     if args.only_fold is not None:
         result = cv_fold(cache, slices, config, threshold, args.only_fold, args.folds, args.inner_folds, args.seed)

@@ -16,7 +16,8 @@ from PIL import Image
 
 from covseg_training import consolidation_cli, export_multiclass
 from covseg_training.consolidation import (CONSOLIDATION, GGO, ConsolidationHead, HeadTrainConfig, MultiClassNet,
-                                           build_feature_cache, predict_consolidation, train_head)
+                                           build_feature_cache, masked_bce_dice_loss, predict_consolidation,
+                                           train_head)
 from covseg_training.consolidation_cv import (class_masks, choose_threshold, dice_by_consolidation_threshold,
                                               nested_cv, to_native)
 from covseg_training.dataset import DatasetLayoutError, k_fold_indices
@@ -97,6 +98,33 @@ class HeadTest(unittest.TestCase):
         self.assertGreater(float(np.mean(dice)), 0.7)
         for key, value in net.state_dict().items():
             self.assertTrue(torch.equal(value, before[key]), key)
+
+    def test_the_infection_only_loss_ignores_every_pixel_outside_the_mask(self):
+        target = torch.tensor([[[[1.0, 0.0, 0.0, 1.0]]]])
+        mask = torch.tensor([[[[True, True, False, False]]]])
+        logits = torch.tensor([[[[2.0, -1.0, 5.0, -7.0]]]])
+        changed = logits.clone()
+        changed[..., 2:] = torch.tensor([-9.0, 9.0])  # outside the mask: free to be anything
+        self.assertAlmostEqual(float(masked_bce_dice_loss(logits, target, mask)), float(masked_bce_dice_loss(changed, target, mask)), places=6)
+        inside = logits.clone()
+        inside[..., 0] = -2.0  # inside the mask: a worse answer costs more
+        self.assertGreater(float(masked_bce_dice_loss(inside, target, mask)), float(masked_bce_dice_loss(logits, target, mask)))
+        self.assertEqual(float(masked_bce_dice_loss(logits, target, torch.zeros_like(mask))), 0.0)
+
+    def test_a_head_trained_on_infection_pixels_only_still_splits_the_classes(self):
+        slices = synthetic_slices(8)
+        cache = build_feature_cache(tiny_net(), slices, augmented_views=2, seed=0)
+        head = train_head(cache, list(range(8)), HeadTrainConfig(steps=150, batch=8, crop=24, learning_rate=0.01, loss_on="infection"))
+        predicted = predict_consolidation(head, cache, list(range(8)))
+        dice = []
+        for i, s in enumerate(slices):
+            infection = s.labels > 0
+            dense = (to_native(predicted[i], s.labels.shape) >= 0.5) & infection
+            truth = s.labels == CONSOLIDATION
+            dice.append(2 * np.count_nonzero(dense & truth) / (np.count_nonzero(dense) + np.count_nonzero(truth)))
+        self.assertGreater(float(np.mean(dice)), 0.7)
+        with self.assertRaises(ValueError):
+            train_head(cache, [0], HeadTrainConfig(steps=1, loss_on="lungs"))
 
     def test_the_decision_reads_classes_off_the_union_only(self):
         prob = np.array([[0.9, 0.9, 0.2, 0.7]])
@@ -265,6 +293,23 @@ class ContextHeadExportTest(MultiClassExportTest):
         resizes = [n for n in model.graph.node if n.op_type == "Resize"]
         self.assertEqual(len(resizes), 2)
 
+
+
+class DensityHeadExportTest(MultiClassExportTest):
+    """The same with a head trained on infection pixels only that also reads local image means (AveragePool in
+    the graph): ORT still matches PyTorch and `prob` is still the binary output bit for bit."""
+
+    HEAD_OPTIONS = ["--loss-on", "infection", "--image-pools", "5,9"]
+
+    def test_the_head_reads_local_image_means_of_each_pass(self):
+        architecture = json.loads(read_metadata(self.tmp / "multi.onnx")["covseg.architecture"])
+        self.assertEqual(architecture["consolidation_head"]["image_pools"], [5, 9])
+        model = onnx.load(str(self.tmp / "multi.onnx"))
+        pools = [n for n in model.graph.node if n.op_type == "AveragePool"]
+        self.assertEqual(len(pools), 4)
+        self.assertEqual(json.loads((self.tmp / "head" / "cv-summary.json").read_text())["slices"], 10)
+        with self.assertRaises(ValueError):
+            ConsolidationHead(4, image_pools=(4,))
 
 if __name__ == "__main__":
     unittest.main()

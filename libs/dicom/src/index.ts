@@ -1,5 +1,5 @@
 export { DicomError, DicomParseError, PixelDecodeError, SeriesRejectedError, type SeriesRejectionReason, UnsupportedTransferSyntaxError } from './errors';
-export { defaultParseLimits, DicomInstance, FrameDecodePool, type FrameDecodePoolOptions, type DicomDataset, initCodecs, parseDicom, type ParseLimits, type ParseOptions, type PixelDescription, type StoredPixels, TransferSyntaxUID, getTransferSyntaxInfo, readTransferSyntaxUID } from './parsing';
+export { defaultParseLimits, DicomInstance, FrameDecodePool, type FrameDecodePoolOptions, type DicomDataset, initCodecs, parseDicom, type ParseLimits, type ParseOptions, type PixelDescription, type StoredPixels, TransferSyntaxUID, getTransferSyntaxInfo, RECEIVABLE_TRANSFER_SYNTAX_UIDS, readTransferSyntaxUID } from './parsing';
 export {
   PIXEL_SPACING_RANGE_MM,
   requireCtImage,
@@ -12,6 +12,7 @@ export {
   buildCtVolume,
   CtVolumeStream,
   type CtVolumeStreamOptions,
+  expandFrames,
   type BuildCtVolumeOptions, type CtVolume, type CtVolumeGeometry, type CtVolumeSlice, type Vec3 } from './volume';
 export {
   DicomwebError,
@@ -29,6 +30,7 @@ export { retry, type RetryOptions } from './dicomweb/retry';
 export { DicomwebClient, type DicomwebClientOptions, type QidoQuery, type RetrieveOptions, type SeriesConsumer, type StoreResult } from './dicomweb/dicomweb-client';
 export { type DicomwebAuth, DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_RESPONSE_BYTES, type RawRequest, type RawResponse } from './dicomweb/dicomweb-transport';
 export { type DicomJsonAttribute, type DicomJsonDataset, getJsonNumber, getJsonSequence, getJsonString, getJsonValues, requireJsonString, tagOfKeyword } from './dicomweb/dicom-json';
+export { type DicomJsonFrame, hasFunctionalGroups, jsonFramesOf } from './dicomweb/dicom-json-frames';
 export { SegReadError, SegWriteError } from './seg/seg-errors';
 export { type CodedConcept, DefaultSegmentColors, DerivationCodes, infectionClassOfType, SegmentCodes } from './seg/seg-codes';
 export { SEG_ALGORITHM_TYPES, type SegAlgorithmType, type SegDerivedFrom, type SegReadResult, type SegReadSegment, type SegSegmentInput, type SegSourceSlice, type SegWriteInput, type SegWriteResult } from './seg/seg-types';

@@ -127,6 +127,7 @@ declare global {
     __covseg?: {
       viewState(): { index: number; rendered: number; count: number; windowWidth: number; windowCenter: number; scale: number };
       sliceUids(): string[];
+      sliceFrames(): Array<number | null>;
       loadedCount(): number;
       cachedCount(): number;
       loadTimes(): {

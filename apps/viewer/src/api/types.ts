@@ -26,7 +26,7 @@ export interface SaveCorrectionInput {
   series: string;
   segSeriesInstanceUID: string;
   segSopInstanceUID: string;
-  segments: Array<{ segmentNumber: number; slices: Array<{ sopInstanceUID: string; rle: string }> }>;
+  segments: Array<{ segmentNumber: number; slices: Array<{ sopInstanceUID: string; frameNumber?: number; rle: string }> }>;
 }
 
 export interface StudySummary {
@@ -57,6 +57,8 @@ export interface SeriesSummary {
 export interface OverlaySliceMask {
   /** SOP Instance UID of the source CT slice this mask lies on. */
   sopInstanceUID: string;
+  /** The frame, 1-based, when the source is a multi-frame (Enhanced CT) instance; absent for a classic slice. */
+  frameNumber?: number;
   /** Run lengths (alternating 0-runs and 1-runs, starting with 0) over rows x columns, base64 of uint32 LE. */
   rle: string;
 }

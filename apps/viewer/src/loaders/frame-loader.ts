@@ -133,6 +133,15 @@ function pending(): Pending {
 }
 
 /**
+ * True when {@link streamSeries} can deliver the slice: a registered single-frame image. A frame of a
+ * multi-frame instance is fetched per frame, since the series answer carries the instance as one part.
+ */
+export function isStreamable(imageId: string): boolean {
+  const slice = registry.get(imageId);
+  return slice !== undefined && slice.frameNumber === undefined;
+}
+
+/**
  * Retrieves the whole series in one WADO-RS request (PS3.18 §10.4.1.1.2, `multipart/related;
  * type="application/dicom"`, the stored transfer syntax), parsed as it streams in by a dedicated worker
  * (series-stream.worker.ts), so every slice arrives with one round trip instead of one request each and
@@ -148,7 +157,7 @@ export async function streamSeries(imageIds: readonly string[], signal: AbortSig
   let seriesUrl: string | undefined;
   for (const imageId of imageIds) {
     const slice = registry.get(imageId);
-    if (!slice || streaming.has(imageId)) continue;
+    if (!slice || streaming.has(imageId) || !isStreamable(imageId)) continue;
     const url = slice.frameUrl.replace(/\/instances\/[^/]+\/frames\/1$/, '');
     if (seriesUrl !== undefined && url !== seriesUrl) continue;
     seriesUrl = url;
@@ -341,7 +350,7 @@ async function fetchTranscoded(slice: SliceMeta, signal: AbortSignal | undefined
 }
 
 async function fetchDecodedOnServer(slice: SliceMeta, signal: AbortSignal | undefined): Promise<Int16Array | Uint16Array | Uint8Array> {
-  const url = slice.frameUrl.replace(/^\/api\/dicomweb\//, '/api/decoded-frames/').replace(/\/frames\/1$/, '?frame=1');
+  const url = slice.frameUrl.replace(/^\/api\/dicomweb\//, '/api/decoded-frames/').replace(/\/frames\/(\d+)$/, '?frame=$1');
   const response = await send(url, 'application/octet-stream', signal);
   if (response.status === 401) {
     reportUnauthorized();

@@ -30,6 +30,8 @@ describe('turning WADO-RS series metadata into the stack', () => {
     const [slice] = parseSeriesMetadata([instance('1.1', 0, 1)], '/api/dicomweb/e', '1.9', '1.8');
     expect(slice).toMatchObject({ pixelSpacing: [0.7, 0.6], rescaleSlope: 1, rescaleIntercept: -1024, pixelRepresentation: 1 });
     expect(slice!.frameUrl).toBe('/api/dicomweb/e/studies/1.9/series/1.8/instances/1.1/frames/1');
+    // A classic slice has no frame number: overlays and corrections name it by SOP Instance UID alone.
+    expect(Object.keys(slice!)).not.toContain('frameNumber');
   });
 
   it('leaves SEG instances out of the stack and refuses a series without images', () => {

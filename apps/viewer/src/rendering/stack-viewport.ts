@@ -1,7 +1,7 @@
 import * as cornerstone from 'cornerstone-core';
 import { OverlayLayer, type OverlayMask } from './overlay-layer';
 import { registerImageLoader } from './image-loader';
-import { prioritise, streamSeries, type StreamReport } from '../loaders/frame-loader';
+import { isStreamable, prioritise, streamSeries, type StreamReport } from '../loaders/frame-loader';
 
 export interface ViewState {
   /** The slice displayed (requested and decoded); `rendered` is the one the canvas shows. */
@@ -345,7 +345,8 @@ export class StackViewport {
   private startStream(first: number): void {
     const stream: { abort: AbortController; active: boolean; report?: StreamReport } = { abort: new AbortController(), active: true };
     this.stream = stream;
-    const ids = this.imageIds.filter((id, i) => i !== first && !cornerstone.imageCache.imageCache[id]);
+    // Frames of multi-frame instances are not streamed: without any streamable slice the pump stays throttled.
+    const ids = this.imageIds.filter((id, i) => i !== first && !cornerstone.imageCache.imageCache[id] && isStreamable(id));
     if (ids.length === 0) return void (stream.active = false);
     void streamSeries(ids, stream.abort.signal).then((report) => {
       stream.report = report;

@@ -1,5 +1,6 @@
 import type { InfectionClass, OverlaySeg, OverlaysResponse } from '../api/types';
 import { decodeRunLengths, encodeRunLengths } from '../loaders/mask-codec';
+import { sliceKeyOf } from '../loaders/series-metadata';
 import type { MaskStore } from './mask-editor';
 
 export interface SegmentEntry {
@@ -28,7 +29,8 @@ export interface SliceMask {
 
 /**
  * The overlays of the open series, mapped onto the viewer's slice order by the source SOP Instance UID
- * each SEG frame references (so SEGs whose frames are not in source order still land on the right slice).
+ * each SEG frame references, plus its frame number for a multi-frame source (so SEGs whose frames are not
+ * in source order still land on the right slice, and each frame of an Enhanced CT on its own).
  */
 export class OverlayState {
   readonly segments: SegmentEntry[] = [];
@@ -36,9 +38,10 @@ export class OverlayState {
   private readonly paintOrder: SegmentEntry[];
   private readonly listeners = new Set<() => void>();
 
+  /** @param sliceIndexByKey viewer slice index by {@link sliceKeyOf} (SOP Instance UID, and frame number for a frame). */
   constructor(
     response: OverlaysResponse,
-    sliceIndexBySop: ReadonlyMap<string, number>,
+    sliceIndexByKey: ReadonlyMap<string, number>,
     private readonly pixelsPerSlice: number,
   ) {
     for (const seg of response.segs) {
@@ -48,7 +51,7 @@ export class OverlayState {
         const unionOfClasses = hasClasses && seg.kind !== 'other' && segment.segmentNumber === 1 && !segment.infectionClass;
         const encoded = new Map<number, string>();
         for (const slice of segment.slices) {
-          const index = sliceIndexBySop.get(slice.sopInstanceUID);
+          const index = sliceIndexByKey.get(sliceKeyOf(slice.sopInstanceUID, slice.frameNumber));
           if (index !== undefined) encoded.set(index, slice.rle);
         }
         this.segments.push({
@@ -132,14 +135,14 @@ export class OverlayState {
    * The whole segment as the corrections API takes it: every slice with foreground, as run lengths.
    * Slices never decoded are passed on as the server sent them; decoded (possibly edited) ones are re-encoded.
    */
-  encodeSegment(segment: SegmentEntry, sopInstanceUIDs: readonly string[]): Array<{ sopInstanceUID: string; rle: string }> {
+  encodeSegment(segment: SegmentEntry, sources: ReadonlyArray<{ sopInstanceUID: string; frameNumber?: number }>): Array<{ sopInstanceUID: string; frameNumber?: number; rle: string }> {
     const indices = new Set([...segment.encoded.keys(), ...segment.decoded.keys()]);
-    const slices: Array<{ sopInstanceUID: string; rle: string }> = [];
+    const slices: Array<{ sopInstanceUID: string; frameNumber?: number; rle: string }> = [];
     for (const index of [...indices].sort((a, b) => a - b)) {
       const decoded = segment.decoded.get(index);
       const rle = decoded ? encodeRunLengths(decoded) : segment.encoded.get(index);
-      const sopInstanceUID = sopInstanceUIDs[index];
-      if (rle && sopInstanceUID) slices.push({ sopInstanceUID, rle });
+      const source = sources[index];
+      if (rle && source) slices.push({ sopInstanceUID: source.sopInstanceUID, ...(source.frameNumber !== undefined ? { frameNumber: source.frameNumber } : {}), rle });
     }
     return slices;
   }

@@ -169,7 +169,6 @@ export function editPanel(options: EditPanelOptions): EditPanel {
   async function doSave(): Promise<void> {
     if (!segment || busy) return;
     const seg = segment.seg;
-    const sops = slices.map((s) => s.sopInstanceUID);
     const edited = state.segments.filter((s) => s.seg === seg && editors.get(s.key)?.dirty);
     busy = true;
     status.textContent = 'Saving the correction to the PACS…';
@@ -181,7 +180,7 @@ export function editPanel(options: EditPanelOptions): EditPanel {
         series: options.series,
         segSeriesInstanceUID: seg.segSeriesInstanceUID,
         segSopInstanceUID: seg.segSopInstanceUID,
-        segments: edited.map((s) => ({ segmentNumber: s.segmentNumber, slices: state.encodeSegment(s, sops) })),
+        segments: edited.map((s) => ({ segmentNumber: s.segmentNumber, slices: state.encodeSegment(s, slices) })),
       });
       showInfo(saved.created ? `Correction saved to the PACS as a new SEG (${saved.changedVoxels} voxels changed)` : 'This correction was already on the PACS; nothing new was stored');
       await options.reload();

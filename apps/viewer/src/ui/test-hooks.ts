@@ -7,8 +7,10 @@ import type { EditPanel } from './edit-panel';
 export interface CovsegTestHooks {
   /** Slice index, count, W/L and zoom of the viewport. */
   viewState(): ReturnType<StackViewport['state']>;
-  /** SOP Instance UIDs of the open series, in display order. */
+  /** SOP Instance UIDs of the open series, in display order (the frames of a multi-frame instance repeat its UID). */
   sliceUids(): string[];
+  /** Frame number of each slice in display order: 1-based for a frame of a multi-frame instance, null for a classic slice. */
+  sliceFrames(): Array<number | null>;
   /** How many slices are decoded and cached. */
   loadedCount(): number;
   /** How many slices of the open series cornerstone's image cache holds loaded. */
@@ -45,6 +47,7 @@ export function installTestHooks(viewport: StackViewport, slices: () => SliceMet
   window.__covseg = {
     viewState: () => viewport.state(),
     sliceUids: () => slices().map((s) => s.sopInstanceUID),
+    sliceFrames: () => slices().map((s) => s.frameNumber ?? null),
     loadedCount: () => viewport.loadedCount,
     cachedCount: () => viewport.cachedCount(),
     loadTimes: () => viewport.loadTimes(),

@@ -1,7 +1,7 @@
 import { api, dicomwebRoot } from '../api/covseg-api';
 import { apiJson } from '../api/http-client';
 import { imageIdOf, registerSlices, unregisterSlices, warmUpStreamWorker } from '../loaders/frame-loader';
-import { parseSeriesMetadata, type SliceMeta } from '../loaders/series-metadata';
+import { parseSeriesMetadata, sliceKeyOf, type SliceMeta } from '../loaders/series-metadata';
 import { StackViewport, type ViewState } from '../rendering/stack-viewport';
 import { OverlayState } from '../state/overlay-state';
 import { attachDragTools, type DragMode } from '../tools/drag.tool';
@@ -101,8 +101,8 @@ export async function viewerView(container: HTMLElement, params: URLSearchParams
       const response = await api.overlays(endpointId, study, series);
       if (scope.closed) return;
       for (const failure of response.errors) showError(failure.message, `SEG ${failure.segSopInstanceUID} cannot be shown`);
-      const bySop = new Map(slices.map((s, i) => [s.sopInstanceUID, i]));
-      overlays = new OverlayState(response, bySop, (slices[0]?.rows ?? 0) * (slices[0]?.columns ?? 0));
+      const byKey = new Map(slices.map((s, i) => [sliceKeyOf(s.sopInstanceUID, s.frameNumber), i]));
+      overlays = new OverlayState(response, byKey, (slices[0]?.rows ?? 0) * (slices[0]?.columns ?? 0));
       const state = overlays;
       // A reload (after a job, a save or a review) replaces the state and the edit panel: undo the old ones.
       unsubscribeOverlays?.();

@@ -77,10 +77,27 @@ function padBeforeEoi(bytes: Uint8Array): Uint8Array {
   return padded;
 }
 
-function decodeJpegLossless(frame: EncodedFrame): Uint8Array | Uint16Array {
+/** What a codec says it decoded, read from the codestream it was given (not from the DICOM header). */
+interface DecodedFrameInfo {
+  readonly width: number;
+  readonly height: number;
+  readonly componentCount: number;
+  readonly bitsPerSample: number;
+}
+
+/** Decoded samples, laid out as BitsAllocated says, and what the codec reports about them (RLE reports nothing). */
+interface RawFrame {
+  readonly samples: Uint8Array | Uint16Array;
+  readonly info?: DecodedFrameInfo;
+}
+
+function decodeJpegLossless(frame: EncodedFrame): RawFrame {
   const bytes = padBeforeEoi(frame.bytes);
+  const decoder = new JpegLosslessDecoder();
   try {
-    return new JpegLosslessDecoder().decode(bytes.buffer, bytes.byteOffset, bytes.byteLength, frame.pixel.bitsAllocated / 8);
+    // The output words are BitsAllocated wide whatever the stream's precision (numBytes forces them).
+    const samples = decoder.decode(bytes.buffer, bytes.byteOffset, bytes.byteLength, frame.pixel.bitsAllocated / 8);
+    return { samples, info: { width: decoder.xDim, height: decoder.yDim, componentCount: decoder.numComp, bitsPerSample: decoder.precision ?? 0 } };
   } catch (error) {
     throw new PixelDecodeError(`Decoding the JPEG lossless frame of SOP Instance ${frame.sopInstanceUID} failed`, frame.transferSyntaxUID, { cause: error });
   }
@@ -93,13 +110,15 @@ const wasmCodecOf: Partial<Record<EncodedFrame['encoding'], WasmCodecName>> = {
   'jpeg-baseline': 'jpeg-baseline',
 };
 
-async function decodeRaw(frame: EncodedFrame): Promise<Uint8Array | Uint16Array> {
+async function decodeRaw(frame: EncodedFrame): Promise<RawFrame> {
   const { pixel } = frame;
   if (frame.encoding === 'rle') {
+    // RLE (PS3.5 Annex G) carries no image size: its header is a segment count and offsets. The
+    // decoder checks the segments (one per byte of each sample) and that each fills Rows x Columns.
     try {
-      return decodeRleFrame(frame.bytes, pixel.rows, pixel.columns, pixel.bitsAllocated);
+      return { samples: decodeRleFrame(frame.bytes, pixel.rows, pixel.columns, pixel.bitsAllocated, pixel.samplesPerPixel) };
     } catch (error) {
-      throw new PixelDecodeError(`Decoding the RLE frame of SOP Instance ${frame.sopInstanceUID} failed`, frame.transferSyntaxUID, { cause: error });
+      throw new PixelDecodeError(`Decoding the RLE frame of SOP Instance ${frame.sopInstanceUID} failed: ${(error as Error).message}`, frame.transferSyntaxUID, { cause: error });
     }
   }
   if (pixel.bitsAllocated === 1) {
@@ -120,14 +139,18 @@ async function decodeRaw(frame: EncodedFrame): Promise<Uint8Array | Uint16Array>
   // HTJ2K (newer, stricter here): the codestream's header is checked against the dataset before decoding.
   if (codec === 'htj2k') checkHtj2kHeader(frame);
   const decoded = await decodeWithWasm(codec, frame.bytes, frame.transferSyntaxUID);
-  if (decoded.componentCount !== 1 || (decoded.bitsPerSample > 8) !== (pixel.bitsAllocated === 16)) {
+  // The WebAssembly codecs write samples as wide as the codestream's own depth (bytes up to 8 bits,
+  // 16-bit words above), so that width must be BitsAllocated's, or asWords would misread the buffer.
+  if ((decoded.bitsPerSample > 8) !== (pixel.bitsAllocated === 16)) {
     throw new PixelDecodeError(
-      `Decoding SOP Instance ${frame.sopInstanceUID} failed: the codestream has ${decoded.componentCount} component(s) of ${decoded.bitsPerSample} bits, the header says 1 of ${pixel.bitsAllocated} allocated`,
+      `Decoding SOP Instance ${frame.sopInstanceUID} failed: the codestream has ${decoded.bitsPerSample}-bit samples, the header says ${pixel.bitsAllocated} bits allocated`,
       frame.transferSyntaxUID,
     );
   }
-  if (codec === 'htj2k') checkHtj2kFrame(frame, decoded);
-  return asWords(decoded.bytes, pixel.bitsAllocated);
+  // Signedness is compared for HTJ2K only, as before: JPEG 2000 files in the wild often disagree with
+  // PixelRepresentation, so for them and JPEG-LS toStoredValues reads the samples as the header says.
+  if (codec === 'htj2k') checkHtj2kSignedness(frame, decoded);
+  return { samples: asWords(decoded.bytes, pixel.bitsAllocated), info: decoded };
 }
 
 function checkHtj2kHeader(frame: EncodedFrame): void {
@@ -139,8 +162,8 @@ function checkHtj2kHeader(frame: EncodedFrame): void {
     throw new PixelDecodeError(`Decoding the HTJ2K frame of SOP Instance ${frame.sopInstanceUID} failed: ${(error as Error).message}`, frame.transferSyntaxUID, { cause: error });
   }
   const problem =
-    info.componentCount !== 1
-      ? `${info.componentCount} components, the header says 1`
+    info.componentCount !== pixel.samplesPerPixel
+      ? `${info.componentCount} component(s), the header says SamplesPerPixel ${pixel.samplesPerPixel}`
       : info.width !== pixel.columns || info.height !== pixel.rows
         ? `${info.width} x ${info.height} samples, the header says ${pixel.columns} x ${pixel.rows} (columns x rows)`
         : info.bitDepth > pixel.bitsAllocated || info.bitDepth > 8 !== (pixel.bitsAllocated === 16)
@@ -153,15 +176,9 @@ function checkHtj2kHeader(frame: EncodedFrame): void {
   }
 }
 
-/** After decoding: what the decoder made must be what its header promised (a second line of defence). */
-function checkHtj2kFrame(frame: EncodedFrame, decoded: WasmDecoded): void {
+/** After decoding: the samples OpenJPH made must be as signed as its header promised (a second line of defence). */
+function checkHtj2kSignedness(frame: EncodedFrame, decoded: WasmDecoded): void {
   const { pixel } = frame;
-  if (decoded.width !== pixel.columns || decoded.height !== pixel.rows) {
-    throw new PixelDecodeError(
-      `Decoding SOP Instance ${frame.sopInstanceUID} failed: the codestream is ${decoded.width} x ${decoded.height}, the header says ${pixel.columns} x ${pixel.rows} (columns x rows)`,
-      frame.transferSyntaxUID,
-    );
-  }
   if (decoded.isSigned !== undefined && decoded.isSigned !== (pixel.pixelRepresentation === 1)) {
     throw new PixelDecodeError(
       `Decoding SOP Instance ${frame.sopInstanceUID} failed: the codestream holds ${decoded.isSigned ? 'signed' : 'unsigned'} samples, the header says PixelRepresentation ${pixel.pixelRepresentation}`,
@@ -171,12 +188,36 @@ function checkHtj2kFrame(frame: EncodedFrame, decoded: WasmDecoded): void {
 }
 
 /**
- * Decodes one encapsulated frame to stored values (before rescale), checking that the codestream's
- * size matches Rows x Columns of the header. Returns a new buffer the caller owns.
+ * Every codec's output against the header: the size, components and depth the codestream declared must be
+ * Columns x Rows, SamplesPerPixel and at most BitsAllocated. A stream of 256 x 1024 in a 512 x 512 header has
+ * the right number of samples but is another picture; never weaken this to a sample count. BitsStored is
+ * not compared: a codestream's precision need not equal it (toStoredValues masks to BitsStored anyway), and
+ * this check was added without a corpus of real files to prove an equality rule safe.
+ */
+function checkDecodedFrame(frame: EncodedFrame, info: DecodedFrameInfo): void {
+  const { pixel } = frame;
+  const problem =
+    info.componentCount !== pixel.samplesPerPixel
+      ? `${info.componentCount} component(s), the header says SamplesPerPixel ${pixel.samplesPerPixel}`
+      : info.width !== pixel.columns || info.height !== pixel.rows
+        ? `${info.width} x ${info.height} samples, the header says ${pixel.columns} x ${pixel.rows} (columns x rows)`
+        : info.bitsPerSample < 1 || info.bitsPerSample > pixel.bitsAllocated
+          ? `${info.bitsPerSample}-bit samples, the header says ${pixel.bitsAllocated} bits allocated`
+          : undefined;
+  if (problem) {
+    throw new PixelDecodeError(`Decoding the ${frame.encoding} frame of SOP Instance ${frame.sopInstanceUID} failed: the codestream has ${problem}`, frame.transferSyntaxUID);
+  }
+}
+
+/**
+ * Decodes one encapsulated frame to stored values (before rescale), checking that what the codec decoded
+ * is what the header describes (see checkDecodedFrame). The worker threads of FrameDecodePool run this
+ * same function. Returns a new buffer the caller owns.
  */
 export async function decodeEncodedFrame(frame: EncodedFrame): Promise<StoredPixels> {
   const { pixel } = frame;
-  const raw = await decodeRaw(frame);
+  const { samples: raw, info } = await decodeRaw(frame);
+  if (info) checkDecodedFrame(frame, info);
   const pixels = pixel.rows * pixel.columns;
   if (pixel.bitsAllocated === 1) return unpackBits(raw as Uint8Array, 0, pixels);
   if (raw.length !== pixels) {

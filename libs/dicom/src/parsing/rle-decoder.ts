@@ -38,14 +38,19 @@ function decodeSegment(data: Uint8Array, start: number, end: number, out: Uint8A
  * Decodes one RLE Lossless frame (PS3.5 Annex G) of a single-sample image into raw little-endian
  * words: Uint8Array for BitsAllocated 8, Uint16Array for 16, packed bytes for 1-bit frames.
  * Segment i holds byte plane i, most significant first (G.2). `frame` is read, never kept.
+ * The RLE header holds no image size, only the segments: one per byte of each sample (G.2), so the
+ * segment count is what proves SamplesPerPixel and BitsAllocated; Rows x Columns only bounds each segment.
  */
-export function decodeRleFrame(frame: Uint8Array, rows: number, columns: number, bitsAllocated: number): Uint8Array | Uint16Array {
+export function decodeRleFrame(frame: Uint8Array, rows: number, columns: number, bitsAllocated: number, samplesPerPixel = 1): Uint8Array | Uint16Array {
   if (frame.length < headerBytes) fail(`the frame is ${frame.length} bytes, shorter than the 64-byte header`);
   const header = new DataView(frame.buffer, frame.byteOffset, headerBytes);
   const segments = header.getUint32(0, true);
   const pixels = rows * columns;
-  const expectedSegments = bitsAllocated === 1 ? 1 : bitsAllocated / 8;
-  if (segments !== expectedSegments || segments > maxSegments) fail(`the header declares ${segments} segments, expected ${expectedSegments}`);
+  const expectedSegments = samplesPerPixel * (bitsAllocated === 1 ? 1 : bitsAllocated / 8);
+  if (segments !== expectedSegments || segments > maxSegments) {
+    fail(`the header declares ${segments} segments, expected ${expectedSegments} (SamplesPerPixel ${samplesPerPixel}, BitsAllocated ${bitsAllocated})`);
+  }
+  if (samplesPerPixel !== 1) fail(`SamplesPerPixel ${samplesPerPixel}: only single-sample frames are decoded`);
   const offsets: number[] = [];
   for (let i = 0; i < segments; i++) offsets.push(header.getUint32(4 + 4 * i, true));
   offsets.push(frame.length);

@@ -40,32 +40,53 @@ interface TransferSyntaxInfo {
   readonly lossless: boolean;
 }
 
-const known: Record<string, TransferSyntaxInfo> = {
-  [TransferSyntaxUID.ImplicitVRLittleEndian]: { encoding: 'native', lossless: true },
-  [TransferSyntaxUID.ExplicitVRLittleEndian]: { encoding: 'native', lossless: true },
+interface TransferSyntaxEntry extends TransferSyntaxInfo {
+  readonly uid: string;
+  /**
+   * Whether a receiver (StoreScp) accepts it. Deflate is not: the receiver reads the instance's UIDs from
+   * the head of the file as it arrives (readInstanceIdentity), which a deflated data set does not allow.
+   */
+  readonly receivable: boolean;
+}
+
+/**
+ * Every transfer syntax this library decodes, in the order a receiver prefers them when a sender offers
+ * several (PS3.8 9.3.3.2: the acceptor picks one per presentation context): uncompressed first, so a sender
+ * that can decompress does it; then lossless compressed; then the retired big endian; then lossy. Never
+ * keep a second list of "what we accept" elsewhere: a syntax added here (as HTJ2K was) is accepted
+ * everywhere at once, in its place.
+ */
+const table: readonly TransferSyntaxEntry[] = [
+  { uid: TransferSyntaxUID.ExplicitVRLittleEndian, encoding: 'native', lossless: true, receivable: true },
+  { uid: TransferSyntaxUID.ImplicitVRLittleEndian, encoding: 'native', lossless: true, receivable: true },
   // dcmjs inflates the whole dataset while reading (PS3.5 A.5), so the pixel data is native by then.
-  [TransferSyntaxUID.DeflatedExplicitVRLittleEndian]: { encoding: 'native', lossless: true },
-  [TransferSyntaxUID.ExplicitVRBigEndian]: { encoding: 'native-big-endian', lossless: true },
-  [TransferSyntaxUID.RLELossless]: { encoding: 'rle', lossless: true },
-  [TransferSyntaxUID.JPEGLossless]: { encoding: 'jpeg-lossless', lossless: true },
-  [TransferSyntaxUID.JPEGLosslessSV1]: { encoding: 'jpeg-lossless', lossless: true },
-  [TransferSyntaxUID.JPEGLSLossless]: { encoding: 'jpeg-ls', lossless: true },
-  [TransferSyntaxUID.JPEGLSNearLossless]: { encoding: 'jpeg-ls', lossless: false },
-  [TransferSyntaxUID.JPEG2000Lossless]: { encoding: 'jpeg-2000', lossless: true },
-  [TransferSyntaxUID.JPEG2000]: { encoding: 'jpeg-2000', lossless: false },
+  { uid: TransferSyntaxUID.DeflatedExplicitVRLittleEndian, encoding: 'native', lossless: true, receivable: false },
+  { uid: TransferSyntaxUID.RLELossless, encoding: 'rle', lossless: true, receivable: true },
+  { uid: TransferSyntaxUID.JPEGLosslessSV1, encoding: 'jpeg-lossless', lossless: true, receivable: true },
+  { uid: TransferSyntaxUID.JPEGLossless, encoding: 'jpeg-lossless', lossless: true, receivable: true },
+  { uid: TransferSyntaxUID.JPEGLSLossless, encoding: 'jpeg-ls', lossless: true, receivable: true },
+  { uid: TransferSyntaxUID.JPEG2000Lossless, encoding: 'jpeg-2000', lossless: true, receivable: true },
   // High-Throughput JPEG 2000 (PS3.5 A.4.11, JPEG 2000 Part 15): OpenJPH decodes all three. .203 may
   // hold a reversible (lossless) codestream too, but the transfer syntax does not promise it.
-  [TransferSyntaxUID.HTJ2KLossless]: { encoding: 'htj2k', lossless: true },
-  [TransferSyntaxUID.HTJ2KLosslessRPCL]: { encoding: 'htj2k', lossless: true },
-  [TransferSyntaxUID.HTJ2K]: { encoding: 'htj2k', lossless: false },
+  { uid: TransferSyntaxUID.HTJ2KLossless, encoding: 'htj2k', lossless: true, receivable: true },
+  { uid: TransferSyntaxUID.HTJ2KLosslessRPCL, encoding: 'htj2k', lossless: true, receivable: true },
+  { uid: TransferSyntaxUID.ExplicitVRBigEndian, encoding: 'native-big-endian', lossless: true, receivable: true },
+  { uid: TransferSyntaxUID.JPEGLSNearLossless, encoding: 'jpeg-ls', lossless: false, receivable: true },
+  { uid: TransferSyntaxUID.JPEG2000, encoding: 'jpeg-2000', lossless: false, receivable: true },
+  { uid: TransferSyntaxUID.HTJ2K, encoding: 'htj2k', lossless: false, receivable: true },
   // Process 2/4 (12-bit) shares the UID of process 1; the 8-bit codec refuses 12-bit frames at decode.
-  [TransferSyntaxUID.JPEGBaseline8Bit]: { encoding: 'jpeg-baseline', lossless: false },
-  [TransferSyntaxUID.JPEGExtended12Bit]: { encoding: 'jpeg-baseline', lossless: false },
-};
+  { uid: TransferSyntaxUID.JPEGBaseline8Bit, encoding: 'jpeg-baseline', lossless: false, receivable: true },
+  { uid: TransferSyntaxUID.JPEGExtended12Bit, encoding: 'jpeg-baseline', lossless: false, receivable: true },
+];
+
+const known: ReadonlyMap<string, TransferSyntaxInfo> = new Map(table.map(({ uid, encoding, lossless }) => [uid, { encoding, lossless }]));
+
+/** The transfer syntaxes a DICOM receiver (StoreScp) accepts, most preferred first (see `table`). */
+export const RECEIVABLE_TRANSFER_SYNTAX_UIDS: readonly string[] = Object.freeze(table.filter((entry) => entry.receivable).map((entry) => entry.uid));
 
 /** The decoder family of a transfer syntax, or undefined when none here can read it. */
 export function getTransferSyntaxInfo(transferSyntaxUID: string): TransferSyntaxInfo | undefined {
-  return known[transferSyntaxUID];
+  return known.get(transferSyntaxUID);
 }
 
 /** True for transfer syntaxes whose pixel data is encapsulated in fragments (PS3.5 A.4). */

@@ -35,6 +35,12 @@ declare module '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs' {
 }
 declare module 'jpeg-lossless-decoder-js' {
   export class Decoder {
+    /** Read from the frame header (SOF) by decode(): samples per line, lines, precision in bits. */
+    xDim: number;
+    yDim: number;
+    precision: number | undefined;
+    /** Components in the scan (SOS). */
+    numComp: number;
     decode(buffer: ArrayBufferLike, offset: number, length: number, numBytes?: number): Uint8Array | Uint16Array;
   }
 }

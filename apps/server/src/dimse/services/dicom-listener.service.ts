@@ -4,11 +4,11 @@ import {
   DimseAssociationInfo,
   DimseEvent,
   readInstanceIdentity,
+  RECEIVABLE_TRANSFER_SYNTAX_UIDS,
   ReceivedInstanceFile,
   StoreReply,
   StoreScp,
   StoreStatus,
-  TransferSyntaxUID,
   VERIFICATION_SOP_CLASS,
 } from '@covseg/dicom';
 import { APP_CONFIG, AppConfig, DicomListenerConfig } from '../../core/repositories/config.repository';
@@ -18,28 +18,6 @@ import { ReceivedStoreRepository } from '../repositories/received-store.reposito
 
 /** Storage SOP classes we segment (PS3.4 B.5): CT, Enhanced CT, Legacy Converted Enhanced CT. */
 export const ACCEPTED_SOP_CLASSES = ['1.2.840.10008.5.1.4.1.1.2', '1.2.840.10008.5.1.4.1.1.2.1', '1.2.840.10008.5.1.4.1.1.2.2'] as const;
-
-/**
- * Transfer syntaxes we decode, uncompressed first so a sender that can decompress does. Deflate is left
- * out: the receiver reads UIDs from the head of the file, which a deflated data set does not allow.
- */
-const ACCEPTED_TRANSFER_SYNTAXES = [
-  TransferSyntaxUID.ExplicitVRLittleEndian,
-  TransferSyntaxUID.ImplicitVRLittleEndian,
-  TransferSyntaxUID.RLELossless,
-  TransferSyntaxUID.JPEGLosslessSV1,
-  TransferSyntaxUID.JPEGLossless,
-  TransferSyntaxUID.JPEGLSLossless,
-  TransferSyntaxUID.JPEG2000Lossless,
-  TransferSyntaxUID.HTJ2KLossless,
-  TransferSyntaxUID.HTJ2KLosslessRPCL,
-  TransferSyntaxUID.ExplicitVRBigEndian,
-  TransferSyntaxUID.JPEGLSNearLossless,
-  TransferSyntaxUID.JPEG2000,
-  TransferSyntaxUID.HTJ2K,
-  TransferSyntaxUID.JPEGBaseline8Bit,
-  TransferSyntaxUID.JPEGExtended12Bit,
-];
 
 export interface DicomListenerStatus {
   aeTitle: string;
@@ -78,7 +56,8 @@ export class DicomListenerService implements OnApplicationBootstrap, OnApplicati
       maxAssociations: dicom.maxAssociations,
       timeoutMs: dicom.timeoutMs,
       sopClassUIDs: ACCEPTED_SOP_CLASSES,
-      transferSyntaxUIDs: ACCEPTED_TRANSFER_SYNTAXES,
+      // What libs/dicom decodes, in its order of preference (uncompressed first); never a list of our own.
+      transferSyntaxUIDs: RECEIVABLE_TRANSFER_SYNTAX_UIDS,
       checkAssociation: (info) => this.checkAssociation(info),
       onInstance: (info, file) => this.receive(dicom, info, file),
       onEvent: (event) => this.record(event),

@@ -11,6 +11,12 @@ export class CorrectionSliceDto {
   @IsDicomUid()
   sopInstanceUID!: string;
 
+  @ApiPropertyOptional({ description: 'For a frame of an Enhanced (multi-frame) source image: its 1-based frame number, as the overlays API gives it; absent for a single-frame image' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  frameNumber?: number;
+
   @ApiProperty({ description: 'The corrected mask of this slice: run lengths over rows x columns (row-major), alternating 0-runs and 1-runs starting with 0, covering every pixel; uint32 LE, base64 (the overlays API codec)' })
   @IsString()
   @MaxLength(4_000_000)

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DicomError, DicomwebClient, getJsonString, parseDicom, readSeg, SEGMENTATION_STORAGE, type SegReadResult, type SegSegmentInput, writeBinarySeg } from '@covseg/dicom';
+import { DicomError, DicomwebClient, expandFrames, getJsonString, parseDicom, readSeg, SEGMENTATION_STORAGE, type SegReadResult, type SegSegmentInput, writeBinarySeg } from '@covseg/dicom';
 import { AuditService } from '../../audit/services/audit.service';
 import { actorOf, type Principal } from '../../core/principal';
 import { sourceGeometryOf, type SourceGeometry } from './source-geometry';
@@ -135,7 +135,14 @@ export class CorrectionService {
   }
 
   private async sourceHeader(client: DicomwebClient, dto: SaveCorrectionDto, geometry: SourceGeometry): Promise<Record<string, unknown>> {
-    return parseDicom(await client.retrieveInstance(dto.study, dto.series, geometry.slices[0]!.sopInstanceUID)).dataset as Record<string, unknown>;
+    const first = geometry.slices[0]!;
+    const instance = parseDicom(await client.retrieveInstance(dto.study, dto.series, first.sopInstanceUID));
+    // An Enhanced CT keeps orientation and spacing in its functional groups: the header is then its first
+    // frame's, lifted by libs/dicom as buildCtVolume lifts it for the AI's SEG (never the bare top level,
+    // which lacks ImageOrientationPatient and PixelSpacing).
+    const frame = first.referencedFrameNumber === undefined ? instance : expandFrames(instance)[first.referencedFrameNumber - 1];
+    if (!frame) throw new CorrectionRejectedError(`SOP Instance ${first.sopInstanceUID} of series ${dto.series} has no frame ${first.referencedFrameNumber}`);
+    return frame.dataset as Record<string, unknown>;
   }
 
   /** The SEG being corrected, read against the series' own slices; it must segment exactly this series. */
@@ -157,7 +164,9 @@ export class CorrectionService {
   /** The corrected labelmap of every segment of `base` (edited ones decoded, the others copied by reference). */
   private applyEdits(dto: SaveCorrectionDto, base: SegReadResult, geometry: SourceGeometry): Uint8Array[] {
     const perSlice = geometry.rows * geometry.columns;
-    const sliceIndex = new Map(geometry.slices.map((s, i) => [s.sopInstanceUID, i]));
+    // A frame of an Enhanced CT source is its SOP Instance and its frame number (the overlays API names both).
+    const key = (sop: string, frame: number | undefined) => (frame === undefined ? sop : `${sop}#${frame}`);
+    const sliceIndex = new Map(geometry.slices.map((s, i) => [key(s.sopInstanceUID, s.referencedFrameNumber), i]));
     const labelmaps = base.segments.map((s) => s.labelmap);
     const seen = new Set<number>();
     for (const edit of dto.segments) {
@@ -168,11 +177,12 @@ export class CorrectionService {
       const labelmap = new Uint8Array(geometry.slices.length * perSlice);
       const slicesSeen = new Set<number>();
       for (const slice of edit.slices) {
-        const z = sliceIndex.get(slice.sopInstanceUID);
-        if (z === undefined) throw new CorrectionRejectedError(`Slice ${slice.sopInstanceUID} is not an image of series ${dto.series}`);
-        if (slicesSeen.has(z)) throw new CorrectionRejectedError(`Slice ${slice.sopInstanceUID} of segment ${edit.segmentNumber} is given twice`);
+        const name = slice.frameNumber === undefined ? slice.sopInstanceUID : `${slice.sopInstanceUID} frame ${slice.frameNumber}`;
+        const z = sliceIndex.get(key(slice.sopInstanceUID, slice.frameNumber));
+        if (z === undefined) throw new CorrectionRejectedError(`Slice ${name} is not an image of series ${dto.series}`);
+        if (slicesSeen.has(z)) throw new CorrectionRejectedError(`Slice ${name} of segment ${edit.segmentNumber} is given twice`);
         slicesSeen.add(z);
-        decodeCorrectionRuns(slice.rle, labelmap, z * perSlice, perSlice, `Segment ${edit.segmentNumber}, slice ${slice.sopInstanceUID}`);
+        decodeCorrectionRuns(slice.rle, labelmap, z * perSlice, perSlice, `Segment ${edit.segmentNumber}, slice ${name}`);
       }
       labelmaps[index] = labelmap;
     }

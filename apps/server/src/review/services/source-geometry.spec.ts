@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SeriesRejectedError, tagOfKeyword, type DicomJsonDataset } from '@covseg/dicom';
 import { sourceGeometryOf } from './source-geometry';
@@ -55,5 +57,25 @@ describe('sourceGeometryOf (WADO-RS metadata)', () => {
 
   it('gives no slices for a series without image instances', () => {
     expect(sourceGeometryOf(metadata(2, (a) => (a.Rows = undefined)))).toEqual({ slices: [], rows: 0, columns: 0, voxelVolumeMm3: 0 });
+  });
+
+  // Orthanc's WADO-RS metadata of a factory-made Enhanced CT of 3 LIDC slices (tests/fixtures/dicomweb/ATTRIBUTION.md).
+  const enhanced = () => JSON.parse(readFileSync(resolve(__dirname, '../../../../../tests/fixtures/dicomweb/orthanc-enhanced-ct-3-frames.metadata.json'), 'utf8')) as DicomJsonDataset[];
+
+  it('gives each frame of an Enhanced CT instance its slice and frame number, geometry from the functional groups', () => {
+    const [instance] = enhanced();
+    const sop = String(instance![tagOfKeyword('SOPInstanceUID')]!.Value![0]);
+    // Frames stored head to foot: the slices still run along the normal, each naming its own frame.
+    (instance![tagOfKeyword('PerFrameFunctionalGroupsSequence')]!.Value as unknown[]).reverse();
+    const geometry = sourceGeometryOf([instance!]);
+    expect(geometry.slices).toEqual([-190, -187.5, -185].map((z, i) => ({ sopInstanceUID: sop, sopClassUID: '1.2.840.10008.5.1.4.1.1.2.1', imagePositionPatient: [-166, -171.699997, z], referencedFrameNumber: 3 - i })));
+    expect(geometry.rows).toBe(512);
+    expect(geometry.voxelVolumeMm3).toBeCloseTo(0.703125 * 0.703125 * 2.5, 9);
+  });
+
+  it('refuses an Enhanced CT instance whose per-frame groups do not match NumberOfFrames', () => {
+    const [instance] = enhanced();
+    (instance![tagOfKeyword('PerFrameFunctionalGroupsSequence')]!.Value as unknown[]).pop();
+    expect(() => sourceGeometryOf([instance!])).toThrow(/has 3 frame\(s\) but not one PerFrameFunctionalGroupsSequence item per frame/);
   });
 });

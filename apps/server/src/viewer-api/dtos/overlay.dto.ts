@@ -11,6 +11,8 @@ export class OverlayQueryDto extends SeriesQueryDto {
 
 export class OverlaySliceMaskDto {
   @ApiProperty({ description: 'SOP Instance UID of the source image this mask lies on' }) sopInstanceUID!: string;
+  @ApiPropertyOptional({ description: 'For a frame of an Enhanced (multi-frame) source image: its 1-based frame number (ReferencedFrameNumber); absent for a single-frame image' })
+  frameNumber?: number;
   @ApiProperty({ description: 'Run lengths over rows x columns (row-major), alternating 0-runs and 1-runs starting with 0; uint32 LE, base64' })
   rle!: string;
 }

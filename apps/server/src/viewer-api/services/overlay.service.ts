@@ -154,7 +154,8 @@ function toOverlay(seg: SegReadResult, geometry: SourceGeometry, candidate: SegC
     let voxelCount = 0;
     for (let k = 0; k < seg.slices.length; k++) {
       const rle = encodeSliceRuns(segment.labelmap, k * perSlice, perSlice);
-      if (rle) slices.push({ sopInstanceUID: seg.slices[k]!.sopInstanceUID, rle });
+      const source = seg.slices[k]!;
+      if (rle) slices.push({ sopInstanceUID: source.sopInstanceUID, ...(source.referencedFrameNumber !== undefined ? { frameNumber: source.referencedFrameNumber } : {}), rle });
     }
     for (let v = 0; v < segment.labelmap.length; v++) voxelCount += segment.labelmap[v] ? 1 : 0;
     return {
