@@ -6,8 +6,26 @@ import { join, resolve } from 'node:path';
 
 const script = resolve(__dirname, '../../scripts/orthanc.sh');
 
-/** Asks the kernel for a free loopback TCP port. */
+/** Ports this process has handed out: never handed out twice (see freePort). */
+const handedOut = new Set<number>();
+
+/**
+ * Asks the kernel for a free loopback TCP port that this process has not handed out before. The kernel may
+ * give the port it just gave again once its listener is closed, and two ports asked for in a row (Orthanc's
+ * HTTP and DICOM ports) then collide: CI saw `--http-port 35163 --dicom-port 35163`.
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await kernelPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`freePort: 50 ports in a row were already handed out (${handedOut.size} so far)`);
+}
+
+function kernelPort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
