@@ -63,10 +63,19 @@ export class OrthancInstance {
 
   /** @param dicom Orthanc's AE title (default ORTHANC) and the DicomModalities it may C-STORE to. */
   static async start(dicom: OrthancDicomOptions = {}): Promise<OrthancInstance> {
-    const dir = mkdtempSync(join(tmpdir(), 'covseg-orthanc-'));
-    const instance = new OrthancInstance(await freePort(), await freePort(), dir, dicom);
-    instance.start();
-    return instance;
+    // Another process (a parallel test file's server or Orthanc) may take a port between freePort and
+    // Orthanc's bind: then Orthanc exits during start, and a second pair of ports is tried.
+    for (let attempt = 1; ; attempt++) {
+      const dir = mkdtempSync(join(tmpdir(), 'covseg-orthanc-'));
+      const instance = new OrthancInstance(await freePort(), await freePort(), dir, dicom);
+      try {
+        instance.start();
+        return instance;
+      } catch (error) {
+        instance.destroy();
+        if (attempt === 3) throw error;
+      }
+    }
   }
 
   /** Orthanc's own AE title. */
