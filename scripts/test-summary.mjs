@@ -12,8 +12,12 @@ for (const file of readdirSync(dir)) {
   const text = readFileSync(join(dir, file), 'utf8');
   if (file.endsWith('.json')) {
     const r = JSON.parse(text);
-    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests ?? 0);
-    console.log(`${file}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+    // A test file that failed outside its tests (a beforeAll that threw, an import error) reports its
+    // tests as skipped and none as failed: count the file itself as a failure, so it cannot read as green.
+    const brokenFiles = (r.testResults ?? []).filter((t) => t.status === 'failed' && !(t.assertionResults ?? []).some((a) => a.status === 'failed'));
+    passed += r.numPassedTests; failed += r.numFailedTests + brokenFiles.length; skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+    const broken = brokenFiles.length ? `, ${brokenFiles.length} test file(s) failed outside their tests: ${brokenFiles.map((t) => t.name.replace(/^.*?\/tests\//, 'tests/')).join(', ')}` : '';
+    console.log(`${file}: ${r.numPassedTests} passed, ${r.numFailedTests} failed${broken}`);
   } else if (file.endsWith('.xml')) {
     const attr = (name) => Number((text.match(new RegExp(`<testsuite[^>]*\\s${name}="(\\d+)"`)) ?? [])[1] ?? 0);
     const tests = attr('tests'), failures = attr('failures') + attr('errors'), skips = attr('skipped');

@@ -6,8 +6,26 @@ import { join, resolve } from 'node:path';
 
 const script = resolve(__dirname, '../../scripts/orthanc.sh');
 
-/** Asks the kernel for a free loopback TCP port. */
+/** Ports this process has handed out: never handed out twice (see freePort). */
+const handedOut = new Set<number>();
+
+/**
+ * Asks the kernel for a free loopback TCP port that this process has not handed out before. The kernel may
+ * give the port it just gave again once its listener is closed, and two ports asked for in a row (Orthanc's
+ * HTTP and DICOM ports) then collide: CI saw `--http-port 35163 --dicom-port 35163`.
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await kernelPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`freePort: 50 ports in a row were already handed out (${handedOut.size} so far)`);
+}
+
+function kernelPort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -45,10 +63,19 @@ export class OrthancInstance {
 
   /** @param dicom Orthanc's AE title (default ORTHANC) and the DicomModalities it may C-STORE to. */
   static async start(dicom: OrthancDicomOptions = {}): Promise<OrthancInstance> {
-    const dir = mkdtempSync(join(tmpdir(), 'covseg-orthanc-'));
-    const instance = new OrthancInstance(await freePort(), await freePort(), dir, dicom);
-    instance.start();
-    return instance;
+    // Another process (a parallel test file's server or Orthanc) may take a port between freePort and
+    // Orthanc's bind: then Orthanc exits during start, and a second pair of ports is tried.
+    for (let attempt = 1; ; attempt++) {
+      const dir = mkdtempSync(join(tmpdir(), 'covseg-orthanc-'));
+      const instance = new OrthancInstance(await freePort(), await freePort(), dir, dicom);
+      try {
+        instance.start();
+        return instance;
+      } catch (error) {
+        instance.destroy();
+        if (attempt === 3) throw error;
+      }
+    }
   }
 
   /** Orthanc's own AE title. */
