@@ -24,7 +24,7 @@ from .cv_summary import summarise
 from .dataset import k_fold_indices, load_slices
 from .export_onnx import load_checkpoint
 from .plots import plot_histories
-from .train import TrainConfig, TrainingError, predict_native, start_point, train
+from .train import LR_SCHEDULES, TrainConfig, TrainingError, predict_native, start_point, train
 from .tta import TTA_CHOICES, with_tta
 from .unet import UNetConfig
 
@@ -40,6 +40,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="plateau",
+                        help="plateau: ReduceLROnPlateau (the shipped models); cosine: fixed, from --learning-rate down over --epochs")
     parser.add_argument("--loss", choices=["dice", "bce_dice"], default="dice")
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)
@@ -56,7 +58,7 @@ def configs(args: argparse.Namespace) -> tuple[UNetConfig, TrainConfig]:
     model.validate()
     training = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, loss=args.loss,
-        threshold=args.threshold, seed=args.seed, threads=args.threads,
+        threshold=args.threshold, seed=args.seed, threads=args.threads, lr_schedule=args.lr_schedule,
     )
     training.validate()
     return model, training

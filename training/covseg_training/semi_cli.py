@@ -40,6 +40,11 @@ def _with_pools(config: TrainConfig, *samples: int) -> TrainConfig:
     return TrainConfig(**{**config.__dict__, "pool_samples": tuple(samples)})
 
 
+def _drawn(pool_size: int, want: int) -> int:
+    """Slices an epoch draws from a pool (train.epoch_order: all of it when 0 or more than it holds)."""
+    return pool_size if want <= 0 or want >= pool_size else want
+
+
 def external_test(model, slices: list[Slice], threshold: float) -> dict:
     """Mean per-image metrics of `model` on slices it never saw (serving-path resize there and back)."""
     probabilities = predict_native(model, slices)
@@ -74,6 +79,12 @@ def pretrain(args: argparse.Namespace) -> dict:
                    start=start_point(args.continue_from) if args.continue_from else None,
                    pools=[train_pseudo, negatives])
     report = {"split": split, "epochs": len(result.history), "train_seconds": round(time.time() - started, 1),
+              # CPU of the training passes alone (all threads; validation left out), the cost to compare runs by.
+              "train_cpu_seconds": round(sum(row["cpu_seconds"] for row in result.history), 1),
+              "samples": len(result.history) * sum(_drawn(len(pool), want) for pool, want in
+                                                   ((train_pseudo, args.pseudo_per_epoch), (negatives, args.negatives_per_epoch))),
+              "parameters": sum(p.numel() for p in result.model.parameters()),
+              "model": model_config.__dict__, "lr_schedule": train_config.lr_schedule,
               "last": result.history[-1]}
     (args.out / "pretrain-report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     return report

@@ -8,6 +8,10 @@ saw them), mean Dice against the (noisy) pseudo-labels of the held-out pseudo pa
 accuracy), and the share of the pixels of the empty-mask negatives flagged as infection (the framed crop,
 not the lung: a proxy of the false-positive rate the server reports, which `bench/false-positive-check.ts`
 measures). `--onnx-origin` scores a shipped ONNX file's network (rebuilt by from_onnx.py) as the baseline.
+
+`--pick-threshold-on heldout_pseudo_dice` adds `picked`: the threshold best on that set alone (ties to the one
+nearest 0.5) and every set's figure at it, so no reported set but that one has a say in the threshold; with
+`--per-image`, also the per-image Dice of the Dice sets at the picked threshold (for paired comparisons).
 """
 from __future__ import annotations
 
@@ -26,18 +30,32 @@ from .train import predict_native
 from .tta import TTA_CHOICES, with_tta
 
 
-def score(model, sets: dict, thresholds: list[float]) -> dict:
-    out = {}
+def _dice_per_image(probabilities: dict, slices, t: float) -> list[float]:
+    return [overlap_metrics(probabilities[s.name] >= t, s.mask)["dice"] for s in slices]
+
+
+def score(model, sets: dict, thresholds: list[float], pick_on: str | None = None, per_image: bool = False) -> dict:
+    out, maps = {}, {}
     for name, (slices, kind) in sets.items():
-        probabilities = predict_native(model, slices)
+        probabilities = maps[name] = predict_native(model, slices)
         row = {}
         for t in thresholds:
             if kind == "dice":
-                row[str(t)] = round(float(np.mean([overlap_metrics(probabilities[s.name] >= t, s.mask)["dice"] for s in slices])), 4)
+                row[str(t)] = round(float(np.mean(_dice_per_image(probabilities, slices, t))), 4)
             else:
                 flagged = sum(int(np.count_nonzero(probabilities[s.name] >= t)) for s in slices)
                 row[str(t)] = round(100.0 * flagged / sum(s.image.size for s in slices), 3)
         out[name] = row
+    if pick_on is not None:
+        if pick_on not in out or sets[pick_on][1] != "dice":
+            raise SystemExit(f"snapshot_eval: cannot pick a threshold on {pick_on!r}: the Dice sets are "
+                             f"{[n for n, (_, kind) in sets.items() if kind == 'dice']}")
+        best = max(thresholds, key=lambda t: (out[pick_on][str(t)], -abs(t - 0.5)))
+        picked = {"on": pick_on, "threshold": best, **{name: row[str(best)] for name, row in out.items()}}
+        if per_image:
+            picked["per_image"] = {name: {s.name: round(d, 4) for s, d in zip(slices, _dice_per_image(maps[name], slices, best))}
+                                   for name, (slices, kind) in sets.items() if kind == "dice" and name != pick_on}
+        out["picked"] = picked
     return out
 
 
@@ -54,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--thresholds", type=float, nargs="*", default=[t for t in SWEEP if 0.4 <= t <= 0.8])
+    parser.add_argument("--pick-threshold-on", help="a Dice set (e.g. heldout_pseudo_dice) that alone picks the threshold")
+    parser.add_argument("--per-image", action="store_true", help="with --pick-threshold-on: per-image Dice at the pick")
     args = parser.parse_args(argv)
     import torch
 
@@ -69,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     models = [(str(p), load_checkpoint(p)) for p in args.checkpoint]
     models += [(str(p), unet_from_onnx(p)[0]) for p in args.onnx_origin]
     for name, net in models:
-        print(json.dumps({"model": name, "tta": args.tta, **score(with_tta(net, args.tta), sets, args.thresholds)}), flush=True)
+        print(json.dumps({"model": name, "tta": args.tta, **score(with_tta(net, args.tta), sets, args.thresholds,
+                                                                       args.pick_threshold_on, args.per_image)}), flush=True)
 
 
 if __name__ == "__main__":

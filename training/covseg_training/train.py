@@ -23,11 +23,14 @@ from .metrics import LOSSES, METRIC_NAMES, mean_metrics, overlap_metrics
 from .unet import UNet, UNetConfig
 
 CSV_FIELDS = (
-    ["epoch", "lr", "seconds", "train_loss"]
+    ["epoch", "lr", "seconds", "cpu_seconds", "train_loss"]
     + [f"train_{m}" for m in METRIC_NAMES]
     + ["val_loss"]
     + [f"val_{m}" for m in METRIC_NAMES]
 )
+
+
+LR_SCHEDULES = ("plateau", "cosine")
 
 
 class TrainingError(Exception):
@@ -51,6 +54,10 @@ class TrainConfig:
     plateau_factor: float = 0.1
     plateau_patience: int = 5
     min_learning_rate: float = 1e-7
+    # "plateau": ReduceLROnPlateau on the validation loss (the training loss without validation), as the shipped
+    # models were trained; "cosine": cosine annealing from learning_rate to min_learning_rate over `epochs`, a
+    # schedule fixed in advance, so runs of different shapes compared on one budget get the same learning rates.
+    lr_schedule: str = "plateau"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     # Slices drawn each epoch from every extra pool passed to train() (0: the whole pool every epoch).
     pool_samples: tuple[int, ...] = ()
@@ -63,6 +70,8 @@ class TrainConfig:
             raise TrainingConfigError(f"configure training: loss {self.loss!r} is not one of {sorted(LOSSES)}")
         if self.epochs < 1 or self.batch_size < 1:
             raise TrainingConfigError(f"configure training: epochs {self.epochs}, batch {self.batch_size} must be >= 1")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise TrainingConfigError(f"configure training: lr schedule {self.lr_schedule!r} is not one of {list(LR_SCHEDULES)}")
 
 
 @dataclass(frozen=True)
@@ -174,10 +183,14 @@ def train(
         model.load_state_dict(start.state_dict)
         first_epoch, learning_rate = start.epoch + 1, start.learning_rate
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience,
-        min_lr=config.min_learning_rate,
-    )
+    if config.lr_schedule == "cosine":
+        # Stepped once per epoch: epoch e of this run trains at the cosine's value after e - 1 steps.
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs, eta_min=config.min_learning_rate)
+    else:
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", factor=config.plateau_factor, patience=config.plateau_patience,
+            min_lr=config.min_learning_rate,
+        )
     loss_fn = LOSSES[config.loss]
     tensors = [to_tensor(s.image, s.mask) for s in train_slices + [s for pool in pools for s in pool]]
     size, channels = model_config.input_size, model_config.input_channels
@@ -190,7 +203,7 @@ def train(
         writer.writeheader()
         bar = tqdm(range(first_epoch, first_epoch + config.epochs), desc=description, unit="epoch", mininterval=5)
         for epoch in bar:
-            started = time.time()
+            started, cpu_started = time.time(), time.process_time()
             model.train()
             if config.freeze_batchnorm:
                 for module in model.modules():
@@ -213,6 +226,7 @@ def train(
                 predicted = (torch.sigmoid(logits) >= config.threshold).numpy()
                 train_rows += [overlap_metrics(predicted[i, 0], y[i, 0].numpy() >= 0.5) for i in range(len(pairs))]
             row = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"], "train_loss": float(np.mean(epoch_losses))}
+            row["cpu_seconds"] = round(time.process_time() - cpu_started, 2)
             row.update({f"train_{k}": v for k, v in mean_metrics(train_rows).items()})
             if val_slices:
                 val_loss, val_metrics, val_probabilities = _validate(model, val_slices, config)
@@ -221,7 +235,7 @@ def train(
                 monitored = val_loss
             else:
                 monitored = row["train_loss"]
-            scheduler.step(monitored)
+            scheduler.step() if config.lr_schedule == "cosine" else scheduler.step(monitored)
             if monitored < best_loss:
                 best_loss, best_epoch = monitored, epoch
                 torch.save({**checkpoint, "epoch": epoch, "state_dict": model.state_dict()}, out_dir / "best.pt")

@@ -1,8 +1,10 @@
 """Semi-supervised training (issue 12): per-epoch pools, the split by volume, the nested threshold, and a
 tiny real pretrain -> fine-tune CV -> final run through semi_cli."""
 import contextlib
+import csv
 import io
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -17,6 +19,7 @@ from covseg_training import cv_cli, semi_cli
 from covseg_training.cv_summary import SWEEP, nested_threshold
 from covseg_training.dataset import DatasetLayoutError, Slice, load_slices, volume_of, volume_split
 from covseg_training.train import epoch_order
+from covseg_training.unet import UNet, UNetConfig
 
 from .test_training_end_to_end import TINY, write_synthetic_dataset
 
@@ -115,6 +118,10 @@ class SemiCliTest(unittest.TestCase):
             semi_cli.main(["pretrain", "--data", str(cls.tmp / "pseudo"), "--negatives", str(cls.tmp / "neg"),
                            "--out", str(cls.tmp / "pre"), "--epochs", "3", "--val-volumes", "1", "--val-every", "1",
                            "--pseudo-per-epoch", "6", "--negatives-per-epoch", "4", *TINY])
+            semi_cli.main(["pretrain", "--data", str(cls.tmp / "pseudo"), "--negatives", str(cls.tmp / "neg"),
+                           "--out", str(cls.tmp / "pre-cosine"), "--epochs", "3", "--val-volumes", "1", "--val-every", "1",
+                           "--pseudo-per-epoch", "6", "--negatives-per-epoch", "4", *TINY, "--lr-schedule", "cosine",
+                           "--learning-rate", "1e-3"])
             common = ["--data", str(cls.tmp / "doctor"), "--init", str(cls.tmp / "pre" / "last.pt"),
                       "--negatives", str(cls.tmp / "neg"), "--pseudo", str(cls.tmp / "pseudo"), "--epochs", "2",
                       "--negatives-per-epoch", "2", "--pseudo-per-epoch", "2", "--folds", "2", *TINY]
@@ -135,6 +142,29 @@ class SemiCliTest(unittest.TestCase):
         self.assertEqual(split["train_negatives"], 6)
         self.assertEqual(split["train_pseudo_slices"] + split["val_pseudo_slices"], 12)
         self.assertTrue((self.tmp / "pre" / "epoch-3.pt").is_file())
+
+    def test_pretrain_reports_its_cost_samples_and_size(self):
+        report = json.loads((self.tmp / "pre" / "pretrain-report.json").read_text(encoding="utf-8"))
+        self.assertEqual(report["samples"], 3 * (6 + 4))  # 9 training pseudo slices hold 6 to draw, 6 negatives 4
+        self.assertGreater(report["train_cpu_seconds"], 0.0)
+        self.assertEqual(report["parameters"], sum(p.numel() for p in UNet(UNetConfig(**report["model"])).parameters()))
+        rows = list(csv.DictReader(open(self.tmp / "pre" / "history.csv", encoding="utf-8")))
+        self.assertAlmostEqual(sum(float(r["cpu_seconds"]) for r in rows), report["train_cpu_seconds"], places=0)
+
+    def test_the_cosine_schedule_is_fixed_in_advance_whatever_the_validation_says(self):
+        rows = list(csv.DictReader(open(self.tmp / "pre-cosine" / "history.csv", encoding="utf-8")))
+        # epoch e trains at min + (lr - min) (1 + cos(pi (e - 1) / epochs)) / 2
+        expected = [1e-7 + (1e-3 - 1e-7) * (1 + math.cos(math.pi * e / 3)) / 2 for e in range(3)]
+        for row, lr in zip(rows, expected):
+            self.assertAlmostEqual(float(row["lr"]), lr, places=9)
+        report = json.loads((self.tmp / "pre-cosine" / "pretrain-report.json").read_text(encoding="utf-8"))
+        self.assertEqual(report["lr_schedule"], "cosine")
+
+    def test_an_unknown_schedule_is_refused(self):
+        from covseg_training.train import TrainConfig, TrainingConfigError
+
+        with self.assertRaises(TrainingConfigError):
+            TrainConfig(lr_schedule="step").validate()
 
     def test_folds_start_from_the_pretrained_weights_and_gather_with_a_nested_threshold(self):
         summary = json.loads((self.tmp / "ft" / "cv-summary.json").read_text(encoding="utf-8"))
@@ -158,6 +188,26 @@ class SemiCliTest(unittest.TestCase):
         self.assertTrue(0.0 <= row["heldout_pseudo_dice"]["0.5"] <= 1.0)
         flagged = row["negatives_percent_flagged:neg"]
         self.assertGreaterEqual(flagged["0.5"], flagged["0.7"])  # a higher threshold never flags more
+
+    def test_snapshot_eval_picks_the_threshold_on_one_set_only(self):
+        from covseg_training import snapshot_eval
+
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            snapshot_eval.main(["--checkpoint", str(self.tmp / "pre" / "last.pt"), "--doctor", str(self.tmp / "doctor"),
+                                "--pseudo", str(self.tmp / "pseudo"), "--pseudo-val-volumes", "1", "--negatives",
+                                str(self.tmp / "neg"), "--thresholds", "0.3", "0.5", "0.7",
+                                "--pick-threshold-on", "heldout_pseudo_dice", "--per-image"])
+        row = json.loads(printed.getvalue().strip().splitlines()[-1])
+        picked = row["picked"]
+        best = max(row["heldout_pseudo_dice"].values())
+        self.assertEqual(row["heldout_pseudo_dice"][str(picked["threshold"])], best)
+        self.assertEqual(picked["doctor_dice"], row["doctor_dice"][str(picked["threshold"])])
+        self.assertEqual(picked["negatives_percent_flagged:neg"], row["negatives_percent_flagged:neg"][str(picked["threshold"])])
+        per_image = picked["per_image"]["doctor_dice"]
+        self.assertEqual(len(per_image), 8)
+        self.assertAlmostEqual(float(np.mean(list(per_image.values()))), picked["doctor_dice"], places=3)
+        self.assertNotIn("heldout_pseudo_dice", picked["per_image"])
 
     def test_a_model_without_cv_exports_its_own_figures_and_provenance(self):
         from covseg_training import export_cli
