@@ -35,7 +35,7 @@ export { SegReadError, SegWriteError } from './seg/seg-errors';
 export { type CodedConcept, DefaultSegmentColors, DerivationCodes, infectionClassOfType, SegmentCodes } from './seg/seg-codes';
 export { SEG_ALGORITHM_TYPES, type SegAlgorithmType, type SegDerivedFrom, type SegReadResult, type SegReadSegment, type SegSegmentInput, type SegSourceSlice, type SegWriteInput, type SegWriteResult } from './seg/seg-types';
 export { SEGMENTATION_STORAGE, writeBinarySeg } from './seg/seg-writer';
-export { readSeg } from './seg/seg-reader';
+export { readSeg, sourceSliceKey } from './seg/seg-reader';
 export { dicomLabToRgb, rgbToDicomLab } from './seg/cielab';
 export { isValidUid, newUid } from './seg/uid';
 export { type AiProvenance, deviceUidFromDigest, IHE_PROCESSING_ALGORITHM } from './provenance/ai-provenance';

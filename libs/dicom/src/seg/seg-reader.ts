@@ -142,21 +142,26 @@ function frameInfo(frame: Dataset, shared: Dataset): FrameInfo {
   };
 }
 
-/** A source image's key: its SOP Instance UID, plus the frame number for a frame of a multi-frame image. */
-const sourceKey = (sopInstanceUID: string, frameNumber: number | undefined) => (frameNumber === undefined ? sopInstanceUID : `${sopInstanceUID}#${frameNumber}`);
+/**
+ * A source image's key: its SOP Instance UID, plus the frame number for a frame of a multi-frame image.
+ * Callers that match slices by SOP Instance and frame (the correction service) use this same key.
+ */
+export function sourceSliceKey(sopInstanceUID: string, frameNumber: number | undefined): string {
+  return frameNumber === undefined ? sopInstanceUID : `${sopInstanceUID}#${frameNumber}`;
+}
 
 /**
  * Finds a frame's slice: by SOP Instance UID (and ReferencedFrameNumber for a multi-frame source)
  * first, then by the nearest position within half a slice step.
  */
 function sliceLocator(slices: readonly SegSourceSlice[], orientation: number[]): (frame: FrameInfo) => number | undefined {
-  const bySop = new Map(slices.map((slice, z) => [sourceKey(slice.sopInstanceUID, slice.referencedFrameNumber), z]));
+  const bySop = new Map(slices.map((slice, z) => [sourceSliceKey(slice.sopInstanceUID, slice.referencedFrameNumber), z]));
   const normal: Vec3 = orientation.length === 6 ? sliceNormal(orientation) : [0, 0, 1];
   const heights = slices.map((slice) => alongNormal(slice.imagePositionPatient, normal));
   const steps = heights.slice(1).map((h, i) => Math.abs(h - heights[i])).filter((s) => s > 1e-6);
   const tolerance = steps.length > 0 ? Math.min(...steps) / 2 : 0.5;
   return (frame) => {
-    const z = frame.referencedSopInstanceUID === undefined ? undefined : bySop.get(sourceKey(frame.referencedSopInstanceUID, frame.referencedFrameNumber));
+    const z = frame.referencedSopInstanceUID === undefined ? undefined : bySop.get(sourceSliceKey(frame.referencedSopInstanceUID, frame.referencedFrameNumber));
     if (z !== undefined || !frame.position) return z;
     let best: number | undefined;
     let bestDistance = Infinity;

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DicomError, DicomwebClient, expandFrames, getJsonString, parseDicom, readSeg, SEGMENTATION_STORAGE, type SegReadResult, type SegSegmentInput, writeBinarySeg } from '@covseg/dicom';
+import { DicomError, DicomwebClient, expandFrames, getJsonString, parseDicom, readSeg, SEGMENTATION_STORAGE, type SegReadResult, type SegSegmentInput, sourceSliceKey, writeBinarySeg } from '@covseg/dicom';
 import { AuditService } from '../../audit/services/audit.service';
 import { actorOf, type Principal } from '../../core/principal';
 import { sourceGeometryOf, type SourceGeometry } from './source-geometry';
@@ -165,8 +165,7 @@ export class CorrectionService {
   private applyEdits(dto: SaveCorrectionDto, base: SegReadResult, geometry: SourceGeometry): Uint8Array[] {
     const perSlice = geometry.rows * geometry.columns;
     // A frame of an Enhanced CT source is its SOP Instance and its frame number (the overlays API names both).
-    const key = (sop: string, frame: number | undefined) => (frame === undefined ? sop : `${sop}#${frame}`);
-    const sliceIndex = new Map(geometry.slices.map((s, i) => [key(s.sopInstanceUID, s.referencedFrameNumber), i]));
+    const sliceIndex = new Map(geometry.slices.map((s, i) => [sourceSliceKey(s.sopInstanceUID, s.referencedFrameNumber), i]));
     const labelmaps = base.segments.map((s) => s.labelmap);
     const seen = new Set<number>();
     for (const edit of dto.segments) {
@@ -178,7 +177,7 @@ export class CorrectionService {
       const slicesSeen = new Set<number>();
       for (const slice of edit.slices) {
         const name = slice.frameNumber === undefined ? slice.sopInstanceUID : `${slice.sopInstanceUID} frame ${slice.frameNumber}`;
-        const z = sliceIndex.get(key(slice.sopInstanceUID, slice.frameNumber));
+        const z = sliceIndex.get(sourceSliceKey(slice.sopInstanceUID, slice.frameNumber));
         if (z === undefined) throw new CorrectionRejectedError(`Slice ${name} is not an image of series ${dto.series}`);
         if (slicesSeen.has(z)) throw new CorrectionRejectedError(`Slice ${name} of segment ${edit.segmentNumber} is given twice`);
         slicesSeen.add(z);
