@@ -162,18 +162,26 @@ function checkHtj2kHeader(frame: EncodedFrame): void {
     throw new PixelDecodeError(`Decoding the HTJ2K frame of SOP Instance ${frame.sopInstanceUID} failed: ${(error as Error).message}`, frame.transferSyntaxUID, { cause: error });
   }
   const problem =
-    info.componentCount !== pixel.samplesPerPixel
-      ? `${info.componentCount} component(s), the header says SamplesPerPixel ${pixel.samplesPerPixel}`
-      : info.width !== pixel.columns || info.height !== pixel.rows
-        ? `${info.width} x ${info.height} samples, the header says ${pixel.columns} x ${pixel.rows} (columns x rows)`
-        : info.bitDepth > pixel.bitsAllocated || info.bitDepth > 8 !== (pixel.bitsAllocated === 16)
-          ? `${info.bitDepth}-bit samples, the header says ${pixel.bitsAllocated} bits allocated`
-          : info.isSigned !== (pixel.pixelRepresentation === 1)
-            ? `${info.isSigned ? 'signed' : 'unsigned'} samples, the header says PixelRepresentation ${pixel.pixelRepresentation}`
-            : undefined;
+    shapeProblem(pixel, info) ??
+    (info.bitDepth > pixel.bitsAllocated || info.bitDepth > 8 !== (pixel.bitsAllocated === 16)
+      ? `${info.bitDepth}-bit samples, the header says ${pixel.bitsAllocated} bits allocated`
+      : info.isSigned !== (pixel.pixelRepresentation === 1)
+        ? `${info.isSigned ? 'signed' : 'unsigned'} samples, the header says PixelRepresentation ${pixel.pixelRepresentation}`
+        : undefined);
   if (problem) {
     throw new PixelDecodeError(`Decoding the HTJ2K frame of SOP Instance ${frame.sopInstanceUID} failed: the codestream has ${problem}`, frame.transferSyntaxUID);
   }
+}
+
+/**
+ * What differs between a codestream's declared components and size and the header's SamplesPerPixel and
+ * Columns x Rows, in the words of the error; undefined when they agree. Shared by the HTJ2K check before
+ * decoding and every codec's check after it.
+ */
+function shapeProblem(pixel: EncodedFrame['pixel'], info: { width: number; height: number; componentCount: number }): string | undefined {
+  if (info.componentCount !== pixel.samplesPerPixel) return `${info.componentCount} component(s), the header says SamplesPerPixel ${pixel.samplesPerPixel}`;
+  if (info.width !== pixel.columns || info.height !== pixel.rows) return `${info.width} x ${info.height} samples, the header says ${pixel.columns} x ${pixel.rows} (columns x rows)`;
+  return undefined;
 }
 
 /** After decoding: the samples OpenJPH made must be as signed as its header promised (a second line of defence). */
@@ -197,13 +205,8 @@ function checkHtj2kSignedness(frame: EncodedFrame, decoded: WasmDecoded): void {
 function checkDecodedFrame(frame: EncodedFrame, info: DecodedFrameInfo): void {
   const { pixel } = frame;
   const problem =
-    info.componentCount !== pixel.samplesPerPixel
-      ? `${info.componentCount} component(s), the header says SamplesPerPixel ${pixel.samplesPerPixel}`
-      : info.width !== pixel.columns || info.height !== pixel.rows
-        ? `${info.width} x ${info.height} samples, the header says ${pixel.columns} x ${pixel.rows} (columns x rows)`
-        : info.bitsPerSample < 1 || info.bitsPerSample > pixel.bitsAllocated
-          ? `${info.bitsPerSample}-bit samples, the header says ${pixel.bitsAllocated} bits allocated`
-          : undefined;
+    shapeProblem(pixel, info) ??
+    (info.bitsPerSample < 1 || info.bitsPerSample > pixel.bitsAllocated ? `${info.bitsPerSample}-bit samples, the header says ${pixel.bitsAllocated} bits allocated` : undefined);
   if (problem) {
     throw new PixelDecodeError(`Decoding the ${frame.encoding} frame of SOP Instance ${frame.sopInstanceUID} failed: the codestream has ${problem}`, frame.transferSyntaxUID);
   }
