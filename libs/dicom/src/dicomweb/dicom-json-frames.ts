@@ -1,20 +1,11 @@
+import { FRAME_GEOMETRY_GROUPS, NOT_INHERITED_BY_FRAMES } from '../volume/enhanced-ct';
 import { type DicomJsonDataset, getJsonNumber, getJsonSequence, tagOfKeyword } from './dicom-json';
 
 /**
- * Functional group macros (PS3.3 C.7.6.16.2) whose attributes a frame of an Enhanced or Legacy Converted
- * Enhanced image needs where a classic image has them at the top level. The same list as the volume
- * builder's (volume/enhanced-ct.ts, on naturalized datasets), plus the Frame VOI LUT a viewer shows.
+ * The functional group macros lifted to each frame: the volume builder's frame geometry groups
+ * (volume/enhanced-ct.ts), plus the Frame VOI LUT a viewer shows.
  */
-const LIFTED_GROUPS: ReadonlyArray<[group: string, attributes: readonly string[]]> = [
-  ['PlanePositionSequence', ['ImagePositionPatient']],
-  ['PlaneOrientationSequence', ['ImageOrientationPatient']],
-  ['PixelMeasuresSequence', ['PixelSpacing', 'SliceThickness', 'SpacingBetweenSlices']],
-  ['PixelValueTransformationSequence', ['RescaleSlope', 'RescaleIntercept', 'RescaleType']],
-  ['FrameVOILUTSequence', ['WindowCenter', 'WindowWidth']],
-];
-
-/** Top-level attributes a frame never inherits: the groups themselves, and geometry an Enhanced IOD keeps only in them. */
-const NOT_INHERITED = ['PerFrameFunctionalGroupsSequence', 'SharedFunctionalGroupsSequence', 'NumberOfFrames', 'ImagePositionPatient', 'ImageOrientationPatient', 'PixelSpacing'];
+const LIFTED_GROUPS: ReadonlyArray<[group: string, attributes: readonly string[]]> = [...FRAME_GEOMETRY_GROUPS, ['FrameVOILUTSequence', ['WindowCenter', 'WindowWidth']]];
 
 /** One frame of an instance in the DICOM JSON model, with its functional group attributes lifted to the top level. */
 export interface DicomJsonFrame {
@@ -44,7 +35,7 @@ export function jsonFramesOf(instance: DicomJsonDataset): DicomJsonFrame[] | und
   const shared = getJsonSequence(instance, 'SharedFunctionalGroupsSequence')[0] ?? {};
   if (perFrame.length !== frames) return undefined;
   const common: DicomJsonDataset = { ...instance };
-  for (const keyword of NOT_INHERITED) delete common[tagOfKeyword(keyword)];
+  for (const keyword of NOT_INHERITED_BY_FRAMES) delete common[tagOfKeyword(keyword)];
   return perFrame.map((groups, index) => {
     const dataset: DicomJsonDataset = { ...common };
     for (const [group, attributes] of LIFTED_GROUPS) {

@@ -13,28 +13,24 @@ export const LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1
 const MULTI_FRAME_CT = new Set([ENHANCED_CT_IMAGE_STORAGE, LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE]);
 
 /**
- * Functional group macros (PS3.3 C.7.6.16.2, C.8.15.3) whose attributes a slice needs, and where the
- * volume builder expects them on a classic slice. A per-frame item wins over the shared one.
+ * Functional group macros (PS3.3 C.7.6.16.2) whose attributes every frame of an Enhanced or Legacy Converted
+ * Enhanced image needs where a classic image has them at the top level, under the same keywords. Both
+ * frame expansions use it: the volume builder's (below, naturalized datasets) and the DICOM JSON one
+ * (dicomweb/dicom-json-frames.ts, WADO-RS metadata).
+ */
+export const FRAME_GEOMETRY_GROUPS: ReadonlyArray<[group: string, attributes: readonly string[]]> = [
+  ['PlanePositionSequence', ['ImagePositionPatient']],
+  ['PlaneOrientationSequence', ['ImageOrientationPatient']],
+  ['PixelMeasuresSequence', ['PixelSpacing', 'SliceThickness', 'SpacingBetweenSlices']],
+  ['PixelValueTransformationSequence', ['RescaleSlope', 'RescaleIntercept', 'RescaleType']],
+];
+
+/**
+ * What the volume builder lifts (PS3.3 C.7.6.16.2, C.8.15.3), and where it expects it on a classic slice:
+ * the frame geometry groups, plus frame type and gantry tilt. A per-frame item wins over the shared one.
  */
 const LIFTED_GROUPS: ReadonlyArray<[group: string, attributes: ReadonlyArray<[from: string, to: string]>]> = [
-  ['PlanePositionSequence', [['ImagePositionPatient', 'ImagePositionPatient']]],
-  ['PlaneOrientationSequence', [['ImageOrientationPatient', 'ImageOrientationPatient']]],
-  [
-    'PixelMeasuresSequence',
-    [
-      ['PixelSpacing', 'PixelSpacing'],
-      ['SliceThickness', 'SliceThickness'],
-      ['SpacingBetweenSlices', 'SpacingBetweenSlices'],
-    ],
-  ],
-  [
-    'PixelValueTransformationSequence',
-    [
-      ['RescaleSlope', 'RescaleSlope'],
-      ['RescaleIntercept', 'RescaleIntercept'],
-      ['RescaleType', 'RescaleType'],
-    ],
-  ],
+  ...FRAME_GEOMETRY_GROUPS.map(([group, attributes]): [string, Array<[string, string]>] => [group, attributes.map((a): [string, string] => [a, a])]),
   // C.8.15.3.1: FrameType has the values of ImageType, per frame; value 3 says LOCALIZER for a scout frame.
   ['CTImageFrameTypeSequence', [['FrameType', 'ImageType']]],
   // C.8.15.3.3 CT Acquisition Details: a tilted gantry is declared per frame.
@@ -44,9 +40,9 @@ const LIFTED_GROUPS: ReadonlyArray<[group: string, attributes: ReadonlyArray<[fr
 /**
  * Top-level attributes a frame never inherits: the functional groups themselves, and geometry that the
  * Enhanced IODs keep only in functional groups, so a stray top-level copy cannot give every frame the
- * same position.
+ * same position. Both frame expansions use it.
  */
-const NOT_INHERITED = ['PerFrameFunctionalGroupsSequence', 'SharedFunctionalGroupsSequence', 'NumberOfFrames', 'ImagePositionPatient', 'ImageOrientationPatient', 'PixelSpacing'];
+export const NOT_INHERITED_BY_FRAMES: readonly string[] = ['PerFrameFunctionalGroupsSequence', 'SharedFunctionalGroupsSequence', 'NumberOfFrames', 'ImagePositionPatient', 'ImageOrientationPatient', 'PixelSpacing'];
 
 /** dcmjs naturalizes sequences as arrays of datasets; accept a lone item too. */
 function items(value: unknown): DicomDataset[] {
@@ -87,7 +83,7 @@ export function expandFrames(instance: DicomInstance): DicomInstance[] {
     );
   }
   const common: DicomDataset = { ...instance.dataset };
-  for (const keyword of NOT_INHERITED) delete common[keyword];
+  for (const keyword of NOT_INHERITED_BY_FRAMES) delete common[keyword];
   return perFrame.map((frameGroups, index) => new FrameSlice(instance, index + 1, liftGroups(common, frameGroups, shared)));
 }
 
