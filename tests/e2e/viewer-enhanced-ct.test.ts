@@ -4,7 +4,7 @@ import { parseDicom, readSeg, type SegReadResult, type SegSourceSlice } from '@c
 import { type BuiltEnhancedCt, enhancedCtFromClassic } from '../factories/enhanced-ct.factory';
 import { lidcSlices } from '../support/lidc-fixture';
 import { repoRoot } from '../support/server';
-import { runSeriesJob } from '../support/jobs';
+import { runSeriesJob, segSourceOf } from '../support/jobs';
 import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
 import { poll } from './support/poll';
 import { compareOverlayOnSlice, unionOnSlice } from './support/overlay-check';
@@ -41,10 +41,7 @@ describe('an Enhanced CT series in the viewer', () => {
     classicJob = await runSeriesJob(stack.server, { study, series: classicSeries });
     enhancedJob = await runSeriesJob(stack.server, { study, series: enhanced.seriesInstanceUID });
     // Both SEGs read back from the PACS against their own source, in position order (foot to head).
-    const classicSource: SegSourceSlice[] = classic.map((bytes) => {
-      const i = parseDicom(bytes);
-      return { sopInstanceUID: i.sopInstanceUID, sopClassUID: i.sopClassUID, imagePositionPatient: (i.dataset.ImagePositionPatient as number[]).map(Number) };
-    });
+    const classicSource: SegSourceSlice[] = classic.map((bytes) => segSourceOf(parseDicom(bytes)));
     // Frame n of the reversed instance is classic slice SLICES - n.
     const enhancedSource: SegSourceSlice[] = classicSource.map((slice, k) => ({ ...slice, sopInstanceUID: enhanced.sopInstanceUID, sopClassUID: enhanced.sopClassUID, referencedFrameNumber: SLICES - k }));
     classicSeg = readSeg(await stack.orthanc.downloadInstance(classicJob.result.segSopInstanceUID), classicSource);

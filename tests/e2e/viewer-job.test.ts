@@ -6,6 +6,7 @@ import { lidcSlicePaths } from '../support/lidc-fixture';
 import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
 import { poll } from './support/poll';
 import { compareOverlayOnSlice, unionOnSlice } from './support/overlay-check';
+import { segSourceOf } from '../support/jobs';
 
 const STUDY = '1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178';
 const SERIES = '1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192';
@@ -48,7 +49,7 @@ describe('segmenting the demo-like LIDC series from the viewer', () => {
     const segUids = await stack.orthanc.findInstances({ Modality: 'SEG' });
     expect(segUids).toHaveLength(1);
     const ct = lidcSlicePaths().map((path) => parseDicom(new Uint8Array(readFileSync(path))));
-    const source = ct.map((i) => ({ sopInstanceUID: i.sopInstanceUID, sopClassUID: i.sopClassUID, imagePositionPatient: (i.dataset.ImagePositionPatient as number[]).map(Number) }));
+    const source = ct.map(segSourceOf);
     const seg: SegReadResult = readSeg(await stack.orthanc.downloadInstance(segUids[0]!), source);
     const perSlice = seg.rows * seg.columns;
     const labelmaps = seg.segments.map((s) => s.labelmap);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom, readSeg, type SegReadResult } from '@covseg/dicom';
 import { lidcSlices } from '../support/lidc-fixture';
 import { repoRoot } from '../support/server';
-import { waitForJob } from '../support/jobs';
+import { segSourceOf, waitForJob } from '../support/jobs';
 import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
 import { poll } from './support/poll';
 import { compareOverlayOnSlice } from './support/overlay-check';
@@ -31,10 +31,7 @@ describe('a multi-class result in the viewer', () => {
     series = first.SeriesInstanceUID;
     const { id } = await stack.server.json<{ id: string }>('/api/jobs', { method: 'POST', body: JSON.stringify({ pacsEndpointId: stack.server.pacsEndpointId, studyInstanceUID: study }), expectStatus: 202 });
     job = await waitForJob(stack.server, id);
-    const source = files.map((f) => {
-      const i = parseDicom(f);
-      return { sopInstanceUID: i.sopInstanceUID, sopClassUID: i.sopClassUID, imagePositionPatient: (i.dataset.ImagePositionPatient as number[]).map(Number) };
-    });
+    const source = files.map((f) => segSourceOf(parseDicom(f)));
     seg = readSeg(await stack.orthanc.downloadInstance(job.result.segSopInstanceUID), source);
   }, 300_000);
 

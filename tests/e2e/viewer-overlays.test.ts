@@ -5,6 +5,7 @@ import { parseDicom, readSeg, type SegReadResult } from '@covseg/dicom';
 import { artifactsDir, startViewerStack, viewerUrl, waitForViewerReady, type ViewerStack } from './support/viewer-stack';
 import { poll } from './support/poll';
 import { compareOverlayOnSlice, unionOnSlice } from './support/overlay-check';
+import { segSourceOf } from '../support/jobs';
 
 // dcmqi's liver SEG (BSD-3, tests/fixtures/seg/dcmqi/LICENSE.txt) and the 3-slice CT it references.
 const fixtures = resolve(__dirname, '../fixtures/seg/dcmqi');
@@ -29,11 +30,7 @@ describe.each([
     const ct = ctPaths.map((path) => parseDicom(new Uint8Array(readFileSync(path))));
     study = String(ct[0]!.dataset.StudyInstanceUID);
     series = String(ct[0]!.dataset.SeriesInstanceUID);
-    const source = ct.map((instance) => ({
-      sopInstanceUID: instance.sopInstanceUID,
-      sopClassUID: instance.sopClassUID,
-      imagePositionPatient: (instance.dataset.ImagePositionPatient as number[]).map(Number),
-    }));
+    const source = ct.map(segSourceOf);
     seg = readSeg(new Uint8Array(readFileSync(segPath)), source);
     stack = await startViewerStack((orthanc) => orthanc.upload([...ctPaths, segPath]));
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DicomwebClient, readSeg } from '@covseg/dicom';
+import { DicomwebClient, readSeg, type DicomInstance, type SegSourceSlice } from '@covseg/dicom';
 import { TestServer } from './server';
 
 /** Polls GET /api/jobs/:id until the job leaves queued/running; returns the final job (any-typed for tests). */
@@ -38,4 +38,9 @@ export async function segLabelmapHash(dicomwebUrl: string, study: string, job: {
   const hash = createHash('sha256');
   for (const segment of seg.segments) hash.update(`${segment.label}:`).update(segment.labelmap);
   return hash.digest('hex');
+}
+
+/** A classic CT instance as readSeg's source slice: its SOP Instance and Class UIDs and its position. */
+export function segSourceOf(instance: DicomInstance): SegSourceSlice {
+  return { sopInstanceUID: instance.sopInstanceUID, sopClassUID: instance.sopClassUID, imagePositionPatient: (instance.dataset.ImagePositionPatient as number[]).map(Number) };
 }

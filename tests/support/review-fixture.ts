@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DefaultSegmentColors, parseDicom, SegmentCodes, type SegSourceSlice, writeBinarySeg } from '@covseg/dicom';
 import { lidcSlicePaths } from './lidc-fixture';
 import type { TestServer } from './server';
+import { segSourceOf } from './jobs';
 
 export const LIDC_STUDY = '1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178';
 export const LIDC_SERIES = '1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192';
@@ -29,7 +30,7 @@ export interface AiSegFixture {
 export function aiSegOverLidc(count: number): AiSegFixture {
   const paths = lidcSlicePaths().slice(0, count);
   const instances = paths.map((path) => parseDicom(new Uint8Array(readFileSync(path))));
-  const source = instances.map((i) => ({ sopInstanceUID: i.sopInstanceUID, sopClassUID: i.sopClassUID, imagePositionPatient: (i.dataset.ImagePositionPatient as number[]).map(Number) }));
+  const source = instances.map(segSourceOf);
   const rows = Number(instances[0]!.dataset.Rows);
   const columns = Number(instances[0]!.dataset.Columns);
   const lung = new Uint8Array(count * rows * columns);
