@@ -216,6 +216,19 @@ describe('PACS endpoint administration: DICOMweb, DIMSE, key images, enabling', 
     expect(errors).toEqual([]);
   });
 
+  it('turns a DICOMweb endpoint DIMSE-only on edit by emptying its base URL', async () => {
+    const created = await create({ name: 'Going DIMSE', baseUrl: stack.orthanc.dicomwebUrl, dicomAeTitle: 'GOINGDIMSE', dicomHost: '127.0.0.1', dicomPort: stack.orthanc.dicomPort });
+    const { page, errors } = await openAdmin();
+    await rowOf(page, 'Going DIMSE').getByRole('button', { name: 'Edit' }).click();
+    await fill(page, { baseUrl: '', resultTransport: 'c-store' });
+    const saved = page.waitForResponse((r) => r.request().method() === 'PATCH');
+    await page.getByTestId('endpoint-form').locator('button[type=submit]').click();
+    expect((await saved).status()).toBe(200);
+    expect(await stack.server.json<StoredEndpoint>(`/api/pacs-endpoints/${created.id}`)).toMatchObject({ baseUrl: null, resultTransport: 'c-store', dicomAeTitle: 'GOINGDIMSE' });
+    await poll(() => rowOf(page, 'Going DIMSE').textContent()).toContain('none (DIMSE only)');
+    expect(errors).toEqual([]);
+  });
+
   it('disables and enables an endpoint from the page, and marks it while disabled', async () => {
     const created = await create({ name: 'Toggle me', baseUrl: stack.orthanc.dicomwebUrl });
     const { page, errors } = await openAdmin();
