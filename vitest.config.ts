@@ -17,7 +17,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
-          include: ['libs/**/src/**/*.spec.ts', 'apps/server/src/**/*.spec.ts', 'apps/viewer/src/**/*.spec.ts'],
+          include: ['libs/**/src/**/*.spec.ts', 'apps/server/src/**/*.spec.ts', 'apps/viewer/src/**/*.spec.ts', 'bench/**/*.spec.ts'],
           environment: 'node',
           testTimeout: 30_000,
         },

@@ -24,6 +24,7 @@ import { ScaledCluster } from '../tests/support/scaled-cluster';
 import { ServerProcess, spawnServerProcess } from '../tests/support/server';
 import { cpuSecondsOf, schedOf } from './process-cpu';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { percentile } from './percentile';
 
 interface BurstAnswer {
   status: number;
@@ -97,10 +98,6 @@ const CONCURRENCY = process.env.JOB_CONCURRENCY ?? '4';
 
 let lastServerOutput: (() => string) | undefined;
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
 
 
 /** The API's event-loop delay (ms) since the previous /metrics scrape: p50, p99, max. */

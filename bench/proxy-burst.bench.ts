@@ -15,6 +15,7 @@ import { lidcSlices } from '../tests/support/lidc-fixture';
 import { OrthancInstance } from '../tests/support/orthanc';
 import { type ServerProcess, spawnServerProcess } from '../tests/support/server';
 import { cpuSecondsOf } from './process-cpu';
+import { percentile } from './percentile';
 
 const argument = (name: string, fallback: string) => {
   const index = process.argv.indexOf(`--${name}`);
@@ -26,7 +27,6 @@ const STUDIES = Number(process.env.BENCH_STUDIES ?? 4);
 const REQUESTS = Number(process.env.BENCH_VIEWER_REQUESTS ?? 50);
 const RECENT_MS = Number(process.env.PROXY_RECENT_ANSWER_MS ?? 2000);
 
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)]!;
 const median = (values: number[]) => percentile(values, 50);
 
 async function main(): Promise<void> {

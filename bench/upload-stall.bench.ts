@@ -19,16 +19,13 @@ import { SeriesFactory } from '../tests/factories/series.factory';
 import { manyEmptyElementsDicom } from '../tests/support/hostile-dicom';
 import { OrthancInstance } from '../tests/support/orthanc';
 import { spawnServerProcess } from '../tests/support/server';
+import { percentile } from './percentile';
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? Number(process.argv[at + 1]) : fallback;
 };
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-};
 const summary = (name: string, values: number[]) =>
   `${name.padEnd(16)} n=${String(values.length).padStart(4)}  p50 ${percentile(values, 50).toFixed(1).padStart(6)} ms  p95 ${percentile(values, 95).toFixed(1).padStart(6)} ms  max ${Math.max(...values).toFixed(1).padStart(6)} ms`;
 
