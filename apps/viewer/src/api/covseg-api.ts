@@ -1,5 +1,5 @@
 import { apiFetch, apiJson, withQuery } from './http-client';
-import type { WorklistRow, Correction, SaveCorrectionInput, ConnectionTest, Job, OverlaysResponse, PacsEndpoint, PacsEndpointInput, SegmentImageResult, SeriesSummary, StudySummary } from './types';
+import type { WorklistRow, Correction, SaveCorrectionInput, ConnectionTest, Job, OverlaysResponse, PacsEndpoint, PacsEndpointInput, PacsEndpointUpdate, SegmentImageResult, SeriesSummary, StudySummary } from './types';
 import type { Me } from '../state/session';
 
 export interface StudyQuery {
@@ -33,7 +33,7 @@ export const api = {
     }),
   endpoints: () => apiJson<PacsEndpoint[]>('/api/pacs-endpoints'),
   createEndpoint: (input: PacsEndpointInput) => apiJson<PacsEndpoint>('/api/pacs-endpoints', { method: 'POST', body: JSON.stringify(input) }),
-  updateEndpoint: (id: string, input: Partial<PacsEndpointInput>) =>
+  updateEndpoint: (id: string, input: PacsEndpointUpdate) =>
     apiJson<PacsEndpoint>(`/api/pacs-endpoints/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(input) }),
   deleteEndpoint: (id: string) => apiFetch(`/api/pacs-endpoints/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(() => undefined),
   testEndpoint: (id: string) => apiJson<ConnectionTest>(`/api/pacs-endpoints/${encodeURIComponent(id)}/test`, { method: 'POST' }),

@@ -172,23 +172,51 @@ export interface SegmentImageResult {
 
 export type AuthType = 'none' | 'basic' | 'bearer';
 
+export const RESULT_TRANSPORTS = ['stow', 'c-store'] as const;
+/** How results go back to the PACS: STOW-RS to its base URL, or DIMSE C-STORE to its AE title, host and port. */
+export type ResultTransport = (typeof RESULT_TRANSPORTS)[number];
+
+/** `GET /api/pacs-endpoints` row (the server's PacsEndpointResponseDto). The secret is never sent, only `hasSecret`. */
 export interface PacsEndpoint {
   id: string;
   name: string;
-  baseUrl: string;
-  authType: AuthType;
-  username?: string | null;
-  hasSecret?: boolean;
-  timeoutMs: number;
-}
-
-export interface PacsEndpointInput {
-  name: string;
-  baseUrl: string;
+  /** null for a PACS reached over DIMSE only. */
+  baseUrl: string | null;
   authType: AuthType;
   username?: string;
+  hasSecret: boolean;
+  timeoutMs: number;
+  keyImages: boolean;
+  /** false once an admin disabled it; it keeps its job history and takes no new jobs. */
+  enabled: boolean;
+  disabledAt?: string;
+  dicomAeTitle?: string;
+  dicomHost?: string;
+  dicomPort?: number;
+  resultTransport: ResultTransport;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `POST /api/pacs-endpoints` body (CreatePacsEndpointDto). On PATCH, null clears a DIMSE field or the base URL. */
+export interface PacsEndpointInput {
+  name: string;
+  baseUrl?: string | null;
+  authType: AuthType;
+  username?: string;
+  /** Write-only; left out, the stored one is kept. */
   secret?: string;
   timeoutMs: number;
+  keyImages?: boolean;
+  dicomAeTitle?: string | null;
+  dicomHost?: string | null;
+  dicomPort?: number | null;
+  resultTransport?: ResultTransport;
+}
+
+/** `PATCH /api/pacs-endpoints/:id` body (UpdatePacsEndpointDto): any field of the input, and `enabled`. */
+export interface PacsEndpointUpdate extends Partial<PacsEndpointInput> {
+  enabled?: boolean;
 }
 
 export interface ConnectionCheck {
@@ -198,11 +226,15 @@ export interface ConnectionCheck {
   error?: string;
 }
 
-/** `POST /api/pacs-endpoints/:id/test`: one probe per DICOMweb service. */
+/**
+ * `POST /api/pacs-endpoints/:id/test`: one probe per DICOMweb service, and C-ECHO when the endpoint has a
+ * DICOM AE title, host and port. An endpoint without a base URL gets qido/wado/stow `ok: false` "not probed".
+ */
 export interface ConnectionTest {
   qido: ConnectionCheck;
   wado: ConnectionCheck;
   stow: ConnectionCheck;
+  echo?: ConnectionCheck;
 }
 
 /** `GET /api/worklist` row. */

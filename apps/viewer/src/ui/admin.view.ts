@@ -1,10 +1,14 @@
 import { api } from '../api/covseg-api';
-import type { AuthType, PacsEndpoint, PacsEndpointInput } from '../api/types';
+import type { ConnectionCheck, PacsEndpoint } from '../api/types';
 import { session } from '../state/session';
 import { h, type Teardown } from './dom';
+import { endpointForm } from './endpoint-form';
 import { showError, showInfo } from './toast';
 
-/** PACS endpoints: list, add, edit, remove, test. Admins only; the secret is write-only. */
+/**
+ * PACS endpoints: list, add, edit, test (DICOMweb services and C-ECHO), disable/enable, remove. Admins only;
+ * the secret is write-only (the table and form show only whether one is stored).
+ */
 export async function adminView(container: HTMLElement): Promise<Teardown> {
   await session.known;
   if (!session.isAdmin()) {
@@ -14,10 +18,10 @@ export async function adminView(container: HTMLElement): Promise<Teardown> {
   const list = h('tbody', {});
   const formHost = h('div', {});
   const checks = h('div', { 'data-testid': 'connection-checks' });
+  const headings = ['Name', 'DICOMweb base URL', 'DICOM (DIMSE)', 'Auth', 'Results', 'Timeout', 'Status', ''];
   container.append(
     h('section', { class: 'page' }, h('h1', {}, 'PACS endpoints'),
-      h('table', { class: 'grid', 'data-testid': 'endpoint-table' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Base URL'), h('th', {}, 'Auth'), h('th', {}, 'Timeout'), h('th', {}, ''))), list),
+      h('table', { class: 'grid', 'data-testid': 'endpoint-table' }, h('thead', {}, h('tr', {}, ...headings.map((text) => h('th', {}, text)))), list),
       h('button', { type: 'button', 'data-testid': 'add-endpoint', onclick: () => showForm(undefined) }, 'Add endpoint'),
       formHost, checks),
   );
@@ -34,14 +38,20 @@ export async function adminView(container: HTMLElement): Promise<Teardown> {
   function row(endpoint: PacsEndpoint): HTMLElement {
     return h(
       'tr',
-      { 'data-endpoint': endpoint.id },
+      { 'data-endpoint': endpoint.id, 'data-enabled': String(endpoint.enabled), class: endpoint.enabled ? undefined : 'disabled' },
       h('td', {}, endpoint.name),
-      h('td', { class: 'uid' }, endpoint.baseUrl),
-      h('td', {}, endpoint.authType + (endpoint.username ? ` (${endpoint.username})` : '')),
+      h('td', { class: 'uid' }, endpoint.baseUrl ?? h('span', { class: 'muted' }, 'none (DIMSE only)')),
+      h('td', { class: 'uid' }, dimseTarget(endpoint) ?? h('span', { class: 'muted' }, endpoint.dicomAeTitle ? `${endpoint.dicomAeTitle} (pushes to us; no host and port)` : 'none')),
+      h('td', {}, endpoint.authType + (endpoint.username ? ` (${endpoint.username})` : ''), ' ', endpoint.hasSecret && h('span', { class: 'badge' }, 'secret stored')),
+      h('td', {}, endpoint.resultTransport === 'c-store' ? 'C-STORE' : 'STOW-RS', endpoint.keyImages ? ' + key images' : ''),
       h('td', {}, `${endpoint.timeoutMs} ms`),
+      h('td', { class: 'status' }, endpoint.enabled
+        ? h('span', { class: 'badge badge-succeeded' }, 'enabled')
+        : h('span', { class: 'badge badge-failed', title: 'Keeps its job history; takes no new jobs' }, `disabled since ${(endpoint.disabledAt ?? '').slice(0, 16).replace('T', ' ')} UTC`)),
       h('td', { class: 'actions' },
         h('button', { type: 'button', onclick: () => void test(endpoint) }, 'Test connection'),
         h('button', { type: 'button', onclick: () => showForm(endpoint) }, 'Edit'),
+        h('button', { type: 'button', onclick: () => void setEnabled(endpoint, !endpoint.enabled) }, endpoint.enabled ? 'Disable' : 'Enable'),
         h('button', { type: 'button', class: 'danger', onclick: () => void remove(endpoint) }, 'Remove')),
     );
   }
@@ -50,14 +60,28 @@ export async function adminView(container: HTMLElement): Promise<Teardown> {
     checks.replaceChildren(h('p', { class: 'muted' }, `Testing ${endpoint.name}…`));
     try {
       const result = await api.testEndpoint(endpoint.id);
-      const services = [['QIDO-RS', result.qido], ['WADO-RS', result.wado], ['STOW-RS', result.stow]] as const;
+      const web = [['QIDO-RS', result.qido], ['WADO-RS', result.wado], ['STOW-RS', result.stow]] as const;
+      // Without a base URL the server answers each DICOMweb check "not probed" (ok: false): not a failure.
+      const target = dimseTarget(endpoint);
       checks.replaceChildren(
         h('h3', {}, `Connection test: ${endpoint.name}`),
-        h('ul', { class: 'checks' }, ...services.map(([name, c]) => h('li', { class: c.ok ? 'ok' : 'error', 'data-service': name }, `${c.ok ? '✔' : '✘'} ${name}${c.status ? ` (HTTP ${c.status})` : ''} ${c.latencyMs} ms${c.error ? `: ${c.error}` : ''}`))),
+        h('ul', { class: 'checks' },
+          ...web.map(([name, c]) => (endpoint.baseUrl === null ? skipped(name, c.error ?? 'not probed: the endpoint has no DICOMweb base URL') : checked(name, name, c))),
+          result.echo && target ? checked('C-ECHO', `C-ECHO ${target}`, result.echo) : skipped('C-ECHO', 'not probed: the endpoint has no DICOM AE title, host and port')),
       );
     } catch (error) {
       checks.replaceChildren();
       showError(error, `Testing ${endpoint.name}`);
+    }
+  }
+
+  async function setEnabled(endpoint: PacsEndpoint, enabled: boolean): Promise<void> {
+    try {
+      await api.updateEndpoint(endpoint.id, { enabled });
+      showInfo(`${enabled ? 'Enabled' : 'Disabled'} ${endpoint.name}`);
+      await refresh();
+    } catch (error) {
+      showError(error, `${enabled ? 'Enabling' : 'Disabling'} ${endpoint.name}`);
     }
   }
 
@@ -73,39 +97,16 @@ export async function adminView(container: HTMLElement): Promise<Teardown> {
   }
 
   function showForm(endpoint: PacsEndpoint | undefined): void {
-    const field = (name: string, label: string, attrs: Record<string, string | number | boolean | undefined>) => h('label', {}, label, h('input', { name, ...attrs }));
-    const auth = h('select', { name: 'authType' }, ...(['none', 'basic', 'bearer'] as const).map((t) => h('option', { value: t, selected: endpoint?.authType === t }, t)));
-    const form = h(
-      'form',
-      { class: 'endpoint-form', 'data-testid': 'endpoint-form', onsubmit: (e: Event) => (e.preventDefault(), void save()) },
-      h('h3', {}, endpoint ? `Edit ${endpoint.name}` : 'Add endpoint'),
-      field('name', 'Name', { required: true, value: endpoint?.name }),
-      field('baseUrl', 'DICOMweb base URL', { required: true, type: 'url', value: endpoint?.baseUrl, placeholder: 'https://pacs.example/dicom-web' }),
-      h('label', {}, 'Auth', auth),
-      field('username', 'Username (basic)', { value: endpoint?.username ?? undefined, autocomplete: 'off' }),
-      // Write-only: the server never sends the secret back, so the field starts empty; empty means "keep".
-      field('secret', endpoint ? 'Password / token (leave empty to keep)' : 'Password / token', { type: 'password', autocomplete: 'new-password' }),
-      field('timeoutMs', 'Timeout (ms)', { type: 'number', min: 100, max: 600000, value: endpoint?.timeoutMs ?? 30000, required: true }),
-      h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Save'), h('button', { type: 'button', onclick: () => formHost.replaceChildren() }, 'Cancel')),
+    formHost.replaceChildren(
+      endpointForm(endpoint, {
+        saved: async (name) => {
+          showInfo(`Saved ${name}`);
+          formHost.replaceChildren();
+          await refresh();
+        },
+        cancelled: () => formHost.replaceChildren(),
+      }),
     );
-    formHost.replaceChildren(form);
-
-    async function save(): Promise<void> {
-      const data = new FormData(form);
-      const value = (k: string) => String(data.get(k) ?? '').trim();
-      const input: PacsEndpointInput = { name: value('name'), baseUrl: value('baseUrl'), authType: value('authType') as AuthType, timeoutMs: Number(value('timeoutMs')) };
-      if (value('username')) input.username = value('username');
-      if (value('secret')) input.secret = value('secret');
-      try {
-        if (endpoint) await api.updateEndpoint(endpoint.id, input);
-        else await api.createEndpoint(input);
-        showInfo(`Saved ${input.name}`);
-        formHost.replaceChildren();
-        await refresh();
-      } catch (error) {
-        showError(error, `Saving ${input.name}`);
-      }
-    }
   }
 
   const unsubscribe = session.subscribe(() => {
@@ -113,4 +114,19 @@ export async function adminView(container: HTMLElement): Promise<Teardown> {
   });
   await refresh();
   return unsubscribe;
+}
+
+/** `AE@host:port` of the PACS's DICOM application entity, when it has all three (what C-ECHO and C-STORE call). */
+function dimseTarget(endpoint: PacsEndpoint): string | undefined {
+  const { dicomAeTitle, dicomHost, dicomPort } = endpoint;
+  return dicomAeTitle && dicomHost && dicomPort ? `${dicomAeTitle}@${dicomHost}:${dicomPort}` : undefined;
+}
+
+function checked(service: string, label: string, c: ConnectionCheck): HTMLElement {
+  const text = `${c.ok ? '✔' : '✘'} ${label}${c.status ? ` (HTTP ${c.status})` : ''} ${c.latencyMs} ms${c.error ? `: ${c.error}` : ''}`;
+  return h('li', { class: c.ok ? 'ok' : 'error', 'data-service': service, 'data-state': c.ok ? 'ok' : 'failed' }, text);
+}
+
+function skipped(service: string, reason: string): HTMLElement {
+  return h('li', { class: 'muted', 'data-service': service, 'data-state': 'skipped' }, `– ${service} ${reason}`);
 }

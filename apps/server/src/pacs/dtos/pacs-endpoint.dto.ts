@@ -24,11 +24,15 @@ export class CreatePacsEndpointDto {
   @MaxLength(100)
   name!: string;
 
-  @ApiPropertyOptional({ example: 'http://127.0.0.1:8042/dicom-web', description: 'DICOMweb root (QIDO/WADO/STOW share it). Omit for a PACS reached over DIMSE only.' })
+  @ApiPropertyOptional({
+    example: 'http://127.0.0.1:8042/dicom-web',
+    description: 'DICOMweb root (QIDO/WADO/STOW share it). Omit for a PACS reached over DIMSE only; null clears it.',
+    nullable: true,
+  })
   @IsOptional()
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'baseUrl must be an http(s) URL' })
   @MaxLength(2000)
-  baseUrl?: string;
+  baseUrl?: string | null;
 
   // No initializer here: PartialType copies property initializers into UpdatePacsEndpointDto, so a
   // PATCH without authType would reset it to 'none' and wipe the credentials. The service defaults it.

@@ -118,6 +118,16 @@ describe('PacsEndpointService', () => {
     expect(rows.get('id-1')!.dicomAeTitle).toBeNull();
   });
 
+  it('clears the base URL with null, making a DICOMweb PACS DIMSE-only, and keeps it when absent', async () => {
+    const { service, rows } = setup([{ ...bearer, dicomAeTitle: 'PACS1', dicomHost: '10.0.0.5', dicomPort: 104 }]);
+    await service.update('id-1', { timeoutMs: 5000 });
+    expect(rows.get('id-1')!.baseUrl).toBe('http://pacs.example/dicom-web');
+    await expect(service.update('id-1', { baseUrl: null })).rejects.toThrow('resultTransport stow needs a baseUrl');
+    const updated = await service.update('id-1', { baseUrl: null, resultTransport: 'c-store' });
+    expect(updated).toMatchObject({ baseUrl: null, resultTransport: 'c-store', dicomAeTitle: 'PACS1' });
+    expect(rows.get('id-1')!.baseUrl).toBeNull();
+  });
+
   it('says which endpoint does not exist', async () => {
     const { service } = setup();
     await expect(service.get('nope')).rejects.toThrow('PACS endpoint nope does not exist');

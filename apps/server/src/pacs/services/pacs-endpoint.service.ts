@@ -71,7 +71,7 @@ export class PacsEndpointService {
     await this.requireUniqueName(dto.name);
     const fields: PacsEndpointFields = {
       name: dto.name,
-      baseUrl: dto.baseUrl === undefined ? null : requireValidPacsBaseUrl(dto.baseUrl),
+      baseUrl: dto.baseUrl === undefined || dto.baseUrl === null ? null : requireValidPacsBaseUrl(dto.baseUrl),
       authType: dto.authType ?? 'none',
       username: dto.username ?? null,
       sealedSecret: dto.secret === undefined ? null : this.cipher.seal(dto.secret),
@@ -94,7 +94,8 @@ export class PacsEndpointService {
     const authType = dto.authType ?? current.authType;
     const fields: PacsEndpointFields = {
       name: dto.name ?? current.name,
-      baseUrl: dto.baseUrl !== undefined ? requireValidPacsBaseUrl(dto.baseUrl) : current.baseUrl,
+      // undefined keeps it, null clears it (the endpoint becomes DIMSE-only; requireDimseRules checks it still has a way in).
+      baseUrl: dto.baseUrl === undefined ? current.baseUrl : dto.baseUrl === null ? null : requireValidPacsBaseUrl(dto.baseUrl),
       authType,
       username: authType === 'basic' ? (dto.username ?? current.username) : null,
       // Switching to `none` forgets the secret, so a stale credential is never sent anywhere later.
