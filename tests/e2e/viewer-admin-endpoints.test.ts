@@ -229,7 +229,7 @@ describe('PACS endpoint administration: DICOMweb, DIMSE, key images, enabling', 
     expect(errors).toEqual([]);
   });
 
-  it('disables and enables an endpoint from the page, and marks it while disabled', async () => {
+  it('disables and enables an endpoint from the page, marks it while disabled, and the Studies picker never picks it then', async () => {
     const created = await create({ name: 'Toggle me', baseUrl: stack.orthanc.dicomwebUrl });
     const { page, errors } = await openAdmin();
     const row = page.locator(`[data-testid=endpoint-table] tr[data-endpoint="${created.id}"]`);
@@ -239,11 +239,28 @@ describe('PACS endpoint administration: DICOMweb, DIMSE, key images, enabling', 
     expect(await row.textContent()).toMatch(/disabled since \d{4}-\d{2}-\d{2}/);
     expect(await row.getAttribute('class')).toContain('disabled');
     await page.screenshot({ path: join(artifactsDir, 'admin-endpoint-disabled.png'), fullPage: true });
+    // The Studies page lists it greyed out and never picks it, even when it was the last one browsed.
+    const studies = await stack.newPage();
+    await studies.page.goto(`${stack.server.baseUrl}/#/studies`);
+    await studies.page.evaluate((id) => localStorage.setItem('covseg.endpointId', id), created.id);
+    await studies.page.reload();
+    const option = studies.page.locator(`[data-testid=endpoint-select] option[value="${created.id}"]`);
+    await poll(() => option.textContent()).toBe('Toggle me (disabled)');
+    expect(await option.isDisabled()).toBe(true);
+    const picked = await studies.page.getByTestId('endpoint-select').inputValue();
+    expect(picked).not.toBe(created.id);
+    expect(picked).not.toBe('');
     await row.getByRole('button', { name: 'Enable' }).click();
     await poll(async () => (await stack.server.json<StoredEndpoint>(`/api/pacs-endpoints/${created.id}`)).enabled).toBe(true);
     await poll(() => row.getAttribute('data-enabled')).toBe('true');
     await row.getByRole('button', { name: 'Disable' }).waitFor();
-    expect(errors).toEqual([]);
+    // (Searching with the fallback remembered the fallback; remember this one again.)
+    await studies.page.evaluate((id) => localStorage.setItem('covseg.endpointId', id), created.id);
+    await studies.page.reload();
+    await poll(() => option.textContent()).toBe('Toggle me');
+    expect(await option.isDisabled()).toBe(false);
+    expect(await studies.page.getByTestId('endpoint-select').inputValue()).toBe(created.id);
+    expect([...errors, ...studies.errors]).toEqual([]);
   });
 
   it('refuses an invalid AE title and port with a visible message and saves nothing', async () => {
