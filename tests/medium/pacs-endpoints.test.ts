@@ -75,12 +75,22 @@ describe('PACS endpoints API', () => {
     expect((await gone.json()).message).toContain(created.id);
   });
 
+  it('reports WADO-RS as skipped, not failed, on a real Orthanc that holds no study yet', async () => {
+    const created = await (await post({ name: 'empty orthanc', baseUrl: orthanc.dicomwebUrl })).json();
+    const result = await server.json<Record<string, { ok: boolean; skipped?: boolean; status?: number; error?: string }>>(`/api/pacs-endpoints/${created.id}/test`, { method: 'POST' });
+    expect(result.qido).toMatchObject({ ok: true, status: 200 });
+    expect(result.qido.skipped).toBeUndefined();
+    expect(result.wado).toMatchObject({ ok: false, skipped: true, error: 'WADO-RS not probed: the PACS returned no study to ask for' });
+    expect(result.stow.ok).toBe(true);
+  });
+
   it('reports QIDO, WADO and STOW reachable on a real Orthanc that holds a study', async () => {
     await orthanc.upload(lidcSlices(1, 60));
     const created = await (await post({ name: 'orthanc', baseUrl: orthanc.dicomwebUrl })).json();
-    const result = await server.json<Record<string, { ok: boolean; status?: number; error?: string }>>(`/api/pacs-endpoints/${created.id}/test`, { method: 'POST' });
+    const result = await server.json<Record<string, { ok: boolean; skipped?: boolean; status?: number; error?: string }>>(`/api/pacs-endpoints/${created.id}/test`, { method: 'POST' });
     expect(result.qido).toMatchObject({ ok: true, status: 200 });
     expect(result.wado).toMatchObject({ ok: true, status: 200 });
+    expect(result.wado.skipped).toBeUndefined();
     expect(result.stow.ok).toBe(true);
   });
 

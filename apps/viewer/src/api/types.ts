@@ -224,6 +224,8 @@ export interface ConnectionCheck {
   status?: number;
   latencyMs: number;
   error?: string;
+  /** Not run: nothing to probe (an empty PACS for WADO-RS, no base URL for DICOMweb); `error` says why. */
+  skipped?: boolean;
 }
 
 /**

@@ -61,12 +61,12 @@ export async function adminView(container: HTMLElement): Promise<Teardown> {
     try {
       const result = await api.testEndpoint(endpoint.id);
       const web = [['QIDO-RS', result.qido], ['WADO-RS', result.wado], ['STOW-RS', result.stow]] as const;
-      // Without a base URL the server answers each DICOMweb check "not probed" (ok: false): not a failure.
+      // A check the server did not run (no base URL; an empty PACS for WADO-RS) is "not probed", not a failure.
       const target = dimseTarget(endpoint);
       checks.replaceChildren(
         h('h3', {}, `Connection test: ${endpoint.name}`),
         h('ul', { class: 'checks' },
-          ...web.map(([name, c]) => (endpoint.baseUrl === null ? skipped(name, c.error ?? 'not probed: the endpoint has no DICOMweb base URL') : checked(name, name, c))),
+          ...web.map(([name, c]) => (c.skipped || endpoint.baseUrl === null ? skipped(name, c.error ?? 'not probed') : checked(name, name, c))),
           result.echo && target ? checked('C-ECHO', `C-ECHO ${target}`, result.echo) : skipped('C-ECHO', 'not probed: the endpoint has no DICOM AE title, host and port')),
       );
     } catch (error) {

@@ -130,6 +130,8 @@ export class PacsServiceCheckDto {
   @ApiPropertyOptional() status?: number;
   @ApiProperty() latencyMs!: number;
   @ApiPropertyOptional() error?: string;
+  @ApiPropertyOptional({ description: 'true when the check was not run because there was nothing to probe (an empty PACS for WADO-RS, no base URL for DICOMweb); ok is then false and error says why' })
+  skipped?: boolean;
 }
 
 export class PacsEndpointTestResultDto {

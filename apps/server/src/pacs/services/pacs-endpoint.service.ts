@@ -134,7 +134,7 @@ export class PacsEndpointService {
     const record = await this.getRecordOrFail(id);
     const echo = this.dimse.isConfigured(record) ? await this.echo(record) : undefined;
     if (record.baseUrl === null) {
-      const none = { ok: false, latencyMs: 0, error: 'not probed: the endpoint has no DICOMweb base URL' };
+      const none: ProbeResult = { ok: false, skipped: true, latencyMs: 0, error: 'not probed: the endpoint has no DICOMweb base URL' };
       return { qido: none, wado: none, stow: none, ...(echo ? { echo } : {}) };
     }
     const qido = await this.probes.probeQido(record);

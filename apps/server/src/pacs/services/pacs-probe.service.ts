@@ -8,6 +8,8 @@ export interface ProbeResult {
   status?: number;
   latencyMs: number;
   error?: string;
+  /** The check was not run: there was nothing to probe (ok is false, error says why). Not a failure of the PACS. */
+  skipped?: true;
 }
 
 /**
@@ -36,7 +38,7 @@ export class PacsProbeService {
 
   /** WADO-RS metadata of one study the PACS holds. */
   async probeWado(endpoint: PacsEndpointRecord, studyInstanceUID: string | undefined): Promise<ProbeResult> {
-    if (!studyInstanceUID) return { ok: false, latencyMs: 0, error: 'WADO-RS not probed: the PACS returned no study to ask for' };
+    if (!studyInstanceUID) return { ok: false, skipped: true, latencyMs: 0, error: 'WADO-RS not probed: the PACS returned no study to ask for' };
     if (!/^[0-9.]{1,64}$/.test(studyInstanceUID)) return { ok: false, latencyMs: 0, error: 'WADO-RS not probed: the PACS returned a study UID that is not a DICOM UID' };
     return strip(await this.get(endpoint, `/studies/${studyInstanceUID}/metadata`, undefined));
   }
