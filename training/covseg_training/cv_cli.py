@@ -87,7 +87,10 @@ def gather(args: argparse.Namespace, slices) -> dict:
     predicted again from each fold's checkpoint of the same epoch, and the files get a `-tta-<tta>` suffix.
     """
     histories, fold_of, probabilities = {}, {}, {}
+    wanted = args.summarise_folds or list(range(args.folds))
     for fold, (_, val_idx) in enumerate(k_fold_indices(len(slices), args.folds, args.seed)):
+        if fold not in wanted:
+            continue
         folder = args.out / f"fold-{fold}"
         maps = folder / ("val-probabilities.npz" if args.at_epoch is None else f"val-probabilities-epoch-{args.at_epoch}.npz")
         if args.tta is None and not maps.is_file():
@@ -102,13 +105,18 @@ def gather(args: argparse.Namespace, slices) -> dict:
         else:
             probabilities.update(_recomputed(folder, args.at_epoch, [slices[i] for i in val_idx], args.tta))
         fold_of.update({slices[i].name: fold for i in val_idx})
-    summary = summarise(slices, probabilities, fold_of, histories, args.threshold)
+    summary = summarise([s for s in slices if s.name in fold_of], probabilities, fold_of, histories, args.threshold)
+    if args.summarise_folds:
+        # A partial CV (a budget ran out): only these folds' slices are scored; say so in the file.
+        summary["folds_summarised"] = sorted(wanted)
     summary["train_seconds_per_fold"] = [round(sum(r["seconds"] for r in h), 1) for h in histories.values()]
     summary["model"] = {"base_width": args.base_width, "depth": args.depth, "input_channels": args.input_channels,
                         "input_size": args.input_size}
     summary["training"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
                            if k not in ("data", "out", "only_fold", "summarise")}
     name = "cv-summary.json" if args.at_epoch is None else f"cv-summary-epoch-{args.at_epoch}.json"
+    if args.summarise_folds:
+        name = name.replace(".json", "-folds-" + "".join(str(k) for k in sorted(wanted)) + ".json")
     if args.tta is not None:
         summary["tta"] = args.tta
         name = name.replace(".json", f"-tta-{args.tta}.json")
@@ -130,7 +138,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tta", choices=TTA_CHOICES,
                         help="with --summarise: predict the validation slices again from the fold checkpoints, "
                              "with this test-time augmentation (none: the same maps as training saved)")
+    parser.add_argument("--summarise-folds", type=lambda v: [int(k) for k in v.split(",")],
+                        help="with --summarise: gather only these folds (e.g. 0,1,2), for a CV stopped early")
     args = parser.parse_args(argv)
+    if args.summarise_folds and (not args.summarise or len(set(args.summarise_folds)) < 2
+                                 or any(not 0 <= k < args.folds for k in args.summarise_folds)):
+        parser.error(f"--summarise-folds takes two or more folds of 0..{args.folds - 1}, with --summarise")
     model_config, train_config = configs(args)
     slices = load_slices(args.data)
     splits = k_fold_indices(len(slices), args.folds, args.seed)

@@ -17,7 +17,7 @@ from PIL import Image
 
 from covseg_training import cv_cli, semi_cli
 from covseg_training.cv_summary import SWEEP, nested_threshold
-from covseg_training.dataset import DatasetLayoutError, Slice, load_slices, volume_of, volume_split
+from covseg_training.dataset import DatasetLayoutError, Slice, k_fold_indices, load_slices, volume_of, volume_split
 from covseg_training.train import epoch_order
 from covseg_training.unet import UNet, UNetConfig
 
@@ -130,6 +130,13 @@ class SemiCliTest(unittest.TestCase):
             semi_cli.main(["finetune", "--out", str(cls.tmp / "final"), "--final", *common])
             cv_cli.main(["--data", str(cls.tmp / "doctor"), "--out", str(cls.tmp / "ft"), "--folds", "2", "--summarise",
                          *TINY])
+            # A 3-fold CV stopped after two folds.
+            at = common.index("--folds")
+            three_folds = [*common[:at], "--folds", "3", *common[at + 2:]]
+            for fold in ("0", "2"):
+                semi_cli.main(["finetune", "--out", str(cls.tmp / "ft3"), "--only-fold", fold, *three_folds])
+            cv_cli.main(["--data", str(cls.tmp / "doctor"), "--out", str(cls.tmp / "ft3"), "--folds", "3", "--summarise",
+                         "--summarise-folds", "0,2", "--tta", "hflip", *TINY])
 
     @classmethod
     def tearDownClass(cls):
@@ -174,6 +181,22 @@ class SemiCliTest(unittest.TestCase):
         self.assertTrue(0.0 <= nested["dice_mean"] <= 1.0)
         fold = torch.load(str(self.tmp / "ft" / "fold-0" / "last.pt"), map_location="cpu")
         self.assertEqual(fold["epoch"], 2)  # numbered from the start point 0, two epochs of fine-tuning
+
+    def test_a_cv_stopped_early_is_summarised_over_its_finished_folds_only(self):
+        part = json.loads((self.tmp / "ft3" / "cv-summary-folds-02-tta-hflip.json").read_text(encoding="utf-8"))
+        full = json.loads((self.tmp / "ft" / "cv-summary.json").read_text(encoding="utf-8"))
+        self.assertEqual(part["folds_summarised"], [0, 2])
+        self.assertNotIn("folds_summarised", full)
+        held = {f: set(v) for f, (_, v) in enumerate(k_fold_indices(8, 3, 0))}
+        scored = {name: row["fold"] for name, row in part["per_image"].items()}
+        self.assertEqual(set(scored.values()), {0, 2})
+        self.assertEqual(part["headline"]["images"], len(held[0]) + len(held[2]))
+        self.assertEqual(part["headline"]["folds"], 2)
+        self.assertEqual(set(part["nested_threshold"]["threshold_by_fold"]), {"0", "2"})
+        for args in (["--summarise-folds", "0,3"], ["--summarise-folds", "2"]):
+            with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
+                cv_cli.main(["--data", str(self.tmp / "doctor"), "--out", str(self.tmp / "ft3"), "--folds", "3",
+                             "--summarise", *args, *TINY])
 
     def test_snapshot_eval_scores_dice_agreement_and_flagged_negatives_by_threshold(self):
         from covseg_training import snapshot_eval
