@@ -170,7 +170,8 @@ export interface SegmentImageResult {
   modelVersion: string;
 }
 
-export type AuthType = 'none' | 'basic' | 'bearer';
+export const AUTH_TYPES = ['none', 'basic', 'bearer'] as const;
+export type AuthType = (typeof AUTH_TYPES)[number];
 
 export const RESULT_TRANSPORTS = ['stow', 'c-store'] as const;
 /** How results go back to the PACS: STOW-RS to its base URL, or DIMSE C-STORE to its AE title, host and port. */
@@ -230,7 +231,7 @@ export interface ConnectionCheck {
 
 /**
  * `POST /api/pacs-endpoints/:id/test`: one probe per DICOMweb service, and C-ECHO when the endpoint has a
- * DICOM AE title, host and port. An endpoint without a base URL gets qido/wado/stow `ok: false` "not probed".
+ * DICOM AE title, host and port. An endpoint without a base URL gets qido/wado/stow `skipped` ("not probed").
  */
 export interface ConnectionTest {
   qido: ConnectionCheck;

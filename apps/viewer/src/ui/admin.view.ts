@@ -66,7 +66,7 @@ export async function adminView(container: HTMLElement): Promise<Teardown> {
       checks.replaceChildren(
         h('h3', {}, `Connection test: ${endpoint.name}`),
         h('ul', { class: 'checks' },
-          ...web.map(([name, c]) => (c.skipped || endpoint.baseUrl === null ? skipped(name, c.error ?? 'not probed') : checked(name, name, c))),
+          ...web.map(([name, c]) => (c.skipped ? skipped(name, c.error ?? 'not probed') : checked(name, name, c))),
           result.echo && target ? checked('C-ECHO', `C-ECHO ${target}`, result.echo) : skipped('C-ECHO', 'not probed: the endpoint has no DICOM AE title, host and port')),
       );
     } catch (error) {

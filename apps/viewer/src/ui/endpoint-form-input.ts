@@ -1,4 +1,4 @@
-import { RESULT_TRANSPORTS, type AuthType, type PacsEndpoint, type PacsEndpointInput, type ResultTransport } from '../api/types';
+import { AUTH_TYPES, RESULT_TRANSPORTS, type AuthType, type PacsEndpoint, type PacsEndpointInput, type ResultTransport } from '../api/types';
 
 /** The admin form's fields as the browser holds them: text as typed, the checkbox as a boolean. */
 export interface EndpointFormValues {
@@ -20,7 +20,6 @@ export type EndpointFormCheck = { ok: true; input: PacsEndpointInput } | { ok: f
 // The server's rules (apps/server/src/pacs/dtos/pacs-endpoint.dto.ts and PacsEndpointService), checked here
 // first so that the admin sees every problem at once and nothing is sent; the server checks again and
 // its own 400/409 message is shown as well (the base URL policy, unique names and AE titles live there only).
-const AUTH_TYPES: readonly AuthType[] = ['none', 'basic', 'bearer'];
 /** PS3.5 6.2 AE: 1-16 characters of the default repertoire without backslash or control characters. */
 const AE_TITLE = /^[\x20-\x5b\x5d-\x7e]{1,16}$/;
 const HOST = /^[A-Za-z0-9.:-]{1,253}$/;

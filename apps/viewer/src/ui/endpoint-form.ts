@@ -1,5 +1,5 @@
 import { api } from '../api/covseg-api';
-import type { PacsEndpoint } from '../api/types';
+import { AUTH_TYPES, type PacsEndpoint } from '../api/types';
 import { h } from './dom';
 import { checkEndpointForm, type EndpointFormValues } from './endpoint-form-input';
 import { showError } from './toast';
@@ -31,7 +31,7 @@ export function endpointForm(endpoint: PacsEndpoint | undefined, events: Endpoin
     h('h3', {}, endpoint ? `Edit ${endpoint.name}` : 'Add endpoint'),
     field('name', 'Name', { required: true, value: endpoint?.name }),
     field('baseUrl', 'DICOMweb base URL (empty for a DIMSE-only PACS)', { type: 'url', value: endpoint?.baseUrl ?? undefined, placeholder: 'https://pacs.example/dicom-web' }),
-    select('authType', 'Auth', [['none', 'none'], ['basic', 'basic'], ['bearer', 'bearer']], endpoint?.authType ?? 'none'),
+    select('authType', 'Auth', AUTH_TYPES.map((t): [string, string] => [t, t]), endpoint?.authType ?? 'none'),
     field('username', 'Username (basic)', { value: endpoint?.username, autocomplete: 'off' }),
     // Write-only: the server never sends the secret back, so the field starts empty; empty means "keep".
     field('secret', secretLabel, { type: 'password', autocomplete: 'new-password' }),
