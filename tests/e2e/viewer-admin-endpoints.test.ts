@@ -216,6 +216,35 @@ describe('PACS endpoint administration: DICOMweb, DIMSE, key images, enabling', 
     expect(errors).toEqual([]);
   });
 
+  it('says what a change of auth type does to the stored secret, and asks for the new one when switching bearer to basic', async () => {
+    const created = await create({ name: 'Switch auth', baseUrl: stack.orthanc.dicomwebUrl, authType: 'bearer', secret: 'tok-switch' });
+    const { page, errors, endpointWrites } = await openAdmin();
+    await rowOf(page, 'Switch auth').getByRole('button', { name: 'Edit' }).click();
+    const form = page.getByTestId('endpoint-form');
+    const notice = form.getByTestId('secret-notice');
+    expect(await notice.isVisible()).toBe(false);
+    await fill(page, { authType: 'none' });
+    expect(await notice.textContent()).toBe('Saving with auth none deletes the stored password / token.');
+    expect(await notice.isVisible()).toBe(true);
+    await fill(page, { authType: 'basic', username: 'reader' });
+    expect(await notice.textContent()).toBe('Saving with basic auth needs the new password: the stored token is not kept.');
+    await form.locator('button[type=submit]').click();
+    await poll(() => page.getByTestId('form-error').textContent()).toContain('Switching to basic auth needs the password (the stored token is not a password)');
+    expect(endpointWrites).toEqual([]);
+    await fill(page, { secret: 'pw-switch' });
+    const saved = page.waitForResponse((r) => r.request().method() === 'PATCH');
+    await form.locator('button[type=submit]').click();
+    expect((await saved).status()).toBe(200);
+    await page.getByTestId('endpoint-form').waitFor({ state: 'detached' });
+    expect(await stack.server.json<StoredEndpoint>(`/api/pacs-endpoints/${created.id}`)).toMatchObject({ authType: 'basic', username: 'reader', hasSecret: true });
+    // Back to the same type as stored: no notice.
+    await rowOf(page, 'Switch auth').getByRole('button', { name: 'Edit' }).click();
+    await fill(page, { authType: 'none' });
+    await fill(page, { authType: 'basic' });
+    expect(await page.getByTestId('secret-notice').isVisible()).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
   it('turns a DICOMweb endpoint DIMSE-only on edit by emptying its base URL', async () => {
     const created = await create({ name: 'Going DIMSE', baseUrl: stack.orthanc.dicomwebUrl, dicomAeTitle: 'GOINGDIMSE', dicomHost: '127.0.0.1', dicomPort: stack.orthanc.dicomPort });
     const { page, errors } = await openAdmin();

@@ -67,6 +67,20 @@ describe('PACS endpoints API', () => {
     expect(updated).toMatchObject({ authType: 'none', hasSecret: false, timeoutMs: 5000, baseUrl: orthanc.dicomwebUrl });
   });
 
+  it('refuses to switch between basic and bearer without the new secret, and switches with it', async () => {
+    const created = await (await post({ name: 'to-switch', baseUrl: orthanc.dicomwebUrl, authType: 'basic', username: 'u', secret: 'pw' })).json();
+    const patch = (body: unknown) => server.request(`/api/pacs-endpoints/${created.id}`, { method: 'PATCH', body: JSON.stringify(body) });
+    const refused = await patch({ authType: 'bearer' });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toContain('authType basic -> bearer needs the new secret');
+    expect(await server.json(`/api/pacs-endpoints/${created.id}`)).toMatchObject({ authType: 'basic', username: 'u', hasSecret: true });
+    const switched = await (await patch({ authType: 'bearer', secret: 'tok' })).json();
+    expect(switched).toMatchObject({ authType: 'bearer', hasSecret: true });
+    expect(switched).not.toHaveProperty('username');
+    // Keeping the type keeps the stored secret without sending it again.
+    expect(await (await patch({ authType: 'bearer', timeoutMs: 7000 })).json()).toMatchObject({ authType: 'bearer', hasSecret: true, timeoutMs: 7000 });
+  });
+
   it('deletes an endpoint, after which it is a 404', async () => {
     const created = await (await post({ name: 'to-delete', baseUrl: orthanc.dicomwebUrl })).json();
     expect((await server.request(`/api/pacs-endpoints/${created.id}`, { method: 'DELETE' })).status).toBe(204);

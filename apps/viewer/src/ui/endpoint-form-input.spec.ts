@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PacsEndpoint } from '../api/types';
-import { checkEndpointForm, type EndpointFormValues } from './endpoint-form-input';
+import { checkEndpointForm, secretNotice, type EndpointFormValues } from './endpoint-form-input';
 
 const blank: EndpointFormValues = {
   name: 'PACS',
@@ -121,6 +121,23 @@ describe('checkEndpointForm', () => {
     it('accepts bearer auth without a new token when one is stored, but not when none is', () => {
       expect(problemsOf(editValues, stored)).toEqual([]);
       expect(problemsOf(editValues, { ...stored, hasSecret: false })).toEqual(['Bearer auth needs a token']);
+    });
+
+    it('asks for the new secret when switching between bearer and basic, as the server does', () => {
+      expect(problemsOf({ ...editValues, authType: 'basic', username: 'u' }, stored)).toEqual(['Switching to basic auth needs the password (the stored token is not a password)']);
+      expect(problemsOf({ ...editValues, authType: 'bearer' }, { ...stored, authType: 'basic', username: 'u' })).toEqual(['Switching to bearer auth needs the token (the stored password is not a token)']);
+      const check = checkEndpointForm({ ...editValues, authType: 'basic', username: 'u', secret: 'pw' }, stored);
+      expect(check.ok && [check.input.authType, check.input.username, check.input.secret]).toEqual(['basic', 'u', 'pw']);
+      // To none: the secret is dropped by the server, nothing to ask.
+      expect(problemsOf({ ...editValues, authType: 'none' }, stored)).toEqual([]);
+    });
+
+    it('tells what saving would do to a stored secret', () => {
+      expect(secretNotice('bearer', stored)).toBeUndefined();
+      expect(secretNotice('none', stored)).toBe('Saving with auth none deletes the stored password / token.');
+      expect(secretNotice('basic', stored)).toBe('Saving with basic auth needs the new password: the stored token is not kept.');
+      expect(secretNotice('none', { ...stored, hasSecret: false })).toBeUndefined();
+      expect(secretNotice('none', undefined)).toBeUndefined();
     });
 
     it('sends a new secret when one is typed', () => {

@@ -15,6 +15,16 @@ export interface EndpointFormValues {
   resultTransport: string;
 }
 
+/**
+ * What saving would do to a stored secret that the admin might not expect, shown beside the auth choice while
+ * editing: undefined when nothing is lost.
+ */
+export function secretNotice(authType: string, current?: PacsEndpoint): string | undefined {
+  if (!current?.hasSecret || authType === current.authType) return undefined;
+  if (authType === 'none') return 'Saving with auth none deletes the stored password / token.';
+  return `Saving with ${authType} auth needs the new ${authType === 'basic' ? 'password' : 'token'}: the stored ${current.authType === 'basic' ? 'password' : 'token'} is not kept.`;
+}
+
 export type EndpointFormCheck = { ok: true; input: PacsEndpointInput } | { ok: false; problems: string[] };
 
 // The server's rules (apps/server/src/pacs/dtos/pacs-endpoint.dto.ts and PacsEndpointService), checked here
@@ -51,10 +61,12 @@ export function checkEndpointForm(values: EndpointFormValues, current?: PacsEndp
   if (CONTROL_CHARACTERS.test(username) || username.includes(':')) problems.push('Username must not contain a colon or control characters');
   if (CONTROL_CHARACTERS.test(secret)) problems.push('Password / token must not contain control characters');
   if (secret.length > 4000) problems.push('Password / token must be at most 4000 characters');
-  // Editing keeps a stored secret unless the auth type becomes none (the server then forgets it).
-  const hasSecret = secret !== '' || (current?.hasSecret ?? false);
-  if (authType === 'basic' && (!username || !hasSecret)) problems.push('Basic auth needs a username and a password');
-  if (authType === 'bearer' && !hasSecret) problems.push('Bearer auth needs a token');
+  // Editing keeps a stored secret unless the auth type becomes none (the server then forgets it), or changes
+  // between basic and bearer: a stored password is not a token, so the server asks for the new secret.
+  const switched = current !== undefined && current.authType !== 'none' && authType !== 'none' && authType !== current.authType;
+  const hasSecret = secret !== '' || (!switched && (current?.hasSecret ?? false));
+  if (authType === 'basic' && (!username || !hasSecret)) problems.push(switched && username ? 'Switching to basic auth needs the password (the stored token is not a password)' : 'Basic auth needs a username and a password');
+  if (authType === 'bearer' && !hasSecret) problems.push(switched ? 'Switching to bearer auth needs the token (the stored password is not a token)' : 'Bearer auth needs a token');
   if (authType === 'none' && secret) problems.push('A password or token needs basic or bearer auth');
   const timeoutMs = wholeNumber(text('timeoutMs'));
   if (timeoutMs === undefined || timeoutMs < 100 || timeoutMs > 600_000) problems.push('Timeout must be a whole number of ms from 100 to 600000');

@@ -1,7 +1,7 @@
 import { api } from '../api/covseg-api';
 import { AUTH_TYPES, type PacsEndpoint } from '../api/types';
 import { h } from './dom';
-import { checkEndpointForm, type EndpointFormValues } from './endpoint-form-input';
+import { checkEndpointForm, secretNotice, type EndpointFormValues } from './endpoint-form-input';
 import { showError } from './toast';
 
 export interface EndpointFormEvents {
@@ -19,6 +19,13 @@ export function endpointForm(endpoint: PacsEndpoint | undefined, events: Endpoin
   const select = (name: string, label: string, options: Array<[string, string]>, selected: string) =>
     h('label', {}, label, h('select', { name }, ...options.map(([value, text]) => h('option', { value, selected: value === selected }, text))));
   const problems = h('div', { class: 'error form-error', role: 'alert', 'data-testid': 'form-error' });
+  // Live: what the chosen auth type would do to a stored secret (deleted, or to be replaced).
+  const notice = h('p', { class: 'form-notice', role: 'status', 'data-testid': 'secret-notice', hidden: true });
+  const showNotice = (authType: string) => {
+    const text = secretNotice(authType, endpoint);
+    notice.textContent = text ?? '';
+    notice.hidden = text === undefined;
+  };
   const secretLabel = !endpoint
     ? 'Password / token'
     : endpoint.hasSecret
@@ -32,6 +39,7 @@ export function endpointForm(endpoint: PacsEndpoint | undefined, events: Endpoin
     field('name', 'Name', { required: true, value: endpoint?.name }),
     field('baseUrl', 'DICOMweb base URL (empty for a DIMSE-only PACS)', { type: 'url', value: endpoint?.baseUrl ?? undefined, placeholder: 'https://pacs.example/dicom-web' }),
     select('authType', 'Auth', AUTH_TYPES.map((t): [string, string] => [t, t]), endpoint?.authType ?? 'none'),
+    notice,
     field('username', 'Username (basic)', { value: endpoint?.username, autocomplete: 'off' }),
     // Write-only: the server never sends the secret back, so the field starts empty; empty means "keep".
     field('secret', secretLabel, { type: 'password', autocomplete: 'new-password' }),
@@ -44,6 +52,8 @@ export function endpointForm(endpoint: PacsEndpoint | undefined, events: Endpoin
     problems,
     h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Save'), h('button', { type: 'button', onclick: () => events.cancelled() }, 'Cancel')),
   );
+
+  form.querySelector('select[name="authType"]')!.addEventListener('change', (e) => showNotice((e.target as HTMLSelectElement).value));
 
   async function save(): Promise<void> {
     const data = new FormData(form);

@@ -92,6 +92,11 @@ export class PacsEndpointService {
     const current = await this.getRecordOrFail(id);
     if (dto.name !== undefined && dto.name !== current.name) await this.requireUniqueName(dto.name);
     const authType = dto.authType ?? current.authType;
+    // A stored password is not a token, nor a token a password: switching between the two needs the new secret,
+    // or the old one would be sent in the other scheme.
+    if (authType !== current.authType && authType !== 'none' && current.authType !== 'none' && dto.secret === undefined) {
+      throw new BadRequestException(`authType ${current.authType} -> ${authType} needs the new secret (the stored ${SECRET_NAMES[current.authType]} is not a ${SECRET_NAMES[authType]})`);
+    }
     const fields: PacsEndpointFields = {
       name: dto.name ?? current.name,
       // undefined keeps it, null clears it (the endpoint becomes DIMSE-only; requireDimseRules checks it still has a way in).
@@ -173,6 +178,8 @@ export class PacsEndpointService {
     if (await this.repository.getByName(name)) throw new ConflictException(`A PACS endpoint named ${JSON.stringify(name)} already exists`);
   }
 }
+
+const SECRET_NAMES = { basic: 'password', bearer: 'token' } as const;
 
 function requireCredentials(fields: PacsEndpointFields): void {
   if (fields.authType === 'basic' && (!fields.username || fields.sealedSecret === null)) {
