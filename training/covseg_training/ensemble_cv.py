@@ -12,7 +12,10 @@ resize back, threshold at native size) and the maps are averaged:
   cost what one member with the flip TTA costs).
 
 The summary is cv_summary's (per image, per fold, by threshold, nested threshold) for the ensemble and for each
-member alone with the flip TTA, plus the paired Dice difference of the ensemble against each member.
+member alone with the flip TTA, plus the paired Dice difference of the ensemble against each member. With
+`--negatives DIR ...` (empty-mask slices framed as the server frames them, bench/hard-negatives.ts), also the %
+of their pixels flagged at each threshold of the sweep, by the ensemble and by each member, averaged over the
+fold models (every fold's model scores every negative slice): the false-positive side of the same choice.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .cv_summary import summarise
+from .cv_summary import SWEEP, summarise
 from .dataset import k_fold_indices, load_slices
 from .export_onnx import load_checkpoint
 from .train import predict_native
@@ -81,9 +84,16 @@ def _paired(a: dict, b: dict) -> dict:
             "better": int((diff > 0).sum()), "worse": int((diff < 0).sum())}
 
 
+def _flagged_percent(maps: dict[str, np.ndarray], slices) -> dict[str, float]:
+    total = sum(s.image.size for s in slices)
+    return {str(t): 100.0 * sum(int(np.count_nonzero(maps[s.name] >= t)) for s in slices) / max(1, total) for t in SWEEP}
+
+
 def cross_validate(data: Path, runs: list[Path], mode: str, folds: int, seed: int, threshold: float,
-                   only: list[int] | None = None) -> dict:
+                   only: list[int] | None = None, negatives: dict[str, list] | None = None) -> dict:
     all_slices = load_slices(data)
+    negatives = negatives or {}
+    flagged: dict[str, dict[str, list[dict[str, float]]]] = {n: {} for n in negatives}
     fold_of: dict[str, int] = {}
     maps: dict[str, dict[str, np.ndarray]] = {"ensemble": {}, **{str(r): {} for r in runs}}
     for fold, (_, val_idx) in enumerate(k_fold_indices(len(all_slices), folds, seed)):
@@ -94,9 +104,13 @@ def cross_validate(data: Path, runs: list[Path], mode: str, folds: int, seed: in
         sizes = {m.config.input_size for m in members}
         if len(sizes) != 1:
             raise SystemExit(f"ensemble: fold {fold} members have input sizes {sorted(sizes)}; one size is needed")
-        maps["ensemble"].update(predict_native(ensemble(members, mode), val))
-        for run, member in zip(runs, members):
-            maps[str(run)].update(predict_native(with_tta(member, "hflip"), val))
+        models = {"ensemble": ensemble(members, mode),
+                  **{str(run): with_tta(member, "hflip") for run, member in zip(runs, members)}}
+        for name, model in models.items():
+            maps[name].update(predict_native(model, val))
+            for set_name, negative_slices in negatives.items():
+                flagged[set_name].setdefault(name, []).append(
+                    _flagged_percent(predict_native(model, negative_slices), negative_slices))
         fold_of.update({s.name: fold for s in val})
     slices = [s for s in all_slices if s.name in fold_of]
     no_history = {"none": [{"epoch": 0, "val_dice": 0.0}]}
@@ -109,6 +123,11 @@ def cross_validate(data: Path, runs: list[Path], mode: str, folds: int, seed: in
         summary.pop("first_epoch")
         summary["headline"].pop("epochs")
         out["summaries"][name] = summary
+    if negatives:
+        out["negatives_percent_flagged"] = {
+            set_name: {name: {t: round(float(np.mean([f[t] for f in per_fold])), 4) for t in per_fold[0]}
+                       for name, per_fold in by_model.items()}
+            for set_name, by_model in flagged.items()}
     out["ensemble_minus_member"] = {
         str(r): _paired(summaries["ensemble"]["per_image"], summaries[str(r)]["per_image"]) for r in runs}
     return out
@@ -125,15 +144,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="comma-separated folds to score (the others are not finished yet)")
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--negatives", type=Path, nargs="*", default=[],
+                        help="folders of empty-mask framed slices: % of pixels flagged by threshold")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     result = cross_validate(args.data, args.runs, args.mode, args.folds, args.seed, args.threshold,
-                            args.only_folds)
+                            args.only_folds, {folder.name: load_slices(folder) for folder in args.negatives})
     args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     brief = {name: {"dice": s["headline"]["dice_mean"], "nested": s["nested_threshold"]["dice_mean"],
                     "by_threshold": s["dice_by_threshold"]} for name, s in result["summaries"].items()}
-    print(json.dumps({"mode": args.mode, "figures": brief, "paired": result["ensemble_minus_member"]}))
+    print(json.dumps({"mode": args.mode, "figures": brief, "paired": result["ensemble_minus_member"],
+                      "negatives_percent_flagged": result.get("negatives_percent_flagged", {})}))
 
 
 if __name__ == "__main__":

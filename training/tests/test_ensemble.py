@@ -92,6 +92,29 @@ class EnsembleCrossValidationTest(unittest.TestCase):
             paired = result["ensemble_minus_member"][str(a)]
             self.assertLessEqual(paired["better"] + paired["worse"], 9)
 
+    def test_negatives_report_the_share_of_pixels_each_model_flags_by_threshold_averaged_over_folds(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            write_synthetic_dataset(root / "data", count=6, seed=4)
+            write_synthetic_dataset(root / "negatives", count=3, seed=6)
+            a, b = self._run(root, "a", 1, 2), self._run(root, "b", 2, 2)
+            negatives = load_slices(root / "negatives")
+            result = ensemble_cv.cross_validate(root / "data", [a, b], "mean", 2, 0, 0.5,
+                                                negatives={"negatives": negatives})
+            flagged = result["negatives_percent_flagged"]["negatives"]
+            self.assertEqual(set(flagged), {"ensemble", str(a), str(b)})
+            # Recompute member a's figure at 0.5: each fold's model over every negative pixel, then the fold mean.
+            total = sum(s.image.size for s in negatives)
+            per_fold = []
+            for fold in range(2):
+                model = with_tta(ensemble_cv.load_checkpoint(a / f"fold-{fold}" / "last.pt").eval(), "hflip")
+                maps = ensemble_cv.predict_native(model, negatives)
+                per_fold.append(100 * sum(int((maps[s.name] >= 0.5).sum()) for s in negatives) / total)
+            self.assertAlmostEqual(flagged[str(a)]["0.5"], sum(per_fold) / 2, places=3)
+            # Non-increasing in the threshold.
+            values = [flagged["ensemble"][t] for t in sorted(flagged["ensemble"], key=float)]
+            self.assertEqual(values, sorted(values, reverse=True))
+
     def test_members_of_different_input_sizes_are_refused(self):
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
