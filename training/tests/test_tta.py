@@ -26,6 +26,24 @@ class HFlipTTATest(unittest.TestCase):
             torch.testing.assert_close(tta(torch.flip(self.x, [3])), torch.flip(tta(self.x), [3]))
         self.assertIs(tta.config, self.config)
 
+    def test_flip4_is_the_mean_of_the_four_mirror_images_and_of_hflip_and_vflip(self):
+        flip4, hflip, vflip = (with_tta(self.net, t) for t in ("flip4", "hflip", "vflip"))
+        h, v = (lambda t: torch.flip(t, [3])), (lambda t: torch.flip(t, [2]))
+        with torch.no_grad():
+            expected = (self.net(self.x) + h(self.net(h(self.x))) + v(self.net(v(self.x)))
+                        + h(v(self.net(v(h(self.x)))))) / 4
+            torch.testing.assert_close(flip4(self.x), expected)
+            torch.testing.assert_close((hflip(self.x) + vflip(self.x)) / 2, expected)
+            # Mirroring the input either way mirrors the output exactly.
+            torch.testing.assert_close(flip4(v(self.x)), v(flip4(self.x)))
+
+    def test_d4_commutes_with_quarter_turns(self):
+        d4 = with_tta(self.net, "d4")
+        with torch.no_grad():
+            turned = torch.rot90(self.x, 1, [2, 3])
+            torch.testing.assert_close(d4(turned), torch.rot90(d4(self.x), 1, [2, 3]), atol=1e-6, rtol=1e-5)
+            self.assertFalse(torch.allclose(self.net(turned), torch.rot90(self.net(self.x), 1, [2, 3])))
+
     def test_none_is_the_network_itself_and_an_unknown_name_is_refused(self):
         self.assertIs(with_tta(self.net, "none"), self.net)
         with self.assertRaises(ValueError):
