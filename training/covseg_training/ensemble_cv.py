@@ -36,15 +36,17 @@ from .tta import with_tta
 MODES = ("mean", "cross")
 
 
-class CrossFlipEnsemble(nn.Module):
-    """Member i predicts the input mirrored i times (width axis), mirrored back; the maps are averaged."""
-
+class _Ensemble(nn.Module):
     def __init__(self, members: list[nn.Module]) -> None:
         super().__init__()
         if not members:
             raise ValueError("an ensemble needs at least one member")
         self.members = nn.ModuleList(members)
         self.config = members[0].config
+
+
+class CrossFlipEnsemble(_Ensemble):
+    """Member i predicts the input mirrored i times (width axis), mirrored back; the maps are averaged."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         maps = []
@@ -56,15 +58,8 @@ class CrossFlipEnsemble(nn.Module):
         return torch.stack(maps).mean(0)
 
 
-class MeanEnsemble(nn.Module):
+class MeanEnsemble(_Ensemble):
     """The mean of the members' maps (each member already wrapped, e.g. with the flip TTA)."""
-
-    def __init__(self, members: list[nn.Module]) -> None:
-        super().__init__()
-        if not members:
-            raise ValueError("an ensemble needs at least one member")
-        self.members = nn.ModuleList(members)
-        self.config = members[0].config
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.stack([member(x) for member in self.members]).mean(0)

@@ -29,6 +29,7 @@ import torch
 from onnx import helper, numpy_helper
 
 from .ensemble_cv import MeanEnsemble
+from .export_multiclass import append_graph
 from .export_onnx import OPSET, ExportError, _number, load_checkpoint, read_metadata, write_parity_sample
 from .from_onnx import unet_from_onnx
 from .parity import check_parity
@@ -85,16 +86,7 @@ def graft_member(base: onnx.ModelProto, member: onnx.ModelProto) -> onnx.ModelPr
     for node in merged.graph.node:
         node.input[:] = [BASE_PROB if n == OUTPUT_NAME else n for n in node.input]
         node.output[:] = [BASE_PROB if n == OUTPUT_NAME else n for n in node.output]
-    for initializer in member.graph.initializer:
-        copy = merged.graph.initializer.add()
-        copy.CopyFrom(initializer)
-        copy.name = rename(initializer.name)
-    for node in member.graph.node:
-        copy = merged.graph.node.add()
-        copy.CopyFrom(node)
-        copy.name = MEMBER_PREFIX + (node.name or node.op_type)
-        copy.input[:] = [rename(n) for n in node.input]
-        copy.output[:] = [rename(n) for n in node.output]
+    append_graph(merged.graph, member.graph, MEMBER_PREFIX, rename)
     half = "ensemble/half"
     merged.graph.initializer.append(numpy_helper.from_array(np.array(0.5, dtype=np.float32), half))
     merged.graph.node.extend([

@@ -113,6 +113,20 @@ def head_graph(head: ConsolidationHead, feature_channels: int, image_channels: i
     return onnx.load_from_string(buffer.getvalue())
 
 
+def append_graph(graph, part, prefix: str, rename) -> None:
+    """Appends `part`'s initializers and nodes to `graph`: tensors renamed by `rename`, nodes named `prefix` + name."""
+    for initializer in part.initializer:
+        copy = graph.initializer.add()
+        copy.CopyFrom(initializer)
+        copy.name = rename(initializer.name)
+    for node in part.node:
+        copy = graph.node.add()
+        copy.CopyFrom(node)
+        copy.name = prefix + (node.name or node.op_type)
+        copy.input[:] = [rename(n) for n in node.input]
+        copy.output[:] = [rename(n) for n in node.output]
+
+
 def graft(base: onnx.ModelProto, head: onnx.ModelProto) -> onnx.ModelProto:
     """A copy of `base` with `head`'s nodes appended: its inputs wired to the binary graph's tensors, every
     other name of it prefixed, and its output added as a second graph output. Base nodes are untouched."""
@@ -133,16 +147,7 @@ def graft(base: onnx.ModelProto, head: onnx.ModelProto) -> onnx.ModelProto:
     merged.CopyFrom(base)
     if OUTPUT_NAME in taken:
         raise GraftError(f"graft the consolidation head: the base model already has a tensor named {OUTPUT_NAME}")
-    for initializer in head.graph.initializer:
-        copy = merged.graph.initializer.add()
-        copy.CopyFrom(initializer)
-        copy.name = rename(initializer.name)
-    for node in head.graph.node:
-        copy = merged.graph.node.add()
-        copy.CopyFrom(node)
-        copy.name = HEAD_PREFIX + (node.name or node.op_type)
-        copy.input[:] = [rename(n) for n in node.input]
-        copy.output[:] = [rename(n) for n in node.output]
+    append_graph(merged.graph, head.graph, HEAD_PREFIX, rename)
     output = merged.graph.output.add()
     output.CopyFrom(head.graph.output[0])
     onnx.checker.check_model(merged)
