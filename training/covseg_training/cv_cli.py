@@ -64,6 +64,11 @@ def configs(args: argparse.Namespace) -> tuple[UNetConfig, TrainConfig]:
     return model, training
 
 
+def fold_list(value: str) -> list[int]:
+    """A comma-separated list of folds on the command line, e.g. 0,1,2."""
+    return [int(k) for k in value.split(",")]
+
+
 def read_history(path: Path) -> list[dict[str, float]]:
     with open(path, encoding="utf-8") as handle:
         # A run without validation leaves the val_* cells empty.
@@ -138,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tta", choices=TTA_CHOICES,
                         help="with --summarise: predict the validation slices again from the fold checkpoints, "
                              "with this test-time augmentation (none: the same maps as training saved)")
-    parser.add_argument("--summarise-folds", type=lambda v: [int(k) for k in v.split(",")],
+    parser.add_argument("--summarise-folds", type=fold_list,
                         help="with --summarise: gather only these folds (e.g. 0,1,2), for a CV stopped early")
     args = parser.parse_args(argv)
     if args.summarise_folds and (not args.summarise or len(set(args.summarise_folds)) < 2

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .cv_cli import fold_list
 from .cv_summary import SWEEP, summarise
 from .dataset import k_fold_indices, load_slices
 from .export_onnx import load_checkpoint
@@ -99,13 +100,19 @@ def cross_validate(data: Path, runs: list[Path], mode: str, folds: int, seed: in
         sizes = {m.config.input_size for m in members}
         if len(sizes) != 1:
             raise SystemExit(f"ensemble: fold {fold} members have input sizes {sorted(sizes)}; one size is needed")
-        models = {"ensemble": ensemble(members, mode),
-                  **{str(run): with_tta(member, "hflip") for run, member in zip(runs, members)}}
-        for name, model in models.items():
-            maps[name].update(predict_native(model, val))
-            for set_name, negative_slices in negatives.items():
-                flagged[set_name].setdefault(name, []).append(
-                    _flagged_percent(predict_native(model, negative_slices), negative_slices))
+        # Each member predicts once; the mean ensemble is the mean of those maps (the resize back to native size
+        # is linear, so averaging after it equals averaging before), only the cross-flip ensemble runs again.
+        tta_members = [with_tta(member, "hflip") for member in members]
+        for set_name, set_slices in {"": val, **negatives}.items():
+            member_maps = [predict_native(model, set_slices) for model in tta_members]
+            ensemble_maps = ({s.name: np.mean([m[s.name] for m in member_maps], axis=0) for s in set_slices}
+                             if mode == "mean" else predict_native(ensemble(members, mode), set_slices))
+            by_name = {"ensemble": ensemble_maps, **{str(run): m for run, m in zip(runs, member_maps)}}
+            for name, set_maps in by_name.items():
+                if set_name:
+                    flagged[set_name].setdefault(name, []).append(_flagged_percent(set_maps, set_slices))
+                else:
+                    maps[name].update(set_maps)
         fold_of.update({s.name: fold for s in val})
     slices = [s for s in all_slices if s.name in fold_of]
     no_history = {"none": [{"epoch": 0, "val_dice": 0.0}]}
@@ -135,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mode", choices=MODES, default="mean")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only-folds", type=lambda v: [int(k) for k in v.split(",")],
+    parser.add_argument("--only-folds", type=fold_list,
                         help="comma-separated folds to score (the others are not finished yet)")
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--threads", type=int, default=1)

@@ -30,7 +30,7 @@ from onnx import helper, numpy_helper
 
 from .ensemble_cv import MeanEnsemble
 from .export_multiclass import append_graph
-from .export_onnx import OPSET, ExportError, _number, load_checkpoint, read_metadata, write_parity_sample
+from .export_onnx import OPSET, ExportError, _number, load_checkpoint, write_parity_sample
 from .from_onnx import unet_from_onnx
 from .parity import check_parity
 from .tta import TTA_CHOICES, with_tta
@@ -159,12 +159,13 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"export ensemble: input sizes differ ({reference_base.config.input_size} and "
                          f"{member.config.input_size})")
     base = onnx.load(str(args.base))
+    base_metadata = {p.key: p.value for p in base.metadata_props}
     merged = graft_member(base, member_graph(member))
     result = json.loads(args.cv_summary.read_text(encoding="utf-8"))
-    members = [{"name": "base", "version": read_metadata(args.base).get("covseg.version"), "tta": "hflip"},
+    members = [{"name": "base", "version": base_metadata.get("covseg.version"), "tta": "hflip"},
                {"name": "member_2", "base_width": member.config.base_width, "depth": member.config.depth,
                 "tta": args.tta, "description": args.member_description}]
-    metadata = ensemble_metadata(read_metadata(args.base), version=args.version, threshold=args.threshold,
+    metadata = ensemble_metadata(base_metadata, version=args.version, threshold=args.threshold,
                                  binary_metrics=binary_metrics_from_ensemble_cv(result, args.threshold),
                                  members=members, training_data=args.training_data)
     del merged.metadata_props[:]

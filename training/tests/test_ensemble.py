@@ -13,11 +13,10 @@ import onnx
 import torch
 
 from covseg_training import consolidation_cli, ensemble_cv, export_ensemble, export_multiclass
-from covseg_training.export_onnx import build_metadata, export_onnx, read_metadata
-from covseg_training.tta import HFlipTTA
 from covseg_training.dataset import k_fold_indices, load_slices
+from covseg_training.export_onnx import build_metadata, export_onnx, read_metadata
 from covseg_training.metrics import overlap_metrics
-from covseg_training.tta import with_tta
+from covseg_training.tta import HFlipTTA, with_tta
 from covseg_training.unet import UNet, UNetConfig
 
 from .test_consolidation import COMPARE, synthetic_slices, write_slices
@@ -61,14 +60,11 @@ class EnsembleModulesTest(unittest.TestCase):
 
 
 class EnsembleCrossValidationTest(unittest.TestCase):
-    def _run(self, root: Path, name: str, seed: int, folds: int) -> Path:
-        return _save_runs(root, name, seed, folds)
-
     def test_every_slice_is_scored_by_its_folds_models_and_compared_with_each_member(self):
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             write_synthetic_dataset(root / "data", count=9, seed=4)
-            a, b = self._run(root, "a", 1, 3), self._run(root, "b", 2, 3)
+            a, b = _save_runs(root, "a", 1, 3), _save_runs(root, "b", 2, 3)
             out = root / "ensemble.json"
             with contextlib.redirect_stdout(io.StringIO()):
                 ensemble_cv.main(["--data", str(root / "data"), "--runs", str(a), str(b), "--folds", "3",
@@ -97,7 +93,7 @@ class EnsembleCrossValidationTest(unittest.TestCase):
             root = Path(tmp)
             write_synthetic_dataset(root / "data", count=6, seed=4)
             write_synthetic_dataset(root / "negatives", count=3, seed=6)
-            a, b = self._run(root, "a", 1, 2), self._run(root, "b", 2, 2)
+            a, b = _save_runs(root, "a", 1, 2), _save_runs(root, "b", 2, 2)
             negatives = load_slices(root / "negatives")
             result = ensemble_cv.cross_validate(root / "data", [a, b], "mean", 2, 0, 0.5,
                                                 negatives={"negatives": negatives})
@@ -119,23 +115,19 @@ class EnsembleCrossValidationTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             write_synthetic_dataset(root / "data", count=6, seed=4)
-            a = self._run(root, "a", 1, 2)
-            other = UNetConfig(base_width=4, depth=2, input_size=48)
-            for fold in range(2):
-                folder = root / "b" / f"fold-{fold}"
-                folder.mkdir(parents=True)
-                torch.save({"config": asdict(other), "state_dict": UNet(other).state_dict(), "epoch": 1},
-                           folder / "last.pt")
+            a = _save_runs(root, "a", 1, 2)
+            b = _save_runs(root, "b", 2, 2, UNetConfig(base_width=4, depth=2, input_size=48))
             with self.assertRaises(SystemExit):
-                ensemble_cv.cross_validate(root / "data", [a, root / "b"], "mean", 2, 0, 0.5)
+                ensemble_cv.cross_validate(root / "data", [a, b], "mean", 2, 0, 0.5)
 
 
-def _save_runs(root: Path, name: str, seed: int, folds: int) -> Path:
+def _save_runs(root: Path, name: str, seed: int, folds: int, config: UNetConfig = CONFIG) -> Path:
+    """A CV folder of untrained fold models (fold-<k>/last.pt in train.py's layout)."""
     for fold in range(folds):
         folder = root / name / f"fold-{fold}"
         folder.mkdir(parents=True)
-        torch.save({"config": asdict(CONFIG), "state_dict": _net(seed * 10 + fold).state_dict(), "epoch": 1},
-                   folder / "last.pt")
+        torch.manual_seed(seed * 10 + fold)
+        torch.save({"config": asdict(config), "state_dict": UNet(config).state_dict(), "epoch": 1}, folder / "last.pt")
     return root / name
 
 
